@@ -1,0 +1,94 @@
+/**
+ * The equity curve: one row per candle, marked at the candle's close, stored as parallel `Float64Array`s.
+ *
+ * @module
+ */
+
+/**
+ * Equity curve as parallel columns of equal length; row `i` belongs to the `i`-th candle the broker saw.
+ *
+ * - `time`: candle open time, UTC epoch ms (the values are marked at that candle's close);
+ * - `equity`: `cash + positionValue`, quote currency;
+ * - `cash`: quote currency (a short's sale proceeds included);
+ * - `positionValue`: the open position marked at the close, quote currency: `+quantity × close` for a long,
+ *   `−quantity × close` for a short, 0 when flat.
+ */
+export interface EquityCurve {
+  readonly time: Float64Array;
+  readonly equity: Float64Array;
+  readonly cash: Float64Array;
+  readonly positionValue: Float64Array;
+}
+
+/**
+ * Growable storage for an {@link EquityCurve}: appends cost no allocation except when the capacity doubles,
+ * so a run over a million candles allocates about 20 times in total.
+ */
+export class EquityCurveBuffer {
+  #length = 0;
+  #time: Float64Array;
+  #equity: Float64Array;
+  #cash: Float64Array;
+  #positionValue: Float64Array;
+
+  /** @param capacity - initial number of rows (grows as needed). */
+  constructor(capacity = 1024) {
+    this.#time = new Float64Array(capacity);
+    this.#equity = new Float64Array(capacity);
+    this.#cash = new Float64Array(capacity);
+    this.#positionValue = new Float64Array(capacity);
+  }
+
+  /** Number of rows. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Appends a row; `equity` is computed as `cash + positionValue`. */
+  push(time: number, cash: number, positionValue: number): void {
+    if (this.#length === this.#time.length) this.#grow();
+    this.#write(this.#length, time, cash, positionValue);
+    this.#length += 1;
+  }
+
+  /** Rewrites the last row (used when a position is closed at the close the row was marked at). */
+  replaceLast(time: number, cash: number, positionValue: number): void {
+    this.#write(this.#length - 1, time, cash, positionValue);
+  }
+
+  /** Time of the last row, or `NaN` when empty. */
+  lastTime(): number {
+    return this.#length === 0 ? Number.NaN : this.#time[this.#length - 1]!;
+  }
+
+  /** The rows so far as views sharing this buffer's memory (valid until the next append that grows the buffer). */
+  view(): EquityCurve {
+    const n = this.#length;
+    return {
+      time: this.#time.subarray(0, n),
+      equity: this.#equity.subarray(0, n),
+      cash: this.#cash.subarray(0, n),
+      positionValue: this.#positionValue.subarray(0, n),
+    };
+  }
+
+  #write(i: number, time: number, cash: number, positionValue: number): void {
+    this.#time[i] = time;
+    this.#cash[i] = cash;
+    this.#positionValue[i] = positionValue;
+    this.#equity[i] = cash + positionValue;
+  }
+
+  #grow(): void {
+    const capacity = Math.max(16, this.#time.length * 2);
+    const grown = (old: Float64Array): Float64Array => {
+      const next = new Float64Array(capacity);
+      next.set(old);
+      return next;
+    };
+    this.#time = grown(this.#time);
+    this.#equity = grown(this.#equity);
+    this.#cash = grown(this.#cash);
+    this.#positionValue = grown(this.#positionValue);
+  }
+}

@@ -1,0 +1,126 @@
+import type { Candle, CandleBatch } from '../core/candle';
+import { LookaheadError, StrategyRuntimeError } from '../core/errors';
+import { isoUtc } from '../core/time';
+import type { BaseStrategy } from '../strategy/base-strategy';
+import { Frame, type FrameColumns, type FrameCursor } from '../strategy/frame';
+import { messageOf } from '../strategy/loader';
+import { parseSignal, type Signal } from '../strategy/signal';
+import { computeIndicatorColumns } from './indicators';
+
+/**
+ * What the engine needs from a broker: see every closed candle first (fills of pending orders at its open,
+ * stop-loss/take-profit against its high/low, marking at its close), then receive the signal decided on its close.
+ */
+export interface Broker {
+  onCandle(candle: Candle): void;
+  submit(signal: Signal, candle: Candle): void;
+}
+
+/**
+ * A signal as the engine journals it: when, what, from which values, and whether it was acted on.
+ * `indicators` holds every frame column (OHLCV included) at the signal's candle.
+ */
+export interface EngineSignal {
+  readonly openTime: number;
+  readonly signal: Signal;
+  readonly candle: Candle;
+  readonly indicators: Readonly<Record<string, number>>;
+  readonly acted: boolean;
+  readonly reason?: string;
+}
+
+/**
+ * The one engine for backtest and live. It knows nothing of where candles come from: the replay hands it the whole
+ * history at once ({@link Engine.replay}), the live feed hands it the history grown by one closed candle at a time
+ * ({@link Engine.onClosedCandle}). In both, each closed candle goes broker-first, then `onData`, then the signal to the
+ * broker, and indicators are computed by `populateIndicators` over the history from the same first candle (origin).
+ */
+export class Engine {
+  /** Every signal returned by `onData`, in order. */
+  readonly signals: EngineSignal[] = [];
+  readonly #strategy: BaseStrategy;
+  readonly #broker: Broker;
+  readonly #file: string;
+  readonly #cursor: FrameCursor = { columns: {}, index: 0 };
+  readonly #frame = new Frame(this.#cursor);
+
+  /**
+   * @param strategy - the loaded strategy.
+   * @param broker - where signals go (the paper broker in backtests).
+   * @param file - the strategy's plugin file, for error messages.
+   */
+  constructor(strategy: BaseStrategy, broker: Broker, file: string) {
+    this.#strategy = strategy;
+    this.#broker = broker;
+    this.#file = file;
+  }
+
+  /**
+   * Backtest: computes the indicators once over `history`, then steps through every candle in order.
+   *
+   * @param history - processed candles (validated, ordered, unique), oldest first; row 0 is the origin.
+   * @param onProgress - called every 10,000 candles with the number done.
+   * @throws {@link StrategyRuntimeError} naming the file and candle when a strategy method throws or a signal is malformed;
+   *   {@link LookaheadError} when `onData` reads a later candle.
+   */
+  async replay(history: CandleBatch, onProgress?: (done: number) => void): Promise<FrameColumns> {
+    const columns = await computeIndicatorColumns(this.#strategy, history, this.#file);
+    const n = history.openTime.length;
+    for (let i = 0; i < n; i++) {
+      this.#step(columns, i);
+      if (onProgress !== undefined && i % 10_000 === 9_999) onProgress(i + 1);
+    }
+    return columns;
+  }
+
+  /**
+   * Live: `history` ends with a candle that has just closed; recomputes the indicators over the whole history (the
+   * simple exact way to equal the replay) and steps that last candle.
+   *
+   * @returns the journaled signal of this candle, or null.
+   */
+  async onClosedCandle(history: CandleBatch): Promise<EngineSignal | null> {
+    const before = this.signals.length;
+    const columns = await computeIndicatorColumns(this.#strategy, history, this.#file);
+    this.#step(columns, history.openTime.length - 1);
+    return this.signals.length > before ? this.signals[this.signals.length - 1]! : null;
+  }
+
+  #step(columns: FrameColumns, i: number): void {
+    const candle: Candle = {
+      openTime: columns['open_time']![i]!,
+      open: columns['open']![i]!,
+      high: columns['high']![i]!,
+      low: columns['low']![i]!,
+      close: columns['close']![i]!,
+      volume: columns['volume']![i]!,
+    };
+    this.#broker.onCandle(candle);
+    this.#cursor.columns = columns;
+    this.#cursor.index = i;
+    const signal = this.#decide(candle);
+    if (signal === null) return;
+    const acted = i >= this.#strategy.warmup;
+    const record: EngineSignal = acted
+      ? { openTime: candle.openTime, signal, candle, indicators: this.#frame.snapshot(), acted }
+      : { openTime: candle.openTime, signal, candle, indicators: this.#frame.snapshot(), acted, reason: 'warm-up' };
+    this.signals.push(record);
+    if (acted) this.#broker.submit(signal, candle);
+  }
+
+  #decide(candle: Candle): Signal | null {
+    const where = `${this.#file}: onData at candle ${isoUtc(candle.openTime)}`;
+    let returned: unknown;
+    try {
+      returned = this.#strategy.onData(candle, this.#frame);
+    } catch (error) {
+      if (error instanceof LookaheadError) throw new LookaheadError(`${where}: ${error.message}`, { cause: error });
+      throw new StrategyRuntimeError(`${where} threw: ${messageOf(error)}`, { cause: error });
+    }
+    try {
+      return parseSignal(returned);
+    } catch (error) {
+      throw new StrategyRuntimeError(`${where} returned a ${messageOf(error)}`, { cause: error });
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import type { DataFrame } from 'danfojs-node';
+import type { CandleBatch } from '../core/candle';
+import { StrategyRuntimeError } from '../core/errors';
+import type { BaseStrategy } from '../strategy/base-strategy';
+import type { FrameColumns } from '../strategy/frame';
+import { messageOf } from '../strategy/loader';
+
+/** The columns every candle DataFrame starts with, in order. */
+export const CANDLE_FRAME_COLUMNS = ['open_time', 'open', 'high', 'low', 'close', 'volume'] as const;
+
+let danfo: Promise<typeof import('danfojs-node')> | undefined;
+
+/** danfojs-node, imported once on first use (it takes about half a second to load). */
+function loadDanfo(): Promise<typeof import('danfojs-node')> {
+  danfo ??= import('danfojs-node');
+  return danfo;
+}
+
+/**
+ * Builds the danfojs `DataFrame` a strategy's `populateIndicators` receives: columns `open_time` (UTC epoch ms),
+ * `open`, `high`, `low`, `close`, `volume`, one row per candle, oldest first.
+ */
+export async function candleDataFrame(candles: CandleBatch): Promise<DataFrame> {
+  const { DataFrame } = await loadDanfo();
+  return new DataFrame({
+    open_time: Array.from(candles.openTime),
+    open: Array.from(candles.open),
+    high: Array.from(candles.high),
+    low: Array.from(candles.low),
+    close: Array.from(candles.close),
+    volume: Array.from(candles.volume),
+  });
+}
+
+/**
+ * Runs the strategy's `populateIndicators` over `candles` and returns every column as a `Float64Array`:
+ * the OHLCV columns and `open_time` taken from `candles` themselves (so a strategy cannot alter what the engine trades on),
+ * plus each indicator column the strategy added (booleans become 1/0, null/undefined become NaN).
+ *
+ * @param file - the plugin file, for error messages.
+ * @throws {@link StrategyRuntimeError} naming the file when `populateIndicators` throws, returns something that is not a
+ *   DataFrame, changes the number of rows, or adds a column that is not numeric or boolean.
+ */
+export async function computeIndicatorColumns(
+  strategy: BaseStrategy,
+  candles: CandleBatch,
+  file: string,
+): Promise<FrameColumns> {
+  const fail = (problem: string, cause?: unknown): never => {
+    throw new StrategyRuntimeError(`${file}: populateIndicators ${problem}`, { cause });
+  };
+  const rows = candles.openTime.length;
+  let df: DataFrame = await candleDataFrame(candles);
+  try {
+    df = await strategy.populateIndicators(df);
+  } catch (error) {
+    fail(`threw: ${messageOf(error)}`, error);
+  }
+  if (df === null || typeof df !== 'object' || !Array.isArray((df as { columns?: unknown }).columns)) {
+    fail('must return the DataFrame it was given (with indicator columns added)');
+  }
+  if (df.shape[0] !== rows) fail(`returned ${df.shape[0]} rows for ${rows} candles; it must keep every row in order`);
+
+  const columns: Record<string, Float64Array> = {
+    open_time: candles.openTime,
+    open: candles.open,
+    high: candles.high,
+    low: candles.low,
+    close: candles.close,
+    volume: candles.volume,
+  };
+  for (const name of df.columns) {
+    if ((CANDLE_FRAME_COLUMNS as readonly string[]).includes(name)) continue;
+    columns[name] = toFloat64(df.column(name).values as unknown[], (bad) =>
+      fail(`column "${name}" holds ${JSON.stringify(bad)}; indicator columns must be numbers or booleans`),
+    );
+  }
+  return columns;
+}
+
+function toFloat64(values: readonly unknown[], reject: (value: unknown) => never): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === 'number') out[i] = v;
+    else if (typeof v === 'boolean') out[i] = v ? 1 : 0;
+    else if (v === null || v === undefined) out[i] = Number.NaN;
+    else reject(v);
+  }
+  return out;
+}

@@ -1,0 +1,17 @@
+/**
+ * The public API for strategy authors: everything a `strategies/*.ts` plugin imports.
+ *
+ * ```ts
+ * import { BaseStrategy, alignToCandles, type Candle, type DataFrame, type Frame, type Signal } from '../framework';
+ * ```
+ *
+ * @module
+ */
+export type { DataFrame } from 'danfojs-node';
+export type { Candle } from './core/candle';
+export type { Subscription } from './core/subscription';
+export type { Timeframe } from './core/timeframe';
+export { BaseStrategy, type ParameterValue, type StrategyParameters } from './strategy/base-strategy';
+export { Frame } from './strategy/frame';
+export { alignToCandles } from './strategy/indicators';
+export type { PositionSize, Signal, SignalAction } from './strategy/signal';

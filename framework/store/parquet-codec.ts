@@ -1,0 +1,213 @@
+/**
+ * Encodes a {@link CandleBatch} as a Parquet file and back.
+ *
+ * Parquet is written and read by parquet-wasm (the Rust `parquet` crate compiled to WebAssembly); the columns travel
+ * between it and JavaScript as an Arrow IPC stream built and read with apache-arrow.
+ *
+ * Schema of a candle file (every column required unless noted):
+ *
+ * | column | Arrow type | meaning |
+ * |---|---|---|
+ * | `open_time` | Timestamp(MILLISECOND, "UTC") | candle open time, UTC epoch ms |
+ * | `open`, `high`, `low`, `close` | Float64 | prices in the quote currency |
+ * | `volume` | Float64 | traded volume in the base currency |
+ * | `source` | Utf8 | provenance: `import`, `resample`, `rest` or `websocket` |
+ * | `received_at` | Timestamp(MILLISECOND, "UTC"), nullable | when the candle was received, UTC epoch ms; null = unknown |
+ *
+ * Columns are Snappy-compressed. Encoding is deterministic: the same batch always gives the same bytes.
+ *
+ * @module
+ */
+
+import {
+  DataType,
+  Field,
+  Float64,
+  makeData,
+  Precision,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table as ArrowTable,
+  tableFromIPC,
+  tableToIPC,
+  TimestampMillisecond,
+  TimeUnit,
+  Utf8,
+} from 'apache-arrow';
+import type { Vector } from 'apache-arrow';
+import { Compression, readParquet, Table as WasmTable, writeParquet, WriterPropertiesBuilder } from 'parquet-wasm';
+import { allocateBatch, batchLength, CANDLE_SOURCES } from '../core/candle';
+import type { CandleBatch } from '../core/candle';
+import { CorruptDataError, InvalidCandleError } from '../core/errors';
+
+const PRICE_COLUMNS = ['open', 'high', 'low', 'close', 'volume'] as const;
+
+/** The kind of each column of a candle file, in file order. */
+const COLUMNS = [
+  { name: 'open_time', kind: 'timestamp', nullable: false },
+  ...PRICE_COLUMNS.map((name) => ({ name, kind: 'float64', nullable: false }) as const),
+  { name: 'source', kind: 'utf8', nullable: false },
+  { name: 'received_at', kind: 'timestamp', nullable: true },
+] as const;
+
+type ColumnKind = (typeof COLUMNS)[number]['kind'];
+
+const TIMESTAMP_TYPE = new TimestampMillisecond('UTC');
+
+/** Arrow schema of a candle file. */
+const SCHEMA = new Schema(
+  COLUMNS.map(({ name, kind, nullable }) => new Field(name, kind === 'timestamp' ? TIMESTAMP_TYPE : kind === 'float64' ? new Float64() : new Utf8(), nullable)),
+);
+
+/**
+ * Batch size passed to the Parquet reader. The reader caps it at the file's row count
+ * (`ParquetRecordBatchReaderBuilder::build` in the Rust `parquet` crate), so every file comes back as one batch.
+ */
+const READ_BATCH_SIZE = 2 ** 31 - 1;
+
+const SOURCE_BYTES = CANDLE_SOURCES.map((s) => new TextEncoder().encode(s));
+
+/**
+ * Encodes a batch of candles as the bytes of a Parquet file (schema in the module comment).
+ *
+ * @param batch - candles in the order they are to be stored; `receivedAt` NaN is written as null.
+ * @returns the Parquet file's bytes.
+ * @throws {@link InvalidCandleError} when an open time or a known `receivedAt` is not an integer number of ms,
+ * a `source` code is not an index of {@link CANDLE_SOURCES}, or the columns differ in length.
+ */
+export function encodeCandles(batch: CandleBatch): Uint8Array {
+  const n = batchLength(batch);
+  for (const key of Object.keys(batch) as (keyof CandleBatch)[]) {
+    if (batch[key].length !== n) {
+      throw new InvalidCandleError(`cannot encode candles: column ${key} has ${batch[key].length} rows, open time has ${n}`);
+    }
+  }
+  const children = [
+    timestampData(batch.openTime, 'open time', false),
+    ...PRICE_COLUMNS.map((name) => makeData({ type: new Float64(), data: batch[name], length: n, nullCount: 0 })),
+    sourceData(batch.source),
+    timestampData(batch.receivedAt, 'receivedAt', true),
+  ];
+  const record = new RecordBatch(SCHEMA, makeData({ type: new Struct(SCHEMA.fields), length: n, nullCount: 0, children }));
+  const ipc = tableToIPC(new ArrowTable(SCHEMA, record), 'stream');
+  const properties = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).build();
+  return writeParquet(WasmTable.fromIPCStream(ipc), properties);
+}
+
+/**
+ * Decodes the bytes of a candle Parquet file, checking its schema.
+ *
+ * @param bytes - the whole file.
+ * @param where - what the bytes are (normally the file path), named in error messages.
+ * @returns the candles in file order; open times are exact integers, unknown `receivedAt` is NaN.
+ * @throws {@link CorruptDataError} naming `where` and the problem when the bytes are not a readable Parquet file,
+ * a column is missing, extra or of another type, a required column holds nulls, an integer does not fit a double
+ * exactly, or `source` holds an unknown value.
+ */
+export function decodeCandles(bytes: Uint8Array, where: string): CandleBatch {
+  let table: ArrowTable;
+  try {
+    table = tableFromIPC(readParquet(bytes, { batchSize: READ_BATCH_SIZE }).intoIPCStream());
+  } catch (error) {
+    throw new CorruptDataError(`${where}: not a readable Parquet file (${errorText(error)})`, { cause: error });
+  }
+  const corrupt = (problem: string): CorruptDataError => new CorruptDataError(`${where}: ${problem}`);
+  const names = table.schema.fields.map((f) => f.name);
+  const expected = COLUMNS.map((c) => c.name);
+  if (names.join() !== expected.join()) {
+    throw corrupt(`not a candle file: columns are [${names.join(', ')}], expected [${expected.join(', ')}]`);
+  }
+
+  const n = table.numRows;
+  const batch = allocateBatch(n);
+  for (const { name, kind, nullable } of COLUMNS) {
+    const vector = table.getChild(name) as Vector;
+    if (!hasKind(vector.type, kind)) throw corrupt(`column ${name} is ${String(vector.type)}, expected ${kindName(kind)}`);
+    if (!nullable && vector.nullCount > 0) throw corrupt(`column ${name} holds ${vector.nullCount} nulls`);
+  }
+  readTimestamps(table.getChild('open_time') as Vector, batch.openTime, (i) => corrupt(`open_time of row ${i} is not a safe integer`));
+  readTimestamps(table.getChild('received_at') as Vector, batch.receivedAt, (i) => corrupt(`received_at of row ${i} is not a safe integer`));
+  for (const name of PRICE_COLUMNS) batch[name].set((table.getChild(name) as Vector).toArray() as Float64Array);
+  const sources = table.getChild('source') as Vector;
+  for (let i = 0; i < n; i++) {
+    const value = sources.get(i) as string;
+    const code = CANDLE_SOURCES.indexOf(value as (typeof CANDLE_SOURCES)[number]);
+    if (code < 0) throw corrupt(`source of row ${i} is "${value}", expected one of ${CANDLE_SOURCES.join(', ')}`);
+    batch.source[i] = code;
+  }
+  return batch;
+}
+
+/** Arrow data of a timestamp column from ms values; NaN becomes null when `nullable`. */
+function timestampData(values: Float64Array, what: string, nullable: boolean) {
+  const n = values.length;
+  const ints = new BigInt64Array(n);
+  const validity = new Uint8Array((n + 7) >> 3);
+  let nullCount = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (nullable && Number.isNaN(v)) {
+      nullCount++;
+      continue;
+    }
+    if (!Number.isSafeInteger(v)) {
+      throw new InvalidCandleError(`cannot encode candles: ${what} of row ${i} is ${v}, expected an integer number of ms`);
+    }
+    ints[i] = BigInt(v);
+    validity[i >> 3]! |= 1 << (i & 7);
+  }
+  return makeData({ type: TIMESTAMP_TYPE, data: ints, length: n, nullCount, nullBitmap: nullCount > 0 ? validity : null });
+}
+
+/** Arrow Utf8 data of the source column from {@link CANDLE_SOURCES} codes. */
+function sourceData(codes: Uint8Array) {
+  const offsets = new Int32Array(codes.length + 1);
+  codes.forEach((code, i) => {
+    const bytes = SOURCE_BYTES[code];
+    if (bytes === undefined) {
+      throw new InvalidCandleError(`cannot encode candles: source code ${code} of row ${i} is not one of ${CANDLE_SOURCES.join(', ')}`);
+    }
+    offsets[i + 1] = offsets[i]! + bytes.length;
+  });
+  const text = new Uint8Array(offsets[codes.length]!);
+  codes.forEach((code, i) => text.set(SOURCE_BYTES[code]!, offsets[i]!));
+  return makeData({ type: new Utf8(), valueOffsets: offsets, data: text, length: codes.length, nullCount: 0 });
+}
+
+/**
+ * Copies a timestamp column into `out` as exact integers (Arrow gives int64 as bigint, or number in some builds);
+ * nulls become NaN.
+ */
+function readTimestamps(vector: Vector, out: Float64Array, notSafe: (row: number) => Error): void {
+  const values = vector.toArray() as ArrayLike<bigint | number>;
+  const hasNulls = vector.nullCount > 0;
+  for (let i = 0; i < out.length; i++) {
+    if (hasNulls && !vector.isValid(i)) {
+      out[i] = Number.NaN;
+      continue;
+    }
+    const ms = Number(values[i]!);
+    if (!Number.isSafeInteger(ms)) throw notSafe(i);
+    out[i] = ms;
+  }
+}
+
+function hasKind(type: DataType, kind: ColumnKind): boolean {
+  switch (kind) {
+    case 'timestamp':
+      return DataType.isTimestamp(type) && type.unit === TimeUnit.MILLISECOND && type.timezone === 'UTC';
+    case 'float64':
+      return DataType.isFloat(type) && type.precision === Precision.DOUBLE;
+    case 'utf8':
+      return DataType.isUtf8(type);
+  }
+}
+
+function kindName(kind: ColumnKind): string {
+  return { timestamp: 'Timestamp<MILLISECOND, UTC>', float64: 'Float64', utf8: 'Utf8' }[kind];
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,66 @@
+import type { DataFrame } from 'danfojs-node';
+import type { Candle } from '../core/candle';
+import type { Subscription } from '../core/subscription';
+import type { Frame } from './frame';
+import type { Signal } from './signal';
+
+/** A strategy parameter value: numbers, strings and booleans, so that parameters serialise and hash simply. */
+export type ParameterValue = number | string | boolean;
+
+/** A strategy's parameters: names to values, with the defaults declared on the class. */
+export type StrategyParameters = Record<string, ParameterValue>;
+
+/**
+ * The base class of every strategy plugin (`strategies/*.ts`). A plugin module exports one class extending it
+ * (as `default` or as a named export); the framework instantiates it with no arguments.
+ *
+ * Lifecycle, identical in backtest and live:
+ * 1. {@link getRequiredSubscriptions} names the candles the strategy needs; the engine resolves the dataset (backtest)
+ *    or the exchange feed (live) from it.
+ * 2. {@link populateIndicators} receives every candle of the run as a danfojs `DataFrame` (columns `open_time`,
+ *    `open`, `high`, `low`, `close`, `volume`) and returns it with indicator columns added (vectorised, once per
+ *    replay). Indicator columns must be numeric or boolean and as long as the frame. Values may only depend on the
+ *    current and earlier rows: `npm run check` tests that.
+ * 3. {@link onData} is called once per closed candle in time order with the candle and a {@link Frame} on the
+ *    current and earlier rows; it returns a {@link Signal} or nothing. Signals during the first {@link warmup} candles
+ *    are journaled but not acted on.
+ *
+ * Modelled on freqtrade's `IStrategy` (`populate_indicators`, `startup_candle_count`) and NautilusTrader's
+ * `Strategy.on_bar`.
+ */
+export abstract class BaseStrategy {
+  /** A short name for reports and run ids; defaults to the class name. */
+  readonly name: string = this.constructor.name;
+
+  /**
+   * Warm-up in candles: signals on candles with index `< warmup` (counted from the first candle of the run's history)
+   * are not acted on. Set it to at least the longest indicator look-back.
+   */
+  readonly warmup: number = 0;
+
+  /**
+   * Parameters with their defaults. Declare them as a field in the subclass, e.g.
+   * `override readonly params = { fast: 12, slow: 26 };`. The CLI's `--param name=value` overrides a default
+   * (a value must keep the default's type).
+   */
+  readonly params: StrategyParameters = {};
+
+  /** The candles this strategy needs: one or more (exchange, symbol, timeframe). The first is the one it trades. */
+  abstract getRequiredSubscriptions(): readonly Subscription[];
+
+  /**
+   * Adds indicator columns to `df` and returns it (the same or a new `DataFrame` with the same rows in the same order).
+   *
+   * @param df - danfojs `DataFrame` with `open_time` (UTC epoch ms) and `open`, `high`, `low`, `close`, `volume`.
+   */
+  abstract populateIndicators(df: DataFrame): DataFrame | Promise<DataFrame>;
+
+  /**
+   * Decides on a closed candle.
+   *
+   * @param candle - the candle that just closed (open time in UTC epoch ms).
+   * @param frame - OHLCV and indicator values at this candle and earlier ones; later ones throw.
+   * @returns a {@link Signal}, or nothing.
+   */
+  abstract onData(candle: Candle, frame: Frame): Signal | null | undefined | void;
+}

@@ -1,0 +1,124 @@
+import type { Candle } from '../core/candle';
+import { FrameworkError, LookaheadError } from '../core/errors';
+import { isoUtc } from '../core/time';
+
+/** Named numeric columns of equal length, row `i` = candle `i`: OHLCV, `open_time` and indicator columns. */
+export type FrameColumns = Readonly<Record<string, Float64Array>>;
+
+/**
+ * Where a {@link Frame} points: the columns and the index of the current candle. Only the engine holds the cursor
+ * and moves it; the strategy sees the frame, which keeps the cursor in a private field.
+ */
+export interface FrameCursor {
+  columns: FrameColumns;
+  index: number;
+}
+
+/**
+ * The strategy's window on the data at the current candle, given to {@link BaseStrategy.onData}.
+ *
+ * It exposes the OHLCV values, `open_time` and every indicator column at the current candle and at any earlier one,
+ * and nothing later: asking for a later candle throws {@link LookaheadError}. The underlying arrays are never handed
+ * out; {@link Frame.series} returns copies. This is what makes lookahead in `onData` impossible rather than merely
+ * discouraged (NautilusTrader's rule that no consumer sees a bar before it closed).
+ *
+ * One `Frame` object is reused for every candle of a run: read what you need during `onData`, don't keep it.
+ */
+export class Frame {
+  readonly #cursor: FrameCursor;
+
+  /** @param cursor - columns (including `open_time`, `open`, `high`, `low`, `close`, `volume`) and current index. */
+  constructor(cursor: FrameCursor) {
+    this.#cursor = cursor;
+  }
+
+  /** Index of the current candle in the run's history (0 = the first candle of the origin). */
+  get index(): number {
+    return this.#cursor.index;
+  }
+
+  /** Open time of the current candle, UTC epoch ms. */
+  get openTime(): number {
+    return this.#cursor.columns['open_time']![this.#cursor.index]!;
+  }
+
+  /** Names of all columns the frame holds (OHLCV, `open_time`, indicators). */
+  get columns(): readonly string[] {
+    return Object.keys(this.#cursor.columns);
+  }
+
+  /**
+   * Value of `column` `ago` candles before the current one (`ago = 0`: the current candle, `1`: the previous one).
+   * Before the first candle of the history the value is NaN, like a shifted pandas column.
+   *
+   * @throws {@link LookaheadError} when `ago` is negative (a later candle), naming the column and the candle.
+   * @throws FrameworkError for an unknown column (the message lists the known ones) or a non-integer `ago`.
+   */
+  value(column: string, ago = 0): number {
+    const target = this.#target(column, ago);
+    return target < 0 ? Number.NaN : this.#column(column)[target]!;
+  }
+
+  /**
+   * The last `length` values of `column` up to and including the current candle, oldest first, as a copy.
+   * Positions before the first candle are NaN.
+   *
+   * @throws FrameworkError for an unknown column or a `length` that is not a positive integer.
+   */
+  series(column: string, length: number): Float64Array {
+    if (!Number.isInteger(length) || length < 1) {
+      throw new FrameworkError(`frame.series("${column}", ${length}): length must be a positive integer`);
+    }
+    const values = this.#column(column);
+    const out = new Float64Array(length).fill(Number.NaN);
+    const start = this.#cursor.index + 1 - length;
+    const from = Math.max(start, 0);
+    out.set(values.subarray(from, this.#cursor.index + 1), from - start);
+    return out;
+  }
+
+  /**
+   * The OHLCV candle `ago` candles back (`0`: the current one).
+   *
+   * @throws {@link LookaheadError} when `ago` is negative; FrameworkError when it reaches before the first candle.
+   */
+  candle(ago = 0): Candle {
+    const i = this.#target('close', ago);
+    if (i < 0) throw new FrameworkError(`frame.candle(${ago}): there are only ${this.#cursor.index + 1} candles so far`);
+    const c = this.#cursor.columns;
+    return {
+      openTime: c['open_time']![i]!,
+      open: c['open']![i]!,
+      high: c['high']![i]!,
+      low: c['low']![i]!,
+      close: c['close']![i]!,
+      volume: c['volume']![i]!,
+    };
+  }
+
+  /** All column values at the current candle, e.g. for the signal journal. */
+  snapshot(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, values] of Object.entries(this.#cursor.columns)) out[name] = values[this.#cursor.index]!;
+    return out;
+  }
+
+  #target(column: string, ago: number): number {
+    if (!Number.isInteger(ago)) throw new FrameworkError(`frame.value("${column}", ${ago}): ago must be an integer`);
+    if (ago < 0) {
+      throw new LookaheadError(
+        `lookahead: onData asked for "${column}" ${-ago} candle(s) after the current candle ` +
+          `${isoUtc(this.openTime)}; a strategy may only read the current and earlier candles`,
+      );
+    }
+    return this.#cursor.index - ago;
+  }
+
+  #column(name: string): Float64Array {
+    const values = this.#cursor.columns[name];
+    if (values === undefined) {
+      throw new FrameworkError(`frame has no column "${name}"; columns are: ${this.columns.join(', ')}`);
+    }
+    return values;
+  }
+}

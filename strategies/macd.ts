@@ -1,0 +1,54 @@
+/**
+ * MACD crossover, long only: the classic trend-following example.
+ *
+ * - Indicators: MACD 12/26/9 on the close (`technicalindicators`' MACD with exponential averages for both the
+ *   oscillator and the signal line, as in Gerald Appel's definition).
+ * - Enter long when the MACD histogram (MACD − signal) crosses above zero; exit when it crosses below zero.
+ * - Trades binance BTC/USDT on 15-minute candles.
+ *
+ * Copy this file to start a strategy of your own: declare parameters in `params`, compute indicator columns in
+ * `populateIndicators` (vectorised, over the whole history), and decide per closed candle in `onData`.
+ */
+import { MACD } from 'technicalindicators';
+import { BaseStrategy, alignToCandles, type Candle, type DataFrame, type Frame, type Signal } from '../framework';
+
+export default class MacdCrossover extends BaseStrategy {
+  override readonly name = 'macd';
+
+  /** MACD periods in candles. */
+  override readonly params = { fast: 12, slow: 26, signal: 9 };
+
+  /**
+   * The signal line needs `slow + signal − 1` candles to exist; exponential averages need a few times more to forget
+   * their seed. 100 candles of 15m is 25 hours.
+   */
+  override readonly warmup = 100;
+
+  getRequiredSubscriptions() {
+    return [{ exchange: 'binance', symbol: 'BTC/USDT', timeframe: '15m' }];
+  }
+
+  populateIndicators(df: DataFrame): DataFrame {
+    const closes = df['close'].values as number[];
+    const macd = MACD.calculate({
+      values: closes,
+      fastPeriod: this.params.fast,
+      slowPeriod: this.params.slow,
+      signalPeriod: this.params.signal,
+      SimpleMAOscillator: false,
+      SimpleMASignal: false,
+    });
+    df.addColumn('macd', alignToCandles(macd.map((m) => m.MACD), closes.length), { inplace: true });
+    df.addColumn('macd_signal', alignToCandles(macd.map((m) => m.signal), closes.length), { inplace: true });
+    df.addColumn('macd_hist', alignToCandles(macd.map((m) => m.histogram), closes.length), { inplace: true });
+    return df;
+  }
+
+  onData(_candle: Candle, frame: Frame): Signal | null {
+    const hist = frame.value('macd_hist');
+    const previous = frame.value('macd_hist', 1);
+    if (previous <= 0 && hist > 0) return { action: 'enter_long', tag: 'macd_cross_up' };
+    if (previous >= 0 && hist < 0) return { action: 'exit_long', tag: 'macd_cross_down' };
+    return null;
+  }
+}
