@@ -28,12 +28,13 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = Object.freeze({
 /**
  * Completes a partial broker configuration with {@link DEFAULT_BROKER_CONFIG} and validates it.
  *
- * @param partial - fields to override; omitted ones take the defaults.
+ * @param partial - fields to override; omitted (or `undefined`) ones take the defaults.
  * @returns a complete, validated {@link BrokerConfig}.
  * @throws {@link FrameworkError} naming the bad field and its value when a field is out of range or not finite.
  */
 export function brokerConfig(partial: Partial<BrokerConfig> = {}): BrokerConfig {
-  const config: BrokerConfig = { ...DEFAULT_BROKER_CONFIG, ...partial };
+  const given = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
+  const config: BrokerConfig = { ...DEFAULT_BROKER_CONFIG, ...given };
   check('initialCash', config.initialCash, (v) => v > 0, 'a finite number > 0 (quote currency)');
   check('feeRate', config.feeRate, (v) => v >= 0 && v < 1, 'a fraction in [0, 1), e.g. 0.001 for 0.1%');
   check('slippageBps', config.slippageBps, (v) => v >= 0 && v < 10_000, 'basis points in [0, 10000), e.g. 5');

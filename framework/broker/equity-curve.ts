@@ -56,9 +56,9 @@ export class EquityCurveBuffer {
     this.#write(this.#length - 1, time, cash, positionValue);
   }
 
-  /** Time of the last row, or `NaN` when empty. */
-  lastTime(): number {
-    return this.#length === 0 ? Number.NaN : this.#time[this.#length - 1]!;
+  /** Equity of the last row, or `NaN` when empty. */
+  lastEquity(): number {
+    return this.#length === 0 ? Number.NaN : this.#equity[this.#length - 1]!;
   }
 
   /** The rows so far as views sharing this buffer's memory (valid until the next append that grows the buffer). */

@@ -6,11 +6,6 @@ import { brokerConfig, type BrokerConfig } from './broker-config';
 import { EquityCurveBuffer, type EquityCurve } from './equity-curve';
 import type { ExitReason, Fill, IgnoredSignal, Position, PositionSide, SignalDecision, Trade } from './types';
 
-/** The open position with the entry fee it paid (kept for the trade's fees and return). */
-interface OpenPosition extends Position {
-  readonly entryFee: number;
-}
-
 /** A signal accepted on one candle's close, waiting for the next candle's open. */
 interface PendingOrder {
   readonly signal: Signal;
@@ -55,7 +50,7 @@ export class PaperBroker {
 
   readonly #slippage: number;
   #cash: number;
-  #position: OpenPosition | null = null;
+  #position: Position | null = null;
   #pending: PendingOrder | null = null;
   #lastTime = Number.NEGATIVE_INFINITY;
   #exposedCandles = 0;
@@ -73,8 +68,7 @@ export class PaperBroker {
 
   /** Equity in quote currency as marked at the last candle's close (the initial cash before any candle). */
   get equity(): number {
-    const curve = this.#curve;
-    return curve.length === 0 ? this.config.initialCash : curve.view().equity[curve.length - 1]!;
+    return this.#curve.length === 0 ? this.config.initialCash : this.#curve.lastEquity();
   }
 
   /** Cash in quote currency (includes a short's sale proceeds). */
@@ -82,7 +76,7 @@ export class PaperBroker {
     return this.#cash;
   }
 
-  /** The open position, or `null` when flat. */
+  /** The open position, or `null` when flat (a new record on every change; never mutated). */
   get position(): Position | null {
     return this.#position;
   }
@@ -121,7 +115,7 @@ export class PaperBroker {
   onCandle(candle: Candle): void {
     if (!(candle.openTime > this.#lastTime)) {
       throw new InvalidCandleError(
-        `broker got candle ${isoUtc(candle.openTime)} after ${isoUtc(this.#lastTime)}: candles must come in increasing open-time order`,
+        `broker got candle ${shownTime(candle.openTime)} after ${shownTime(this.#lastTime)}: candles must come in increasing open-time order`,
       );
     }
     this.#lastTime = candle.openTime;
@@ -178,9 +172,9 @@ export class PaperBroker {
 
   #requireLast(candle: Candle, method: string): void {
     if (candle.openTime !== this.#lastTime) {
-      const last = Number.isFinite(this.#lastTime) ? isoUtc(this.#lastTime) : 'none';
+      const last = this.#lastTime === Number.NEGATIVE_INFINITY ? 'none' : shownTime(this.#lastTime);
       throw new FrameworkError(
-        `broker ${method} for candle ${isoUtc(candle.openTime)}, but the last candle it processed is ${last}`,
+        `broker ${method} for candle ${shownTime(candle.openTime)}, but the last candle it processed is ${last}`,
       );
     }
   }
@@ -239,7 +233,7 @@ export class PaperBroker {
     this.#fills.push({ time: candle.openTime, side: side === 'long' ? 'buy' : 'sell', price, quantity, fee, reason: 'entry' });
   }
 
-  #checkTriggers(position: OpenPosition, candle: Candle): void {
+  #checkTriggers(position: Position, candle: Candle): void {
     const { stopPrice: stop, takeProfitPrice: target } = position;
     const long = position.side === 'long';
     const atOrWorse = (price: number, level: number): boolean => (long ? price <= level : price >= level);
@@ -257,7 +251,7 @@ export class PaperBroker {
   }
 
   #close(
-    position: OpenPosition,
+    position: Position,
     time: number,
     rawPrice: number,
     market: boolean,
@@ -296,4 +290,9 @@ export class PaperBroker {
     if (p === null) return 0;
     return p.side === 'long' ? p.quantity * close : -p.quantity * close;
   }
+}
+
+/** A candle open time for a message: ISO 8601 when valid, else the raw value (`NaN`, `-Infinity`). */
+function shownTime(ms: number): string {
+  return Number.isFinite(ms) ? isoUtc(ms) : String(ms);
 }

@@ -25,6 +25,7 @@ export type ExitReason = 'signal' | 'stop_loss' | 'take_profit' | 'reversal' | '
  *   `−quantity × price`);
  * - `entryPrice`: the entry fill price (slippage included), quote currency;
  * - `entryTime`: open time of the candle whose open filled the entry;
+ * - `entryFee`: fee paid on the entry fill, quote currency;
  * - `stopPrice`, `takeProfitPrice`: absolute trigger prices derived from the entry signal's fractions;
  * - `tag`: the entry signal's tag.
  */
@@ -33,6 +34,7 @@ export interface Position {
   readonly quantity: number;
   readonly entryPrice: number;
   readonly entryTime: number;
+  readonly entryFee: number;
   readonly stopPrice?: number;
   readonly takeProfitPrice?: number;
   readonly tag?: string;

@@ -5,6 +5,8 @@ import type { BaseStrategy } from '../strategy/base-strategy';
 import { Frame, type FrameColumns, type FrameCursor } from '../strategy/frame';
 import { messageOf } from '../strategy/loader';
 import { parseSignal, type Signal } from '../strategy/signal';
+import type { SignalDecision } from '../broker/types';
+import type { SignalRecord } from '../report/run-summary';
 import { computeIndicatorColumns } from './indicators';
 
 /**
@@ -13,20 +15,7 @@ import { computeIndicatorColumns } from './indicators';
  */
 export interface Broker {
   onCandle(candle: Candle): void;
-  submit(signal: Signal, candle: Candle): void;
-}
-
-/**
- * A signal as the engine journals it: when, what, from which values, and whether it was acted on.
- * `indicators` holds every frame column (OHLCV included) at the signal's candle.
- */
-export interface EngineSignal {
-  readonly openTime: number;
-  readonly signal: Signal;
-  readonly candle: Candle;
-  readonly indicators: Readonly<Record<string, number>>;
-  readonly acted: boolean;
-  readonly reason?: string;
+  submit(signal: Signal, candle: Candle): SignalDecision;
 }
 
 /**
@@ -36,8 +25,8 @@ export interface EngineSignal {
  * broker, and indicators are computed by `populateIndicators` over the history from the same first candle (origin).
  */
 export class Engine {
-  /** Every signal returned by `onData`, in order. */
-  readonly signals: EngineSignal[] = [];
+  /** Every signal returned by `onData`, in order; `indicators` holds every frame column at the signal's candle. */
+  readonly signals: SignalRecord[] = [];
   readonly #strategy: BaseStrategy;
   readonly #broker: Broker;
   readonly #file: string;
@@ -79,7 +68,7 @@ export class Engine {
    *
    * @returns the journaled signal of this candle, or null.
    */
-  async onClosedCandle(history: CandleBatch): Promise<EngineSignal | null> {
+  async onClosedCandle(history: CandleBatch): Promise<SignalRecord | null> {
     const before = this.signals.length;
     const columns = await computeIndicatorColumns(this.#strategy, history, this.#file);
     this.#step(columns, history.openTime.length - 1);
@@ -100,12 +89,12 @@ export class Engine {
     this.#cursor.index = i;
     const signal = this.#decide(candle);
     if (signal === null) return;
-    const acted = i >= this.#strategy.warmup;
-    const record: EngineSignal = acted
-      ? { openTime: candle.openTime, signal, candle, indicators: this.#frame.snapshot(), acted }
-      : { openTime: candle.openTime, signal, candle, indicators: this.#frame.snapshot(), acted, reason: 'warm-up' };
-    this.signals.push(record);
-    if (acted) this.#broker.submit(signal, candle);
+    const decision: SignalDecision =
+      i >= this.#strategy.warmup
+        ? this.#broker.submit(signal, candle)
+        : { acted: false, reason: `warm-up: candle ${i} of ${this.#strategy.warmup}` };
+    const indicators = this.#frame.snapshot();
+    this.signals.push({ openTime: candle.openTime, action: signal.action, signal, candle, indicators, ...decision });
   }
 
   #decide(candle: Candle): Signal | null {

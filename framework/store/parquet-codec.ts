@@ -14,11 +14,14 @@
  * | `source` | Utf8 | provenance: `import`, `resample`, `rest` or `websocket` |
  * | `received_at` | Timestamp(MILLISECOND, "UTC"), nullable | when the candle was received, UTC epoch ms; null = unknown |
  *
- * Columns are Snappy-compressed. Encoding is deterministic: the same batch always gives the same bytes.
+ * Columns are Snappy-compressed (encodings in `writerProperties`). Parquet itself does not detect a flipped bit in a
+ * data page, so the file's key-value metadata `candles.sha256` records a SHA-256 of the candles (see
+ * `candleChecksum`), and reading verifies it. Encoding is deterministic: the same batch always gives the same bytes.
  *
  * @module
  */
 
+import { createHash } from 'node:crypto';
 import {
   DataType,
   Field,
@@ -36,7 +39,7 @@ import {
   Utf8,
 } from 'apache-arrow';
 import type { Vector } from 'apache-arrow';
-import { Compression, readParquet, Table as WasmTable, writeParquet, WriterPropertiesBuilder } from 'parquet-wasm';
+import { Compression, Encoding, readParquet, Table as WasmTable, writeParquet, WriterPropertiesBuilder } from 'parquet-wasm';
 import { allocateBatch, batchLength, CANDLE_SOURCES } from '../core/candle';
 import type { CandleBatch } from '../core/candle';
 import { CorruptDataError, InvalidCandleError } from '../core/errors';
@@ -57,7 +60,10 @@ const TIMESTAMP_TYPE = new TimestampMillisecond('UTC');
 
 /** Arrow schema of a candle file. */
 const SCHEMA = new Schema(
-  COLUMNS.map(({ name, kind, nullable }) => new Field(name, kind === 'timestamp' ? TIMESTAMP_TYPE : kind === 'float64' ? new Float64() : new Utf8(), nullable)),
+  COLUMNS.map(({ name, kind, nullable }) => {
+    const type = kind === 'timestamp' ? TIMESTAMP_TYPE : kind === 'float64' ? new Float64() : new Utf8();
+    return new Field(name, type, nullable);
+  }),
 );
 
 /**
@@ -65,6 +71,9 @@ const SCHEMA = new Schema(
  * (`ParquetRecordBatchReaderBuilder::build` in the Rust `parquet` crate), so every file comes back as one batch.
  */
 const READ_BATCH_SIZE = 2 ** 31 - 1;
+
+/** Key of the file metadata entry holding {@link candleChecksum} of the file's candles. */
+const CHECKSUM_KEY = 'candles.sha256';
 
 const SOURCE_BYTES = CANDLE_SOURCES.map((s) => new TextEncoder().encode(s));
 
@@ -89,10 +98,10 @@ export function encodeCandles(batch: CandleBatch): Uint8Array {
     sourceData(batch.source),
     timestampData(batch.receivedAt, 'receivedAt', true),
   ];
-  const record = new RecordBatch(SCHEMA, makeData({ type: new Struct(SCHEMA.fields), length: n, nullCount: 0, children }));
+  const columns = makeData({ type: new Struct(SCHEMA.fields), length: n, nullCount: 0, children });
+  const record = new RecordBatch(SCHEMA, columns);
   const ipc = tableToIPC(new ArrowTable(SCHEMA, record), 'stream');
-  const properties = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).build();
-  return writeParquet(WasmTable.fromIPCStream(ipc), properties);
+  return writeParquet(WasmTable.fromIPCStream(ipc), writerProperties(candleChecksum(batch)));
 }
 
 /**
@@ -103,7 +112,8 @@ export function encodeCandles(batch: CandleBatch): Uint8Array {
  * @returns the candles in file order; open times are exact integers, unknown `receivedAt` is NaN.
  * @throws {@link CorruptDataError} naming `where` and the problem when the bytes are not a readable Parquet file,
  * a column is missing, extra or of another type, a required column holds nulls, an integer does not fit a double
- * exactly, or `source` holds an unknown value.
+ * exactly, `source` holds an unknown value, or the candles do not match the checksum recorded in the file (a file
+ * without a recorded checksum is accepted if everything else checks out).
  */
 export function decodeCandles(bytes: Uint8Array, where: string): CandleBatch {
   let table: ArrowTable;
@@ -126,8 +136,9 @@ export function decodeCandles(bytes: Uint8Array, where: string): CandleBatch {
     if (!hasKind(vector.type, kind)) throw corrupt(`column ${name} is ${String(vector.type)}, expected ${kindName(kind)}`);
     if (!nullable && vector.nullCount > 0) throw corrupt(`column ${name} holds ${vector.nullCount} nulls`);
   }
-  readTimestamps(table.getChild('open_time') as Vector, batch.openTime, (i) => corrupt(`open_time of row ${i} is not a safe integer`));
-  readTimestamps(table.getChild('received_at') as Vector, batch.receivedAt, (i) => corrupt(`received_at of row ${i} is not a safe integer`));
+  const notSafe = (name: string) => (row: number) => corrupt(`${name} of row ${row} is not a safe integer`);
+  readTimestamps(table.getChild('open_time') as Vector, batch.openTime, notSafe('open_time'));
+  readTimestamps(table.getChild('received_at') as Vector, batch.receivedAt, notSafe('received_at'));
   for (const name of PRICE_COLUMNS) batch[name].set((table.getChild(name) as Vector).toArray() as Float64Array);
   const sources = table.getChild('source') as Vector;
   for (let i = 0; i < n; i++) {
@@ -136,7 +147,41 @@ export function decodeCandles(bytes: Uint8Array, where: string): CandleBatch {
     if (code < 0) throw corrupt(`source of row ${i} is "${value}", expected one of ${CANDLE_SOURCES.join(', ')}`);
     batch.source[i] = code;
   }
+  const recorded = table.schema.metadata.get(CHECKSUM_KEY);
+  if (recorded !== undefined && recorded !== candleChecksum(batch)) {
+    throw corrupt(`checksum mismatch: the candles read do not match the ${CHECKSUM_KEY} recorded when the file was written`);
+  }
   return batch;
+}
+
+/**
+ * SHA-256 (hex) of a batch's columns: the bytes of `openTime`, `open`, `high`, `low`, `close`, `volume` and
+ * `receivedAt` (Float64, platform byte order), then the `source` codes. The timestamps are hashed as they come back
+ * from the file: -0 as 0 and NaN in its canonical form.
+ */
+function candleChecksum(batch: CandleBatch): string {
+  const hash = createHash('sha256');
+  const openTime = Float64Array.from(batch.openTime, (t) => t + 0);
+  const receivedAt = Float64Array.from(batch.receivedAt, (t) => (Number.isNaN(t) ? Number.NaN : t + 0));
+  const columns = [openTime, ...PRICE_COLUMNS.map((name) => batch[name]), receivedAt, batch.source];
+  for (const column of columns) hash.update(new Uint8Array(column.buffer, column.byteOffset, column.byteLength));
+  return hash.digest('hex');
+}
+
+/**
+ * Snappy compression; delta encoding for the timestamps and plain values for the prices, which a month of candles
+ * rarely repeats (a third smaller and faster to read than the default dictionary encoding on the 5m datasets);
+ * dictionary encoding only for `source`.
+ */
+function writerProperties(checksum: string) {
+  return new WriterPropertiesBuilder()
+    .setKeyValueMetadata(new Map([[CHECKSUM_KEY, checksum]]))
+    .setCompression(Compression.SNAPPY)
+    .setDictionaryEnabled(false)
+    .setColumnDictionaryEnabled('source', true)
+    .setColumnEncoding('open_time', Encoding.DELTA_BINARY_PACKED)
+    .setColumnEncoding('received_at', Encoding.DELTA_BINARY_PACKED)
+    .build();
 }
 
 /** Arrow data of a timestamp column from ms values; NaN becomes null when `nullable`. */
@@ -166,7 +211,9 @@ function sourceData(codes: Uint8Array) {
   codes.forEach((code, i) => {
     const bytes = SOURCE_BYTES[code];
     if (bytes === undefined) {
-      throw new InvalidCandleError(`cannot encode candles: source code ${code} of row ${i} is not one of ${CANDLE_SOURCES.join(', ')}`);
+      throw new InvalidCandleError(
+        `cannot encode candles: source code ${code} of row ${i} is not one of ${CANDLE_SOURCES.join(', ')}`,
+      );
     }
     offsets[i + 1] = offsets[i]! + bytes.length;
   });

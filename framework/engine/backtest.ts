@@ -1,0 +1,130 @@
+import { brokerConfig, type BrokerConfig } from '../broker/broker-config';
+import { PaperBroker } from '../broker/paper-broker';
+import { batchLength, type CandleBatch } from '../core/candle';
+import { DatasetNotFoundError } from '../core/errors';
+import type { Logger } from '../core/logger';
+import { describeSubscription, type Subscription } from '../core/subscription';
+import { isoUtc } from '../core/time';
+import { replayCandles } from '../feeds/replay';
+import { computeMetrics } from '../report/metrics';
+import type { RunSummary } from '../report/run-summary';
+import { createRunDir, writeRunArtifacts, type RunFiles } from '../report/run-writer';
+import { loadStrategy } from '../strategy/loader';
+import { Engine } from './engine';
+
+/** What to backtest and how. Times are UTC epoch ms; money in the quote currency. */
+export interface BacktestOptions {
+  /** The strategy plugin, e.g. `strategies/macd.ts`. */
+  readonly file: string;
+  /** Parameter overrides as strings (`--param fast=10`). */
+  readonly params?: Readonly<Record<string, string>>;
+  /** Root of the candle store; default `datasets`. */
+  readonly datasetsRoot?: string;
+  /** Where run folders are created; default `runs`. */
+  readonly runsRoot?: string;
+  /** First candle open time to include (inclusive). */
+  readonly from?: number;
+  /** Open time to stop before (exclusive). */
+  readonly to?: number;
+  /** Paper broker settings; unset fields take {@link DEFAULT_BROKER_CONFIG}'s. */
+  readonly broker?: Partial<BrokerConfig>;
+  /** Progress and warnings. */
+  readonly logger?: Logger;
+  /** Called as candles are processed, with (done, total). */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** The outcome of a backtest: its summary, where its files are, and the engine's journal. */
+export interface BacktestResult {
+  readonly summary: RunSummary;
+  readonly dir: string;
+  readonly files: RunFiles;
+  readonly engine: Engine;
+  readonly broker: PaperBroker;
+}
+
+/**
+ * Runs a backtest: loads the strategy, replays its first subscription's stored candles through the candle pipeline,
+ * computes indicators once, steps every candle through the engine and the paper broker (a signal on candle t fills at
+ * the open of t + 1), closes any open position at the last close, computes the metrics and writes
+ * `summary.json`, `trades.jsonl`, `signals.jsonl` and `equity.jsonl` to `runs/<run-id>/`.
+ *
+ * @throws {@link StrategyLoadError} / {@link StrategyRuntimeError} / {@link LookaheadError} naming the strategy file;
+ *   {@link DatasetNotFoundError} when the dataset is missing or the range holds no candles;
+ *   {@link CorruptDataError} for an unreadable partition. Stored data is only read, never changed.
+ */
+export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
+  const startedAt = Date.now();
+  const config = brokerConfig(options.broker);
+  const loaded = await loadStrategy(options.file, options.params);
+  const subscription = loaded.subscriptions[0]!;
+  const candles = replayCandles(options.datasetsRoot ?? 'datasets', subscription, {
+    ...(options.from !== undefined && { from: options.from }),
+    ...(options.to !== undefined && { to: options.to }),
+    ...(options.logger !== undefined && { logger: options.logger }),
+  });
+  const total = batchLength(candles);
+  if (total === 0) throw new DatasetNotFoundError(`no candles for ${describeSubscription(subscription)} in the range asked for`);
+  options.logger?.info({ candles: total, from: isoUtc(candles.openTime[0]!) }, `replaying ${describeSubscription(subscription)}`);
+
+  const broker = new PaperBroker(config);
+  const engine = new Engine(loaded.strategy, broker, options.file);
+  await engine.replay(candles, options.onProgress && ((done) => options.onProgress!(done, total)));
+  const last = total - 1;
+  broker.closeAll({
+    openTime: candles.openTime[last]!,
+    open: candles.open[last]!,
+    high: candles.high[last]!,
+    low: candles.low[last]!,
+    close: candles.close[last]!,
+    volume: candles.volume[last]!,
+  });
+
+  const { runId, dir } = createRunDir(options.runsRoot ?? 'runs', loaded.strategy.name);
+  const summary = summarise(runId, loaded.strategy.name, loaded.strategy.params, subscription, candles, broker, startedAt);
+  const files = writeRunArtifacts(dir, {
+    summary,
+    trades: broker.trades,
+    signals: engine.signals,
+    equity: broker.equityCurve,
+  });
+  return { summary, dir, files, engine, broker };
+}
+
+function summarise(
+  runId: string,
+  name: string,
+  parameters: RunSummary['strategy']['parameters'],
+  subscription: Subscription,
+  candles: CandleBatch,
+  broker: PaperBroker,
+  startedAt: number,
+): RunSummary {
+  const n = batchLength(candles);
+  const curve = broker.equityCurve;
+  const metrics = computeMetrics({
+    equity: curve.equity,
+    time: curve.time,
+    timeframe: subscription.timeframe,
+    trades: broker.trades,
+    firstOpen: candles.open[0]!,
+    lastClose: candles.close[n - 1]!,
+    exposedCandles: broker.exposedCandles,
+  });
+  const finishedAt = Date.now();
+  return {
+    runId,
+    mode: 'backtest',
+    strategy: { name, parameters: { ...parameters } },
+    subscription,
+    timeframe: subscription.timeframe,
+    firstCandle: candles.openTime[0]!,
+    lastCandle: candles.openTime[n - 1]!,
+    candles: n,
+    broker: broker.config,
+    metrics,
+    startedAt,
+    finishedAt,
+    durationMs: finishedAt - startedAt,
+  };
+}

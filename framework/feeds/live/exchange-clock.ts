@@ -1,0 +1,223 @@
+/**
+ * The exchange's clock, as seen from here: an estimate of the exchange's server time built from `fetchTime()` round
+ * trips, so that the live feed judges "has this candle closed?" by the exchange's time, not the machine's.
+ *
+ * @module
+ */
+import { FrameworkError } from '../../core/errors';
+import type { Logger } from '../../core/logger';
+
+/** A clock synchronisation that could not get a single answer from the exchange; `cause` is the last failure. */
+export class ClockSyncError extends FrameworkError {}
+
+/**
+ * One estimate of the exchange clock.
+ * - `serverTime`: the exchange's time (UTC epoch ms) at local time `localTime`;
+ * - `localTime`: the local time (ms, in the clock's `localNow` units) at the midpoint of the chosen round trip;
+ * - `rttMs`: local round-trip time of the chosen sample (the smallest of the sync);
+ * - `rate`: exchange ms per local ms used from this sync on (1 for a real exchange);
+ * - `errorBoundMs`: how far (exchange ms) the estimate may be off right after this sync: half the round trip times the
+ *   rate (the server read its clock somewhere inside the round trip);
+ * - `rateError`: bound of the rate's error (exchange ms per local ms; 0 when the rate is given), which adds
+ *   `rateError × |local time since the sync|` to the error.
+ */
+export interface ClockEstimate {
+  readonly serverTime: number;
+  readonly localTime: number;
+  readonly rttMs: number;
+  readonly rate: number;
+  readonly errorBoundMs: number;
+  readonly rateError: number;
+}
+
+/**
+ * Options of {@link ExchangeClock}.
+ * - `fetchTime`: asks the exchange for its time, UTC epoch ms (ccxt: `() => exchange.fetchTime()`); one call = one
+ *   sample; failed samples are skipped;
+ * - `localNow`: the local clock, ms (default `Date.now`); injectable to test a skewed or drifting machine clock;
+ * - `samples`: round trips per sync (default 5); the one with the smallest round-trip time is kept;
+ * - `rate`: exchange ms per local ms. A number fixes it (1 for a real exchange — the default; the simulator's `speed`
+ *   when known); `'estimate'` measures it from the first sync and the latest one (see {@link ExchangeClock});
+ * - `resyncIntervalMs`: local ms between periodic re-syncs once {@link ExchangeClock.start} ran (default 60 000);
+ * - `logger`: where failed periodic re-syncs are reported (they keep the previous estimate).
+ */
+export interface ExchangeClockOptions {
+  readonly fetchTime: () => Promise<number>;
+  readonly localNow?: () => number;
+  readonly samples?: number;
+  readonly rate?: number | 'estimate';
+  readonly resyncIntervalMs?: number;
+  readonly logger?: Logger;
+}
+
+interface Sample {
+  readonly serverTime: number;
+  readonly localTime: number;
+  readonly rttMs: number;
+}
+
+/**
+ * Estimates the exchange's server time from round trips of `fetchTime()`.
+ *
+ * Model (NTP's offset estimate, after Cristian's algorithm, 1989): for a round trip sent at local `s` and answered at
+ * local `r` with server time `T`, the server read its clock at an unknown instant inside `[s, r]`; taking the midpoint,
+ * the server time at local `(s + r) / 2` is `T`, with an error of at most half the round trip. Of a sync's samples the
+ * one with the smallest round trip is kept. Between syncs
+ *
+ *     exchangeNow = serverTimeAtSync + (localNow − localTimeAtSync) × rate
+ *
+ * For a real exchange `rate` = 1. The simulator's accelerated clock runs `speed` times faster than local time: give
+ * `rate: speed`, or `rate: 'estimate'`, which takes `rate = (T₂ − T₁) / (m₂ − m₁)` from the first sync `(m₁, T₁)` and
+ * the latest `(m₂, T₂)` (1 until there are two syncs). The longer the baseline, the better the rate: its relative
+ * error is at most `(rtt₁ + rtt₂) / 2 / (m₂ − m₁)`, which {@link ClockEstimate.errorBoundMs} accounts for.
+ *
+ * {@link ExchangeClock.now} never goes backwards: after a re-sync that moves the estimate back, it holds the last value
+ * until the estimate catches up.
+ */
+export class ExchangeClock {
+  private readonly localNow: () => number;
+  private readonly samples: number;
+  private first: Sample | null = null;
+  private current: ClockEstimate | null = null;
+  private lastNow = Number.NEGATIVE_INFINITY;
+  private timer: NodeJS.Timeout | undefined;
+  private syncs = 0;
+
+  constructor(private readonly options: ExchangeClockOptions) {
+    this.localNow = options.localNow ?? Date.now;
+    this.samples = options.samples ?? 5;
+    if (!Number.isInteger(this.samples) || this.samples < 1) {
+      throw new ClockSyncError(`ExchangeClock: samples must be an integer ≥ 1, got ${this.samples}`);
+    }
+    const rate = options.rate;
+    if (typeof rate === 'number' && !(rate > 0 && Number.isFinite(rate))) {
+      throw new ClockSyncError(`ExchangeClock: rate must be a positive number or 'estimate', got ${rate}`);
+    }
+  }
+
+  /**
+   * Takes `samples` round trips and updates the estimate from the fastest one.
+   *
+   * @returns the new estimate.
+   * @throws {@link ClockSyncError} when every sample failed (its `cause` is the last error).
+   */
+  async sync(): Promise<ClockEstimate> {
+    let best: Sample | null = null;
+    let lastError: unknown;
+    for (let i = 0; i < this.samples; i++) {
+      const sent = this.localNow();
+      let serverTime: number;
+      try {
+        serverTime = await this.options.fetchTime();
+      } catch (error) {
+        lastError = error;
+        continue;
+      }
+      const received = this.localNow();
+      if (!Number.isFinite(serverTime)) {
+        lastError = new ClockSyncError(`fetchTime() returned ${serverTime}, not a time in epoch ms`);
+        continue;
+      }
+      const sample = { serverTime, localTime: (sent + received) / 2, rttMs: received - sent };
+      if (best === null || sample.rttMs < best.rttMs) best = sample;
+    }
+    if (best === null) {
+      throw new ClockSyncError(`exchange clock sync failed: none of ${this.samples} fetchTime() calls answered`, {
+        cause: lastError,
+      });
+    }
+    this.first ??= best;
+    this.current = this.estimateFrom(best, this.first);
+    this.syncs++;
+    return this.current;
+  }
+
+  /**
+   * Syncs now, then re-syncs every `resyncIntervalMs` (local ms) until {@link ExchangeClock.stop}. A failed re-sync is
+   * logged and keeps the previous estimate.
+   *
+   * @throws {@link ClockSyncError} when the first sync fails.
+   */
+  async start(): Promise<ClockEstimate> {
+    const estimate = await this.sync();
+    this.stop();
+    this.timer = setInterval(() => {
+      this.sync().catch((error: unknown) => this.options.logger?.warn({ err: error }, 'exchange clock re-sync failed'));
+    }, this.options.resyncIntervalMs ?? 60_000);
+    this.timer.unref();
+    return estimate;
+  }
+
+  /** Stops the periodic re-sync (the estimate stays usable). */
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * The exchange's time now, UTC epoch ms (fractional), never less than a previous answer.
+   *
+   * @throws {@link ClockSyncError} before the first successful {@link ExchangeClock.sync}.
+   */
+  now(): number {
+    const e = this.estimate();
+    const value = e.serverTime + (this.localNow() - e.localTime) * e.rate;
+    this.lastNow = Math.max(this.lastNow, value);
+    return this.lastNow;
+  }
+
+  /**
+   * How far {@link ExchangeClock.now} may be off now, exchange ms: the sync's bound plus the rate's uncertainty over
+   * the local time elapsed since the sync.
+   *
+   * @throws {@link ClockSyncError} before the first successful sync.
+   */
+  errorBoundMs(): number {
+    const e = this.estimate();
+    return e.errorBoundMs + e.rateError * Math.abs(this.localNow() - e.localTime);
+  }
+
+  /**
+   * Converts a duration in exchange ms to local ms (for timers): `exchangeMs / rate`.
+   *
+   * @throws {@link ClockSyncError} before the first successful sync.
+   */
+  toLocalMs(exchangeMs: number): number {
+    return exchangeMs / this.estimate().rate;
+  }
+
+  /**
+   * The current estimate.
+   *
+   * @throws {@link ClockSyncError} before the first successful sync.
+   */
+  estimate(): ClockEstimate {
+    if (this.current === null) throw new ClockSyncError('the exchange clock has not been synced yet: call sync() or start() first');
+    return this.current;
+  }
+
+  /** Number of successful syncs so far. */
+  get syncCount(): number {
+    return this.syncs;
+  }
+
+  private estimateFrom(best: Sample, first: Sample): ClockEstimate {
+    const option = this.options.rate ?? 1;
+    const span = best.localTime - first.localTime;
+    let rate = option === 'estimate' ? (this.current?.rate ?? 1) : option;
+    let rateError = 0;
+    if (option === 'estimate' && span > 0) {
+      rate = (best.serverTime - first.serverTime) / span;
+      // Each sample's server time is known to ± half its round trip (in exchange ms, × rate) at its midpoint.
+      rateError = (((first.rttMs + best.rttMs) / 2) * rate) / span;
+    }
+    return {
+      serverTime: best.serverTime,
+      localTime: best.localTime,
+      rttMs: best.rttMs,
+      rate,
+      errorBoundMs: (best.rttMs / 2) * rate,
+      rateError,
+    };
+  }
+}

@@ -1,0 +1,192 @@
+import type { Trade } from '../broker/types';
+import { FrameworkError } from '../core/errors';
+import { timeframeToMs, type Timeframe } from '../core/timeframe';
+
+/** Milliseconds in a year of 365 days, the year used by {@link computeMetrics} for CAGR and annualisation. */
+export const YEAR_MS = 365 * 24 * 3600 * 1000;
+
+/**
+ * Input of {@link computeMetrics}.
+ *
+ * - `equity`, `time`: the equity curve (quote currency) marked at each candle's close, and each candle's open time
+ *   (UTC epoch ms), same length ≥ 1, in time order (e.g. {@link EquityCurve} columns);
+ * - `timeframe`: the candles' timeframe, e.g. `1h`;
+ * - `trades`: closed trades of the run;
+ * - `firstOpen`: open price of the first candle, `lastClose`: close price of the last candle (quote currency),
+ *   for the buy-and-hold benchmark;
+ * - `exposedCandles`: candles during which a position was open ({@link PaperBroker.exposedCandles}).
+ */
+export interface MetricsInput {
+  readonly equity: ArrayLike<number>;
+  readonly time: ArrayLike<number>;
+  readonly timeframe: Timeframe;
+  readonly trades: readonly Trade[];
+  readonly firstOpen: number;
+  readonly lastClose: number;
+  readonly exposedCandles: number;
+}
+
+/**
+ * Performance of a run. Fractions are plain ratios (`0.12` = 12%), money is in quote currency, durations in ms.
+ * `null` marks a value that is undefined for the run (e.g. a ratio whose denominator is zero, or no trades).
+ *
+ * - `startEquity`, `endEquity`: first and last value of the equity curve (quote currency);
+ * - `totalReturn`: `endEquity / startEquity − 1` (fraction);
+ * - `cagr`: compound annual growth rate, `(endEquity / startEquity)^(1 / years) − 1` (fraction), where
+ *   `years = (last open time + timeframe − first open time) / 365 days`; −1 when equity ends ≤ 0;
+ * - `sharpe`: annualised Sharpe ratio of the per-candle simple returns of equity, risk-free rate 0:
+ *   `mean(r) / std(r) × √(candles per year)`, `std` the sample standard deviation (n − 1);
+ *   `null` with fewer than 2 returns, zero deviation, or equity ≤ 0 at some candle;
+ * - `sortino`: annualised Sortino ratio, target 0: `mean(r) / √(mean(min(r, 0)²)) × √(candles per year)`, the
+ *   downside deviation taken over *all* returns; `null` with no downside, no returns, or equity ≤ 0 at some candle;
+ * - `calmar`: `cagr / maxDrawdown`; `null` when there is no drawdown;
+ * - `maxDrawdown`: largest peak-to-trough fall of equity as a positive fraction of the peak (`0.25` = 25% below it);
+ * - `maxDrawdownDuration`: longest time under water (ms): from a peak's candle to the candle where equity first gets
+ *   back to that peak, or to the last candle when it never does;
+ * - `trades`: number of closed trades; `winRate`: fraction with `pnl > 0` (`null` with no trades);
+ * - `profitFactor`: gross profit / gross loss of trade `pnl`s; `Infinity` with profits and no losses, `null` with
+ *   no trades (or neither profit nor loss);
+ * - `expectancy`: mean net `pnl` per trade (quote currency); `expectancyPct`: mean `returnPct` (fraction);
+ *   both `null` with no trades;
+ * - `exposure`: fraction of candles during which a position was open;
+ * - `buyAndHoldReturn`: `lastClose / firstOpen − 1` (fraction), holding the asset over the run, before fees.
+ *
+ * `candles per year` = 365 × 24 × 3600 × 1000 / timeframe in ms (8760 for `1h`).
+ */
+export interface Metrics {
+  readonly startEquity: number;
+  readonly endEquity: number;
+  readonly totalReturn: number;
+  readonly cagr: number;
+  readonly sharpe: number | null;
+  readonly sortino: number | null;
+  readonly calmar: number | null;
+  readonly maxDrawdown: number;
+  readonly maxDrawdownDuration: number;
+  readonly trades: number;
+  readonly winRate: number | null;
+  readonly profitFactor: number | null;
+  readonly expectancy: number | null;
+  readonly expectancyPct: number | null;
+  readonly exposure: number;
+  readonly buyAndHoldReturn: number;
+}
+
+/**
+ * Computes the {@link Metrics} of a run. Pure: reads its input only.
+ *
+ * Sharpe and Sortino are computed as `sharpe` and `sortino` of the Python `quantstats` package
+ * (ranaroussi/quantstats, `quantstats/stats.py`) with `rf = 0` and `periods` = candles per year.
+ * Sharpe: W. F. Sharpe, "The Sharpe Ratio", Journal of Portfolio Management, 1994; annualised by √(periods per year),
+ * which assumes independent returns (A. W. Lo, "The Statistics of Sharpe Ratios", Financial Analysts Journal, 2002).
+ * Sortino: downside deviation against a target of 0 over all observations, as in T. Rollinger and S. Hoffman,
+ * "Sortino: A 'Sharper' Ratio", Red Rock Capital (the paper quantstats cites).
+ *
+ * @throws {@link FrameworkError} when the curve is empty, `equity` and `time` differ in length, or
+ *   `exposedCandles` is outside [0, candles].
+ */
+export function computeMetrics(input: MetricsInput): Metrics {
+  const { equity, time, trades } = input;
+  const n = equity.length;
+  if (n === 0) throw new FrameworkError('cannot compute metrics: the equity curve is empty (no candles)');
+  if (time.length !== n) {
+    throw new FrameworkError(`cannot compute metrics: equity has ${n} rows but time has ${time.length}`);
+  }
+  if (!(input.exposedCandles >= 0 && input.exposedCandles <= n)) {
+    throw new FrameworkError(`cannot compute metrics: exposedCandles ${input.exposedCandles} is outside [0, ${n}]`);
+  }
+  const timeframeMs = timeframeToMs(input.timeframe);
+  const startEquity = equity[0]!;
+  const endEquity = equity[n - 1]!;
+  const years = (time[n - 1]! + timeframeMs - time[0]!) / YEAR_MS;
+  const cagr = endEquity > 0 && startEquity > 0 ? (endEquity / startEquity) ** (1 / years) - 1 : -1;
+  const ratios = returnRatios(equity, Math.sqrt(YEAR_MS / timeframeMs));
+  const drawdown = drawdowns(equity, time);
+  return {
+    startEquity,
+    endEquity,
+    totalReturn: endEquity / startEquity - 1,
+    cagr,
+    sharpe: ratios.sharpe,
+    sortino: ratios.sortino,
+    calmar: drawdown.max > 0 ? cagr / drawdown.max : null,
+    maxDrawdown: drawdown.max,
+    maxDrawdownDuration: drawdown.longest,
+    ...tradeStats(trades),
+    exposure: input.exposedCandles / n,
+    buyAndHoldReturn: input.lastClose / input.firstOpen - 1,
+  };
+}
+
+function returnRatios(equity: ArrayLike<number>, annualise: number): { sharpe: number | null; sortino: number | null } {
+  const count = equity.length - 1;
+  let sum = 0;
+  let downsideSquares = 0;
+  for (let i = 1; i <= count; i++) {
+    const previous = equity[i - 1]!;
+    if (!(previous > 0)) return { sharpe: null, sortino: null };
+    const r = equity[i]! / previous - 1;
+    sum += r;
+    if (r < 0) downsideSquares += r * r;
+  }
+  if (count < 1) return { sharpe: null, sortino: null };
+  const mean = sum / count;
+  let squares = 0;
+  for (let i = 1; i <= count; i++) {
+    const d = equity[i]! / equity[i - 1]! - 1 - mean;
+    squares += d * d;
+  }
+  const std = count >= 2 ? Math.sqrt(squares / (count - 1)) : 0;
+  const downside = Math.sqrt(downsideSquares / count);
+  return {
+    sharpe: std > 0 ? (mean / std) * annualise : null,
+    sortino: downside > 0 ? (mean / downside) * annualise : null,
+  };
+}
+
+function drawdowns(equity: ArrayLike<number>, time: ArrayLike<number>): { max: number; longest: number } {
+  let peak = equity[0]!;
+  let peakTime = time[0]!;
+  let underwater = false;
+  let max = 0;
+  let longest = 0;
+  for (let i = 1; i < equity.length; i++) {
+    const e = equity[i]!;
+    if (e >= peak) {
+      if (underwater) longest = Math.max(longest, time[i]! - peakTime);
+      underwater = false;
+      peak = e;
+      peakTime = time[i]!;
+    } else {
+      underwater = true;
+      max = Math.max(max, 1 - e / peak);
+    }
+  }
+  if (underwater) longest = Math.max(longest, time[equity.length - 1]! - peakTime);
+  return { max, longest };
+}
+
+function tradeStats(trades: readonly Trade[]): Pick<
+  Metrics,
+  'trades' | 'winRate' | 'profitFactor' | 'expectancy' | 'expectancyPct'
+> {
+  const count = trades.length;
+  if (count === 0) return { trades: 0, winRate: null, profitFactor: null, expectancy: null, expectancyPct: null };
+  let wins = 0;
+  let grossProfit = 0;
+  let grossLoss = 0;
+  let pnl = 0;
+  let returns = 0;
+  for (const t of trades) {
+    if (t.pnl > 0) {
+      wins += 1;
+      grossProfit += t.pnl;
+    } else {
+      grossLoss -= t.pnl;
+    }
+    pnl += t.pnl;
+    returns += t.returnPct;
+  }
+  const profitFactor = grossLoss > 0 ? grossProfit / grossLoss : grossProfit > 0 ? Number.POSITIVE_INFINITY : null;
+  return { trades: count, winRate: wins / count, profitFactor, expectancy: pnl / count, expectancyPct: returns / count };
+}

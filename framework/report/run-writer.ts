@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EquityCurve } from '../broker/equity-curve';
+import type { Trade } from '../broker/types';
+import { FrameworkError } from '../core/errors';
+import { isoUtc } from '../core/time';
+import type { RunSummary, SignalRecord } from './run-summary';
+
+/** A run's directory: its run id and its path (`runsRoot` joined with the run id). */
+export interface RunDir {
+  readonly runId: string;
+  readonly dir: string;
+}
+
+/** What {@link writeRunArtifacts} writes. */
+export interface RunArtifacts {
+  readonly summary: RunSummary;
+  readonly trades: readonly Trade[];
+  readonly signals: readonly SignalRecord[];
+  readonly equity: EquityCurve;
+}
+
+/** Paths of the files written by {@link writeRunArtifacts}. */
+export interface RunFiles {
+  readonly summary: string;
+  readonly trades: string;
+  readonly signals: string;
+  readonly equity: string;
+}
+
+const ATTEMPTS = 16;
+const LINES_PER_WRITE = 4096;
+
+/**
+ * Creates a new, empty run directory `<runsRoot>/<runId>` (and `runsRoot` if needed). The run id is
+ * `YYYYMMDD-HHMMSS-<strategy>-<4 hex>`: the UTC wall-clock time, the strategy name with every run of characters
+ * other than letters, digits, `_` and `-` replaced by `-`, and 4 random hex digits. An existing directory is never
+ * reused: on a collision another suffix is drawn.
+ *
+ * @param runsRoot - folder holding all runs, e.g. `runs`.
+ * @param strategyName - e.g. `SmaCross`.
+ * @param now - wall-clock time in UTC epoch ms (default: now).
+ * @throws {@link FrameworkError} when the name has no usable character or no free directory name is found;
+ *   file-system errors (permissions) propagate.
+ */
+export function createRunDir(runsRoot: string, strategyName: string, now: number = Date.now()): RunDir {
+  const name = strategyName.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '');
+  if (name === '') throw new FrameworkError(`invalid strategy name ${JSON.stringify(strategyName)} for a run id`);
+  const stamp = isoUtc(now).replace(/[-:]/g, '').replace('T', '-').slice(0, 15); // YYYYMMDD-HHMMSS
+  mkdirSync(runsRoot, { recursive: true });
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const runId = `${stamp}-${name}-${randomBytes(2).toString('hex')}`;
+    const dir = join(runsRoot, runId);
+    try {
+      mkdirSync(dir);
+      return { runId, dir };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  throw new FrameworkError(`no free run directory for ${name} at ${stamp} in ${runsRoot} after ${ATTEMPTS} attempts`);
+}
+
+/**
+ * Writes a run's artifacts into `dir` (which must exist, e.g. from {@link createRunDir}):
+ *
+ * - `summary.json`: the {@link RunSummary}, indented, with `firstCandleIso`, `lastCandleIso`, `startedAtIso`,
+ *   `finishedAtIso` next to the epoch-ms fields;
+ * - `trades.jsonl`: one {@link Trade} per line with `entryTimeIso`, `exitTimeIso`;
+ * - `signals.jsonl`: one {@link SignalRecord} per line with `openTimeIso`;
+ * - `equity.jsonl`: one row of the {@link EquityCurve} per line: `{ time, timeIso, equity, cash, positionValue }`.
+ *
+ * JSON Lines (https://jsonlines.org): UTF-8, one JSON object per line, each line ending in `\n`. Times are UTC epoch
+ * ms plus an ISO 8601 copy. Numbers that JSON cannot hold are written as the strings `"Infinity"`, `"-Infinity"` and
+ * `"NaN"` (e.g. a profit factor with no losing trade, an indicator during its warm-up).
+ *
+ * @returns the paths written.
+ * @throws {@link FrameworkError} when one of the files already exists (nothing is overwritten);
+ *   other file-system errors propagate.
+ */
+export function writeRunArtifacts(dir: string, artifacts: RunArtifacts): RunFiles {
+  const files: RunFiles = {
+    summary: join(dir, 'summary.json'),
+    trades: join(dir, 'trades.jsonl'),
+    signals: join(dir, 'signals.jsonl'),
+    equity: join(dir, 'equity.jsonl'),
+  };
+  const { summary, trades, signals, equity } = artifacts;
+  writeLines(files.summary, 1, () =>
+    JSON.stringify(withIso(summary, ['firstCandle', 'lastCandle', 'startedAt', 'finishedAt']), jsonNumbers, 2),
+  );
+  writeLines(files.trades, trades.length, (i) => JSON.stringify(withIso(trades[i]!, ['entryTime', 'exitTime']), jsonNumbers));
+  writeLines(files.signals, signals.length, (i) => JSON.stringify(withIso(signals[i]!, ['openTime']), jsonNumbers));
+  writeLines(files.equity, equity.time.length, (i) => {
+    const time = equity.time[i]!;
+    const row = { time, timeIso: isoUtc(time), equity: equity.equity[i], cash: equity.cash[i], positionValue: equity.positionValue[i] };
+    return JSON.stringify(row, jsonNumbers);
+  });
+  return files;
+}
+
+/** Writes `count` lines produced by `line(i)` to a new file, in batches (bounded memory for long equity curves). */
+function writeLines(path: string, count: number, line: (i: number) => string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new FrameworkError(`run artifact ${path} already exists: refusing to overwrite it`, { cause: error });
+    }
+    throw error;
+  }
+  try {
+    for (let start = 0; start < count; start += LINES_PER_WRITE) {
+      const end = Math.min(count, start + LINES_PER_WRITE);
+      let chunk = '';
+      for (let i = start; i < end; i++) chunk += `${line(i)}\n`;
+      writeSync(fd, chunk);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A copy of `record` with `<key>Iso` inserted after each listed epoch-ms field. */
+function withIso(record: object, timeKeys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(record)) {
+    out[key] = value;
+    if (timeKeys.includes(key) && typeof value === 'number') out[`${key}Iso`] = isoUtc(value);
+  }
+  return out;
+}
+
+function jsonNumbers(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+}

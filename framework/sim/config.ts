@@ -1,0 +1,230 @@
+/**
+ * Configuration of the exchange simulator: which markets it plays, from when, how fast, and which faults it injects.
+ *
+ * @module
+ */
+
+import type { CandleBatch } from '../core/candle';
+import { batchLength } from '../core/candle';
+import { FrameworkError, InvalidCandleError } from '../core/errors';
+import type { Timeframe } from '../core/timeframe';
+import { timeframeToMs } from '../core/timeframe';
+
+/**
+ * A simulator configuration that cannot be used (bad speed, unknown timeframe, fault rate out of range, ...).
+ * The message names the offending field.
+ */
+export class SimulatorConfigError extends FrameworkError {}
+
+/** One market the simulator plays: its candles are the exchange's "truth" for `symbol` at `timeframe`. */
+export interface SimulatedMarket {
+  /** Unified ccxt symbol, `BASE/QUOTE`, e.g. `BTC/USDT`; the Binance id is `BTCUSDT`. */
+  readonly symbol: string;
+  /** One of the Binance kline intervals the simulator supports, see {@link SUPPORTED_INTERVALS}. */
+  readonly timeframe: Timeframe;
+  /** The candles, sorted by open time, unique, aligned to the timeframe, with consistent OHLC and volume ≥ 0. */
+  readonly candles: CandleBatch;
+}
+
+/**
+ * When a fault fires. Each opportunity (a kline frame about to be delivered on one WebSocket connection, or one REST
+ * request) is counted per fault type, 1-based, over the simulator's lifetime.
+ *
+ * - `rate`: probability in [0, 1] that the fault fires at an opportunity, drawn from a seeded RNG (deterministic
+ *   for a given `seed` and sequence of opportunities);
+ * - `nth`: opportunity ordinals at which the fault fires for sure (e.g. `[5]` = the 5th frame delivered).
+ */
+export interface FaultTrigger {
+  readonly rate?: number;
+  readonly nth?: readonly number[];
+}
+
+/**
+ * Ways a kline frame can be malformed:
+ * - `json`: the frame's text is cut in half (not parseable JSON);
+ * - `nan`: the kline's close is the string `"NaN"`;
+ * - `highBelowLow`: the kline's high and low are swapped (high < low unless they are equal);
+ * - `misaligned`: the kline's open time `t` is shifted by half a timeframe (not a multiple of the timeframe).
+ */
+export type MalformedKind = 'json' | 'nan' | 'highBelowLow' | 'misaligned';
+
+/** All {@link MalformedKind}s, in the order they are cycled through. */
+export const MALFORMED_KINDS: readonly MalformedKind[] = ['json', 'nan', 'highBelowLow', 'misaligned'];
+
+/**
+ * Fault injection. WebSocket faults act on kline frame deliveries, REST faults on REST requests (any endpoint).
+ *
+ * - `drop`: instead of the frame, the server destroys the TCP connection (no close frame);
+ * - `stall`: the frame and every frame for the next `durationMs` of exchange time are not sent to that connection;
+ *   the socket stays open (default duration: 3 timeframes of the market whose frame triggered it);
+ * - `duplicate`: the frame is sent twice;
+ * - `outOfOrder`: the frame is held back and sent right after the next frame on that connection;
+ * - `malformed`: the frame is replaced by a malformed one; kinds are used in turn (default: all of them);
+ * - `rest429`: HTTP 429 with a `Retry-After` header (seconds, default 1) and Binance's error body (code -1003);
+ * - `rest500`: HTTP 500 with Binance's error body (code -1000);
+ * - `revision`: closed candles whose REST version differs from what the WebSocket sent (volume multiplied by
+ *   `volumeFactor`, default 1.25): each candle closing after `startTime` is revised with probability `rate`, plus every
+ *   candle whose open time is listed in `openTimes`. See {@link SimulatorRevision}.
+ */
+export interface FaultConfig {
+  readonly drop?: FaultTrigger;
+  readonly stall?: FaultTrigger & { readonly durationMs?: number };
+  readonly duplicate?: FaultTrigger;
+  readonly outOfOrder?: FaultTrigger;
+  readonly malformed?: FaultTrigger & { readonly kinds?: readonly MalformedKind[] };
+  readonly rest429?: FaultTrigger & { readonly retryAfterSec?: number };
+  readonly rest500?: FaultTrigger;
+  readonly revision?: {
+    readonly rate?: number;
+    readonly openTimes?: readonly number[];
+    readonly volumeFactor?: number;
+  };
+}
+
+/** The fault types, as counted in the simulator's stats. */
+export type FaultKind = keyof FaultConfig;
+
+/** All {@link FaultKind}s. */
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'drop',
+  'stall',
+  'duplicate',
+  'outOfOrder',
+  'malformed',
+  'rest429',
+  'rest500',
+  'revision',
+];
+
+/**
+ * Configuration of {@link startSimulator}.
+ *
+ * The exchange clock is `startTime + (realNow − realStart) × speed` (UTC epoch ms). `speed = 0` freezes it: time then
+ * moves only through `Simulator.advanceTo`, the step mode for tests. Candles that closed at or before `startTime`
+ * (open time + timeframe ≤ `startTime`) are history, served over REST; the rest are played as the clock passes them.
+ */
+export interface SimulatorConfig {
+  /** Interface to listen on; only loopback is supported. Default `127.0.0.1`. */
+  readonly host?: '127.0.0.1';
+  /** TCP port; 0 (default) picks a free ephemeral port. */
+  readonly port?: number;
+  /** The markets played; symbol + timeframe pairs must be unique. */
+  readonly markets: readonly SimulatedMarket[];
+  /** Exchange time when the simulator starts, UTC epoch ms. */
+  readonly startTime: number;
+  /** Exchange ms per real ms (60 plays a 15m candle in 15 s); 0 = manual clock. */
+  readonly speed: number;
+  /** WebSocket frames of a forming candle (`"x": false`) per candle, before the closing one. Default 3. */
+  readonly updatesPerCandle?: number;
+  /** Faults to inject; none by default. */
+  readonly faults?: FaultConfig;
+  /** Seed of every random choice (fault rates, revisions). Default 1. */
+  readonly seed?: number;
+}
+
+/**
+ * Binance spot kline intervals the simulator plays: those with a fixed length and epoch-aligned buckets.
+ * Binance's `1s`, `1w` (Monday-aligned) and `1M` (calendar months) are not supported.
+ */
+export const SUPPORTED_INTERVALS: readonly Timeframe[] = [
+  '1m',
+  '3m',
+  '5m',
+  '15m',
+  '30m',
+  '1h',
+  '2h',
+  '4h',
+  '6h',
+  '8h',
+  '12h',
+  '1d',
+  '3d',
+];
+
+/**
+ * Checks a configuration and throws on the first problem.
+ *
+ * @throws {@link SimulatorConfigError} for a bad field (names it); {@link InvalidCandleError} for a candle that is
+ *   unsorted, duplicated, misaligned, non-finite or inconsistent (names the market and the row).
+ */
+export function validateConfig(config: SimulatorConfig): void {
+  const fail = (message: string): never => {
+    throw new SimulatorConfigError(`simulator config: ${message}`);
+  };
+  if (config.host !== undefined && config.host !== '127.0.0.1') fail(`host must be "127.0.0.1", got "${String(config.host)}"`);
+  const port = config.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`port must be an integer in [0, 65535], got ${port}`);
+  if (!Number.isFinite(config.startTime)) fail(`startTime must be UTC epoch ms, got ${config.startTime}`);
+  if (!Number.isFinite(config.speed) || config.speed < 0) fail(`speed must be ≥ 0 (0 = manual clock), got ${config.speed}`);
+  const updates = config.updatesPerCandle ?? 3;
+  if (!Number.isInteger(updates) || updates < 1) fail(`updatesPerCandle must be an integer ≥ 1, got ${updates}`);
+  if (config.seed !== undefined && !Number.isInteger(config.seed)) fail(`seed must be an integer, got ${config.seed}`);
+  if (config.markets.length === 0) fail('markets is empty: give at least one { symbol, timeframe, candles }');
+  const seen = new Set<string>();
+  config.markets.forEach((m, i) => {
+    if (!/^[A-Z0-9]+\/[A-Z0-9]+$/.test(m.symbol)) fail(`markets[${i}].symbol must look like "BTC/USDT", got "${m.symbol}"`);
+    if (!SUPPORTED_INTERVALS.includes(m.timeframe)) {
+      fail(`markets[${i}].timeframe "${m.timeframe}" is not supported; use one of ${SUPPORTED_INTERVALS.join(', ')}`);
+    }
+    const key = `${m.symbol} ${m.timeframe}`;
+    if (seen.has(key)) fail(`markets[${i}]: ${key} is configured twice`);
+    seen.add(key);
+    validateCandles(m);
+  });
+  validateFaults(config.faults ?? {}, fail);
+}
+
+function validateCandles(market: SimulatedMarket): void {
+  const b = market.candles;
+  const tf = timeframeToMs(market.timeframe);
+  const where = (i: number): string => `${market.symbol} ${market.timeframe} candle #${i} (open time ${b.openTime[i]})`;
+  for (let i = 0; i < batchLength(b); i += 1) {
+    const t = b.openTime[i]!;
+    const [o, h, l, c, v] = [b.open[i]!, b.high[i]!, b.low[i]!, b.close[i]!, b.volume[i]!];
+    if (![t, o, h, l, c, v].every(Number.isFinite)) throw new InvalidCandleError(`${where(i)}: non-finite value`);
+    if (t % tf !== 0) throw new InvalidCandleError(`${where(i)}: open time not aligned to ${market.timeframe}`);
+    if (i > 0 && t <= b.openTime[i - 1]!) throw new InvalidCandleError(`${where(i)}: open times not strictly increasing`);
+    if (h < Math.max(o, c) || l > Math.min(o, c)) throw new InvalidCandleError(`${where(i)}: high/low inconsistent`);
+    if (v < 0) throw new InvalidCandleError(`${where(i)}: negative volume`);
+  }
+}
+
+function validateFaults(faults: FaultConfig, fail: (message: string) => never): void {
+  const triggers: [string, FaultTrigger | undefined][] = [
+    ['drop', faults.drop],
+    ['stall', faults.stall],
+    ['duplicate', faults.duplicate],
+    ['outOfOrder', faults.outOfOrder],
+    ['malformed', faults.malformed],
+    ['rest429', faults.rest429],
+    ['rest500', faults.rest500],
+  ];
+  for (const [name, t] of triggers) {
+    if (t === undefined) continue;
+    if (t.rate !== undefined && !(t.rate >= 0 && t.rate <= 1)) fail(`faults.${name}.rate must be in [0, 1], got ${t.rate}`);
+    for (const n of t.nth ?? []) {
+      if (!Number.isInteger(n) || n < 1) fail(`faults.${name}.nth must hold integers ≥ 1, got ${n}`);
+    }
+  }
+  const stallMs = faults.stall?.durationMs;
+  if (stallMs !== undefined && !(stallMs > 0)) fail(`faults.stall.durationMs must be > 0 (exchange ms), got ${stallMs}`);
+  const retryAfter = faults.rest429?.retryAfterSec;
+  if (retryAfter !== undefined && !(Number.isInteger(retryAfter) && retryAfter >= 0)) {
+    fail(`faults.rest429.retryAfterSec must be an integer ≥ 0, got ${retryAfter}`);
+  }
+  const kinds = faults.malformed?.kinds;
+  if (kinds !== undefined) {
+    if (kinds.length === 0) fail('faults.malformed.kinds is empty; omit it to use all kinds');
+    for (const k of kinds) if (!MALFORMED_KINDS.includes(k)) fail(`faults.malformed.kinds: unknown kind "${k}"`);
+  }
+  const revision = faults.revision;
+  if (revision !== undefined) {
+    const { rate, volumeFactor, openTimes } = revision;
+    if (rate !== undefined && !(rate >= 0 && rate <= 1)) fail(`faults.revision.rate must be in [0, 1], got ${rate}`);
+    if (volumeFactor !== undefined && !(volumeFactor > 0 && volumeFactor !== 1)) {
+      fail(`faults.revision.volumeFactor must be > 0 and ≠ 1, got ${volumeFactor}`);
+    }
+    for (const t of openTimes ?? []) if (!Number.isFinite(t)) fail(`faults.revision.openTimes holds ${t}`);
+  }
+}

@@ -1,0 +1,156 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_BROKER_CONFIG } from '../../framework/broker/broker-config';
+import type { Trade } from '../../framework/broker/types';
+import { FrameworkError } from '../../framework/core/errors';
+import type { Metrics } from '../../framework/report/metrics';
+import type { RunSummary, SignalRecord } from '../../framework/report/run-summary';
+import { createRunDir, writeRunArtifacts } from '../../framework/report/run-writer';
+import { formatReport } from '../../framework/report/table';
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2021, 0, 2, 3, 4, 5);
+const root = mkdtempSync(join(tmpdir(), 'runs-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const metrics: Metrics = {
+  startEquity: 10_000,
+  endEquity: 12_345.678,
+  totalReturn: 0.2345678,
+  cagr: 1.5,
+  sharpe: 2.345,
+  sortino: null,
+  calmar: 15,
+  maxDrawdown: 0.1,
+  maxDrawdownDuration: 2 * 24 * HOUR + 3 * HOUR,
+  trades: 1,
+  winRate: 1,
+  profitFactor: Number.POSITIVE_INFINITY,
+  expectancy: 2_345.678,
+  expectancyPct: 0.2345,
+  exposure: 0.5,
+  buyAndHoldReturn: -0.05,
+};
+
+const summary: RunSummary = {
+  runId: 'x',
+  mode: 'backtest',
+  strategy: { name: 'TwoUp', parameters: { hold: 5, stop: 0.02 } },
+  subscription: { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
+  timeframe: '1h',
+  firstCandle: T0,
+  lastCandle: T0 + 3 * HOUR,
+  candles: 4,
+  broker: DEFAULT_BROKER_CONFIG,
+  metrics,
+  startedAt: T0 + 10 * HOUR,
+  finishedAt: T0 + 10 * HOUR + 1500,
+  durationMs: 1500,
+};
+
+const trade: Trade = {
+  side: 'long',
+  entryTime: T0 + HOUR,
+  entryPrice: 100,
+  exitTime: T0 + 3 * HOUR,
+  exitPrice: 123.45,
+  quantity: 99.8,
+  fees: 22.3,
+  pnl: 2_345.678,
+  returnPct: 0.2345,
+  exitReason: 'take_profit',
+  entryTag: 'up2',
+};
+
+const candle = { openTime: T0, open: 100, high: 101, low: 99, close: 100.5, volume: 3 };
+const signal: SignalRecord = {
+  openTime: T0,
+  action: 'enter_long',
+  signal: { action: 'enter_long', stopLoss: 0.02 },
+  candle,
+  indicators: { sma: Number.NaN, change: 0.5 },
+  acted: true,
+};
+
+describe('createRunDir', () => {
+  it('names the run YYYYMMDD-HHMMSS-<strategy>-<4 hex> in UTC and never reuses a directory', () => {
+    const a = createRunDir(join(root, 'nested', 'runs'), 'My Strat!', T0);
+    const b = createRunDir(join(root, 'nested', 'runs'), 'My Strat!', T0);
+    expect(a.runId).toMatch(/^20210102-030405-My-Strat-[0-9a-f]{4}$/);
+    expect(b.runId).not.toBe(a.runId);
+    expect(a.dir).toBe(join(root, 'nested', 'runs', a.runId));
+    expect(readdirSync(join(root, 'nested', 'runs')).sort()).toEqual([a.runId, b.runId].sort());
+    expect(() => createRunDir(root, '***')).toThrow(FrameworkError);
+  });
+});
+
+describe('writeRunArtifacts', () => {
+  it('writes summary.json and JSON Lines with epoch ms plus ISO times, and refuses to overwrite', () => {
+    const { dir, runId } = createRunDir(root, 'TwoUp', T0);
+    const equity = {
+      time: Float64Array.of(T0, T0 + HOUR),
+      equity: Float64Array.of(10_000, 10_050),
+      cash: Float64Array.of(10_000, 0),
+      positionValue: Float64Array.of(0, 10_050),
+    };
+    const files = writeRunArtifacts(dir, { summary: { ...summary, runId }, trades: [trade], signals: [signal], equity });
+    expect(readdirSync(dir).sort()).toEqual(['equity.jsonl', 'signals.jsonl', 'summary.json', 'trades.jsonl']);
+
+    const written = JSON.parse(readFileSync(files.summary, 'utf8')) as Record<string, unknown>;
+    expect(written).toMatchObject({ runId, firstCandle: T0, firstCandleIso: '2021-01-02T03:04:05.000Z' });
+    expect(written).toMatchObject({ lastCandleIso: '2021-01-02T06:04:05.000Z', finishedAtIso: '2021-01-02T13:04:06.500Z' });
+    expect(written.metrics).toMatchObject({ profitFactor: 'Infinity', sortino: null, sharpe: 2.345 });
+
+    const tradesText = readFileSync(files.trades, 'utf8');
+    expect(tradesText.endsWith('}\n')).toBe(true);
+    const tradeLines = tradesText.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(tradeLines).toEqual([
+      { ...trade, entryTimeIso: '2021-01-02T04:04:05.000Z', exitTimeIso: '2021-01-02T06:04:05.000Z' },
+    ]);
+    expect(Object.keys(tradeLines[0]!).slice(0, 3)).toEqual(['side', 'entryTime', 'entryTimeIso']);
+
+    const signalLine = JSON.parse(readFileSync(files.signals, 'utf8')) as Record<string, unknown>;
+    expect(signalLine).toEqual({ ...signal, openTimeIso: '2021-01-02T03:04:05.000Z', indicators: { sma: 'NaN', change: 0.5 } });
+
+    const equityLines = readFileSync(files.equity, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
+    expect(equityLines).toEqual([
+      { time: T0, timeIso: '2021-01-02T03:04:05.000Z', equity: 10_000, cash: 10_000, positionValue: 0 },
+      { time: T0 + HOUR, timeIso: '2021-01-02T04:04:05.000Z', equity: 10_050, cash: 0, positionValue: 10_050 },
+    ]);
+
+    const before = readFileSync(files.summary, 'utf8');
+    expect(() => writeRunArtifacts(dir, { summary, trades: [], signals: [], equity })).toThrow(/already exists/);
+    expect(readFileSync(files.summary, 'utf8')).toBe(before);
+  });
+
+  it('writes an empty JSON Lines file when there are no trades or signals', () => {
+    const { dir } = createRunDir(root, 'Empty', T0);
+    const none = { time: new Float64Array(0), equity: new Float64Array(0), cash: new Float64Array(0), positionValue: new Float64Array(0) };
+    const files = writeRunArtifacts(dir, { summary, trades: [], signals: [], equity: none });
+    expect(readFileSync(files.trades, 'utf8')).toBe('');
+    expect(readFileSync(files.signals, 'utf8')).toBe('');
+  });
+});
+
+describe('formatReport', () => {
+  it('renders an aligned table: percents with %, money with the quote currency, n/a and ∞', () => {
+    const text = formatReport(summary);
+    const lines = text.split('\n');
+    expect(new Set(lines.map((l) => l.length)).size).toBe(1); // every line the same width: aligned
+    const row = (label: string): string => lines.find((l) => l.includes(`│ ${label} `)) ?? `missing ${label}`;
+    expect(row('Total return')).toContain('23.46%');
+    expect(row('End equity')).toContain('12,345.68 USDT');
+    expect(row('Expectancy')).toContain('2,345.68 USDT');
+    expect(row('Buy & hold return')).toContain('-5.00%');
+    expect(row('Sortino')).toContain('n/a');
+    expect(row('Sharpe')).toContain('2.35');
+    expect(row('Profit factor')).toContain('∞');
+    expect(row('Max drawdown duration')).toContain('2d 3h');
+    expect(row('Strategy')).toContain('TwoUp (hold=5, stop=0.02)');
+    expect(row('Market')).toContain('binance BTC/USDT 1h');
+    expect(row('Broker')).toContain('fee 0.100%, slippage 0 bps, stake 100.00% of equity');
+    expect(text).not.toMatch(/\u001b\[/); // no colour codes
+  });
+});
