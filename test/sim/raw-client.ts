@@ -16,6 +16,7 @@ interface Waiter {
 export class RawClient {
   /** Every text frame received, in order. */
   readonly frames: string[] = [];
+  private readonly klineFrames: KlineFrame[] = [];
   /** Resolves with the close code when the connection ends (1006 = dropped without a close frame). */
   readonly closed: Promise<number>;
   private waiters: Waiter[] = [];
@@ -28,7 +29,10 @@ export class RawClient {
       });
     });
     socket.on('message', (data) => {
-      this.frames.push(String(data));
+      const text = String(data);
+      this.frames.push(text);
+      const kline = parseKline(text);
+      if (kline !== undefined) this.klineFrames.push(kline);
       this.check();
     });
   }
@@ -61,19 +65,8 @@ export class RawClient {
   }
 
   /** Frames that parse as JSON objects carrying a kline event (`{e:'kline'}` raw or `{data:{e:'kline'}}` combined). */
-  klines(): KlineFrame[] {
-    const out: KlineFrame[] = [];
-    for (const text of this.frames) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        continue;
-      }
-      const event = (parsed as { data?: unknown }).data ?? parsed;
-      if ((event as { e?: unknown }).e === 'kline') out.push(event as KlineFrame);
-    }
-    return out;
+  klines(): readonly KlineFrame[] {
+    return this.klineFrames;
   }
 
   /** Closes the connection. */
@@ -89,6 +82,17 @@ export class RawClient {
       return false;
     });
   }
+}
+
+function parseKline(text: string): KlineFrame | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const event = (parsed as { data?: unknown }).data ?? parsed;
+  return (event as { e?: unknown }).e === 'kline' ? (event as KlineFrame) : undefined;
 }
 
 /** A Binance kline event as received. */

@@ -61,7 +61,7 @@ describe('parquet codec', () => {
     const original = decodeCandles(bytes, SHIPPED_1H);
     let thrown = 0;
     let tested = 0;
-    for (let pos = 0; pos < bytes.length; pos += 29) {
+    for (let pos = 0; pos < bytes.length; pos += 47) {
       const flipped = Uint8Array.from(bytes);
       flipped[pos]! ^= 0x10;
       tested++;

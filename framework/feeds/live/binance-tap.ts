@@ -1,0 +1,85 @@
+/**
+ * ccxt.pro's `binance` with a tap on its kline handler: every kline frame also goes, read with its `"x"` (closed)
+ * flag, to the listeners the live feed registers. ccxt's `watchOHLCV` returns `[t, o, h, l, c, v]` arrays without that
+ * flag; the tap gets it from the same frame ccxt parses, through ccxt's own message path (JSON parse, envelope
+ * unwrapping, dispatch by event type), so nothing is received twice or over a second connection.
+ *
+ * Overridden (ccxt 4.5, `js/src/pro/binance.js`): `handleOHLCV(client, message)` — reads the frame, then calls ccxt's
+ * own handler so its OHLCV cache and `watchOHLCV` futures keep working; `handleMessage(client, message)` — ccxt's
+ * WebSocket client hands over the raw text when `JSON.parse` fails, which binance's dispatcher would trip over (a
+ * `TypeError` that rejects every pending watch on that connection): such frames are reported and dropped instead.
+ *
+ * @module
+ */
+import { pro } from 'ccxt';
+import type { Logger } from '../../core/logger';
+import { readKlineEvent, type KlineFrame } from './binance-kline';
+
+type WsClient = Parameters<InstanceType<typeof pro.binance>['handleOHLCV']>[0];
+
+/**
+ * A listener of the tap.
+ * - `onKline`: a kline frame, read (its values are still unvalidated);
+ * - `onBadFrame`: a frame that could not be read (not JSON, a kline without its fields, or one ccxt's handler threw
+ *   on), with the frame as received (text or object) and the reason.
+ */
+export interface KlineListener {
+  onKline(frame: KlineFrame): void;
+  onBadFrame(frame: unknown, reason: string): void;
+}
+
+/**
+ * `ccxt.pro.binance` whose kline frames are also delivered, with their closed flag, to {@link KlineListener}s.
+ * Construct it with the same arguments as `ccxt.pro.binance`.
+ */
+export class BinanceKlineTap extends pro.binance {
+  private readonly listeners = new Set<KlineListener>();
+
+  /**
+   * The clock that stamps `receivedAt` on frames (ms); `Date.now` until the feed sets the exchange clock's `now`.
+   */
+  receivedAtClock: () => number = Date.now;
+
+  /**
+   * Where ccxt's own console output goes (e.g. its `onMessage JSON.parse` line for a malformed frame, which the tap
+   * reports itself): at `debug` level to this logger; to the console, as ccxt does, while unset.
+   */
+  logger: Logger | undefined;
+
+  override log(...args: unknown[]): void {
+    if (this.logger === undefined) super.log(...args);
+    else this.logger.debug({ ccxt: args.map((a) => (a instanceof Error ? a.message : String(a))) }, 'ccxt');
+  }
+
+  /** Adds a listener; returns the function that removes it. */
+  addKlineListener(listener: KlineListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  override handleMessage(client: WsClient, message: unknown): void {
+    if (typeof message === 'string') {
+      this.report(message, 'frame is not valid JSON');
+      return;
+    }
+    super.handleMessage(client, message);
+  }
+
+  override handleOHLCV(client: WsClient, message: Record<string, unknown>): void {
+    const frame = readKlineEvent(message, this.receivedAtClock());
+    if (typeof frame === 'string') {
+      this.report(message, frame);
+    }
+    try {
+      super.handleOHLCV(client, message);
+    } catch (error) {
+      if (typeof frame !== 'string') this.report(message, `ccxt's kline handler threw: ${String(error)}`);
+      return;
+    }
+    if (typeof frame !== 'string') for (const l of this.listeners) l.onKline(frame);
+  }
+
+  private report(frame: unknown, reason: string): void {
+    for (const l of this.listeners) l.onBadFrame(frame, reason);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Waiting and retrying for the live feed: exponential backoff with jitter, rate-limit waits that honour the exchange's
+ * `Retry-After`, and a retry loop for REST calls.
+ *
+ * @module
+ */
+import { DDoSProtection, OperationFailed, RateLimitExceeded } from 'ccxt';
+import type { Logger } from '../../core/logger';
+
+/**
+ * Exponential backoff: attempt `n` (0-based) waits a random time in `[d/2, d]` with `d = min(maxMs, baseMs × 2ⁿ)`
+ * ("equal jitter", AWS Architecture Blog, "Exponential Backoff And Jitter", 2015). Local ms.
+ */
+export interface BackoffPolicy {
+  readonly baseMs: number;
+  readonly maxMs: number;
+}
+
+/** The default backoff: 500 ms doubling up to 30 s. */
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 30_000 };
+
+/**
+ * The wait before retry attempt `attempt` (0-based), local ms; see {@link BackoffPolicy}.
+ *
+ * @param random - a source of floats in [0, 1) (default `Math.random`).
+ */
+export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(attempt, 30));
+  return ceiling / 2 + random() * (ceiling / 2);
+}
+
+/**
+ * Resolves after `ms` local ms, or at once (resolving `false`) when `signal` aborts; `true` when the time ran out.
+ * The timer does not keep the process alive.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted === true) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    timer.unref();
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * The wait an exchange asked for, local ms, when `error` is a rate-limit error (ccxt's `RateLimitExceeded`, raised for
+ * HTTP 429, or `DDoSProtection`, raised for HTTP 418 — Binance's ban): the `Retry-After` header (seconds, per RFC 9110
+ * §10.2.3) of the response, read from `headers` (ccxt's `exchange.last_response_headers`, keys capitalised as
+ * `Retry-After`); `null` when `error` is no rate-limit error or carries no usable header.
+ */
+export function retryAfterMs(error: unknown, headers: Readonly<Record<string, unknown>> | undefined): number | null {
+  if (!(error instanceof RateLimitExceeded || error instanceof DDoSProtection)) return null;
+  const raw = headers?.['Retry-After'] ?? headers?.['retry-after'];
+  const seconds = typeof raw === 'string' || typeof raw === 'number' ? Number(raw) : Number.NaN;
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : null;
+}
+
+/**
+ * Counters a retry loop updates: `retries` (failed attempts that were retried) and `rateLimitWaits` (of which waits
+ * asked by the exchange's `Retry-After`).
+ */
+export interface RetryCounters {
+  retries: number;
+  rateLimitWaits: number;
+}
+
+/**
+ * Options of {@link callWithRetry}.
+ * - `what`: names the call in logs, e.g. `fetchOHLCV BTC/USDT 5m from 2021-03-01T00:00:00.000Z`;
+ * - `backoff`: waits between attempts (see {@link BackoffPolicy});
+ * - `responseHeaders`: the headers of the last response (for `Retry-After`);
+ * - `signal`: stops retrying when aborted (the last error is then thrown);
+ * - `counters`, `logger`: where retries are counted and reported.
+ */
+export interface RetryOptions {
+  readonly what: string;
+  readonly backoff: BackoffPolicy;
+  readonly responseHeaders: () => Readonly<Record<string, unknown>> | undefined;
+  readonly signal?: AbortSignal;
+  readonly counters?: RetryCounters;
+  readonly logger?: Logger;
+}
+
+/**
+ * Calls `call` until it succeeds. Temporary failures — ccxt's `OperationFailed` family: network errors, timeouts,
+ * HTTP 5xx (`ExchangeNotAvailable`), rate limits — are retried after the backoff, or after the exchange's
+ * `Retry-After` when it sent one (whichever is longer). Other errors (a bad symbol, a bad request) are thrown at once.
+ *
+ * @returns what `call` returned.
+ * @throws the error of `call` when it is not temporary, or the last error once `signal` aborts.
+ */
+export async function callWithRetry<T>(call: () => Promise<T>, options: RetryOptions): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof OperationFailed) || options.signal?.aborted === true) throw error;
+      const asked = retryAfterMs(error, options.responseHeaders());
+      const wait = Math.max(asked ?? 0, backoffDelay(attempt, options.backoff));
+      if (options.counters !== undefined) {
+        options.counters.retries++;
+        if (asked !== null) options.counters.rateLimitWaits++;
+      }
+      options.logger?.warn(
+        { err: error.message, attempt: attempt + 1, waitMs: Math.round(wait), retryAfterMs: asked },
+        `${options.what} failed; retrying`,
+      );
+      if (!(await sleep(wait, options.signal))) throw error;
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const exec = promisify(execFile);
+const scratch = mkdtempSync(path.join(tmpdir(), 'backtest-cli-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Outcome {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function backtest(...args: string[]): Promise<Outcome> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'framework/cli/backtest.ts', ...args, '--runs', path.join(scratch, 'runs')]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** Size and modification time of every file below `dir`, to show that a failed run changed nothing. */
+function fingerprint(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const stat = statSync(file);
+    out[path.relative(dir, file)] = `${stat.size}:${stat.mtimeMs}`;
+  }
+  return out;
+}
+
+function jsonLines<T>(file: string): T[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as T);
+}
+
+describe('npm run backtest', () => {
+  it.each([
+    ['strategies/macd.ts', 'binance BTC/USDT 15m', 21_912],
+    ['strategies/rsi-mean-reversion.ts', 'binance ETH/USDT 1h', 5_482],
+    ['strategies/ema-cross.ts', 'binance BTC/USDT 1h', 5_482],
+  ])('%s prints the report and writes the run', async (file, market, candles) => {
+    const { code, stdout } = await backtest(file, '--quiet');
+    expect(code).toBe(0);
+    expect(stdout).toContain(market);
+    expect(stdout).toContain(`${candles} candles`);
+    for (const metric of ['Total return', 'CAGR', 'Sharpe', 'Sortino', 'Calmar', 'Max drawdown', 'Win rate', 'Profit factor', 'Expectancy', 'Exposure', 'Buy & hold']) {
+      expect(stdout).toContain(metric);
+    }
+    const dir = /run written to (.+)\/$/m.exec(stdout)![1]!;
+    const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as { candles: number; mode: string };
+    expect(summary).toMatchObject({ candles, mode: 'backtest' });
+
+    // Every candle of the run: equity = cash + marked position value.
+    const equity = jsonLines<{ equity: number; cash: number; positionValue: number }>(path.join(dir, 'equity.jsonl'));
+    expect(equity).toHaveLength(candles);
+    for (const row of equity) expect(row.equity).toBeCloseTo(row.cash + row.positionValue, 6);
+  });
+
+  it('fails with one line naming a missing strategy file, no stack trace', async () => {
+    const { code, stderr } = await backtest('strategies/nope.ts');
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe('error: strategies/nope.ts: file not found');
+  });
+
+  it('names a missing dataset and lists the ones that exist', async () => {
+    const store = path.join(scratch, 'empty-store');
+    cpSync('datasets/binance/ETH_USDT', path.join(store, 'binance/ETH_USDT'), { recursive: true });
+    const { code, stderr } = await backtest('strategies/macd.ts', '--datasets', store);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^error: .*binance\/BTC_USDT\/15m.*/);
+    expect(stderr).toContain('binance ETH/USDT 1h');
+  });
+
+  it('names a corrupted partition and leaves the store unchanged', async () => {
+    const store = path.join(scratch, 'corrupt-store');
+    cpSync('datasets/binance/BTC_USDT/15m', path.join(store, 'binance/BTC_USDT/15m'), { recursive: true });
+    const victim = path.join(store, 'binance/BTC_USDT/15m/2021-03.parquet');
+    const bytes = readFileSync(victim);
+    writeFileSync(victim, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const before = fingerprint(store);
+    const { code, stderr } = await backtest('strategies/macd.ts', '--datasets', store);
+    expect(code).toBe(1);
+    expect(stderr).toContain('2021-03.parquet');
+    expect(stderr.split('\n').filter((l) => l.startsWith('error:'))).toHaveLength(1);
+    expect(fingerprint(store)).toEqual(before);
+  });
+
+  it('stops a lookahead strategy with a clear error', async () => {
+    const { code, stderr } = await backtest('test/fixtures/strategies/peeks-ahead.ts');
+    expect(code).toBe(1);
+    expect(stderr).toContain('error: test/fixtures/strategies/peeks-ahead.ts: onData at candle 2020-12-01T00:00:00.000Z: lookahead');
+    expect(stderr).not.toContain('    at ');
+  });
+});
