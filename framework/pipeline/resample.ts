@@ -4,7 +4,7 @@
  * @module
  */
 
-import { allocateBatch, batchLength, sliceBatch, sourceCode } from '../core/candle';
+import { allocateBatch, batchLength, concatBatches, sliceBatch, sourceCode } from '../core/candle';
 import type { CandleBatch } from '../core/candle';
 import { InvalidCandleError, InvalidTimeframeError } from '../core/errors';
 import { isoUtc } from '../core/time';
@@ -90,7 +90,8 @@ export function resampleCandles(
     if (end - start === perBucket || keepIncomplete) aggregate(batch, start, end, bucket, out, rows++);
     start = end;
   }
-  return { candles: sliceBatch(out, 0, rows), incomplete };
+  // Copied so that the result does not hold on to the unused rows of `out`.
+  return { candles: concatBatches([sliceBatch(out, 0, rows)]), incomplete };
 }
 
 /** Writes the aggregate of rows `[start, end)` of `batch` into row `row` of `out`. */

@@ -164,7 +164,11 @@ export function exchangeInfoBody(tapes: readonly MarketTape[], serverTime: numbe
   };
 }
 
-/** Binance error bodies used by the simulator (codes and texts from Binance's `errors.md`). */
+/**
+ * Binance error bodies used by the simulator (codes and texts from Binance's `errors.md`). `unknown` is what Binance
+ * sends with its HTTP 500s (reported e.g. in rotki/rotki#4781); ccxt 4.5 maps it to `OperationFailed`, and the 429
+ * status to `DDoSProtection`.
+ */
 export const ERRORS = {
   unknown: { code: -1000, msg: 'An unknown error occurred while processing the request.' },
   tooManyRequests: {

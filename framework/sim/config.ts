@@ -22,7 +22,11 @@ export interface SimulatedMarket {
   readonly symbol: string;
   /** One of the Binance kline intervals the simulator supports, see {@link SUPPORTED_INTERVALS}. */
   readonly timeframe: Timeframe;
-  /** The candles, sorted by open time, unique, aligned to the timeframe, with consistent OHLC and volume ≥ 0. */
+  /**
+   * The candles, sorted by open time, unique, aligned to the timeframe, with consistent OHLC and volume ≥ 0.
+   * They are served as Binance's 8-decimal strings, so a value with more decimals (e.g. float noise left by summing
+   * volumes when resampling) reaches clients rounded to 8 decimals.
+   */
   readonly candles: CandleBatch;
 }
 
@@ -60,8 +64,9 @@ export const MALFORMED_KINDS: readonly MalformedKind[] = ['json', 'nan', 'highBe
  * - `duplicate`: the frame is sent twice;
  * - `outOfOrder`: the frame is held back and sent right after the next frame on that connection;
  * - `malformed`: the frame is replaced by a malformed one; kinds are used in turn (default: all of them);
- * - `rest429`: HTTP 429 with a `Retry-After` header (seconds, default 1) and Binance's error body (code -1003);
- * - `rest500`: HTTP 500 with Binance's error body (code -1000);
+ * - `rest429`: HTTP 429 with a `Retry-After` header (seconds, default 1) and Binance's error body (code -1003; ccxt
+ *   raises `DDoSProtection`);
+ * - `rest500`: HTTP 500 with Binance's error body (code -1000; ccxt raises `OperationFailed`);
  * - `revision`: closed candles whose REST version differs from what the WebSocket sent (volume multiplied by
  *   `volumeFactor`, default 1.25): each candle closing after `startTime` is revised with probability `rate`, plus every
  *   candle whose open time is listed in `openTimes`. See {@link SimulatorRevision}.

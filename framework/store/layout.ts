@@ -13,7 +13,7 @@
  */
 
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { FrameworkError, InvalidTimestampError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
 import { timeframeToMs } from '../core/timeframe';
@@ -112,8 +112,7 @@ export function monthRange(month: string): { readonly start: number; readonly en
 
 /** The month (`YYYY-MM`) of a partition file name or path, or `undefined` if it is not `YYYY-MM.parquet`. */
 export function partitionMonth(path: string): string | undefined {
-  const name = path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
-  return PARTITION_PATTERN.exec(name)?.[1];
+  return PARTITION_PATTERN.exec(basename(path))?.[1];
 }
 
 /**
@@ -153,10 +152,15 @@ export function listDatasets(root: string): Subscription[] {
   }
   return found.sort(
     (a, b) =>
-      a.exchange.localeCompare(b.exchange) ||
-      a.symbol.localeCompare(b.symbol) ||
+      compareText(a.exchange, b.exchange) ||
+      compareText(a.symbol, b.symbol) ||
       timeframeToMs(a.timeframe) - timeframeToMs(b.timeframe),
   );
+}
+
+/** Code-unit order, the same on every machine (unlike `localeCompare`). */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function isTimeframe(name: string): boolean {

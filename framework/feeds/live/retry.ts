@@ -89,9 +89,20 @@ export interface RetryOptions {
 }
 
 /**
- * Calls `call` until it succeeds. Temporary failures — ccxt's `OperationFailed` family: network errors, timeouts,
- * HTTP 5xx (`ExchangeNotAvailable`), rate limits — are retried after the backoff, or after the exchange's
- * `Retry-After` when it sent one (whichever is longer). Other errors (a bad symbol, a bad request) are thrown at once.
+ * Whether `error` is a temporary failure worth retrying: ccxt's `OperationFailed` family (network errors, timeouts,
+ * HTTP 5xx as `ExchangeNotAvailable`, rate limits), or an error caused by one (e.g. a clock sync whose every request
+ * failed). A bad symbol or a bad request is not temporary.
+ */
+export function isTemporary(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof OperationFailed) return true;
+  }
+  return false;
+}
+
+/**
+ * Calls `call` until it succeeds. Temporary failures (see {@link isTemporary}) are retried after the backoff, or
+ * after the exchange's `Retry-After` when it sent one (whichever is longer). Other errors are thrown at once.
  *
  * @returns what `call` returned.
  * @throws the error of `call` when it is not temporary, or the last error once `signal` aborts.
@@ -101,7 +112,7 @@ export async function callWithRetry<T>(call: () => Promise<T>, options: RetryOpt
     try {
       return await call();
     } catch (error) {
-      if (!(error instanceof OperationFailed) || options.signal?.aborted === true) throw error;
+      if (!isTemporary(error) || options.signal?.aborted === true) throw error;
       const asked = retryAfterMs(error, options.responseHeaders());
       const wait = Math.max(asked ?? 0, backoffDelay(attempt, options.backoff));
       if (options.counters !== undefined) {
@@ -109,7 +120,7 @@ export async function callWithRetry<T>(call: () => Promise<T>, options: RetryOpt
         if (asked !== null) options.counters.rateLimitWaits++;
       }
       options.logger?.warn(
-        { err: error.message, attempt: attempt + 1, waitMs: Math.round(wait), retryAfterMs: asked },
+        { err: error instanceof Error ? error.message : String(error), attempt: attempt + 1, waitMs: Math.round(wait), retryAfterMs: asked },
         `${options.what} failed; retrying`,
       );
       if (!(await sleep(wait, options.signal))) throw error;

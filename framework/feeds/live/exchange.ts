@@ -1,0 +1,50 @@
+/**
+ * Creates the ccxt.pro exchange a live feed reads from: real Binance, or any Binance-compatible server (the
+ * framework's simulator).
+ *
+ * @module
+ */
+import { connectCcxt, type SimulatorEndpoints } from '../../sim/ccxt-client';
+import { BinanceKlineTap } from './binance-tap';
+import { LiveFeedError } from './live-feed';
+
+/**
+ * Options of {@link createExchange}.
+ * - `urls`: a Binance-compatible server to use instead of Binance: its REST origin (`http://127.0.0.1:8765`) and
+ *   WebSocket base (`ws://127.0.0.1:8765/ws`), e.g. a running simulator;
+ * - `enableRateLimit`: ccxt's request throttling (default `true`; keep it on against a real exchange).
+ */
+export interface CreateExchangeOptions {
+  readonly urls?: SimulatorEndpoints;
+  readonly enableRateLimit?: boolean;
+}
+
+/**
+ * A ccxt.pro exchange with the kline tap the live feed needs (see {@link BinanceKlineTap}).
+ *
+ * - Real Binance spot: `new ccxt.pro.binance({ enableRateLimit: true, options: { fetchCurrencies: false } })` (no
+ *   currency list: it needs an API key and the feed does not use it).
+ * - With `urls`: configured exactly as the simulator's `connectCcxt` configures a stock instance (spot markets only,
+ *   every REST and WebSocket URL rebased on the given origins, a plain HTTP agent so that ccxt accepts `ws://`).
+ *
+ * Call `await exchange.close()` when done with it.
+ *
+ * @param id - the ccxt exchange id; only `binance` is supported (the feed reads its kline frames' closed flag).
+ * @throws {@link LiveFeedError} for another id.
+ */
+export function createExchange(id: string, options: CreateExchangeOptions = {}): BinanceKlineTap {
+  if (id !== 'binance') {
+    throw new LiveFeedError(
+      `exchange "${id}" is not supported by the live feed: only "binance" (its kline stream says when a candle closed)`,
+    );
+  }
+  const enableRateLimit = options.enableRateLimit ?? true;
+  if (options.urls === undefined) {
+    return new BinanceKlineTap({ enableRateLimit, options: { fetchCurrencies: false } });
+  }
+  // Take the simulator's configuration from a stock instance configured by connectCcxt, rather than repeating it.
+  const template = connectCcxt(options.urls, { enableRateLimit });
+  const exchange = new BinanceKlineTap({ enableRateLimit, options: template.options, urls: template.urls });
+  exchange.httpAgent = template.httpAgent;
+  return exchange;
+}
