@@ -34,13 +34,18 @@ export interface CandleUpdate {
  * - `rows`: the candles, as received;
  * - `requestedFrom`: the request's start open time (UTC epoch ms): the exchange has no candle between it and the first
  *   row;
- * - `exchangeNow`: a conservative exchange time at the answer (the clock estimate minus its error bound), UTC epoch ms;
+ * - `exchangeNow`: an exchange time the answer has surely reached (the clock estimate minus its error bound, taken
+ *   before the request was sent), UTC epoch ms;
+ * - `startedBefore`: {@link ClosedCandleDetector.latestStartedOpenTime} taken before the request was sent: the answer
+ *   shows every candle before it closed. (Sightings that arrive while the request is in flight say nothing about the
+ *   instant the answer was made.)
  * - `receivedAt`: when it arrived, exchange-clock ms.
  */
 export interface RestAnswer {
   readonly rows: readonly RawCandle[];
   readonly requestedFrom: number;
   readonly exchangeNow: number;
+  readonly startedBefore: number;
   readonly receivedAt: number;
 }
 
@@ -107,7 +112,8 @@ export interface ClosedCandleDetectorOptions {
  * 1. the exchange says it closed (`closed: true`, Binance's `"x"`): the stream's version is final; or
  * 2. it is known to have closed — a later candle has started (on the stream or in the same REST answer), or the
  *    exchange clock is past its close (`openTime + timeframe + closeGraceMs`) — and REST shows it: the REST version is
- *    final.
+ *    final. For a REST row "known" means known when the answer was made: a later row in the answer, or what was known
+ *    before the request was sent (see {@link RestAnswer}).
  * A candle known closed without a final version (its closing frame was lost, or the exchange sends no flag) is asked
  * for over REST: see {@link ClosedCandleDetector.missingRange}. The last stream version of such a candle is never
  * emitted: it may be a forming one.
@@ -197,7 +203,7 @@ export class ClosedCandleDetector {
     }
     for (const [i, candle] of rows.entries()) {
       const t = candle.openTime;
-      const closed = i < rows.length - 1 || t < this.latestStarted || t + this.tf + this.grace <= answer.exchangeNow;
+      const closed = i < rows.length - 1 || t < answer.startedBefore || t + this.tf + this.grace <= answer.exchangeNow;
       if (closed) this.acceptFinal(candle);
     }
     this.noteStarted(rows[rows.length - 1]!.openTime);
@@ -213,6 +219,11 @@ export class ClosedCandleDetector {
     const byClock = Math.floor((exchangeNow - this.grace) / this.tf) * this.tf - this.tf;
     const to = Math.max(byClock, this.latestStarted - this.tf);
     return to >= this.next ? { from: this.next, to } : null;
+  }
+
+  /** The latest open time seen in any valid sighting (−∞ before the first): every candle before it has closed. */
+  get latestStartedOpenTime(): number {
+    return this.latestStarted;
   }
 
   /** Open time of the next candle to emit (UTC epoch ms). */

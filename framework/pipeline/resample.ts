@@ -37,8 +37,8 @@ export interface ResampleResult {
  * Buckets are UTC-aligned: a candle belongs to the bucket whose open time is `bucketOpenTime(openTime, to)`
  * (multiples of the `to` length counted from the Unix epoch, the way Binance aligns minutes, hours and days).
  * Each bucket's candle has: open = the first constituent's open, close = the last one's close, high = the maximum
- * high, low = the minimum low, volume = the sum of volumes (a left-to-right floating-point sum, so it can differ from
- * the exchange's own figure in the last digit), source `resample`, and `receivedAt` = the latest known `receivedAt`
+ * high, low = the minimum low, volume = the sum of volumes rounded to 8 decimals (Binance quotes volumes with 8 decimals; rounding removes
+ * the float noise of the sum, so the value survives a round trip through Binance's decimal strings), source `resample`, and `receivedAt` = the latest known `receivedAt`
  * of its constituents (NaN if none is known).
  *
  * Incomplete buckets (policy): a bucket of `to` holds `to / from` candles of `from`. With `incomplete: 'drop'`
@@ -119,7 +119,7 @@ function aggregate(
   out.high[row] = high;
   out.low[row] = low;
   out.close[row] = batch.close[end - 1]!;
-  out.volume[row] = volume;
+  out.volume[row] = Math.round(volume * 1e8) / 1e8;
   out.receivedAt[row] = receivedAt;
   out.source[row] = sourceCode('resample');
 }

@@ -49,7 +49,8 @@ export function batchRows(batch: CandleBatch): Row[] {
 
 /**
  * Independent resampler for the tests: groups rows in a Map keyed by `Math.floor(t / len) * len` and aggregates the
- * groups that have `len / fromLen` rows (or every group when `keepIncomplete`).
+ * groups that have `len / fromLen` rows (or every group when `keepIncomplete`). Volumes are summed and given with
+ * Binance's 8 decimals.
  */
 export function groupResample(rows: readonly Row[], fromLen: number, len: number, keepIncomplete = false): Row[] {
   const groups = new Map<number, Row[]>();
@@ -70,7 +71,7 @@ export function groupResample(rows: readonly Row[], fromLen: number, len: number
       Math.max(...group.map((r) => r[2])),
       Math.min(...group.map((r) => r[3])),
       group[group.length - 1]![4],
-      volume,
+      Number(volume.toFixed(8)),
     ]);
   }
   return out;

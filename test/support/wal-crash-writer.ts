@@ -1,7 +1,8 @@
 /**
  * Child process of `test/store/crash.test.ts`: opens a {@link LiveCandleStore}, appends real BTC/USDT 5m candles from
  * `../shared/data` with several concurrent writers, compacts every few thousand candles, and reports on stdout
- * (a pipe, which Node writes synchronously on Linux, so every line printed before a SIGKILL reaches the parent):
+ * (each line written with a blocking `writeSync` before going on, so every line printed before a SIGKILL reaches the
+ * parent):
  *
  * ```text
  * ready                                          the store is open (recovery done)
@@ -18,6 +19,7 @@
  *
  * Run: `node --import tsx test/support/wal-crash-writer.ts`.
  */
+import { writeSync } from 'node:fs';
 import type { StoredCandle } from '../../framework/core/candle';
 import { LiveCandleStore } from '../../framework/store/live-store';
 import type { WalEvent } from '../../framework/store/wal';
@@ -37,9 +39,20 @@ const compactEvery = Number(env('WAL_COMPACT_EVERY', '2000'));
 const reviseEvery = Number(env('WAL_REVISE_EVERY', '0'));
 const [pauseType, pauseAt] = env('WAL_PAUSE_AT', ':0').split(':') as [string, string];
 
-const say = (line: string): void => {
-  process.stdout.write(`${line}\n`);
-};
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Writes a line to stdout now; the pipe is non-blocking, so a full pipe is retried until the parent reads it. */
+function say(line: string): void {
+  const bytes = Buffer.from(`${line}\n`);
+  for (let offset = 0; offset < bytes.length; ) {
+    try {
+      offset += writeSync(1, bytes, offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      Atomics.wait(sleeper, 0, 0, 1);
+    }
+  }
+}
 
 const seen = new Map<string, number>();
 function onEvent(event: WalEvent): void {
@@ -48,7 +61,7 @@ function onEvent(event: WalEvent): void {
   if (event.type === pauseType && n === Number(pauseAt)) {
     say(`paused ${event.type} ${n}`);
     // Block the only thread here, so that the parent's SIGKILL lands exactly at this point.
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+    Atomics.wait(sleeper, 0, 0);
   }
 }
 

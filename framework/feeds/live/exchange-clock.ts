@@ -34,7 +34,9 @@ export interface ClockEstimate {
  * Options of {@link ExchangeClock}.
  * - `fetchTime`: asks the exchange for its time, UTC epoch ms (ccxt: `() => exchange.fetchTime()`); one call = one
  *   sample; failed samples are skipped;
- * - `localNow`: the local clock, ms (default `Date.now`); injectable to test a skewed or drifting machine clock;
+ * - `localNow`: the local clock, ms (default: `performance.timeOrigin + performance.now()`, the wall clock with
+ *   sub-millisecond resolution, which matters when the exchange clock runs thousands of times faster); injectable to
+ *   test a skewed or drifting machine clock;
  * - `samples`: round trips per sync (default 5); the one with the smallest round-trip time is kept;
  * - `rate`: exchange ms per local ms. A number fixes it (1 for a real exchange — the default; the simulator's `speed`
  *   when known); `'estimate'` measures it from the first sync and the latest one (see {@link ExchangeClock});
@@ -67,24 +69,24 @@ interface Sample {
  *     exchangeNow = serverTimeAtSync + (localNow − localTimeAtSync) × rate
  *
  * For a real exchange `rate` = 1. The simulator's accelerated clock runs `speed` times faster than local time: give
- * `rate: speed`, or `rate: 'estimate'`, which takes `rate = (T₂ − T₁) / (m₂ − m₁)` from the first sync `(m₁, T₁)` and
- * the latest `(m₂, T₂)` (1 until there are two syncs). The longer the baseline, the better the rate: its relative
- * error is at most `(rtt₁ + rtt₂) / 2 / (m₂ − m₁)`, which {@link ClockEstimate.errorBoundMs} accounts for.
+ * `rate: speed`, or `rate: 'estimate'`, which takes `rate = (T₂ − T₁) / (m₂ − m₁)` from the first sample ever taken
+ * `(m₁, T₁)` and the latest sync's best `(m₂, T₂)` (within the first sync: its first and best samples, or its first
+ * and last; with a single sample ever, rate 1 and an infinite error bound). The longer the baseline, the better the rate: its error is at most `(rtt₁ + rtt₂) / 2 × rate / (m₂ − m₁)`,
+ * which {@link ExchangeClock.errorBoundMs} accounts for.
  *
- * {@link ExchangeClock.now} never goes backwards: after a re-sync that moves the estimate back, it holds the last value
- * until the estimate catches up.
+ * A re-sync may move {@link ExchangeClock.now} back by up to the previous error bound: it is an estimate, not a
+ * monotonic clock.
  */
 export class ExchangeClock {
   private readonly localNow: () => number;
   private readonly samples: number;
   private first: Sample | null = null;
   private current: ClockEstimate | null = null;
-  private lastNow = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private syncs = 0;
 
   constructor(private readonly options: ExchangeClockOptions) {
-    this.localNow = options.localNow ?? Date.now;
+    this.localNow = options.localNow ?? (() => performance.timeOrigin + performance.now());
     this.samples = options.samples ?? 5;
     if (!Number.isInteger(this.samples) || this.samples < 1) {
       throw new ClockSyncError(`ExchangeClock: samples must be an integer ≥ 1, got ${this.samples}`);
@@ -102,7 +104,7 @@ export class ExchangeClock {
    * @throws {@link ClockSyncError} when every sample failed (its `cause` is the last error).
    */
   async sync(): Promise<ClockEstimate> {
-    let best: Sample | null = null;
+    const answered: Sample[] = [];
     let lastError: unknown;
     for (let i = 0; i < this.samples; i++) {
       const sent = this.localNow();
@@ -118,16 +120,18 @@ export class ExchangeClock {
         lastError = new ClockSyncError(`fetchTime() returned ${serverTime}, not a time in epoch ms`);
         continue;
       }
-      const sample = { serverTime, localTime: (sent + received) / 2, rttMs: received - sent };
-      if (best === null || sample.rttMs < best.rttMs) best = sample;
+      answered.push({ serverTime, localTime: (sent + received) / 2, rttMs: received - sent });
     }
-    if (best === null) {
+    if (answered.length === 0) {
       throw new ClockSyncError(`exchange clock sync failed: none of ${this.samples} fetchTime() calls answered`, {
         cause: lastError,
       });
     }
-    this.first ??= best;
-    this.current = this.estimateFrom(best, this.first);
+    const best = answered.reduce((a, b) => (b.rttMs < a.rttMs ? b : a));
+    // The rate baseline starts at the first sample ever taken, so that the very first sync can already measure it.
+    this.first ??= answered[0]!;
+    const baselineEnd = best === this.first ? answered[answered.length - 1]! : best;
+    this.current = this.estimateFrom(best, this.first, baselineEnd);
     this.syncs++;
     return this.current;
   }
@@ -155,15 +159,13 @@ export class ExchangeClock {
   }
 
   /**
-   * The exchange's time now, UTC epoch ms (fractional), never less than a previous answer.
+   * The exchange's time now, UTC epoch ms (fractional).
    *
    * @throws {@link ClockSyncError} before the first successful {@link ExchangeClock.sync}.
    */
   now(): number {
     const e = this.estimate();
-    const value = e.serverTime + (this.localNow() - e.localTime) * e.rate;
-    this.lastNow = Math.max(this.lastNow, value);
-    return this.lastNow;
+    return e.serverTime + (this.localNow() - e.localTime) * e.rate;
   }
 
   /**
@@ -201,15 +203,19 @@ export class ExchangeClock {
     return this.syncs;
   }
 
-  private estimateFrom(best: Sample, first: Sample): ClockEstimate {
+  private estimateFrom(best: Sample, first: Sample, baselineEnd: Sample): ClockEstimate {
     const option = this.options.rate ?? 1;
-    const span = best.localTime - first.localTime;
-    let rate = option === 'estimate' ? (this.current?.rate ?? 1) : option;
+    let rate = option === 'estimate' ? 1 : option;
     let rateError = 0;
-    if (option === 'estimate' && span > 0) {
-      rate = (best.serverTime - first.serverTime) / span;
-      // Each sample's server time is known to ± half its round trip (in exchange ms, × rate) at its midpoint.
-      rateError = (((first.rttMs + best.rttMs) / 2) * rate) / span;
+    if (option === 'estimate') {
+      const span = baselineEnd.localTime - first.localTime;
+      if (span > 0) {
+        rate = (baselineEnd.serverTime - first.serverTime) / span;
+        // Each sample's server time is known to ± half its round trip (exchange ms: × rate) at its midpoint.
+        rateError = (((first.rttMs + baselineEnd.rttMs) / 2) * rate) / span;
+      } else {
+        rateError = Number.POSITIVE_INFINITY; // one sample: no rate yet, so no bound beyond the sync instant
+      }
     }
     return {
       serverTime: best.serverTime,

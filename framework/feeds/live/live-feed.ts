@@ -334,14 +334,19 @@ export class LiveFeed {
   private async fetchPage(from: number): Promise<OHLCV[]> {
     const { exchange, subscription } = this.options;
     const limit = this.options.pageLimit ?? 1000;
-    const rows = await this.retry(
-      () => exchange.fetchOHLCV(subscription.symbol, subscription.timeframe, from, limit),
-      `fetchOHLCV ${this.where} from ${isoUtc(from)}`,
-    );
+    // The answer shows the exchange at some instant after the request left: the time before sending (minus the
+    // clock's error) is one the answer has surely reached, whatever the delays before it is processed.
+    let sentAt = Number.NEGATIVE_INFINITY;
+    let startedBefore = Number.NEGATIVE_INFINITY;
+    const rows = await this.retry(() => {
+      sentAt = this.safeNow();
+      startedBefore = this.detector!.latestStartedOpenTime;
+      return exchange.fetchOHLCV(subscription.symbol, subscription.timeframe, from, limit);
+    }, `fetchOHLCV ${this.where} from ${isoUtc(from)}`);
     const receivedAt = this.clock.now();
     const emittedBefore = this.fromRestCount;
     await this.enqueue(() =>
-      this.detector!.confirm({ rows: rows.map(toRawCandle), requestedFrom: from, exchangeNow: this.safeNow(), receivedAt }),
+      this.detector!.confirm({ rows: rows.map(toRawCandle), requestedFrom: from, exchangeNow: sentAt, startedBefore, receivedAt }),
     );
     if (this.fromRestCount > emittedBefore) this.backfillCount++;
     return rows;
