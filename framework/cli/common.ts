@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import type { BrokerConfig } from '../broker/broker-config';
 import { FrameworkError } from '../core/errors';
 import type { LogLevel } from '../core/logger';
 import { toEpochMs } from '../core/time';
@@ -48,4 +49,39 @@ export function collectParam(value: string, previous: Record<string, string> = {
   const at = value.indexOf('=');
   if (at <= 0) throw new FrameworkError(`--param "${value}": expected name=value, e.g. --param fast=10`);
   return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+}
+
+/** The paper-broker options of `backtest` and `live`. */
+export interface BrokerCliOptions {
+  readonly cash?: number;
+  readonly fee?: number;
+  readonly slippageBps?: number;
+  readonly stake?: number;
+  readonly stakeQuote?: number;
+}
+
+/** Adds the paper-broker options (`--cash`, `--fee`, `--slippage-bps`, `--stake`, `--stake-quote`) to a command. */
+export function withBrokerOptions(command: Command): Command {
+  return command
+    .option('--cash <quote>', 'initial cash in quote currency (default 10000)', Number)
+    .option('--fee <fraction>', 'taker fee per fill as a fraction (default 0.001 = 0.1%)', Number)
+    .option('--slippage-bps <bps>', 'adverse slippage on market fills, basis points (default 0)', Number)
+    .option('--stake <fraction>', 'position size as a fraction of equity (default 1)', Number)
+    .addOption(new Option('--stake-quote <quote>', 'position size as a fixed quote amount').argParser(Number).conflicts('stake'));
+}
+
+/** The broker settings the paper-broker options ask for (unset ones are left to the defaults). */
+export function brokerFromOptions(options: BrokerCliOptions): Partial<BrokerConfig> {
+  const stake =
+    options.stakeQuote !== undefined
+      ? { quote: options.stakeQuote }
+      : options.stake !== undefined
+        ? { fraction: options.stake }
+        : undefined;
+  return {
+    ...(options.cash !== undefined && { initialCash: options.cash }),
+    ...(options.fee !== undefined && { feeRate: options.fee }),
+    ...(options.slippageBps !== undefined && { slippageBps: options.slippageBps }),
+    ...(stake !== undefined && { stake }),
+  };
 }

@@ -134,15 +134,19 @@ export function sliceBatch(batch: CandleBatch, start: number, end: number): Cand
   };
 }
 
+/** Copies every row of `source` into `target` starting at row `offset` (target must have room). */
+export function copyRows(target: CandleBatch, source: CandleBatch, offset = 0): void {
+  for (const key of Object.keys(target) as (keyof CandleBatch)[]) {
+    (target[key] as Float64Array | Uint8Array).set(source[key] as Float64Array & Uint8Array, offset);
+  }
+}
+
 /** Concatenates batches in the given order into a new batch (no sorting or de-duplication). */
 export function concatBatches(batches: readonly CandleBatch[]): CandleBatch {
-  const total = batches.reduce((n, b) => n + batchLength(b), 0);
-  const out = allocateBatch(total);
+  const out = allocateBatch(batches.reduce((n, b) => n + batchLength(b), 0));
   let offset = 0;
   for (const b of batches) {
-    for (const key of Object.keys(out) as (keyof CandleBatch)[]) {
-      (out[key] as Float64Array | Uint8Array).set(b[key] as Float64Array & Uint8Array, offset);
-    }
+    copyRows(out, b, offset);
     offset += batchLength(b);
   }
   return out;

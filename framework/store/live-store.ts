@@ -5,7 +5,7 @@
  * @module
  */
 
-import { batchFromCandles, concatBatches } from '../core/candle';
+import { allocateBatch, batchFromCandles, concatBatches } from '../core/candle';
 import type { CandleBatch, StoredCandle } from '../core/candle';
 import { CorruptDataError, DatasetNotFoundError, FrameworkError } from '../core/errors';
 import { describeSubscription } from '../core/subscription';
@@ -36,7 +36,7 @@ export class LiveCandleStore {
   private policy: CompactionPolicy = {};
   private timer: NodeJS.Timeout | null = null;
   private background: Promise<unknown> | null = null;
-  private closed = false;
+  private closing: Promise<void> | null = null;
 
   private constructor(
     /** The datasets folder. */
@@ -129,7 +129,7 @@ export class LiveCandleStore {
       stored = readDataset(this.root, this.subscription, range);
     } catch (error) {
       if (!(error instanceof DatasetNotFoundError)) throw error;
-      stored = batchFromCandles([]);
+      stored = allocateBatch(0);
     }
     const from = range.from ?? Number.NEGATIVE_INFINITY;
     const to = range.to ?? Number.POSITIVE_INFINITY;
@@ -143,14 +143,17 @@ export class LiveCandleStore {
 
   /**
    * Stops automatic compaction, waits for appends in flight and a background compaction, compacts the whole log
-   * into the partitions and closes the log. Calling it again does nothing.
+   * into the partitions and closes the log. Calling it again returns the same promise.
    *
    * @throws the errors of `WriteAheadLog.compact` when the final compaction fails; the log is closed anyway and its
    *   candles are compacted by the next {@link open}.
    */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     this.policy = {};

@@ -150,11 +150,6 @@ export interface WalRecovery {
   readonly keptAs: readonly string[];
 }
 
-/** Path of a dataset's active log: `<datasetDir>/wal.log`; throws the errors of `datasetDir`. */
-export function walPath(root: string, subscription: Subscription): string {
-  return join(datasetDir(root, subscription), WAL_FILE);
-}
-
 /**
  * Reads a log file (format in the module comment), reporting problems instead of throwing.
  *
@@ -197,6 +192,7 @@ export class WriteAheadLog {
   private flushing: Promise<void> | null = null;
   private paused = false;
   private closed = false;
+  private closing: Promise<void> | null = null;
   private failure: WriteAheadLogError | null = null;
   private compactions: Promise<unknown> = Promise.resolve();
 
@@ -321,13 +317,21 @@ export class WriteAheadLog {
   }
 
   /**
-   * Waits for the appends in flight (resolved or rejected as usual), then closes the file. Does not compact: the
-   * log is replayed by the next {@link open}. Calling it again does nothing.
+   * Waits for the compactions already asked for and the appends in flight (each resolves or rejects as usual), then
+   * closes the file; later calls of any method but this one reject with {@link WriteAheadLogError}. Does not compact:
+   * what is left in the log is replayed by the next {@link open}. Calling it again returns the same promise.
    */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
+    for (let waited: Promise<unknown> | null = null; waited !== this.compactions; ) {
+      waited = this.compactions;
+      await waited;
+    }
     this.closed = true;
-    await this.compactions;
     this.kick();
     while (this.flushing !== null) await this.flushing;
     if (this.fd !== -1) closeSync(this.fd);

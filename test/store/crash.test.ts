@@ -6,7 +6,8 @@
  * issued and what was acknowledged:
  * - every acknowledged candle is stored, once, with the OHLCV of the source file;
  * - each stored candle is a version the child issued, no older than the last acknowledged one of its open time;
- * - nothing else is stored, no compaction is left over, and the partitions alone (after close) hold the same.
+ * - nothing else is stored, no compaction is left over, no log was set aside as corrupt, and the partitions alone
+ *   (after close) hold the same.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { CANDLE_SOURCES } from '../../framework/core/candle';
 import type { CandleBatch } from '../../framework/core/candle';
 import { LiveCandleStore } from '../../framework/store/live-store';
 import { readDataset } from '../../framework/store/partitions';
+import { readWalFile } from '../../framework/store/wal';
 import { loadJsonCandles } from '../support/shared-data';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -138,7 +140,11 @@ async function checkRecovered(root: string, runs: readonly ChildRun[]): Promise<
   await store.close();
   const compacted = readDataset(root, SUBSCRIPTION);
   expect(Array.from(compacted.openTime)).toEqual(Array.from(live.openTime));
-  expect(readdirSync(dir).filter((name) => name.startsWith('wal.log') && name !== 'wal.log')).toEqual([]);
+  // A write cut short by the kill may leave a torn tail, set aside by the recovery; nothing else may be.
+  for (const name of readdirSync(dir).filter((n) => n.startsWith('wal.log.'))) {
+    expect(name).toMatch(/^wal\.log\.torn-\d+(-\d+)?$/);
+    expect(readWalFile(path.join(dir, name), '5m').problems.map((p) => p.kind)).toEqual(['torn']);
+  }
 
   expect(batchProblems(live, issued)).toEqual([]);
   expect(batchProblems(compacted, issued)).toEqual([]);
@@ -205,7 +211,6 @@ describe.concurrent('live store after SIGKILL', () => {
 
   const arbitrary: [string, Omit<ChildOptions, 'start' | 'count'>][] = [
     ['after 500 acknowledgements', { killAfterAcks: 500 }],
-    ['after 3100 acknowledgements', { killAfterAcks: 3100, writers: 32 }],
     ['after 5555 acknowledgements', { killAfterAcks: 5555, writers: 4 }],
     ['250 ms after start', { killAfterMs: 250 }],
     ['700 ms after start', { killAfterMs: 700, writers: 64 }],

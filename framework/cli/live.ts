@@ -1,0 +1,117 @@
+/**
+ * `npm run live -- <strategy file> [options]`: runs a strategy live on its exchange's public market data with paper
+ * trading, or offline on the project's exchange simulator (`--exchange sim`). Ctrl-C stops it cleanly.
+ *
+ * @module
+ */
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { createLogger } from '../core/logger';
+import { isoUtc } from '../core/time';
+import { runLive } from '../engine/live';
+import type { LiveFeedStatus } from '../feeds/live/live-feed';
+import { formatReport } from '../report/table';
+import { FAULT_KINDS, type FaultConfig, type FaultKind } from '../sim/config';
+import {
+  brokerFromOptions,
+  collectParam,
+  logLevel,
+  parseTime,
+  runCommand,
+  withBrokerOptions,
+  withCommonOptions,
+  type BrokerCliOptions,
+  type CommonOptions,
+} from './common';
+
+interface LiveCliOptions extends CommonOptions, BrokerCliOptions {
+  readonly exchange?: 'sim';
+  readonly speed: number;
+  readonly start: number;
+  readonly faults: readonly FaultKind[];
+  readonly faultRate: number;
+  readonly maxCandles?: number;
+  readonly datasets: string;
+  readonly store: string;
+  readonly runs: string;
+  readonly param: Record<string, string>;
+}
+
+function parseFaults(value: string): FaultKind[] {
+  const kinds = value.split(',').filter((k) => k !== '');
+  const unknown = kinds.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
+  if (unknown.length > 0) throw new InvalidArgumentError(`unknown fault(s) ${unknown.join(', ')}; choose from ${FAULT_KINDS.join(', ')}`);
+  return kinds as FaultKind[];
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
+  return n;
+}
+
+/** One compact line: connection, last closed candle, lag, backfills, signals. */
+function statusLine(status: LiveFeedStatus, signals: number): string {
+  const last = status.lastClosed === null ? '—' : isoUtc(status.lastClosed.openTime).slice(0, 16).replace('T', ' ');
+  const lag = status.lagMs === null ? '—' : `${(status.lagMs / 1000).toFixed(1)}s`;
+  return (
+    `${status.connection} | last closed ${last} | lag ${lag} | candles ${status.emitted} ` +
+    `(ws ${status.fromWebsocket}, rest ${status.fromRest}) | backfills ${status.backfills} | ` +
+    `reconnects ${status.reconnects} | bad frames ${status.invalidFrames} | signals ${signals}`
+  );
+}
+
+const program = withCommonOptions(
+  withBrokerOptions(new Command('live'))
+    .description('Run a strategy live with paper trading (public market data, no API keys needed)')
+    .argument('<strategy>', 'strategy plugin file, e.g. strategies/macd.ts')
+    .addOption(new Option('--exchange <name>', 'run against the built-in Binance-compatible simulator').choices(['sim']))
+    .option('--speed <n>', 'simulator: exchange ms per real ms', Number, 600)
+    .option('--start <time>', 'simulator: exchange time to start playing from (UTC)', parseTime, Date.UTC(2021, 5, 1))
+    .option('--faults <list>', `simulator: faults to inject (${FAULT_KINDS.join(',')})`, parseFaults, [])
+    .option('--fault-rate <p>', 'simulator: probability of each fault per opportunity', Number, 0.01)
+    .option('--max-candles <n>', 'stop after this many live closed candles', positiveInteger)
+    .option('--datasets <dir>', 'shipped candle store (history, read only)', 'datasets')
+    .option('--store <dir>', 'live candle store (write-ahead log + Parquet)', 'live-data')
+    .option('--runs <dir>', 'where run folders are written', 'runs')
+    .option('--param <name=value>', 'override a strategy parameter (repeatable)', collectParam, {}),
+);
+
+program.action(async (file: string, options: LiveCliOptions) => {
+  await runCommand(options.verbose === true, async () => {
+    const logger = createLogger(logLevel(options));
+    const abort = new AbortController();
+    process.once('SIGINT', () => {
+      process.stderr.write('\nstopping: flushing the candle log, closing sockets, writing the run summary\n');
+      abort.abort();
+    });
+    const tty = process.stderr.isTTY === true;
+    const faults = Object.fromEntries(options.faults.map((k) => [k, { rate: options.faultRate }])) as FaultConfig;
+    const result = await runLive({
+      file,
+      params: options.param,
+      datasetsRoot: options.datasets,
+      storeRoot: options.store,
+      runsRoot: options.runs,
+      broker: brokerFromOptions(options),
+      signal: abort.signal,
+      logger,
+      ...(options.exchange === 'sim' && { simulator: { start: options.start, speed: options.speed, faults } }),
+      ...(options.maxCandles !== undefined && { maxCandles: options.maxCandles }),
+      onStatus: (status, signals) => {
+        if (tty) process.stderr.write(`\r\u001b[2K${statusLine(status, signals)}`);
+        else logger.info({ status: statusLine(status, signals) }, 'closed candle');
+      },
+    });
+    if (tty) process.stderr.write('\n');
+    process.stdout.write(`${statusLine(result.feed, result.engine.signals.length)}\n`);
+    if (result.summary === null) {
+      process.stdout.write('no live candle closed before the stop: no run written\n');
+      return;
+    }
+    process.stdout.write(`${formatReport(result.summary)}\nrun written to ${path.relative('.', result.dir!)}/\n`);
+  });
+  process.exit();
+});
+
+await program.parseAsync();
