@@ -1,6 +1,6 @@
 /**
  * The write-ahead log (WAL) of live candles: a candle acknowledged by {@link WriteAheadLog.append} is on disk
- * (written and `fdatasync`ed), and stays readable after a crash at any point, until compaction has moved it into the
+ * (written and `fdatasync`ed: the bytes and the file's size are on the device), and stays readable after a crash at any point, until compaction has moved it into the
  * dataset's monthly Parquet partitions (see `writeCandles`).
  *
  * ## Files
@@ -20,10 +20,11 @@
  * ## Record format
  *
  * One line of ASCII per candle: the CRC-32 (ISO-HDLC, as zlib's `crc32`) of the JSON text as 8 lower-case hex
- * digits, a space, the JSON text, and `\n`:
+ * digits, a space, the JSON text, and `\n` (text, so that a log can be read with `grep` or `jq` when it must). The
+ * BTC/USDT 5m candle of 2020-12-01 00:00 UTC, closed on the WebSocket and received 123 ms after its close:
  *
  * ```text
- * 1c291ca3 [1606780800000,19695.87,19720,19479.8,19569.8,1043.40277,"websocket",1606781100123]
+ * 2f709dd4 [1606780800000,19695.87,19720,19578.96,19607.03,794.500517,"websocket",1606781100123]
  * ```
  *
  * The JSON array is `[openTime, open, high, low, close, volume, source, receivedAt]` (open time and `receivedAt` in
@@ -34,7 +35,8 @@
  *
  * A line that is not a well-formed record (bad checksum, bad JSON, not a valid candle) is a problem, never an error:
  * - bytes after the last valid record are a *torn tail*, what a crash during a write leaves (such records were never
- *   acknowledged, since an append resolves only after its bytes are synced);
+ *   acknowledged, since an append resolves only after its bytes are synced; a bad complete line at the very end is
+ *   counted as torn too, as it cannot be told apart);
  * - an invalid line followed by a valid record is *corrupt*, reported with its byte offset.
  * The valid records are used either way; a log with problems is set aside (renamed), never truncated or deleted.
  *
@@ -141,8 +143,8 @@ export interface WalOptions {
 }
 
 /**
- * What {@link WriteAheadLog.open} found: `candles` valid records in the logs left by the last run, `problems` in them,
- * and the files it set aside (`keptAs`).
+ * What {@link WriteAheadLog.open} found in the logs left by the last run: `candles` valid records (in a leftover
+ * `wal.log.compacting` and in `wal.log`), the `problems` it compacted around, and the files it set aside (`keptAs`).
  */
 export interface WalRecovery {
   readonly candles: number;
@@ -197,7 +199,9 @@ export class WriteAheadLog {
   private compactions: Promise<unknown> = Promise.resolve();
 
   private constructor(
+    /** The datasets folder. */
     readonly root: string,
+    /** The dataset whose log this is. */
     readonly subscription: Subscription,
     options: WalOptions,
   ) {

@@ -96,6 +96,16 @@ describe('WriteAheadLog', () => {
     await reopened.close();
   });
 
+  it('writes the line documented in wal.ts for the first candle of the 5m file', async () => {
+    const r = tempRoot();
+    const wal = WriteAheadLog.open(r, SUBSCRIPTION);
+    await wal.append({ ...ROWS_5M[0]!, source: 'websocket', receivedAt: 1606781100123 });
+    await wal.close();
+    expect(readFileSync(wal.path, 'latin1')).toBe(
+      '2f709dd4 [1606780800000,19695.87,19720,19578.96,19607.03,794.500517,"websocket",1606781100123]\n',
+    );
+  });
+
   it('compact moves the log into the monthly partitions, with provenance, and empties the log', async () => {
     const r = tempRoot();
     const candles = live(NEW_YEAR_EVE, 600);

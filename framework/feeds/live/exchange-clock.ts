@@ -69,10 +69,12 @@ interface Sample {
  *     exchangeNow = serverTimeAtSync + (localNow − localTimeAtSync) × rate
  *
  * For a real exchange `rate` = 1. The simulator's accelerated clock runs `speed` times faster than local time: give
- * `rate: speed`, or `rate: 'estimate'`, which takes `rate = (T₂ − T₁) / (m₂ − m₁)` from the first sample ever taken
- * `(m₁, T₁)` and the latest sync's best `(m₂, T₂)` (within the first sync: its first and best samples, or its first
- * and last; with a single sample ever, rate 1 and an infinite error bound). The longer the baseline, the better the rate: its error is at most `(rtt₁ + rtt₂) / 2 × rate / (m₂ − m₁)`,
- * which {@link ExchangeClock.errorBoundMs} accounts for.
+ * `rate: speed`, or `rate: 'estimate'`, which takes `rate = (T₂ − T₁) / (m₂ − m₁)` from the first sync's best sample
+ * `(m₁, T₁)` and the latest sync's best `(m₂, T₂)` (within the first sync: its best sample and the one farthest from
+ * it in time; with a single sample ever, rate 1 and an infinite error bound). Each midpoint is off by at most half its
+ * round trip, so the measured rate is the true one times `1 + e` with `|e| ≤ u = (rtt₁ + rtt₂) / 2 / |m₂ − m₁|`: the
+ * rate's error is at most `rate × u / (1 − u)` (unbounded when `u ≥ 1`), which {@link ExchangeClock.errorBoundMs}
+ * accounts for.
  *
  * A re-sync may move {@link ExchangeClock.now} back by up to the previous error bound: it is an estimate, not a
  * monotonic clock.
@@ -128,9 +130,13 @@ export class ExchangeClock {
       });
     }
     const best = answered.reduce((a, b) => (b.rttMs < a.rttMs ? b : a));
-    // The rate baseline starts at the first sample ever taken, so that the very first sync can already measure it.
-    this.first ??= answered[0]!;
-    const baselineEnd = best === this.first ? answered[answered.length - 1]! : best;
+    // The rate's baseline runs from the first sync's best sample to the latest sync's best; within the first sync,
+    // to its sample farthest in time from the best one.
+    this.first ??= best;
+    const baselineEnd =
+      best !== this.first
+        ? best
+        : answered.reduce((a, b) => (Math.abs(b.localTime - best.localTime) > Math.abs(a.localTime - best.localTime) ? b : a));
     this.current = this.estimateFrom(best, this.first, baselineEnd);
     this.syncs++;
     return this.current;
@@ -206,24 +212,23 @@ export class ExchangeClock {
   private estimateFrom(best: Sample, first: Sample, baselineEnd: Sample): ClockEstimate {
     const option = this.options.rate ?? 1;
     let rate = option === 'estimate' ? 1 : option;
-    let rateError = 0;
+    // Upper bound of the true rate: the rate itself when given.
+    let rateHigh = rate;
     if (option === 'estimate') {
-      const span = baselineEnd.localTime - first.localTime;
-      if (span > 0) {
-        rate = (baselineEnd.serverTime - first.serverTime) / span;
-        // Each sample's server time is known to ± half its round trip (exchange ms: × rate) at its midpoint.
-        rateError = (((first.rttMs + baselineEnd.rttMs) / 2) * rate) / span;
-      } else {
-        rateError = Number.POSITIVE_INFINITY; // one sample: no rate yet, so no bound beyond the sync instant
-      }
+      const span = Math.abs(baselineEnd.localTime - first.localTime);
+      // Each sample's server time was read within ± half its round trip of its midpoint, so the measured rate is the
+      // true one times (1 + e) with |e| ≤ u; hence true rate ≤ measured / (1 − u) while u < 1.
+      const u = span > 0 ? (first.rttMs + baselineEnd.rttMs) / 2 / span : Number.POSITIVE_INFINITY;
+      if (span > 0) rate = (baselineEnd.serverTime - first.serverTime) / (baselineEnd.localTime - first.localTime);
+      rateHigh = u < 1 ? rate / (1 - u) : Number.POSITIVE_INFINITY;
     }
     return {
       serverTime: best.serverTime,
       localTime: best.localTime,
       rttMs: best.rttMs,
       rate,
-      errorBoundMs: (best.rttMs / 2) * rate,
-      rateError,
+      errorBoundMs: (best.rttMs / 2) * rateHigh,
+      rateError: rateHigh - rate,
     };
   }
 }
