@@ -1,14 +1,33 @@
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 /** How chatty a command is: `--verbose` → `debug`, default `info`, `--quiet` → `warn`. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /**
- * A structured logger (pino: one JSON object per line, with `level`, `time` in epoch ms and `msg`) writing to
- * standard error, so that standard output carries only a command's result (the report table, a listing).
+ * A structured logger (pino) writing to standard error, so that standard output carries only a command's result (the
+ * report table, a listing).
+ *
+ * - Standard error is a terminal: human-readable lines through `pino-pretty` (`[14:03:07.412] INFO: message` plus the
+ *   record's fields, times in UTC, coloured unless the `NO_COLOR` environment variable is non-empty), written synchronously so that a line is on
+ *   screen before the next statement runs (and before the process exits).
+ * - Otherwise (a file, a pipe, a test harness): one JSON object per line, with `level` (pino's number: 20 debug,
+ *   30 info, 40 warn, 50 error), `time` in UTC epoch ms and `msg`.
+ *
+ * @param level - the lowest level written (default `info`).
  */
 export function createLogger(level: LogLevel = 'info'): Logger {
-  return pino({ level, base: null }, pino.destination(2));
+  if (process.stderr.isTTY !== true) return pino({ level, base: null }, pino.destination(2));
+  return pino(
+    { level, base: null },
+    pretty({
+      destination: 2,
+      sync: true,
+      colorize: (process.env['NO_COLOR'] ?? '') === '',
+      translateTime: 'UTC:HH:MM:ss.l',
+      ignore: 'pid,hostname',
+    }),
+  );
 }
 
 export type { Logger } from 'pino';

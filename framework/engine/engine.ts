@@ -8,6 +8,7 @@ import { parseSignal, type Signal } from '../strategy/signal';
 import type { SignalDecision } from '../broker/types';
 import type { SignalRecord } from '../report/run-summary';
 import { computeIndicatorColumns } from './indicators';
+import { LiveIndicators } from './live-indicators';
 
 /**
  * What the engine needs from a broker: see every closed candle first (fills of pending orders at its open,
@@ -30,8 +31,9 @@ export class Engine {
   readonly #strategy: BaseStrategy;
   readonly #broker: Broker;
   readonly #file: string;
-  readonly #cursor: FrameCursor = { columns: {}, index: 0 };
+  readonly #cursor: FrameCursor = { columns: {}, index: 0, offset: 0 };
   readonly #frame = new Frame(this.#cursor);
+  readonly #live: LiveIndicators;
 
   /**
    * @param strategy - the loaded strategy.
@@ -42,6 +44,7 @@ export class Engine {
     this.#strategy = strategy;
     this.#broker = broker;
     this.#file = file;
+    this.#live = new LiveIndicators(strategy, file);
   }
 
   /**
@@ -56,26 +59,32 @@ export class Engine {
     const columns = await computeIndicatorColumns(this.#strategy, history, this.#file);
     const n = history.openTime.length;
     for (let i = 0; i < n; i++) {
-      this.#step(columns, i);
+      this.#step(columns, i, 0);
       if (onProgress !== undefined && i % 10_000 === 9_999) onProgress(i + 1);
     }
     return columns;
   }
 
   /**
-   * Live: `history` ends with a candle that has just closed; recomputes the indicators over the whole history (the
-   * simple exact way to equal the replay) and steps that last candle.
+   * Live: `history` (from the same origin as the replay) ends with a candle that has just closed; computes the
+   * indicators over the newest candles the {@link LiveIndicators} window proves sufficient (bit-for-bit equal to the
+   * whole history) and steps that last candle.
    *
    * @returns the journaled signal of this candle, or null.
    */
   async onClosedCandle(history: CandleBatch): Promise<SignalRecord | null> {
     const before = this.signals.length;
-    const columns = await computeIndicatorColumns(this.#strategy, history, this.#file);
-    this.#step(columns, history.openTime.length - 1);
+    const { columns, offset } = await this.#live.compute(history);
+    this.#step(columns, history.openTime.length - 1 - offset, offset);
     return this.signals.length > before ? this.signals[this.signals.length - 1]! : null;
   }
 
-  #step(columns: FrameColumns, i: number): void {
+  /** The live indicator window in candles (`Infinity`: whole history; 0 before the first live candle). */
+  get liveWindow(): number {
+    return this.#live.window;
+  }
+
+  #step(columns: FrameColumns, i: number, offset: number): void {
     const candle: Candle = {
       openTime: columns['open_time']![i]!,
       open: columns['open']![i]!,
@@ -87,12 +96,13 @@ export class Engine {
     this.#broker.onCandle(candle);
     this.#cursor.columns = columns;
     this.#cursor.index = i;
+    this.#cursor.offset = offset;
     const signal = this.#decide(candle);
     if (signal === null) return;
     const decision: SignalDecision =
-      i >= this.#strategy.warmup
+      offset + i >= this.#strategy.warmup
         ? this.#broker.submit(signal, candle)
-        : { acted: false, reason: `warm-up: candle ${i} of ${this.#strategy.warmup}` };
+        : { acted: false, reason: `warm-up: candle ${offset + i} of ${this.#strategy.warmup}` };
     const indicators = this.#frame.snapshot();
     this.signals.push({ openTime: candle.openTime, action: signal.action, signal, candle, indicators, ...decision });
   }

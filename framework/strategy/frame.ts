@@ -6,12 +6,15 @@ import { isoUtc } from '../core/time';
 export type FrameColumns = Readonly<Record<string, Float64Array>>;
 
 /**
- * Where a {@link Frame} points: the columns and the index of the current candle. Only the engine holds the cursor
- * and moves it; the strategy sees the frame, which keeps the cursor in a private field.
+ * Where a {@link Frame} points: the columns, the row of the current candle in them, and `offset`, the position of
+ * row 0 in the run's history (0 in a replay; in a live run the columns may cover only the newest candles, see
+ * `LiveIndicators`). Only the engine holds the cursor and moves it; the strategy sees the frame, which keeps the
+ * cursor in a private field.
  */
 export interface FrameCursor {
   columns: FrameColumns;
   index: number;
+  offset: number;
 }
 
 /**
@@ -34,7 +37,7 @@ export class Frame {
 
   /** Index of the current candle in the run's history (0 = the first candle of the origin). */
   get index(): number {
-    return this.#cursor.index;
+    return this.#cursor.offset + this.#cursor.index;
   }
 
   /** Open time of the current candle, UTC epoch ms. */
@@ -52,7 +55,8 @@ export class Frame {
    * Before the first candle of the history the value is NaN, like a shifted pandas column.
    *
    * @throws {@link LookaheadError} when `ago` is negative (a later candle), naming the column and the candle.
-   * @throws FrameworkError for an unknown column (the message lists the known ones) or a non-integer `ago`.
+   * @throws FrameworkError for an unknown column (the message lists the known ones), a non-integer `ago`, or, live,
+   *   an `ago` reaching before the candles the live indicator window holds (it would silently differ from the replay).
    */
   value(column: string, ago = 0): number {
     const target = this.#target(column, ago);
@@ -84,7 +88,7 @@ export class Frame {
    */
   candle(ago = 0): Candle {
     const i = this.#target('close', ago);
-    if (i < 0) throw new FrameworkError(`frame.candle(${ago}): there are only ${this.#cursor.index + 1} candles so far`);
+    if (i < 0) throw new FrameworkError(`frame.candle(${ago}): there are only ${this.index + 1} candles so far`);
     const c = this.#cursor.columns;
     return {
       openTime: c['open_time']![i]!,
@@ -111,7 +115,14 @@ export class Frame {
           `${isoUtc(this.openTime)}; a strategy may only read the current and earlier candles`,
       );
     }
-    return this.#cursor.index - ago;
+    const target = this.#cursor.index - ago;
+    if (target < 0 && this.#cursor.offset > 0) {
+      throw new FrameworkError(
+        `frame: "${column}" ${ago} candles back is before the ${this.#cursor.index + 1} candles the live indicator ` +
+          `window holds; look back less far in onData`,
+      );
+    }
+    return target;
   }
 
   #column(name: string): Float64Array {

@@ -58,5 +58,8 @@ describe('live run against the simulator', () => {
       replayed.map((s) => [s.openTime, s.signal, s.indicators]),
     );
     expect(live.summary?.mode).toBe('live');
+    // The live indicators ran over a proven window of the newest candles, not the whole history.
+    expect(live.engine.liveWindow).toBeLessThan(stored.openTime.length + 1_000);
+    expect(Number.isFinite(live.engine.liveWindow)).toBe(true);
   });
 });

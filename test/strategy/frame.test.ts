@@ -16,6 +16,7 @@ describe('Frame', () => {
       volume: column((c) => c.volume),
     },
     index: 10,
+    offset: 0,
   };
   const frame = new Frame(cursor);
 

@@ -1,0 +1,151 @@
+/**
+ * The data the HTML report's charts draw, as plain JSON-ready arrays (embedded in the page and read by
+ * `report-client.js`).
+ *
+ * @module
+ */
+import type { EquityCurve } from '../../broker/equity-curve';
+import type { PositionSide, Trade } from '../../broker/types';
+import type { CandleBatch } from '../../core/candle';
+import { timeframeToMs, type Timeframe } from '../../core/timeframe';
+import type { FrameColumns } from '../../strategy/frame';
+import type { IndicatorLayout, PaneSeriesStyle } from './indicator-layout';
+
+/** Significant digits kept for derived chart values (indicators, equity, drawdown): more than a chart can show. */
+export const CHART_SIGNIFICANT_DIGITS = 8;
+
+/** A value series of a chart; `null` where the value is not finite (no point drawn there). */
+export interface ChartLine {
+  readonly name: string;
+  readonly values: readonly (number | null)[];
+}
+
+/** A series of an indicator pane. */
+export interface ChartPaneSeries extends ChartLine {
+  readonly style: PaneSeriesStyle;
+}
+
+/**
+ * A trade's entry or exit fill, drawn at its fill price on the candle it filled in.
+ * `time` in UTC seconds; `pnl` (quote currency) and `returnPct` (fraction) of the trade, on exits only.
+ */
+export interface ChartMarker {
+  readonly time: number;
+  readonly kind: 'entry' | 'exit';
+  readonly side: PositionSide;
+  readonly price: number;
+  readonly returnPct?: number;
+}
+
+/**
+ * Everything the page's charts draw. Times are UTC **seconds** (what lightweight-charts expects), not ms.
+ *
+ * - `time`, `open` … `volume`: the candles, values exactly as stored;
+ * - `pricePrecision`: decimals of the candle prices (at most 8), for the price scale;
+ * - `overlays`, `panes`: the indicator columns as {@link layoutIndicators} placed them, rounded to
+ *   {@link CHART_SIGNIFICANT_DIGITS} significant digits;
+ * - `markers`: entry and exit fills, in time order;
+ * - `equity`: the equity curve (quote currency) and its drawdown (fraction ≤ 0 below the running peak), rounded
+ *   like the indicators, with its own `time`;
+ * - `range`: the run's first and last candle, the initially visible span; `barSeconds`: the timeframe in seconds.
+ */
+export interface ChartData {
+  readonly time: readonly number[];
+  readonly open: readonly number[];
+  readonly high: readonly number[];
+  readonly low: readonly number[];
+  readonly close: readonly number[];
+  readonly volume: readonly number[];
+  readonly pricePrecision: number;
+  readonly overlays: readonly ChartLine[];
+  readonly panes: readonly { readonly name: string; readonly series: readonly ChartPaneSeries[] }[];
+  readonly markers: readonly ChartMarker[];
+  readonly equity: {
+    readonly time: readonly number[];
+    readonly equity: readonly (number | null)[];
+    readonly drawdown: readonly (number | null)[];
+  };
+  readonly range: { readonly from: number; readonly to: number };
+  readonly barSeconds: number;
+}
+
+/** What {@link chartData} needs: the candles, the frame columns and how to lay them out, the trades, the equity. */
+export interface ChartDataInput {
+  readonly candles: CandleBatch;
+  readonly indicators: FrameColumns;
+  readonly layout: IndicatorLayout;
+  readonly trades: readonly Trade[];
+  readonly equity: EquityCurve;
+  readonly timeframe: Timeframe;
+  /** Open times (UTC epoch ms) of the run's first and last candle. */
+  readonly firstCandle: number;
+  readonly lastCandle: number;
+}
+
+/** Builds the {@link ChartData} of a run. Pure. */
+export function chartData(input: ChartDataInput): ChartData {
+  const { candles, indicators, layout } = input;
+  const column = (name: string): readonly (number | null)[] => rounded(indicators[name]!);
+  return {
+    time: Array.from(candles.openTime, seconds),
+    open: Array.from(candles.open),
+    high: Array.from(candles.high),
+    low: Array.from(candles.low),
+    close: Array.from(candles.close),
+    volume: Array.from(candles.volume),
+    pricePrecision: decimals(candles),
+    overlays: layout.overlays.map((name) => ({ name, values: column(name) })),
+    panes: layout.panes.map((pane) => ({
+      name: pane.name,
+      series: pane.columns.map(({ name, style }) => ({ name, style, values: column(name) })),
+    })),
+    markers: markers(input.trades),
+    equity: { time: Array.from(input.equity.time, seconds), equity: rounded(input.equity.equity), drawdown: drawdown(input.equity.equity) },
+    range: { from: seconds(input.firstCandle), to: seconds(input.lastCandle) },
+    barSeconds: timeframeToMs(input.timeframe) / 1000,
+  };
+}
+
+function seconds(ms: number): number {
+  return Math.floor(ms / 1000);
+}
+
+function rounded(values: ArrayLike<number>): (number | null)[] {
+  return Array.from(values, (v) => (Number.isFinite(v) ? Number(v.toPrecision(CHART_SIGNIFICANT_DIGITS)) : null));
+}
+
+/** Drawdown below the running peak of equity, `equity / peak − 1` (0 at a new peak), rounded like the lines. */
+function drawdown(equity: Float64Array): (number | null)[] {
+  let peak = Number.NEGATIVE_INFINITY;
+  const out = new Float64Array(equity.length);
+  for (let i = 0; i < equity.length; i++) {
+    peak = Math.max(peak, equity[i]!);
+    out[i] = peak > 0 ? equity[i]! / peak - 1 : Number.NaN;
+  }
+  return rounded(out);
+}
+
+/** Entry and exit markers of the trades, sorted by time (a reversal's exit before its new entry). */
+function markers(trades: readonly Trade[]): ChartMarker[] {
+  const out: ChartMarker[] = [];
+  for (const t of trades) {
+    out.push({ time: seconds(t.entryTime), kind: 'entry', side: t.side, price: t.entryPrice });
+    out.push({ time: seconds(t.exitTime), kind: 'exit', side: t.side, price: t.exitPrice, returnPct: t.returnPct });
+  }
+  // Stable sort: at equal times keep exits of earlier trades before entries of later ones.
+  return out.sort((a, b) => a.time - b.time);
+}
+
+/** Decimals needed to show every candle price exactly, at most 8 (Binance's finest tick). */
+function decimals(candles: CandleBatch): number {
+  let most = 0;
+  for (const prices of [candles.open, candles.high, candles.low, candles.close]) {
+    for (let i = 0; i < prices.length && most < 8; i++) {
+      const text = String(prices[i]);
+      const dot = text.indexOf('.');
+      if (dot >= 0) most = Math.max(most, text.length - dot - 1);
+      else if (text.includes('e-')) most = 8;
+    }
+  }
+  return Math.min(most, 8);
+}

@@ -1,0 +1,231 @@
+/*
+ * The HTML run report's page script (inlined into report.html by framework/report/html-report.ts, after the
+ * lightweight-charts standalone build, which defines the global `LightweightCharts`).
+ *
+ * Reads the chart data from <script type="application/json" id="report-data"> (see ChartData in
+ * framework/report/html/chart-data.ts; times in UTC seconds) and draws:
+ * - #price-chart: candles, volume, overlay indicators, indicator panes, entry/exit markers at the fill prices;
+ * - #equity-chart: equity and, in a pane below, drawdown in percent.
+ * Zooming or scrolling one chart moves the other to the same time span; a click on a trade row zooms both on it.
+ * When done it sets <body data-ready="true"> (after the charts have painted).
+ */
+(function () {
+  'use strict';
+  var LC = window.LightweightCharts;
+  var data = JSON.parse(document.getElementById('report-data').textContent);
+
+  var UP = '#26a69a';
+  var DOWN = '#ef5350';
+  var PALETTE = ['#2962ff', '#ff6d00', '#9c27b0', '#00897b', '#c2185b', '#6d4c41', '#546e7a', '#f9a825'];
+  var PRICE_PANE_HEIGHT = 420;
+  var INDICATOR_PANE_HEIGHT = 150;
+
+  function chartOptions() {
+    return {
+      autoSize: true,
+      layout: {
+        background: { type: 'solid', color: '#ffffff' },
+        textColor: '#333333',
+        fontSize: 11,
+        panes: { separatorColor: '#d0d4dc', enableResize: true },
+      },
+      grid: { vertLines: { color: '#f0f3fa' }, horzLines: { color: '#f0f3fa' } },
+      crosshair: { mode: LC.CrosshairMode.Normal },
+      rightPriceScale: { borderColor: '#d0d4dc' },
+      // minBarSpacing below a pixel lets the whole run fit in view however many candles it has.
+      timeScale: { borderColor: '#d0d4dc', timeVisible: true, secondsVisible: false, minBarSpacing: 0.001, rightOffset: 3 },
+      localization: { dateFormat: 'yyyy-MM-dd' },
+    };
+  }
+
+  /** Points of a value series; a null value is whitespace (no point, a gap in the line). */
+  function points(time, values) {
+    var out = new Array(values.length);
+    for (var i = 0; i < values.length; i++) {
+      out[i] = values[i] === null ? { time: time[i] } : { time: time[i], value: values[i] };
+    }
+    return out;
+  }
+
+  /** Histogram bars coloured by sign. */
+  function signedBars(time, values, up, down) {
+    var out = new Array(values.length);
+    for (var i = 0; i < values.length; i++) {
+      var v = values[i];
+      out[i] = v === null ? { time: time[i] } : { time: time[i], value: v, color: v >= 0 ? up : down };
+    }
+    return out;
+  }
+
+  function legendItem(legend, name, color) {
+    var item = document.createElement('span');
+    var swatch = document.createElement('i');
+    swatch.style.background = color;
+    item.appendChild(swatch);
+    item.appendChild(document.createTextNode(name));
+    legend.appendChild(item);
+  }
+
+  function priceChart(container, legend) {
+    var t = data.time;
+    var paneCount = 1 + data.panes.length;
+    container.style.height = PRICE_PANE_HEIGHT + INDICATOR_PANE_HEIGHT * data.panes.length + 'px';
+    var chart = LC.createChart(container, chartOptions());
+    var precision = data.pricePrecision;
+    var candles = chart.addSeries(LC.CandlestickSeries, {
+      upColor: UP,
+      downColor: DOWN,
+      wickUpColor: UP,
+      wickDownColor: DOWN,
+      borderVisible: false,
+      priceFormat: { type: 'price', precision: precision, minMove: Math.pow(10, -precision) },
+    }, 0);
+    var bars = new Array(t.length);
+    var volume = new Array(t.length);
+    for (var i = 0; i < t.length; i++) {
+      bars[i] = { time: t[i], open: data.open[i], high: data.high[i], low: data.low[i], close: data.close[i] };
+      volume[i] = {
+        time: t[i],
+        value: data.volume[i],
+        color: data.close[i] >= data.open[i] ? 'rgba(38,166,154,0.35)' : 'rgba(239,83,80,0.35)',
+      };
+    }
+    candles.setData(bars);
+    var volumeSeries = chart.addSeries(LC.HistogramSeries, {
+      priceScaleId: 'volume',
+      priceFormat: { type: 'volume' },
+      lastValueVisible: false,
+      priceLineVisible: false,
+      title: 'volume',
+    }, 0);
+    volumeSeries.setData(volume);
+    chart.priceScale('volume', 0).applyOptions({ scaleMargins: { top: 0.85, bottom: 0 } });
+    candles.priceScale().applyOptions({ scaleMargins: { top: 0.05, bottom: 0.18 } });
+
+    var colour = 0;
+    data.overlays.forEach(function (line) {
+      var color = PALETTE[colour++ % PALETTE.length];
+      var series = chart.addSeries(LC.LineSeries, {
+        color: color, lineWidth: 1, title: line.name, priceLineVisible: false,
+        crosshairMarkerVisible: false,
+      }, 0);
+      series.setData(points(t, line.values));
+      legendItem(legend, line.name, color);
+    });
+    data.panes.forEach(function (pane, p) {
+      pane.series.forEach(function (line) {
+        var series;
+        var color;
+        if (line.style === 'histogram') {
+          color = UP;
+          series = chart.addSeries(LC.HistogramSeries, { title: line.name, priceLineVisible: false }, p + 1);
+          series.setData(signedBars(t, line.values, 'rgba(38,166,154,0.6)', 'rgba(239,83,80,0.6)'));
+        } else {
+          color = PALETTE[colour++ % PALETTE.length];
+          series = chart.addSeries(LC.LineSeries, {
+            color: color, lineWidth: 1, title: line.name, priceLineVisible: false, crosshairMarkerVisible: false,
+          }, p + 1);
+          series.setData(points(t, line.values));
+        }
+        legendItem(legend, line.name + ' (pane ' + pane.name + ')', color);
+      });
+    });
+    var panes = chart.panes();
+    for (var k = 0; k < paneCount && k < panes.length; k++) {
+      panes[k].setStretchFactor(k === 0 ? PRICE_PANE_HEIGHT : INDICATOR_PANE_HEIGHT);
+    }
+
+    LC.createSeriesMarkers(candles, data.markers.map(marker));
+    legendItem(legend, '▲▼ entry / exit at the fill price (green exit: winning trade)', '#2962ff');
+    return chart;
+  }
+
+  /** An entry arrow points into the trade's direction, an exit arrow out of it; the tip is at the fill price. */
+  function marker(m) {
+    var upward = (m.kind === 'entry') === (m.side === 'long');
+    var color = m.kind === 'entry' ? (m.side === 'long' ? '#2962ff' : '#ff6d00') : (m.returnPct > 0 ? UP : DOWN);
+    var text = m.kind === 'entry'
+      ? m.side
+      : (m.returnPct > 0 ? '+' : '') + (m.returnPct * 100).toFixed(2) + '%';
+    return {
+      time: m.time,
+      position: upward ? 'atPriceTop' : 'atPriceBottom',
+      price: m.price,
+      shape: upward ? 'arrowUp' : 'arrowDown',
+      color: color,
+      text: text,
+      size: 1,
+    };
+  }
+
+  function equityChart(container) {
+    var e = data.equity;
+    var chart = LC.createChart(container, chartOptions());
+    var equity = chart.addSeries(LC.LineSeries, {
+      color: '#2962ff', lineWidth: 2, title: 'equity', priceLineVisible: false,
+      priceFormat: { type: 'price', precision: 2, minMove: 0.01 },
+    }, 0);
+    equity.setData(points(e.time, e.equity));
+    var percent = new Array(e.drawdown.length);
+    for (var i = 0; i < percent.length; i++) percent[i] = e.drawdown[i] === null ? null : e.drawdown[i] * 100;
+    var drawdown = chart.addSeries(LC.BaselineSeries, {
+      baseValue: { type: 'price', price: 0 },
+      topLineColor: DOWN,
+      bottomLineColor: DOWN,
+      topFillColor1: 'rgba(239,83,80,0)',
+      topFillColor2: 'rgba(239,83,80,0)',
+      bottomFillColor1: 'rgba(239,83,80,0.15)',
+      bottomFillColor2: 'rgba(239,83,80,0.45)',
+      lineWidth: 1,
+      title: 'drawdown',
+      priceLineVisible: false,
+      priceFormat: { type: 'custom', minMove: 0.01, formatter: function (v) { return v.toFixed(2) + '%'; } },
+    }, 1);
+    drawdown.setData(points(e.time, percent));
+    chart.panes()[0].setStretchFactor(2);
+    chart.panes()[1].setStretchFactor(1);
+    return chart;
+  }
+
+  /** Keeps the charts on the same time span: changes made by the user in one chart are applied to the others. */
+  function linkTimeScales(charts, containers) {
+    var driver = null;
+    containers.forEach(function (el, i) {
+      ['pointerdown', 'pointermove', 'wheel', 'touchstart'].forEach(function (type) {
+        el.addEventListener(type, function () { driver = i; }, { passive: true });
+      });
+    });
+    charts.forEach(function (chart, i) {
+      chart.timeScale().subscribeVisibleTimeRangeChange(function (range) {
+        if (driver !== i || range === null) return;
+        charts.forEach(function (other, j) {
+          if (j !== i) other.timeScale().setVisibleRange(range);
+        });
+      });
+    });
+  }
+
+  function showRange(charts, from, to) {
+    charts.forEach(function (chart) { chart.timeScale().setVisibleRange({ from: from, to: to }); });
+  }
+
+  var priceEl = document.getElementById('price-chart');
+  var equityEl = document.getElementById('equity-chart');
+  var charts = [priceChart(priceEl, document.getElementById('price-legend')), equityChart(equityEl)];
+  showRange(charts, data.range.from, data.range.to);
+  linkTimeScales(charts, [priceEl, equityEl]);
+
+  document.querySelectorAll('#trades tbody tr').forEach(function (row) {
+    row.addEventListener('click', function () {
+      var entry = Number(row.dataset.entry);
+      var exit = Number(row.dataset.exit);
+      var pad = Math.max(30 * data.barSeconds, (exit - entry) / 2);
+      showRange(charts, entry - pad, exit + pad);
+      priceEl.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    });
+  });
+
+  requestAnimationFrame(function () {
+    requestAnimationFrame(function () { document.body.dataset.ready = 'true'; });
+  });
+})();

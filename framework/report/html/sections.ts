@@ -1,0 +1,181 @@
+/**
+ * The static HTML sections of the run report: the run's header, the metrics, the trades table and the signal
+ * summary. Every string from the run (strategy name, parameters, tags, reasons) is escaped.
+ *
+ * @module
+ */
+import type { Trade } from '../../broker/types';
+import { describeSubscription } from '../../core/subscription';
+import type { Metrics } from '../metrics';
+import type { RunSummary, SignalRecord } from '../run-summary';
+import {
+  escapeHtml,
+  formatDuration,
+  formatMinute,
+  formatMoney,
+  formatNumber,
+  formatPercent,
+} from './format';
+
+type MetricKind = 'money' | 'percent' | 'ratio' | 'duration' | 'count';
+
+/** Label and format of every metric; typed on `keyof Metrics` so a new metric cannot be left without one. */
+const METRICS: Readonly<Record<keyof Metrics, { readonly label: string; readonly kind: MetricKind }>> = {
+  startEquity: { label: 'Start equity', kind: 'money' },
+  endEquity: { label: 'End equity', kind: 'money' },
+  totalReturn: { label: 'Total return', kind: 'percent' },
+  cagr: { label: 'CAGR', kind: 'percent' },
+  sharpe: { label: 'Sharpe', kind: 'ratio' },
+  sortino: { label: 'Sortino', kind: 'ratio' },
+  calmar: { label: 'Calmar', kind: 'ratio' },
+  maxDrawdown: { label: 'Max drawdown', kind: 'percent' },
+  maxDrawdownDuration: { label: 'Max drawdown duration', kind: 'duration' },
+  trades: { label: 'Trades', kind: 'count' },
+  winRate: { label: 'Win rate', kind: 'percent' },
+  profitFactor: { label: 'Profit factor', kind: 'ratio' },
+  expectancy: { label: 'Expectancy', kind: 'money' },
+  expectancyPct: { label: 'Expectancy per trade', kind: 'percent' },
+  exposure: { label: 'Exposure', kind: 'percent' },
+  buyAndHoldReturn: { label: 'Buy & hold return', kind: 'percent' },
+};
+
+/** The quote currency of a symbol: `USDT` for `BTC/USDT`. */
+export function quoteCurrency(summary: RunSummary): string {
+  return summary.subscription.symbol.split('/')[1] ?? 'quote';
+}
+
+/** The page header: strategy, market, mode, run id, period, parameters and broker settings. */
+export function headerHtml(summary: RunSummary): string {
+  const b = summary.broker;
+  const quote = quoteCurrency(summary);
+  const params = Object.entries(summary.strategy.parameters).map(([k, v]) => `${k}=${String(v)}`);
+  const stake = 'fraction' in b.stake ? `${formatPercent(b.stake.fraction)} of equity` : formatMoney(b.stake.quote, quote);
+  const facts: [string, string][] = [
+    ['Period', `${formatMinute(summary.firstCandle)} → ${formatMinute(summary.lastCandle)} UTC (open times)`],
+    ['Candles', formatNumber(summary.candles, 0)],
+    ['Parameters', params.length === 0 ? 'none' : params.join(', ')],
+    [
+      'Broker',
+      `initial cash ${formatMoney(b.initialCash, quote)}, fee ${formatPercent(b.feeRate, 3)}, ` +
+        `slippage ${b.slippageBps} bps, stake ${stake}`,
+    ],
+  ];
+  return [
+    '<header>',
+    `<h1>${escapeHtml(summary.strategy.name)}</h1>`,
+    `<p class="sub">${escapeHtml(describeSubscription(summary.subscription))} · ${escapeHtml(summary.mode)} · ` +
+      `run <code>${escapeHtml(summary.runId)}</code></p>`,
+    `<dl class="facts">${facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`,
+    '</header>',
+  ].join('\n');
+}
+
+/**
+ * Every field of `summary.metrics`, in its order, as `<dd data-metric="<field>" data-value="<raw>">human text</dd>`.
+ * `data-value` is the exact value as JavaScript prints it (`String(v)`: shortest round-trip decimal, `Infinity`,
+ * `NaN`) or `null`; it equals the value in `summary.json`, where non-finite numbers are the strings `"Infinity"`,
+ * `"-Infinity"`, `"NaN"`.
+ */
+export function metricsHtml(summary: RunSummary): string {
+  const quote = quoteCurrency(summary);
+  const items = Object.entries(summary.metrics).map(([field, value]: [string, number | null]) => {
+    const spec = METRICS[field as keyof Metrics] ?? { label: field, kind: 'ratio' };
+    const raw = value === null ? 'null' : String(value);
+    return (
+      `<div class="metric"><dt>${escapeHtml(spec.label)}</dt>` +
+      `<dd data-metric="${escapeHtml(field)}" data-value="${escapeHtml(raw)}" title="${escapeHtml(raw)}">` +
+      `${escapeHtml(formatMetric(value, spec.kind, quote))}</dd></div>`
+    );
+  });
+  return `<dl class="metrics">\n${items.join('\n')}\n</dl>`;
+}
+
+function formatMetric(value: number | null, kind: MetricKind, quote: string): string {
+  switch (kind) {
+    case 'money':
+      return formatMoney(value, quote);
+    case 'percent':
+      return formatPercent(value);
+    case 'ratio':
+      return formatNumber(value, 2);
+    case 'duration':
+      return value === null ? 'n/a' : formatDuration(value);
+    case 'count':
+      return value === null ? 'n/a' : String(value);
+  }
+}
+
+const TRADE_HEADINGS = [
+  '#', 'Side', 'Entry (UTC)', 'Entry price', 'Exit (UTC)', 'Exit price', 'Quantity', 'Fees', 'PnL', 'Return',
+  'Exit reason', 'Entry tag', 'Exit tag',
+] as const;
+
+/**
+ * The trades table `<table id="trades">`: one `<tr>` per trade in `<tbody>`, carrying `data-entry` and `data-exit`
+ * (open times of the entry and exit candles, UTC seconds) for the page script to zoom the chart on a click.
+ *
+ * @param pricePrecision - decimals for prices.
+ */
+export function tradesHtml(trades: readonly Trade[], summary: RunSummary, pricePrecision: number): string {
+  const quote = quoteCurrency(summary);
+  const rows = trades.map((t, i) => {
+    const cells = [
+      String(i + 1),
+      t.side,
+      formatMinute(t.entryTime),
+      formatNumber(t.entryPrice, pricePrecision),
+      formatMinute(t.exitTime),
+      formatNumber(t.exitPrice, pricePrecision),
+      String(t.quantity),
+      formatNumber(t.fees, 2),
+      formatMoney(t.pnl, quote),
+      formatPercent(t.returnPct),
+      t.exitReason,
+      t.entryTag ?? '',
+      t.exitTag ?? '',
+    ];
+    const result = t.pnl > 0 ? 'win' : 'loss';
+    return (
+      `<tr class="${result}" data-entry="${Math.floor(t.entryTime / 1000)}" data-exit="${Math.floor(t.exitTime / 1000)}">` +
+      `${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`
+    );
+  });
+  return [
+    '<table id="trades">',
+    `<thead><tr>${TRADE_HEADINGS.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>`,
+    `<tbody>\n${rows.join('\n')}\n</tbody>`,
+    '</table>',
+  ].join('\n');
+}
+
+/**
+ * The signal summary `<table id="signals">`: per action, how many signals the strategy returned, how many the broker
+ * acted on, and why the others were not: each reason with its count, most frequent first, reasons grouped by their
+ * text before the first `:` (`warm-up: candle 5 of 100` and `warm-up: candle 6 of 100` count as `warm-up`).
+ */
+export function signalsHtml(signals: readonly SignalRecord[]): string {
+  const byAction = new Map<string, { total: number; acted: number; reasons: Map<string, number> }>();
+  for (const s of signals) {
+    const entry = byAction.get(s.action) ?? { total: 0, acted: 0, reasons: new Map<string, number>() };
+    entry.total += 1;
+    if (s.acted) entry.acted += 1;
+    else {
+      const reason = (s.reason ?? 'no reason given').split(':')[0]!;
+      entry.reasons.set(reason, (entry.reasons.get(reason) ?? 0) + 1);
+    }
+    byAction.set(s.action, entry);
+  }
+  const rows = [...byAction].map(([action, { total, acted, reasons }]) => {
+    const why = [...reasons]
+      .sort((a, b) => b[1] - a[1])
+      .map(([reason, count]) => `${count} × ${reason}`)
+      .join('; ');
+    return `<tr><td>${escapeHtml(action)}</td><td>${total}</td><td>${acted}</td><td>${total - acted}</td><td>${escapeHtml(why)}</td></tr>`;
+  });
+  return [
+    '<table id="signals">',
+    '<thead><tr><th>Action</th><th>Signals</th><th>Acted on</th><th>Not acted on</th><th>Why not</th></tr></thead>',
+    `<tbody>\n${rows.join('\n')}\n</tbody>`,
+    '</table>',
+  ].join('\n');
+}
