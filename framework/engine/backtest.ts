@@ -68,7 +68,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   options.logger?.info({ candles: total, from: isoUtc(candles.openTime[0]!) }, `replaying ${describeSubscription(subscription)}`);
 
   const broker = new PaperBroker(config);
-  const engine = new Engine(loaded.strategy, broker, options.file);
+  const engine = new Engine({ strategy: loaded.strategy, broker, file: options.file, subscription });
   await engine.replay(candles, options.onProgress && ((done) => options.onProgress!(done, total)));
   const last = total - 1;
   broker.closeAll({

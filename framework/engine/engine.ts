@@ -1,4 +1,5 @@
-import type { Candle, CandleBatch } from '../core/candle';
+import { CANDLE_SOURCES, type Candle, type CandleBatch } from '../core/candle';
+import type { Subscription } from '../core/subscription';
 import { LookaheadError, StrategyRuntimeError } from '../core/errors';
 import { isoUtc } from '../core/time';
 import type { BaseStrategy } from '../strategy/base-strategy';
@@ -6,7 +7,8 @@ import { Frame, type FrameColumns, type FrameCursor } from '../strategy/frame';
 import { messageOf } from '../strategy/loader';
 import { parseSignal, type Signal } from '../strategy/signal';
 import type { SignalDecision } from '../broker/types';
-import type { SignalRecord } from '../report/run-summary';
+import type { SignalRecord, StrategyIdentity } from '../report/run-summary';
+import { hashParameters } from '../strategy/parameters';
 import { computeIndicatorColumns } from './indicators';
 import { LiveIndicators } from './live-indicators';
 
@@ -17,6 +19,16 @@ import { LiveIndicators } from './live-indicators';
 export interface Broker {
   onCandle(candle: Candle): void;
   submit(signal: Signal, candle: Candle): SignalDecision;
+}
+
+/** What an {@link Engine} runs: the strategy, where its signals go, and names for the journal and messages. */
+export interface EngineOptions {
+  readonly strategy: BaseStrategy;
+  readonly broker: Broker;
+  /** The strategy's plugin file, for error messages. */
+  readonly file: string;
+  /** The market the strategy trades (its first subscription). */
+  readonly subscription: Subscription;
 }
 
 /**
@@ -31,20 +43,20 @@ export class Engine {
   readonly #strategy: BaseStrategy;
   readonly #broker: Broker;
   readonly #file: string;
+  readonly #subscription: Subscription;
+  readonly #identity: StrategyIdentity;
   readonly #cursor: FrameCursor = { columns: {}, index: 0, offset: 0 };
   readonly #frame = new Frame(this.#cursor);
   readonly #live: LiveIndicators;
 
-  /**
-   * @param strategy - the loaded strategy.
-   * @param broker - where signals go (the paper broker in backtests).
-   * @param file - the strategy's plugin file, for error messages.
-   */
-  constructor(strategy: BaseStrategy, broker: Broker, file: string) {
-    this.#strategy = strategy;
-    this.#broker = broker;
-    this.#file = file;
-    this.#live = new LiveIndicators(strategy, file);
+  constructor(options: EngineOptions) {
+    this.#strategy = options.strategy;
+    this.#broker = options.broker;
+    this.#file = options.file;
+    this.#subscription = options.subscription;
+    const parameters = { ...options.strategy.params };
+    this.#identity = { name: options.strategy.name, parameters, parametersHash: hashParameters(parameters) };
+    this.#live = new LiveIndicators(options.strategy, options.file);
   }
 
   /**
@@ -59,7 +71,7 @@ export class Engine {
     const columns = await computeIndicatorColumns(this.#strategy, history, this.#file);
     const n = history.openTime.length;
     for (let i = 0; i < n; i++) {
-      this.#step(columns, i, 0);
+      this.#step(history, columns, i, 0);
       if (onProgress !== undefined && i % 10_000 === 9_999) onProgress(i + 1);
     }
     return columns;
@@ -75,7 +87,7 @@ export class Engine {
   async onClosedCandle(history: CandleBatch): Promise<SignalRecord | null> {
     const before = this.signals.length;
     const { columns, offset } = await this.#live.compute(history);
-    this.#step(columns, history.openTime.length - 1 - offset, offset);
+    this.#step(history, columns, history.openTime.length - 1 - offset, offset);
     return this.signals.length > before ? this.signals[this.signals.length - 1]! : null;
   }
 
@@ -84,7 +96,7 @@ export class Engine {
     return this.#live.window;
   }
 
-  #step(columns: FrameColumns, i: number, offset: number): void {
+  #step(history: CandleBatch, columns: FrameColumns, i: number, offset: number): void {
     const candle: Candle = {
       openTime: columns['open_time']![i]!,
       open: columns['open']![i]!,
@@ -103,8 +115,21 @@ export class Engine {
       offset + i >= this.#strategy.warmup
         ? this.#broker.submit(signal, candle)
         : { acted: false, reason: `warm-up: candle ${offset + i} of ${this.#strategy.warmup}` };
-    const indicators = this.#frame.snapshot();
-    this.signals.push({ openTime: candle.openTime, action: signal.action, signal, candle, indicators, ...decision });
+    const receivedAt = history.receivedAt[offset + i]!;
+    this.signals.push({
+      strategy: this.#identity,
+      subscription: this.#subscription,
+      openTime: candle.openTime,
+      provenance: {
+        source: CANDLE_SOURCES[history.source[offset + i]!] ?? 'import',
+        receivedAt: Number.isNaN(receivedAt) ? null : receivedAt,
+      },
+      action: signal.action,
+      signal,
+      candle,
+      indicators: this.#frame.snapshot(),
+      ...decision,
+    });
   }
 
   #decide(candle: Candle): Signal | null {

@@ -98,7 +98,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const stored: Subscription = simulator === null ? subscription : { ...subscription, exchange: 'sim' };
   const store = LiveCandleStore.open(options.storeRoot ?? 'live-data', stored);
   const broker = new PaperBroker(brokerConfig(options.broker));
-  const engine = new Engine(loaded.strategy, broker, options.file);
+  const engine = new Engine({ strategy: loaded.strategy, broker, file: options.file, subscription });
   const liveCandles: StoredCandle[] = [];
   let feed: LiveFeed | null = null;
   try {

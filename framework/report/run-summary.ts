@@ -4,7 +4,7 @@
  * @module
  */
 import type { BrokerConfig } from '../broker/broker-config';
-import type { Candle } from '../core/candle';
+import type { Candle, Provenance } from '../core/candle';
 import type { Subscription } from '../core/subscription';
 import type { Timeframe } from '../core/timeframe';
 import type { StrategyParameters } from '../strategy/base-strategy';
@@ -40,16 +40,28 @@ export interface RunSummary {
   readonly durationMs: number;
 }
 
+/** Which strategy produced a signal: its name, parameter values and their {@link hashParameters} fingerprint. */
+export interface StrategyIdentity {
+  readonly name: string;
+  readonly parameters: Readonly<StrategyParameters>;
+  readonly parametersHash: string;
+}
+
 /**
  * One line of the signal journal (`signals.jsonl`): a signal a strategy returned on a closed candle.
  *
- * - `openTime`: open time (UTC epoch ms) of the candle it was decided on; `candle`: that candle;
+ * - `strategy`, `subscription`: who decided it, on which market;
+ * - `openTime`: open time (UTC epoch ms) of the candle it was decided on; `candle`: that candle's OHLCV;
+ * - `provenance`: where that candle came from (`import`, `resample`, `rest`, `websocket`) and when it was received;
  * - `action`: the signal's action; `signal`: the whole signal as returned;
- * - `indicators`: indicator values at that candle, by column name;
+ * - `indicators`: every frame column (OHLCV and indicators) at that candle, by column name;
  * - `acted`: whether the broker accepted it as an order; `reason`: why not (warm-up, already long, …).
  */
 export interface SignalRecord {
+  readonly strategy: StrategyIdentity;
+  readonly subscription: Subscription;
   readonly openTime: number;
+  readonly provenance: Provenance;
   readonly action: SignalAction;
   readonly signal: Signal;
   readonly candle: Candle;

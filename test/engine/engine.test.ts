@@ -30,7 +30,7 @@ class RecordingMacd extends MacdCrossover {
 
 async function runFixture(name: string) {
   const { strategy, file } = await loadStrategy(`test/fixtures/strategies/${name}`);
-  const engine = new Engine(strategy, new PaperBroker(brokerConfig()), file);
+  const engine = new Engine({ strategy, broker: new PaperBroker(brokerConfig()), file, subscription: BTC_1H });
   return engine.replay(replayCandles('datasets', BTC_1H));
 }
 
@@ -38,7 +38,7 @@ describe('Engine on the shipped datasets', () => {
   it('gives onData the indicator values technicalindicators computes directly on the same closes', async () => {
     const candles = replayCandles('datasets', BTC_15M);
     const strategy = new RecordingMacd();
-    await new Engine(strategy, new PaperBroker(brokerConfig()), 'strategies/macd.ts').replay(candles);
+    await new Engine({ strategy, broker: new PaperBroker(brokerConfig()), file: 'strategies/macd.ts', subscription: BTC_15M }).replay(candles);
 
     const closes = Array.from(candles.close);
     const direct = MACD.calculate({
@@ -66,7 +66,7 @@ describe('Engine on the shipped datasets', () => {
     const candles = replayCandles('datasets', BTC_15M);
     const strategy = new MacdCrossover();
     const broker = new PaperBroker(brokerConfig());
-    const engine = new Engine(strategy, broker, 'strategies/macd.ts');
+    const engine = new Engine({ strategy, broker, file: 'strategies/macd.ts', subscription: BTC_15M });
     await engine.replay(candles);
     expect(engine.signals.length).toBeGreaterThan(100);
     const warmupEnd = candles.openTime[strategy.warmup]!;

@@ -1,3 +1,4 @@
+import { hashParameters } from '../../framework/strategy/parameters';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +49,17 @@ describe('a backtest of BTC/USDT 1h through broker, metrics and run writer', () 
     if (signal !== null) {
       const decision = broker.submit(signal, candle);
       const indicators = { change: candle.close - (candles[i - 1]?.close ?? Number.NaN) };
-      signals.push({ openTime: candle.openTime, action: signal.action, signal, candle, indicators, ...decision });
+      signals.push({
+        strategy: { name: 'two-rising-closes', parameters: {}, parametersHash: hashParameters({}) },
+        subscription: { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
+        openTime: candle.openTime,
+        provenance: { source: 'import', receivedAt: null },
+        action: signal.action,
+        signal,
+        candle,
+        indicators,
+        ...decision,
+      });
     }
   });
   const first = candles[0]!;

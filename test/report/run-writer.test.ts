@@ -1,3 +1,4 @@
+import { hashParameters } from '../../framework/strategy/parameters';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,7 +67,10 @@ const trade: Trade = {
 
 const candle = { openTime: T0, open: 100, high: 101, low: 99, close: 100.5, volume: 3 };
 const signal: SignalRecord = {
+  strategy: { name: 'sma', parameters: { period: 3 }, parametersHash: hashParameters({ period: 3 }) },
+  subscription: { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
   openTime: T0,
+  provenance: { source: 'websocket', receivedAt: T0 + 3_600_123 },
   action: 'enter_long',
   signal: { action: 'enter_long', stopLoss: 0.02 },
   candle,

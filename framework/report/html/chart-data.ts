@@ -11,8 +11,8 @@ import { timeframeToMs, type Timeframe } from '../../core/timeframe';
 import type { FrameColumns } from '../../strategy/frame';
 import type { IndicatorLayout, PaneSeriesStyle } from './indicator-layout';
 
-/** Significant digits kept for derived chart values (indicators, equity, drawdown): more than a chart can show. */
-export const CHART_SIGNIFICANT_DIGITS = 8;
+/** Significant digits kept for derived chart values (indicators, equity): more than a chart can show. */
+export const CHART_SIGNIFICANT_DIGITS = 7;
 
 /** A value series of a chart; `null` where the value is not finite (no point drawn there). */
 export interface ChartLine {
@@ -27,7 +27,7 @@ export interface ChartPaneSeries extends ChartLine {
 
 /**
  * A trade's entry or exit fill, drawn at its fill price on the candle it filled in.
- * `time` in UTC seconds; `pnl` (quote currency) and `returnPct` (fraction) of the trade, on exits only.
+ * `time` in UTC seconds; `returnPct`: the trade's net return (fraction), on exits only.
  */
 export interface ChartMarker {
   readonly time: number;
@@ -38,19 +38,21 @@ export interface ChartMarker {
 }
 
 /**
- * Everything the page's charts draw. Times are UTC **seconds** (what lightweight-charts expects), not ms.
+ * Everything the page's charts draw. Times are UTC **seconds** (what lightweight-charts expects), not ms, and
+ * delta-encoded to keep the page small: `timeDeltas[0]` is the first time, each later entry the difference to the
+ * previous time (`900` between 15m candles).
  *
- * - `time`, `open` … `volume`: the candles, values exactly as stored;
+ * - `timeDeltas`, `open` … `volume`: the candles, values exactly as stored;
  * - `pricePrecision`: decimals of the candle prices (at most 8), for the price scale;
  * - `overlays`, `panes`: the indicator columns as {@link layoutIndicators} placed them, rounded to
  *   {@link CHART_SIGNIFICANT_DIGITS} significant digits;
  * - `markers`: entry and exit fills, in time order;
- * - `equity`: the equity curve (quote currency) and its drawdown (fraction ≤ 0 below the running peak), rounded
- *   like the indicators, with its own `time`;
+ * - `equity`: the equity curve (quote currency), rounded like the indicators; its `timeDeltas` are null when its times
+ *   are the candles' (a backtest), else its own (the page computes the drawdown from it);
  * - `range`: the run's first and last candle, the initially visible span; `barSeconds`: the timeframe in seconds.
  */
 export interface ChartData {
-  readonly time: readonly number[];
+  readonly timeDeltas: readonly number[];
   readonly open: readonly number[];
   readonly high: readonly number[];
   readonly low: readonly number[];
@@ -61,9 +63,8 @@ export interface ChartData {
   readonly panes: readonly { readonly name: string; readonly series: readonly ChartPaneSeries[] }[];
   readonly markers: readonly ChartMarker[];
   readonly equity: {
-    readonly time: readonly number[];
+    readonly timeDeltas: readonly number[] | null;
     readonly equity: readonly (number | null)[];
-    readonly drawdown: readonly (number | null)[];
   };
   readonly range: { readonly from: number; readonly to: number };
   readonly barSeconds: number;
@@ -87,7 +88,7 @@ export function chartData(input: ChartDataInput): ChartData {
   const { candles, indicators, layout } = input;
   const column = (name: string): readonly (number | null)[] => rounded(indicators[name]!);
   return {
-    time: Array.from(candles.openTime, seconds),
+    timeDeltas: deltas(candles.openTime),
     open: Array.from(candles.open),
     high: Array.from(candles.high),
     low: Array.from(candles.low),
@@ -100,7 +101,10 @@ export function chartData(input: ChartDataInput): ChartData {
       series: pane.columns.map(({ name, style }) => ({ name, style, values: column(name) })),
     })),
     markers: markers(input.trades),
-    equity: { time: Array.from(input.equity.time, seconds), equity: rounded(input.equity.equity), drawdown: drawdown(input.equity.equity) },
+    equity: {
+      timeDeltas: sameValues(input.equity.time, candles.openTime) ? null : deltas(input.equity.time),
+      equity: rounded(input.equity.equity),
+    },
     range: { from: seconds(input.firstCandle), to: seconds(input.lastCandle) },
     barSeconds: timeframeToMs(input.timeframe) / 1000,
   };
@@ -114,15 +118,13 @@ function rounded(values: ArrayLike<number>): (number | null)[] {
   return Array.from(values, (v) => (Number.isFinite(v) ? Number(v.toPrecision(CHART_SIGNIFICANT_DIGITS)) : null));
 }
 
-/** Drawdown below the running peak of equity, `equity / peak − 1` (0 at a new peak), rounded like the lines. */
-function drawdown(equity: Float64Array): (number | null)[] {
-  let peak = Number.NEGATIVE_INFINITY;
-  const out = new Float64Array(equity.length);
-  for (let i = 0; i < equity.length; i++) {
-    peak = Math.max(peak, equity[i]!);
-    out[i] = peak > 0 ? equity[i]! / peak - 1 : Number.NaN;
-  }
-  return rounded(out);
+/** Epoch-ms times as UTC seconds, delta-encoded (see {@link ChartData}). */
+function deltas(times: Float64Array): number[] {
+  return Array.from(times, (ms, i) => seconds(ms) - (i === 0 ? 0 : seconds(times[i - 1]!)));
+}
+
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /** Entry and exit markers of the trades, sorted by time (a reversal's exit before its new entry). */

@@ -5,7 +5,7 @@
  * Reads the chart data from <script type="application/json" id="report-data"> (see ChartData in
  * framework/report/html/chart-data.ts; times in UTC seconds) and draws:
  * - #price-chart: candles, volume, overlay indicators, indicator panes, entry/exit markers at the fill prices;
- * - #equity-chart: equity and, in a pane below, drawdown in percent.
+ * - #equity-chart: equity and, in a pane below, its drawdown in percent below the running peak (equity / peak − 1).
  * Zooming or scrolling one chart moves the other to the same time span; a click on a trade row zooms both on it.
  * When done it sets <body data-ready="true"> (after the charts have painted).
  */
@@ -13,12 +13,35 @@
   'use strict';
   var LC = window.LightweightCharts;
   var data = JSON.parse(document.getElementById('report-data').textContent);
+  var time = undelta(data.timeDeltas);
 
   var UP = '#26a69a';
   var DOWN = '#ef5350';
   var PALETTE = ['#2962ff', '#ff6d00', '#9c27b0', '#00897b', '#c2185b', '#6d4c41', '#546e7a', '#f9a825'];
   var PRICE_PANE_HEIGHT = 420;
   var INDICATOR_PANE_HEIGHT = 150;
+  /** Marker texts (side, trade return) are shown when at most this many candles are in view. */
+  var MARKER_TEXT_MAX_BARS = 400;
+
+  /** Times from their delta encoding: the first time, then differences to the previous one. */
+  function undelta(deltas) {
+    var out = new Array(deltas.length);
+    var t = 0;
+    for (var i = 0; i < deltas.length; i++) out[i] = t += deltas[i];
+    return out;
+  }
+
+  /** Drawdown in percent below the running peak, 100 × (equity / peak − 1); null where undefined. */
+  function drawdownPercent(equity) {
+    var out = new Array(equity.length);
+    var peak = -Infinity;
+    for (var i = 0; i < equity.length; i++) {
+      var e = equity[i];
+      if (e !== null && e > peak) peak = e;
+      out[i] = e === null || !(peak > 0) ? null : (e / peak - 1) * 100;
+    }
+    return out;
+  }
 
   function chartOptions() {
     return {
@@ -31,7 +54,8 @@
       },
       grid: { vertLines: { color: '#f0f3fa' }, horzLines: { color: '#f0f3fa' } },
       crosshair: { mode: LC.CrosshairMode.Normal },
-      rightPriceScale: { borderColor: '#d0d4dc' },
+      // The same price-scale width on both charts keeps their time axes aligned.
+      rightPriceScale: { borderColor: '#d0d4dc', minimumWidth: 80 },
       // minBarSpacing below a pixel lets the whole run fit in view however many candles it has.
       timeScale: { borderColor: '#d0d4dc', timeVisible: true, secondsVisible: false, minBarSpacing: 0.001, rightOffset: 3 },
       localization: { dateFormat: 'yyyy-MM-dd' },
@@ -67,7 +91,7 @@
   }
 
   function priceChart(container, legend) {
-    var t = data.time;
+    var t = time;
     var paneCount = 1 + data.panes.length;
     container.style.height = PRICE_PANE_HEIGHT + INDICATOR_PANE_HEIGHT * data.panes.length + 'px';
     var chart = LC.createChart(container, chartOptions());
@@ -127,7 +151,7 @@
           }, p + 1);
           series.setData(points(t, line.values));
         }
-        legendItem(legend, line.name + ' (pane ' + pane.name + ')', color);
+        legendItem(legend, line.name, color);
       });
     });
     var panes = chart.panes();
@@ -135,13 +159,25 @@
       panes[k].setStretchFactor(k === 0 ? PRICE_PANE_HEIGHT : INDICATOR_PANE_HEIGHT);
     }
 
-    LC.createSeriesMarkers(candles, data.markers.map(marker));
-    legendItem(legend, '▲▼ entry / exit at the fill price (green exit: winning trade)', '#2962ff');
+    var markers = LC.createSeriesMarkers(candles, []);
+    var withText = null;
+    function showMarkers(range) {
+      var text = range !== null && range.to - range.from <= MARKER_TEXT_MAX_BARS;
+      if (text === withText) return;
+      withText = text;
+      markers.setMarkers(data.markers.map(function (m) { return marker(m, text); }));
+    }
+    showMarkers(null);
+    chart.timeScale().subscribeVisibleLogicalRangeChange(showMarkers);
+    legendItem(legend, 'entry / exit arrows point at the fill price; a green exit is a winning trade', '#2962ff');
     return chart;
   }
 
-  /** An entry arrow points into the trade's direction, an exit arrow out of it; the tip is at the fill price. */
-  function marker(m) {
+  /**
+   * An entry arrow points into the trade's direction, an exit arrow out of it; the tip is at the fill price.
+   * With `withText`, entries are labelled with their side and exits with the trade's net return.
+   */
+  function marker(m, withText) {
     var upward = (m.kind === 'entry') === (m.side === 'long');
     var color = m.kind === 'entry' ? (m.side === 'long' ? '#2962ff' : '#ff6d00') : (m.returnPct > 0 ? UP : DOWN);
     var text = m.kind === 'entry'
@@ -153,21 +189,20 @@
       price: m.price,
       shape: upward ? 'arrowUp' : 'arrowDown',
       color: color,
-      text: text,
+      text: withText ? text : '',
       size: 1,
     };
   }
 
   function equityChart(container) {
     var e = data.equity;
+    var t = e.timeDeltas === null ? time : undelta(e.timeDeltas);
     var chart = LC.createChart(container, chartOptions());
     var equity = chart.addSeries(LC.LineSeries, {
       color: '#2962ff', lineWidth: 2, title: 'equity', priceLineVisible: false,
       priceFormat: { type: 'price', precision: 2, minMove: 0.01 },
     }, 0);
-    equity.setData(points(e.time, e.equity));
-    var percent = new Array(e.drawdown.length);
-    for (var i = 0; i < percent.length; i++) percent[i] = e.drawdown[i] === null ? null : e.drawdown[i] * 100;
+    equity.setData(points(t, e.equity));
     var drawdown = chart.addSeries(LC.BaselineSeries, {
       baseValue: { type: 'price', price: 0 },
       topLineColor: DOWN,
@@ -181,7 +216,7 @@
       priceLineVisible: false,
       priceFormat: { type: 'custom', minMove: 0.01, formatter: function (v) { return v.toFixed(2) + '%'; } },
     }, 1);
-    drawdown.setData(points(e.time, percent));
+    drawdown.setData(points(t, drawdownPercent(e.equity)));
     chart.panes()[0].setStretchFactor(2);
     chart.panes()[1].setStretchFactor(1);
     return chart;
@@ -215,14 +250,14 @@
   showRange(charts, data.range.from, data.range.to);
   linkTimeScales(charts, [priceEl, equityEl]);
 
-  document.querySelectorAll('#trades tbody tr').forEach(function (row) {
-    row.addEventListener('click', function () {
-      var entry = Number(row.dataset.entry);
-      var exit = Number(row.dataset.exit);
-      var pad = Math.max(30 * data.barSeconds, (exit - entry) / 2);
-      showRange(charts, entry - pad, exit + pad);
-      priceEl.scrollIntoView({ behavior: 'smooth', block: 'start' });
-    });
+  document.querySelector('#trades tbody').addEventListener('click', function (event) {
+    var row = event.target.closest('tr');
+    if (row === null) return;
+    var entry = Number(row.dataset.entry);
+    var exit = Number(row.dataset.exit);
+    var pad = Math.max(30 * data.barSeconds, (exit - entry) / 2);
+    showRange(charts, entry - pad, exit + pad);
+    priceEl.scrollIntoView({ behavior: 'smooth', block: 'start' });
   });
 
   requestAnimationFrame(function () {

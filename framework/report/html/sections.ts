@@ -126,7 +126,7 @@ export function tradesHtml(trades: readonly Trade[], summary: RunSummary, priceP
       formatNumber(t.entryPrice, pricePrecision),
       formatMinute(t.exitTime),
       formatNumber(t.exitPrice, pricePrecision),
-      String(t.quantity),
+      t.quantity.toLocaleString('en-US', { maximumSignificantDigits: 8 }),
       formatNumber(t.fees, 2),
       formatMoney(t.pnl, quote),
       formatPercent(t.returnPct),

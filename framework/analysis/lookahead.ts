@@ -1,0 +1,240 @@
+/**
+ * Lookahead analysis: does a strategy's backtest use candles it could not have seen live?
+ *
+ * @module
+ */
+import { DEFAULT_BROKER_CONFIG } from '../broker/broker-config';
+import { PaperBroker } from '../broker/paper-broker';
+import { batchLength, sliceBatch, type CandleBatch } from '../core/candle';
+import { FrameworkError } from '../core/errors';
+import type { Subscription } from '../core/subscription';
+import { Engine } from '../engine/engine';
+import type { SignalRecord } from '../report/run-summary';
+import type { BaseStrategy } from '../strategy/base-strategy';
+import type { FrameColumns } from '../strategy/frame';
+import type { Signal } from '../strategy/signal';
+import { indicatorNames } from './columns';
+import { evenlySpaced } from './sampling';
+
+/** How many truncated histories {@link analyseLookahead} replays. */
+export interface LookaheadOptions {
+  /** Cut points spread evenly from the candle at index `warmup` to the second-to-last candle. Default 20; ≥ 1. */
+  readonly cuts?: number;
+  /**
+   * Further cut points on the candles where the full replay returned a signal, at most this many, chosen evenly among
+   * those candles (all of them when there are fewer). Default 10; ≥ 0.
+   */
+  readonly signalCuts?: number;
+}
+
+/** Where an indicator column first differs: its value at `openTime` in the full replay and in a truncated one. */
+export interface ValueDifference {
+  /** Open time (UTC epoch ms) of the earliest candle whose value differs. */
+  readonly openTime: number;
+  /** The value computed over the whole history. */
+  readonly full: number;
+  /** The value computed over the history truncated at `cutOpenTime`. */
+  readonly truncated: number;
+  /** Open time (UTC epoch ms) of the last candle of the truncated history that showed the difference. */
+  readonly cutOpenTime: number;
+}
+
+/** The verdict on one indicator column; `firstDifference` is present when `biased`. */
+export interface LookaheadColumn {
+  readonly name: string;
+  readonly biased: boolean;
+  readonly firstDifference?: ValueDifference;
+}
+
+/**
+ * A candle whose signal differs between the full replay and a truncated one: `full` or `truncated` is `null` where that
+ * replay returned no signal on the candle.
+ */
+export interface SignalDifference {
+  /** Open time (UTC epoch ms) of the candle the signal was decided on. */
+  readonly openTime: number;
+  readonly full: Signal | null;
+  readonly truncated: Signal | null;
+  /** Open time (UTC epoch ms) of the last candle of the truncated history that showed the difference. */
+  readonly cutOpenTime: number;
+}
+
+/**
+ * The outcome of {@link analyseLookahead}.
+ *
+ * - `biased`: some indicator column or signal differs;
+ * - `cuts`: open times (UTC epoch ms) of the last candle of each truncated history, ascending;
+ * - `columns`: one verdict per indicator column of the full replay, in the order the strategy added them;
+ * - `signals.checked`: how many signals of the full replay were decided again on a history ending at their own candle
+ *   (the check that catches a lookahead of any depth); `signals.differing`: every candle, up to a cut, whose signal
+ *   differs between the two replays, ascending by open time.
+ */
+export interface LookaheadResult {
+  readonly biased: boolean;
+  readonly cuts: readonly number[];
+  readonly columns: readonly LookaheadColumn[];
+  readonly signals: { readonly checked: number; readonly differing: readonly SignalDifference[] };
+}
+
+/**
+ * Tests a strategy for lookahead bias, the approach of freqtrade's `lookahead-analysis`: replay the whole history once,
+ * then replay histories truncated at a cut candle `t` (the candles from the same first candle up to and including `t`)
+ * and compare. A value that depends only on the current and earlier candles is the same in both, bit for bit; one that
+ * depends on later candles (a negative shift, a normalisation by the whole column's maximum, a centred window) differs
+ * at or before the cut, because the later candles are missing from the truncated history.
+ *
+ * Every replay runs the real {@link Engine} with a {@link PaperBroker} on a fresh instance of the strategy's class
+ * (same parameter values), so that state kept in the strategy between candles starts afresh as in a real run.
+ * Cut points: `cuts` spread from the warm-up to the second-to-last candle, plus up to `signalCuts` candles where the
+ * full replay returned a signal (freqtrade cuts at every entry and exit). For each cut, every indicator column is
+ * compared on every candle up to the cut with `Object.is` (NaN equals NaN), and every signal up to the cut by its
+ * fields. The first difference of a column is the earliest candle found over all cuts.
+ *
+ * Cost: one replay of the whole history plus one per cut point, each over the candles up to the cut.
+ *
+ * @param strategy - the loaded strategy (its class must construct with no arguments, as the loader requires).
+ * @param file - the strategy's plugin file, for messages.
+ * @param candles - the processed candles of its first subscription, oldest first.
+ * @throws FrameworkError when there are fewer than 2 candles or an option is not a whole number in range;
+ *   {@link StrategyRuntimeError} / {@link LookaheadError} from the engine when a strategy method fails or `onData`
+ *   reads a later candle.
+ */
+export async function analyseLookahead(
+  strategy: BaseStrategy,
+  file: string,
+  candles: CandleBatch,
+  options: LookaheadOptions = {},
+): Promise<LookaheadResult> {
+  const n = batchLength(candles);
+  if (n < 2) throw new FrameworkError(`${file}: the lookahead analysis needs at least 2 candles, got ${n}`);
+  const cutCount = wholeNumber(options.cuts ?? 20, 1, 'cuts');
+  const signalCutCount = wholeNumber(options.signalCuts ?? 10, 0, 'signalCuts');
+  const subscription = firstSubscription(strategy, file);
+
+  const full = await replay(strategy, file, subscription, candles);
+  const names = indicatorNames(full.columns);
+  const rowOf = new Map<number, number>();
+  candles.openTime.forEach((openTime, row) => rowOf.set(openTime, row));
+  const signalRows = full.signals.map((s) => rowOf.get(s.openTime)!).filter((row) => row < n - 1);
+  const cuts = [
+    ...new Set([
+      ...evenlySpaced(Math.min(strategy.warmup, n - 2), n - 2, cutCount),
+      ...evenlySpaced(0, signalRows.length - 1, signalCutCount).map((i) => signalRows[i]!),
+    ]),
+  ].sort((a, b) => a - b);
+
+  const fullSignals = new Map(full.signals.map((s) => [s.openTime, s.signal]));
+  const firstDifference = new Map<string, ValueDifference>();
+  const differing = new Map<number, SignalDifference>();
+  let checked = 0;
+  for (const cut of cuts) {
+    const cutOpenTime = candles.openTime[cut]!;
+    const truncated = await replay(strategy, file, subscription, sliceBatch(candles, 0, cut + 1));
+    for (const name of names) {
+      const row = firstDifferentRow(full.columns[name]!, truncated.columns[name], cut + 1);
+      const known = firstDifference.get(name);
+      if (row === -1 || (known !== undefined && known.openTime <= candles.openTime[row]!)) continue;
+      firstDifference.set(name, {
+        openTime: candles.openTime[row]!,
+        full: full.columns[name]![row]!,
+        truncated: truncated.columns[name]?.[row] ?? Number.NaN,
+        cutOpenTime,
+      });
+    }
+    for (const difference of signalDifferences(full.signals, fullSignals, truncated.signals, cutOpenTime)) {
+      if (!differing.has(difference.openTime)) differing.set(difference.openTime, difference);
+    }
+    if (fullSignals.has(cutOpenTime)) checked += 1;
+  }
+
+  const columns = names.map((name): LookaheadColumn => {
+    const difference = firstDifference.get(name);
+    return difference === undefined ? { name, biased: false } : { name, biased: true, firstDifference: difference };
+  });
+  return {
+    biased: firstDifference.size > 0 || differing.size > 0,
+    cuts: cuts.map((row) => candles.openTime[row]!),
+    columns,
+    signals: { checked, differing: [...differing.values()].sort((a, b) => a.openTime - b.openTime) },
+  };
+}
+
+interface Replayed {
+  readonly columns: FrameColumns;
+  readonly signals: readonly SignalRecord[];
+}
+
+async function replay(
+  strategy: BaseStrategy,
+  file: string,
+  subscription: Subscription,
+  history: CandleBatch,
+): Promise<Replayed> {
+  const engine = new Engine({
+    strategy: freshInstance(strategy),
+    broker: new PaperBroker(DEFAULT_BROKER_CONFIG),
+    file,
+    subscription,
+  });
+  const columns = await engine.replay(history);
+  return { columns, signals: engine.signals };
+}
+
+/** A new instance of the strategy's class with the same parameter values (overrides included). */
+function freshInstance(strategy: BaseStrategy): BaseStrategy {
+  const StrategyClass = strategy.constructor as new () => BaseStrategy;
+  const instance = new StrategyClass();
+  Object.assign(instance.params, strategy.params);
+  return instance;
+}
+
+function firstSubscription(strategy: BaseStrategy, file: string): Subscription {
+  const subscription = strategy.getRequiredSubscriptions()[0];
+  if (subscription === undefined) throw new FrameworkError(`${file}: getRequiredSubscriptions() returned no subscription`);
+  return subscription;
+}
+
+/** The first row `< rows` where the columns differ (a missing truncated column counts as NaN), or -1. */
+function firstDifferentRow(full: Float64Array, truncated: Float64Array | undefined, rows: number): number {
+  for (let i = 0; i < rows; i++) {
+    if (!Object.is(full[i], truncated === undefined ? Number.NaN : truncated[i])) return i;
+  }
+  return -1;
+}
+
+/** Candles up to the cut whose signal differs between the full replay and the truncated one. */
+function signalDifferences(
+  fullRecords: readonly SignalRecord[],
+  fullSignals: ReadonlyMap<number, Signal>,
+  truncatedRecords: readonly SignalRecord[],
+  cutOpenTime: number,
+): SignalDifference[] {
+  const truncatedSignals = new Map(truncatedRecords.map((s) => [s.openTime, s.signal]));
+  const out: SignalDifference[] = [];
+  for (const { openTime, signal } of fullRecords) {
+    if (openTime > cutOpenTime) break;
+    const other = truncatedSignals.get(openTime) ?? null;
+    if (other === null || !sameSignal(signal, other)) out.push({ openTime, full: signal, truncated: other, cutOpenTime });
+  }
+  for (const { openTime, signal } of truncatedRecords) {
+    if (!fullSignals.has(openTime)) out.push({ openTime, full: null, truncated: signal, cutOpenTime });
+  }
+  return out;
+}
+
+function sameSignal(a: Signal, b: Signal): boolean {
+  return (
+    a.action === b.action &&
+    JSON.stringify(a.size) === JSON.stringify(b.size) &&
+    Object.is(a.stopLoss, b.stopLoss) &&
+    Object.is(a.takeProfit, b.takeProfit) &&
+    a.tag === b.tag
+  );
+}
+
+function wholeNumber(value: number, min: number, name: string): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new FrameworkError(`lookahead analysis: ${name} must be a whole number ≥ ${min}, got ${value}`);
+  }
+  return value;
+}

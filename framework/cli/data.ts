@@ -1,0 +1,154 @@
+/**
+ * `npm run data -- <command>`: looks after the stored datasets.
+ *
+ * ```text
+ * npm run data -- list [--datasets datasets]                       # every dataset: span, candles, gaps
+ * npm run data -- verify binance/BTC_USDT/5m                        # continuity report; exit code 1 when not OK
+ * npm run data -- verify binance BTC/USDT 5m                        # the same dataset, named the other way
+ * npm run data -- resample binance/BTC_USDT/5m 15m [--incomplete drop|keep] [--force]
+ * ```
+ *
+ * Results go to standard output; logs to standard error.
+ *
+ * @module
+ */
+import path from 'node:path';
+import Table from 'cli-table3';
+import { Command, Option } from 'commander';
+import { InvalidTimeframeError } from '../core/errors';
+import { createLogger } from '../core/logger';
+import { describeSubscription, type Subscription } from '../core/subscription';
+import { isoUtc } from '../core/time';
+import { resampleDataset } from '../data/resample-dataset';
+import { summarizeDatasets } from '../data/summary';
+import type { IncompletePolicy } from '../pipeline/resample';
+import { formatContinuityReport, verifyCandles } from '../pipeline/verify';
+import { datasetDir, folderToSymbol, InvalidSubscriptionError } from '../store/layout';
+import { readDataset } from '../store/partitions';
+import { logLevel, runCommand, withCommonOptions, type CommonOptions } from './common';
+
+interface DataCliOptions extends CommonOptions {
+  readonly datasets: string;
+}
+
+interface ResampleCliOptions extends DataCliOptions {
+  readonly incomplete: IncompletePolicy;
+  readonly force?: boolean;
+}
+
+/** How many incomplete buckets `resample` lists before summarising the rest. */
+const LISTED_BUCKETS = 20;
+
+/**
+ * A dataset named on the command line, either as one path-like argument (`binance/BTC_USDT/5m`) or as three
+ * (`binance BTC/USDT 5m`); returns it and the arguments after it.
+ *
+ * @throws {@link InvalidSubscriptionError} when the arguments name no dataset.
+ */
+function parseDataset(args: readonly string[]): { readonly subscription: Subscription; readonly rest: string[] } {
+  const [head, ...tail] = args;
+  if (head !== undefined && head.includes('/')) {
+    const [exchange, folder, timeframe, ...extra] = head.split('/');
+    const symbol = folder === undefined ? undefined : folderToSymbol(folder);
+    if (exchange !== undefined && symbol !== undefined && timeframe !== undefined && extra.length === 0) {
+      return { subscription: { exchange, symbol, timeframe }, rest: tail };
+    }
+  } else if (head !== undefined && tail.length >= 2) {
+    return { subscription: { exchange: head, symbol: tail[0]!, timeframe: tail[1]! }, rest: tail.slice(2) };
+  }
+  throw new InvalidSubscriptionError(
+    `"${args.join(' ')}": name a dataset as <exchange>/<BASE>_<QUOTE>/<timeframe> (binance/BTC_USDT/5m) ` +
+      'or <exchange> <symbol> <timeframe> (binance BTC/USDT 5m)',
+  );
+}
+
+/** UTC open time to the minute, e.g. `2021-01-01 00:00`. */
+function minuteUtc(ms: number | null): string {
+  return ms === null ? '-' : isoUtc(ms).slice(0, 16).replace('T', ' ');
+}
+
+function list(options: DataCliOptions): void {
+  const summaries = summarizeDatasets(options.datasets);
+  if (summaries.length === 0) {
+    process.stdout.write(`no datasets under ${options.datasets}\n`);
+    return;
+  }
+  const table = new Table({
+    head: ['dataset', 'candles', 'first open time (UTC)', 'last open time (UTC)', 'gaps', 'missing candles'],
+    colAligns: ['left', 'right', 'left', 'left', 'right', 'right'],
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    style: { head: [], border: [] },
+  });
+  for (const s of summaries) {
+    table.push([describeSubscription(s.subscription), s.candles, minuteUtc(s.first), minuteUtc(s.last), s.gaps, s.missing]);
+  }
+  process.stdout.write(`${table.toString()}\n`);
+}
+
+function verify(args: readonly string[], options: DataCliOptions): void {
+  const { subscription, rest } = parseDataset(args);
+  if (rest.length > 0) throw new InvalidSubscriptionError(`verify: unexpected argument(s) after the dataset: ${rest.join(' ')}`);
+  const report = verifyCandles(readDataset(options.datasets, subscription), subscription.timeframe, datasetDir(options.datasets, subscription));
+  process.stdout.write(`${formatContinuityReport(report, describeSubscription(subscription))}\n`);
+  if (!report.ok) process.exitCode = 1;
+}
+
+function resample(args: readonly string[], options: ResampleCliOptions): void {
+  const { subscription, rest } = parseDataset(args);
+  const [timeframe, ...extra] = rest;
+  if (timeframe === undefined || extra.length > 0) {
+    throw new InvalidTimeframeError(`resample: expected the dataset then one target timeframe, got "${args.join(' ')}"`);
+  }
+  const logger = createLogger(logLevel(options));
+  const result = resampleDataset(options.datasets, subscription, timeframe, {
+    incomplete: options.incomplete,
+    force: options.force === true,
+    logger,
+  });
+  const kept = result.policy === 'keep';
+  const lines = [
+    `${describeSubscription(result.target)}: ${result.candles} candles written (${minuteUtc(result.first)} to ` +
+      `${minuteUtc(result.last)} UTC) from ${describeSubscription(result.source)}`,
+    `incomplete buckets ${kept ? 'kept' : 'dropped'}: ${result.incomplete.length}`,
+    ...result.incomplete.slice(0, LISTED_BUCKETS).map((t) => `  - ${isoUtc(t)}`),
+  ];
+  if (result.incomplete.length > LISTED_BUCKETS) lines.push(`  - … and ${result.incomplete.length - LISTED_BUCKETS} more`);
+  if (result.rejected > 0) lines.push(`invalid source candles left out: ${result.rejected} (logged)`);
+  lines.push(`dataset: ${path.relative('.', result.dir) || '.'}/`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Adds `--datasets` and the common options to a subcommand. */
+function withDatasets(command: Command): Command {
+  return withCommonOptions(command.option('--datasets <dir>', 'candle store root', 'datasets'));
+}
+
+const program = new Command('data').description('List, verify and resample the stored datasets');
+
+withDatasets(program.command('list').description('List every dataset: span, candles, gaps')).action(
+  (options: DataCliOptions) => runCommand(options.verbose === true, async () => list(options)),
+);
+
+withDatasets(
+  program
+    .command('verify')
+    .description('Check a dataset for duplicates, disorder, invalid candles and gaps; exit code 1 when not OK')
+    .argument('<dataset...>', 'binance/BTC_USDT/5m, or binance BTC/USDT 5m'),
+).action((args: string[], options: DataCliOptions) => runCommand(options.verbose === true, async () => verify(args, options)));
+
+withDatasets(
+  program
+    .command('resample')
+    .description('Aggregate a dataset into a coarser timeframe, written next to it')
+    .argument('<dataset-and-timeframe...>', 'binance/BTC_USDT/5m 15m, or binance BTC/USDT 5m 15m')
+    .addOption(
+      new Option('--incomplete <policy>', 'buckets missing candles: drop them, or keep them aggregated from what is there')
+        .choices(['drop', 'keep'])
+        .default('drop'),
+    )
+    .option('--force', 'write into the target dataset even if it exists (replacing candles at the same open times)'),
+).action((args: string[], options: ResampleCliOptions) =>
+  runCommand(options.verbose === true, async () => resample(args, options)),
+);
+
+await program.parseAsync();

@@ -1,0 +1,203 @@
+/**
+ * The HTML report of a run, `runs/<run-id>/report.html`: one self-contained page that opens offline.
+ *
+ * @module
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { EquityCurve } from '../broker/equity-curve';
+import type { Trade } from '../broker/types';
+import { batchLength, type CandleBatch } from '../core/candle';
+import { FrameworkError } from '../core/errors';
+import { describeSubscription } from '../core/subscription';
+import type { FrameColumns } from '../strategy/frame';
+import { chartData } from './html/chart-data';
+import { escapeHtml, jsonForScript } from './html/format';
+import { layoutIndicators } from './html/indicator-layout';
+import { headerHtml, metricsHtml, signalsHtml, tradesHtml } from './html/sections';
+import type { RunSummary, SignalRecord } from './run-summary';
+
+/**
+ * What the HTML report shows.
+ *
+ * - `summary`: the run's summary (as written to `summary.json`);
+ * - `candles`: the candles the indicators were computed over, oldest first;
+ * - `indicators`: the strategy's frame columns over those candles ({@link FrameColumns}: `open_time`, OHLCV and the
+ *   indicator columns, e.g. what `Engine.replay` returns), each as long as `candles`;
+ * - `trades`, `signals`, `equity`: the run's closed trades, signal journal and equity curve.
+ *
+ * For a live run `candles` may start before the run (its warm-up history): the charts open on the run's period
+ * (`summary.firstCandle` to `summary.lastCandle`) and the earlier candles are a scroll away.
+ */
+export interface HtmlReportInput {
+  readonly summary: RunSummary;
+  readonly candles: CandleBatch;
+  readonly indicators: FrameColumns;
+  readonly trades: readonly Trade[];
+  readonly signals: readonly SignalRecord[];
+  readonly equity: EquityCurve;
+}
+
+/** File name of the HTML report inside a run directory. */
+export const HTML_REPORT_FILE = 'report.html';
+
+/**
+ * Renders the HTML report of a run: a header (strategy, market, period, parameters, broker), every metric of
+ * `summary.metrics`, a candlestick chart (volume, indicator overlays and panes, entry and exit markers at the fill
+ * prices), the equity curve with its drawdown, the trades table and a summary of the signals.
+ *
+ * The page is self-contained: TradingView's lightweight-charts (Apache-2.0, https://github.com/tradingview/lightweight-charts,
+ * its standalone production build), the page script and the styles are inlined, the chart data is embedded as JSON
+ * (see {@link ChartData}); it makes no network request. Which indicator columns are overlays and which get a pane is
+ * decided by {@link layoutIndicators}. Chart values derived from the run (indicators, equity, drawdown) are rounded to
+ * {@link CHART_SIGNIFICANT_DIGITS} significant digits to keep the file small (about 100 bytes per candle for MACD);
+ * candle prices and every metric are exact: each metric element carries `data-metric="<field>"` and
+ * `data-value="<exact value>"` ({@link metricsHtml}). All strings from the run are HTML-escaped.
+ *
+ * @returns the page, UTF-8 text.
+ * @throws {@link FrameworkError} when there are no candles, an indicator column's length differs from the candles',
+ *   the frame's `open_time` differs from the candles' open times, or the equity columns differ in length.
+ */
+export function renderHtmlReport(input: HtmlReportInput): string {
+  check(input);
+  const { summary, candles, indicators, trades, signals, equity } = input;
+  const layout = layoutIndicators(indicators, candles);
+  const data = chartData({
+    candles,
+    indicators,
+    layout,
+    trades,
+    equity,
+    timeframe: summary.timeframe,
+    firstCandle: summary.firstCandle,
+    lastCandle: summary.lastCandle,
+  });
+  const assets = pageAssets();
+  const title = `${summary.strategy.name} · ${describeSubscription(summary.subscription)} · ${summary.runId}`;
+  const skipped =
+    layout.skipped.length === 0 ? '' : ` Not drawn (no finite value): ${layout.skipped.join(', ')}.`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="candlecraft">
+<title>${escapeHtml(title)}</title>
+<style>
+${assets.css}
+</style>
+</head>
+<body>
+${headerHtml(summary)}
+<section>
+<h2>Metrics</h2>
+${metricsHtml(summary)}
+</section>
+<section>
+<h2>Price</h2>
+<div id="price-chart" class="chart"></div>
+<div id="price-legend" class="legend"></div>
+<p class="hint">Times in UTC. Scroll or drag to move, wheel or pinch to zoom; the equity chart follows.${escapeHtml(skipped)}</p>
+</section>
+<section>
+<h2>Equity and drawdown</h2>
+<div id="equity-chart" class="chart"></div>
+</section>
+<section>
+<h2>Trades (${trades.length})</h2>
+<p class="hint">Click a trade to zoom the charts on it.</p>
+<div class="table-wrap">
+${tradesHtml(trades, summary, data.pricePrecision)}
+</div>
+</section>
+<section>
+<h2>Signals (${signals.length})</h2>
+${signalsHtml(signals)}
+</section>
+<script type="application/json" id="report-data">${jsonForScript(data)}</script>
+<script>
+${assets.library}
+</script>
+<script>
+${assets.client}
+</script>
+</body>
+</html>
+`;
+}
+
+/**
+ * Renders the report ({@link renderHtmlReport}) and writes it to `<dir>/report.html` (UTF-8).
+ *
+ * @param dir - the run directory, which must exist (e.g. from {@link createRunDir}).
+ * @returns the path written.
+ * @throws {@link FrameworkError} when the file already exists (nothing is overwritten) or the input is inconsistent;
+ *   other file-system errors propagate.
+ */
+export function writeHtmlReport(dir: string, input: HtmlReportInput): string {
+  const path = join(dir, HTML_REPORT_FILE);
+  const html = renderHtmlReport(input);
+  try {
+    writeFileSync(path, html, { encoding: 'utf8', flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new FrameworkError(`run artifact ${path} already exists: refusing to overwrite it`, { cause: error });
+    }
+    throw error;
+  }
+  return path;
+}
+
+function check(input: HtmlReportInput): void {
+  const n = batchLength(input.candles);
+  const where = `HTML report of run ${input.summary.runId}`;
+  if (n === 0) throw new FrameworkError(`${where}: no candles to chart`);
+  for (const [name, values] of Object.entries(input.indicators)) {
+    if (values.length !== n) {
+      throw new FrameworkError(`${where}: indicator column "${name}" has ${values.length} rows for ${n} candles`);
+    }
+  }
+  const openTime = input.indicators['open_time'];
+  if (openTime === undefined || openTime[0] !== input.candles.openTime[0] || openTime[n - 1] !== input.candles.openTime[n - 1]) {
+    throw new FrameworkError(`${where}: the indicator columns' open_time does not match the candles' open times`);
+  }
+  const e = input.equity;
+  if (e.equity.length !== e.time.length) {
+    throw new FrameworkError(`${where}: the equity curve has ${e.equity.length} equity values for ${e.time.length} times`);
+  }
+}
+
+interface PageAssets {
+  readonly library: string;
+  readonly client: string;
+  readonly css: string;
+}
+
+let assets: PageAssets | undefined;
+
+/** The inlined library, page script and styles, read once from disk. */
+function pageAssets(): PageAssets {
+  if (assets === undefined) {
+    const require = createRequire(import.meta.url);
+    const library = join(
+      dirname(require.resolve('lightweight-charts/package.json')),
+      'dist',
+      'lightweight-charts.standalone.production.js',
+    );
+    assets = {
+      library: inlineScript(readFileSync(library, 'utf8'), library),
+      client: inlineScript(readFileSync(new URL('./html/report-client.js', import.meta.url), 'utf8'), 'report-client.js'),
+      css: readFileSync(new URL('./html/report.css', import.meta.url), 'utf8'),
+    };
+  }
+  return assets;
+}
+
+/** A script's text checked for what would end an inline `<script>` element early. */
+function inlineScript(text: string, file: string): string {
+  if (/<\/script|<!--/i.test(text)) {
+    throw new FrameworkError(`${file} contains "</script" or "<!--" and cannot be inlined into the HTML report`);
+  }
+  return text;
+}

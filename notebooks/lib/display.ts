@@ -1,0 +1,241 @@
+/**
+ * Rich outputs for the notebooks: HTML tables and SVG charts.
+ *
+ * Each function returns an object carrying the Jupyter display protocol method `Symbol.for('Jupyter.display')`, which
+ * returns a MIME bundle (`{ 'text/html': …, 'text/plain': … }`); Deno's Jupyter kernel renders such an object when a
+ * cell evaluates to it or when it is passed to `Deno.jupyter.display` (https://docs.deno.com/runtime/reference/cli/jupyter/).
+ * The charts are plain SVG built here, so they render in Jupyter, VS Code and GitHub's notebook viewer alike and need
+ * no browser while the notebook executes (danfojs' own plotting needs one).
+ *
+ * @module
+ */
+
+/** The Jupyter display protocol key read by Deno's kernel. */
+export const JUPYTER_DISPLAY: unique symbol = Symbol.for('Jupyter.display') as never;
+
+/** A MIME bundle: MIME type → content. */
+export type MimeBundle = Readonly<Record<string, string>>;
+
+/** Something a notebook cell can evaluate to and see rendered. */
+export interface Displayable {
+  readonly [JUPYTER_DISPLAY]: () => MimeBundle;
+}
+
+/** Column names and rows of values, oldest first: a danfojs `DataFrame` has exactly this shape. */
+export interface TableLike {
+  readonly columns: readonly string[];
+  readonly values: readonly (readonly unknown[])[];
+}
+
+/** Options of {@link table}. */
+export interface TableOptions {
+  /** Rows shown (the first ones); the rest are counted in the caption. Default 20. */
+  readonly maxRows?: number;
+  /** Text above the table. */
+  readonly caption?: string;
+}
+
+/**
+ * An HTML table (and an aligned plain-text copy) of `data`. Numbers are shown with up to 6 decimals, `NaN` as `NaN`.
+ *
+ * @param data - a danfojs `DataFrame` or anything with `columns` and row `values`.
+ */
+export function table(data: TableLike, options: TableOptions = {}): Displayable {
+  const maxRows = options.maxRows ?? 20;
+  const rows = data.values.slice(0, maxRows).map((row) => row.map(formatCell));
+  const more = data.values.length - rows.length;
+  const caption = [options.caption, more > 0 ? `first ${rows.length} of ${data.values.length} rows` : undefined]
+    .filter((part) => part !== undefined)
+    .join(' · ');
+  const html =
+    '<table class="dataframe">' +
+    (caption === '' ? '' : `<caption>${escapeHtml(caption)}</caption>`) +
+    `<thead><tr>${data.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead>` +
+    `<tbody>${rows.map((row) => `<tr>${row.map((v) => `<td>${escapeHtml(v)}</td>`).join('')}</tr>`).join('')}</tbody>` +
+    '</table>';
+  const widths = data.columns.map((c, j) => Math.max(c.length, ...rows.map((row) => row[j]!.length)));
+  const line = (cells: readonly string[]) => cells.map((cell, j) => cell.padStart(widths[j]!)).join('  ');
+  const text = [caption, line(data.columns), ...rows.map(line)].filter((l) => l !== '').join('\n');
+  return { [JUPYTER_DISPLAY]: () => ({ 'text/html': html, 'text/plain': text }) };
+}
+
+/** A line of a {@link ChartPanel}: `x` in UTC epoch ms, `y` in the panel's unit; NaN values leave a gap. */
+export interface ChartLine {
+  readonly x: ArrayLike<number>;
+  readonly y: ArrayLike<number>;
+  readonly label: string;
+  readonly color: string;
+  /** Draw vertical bars from 0 instead of a line (e.g. a MACD histogram). */
+  readonly bars?: boolean;
+}
+
+/** A triangle on a panel: `up` (an entry) or `down` (an exit), at `x` (UTC epoch ms) and `y`. */
+export interface ChartMarker {
+  readonly x: number;
+  readonly y: number;
+  readonly kind: 'up' | 'down';
+  readonly color: string;
+  /** Tooltip text. */
+  readonly title: string;
+  /** CSS class, e.g. `entry` or `exit` (the SVG element gets `class="marker <className>"`). */
+  readonly className: string;
+}
+
+/** One panel of a {@link chart}, stacked top to bottom, sharing the time axis. */
+export interface ChartPanel {
+  readonly height: number;
+  readonly lines: readonly ChartLine[];
+  readonly markers?: readonly ChartMarker[];
+  /** Draw a horizontal line at y = 0. */
+  readonly zeroLine?: boolean;
+}
+
+/** A chart: a title and panels over a shared time axis. */
+export interface ChartSpec {
+  readonly title: string;
+  readonly panels: readonly ChartPanel[];
+  /** Width in px; default 900. */
+  readonly width?: number;
+}
+
+const MARGIN = { left: 70, right: 20, top: 30, bottom: 30 };
+const GAP = 16;
+
+/**
+ * An SVG chart (MIME type `image/svg+xml`) of time series in stacked panels with a shared UTC time axis.
+ * The root `<svg>` carries `data-x-min` and `data-x-max` (UTC epoch ms) so that a reader can tell the range shown.
+ */
+export function chart(spec: ChartSpec): Displayable {
+  const width = spec.width ?? 900;
+  const xs = spec.panels.flatMap((p) => p.lines.flatMap((l) => [min(l.x), max(l.x)]));
+  const x0 = Math.min(...xs);
+  const x1 = Math.max(...xs);
+  const plotWidth = width - MARGIN.left - MARGIN.right;
+  const sx = (x: number) => MARGIN.left + ((x - x0) / (x1 - x0 || 1)) * plotWidth;
+  const parts: string[] = [
+    `<text x="${MARGIN.left}" y="18" font-size="14" font-weight="bold">${escapeHtml(spec.title)}</text>`,
+  ];
+  let top = MARGIN.top;
+  for (const panel of spec.panels) {
+    parts.push(renderPanel(panel, top, sx, width));
+    top += panel.height + GAP;
+  }
+  const height = top - GAP + MARGIN.bottom;
+  for (const t of niceTicks(x0, x1, 6)) {
+    parts.push(
+      `<text x="${sx(t).toFixed(1)}" y="${height - 10}" font-size="11" text-anchor="middle">${timeLabel(t, x1 - x0)}</text>`,
+    );
+  }
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+    `font-family="sans-serif" data-x-min="${x0}" data-x-max="${x1}">` +
+    `<rect width="${width}" height="${height}" fill="white"/>${parts.join('')}</svg>`;
+  return { [JUPYTER_DISPLAY]: () => ({ 'image/svg+xml': svg }) };
+}
+
+function renderPanel(panel: ChartPanel, top: number, sx: (x: number) => number, width: number): string {
+  const ys = panel.lines.flatMap((l) => (l.bars === true ? [0, min(l.y), max(l.y)] : [min(l.y), max(l.y)]));
+  for (const m of panel.markers ?? []) ys.push(m.y);
+  if (panel.zeroLine === true) ys.push(0);
+  let y0 = Math.min(...ys);
+  let y1 = Math.max(...ys);
+  const pad = (y1 - y0) * 0.05 || Math.abs(y1) * 0.05 || 1;
+  y0 -= pad;
+  y1 += pad;
+  const sy = (y: number) => top + panel.height - ((y - y0) / (y1 - y0)) * panel.height;
+  const right = width - MARGIN.right;
+  const out: string[] = [
+    `<rect x="${MARGIN.left}" y="${top}" width="${right - MARGIN.left}" height="${panel.height}" fill="none" stroke="#ccc"/>`,
+  ];
+  for (const t of niceTicks(y0, y1, 4)) {
+    const y = sy(t).toFixed(1);
+    out.push(`<line x1="${MARGIN.left}" x2="${right}" y1="${y}" y2="${y}" stroke="#eee"/>`);
+    out.push(`<text x="${MARGIN.left - 6}" y="${y}" font-size="11" text-anchor="end" dy="4">${numberLabel(t)}</text>`);
+  }
+  if (panel.zeroLine === true) {
+    out.push(`<line x1="${MARGIN.left}" x2="${right}" y1="${sy(0).toFixed(1)}" y2="${sy(0).toFixed(1)}" stroke="#999"/>`);
+  }
+  panel.lines.forEach((line, k) => {
+    out.push(line.bars === true ? renderBars(line, sx, sy) : renderLine(line, sx, sy));
+    out.push(
+      `<text x="${MARGIN.left + 8}" y="${top + 14 + 14 * k}" font-size="11" fill="${line.color}">${escapeHtml(line.label)}</text>`,
+    );
+  });
+  for (const m of panel.markers ?? []) {
+    const x = sx(m.x);
+    const y = sy(m.y);
+    const d = m.kind === 'up' ? `M${x - 5},${y + 10} L${x + 5},${y + 10} L${x},${y + 2} Z` : `M${x - 5},${y - 10} L${x + 5},${y - 10} L${x},${y - 2} Z`;
+    out.push(`<path class="marker ${m.className}" d="${d}" fill="${m.color}"><title>${escapeHtml(m.title)}</title></path>`);
+  }
+  return out.join('');
+}
+
+function renderLine(line: ChartLine, sx: (x: number) => number, sy: (y: number) => number): string {
+  let d = '';
+  let pen = 'M';
+  for (let i = 0; i < line.x.length; i++) {
+    const y = line.y[i]!;
+    if (!Number.isFinite(y)) {
+      pen = 'M';
+      continue;
+    }
+    d += `${pen}${sx(line.x[i]!).toFixed(1)},${sy(y).toFixed(1)}`;
+    pen = 'L';
+  }
+  return `<path d="${d}" fill="none" stroke="${line.color}" stroke-width="1.2"/>`;
+}
+
+function renderBars(line: ChartLine, sx: (x: number) => number, sy: (y: number) => number): string {
+  const zero = sy(0);
+  let d = '';
+  for (let i = 0; i < line.x.length; i++) {
+    const y = line.y[i]!;
+    if (Number.isFinite(y)) d += `M${sx(line.x[i]!).toFixed(1)},${zero.toFixed(1)}V${sy(y).toFixed(1)}`;
+  }
+  return `<path d="${d}" stroke="${line.color}" stroke-width="2"/>`;
+}
+
+/** Round tick values (1, 2 or 5 × 10^k apart) covering [lo, hi]. */
+function niceTicks(lo: number, hi: number, count: number): number[] {
+  const span = hi - lo;
+  if (!(span > 0)) return [lo];
+  const raw = span / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw)!;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi; t += step) ticks.push(t);
+  return ticks;
+}
+
+function timeLabel(ms: number, span: number): string {
+  const iso = new Date(ms).toISOString();
+  return span > 7 * 86_400_000 ? iso.slice(0, 10) : `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
+}
+
+function numberLabel(value: number): string {
+  const abs = Math.abs(value);
+  if (abs >= 1000) return value.toLocaleString('en-US', { maximumFractionDigits: 0 });
+  return Number(value.toPrecision(4)).toString();
+}
+
+function formatCell(value: unknown): string {
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(Number(value.toFixed(6)));
+  if (value === null || value === undefined) return '';
+  return String(value);
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function min(values: ArrayLike<number>): number {
+  let out = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < values.length; i++) if (values[i]! < out) out = values[i]!;
+  return out;
+}
+
+function max(values: ArrayLike<number>): number {
+  let out = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < values.length; i++) if (values[i]! > out) out = values[i]!;
+  return out;
+}

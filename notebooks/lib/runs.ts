@@ -1,0 +1,71 @@
+/**
+ * Reading run folders (`runs/<run-id>/`) back into plain records, for the notebooks.
+ *
+ * The files are the ones `framework/report/run-writer.ts` writes: `summary.json`, and JSON Lines (one object per line)
+ * `trades.jsonl`, `signals.jsonl`, `equity.jsonl`. Numbers JSON cannot hold were written as the strings `"NaN"`,
+ * `"Infinity"` and `"-Infinity"`; they are read back as numbers.
+ *
+ * @module
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Trade } from '../../framework/broker/types';
+import type { RunSummary, SignalRecord } from '../../framework/report/run-summary';
+
+/** One line of `equity.jsonl`: marked at the close of the candle opened at `time` (UTC epoch ms); quote currency. */
+export interface EquityRow {
+  readonly time: number;
+  readonly equity: number;
+  readonly cash: number;
+  readonly positionValue: number;
+}
+
+/** A run read back from its folder. */
+export interface LoadedRun {
+  readonly dir: string;
+  readonly summary: RunSummary;
+  readonly trades: readonly Trade[];
+  readonly signals: readonly SignalRecord[];
+  readonly equity: readonly EquityRow[];
+}
+
+/** Reads the four files of the run folder `dir`. */
+export function readRun(dir: string): LoadedRun {
+  return {
+    dir,
+    summary: JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8'), revive) as RunSummary,
+    trades: jsonLines<Trade>(path.join(dir, 'trades.jsonl')),
+    signals: jsonLines<SignalRecord>(path.join(dir, 'signals.jsonl')),
+    equity: jsonLines<EquityRow>(path.join(dir, 'equity.jsonl')),
+  };
+}
+
+/**
+ * The folder of the newest complete run of strategy `name` and `mode` under `runsRoot`, or null. Run ids start with
+ * their UTC start time (`YYYYMMDD-HHMMSS-<name>-<hex>`), so the newest sorts last.
+ */
+export function newestRun(runsRoot: string, name: string, mode: RunSummary['mode']): string | null {
+  if (!existsSync(runsRoot)) return null;
+  const candidates = readdirSync(runsRoot)
+    .filter((id) => id.slice(16, -5) === name && existsSync(path.join(runsRoot, id, 'equity.jsonl')))
+    .sort();
+  for (const id of candidates.reverse()) {
+    const summary = JSON.parse(readFileSync(path.join(runsRoot, id, 'summary.json'), 'utf8')) as RunSummary;
+    if (summary.mode === mode) return path.join(runsRoot, id);
+  }
+  return null;
+}
+
+function jsonLines<T>(file: string): T[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line, revive) as T);
+}
+
+function revive(_key: string, value: unknown): unknown {
+  if (value === 'NaN') return Number.NaN;
+  if (value === 'Infinity') return Number.POSITIVE_INFINITY;
+  if (value === '-Infinity') return Number.NEGATIVE_INFINITY;
+  return value;
+}

@@ -1,0 +1,151 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runBacktest } from '../../framework/engine/backtest';
+import { replayCandles } from '../../framework/feeds/replay';
+import { loadStrategy } from '../../framework/strategy/loader';
+
+const exec = promisify(execFile);
+
+// Inside the project (not the OS temp folder) so that the generated file resolves `technicalindicators` from
+// node_modules, as a file in strategies/ does. `.tmp/` is git-ignored.
+mkdirSync('.tmp', { recursive: true });
+const scratch = mkdtempSync(path.join('.tmp', 'authoring-'));
+const strategiesDir = path.join(scratch, 'strategies');
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Outcome {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function newStrategy(...args: string[]): Promise<Outcome> {
+  try {
+    const cli = ['--import', 'tsx', 'framework/cli/new-strategy.ts', ...args];
+    const { stdout, stderr } = await exec(process.execPath, cli);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** Simple moving average of `values[i - period + 1 .. i]`, summed afresh for every candle; NaN before `period`. */
+function sma(values: Float64Array, period: number): number[] {
+  return Array.from(values, (_, i) => {
+    if (i < period - 1) return Number.NaN;
+    let sum = 0;
+    for (let j = i - period + 1; j <= i; j++) sum += values[j]!;
+    return sum / period;
+  });
+}
+
+describe('npm run new-strategy', () => {
+  it('writes a strategy that loads, typechecks in strict mode, trades, and signals on the SMA crossings', async () => {
+    const created = await newStrategy('TrendFollower', '--symbol', 'ETH/USDT', '--timeframe', '1h', '--dir', strategiesDir);
+    expect(created.code).toBe(0);
+    const file = path.join(strategiesDir, 'trend-follower.ts');
+    expect(created.stdout).toContain(`created ${file}: class TrendFollower, binance ETH/USDT 1h`);
+    expect(created.stderr).toBe('');
+
+    const loaded = await loadStrategy(file);
+    expect(loaded.strategy.constructor.name).toBe('TrendFollower');
+    expect(loaded.strategy.name).toBe('trend-follower');
+    expect(loaded.subscriptions).toEqual([{ exchange: 'binance', symbol: 'ETH/USDT', timeframe: '1h' }]);
+    expect(loaded.strategy.params).toEqual({ fast: 10, slow: 30, stopLoss: 0.03, takeProfit: 0.06 });
+
+    const { summary, engine, broker } = await runBacktest({ file, runsRoot: path.join(scratch, 'runs') });
+    expect(summary.metrics.trades).toBeGreaterThanOrEqual(1);
+
+    // The signals are exactly the crossings of a 10- and a 30-candle SMA of the close, computed here directly.
+    const candles = replayCandles('datasets', loaded.subscriptions[0]!);
+    const fast = sma(candles.close, 10);
+    const slow = sma(candles.close, 30);
+    const expected: [number, string][] = [];
+    for (let i = 1; i < fast.length; i++) {
+      if (fast[i - 1]! <= slow[i - 1]! && fast[i]! > slow[i]!) expected.push([candles.openTime[i]!, 'enter_long']);
+      if (fast[i - 1]! >= slow[i - 1]! && fast[i]! < slow[i]!) expected.push([candles.openTime[i]!, 'exit_long']);
+    }
+    expect(expected.length).toBeGreaterThan(10);
+    expect(engine.signals.map((s) => [s.openTime, s.action])).toEqual(expected);
+
+    // Each trade entered at the open after an acted entry signal, with a 3% stop and a 6% take-profit.
+    const hour = 3_600_000;
+    const entries = new Set(engine.signals.filter((s) => s.action === 'enter_long' && s.acted).map((s) => s.openTime));
+    for (const trade of broker.trades) expect(entries.has(trade.entryTime - hour)).toBe(true);
+    expect(broker.trades.some((t) => t.exitReason === 'stop_loss')).toBe(true);
+    const stopped = broker.trades.find((t) => t.exitReason === 'stop_loss')!;
+    const candleAt = candles.openTime.indexOf(stopped.exitTime);
+    // A stop fills at the stop price, or at the open when the candle opened beyond it.
+    expect(stopped.exitPrice).toBeCloseTo(Math.min(stopped.entryPrice * 0.97, candles.open[candleAt]!), 6);
+
+    // The generated file passes the project's strict compiler settings.
+    const tsconfig = path.join(scratch, 'tsconfig.json');
+    writeFileSync(tsconfig, JSON.stringify({ extends: path.resolve('tsconfig.json'), include: ['strategies/*.ts'] }));
+    const tsc = await exec(process.execPath, ['node_modules/typescript/bin/tsc', '-p', tsconfig]).then(
+      () => '',
+      (error: { stdout: string }) => error.stdout,
+    );
+    expect(tsc.split('\n').filter((line) => line.includes('trend-follower.ts'))).toEqual([]);
+  });
+
+  it('turns the name into a kebab-case file and a PascalCase class, with the market asked for', async () => {
+    const cases = [
+      ['SMACross', 'sma-cross.ts', 'SmaCross'],
+      ['my_rsi2', 'my-rsi2.ts', 'MyRsi2'],
+      ['breakout-4h', 'breakout-4h.ts', 'Breakout4h'],
+    ] as const;
+    const outcomes = await Promise.all(
+      cases.map(([name]) => newStrategy(name, '--timeframe', '15m', '--dir', path.join(scratch, 'names'))),
+    );
+    for (const [i, [, file, className]] of cases.entries()) {
+      expect(outcomes[i]!.code).toBe(0);
+      const source = readFileSync(path.join(scratch, 'names', file), 'utf8');
+      expect(source).toContain(`export default class ${className} extends BaseStrategy {`);
+      expect(source).toContain(`override readonly name = '${file.replace('.ts', '')}';`);
+      expect(source).toContain(`symbol: 'BTC/USDT', timeframe: '15m'`);
+      expect(source).toContain(`from '../../../framework';`);
+    }
+  });
+
+  it('refuses to overwrite an existing file unless --force is given', async () => {
+    const dir = path.join(scratch, 'overwrite');
+    expect((await newStrategy('keep-me', '--dir', dir)).code).toBe(0);
+    const file = path.join(dir, 'keep-me.ts');
+    const generated = readFileSync(file, 'utf8');
+    writeFileSync(file, '// my own work\n');
+
+    const refused = await newStrategy('keep-me', '--dir', dir, '--timeframe', '15m');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe(`error: ${file} already exists: not overwritten (--force replaces it)`);
+    expect(readFileSync(file, 'utf8')).toBe('// my own work\n');
+
+    const forced = await newStrategy('keep-me', '--dir', dir, '--force');
+    expect(forced.code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(generated);
+  });
+
+  it('rejects bad names and markets with one line and writes nothing', async () => {
+    const dir = path.join(scratch, 'bad');
+    const cases = [
+      [['2fast'], 'invalid strategy name "2fast": it must start with a letter'],
+      [['my/strategy'], 'invalid strategy name "my/strategy": use only letters, digits'],
+      [['sma.cross'], 'invalid strategy name "sma.cross": use only letters, digits'],
+      [[''], 'invalid strategy name "": it must start with a letter'],
+      [['Frame'], 'the class name Frame is taken by the framework'],
+      [['data-frame'], 'the class name DataFrame is taken by the framework'],
+      [['ok', '--symbol', 'BTCUSDT'], '--symbol "BTCUSDT": expected a unified symbol BASE/QUOTE'],
+      [['ok', '--timeframe', '1M'], '--timeframe: invalid timeframe "1M"'],
+    ] as const;
+    const outcomes = await Promise.all(cases.map(([args]) => newStrategy(...args, '--dir', dir)));
+    for (const [i, [, message]] of cases.entries()) {
+      expect(outcomes[i]!.code).toBe(1);
+      expect(outcomes[i]!.stderr).toContain(message);
+      expect(outcomes[i]!.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * Helpers of the data tests: the real candles as plain rows (read from ../shared/data, not through the store), and a
+ * logger whose records the test can read.
+ */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import type { Candle, CandleBatch } from '../../framework/core/candle';
+import type { Logger } from '../../framework/core/logger';
+import { loadJsonCandles } from '../support/shared-data';
+
+/** Binance BTC/USDT 5m, 2020-12-01 → 2021-07-17, as shipped in ../shared/data. */
+export const BTC_5M: readonly Candle[] = loadJsonCandles('BTC_USDT-5m.json');
+
+/** The candles with an open time in `[from, to)`. */
+export function slice(candles: readonly Candle[], from: number, to: number): Candle[] {
+  return candles.filter((c) => c.openTime >= from && c.openTime < to);
+}
+
+/** A batch's OHLCV rows as plain candles, to compare with `toEqual`. */
+export function rowsOf(batch: CandleBatch): Candle[] {
+  return Array.from(batch.openTime, (openTime, i) => ({
+    openTime,
+    open: batch.open[i]!,
+    high: batch.high[i]!,
+    low: batch.low[i]!,
+    close: batch.close[i]!,
+    volume: batch.volume[i]!,
+  }));
+}
+
+/** Missing-candle runs of sorted open times, counted the plain way: `[first missing, last missing, count]`. */
+export function plainGaps(openTimes: readonly number[], tfMs: number): [number, number, number][] {
+  const gaps: [number, number, number][] = [];
+  for (let i = 1; i < openTimes.length; i++) {
+    const missing = (openTimes[i]! - openTimes[i - 1]!) / tfMs - 1;
+    if (missing > 0) gaps.push([openTimes[i - 1]! + tfMs, openTimes[i]! - tfMs, missing]);
+  }
+  return gaps;
+}
+
+/** A pino logger at `debug` that keeps every record it writes. */
+export function capturingLogger(): { readonly logger: Logger; readonly records: Record<string, unknown>[] } {
+  const records: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line !== '') records.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'debug', base: null }, sink), records };
+}
