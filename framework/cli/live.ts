@@ -106,10 +106,10 @@ program.action(async (file: string, options: LiveCliOptions) => {
     if (tty) process.stderr.write('\n');
     process.stdout.write(`${statusLine(result.feed, result.engine.signals.length)}\n`);
     if (result.summary === null) {
-      process.stdout.write('no live candle closed before the stop: no run written\n');
+      process.stdout.write(`no live candle closed before the stop; journal in ${path.relative('.', result.dir)}/\n`);
       return;
     }
-    process.stdout.write(`${formatReport(result.summary)}\nrun written to ${path.relative('.', result.dir!)}/\n`);
+    process.stdout.write(`${formatReport(result.summary)}\nrun written to ${path.relative('.', result.dir)}/\n`);
   });
   process.exit();
 });

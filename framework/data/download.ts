@@ -102,7 +102,8 @@ export interface DownloadResult extends DownloadProgress {
  *
  * @returns see {@link DownloadResult}.
  * @throws {@link DownloadError} when the exchange has no such market, when the dataset is new and `since` is missing,
- *   or when a request fails for good (what was stored before stays stored).
+ *   or when a request fails for good or `signal` aborts while loading the markets (what was stored before stays
+ *   stored).
  * @throws the store's errors (`CorruptDataError` for a damaged partition, I/O errors) and `InvalidTimeframeError`.
  */
 export async function downloadCandles(options: DownloadOptions): Promise<DownloadResult> {
@@ -110,15 +111,20 @@ export async function downloadCandles(options: DownloadOptions): Promise<Downloa
   const where = describeSubscription(subscription);
   const tf = timeframeToMs(subscription.timeframe);
   const counters: RetryCounters = { retries: 0, rateLimitWaits: 0 };
-  const retry = <T>(call: () => Promise<T>, what: string): Promise<T> =>
-    callWithRetry(call, {
-      what: `${where}: ${what}`,
-      backoff: options.backoff ?? DEFAULT_BACKOFF,
-      responseHeaders: () => exchange.last_response_headers,
-      counters,
-      ...(signal !== undefined && { signal }),
-      ...(logger !== undefined && { logger }),
-    });
+  const retry = async <T>(call: () => Promise<T>, what: string): Promise<T> => {
+    try {
+      return await callWithRetry(call, {
+        what: `${where}: ${what}`,
+        backoff: options.backoff ?? DEFAULT_BACKOFF,
+        responseHeaders: () => exchange.last_response_headers,
+        counters,
+        ...(signal !== undefined && { signal }),
+        ...(logger !== undefined && { logger }),
+      });
+    } catch (error) {
+      throw new DownloadError(`${where}: ${what} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  };
 
   await retry(() => exchange.loadMarkets(), 'loadMarkets');
   if (exchange.markets?.[subscription.symbol] === undefined) {

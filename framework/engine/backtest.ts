@@ -8,6 +8,7 @@ import { isoUtc } from '../core/time';
 import { replayCandles } from '../feeds/replay';
 import { computeMetrics } from '../report/metrics';
 import type { RunSummary } from '../report/run-summary';
+import { writeRunHeader } from '../report/journal';
 import { createRunDir, writeRunArtifacts, type RunFiles } from '../report/run-writer';
 import { loadStrategy } from '../strategy/loader';
 import { Engine } from './engine';
@@ -47,7 +48,7 @@ export interface BacktestResult {
  * Runs a backtest: loads the strategy, replays its first subscription's stored candles through the candle pipeline,
  * computes indicators once, steps every candle through the engine and the paper broker (a signal on candle t fills at
  * the open of t + 1), closes any open position at the last close, computes the metrics and writes
- * `summary.json`, `trades.jsonl`, `signals.jsonl` and `equity.jsonl` to `runs/<run-id>/`.
+ * `run.json`, `summary.json`, `trades.jsonl`, `signals.jsonl` and `equity.jsonl` to `runs/<run-id>/`.
  *
  * @throws {@link StrategyLoadError} / {@link StrategyRuntimeError} / {@link LookaheadError} naming the strategy file;
  *   {@link DatasetNotFoundError} when the dataset is missing or the range holds no candles;
@@ -81,6 +82,21 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   });
 
   const { runId, dir } = createRunDir(options.runsRoot ?? 'runs', loaded.strategy.name);
+  writeRunHeader(dir, {
+    runId,
+    mode: 'backtest',
+    file: options.file,
+    strategy: engine.identity,
+    subscription,
+    origin: {
+      firstCandle: candles.openTime[0]!,
+      datasetsRoot: options.datasetsRoot ?? 'datasets',
+      store: null,
+      ...(options.from !== undefined && { from: options.from }),
+      ...(options.to !== undefined && { to: options.to }),
+    },
+    startedAt,
+  });
   const summary = summarise(runId, loaded.strategy.name, loaded.strategy.params, subscription, candles, broker, startedAt);
   const files = writeRunArtifacts(dir, {
     summary,

@@ -91,6 +91,11 @@ export class Engine {
     return this.signals.length > before ? this.signals[this.signals.length - 1]! : null;
   }
 
+  /** The strategy's name, parameters and their hash, as journaled with every signal. */
+  get identity(): StrategyIdentity {
+    return this.#identity;
+  }
+
   /** The live indicator window in candles (`Infinity`: whole history; 0 before the first live candle). */
   get liveWindow(): number {
     return this.#live.window;

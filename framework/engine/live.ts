@@ -1,16 +1,16 @@
 import { brokerConfig, type BrokerConfig } from '../broker/broker-config';
 import { PaperBroker } from '../broker/paper-broker';
-import { concatBatches, type CandleBatch, type StoredCandle } from '../core/candle';
-import { DatasetNotFoundError } from '../core/errors';
+import type { StoredCandle } from '../core/candle';
 import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { timeframeToMs } from '../core/timeframe';
 import { isoUtc } from '../core/time';
+import { loadHistory } from '../feeds/history';
 import { createExchange } from '../feeds/live/exchange';
 import { LiveFeed, type LiveFeedStatus } from '../feeds/live/live-feed';
-import { processCandles } from '../pipeline/pipeline';
 import { computeMetrics } from '../report/metrics';
 import type { RunSummary } from '../report/run-summary';
+import { RunJournal } from '../report/journal';
 import { createRunDir, writeRunArtifacts } from '../report/run-writer';
 import type { FaultConfig } from '../sim/config';
 import { startSimulator, type Simulator } from '../sim/simulator';
@@ -55,10 +55,11 @@ export interface LiveOptions {
   readonly onStatus?: (status: LiveFeedStatus, signals: number) => void;
 }
 
-/** The outcome of a live run. `summary`/`dir` are null when no live candle closed before the stop. */
+/** The outcome of a live run. `summary` is null when no live candle closed before the stop. */
 export interface LiveResult {
   readonly summary: RunSummary | null;
-  readonly dir: string | null;
+  /** The run's folder: `run.json`, `candles.jsonl` and `signals.jsonl` (the journal), and at the stop the report. */
+  readonly dir: string;
   readonly engine: Engine;
   readonly broker: PaperBroker;
   /** The candles the run acted on, in order (each exactly once). */
@@ -101,13 +102,32 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const engine = new Engine({ strategy: loaded.strategy, broker, file: options.file, subscription });
   const liveCandles: StoredCandle[] = [];
   let feed: LiveFeed | null = null;
+  let journal: RunJournal | null = null;
+  const { runId, dir } = createRunDir(options.runsRoot ?? 'runs', loaded.strategy.name);
   try {
     const now = await exchange.fetchTime();
-    const history = new CandleHistory(loadHistory(datasetsRoot, subscription, store, now ?? Date.now()));
+    const closedBefore = (now ?? Date.now()) - timeframeToMs(subscription.timeframe) + 1;
+    const history = new CandleHistory(
+      loadHistory(datasetsRoot, subscription, { root: store.root, subscription: stored }, closedBefore),
+    );
     logger?.info(
-      { candles: history.length, last: history.lastOpenTime === null ? null : isoUtc(history.lastOpenTime) },
+      { candles: history.length, last: history.lastOpenTime === null ? null : isoUtc(history.lastOpenTime), run: dir },
       `history for ${describeSubscription(subscription)} loaded`,
     );
+    journal = RunJournal.create(dir, {
+      runId,
+      mode: 'live',
+      file: options.file,
+      strategy: engine.identity,
+      subscription,
+      origin: {
+        firstCandle: history.batch.openTime[0] ?? Number.NaN,
+        datasetsRoot,
+        store: { root: store.root, subscription: stored },
+      },
+      startedAt,
+    });
+    const runJournal = journal;
     let warmingUp = true;
     const stopped = new Promise<void>((resolve) => {
       options.signal?.addEventListener('abort', () => resolve(), { once: true });
@@ -126,8 +146,10 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
           history.append(candle);
           if (warmingUp) return;
           liveCandles.push(candle);
+          runJournal.recordCandle(candle);
           const record = await engine.onClosedCandle(history.batch);
           if (record !== null) {
+            runJournal.recordSignal(record);
             logger?.info({ openTime: isoUtc(record.openTime), signal: record.signal, acted: record.acted }, 'signal');
           }
           options.onStatus?.(feed!.status(), engine.signals.length);
@@ -141,17 +163,17 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     await Promise.race([stopped, feed!.finished]);
   } finally {
     await (feed as LiveFeed | null)?.stop();
+    (journal as RunJournal | null)?.close();
     await exchange.close();
     await store.close();
     await simulator?.stop();
   }
   const status = (feed as LiveFeed | null)!.status();
   if (liveCandles.length === 0) {
-    return { summary: null, dir: null, engine, broker, liveCandles, feed: status, simulator };
+    return { summary: null, dir, engine, broker, liveCandles, feed: status, simulator };
   }
   const last = liveCandles[liveCandles.length - 1]!;
   broker.closeAll(last);
-  const { runId, dir } = createRunDir(options.runsRoot ?? 'runs', loaded.strategy.name);
   const curve = broker.equityCurve;
   const finishedAt = Date.now();
   const summary: RunSummary = {
@@ -177,26 +199,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     finishedAt,
     durationMs: finishedAt - startedAt,
   };
-  writeRunArtifacts(dir, { summary, trades: broker.trades, signals: engine.signals, equity: curve });
+  writeRunArtifacts(dir, { summary, trades: broker.trades, equity: curve });
   return { summary, dir, engine, broker, liveCandles, feed: status, simulator };
-}
-
-/** The shipped candles plus the live store's, processed, closed before the exchange's `now`. */
-function loadHistory(datasetsRoot: string, subscription: Subscription, store: LiveCandleStore, now: number): CandleBatch {
-  const to = now - timeframeToMs(subscription.timeframe) + 1;
-  const shipped = tryReadDataset(datasetsRoot, subscription, to);
-  const live = store.readAll({ to });
-  const where = `history of ${describeSubscription(subscription)}`;
-  return processCandles(concatBatches([shipped, live]), subscription.timeframe, { where }).candles;
-}
-
-function tryReadDataset(root: string, subscription: Subscription, to: number): CandleBatch {
-  try {
-    return readDataset(root, subscription, { to });
-  } catch (error) {
-    if (error instanceof DatasetNotFoundError) return concatBatches([]);
-    throw error;
-  }
 }
 
 async function startSim(root: string, subscription: Subscription, options: SimulatorOptions): Promise<Simulator> {

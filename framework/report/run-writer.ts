@@ -5,6 +5,7 @@ import type { EquityCurve } from '../broker/equity-curve';
 import type { Trade } from '../broker/types';
 import { FrameworkError } from '../core/errors';
 import { isoUtc } from '../core/time';
+import { jsonNumbers } from './journal';
 import type { RunSummary, SignalRecord } from './run-summary';
 
 /** A run's directory: its run id and its path (`runsRoot` joined with the run id). */
@@ -13,15 +14,18 @@ export interface RunDir {
   readonly dir: string;
 }
 
-/** What {@link writeRunArtifacts} writes. */
+/**
+ * What {@link writeRunArtifacts} writes. `signals` is omitted when a {@link RunJournal} already wrote
+ * `signals.jsonl` during the run (live runs).
+ */
 export interface RunArtifacts {
   readonly summary: RunSummary;
   readonly trades: readonly Trade[];
-  readonly signals: readonly SignalRecord[];
+  readonly signals?: readonly SignalRecord[];
   readonly equity: EquityCurve;
 }
 
-/** Paths of the files written by {@link writeRunArtifacts}. */
+/** Paths of the run's files. */
 export interface RunFiles {
   readonly summary: string;
   readonly trades: string;
@@ -68,7 +72,7 @@ export function createRunDir(runsRoot: string, strategyName: string, now: number
  * - `summary.json`: the {@link RunSummary}, indented, with `firstCandleIso`, `lastCandleIso`, `startedAtIso`,
  *   `finishedAtIso` next to the epoch-ms fields;
  * - `trades.jsonl`: one {@link Trade} per line with `entryTimeIso`, `exitTimeIso`;
- * - `signals.jsonl`: one {@link SignalRecord} per line with `openTimeIso`;
+ * - `signals.jsonl` (when `signals` is given): one {@link SignalRecord} per line with `openTimeIso`;
  * - `equity.jsonl`: one row of the {@link EquityCurve} per line: `{ time, timeIso, equity, cash, positionValue }`.
  *
  * JSON Lines (https://jsonlines.org): UTF-8, one JSON object per line, each line ending in `\n`. Times are UTC epoch
@@ -91,7 +95,9 @@ export function writeRunArtifacts(dir: string, artifacts: RunArtifacts): RunFile
     JSON.stringify(withIso(summary, ['firstCandle', 'lastCandle', 'startedAt', 'finishedAt']), jsonNumbers, 2),
   );
   writeLines(files.trades, trades.length, (i) => JSON.stringify(withIso(trades[i]!, ['entryTime', 'exitTime']), jsonNumbers));
-  writeLines(files.signals, signals.length, (i) => JSON.stringify(withIso(signals[i]!, ['openTime']), jsonNumbers));
+  if (signals !== undefined) {
+    writeLines(files.signals, signals.length, (i) => JSON.stringify(withIso(signals[i]!, ['openTime']), jsonNumbers));
+  }
   writeLines(files.equity, equity.time.length, (i) => {
     const time = equity.time[i]!;
     const row = { time, timeIso: isoUtc(time), equity: equity.equity[i], cash: equity.cash[i], positionValue: equity.positionValue[i] };
@@ -133,6 +139,3 @@ function withIso(record: object, timeKeys: readonly string[]): Record<string, un
   return out;
 }
 
-function jsonNumbers(_key: string, value: unknown): unknown {
-  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
-}

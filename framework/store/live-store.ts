@@ -13,7 +13,8 @@ import type { Subscription } from '../core/subscription';
 import { processCandles } from '../pipeline/pipeline';
 import { readDataset } from './partitions';
 import type { TimeRange } from './partitions';
-import { WriteAheadLog } from './wal';
+import { datasetDir } from './layout';
+import { COMPACTING_FILE, readWalFile, WAL_FILE, WriteAheadLog } from './wal';
 import type { CompactionResult, WalOptions, WalRecovery } from './wal';
 
 /**
@@ -124,21 +125,7 @@ export class LiveCandleStore {
    *   (naming the first one); the errors of `readDataset` for an invalid range; `WriteAheadLogError` once closed.
    */
   readAll(range: TimeRange = {}): CandleBatch {
-    let stored: CandleBatch;
-    try {
-      stored = readDataset(this.root, this.subscription, range);
-    } catch (error) {
-      if (!(error instanceof DatasetNotFoundError)) throw error;
-      stored = allocateBatch(0);
-    }
-    const from = range.from ?? Number.NEGATIVE_INFINITY;
-    const to = range.to ?? Number.POSITIVE_INFINITY;
-    const logged = this.wal.replay().candles.filter((c) => c.openTime >= from && c.openTime < to);
-    const where = `store of ${describeSubscription(this.subscription)} in ${this.root}`;
-    const result = processCandles(concatBatches([stored, batchFromCandles(logged)]), this.subscription.timeframe, { where });
-    const rejected = result.rejected[0];
-    if (rejected !== undefined) throw new CorruptDataError(`${rejected.reason} (${result.rejected.length} stored candles rejected)`);
-    return result.candles;
+    return readStoredCandles(this.root, this.subscription, range);
   }
 
   /**
@@ -178,4 +165,33 @@ export class LiveCandleStore {
         this.background = null;
       });
   }
+}
+
+/**
+ * Every candle a live store holds, read only (no recovery, no compaction, so it is safe while a live run writes):
+ * the monthly partitions plus the logs (`wal.log.compacting`, then `wal.log`), through the candle pipeline so that
+ * the latest version of a candle wins. A torn last log record is ignored.
+ *
+ * @param range - open times, `from` inclusive, `to` exclusive (UTC epoch ms).
+ * @throws {@link CorruptDataError} for an unreadable partition or a stored candle the pipeline rejects.
+ */
+export function readStoredCandles(root: string, subscription: Subscription, range: TimeRange = {}): CandleBatch {
+  let stored: CandleBatch;
+  try {
+    stored = readDataset(root, subscription, range);
+  } catch (error) {
+    if (!(error instanceof DatasetNotFoundError)) throw error;
+    stored = allocateBatch(0);
+  }
+  const from = range.from ?? Number.NEGATIVE_INFINITY;
+  const to = range.to ?? Number.POSITIVE_INFINITY;
+  const dir = datasetDir(root, subscription);
+  const logged = [COMPACTING_FILE, WAL_FILE]
+    .flatMap((file) => readWalFile(`${dir}/${file}`, subscription.timeframe).candles)
+    .filter((c) => c.openTime >= from && c.openTime < to);
+  const where = `store of ${describeSubscription(subscription)} in ${root}`;
+  const result = processCandles(concatBatches([stored, batchFromCandles(logged)]), subscription.timeframe, { where });
+  const rejected = result.rejected[0];
+  if (rejected !== undefined) throw new CorruptDataError(`${rejected.reason} (${result.rejected.length} stored candles rejected)`);
+  return result.candles;
 }

@@ -6,7 +6,9 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBacktest, type BacktestResult } from '../../framework/engine/backtest';
 import { computeIndicatorColumns } from '../../framework/engine/indicators';
+import { sliceBatch } from '../../framework/core/candle';
 import { replayCandles } from '../../framework/feeds/replay';
+import { layoutIndicators, type IndicatorLayout } from '../../framework/report/html/indicator-layout';
 import { renderHtmlReport, writeHtmlReport, type HtmlReportInput } from '../../framework/report/html-report';
 import { loadStrategy } from '../../framework/strategy/loader';
 
@@ -31,40 +33,19 @@ let result: BacktestResult;
 let input: HtmlReportInput;
 let reportPath: string;
 let context: BrowserContext;
+/** The run's report, opened once for the browser tests. */
+let report: Opened;
 
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: run scripts/install-chromium.sh (as root) to install Debian's chromium`);
-  }
-  result = await runBacktest({ file: STRATEGY, runsRoot: join(root, 'runs') });
-  const candles = replayCandles('datasets', result.summary.subscription);
-  const { strategy } = await loadStrategy(STRATEGY);
-  input = {
-    summary: result.summary,
-    candles,
-    indicators: await computeIndicatorColumns(strategy, candles, STRATEGY),
-    trades: result.broker.trades,
-    signals: result.engine.signals,
-    equity: result.broker.equityCurve,
-  };
-  // Once runBacktest writes report.html itself, that file is the one tested.
-  reportPath = join(result.dir, 'report.html');
-  if (!existsSync(reportPath)) writeHtmlReport(result.dir, input);
-  context = await chromium.launchPersistentContext(join(root, 'chromium-profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ARGS,
-    viewport: { width: 1400, height: 900 },
-  });
-});
+interface Opened {
+  readonly page: Page;
+  /** Console errors and warnings, page errors, failed requests. */
+  readonly problems: string[];
+  /** Every URL the page requested. */
+  readonly requests: string[];
+}
 
-afterAll(async () => {
-  await context?.close();
-  rmSync(root, { recursive: true, force: true });
-});
-
-/** A page opened on `path` with every request outside file: aborted; `problems` collects what went wrong. */
-async function open(path: string): Promise<{ page: Page; problems: string[]; requests: string[] }> {
+/** A page opened on `path` (until it says it is ready) with every request outside file: aborted. */
+async function open(path: string): Promise<Opened> {
   const page = await context.newPage();
   const problems: string[] = [];
   const requests: string[] = [];
@@ -84,26 +65,33 @@ async function open(path: string): Promise<{ page: Page; problems: string[]; req
   return { page, problems, requests };
 }
 
-/** Distinct RGB colours of a PNG and the fraction of its pixels not of its most common colour (decoded by chromium). */
+/**
+ * Browser-side code (a string: the project's TypeScript has no DOM types) that decodes a base64 PNG and returns its
+ * number of distinct RGB colours and the fraction of its pixels not of its most common colour.
+ */
+const PIXEL_STATS = `async (base64) => {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+  const g = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d');
+  g.drawImage(bitmap, 0, 0);
+  const rgba = g.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  const counts = new Map();
+  for (let i = 0; i < rgba.length; i += 4) {
+    const key = (rgba[i] << 16) | (rgba[i + 1] << 8) | rgba[i + 2];
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const most = Math.max(...counts.values());
+  return { colours: counts.size, drawn: 1 - most / (rgba.length / 4) };
+}`;
+
+/** {@link PIXEL_STATS} of a screenshot, decoded by chromium in a blank page. */
 async function pixelStats(png: Buffer): Promise<{ colours: number; drawn: number }> {
   const page = await context.newPage();
   try {
-    return await page.evaluate(async (base64) => {
-      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-      const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
-      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-      const g = canvas.getContext('2d')!;
-      g.drawImage(bitmap, 0, 0);
-      const rgba = g.getImageData(0, 0, bitmap.width, bitmap.height).data;
-      const counts = new Map<number, number>();
-      for (let i = 0; i < rgba.length; i += 4) {
-        const key = (rgba[i]! << 16) | (rgba[i + 1]! << 8) | rgba[i + 2]!;
-        counts.set(key, (counts.get(key) ?? 0) + 1);
-      }
-      let most = 0;
-      for (const n of counts.values()) most = Math.max(most, n);
-      return { colours: counts.size, drawn: 1 - most / (rgba.length / 4) };
-    }, png.toString('base64'));
+    return (await page.evaluate(`(${PIXEL_STATS})(${JSON.stringify(png.toString('base64'))})`)) as {
+      colours: number;
+      drawn: number;
+    };
   } finally {
     await page.close();
   }
@@ -115,6 +103,38 @@ function minute(iso: string): string {
 }
 
 describe('report.html of a real MACD backtest', () => {
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} not found: run scripts/install-chromium.sh (as root) to install Debian's chromium`);
+    }
+    result = await runBacktest({ file: STRATEGY, runsRoot: join(root, 'runs') });
+    const candles = replayCandles('datasets', result.summary.subscription);
+    const { strategy } = await loadStrategy(STRATEGY);
+    input = {
+      summary: result.summary,
+      candles,
+      indicators: await computeIndicatorColumns(strategy, candles, STRATEGY),
+      trades: result.broker.trades,
+      signals: result.engine.signals,
+      equity: result.broker.equityCurve,
+    };
+    // Once runBacktest writes report.html itself, that file is the one tested.
+    reportPath = join(result.dir, 'report.html');
+    if (!existsSync(reportPath)) writeHtmlReport(result.dir, input);
+    context = await chromium.launchPersistentContext(join(root, 'chromium-profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      viewport: { width: 1400, height: 900 },
+    });
+    report = await open(reportPath);
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
   it('is one self-contained file of reasonable size', () => {
     const html = readFileSync(reportPath, 'utf8');
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\/[^"'\s]*\.(js|css)\b/i);
@@ -122,37 +142,31 @@ describe('report.html of a real MACD backtest', () => {
     expect(html.length).toBeLessThan(200 * result.summary.candles); // bytes per candle, library included
   });
 
-  it('loads offline with no console error, page error or failed request', async () => {
-    const { page, problems, requests } = await open(reportPath);
-    expect(problems).toEqual([]);
-    expect(requests).toEqual([pathToFileURL(reportPath).href]);
-    await page.close();
+  it('loads offline with no console error, page error or failed request', () => {
+    expect(report.problems).toEqual([]);
+    expect(report.requests).toEqual([pathToFileURL(reportPath).href]);
   });
 
-  it('draws the price chart (with an indicator pane) and the equity chart', async () => {
-    const { page, problems } = await open(reportPath);
+  it('draws the price chart (with the MACD columns) and the equity chart', async () => {
+    // Calibration: an empty lightweight-charts chart of this size has ~30 colours and ~1% of its pixels drawn, one
+    // with a single short line ~300 colours and ~3%; these charts have thousands of colours and 15-20% drawn.
     for (const id of ['#price-chart', '#equity-chart']) {
-      const chart = page.locator(id);
-      expect(await chart.locator('canvas').count()).toBeGreaterThan(0);
-      const { colours, drawn } = await pixelStats(await chart.screenshot());
-      expect(colours, id).toBeGreaterThan(200);
-      expect(drawn, id).toBeGreaterThan(0.1);
+      const { colours, drawn } = await pixelStats(await report.page.locator(id).screenshot());
+      expect(colours, id).toBeGreaterThan(1000);
+      expect(drawn, id).toBeGreaterThan(0.08);
     }
-    const legend = await page.locator('#price-legend').innerText();
+    const legend = await report.page.locator('#price-legend').innerText();
     for (const column of ['macd', 'macd_signal', 'macd_hist']) expect(legend).toContain(column);
-    expect(problems).toEqual([]);
-    await page.close();
+    expect(report.problems).toEqual([]);
   });
 
   it('shows every metric with the exact value of summary.json', async () => {
     const summary = JSON.parse(readFileSync(join(result.dir, 'summary.json'), 'utf8')) as {
       metrics: Record<string, number | string | null>;
     };
-    const { page } = await open(reportPath);
-    const shown = await page.$$eval('[data-metric]', (elements) =>
+    const shown = await report.page.$$eval('[data-metric]', (elements) =>
       elements.map((e) => [e.getAttribute('data-metric'), e.getAttribute('data-value'), e.textContent] as const),
     );
-    await page.close();
     expect(shown.map(([field]) => field)).toEqual(Object.keys(summary.metrics));
     for (const [field, raw, text] of shown) {
       const expected = summary.metrics[field!];
@@ -172,8 +186,7 @@ describe('report.html of a real MACD backtest', () => {
       .filter((line) => line !== '')
       .map((line) => JSON.parse(line) as { entryTimeIso: string; exitTimeIso: string; side: string });
     expect(trades.length).toBeGreaterThan(100);
-    const { page } = await open(reportPath);
-    const rows = page.locator('#trades tbody tr');
+    const rows = report.page.locator('#trades tbody tr');
     expect(await rows.count()).toBe(trades.length);
     for (const i of [0, trades.length - 1]) {
       const cells = await rows.nth(i).locator('td').allInnerTexts();
@@ -184,7 +197,17 @@ describe('report.html of a real MACD backtest', () => {
         minute(trades[i]!.exitTimeIso),
       ]);
     }
-    await page.close();
+  });
+
+  it('zooms both charts on a trade when its row is clicked', async () => {
+    const shots = (): Promise<Buffer[]> =>
+      Promise.all(['#price-chart', '#equity-chart'].map((id) => report.page.locator(id).screenshot()));
+    const before = await shots();
+    await report.page.locator('#trades tbody tr').nth(10).click();
+    await expect
+      .poll(async () => (await shots()).map((shot, i) => shot.equals(before[i]!)))
+      .toEqual([false, false]);
+    expect(report.problems).toEqual([]);
   });
 
   it('escapes every string that comes from the run', async () => {
@@ -194,17 +217,76 @@ describe('report.html of a real MACD backtest', () => {
       runId: `run-${hostile}`,
       strategy: { name: hostile, parameters: { ...input.summary.strategy.parameters, label: hostile } },
     };
-    const trades = input.trades.map((t, i) => (i === 0 ? { ...t, entryTag: hostile, exitTag: `<b>${hostile}</b>` } : t));
+    // The first 2,000 candles of the run are enough here.
+    const n = 2_000;
+    const until = input.candles.openTime[n]!;
+    const trades = input.trades
+      .filter((t) => t.exitTime < until)
+      .map((t, i) => (i === 0 ? { ...t, entryTag: hostile, exitTag: `<b>${hostile}</b>` } : t));
+    const equity = input.equity;
     const path = join(root, 'hostile.html');
-    writeFileSync(path, renderHtmlReport({ ...input, summary, trades }));
+    const html = renderHtmlReport({
+      summary,
+      candles: sliceBatch(input.candles, 0, n),
+      indicators: Object.fromEntries(Object.entries(input.indicators).map(([k, v]) => [k, v.subarray(0, n)])),
+      trades,
+      signals: input.signals.filter((x) => x.openTime < until),
+      equity: {
+        time: equity.time.subarray(0, n),
+        equity: equity.equity.subarray(0, n),
+        cash: equity.cash.subarray(0, n),
+        positionValue: equity.positionValue.subarray(0, n),
+      },
+    });
+    writeFileSync(path, html);
     const { page, problems } = await open(path);
     expect(await page.locator('h1').innerText()).toBe(hostile);
     expect(await page.title()).toContain(hostile);
     const cells = await page.locator('#trades tbody tr').first().locator('td').allInnerTexts();
     expect(cells.slice(-2)).toEqual([hostile, `<b>${hostile}</b>`]);
     expect(await page.locator('img, b').count()).toBe(0);
-    expect(await page.evaluate(() => (window as { pwned?: number }).pwned)).toBeUndefined();
+    expect(await page.evaluate('typeof window.pwned')).toBe('undefined');
     expect(problems).toEqual([]);
     await page.close();
+  });
+});
+
+describe('layoutIndicators on the example strategies', () => {
+  async function layoutOf(file: string): Promise<IndicatorLayout> {
+    const { strategy, subscriptions } = await loadStrategy(file);
+    const candles = replayCandles('datasets', subscriptions[0]!);
+    const columns = await computeIndicatorColumns(strategy, candles, file);
+    const empty = new Float64Array(candles.openTime.length).fill(Number.NaN);
+    return layoutIndicators({ ...columns, never_defined: empty }, candles);
+  }
+
+  it('puts MACD in one pane, its histogram as bars', async () => {
+    expect(await layoutOf('strategies/macd.ts')).toEqual({
+      overlays: [],
+      panes: [
+        {
+          name: 'macd',
+          columns: [
+            { name: 'macd', style: 'line' },
+            { name: 'macd_signal', style: 'line' },
+            { name: 'macd_hist', style: 'histogram' },
+          ],
+        },
+      ],
+      skipped: ['never_defined'],
+    });
+  });
+
+  it('draws EMAs and an SMA over the candles and RSI in a pane', async () => {
+    expect(await layoutOf('strategies/ema-cross.ts')).toEqual({
+      overlays: ['ema_fast', 'ema_slow'],
+      panes: [],
+      skipped: ['never_defined'],
+    });
+    expect(await layoutOf('strategies/rsi-mean-reversion.ts')).toEqual({
+      overlays: ['sma_trend'],
+      panes: [{ name: 'rsi', columns: [{ name: 'rsi', style: 'line' }] }],
+      skipped: ['never_defined'],
+    });
   });
 });

@@ -1,0 +1,73 @@
+/**
+ * `npm run diff -- <strategy file> --run runs/<run-id>`: replays the candles a run stored, from the same origin,
+ * through the backtest path, and compares the signals one by one. Exits 1 when a mismatch is unexplained.
+ *
+ * @module
+ */
+import path from 'node:path';
+import { Command } from 'commander';
+import { isoUtc } from '../core/time';
+import { diffRun, type Mismatch, type MismatchCause } from '../parity/diff';
+import type { Signal } from '../strategy/signal';
+import { runCommand, withCommonOptions, type CommonOptions } from './common';
+
+interface DiffCliOptions extends CommonOptions {
+  readonly run: string;
+}
+
+function describeSignal(signal: Signal | null): string {
+  return signal === null ? 'no signal' : `${signal.action}${signal.tag === undefined ? '' : ` (${signal.tag})`}`;
+}
+
+function describeCause(cause: MismatchCause): string {
+  switch (cause.kind) {
+    case 'revision': {
+      const { before, after, openTime } = cause.candle;
+      const changed = (['open', 'high', 'low', 'close', 'volume'] as const)
+        .filter((k) => before[k] !== after[k])
+        .map((k) => `${k} ${before[k]} → ${after[k]}`)
+        .join(', ');
+      return `candle ${isoUtc(openTime)} was revised after the run acted on it: ${changed}`;
+    }
+    case 'missing':
+      return `candle ${isoUtc(cause.openTime)} was missing or late in the live run`;
+    case 'origin':
+      return `different origin: the live run's history started at ${isoUtc(cause.live)}, the replay's at ${isoUtc(cause.replay)}`;
+    case 'lookahead':
+      return `lookahead in populateIndicators${cause.column === null ? '' : `: column "${cause.column}"`} changes once later candles exist`;
+    case 'unexplained':
+      return 'UNEXPLAINED';
+  }
+}
+
+function describeMismatch(m: Mismatch): string {
+  return `  ${isoUtc(m.openTime)}  live: ${describeSignal(m.live)}  replay: ${describeSignal(m.replay)}\n    cause: ${describeCause(m.cause)}`;
+}
+
+const program = withCommonOptions(
+  new Command('diff')
+    .description("Compare a run's signals with a replay of the candles it stored, and explain every difference")
+    .argument('<strategy>', 'the strategy plugin the run used, e.g. strategies/macd.ts')
+    .requiredOption('--run <dir>', 'the run folder, e.g. runs/20210601-000000-macd-1a2b'),
+);
+
+program.action(async (file: string, options: DiffCliOptions) => {
+  await runCommand(options.verbose === true, async () => {
+    const report = await diffRun(file, options.run);
+    const span = report.span === null ? 'no candles' : `${isoUtc(report.span.first)} → ${isoUtc(report.span.last)}`;
+    const lines = [
+      `run ${report.run} (${report.mode}), strategy ${report.strategy.name} [parameters ${report.strategy.parametersHash}]`,
+      `candles compared: ${span}`,
+      `signals: ${report.liveSignals} in the run, ${report.replaySignals} in the replay; ${report.matched} matched, ` +
+        `${report.mismatches.length} mismatched (${report.unexplained} unexplained)`,
+      `indicator values of matched signals not bit-for-bit equal: ${report.indicatorDrift}`,
+      `candles revised after the run acted on them: ${report.revisions.length}`,
+      ...report.mismatches.map(describeMismatch),
+      `comparison written to ${path.join(options.run, 'diff.json')}`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    if (report.unexplained > 0) process.exitCode = 1;
+  });
+});
+
+await program.parseAsync();

@@ -1,0 +1,140 @@
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StoredCandle } from '../core/candle';
+import { FrameworkError } from '../core/errors';
+import type { Subscription } from '../core/subscription';
+import type { RunMode, SignalRecord, StrategyIdentity } from './run-summary';
+
+/**
+ * Where a run's candles came from, so that `npm run diff` can replay the same candles from the same origin:
+ * the shipped store and, for live runs, the live store (the history is their union, the live store winning).
+ *
+ * - `firstCandle`: open time (UTC epoch ms) of the first candle of the history: the indicators' origin;
+ * - `datasetsRoot`: the shipped candle store read for the history;
+ * - `store`: the live store (root and the subscription it files candles under), or null for a backtest;
+ * - `from`, `to`: the backtest's range (`to` exclusive), if one was given.
+ */
+export interface RunOrigin {
+  readonly firstCandle: number;
+  readonly datasetsRoot: string;
+  readonly store: { readonly root: string; readonly subscription: Subscription } | null;
+  readonly from?: number;
+  readonly to?: number;
+}
+
+/** `run.json`: what a run is, written when it starts (a killed live run still has it). */
+export interface RunHeader {
+  readonly runId: string;
+  readonly mode: RunMode;
+  readonly file: string;
+  readonly strategy: StrategyIdentity;
+  readonly subscription: Subscription;
+  readonly origin: RunOrigin;
+  readonly startedAt: number;
+}
+
+/** A journal read back: its header, the live candles it acted on (in order) and its signals. */
+export interface JournalContents {
+  readonly header: RunHeader;
+  readonly candles: readonly StoredCandle[];
+  readonly signals: readonly SignalRecord[];
+}
+
+/**
+ * The live run's journal, written as the run goes: `run.json` at the start, then one line per closed candle acted on
+ * (`candles.jsonl`: the values as the run saw them, with provenance) and one per signal (`signals.jsonl`, the
+ * {@link SignalRecord}s). Lines are written with one `write` each, so a killed process leaves whole lines behind
+ * (at most a torn last line, which {@link readJournal} ignores); they are not fsynced: the candles themselves are
+ * durable in the write-ahead log.
+ */
+export class RunJournal {
+  readonly #candles: number;
+  readonly #signals: number;
+
+  private constructor(dir: string) {
+    this.#candles = openSync(join(dir, 'candles.jsonl'), 'wx');
+    this.#signals = openSync(join(dir, 'signals.jsonl'), 'wx');
+  }
+
+  /**
+   * Starts the journal of a run in its (new, empty) directory.
+   *
+   * @throws {@link FrameworkError} when the directory already holds a journal.
+   */
+  static create(dir: string, header: RunHeader): RunJournal {
+    writeRunHeader(dir, header);
+    return new RunJournal(dir);
+  }
+
+  /** Records a closed candle the run acted on. */
+  recordCandle(candle: StoredCandle): void {
+    writeSync(this.#candles, `${JSON.stringify(candle)}\n`);
+  }
+
+  /** Records a signal. */
+  recordSignal(record: SignalRecord): void {
+    writeSync(this.#signals, `${JSON.stringify(record, jsonNumbers)}\n`);
+  }
+
+  /** Closes the journal's files. */
+  close(): void {
+    closeSync(this.#candles);
+    closeSync(this.#signals);
+  }
+}
+
+/**
+ * Writes `run.json` into a run directory.
+ *
+ * @throws {@link FrameworkError} when it exists already (nothing is overwritten).
+ */
+export function writeRunHeader(dir: string, header: RunHeader): void {
+  try {
+    writeFileSync(join(dir, 'run.json'), `${JSON.stringify(header, null, 2)}\n`, { flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new FrameworkError(`${join(dir, 'run.json')} already exists: refusing to overwrite a run`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Reads a run's journal: `run.json`, `signals.jsonl` and, for live runs, `candles.jsonl`. A torn last line (a run
+ * killed mid-write) is ignored; `"NaN"`/`"Infinity"` strings in indicator values become numbers again.
+ *
+ * @throws {@link FrameworkError} naming the folder when it is not a run directory, or a file and line that is not JSON.
+ */
+export function readJournal(dir: string): JournalContents {
+  const headerPath = join(dir, 'run.json');
+  if (!existsSync(headerPath)) throw new FrameworkError(`${dir} is not a run directory: it has no run.json`);
+  const header = JSON.parse(readFileSync(headerPath, 'utf8')) as RunHeader;
+  const candles = readLines<StoredCandle>(join(dir, 'candles.jsonl'));
+  const signals = readLines<SignalRecord>(join(dir, 'signals.jsonl')).map(reviveIndicators);
+  return { header, candles, signals };
+}
+
+function readLines<T>(path: string): T[] {
+  if (!existsSync(path)) return [];
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const complete = lines.slice(0, -1); // the text after the last newline is empty or a torn line
+  return complete.map((line, i) => {
+    try {
+      return JSON.parse(line) as T;
+    } catch (error) {
+      throw new FrameworkError(`${path} line ${i + 1} is not JSON: ${line.slice(0, 120)}`, { cause: error });
+    }
+  });
+}
+
+function reviveIndicators(record: SignalRecord): SignalRecord {
+  const indicators = Object.fromEntries(
+    Object.entries(record.indicators).map(([name, value]) => [name, typeof value === 'string' ? Number(value) : value]),
+  );
+  return { ...record, indicators };
+}
+
+/** JSON cannot hold NaN or ±Infinity: write them as strings (as `writeRunArtifacts` does). */
+export function jsonNumbers(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+}
