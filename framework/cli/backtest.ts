@@ -19,6 +19,7 @@ import {
   type BrokerCliOptions,
   type CommonOptions,
 } from './common';
+import { startProgress, type Progress } from './progress';
 
 interface BacktestCliOptions extends CommonOptions, BrokerCliOptions {
   readonly from?: number;
@@ -43,7 +44,12 @@ program.action(async (file: string, options: BacktestCliOptions) => {
   await runCommand(options.verbose === true, async () => {
     const logger = createLogger(logLevel(options));
     const started = performance.now();
+    let progress: Progress | null = null;
     const result = await runBacktest({
+      onProgress: (done, total) => {
+        progress ??= startProgress('backtest', total, options.quiet !== true);
+        progress.update(done);
+      },
       file,
       params: options.param,
       datasetsRoot: options.datasets,
@@ -53,6 +59,7 @@ program.action(async (file: string, options: BacktestCliOptions) => {
       ...(options.to !== undefined && { to: options.to }),
       broker: brokerFromOptions(options),
     });
+    (progress as Progress | null)?.stop();
     const seconds = (performance.now() - started) / 1000;
     process.stdout.write(`${formatReport(result.summary)}\n`);
     process.stdout.write(

@@ -71,6 +71,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const broker = new PaperBroker(config);
   const engine = new Engine({ strategy: loaded.strategy, broker, file: options.file, subscription });
   await engine.replay(candles, options.onProgress && ((done) => options.onProgress!(done, total)));
+  options.onProgress?.(total, total);
   const last = total - 1;
   broker.closeAll({
     openTime: candles.openTime[last]!,

@@ -210,42 +210,82 @@ describe('report.html of a real MACD backtest', () => {
     expect(report.problems).toEqual([]);
   });
 
+  /** The run's input cut to candles [from, to) (trades, signals and the equity curve inside that span). */
+  function rows(from: number, to: number): HtmlReportInput {
+    const [start, end] = [input.candles.openTime[from]!, input.candles.openTime[to]!];
+    const inside = (time: number): boolean => time >= start && time < end;
+    const e = input.equity;
+    return {
+      ...input,
+      candles: sliceBatch(input.candles, from, to),
+      indicators: Object.fromEntries(Object.entries(input.indicators).map(([k, v]) => [k, v.subarray(from, to)])),
+      trades: input.trades.filter((t) => inside(t.entryTime) && inside(t.exitTime)),
+      signals: input.signals.filter((x) => inside(x.openTime)),
+      equity: {
+        time: e.time.subarray(from, to),
+        equity: e.equity.subarray(from, to),
+        cash: e.cash.subarray(from, to),
+        positionValue: e.positionValue.subarray(from, to),
+      },
+    };
+  }
+
   it('escapes every string that comes from the run', async () => {
     const hostile = `</script><img src=x onerror="window.pwned=1">&amp; "quoted" 'single'`;
-    const summary = {
-      ...input.summary,
-      runId: `run-${hostile}`,
-      strategy: { name: hostile, parameters: { ...input.summary.strategy.parameters, label: hostile } },
-    };
-    // The first 2,000 candles of the run are enough here.
-    const n = 2_000;
-    const until = input.candles.openTime[n]!;
-    const trades = input.trades
-      .filter((t) => t.exitTime < until)
-      .map((t, i) => (i === 0 ? { ...t, entryTag: hostile, exitTag: `<b>${hostile}</b>` } : t));
-    const equity = input.equity;
-    const path = join(root, 'hostile.html');
+    const cut = rows(0, 2_000);
     const html = renderHtmlReport({
-      summary,
-      candles: sliceBatch(input.candles, 0, n),
-      indicators: Object.fromEntries(Object.entries(input.indicators).map(([k, v]) => [k, v.subarray(0, n)])),
-      trades,
-      signals: input.signals.filter((x) => x.openTime < until),
-      equity: {
-        time: equity.time.subarray(0, n),
-        equity: equity.equity.subarray(0, n),
-        cash: equity.cash.subarray(0, n),
-        positionValue: equity.positionValue.subarray(0, n),
+      ...cut,
+      summary: {
+        ...cut.summary,
+        runId: `run-${hostile}`,
+        strategy: { name: hostile, parameters: { ...cut.summary.strategy.parameters, label: hostile } },
       },
+      indicators: { ...cut.indicators, [hostile]: cut.indicators['macd']! },
+      trades: cut.trades.map((t, i) => (i === 0 ? { ...t, entryTag: hostile, exitTag: `<b>${hostile}</b>` } : t)),
     });
+    const path = join(root, 'hostile.html');
     writeFileSync(path, html);
     const { page, problems } = await open(path);
     expect(await page.locator('h1').innerText()).toBe(hostile);
     expect(await page.title()).toContain(hostile);
     const cells = await page.locator('#trades tbody tr').first().locator('td').allInnerTexts();
     expect(cells.slice(-2)).toEqual([hostile, `<b>${hostile}</b>`]);
+    expect(await page.locator('#price-legend').innerText()).toContain(hostile);
     expect(await page.locator('img, b').count()).toBe(0);
     expect(await page.evaluate('typeof window.pwned')).toBe('undefined');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('draws a live-like run: history before the run, no trades, no indicator columns', async () => {
+    // Candles 0..3000 are the history; the "run" (equity curve, summary period) is candles 2000..3000.
+    const history = rows(0, 3_000);
+    const run = rows(2_000, 3_000);
+    const { open_time, open: o, high, low, close, volume } = history.indicators;
+    const path = join(root, 'live-like.html');
+    writeFileSync(
+      path,
+      renderHtmlReport({
+        summary: {
+          ...input.summary,
+          mode: 'live',
+          firstCandle: run.candles.openTime[0]!,
+          lastCandle: run.candles.openTime[999]!,
+        },
+        candles: history.candles,
+        indicators: { open_time: open_time!, open: o!, high: high!, low: low!, close: close!, volume: volume! },
+        trades: [],
+        signals: [],
+        equity: run.equity,
+      }),
+    );
+    const { page, problems } = await open(path);
+    expect(await page.locator('#trades tbody tr').count()).toBe(0);
+    for (const id of ['#price-chart', '#equity-chart']) {
+      const { colours, drawn } = await pixelStats(await page.locator(id).screenshot());
+      expect(colours, id).toBeGreaterThan(1000);
+      expect(drawn, id).toBeGreaterThan(0.08);
+    }
     expect(problems).toEqual([]);
     await page.close();
   });
