@@ -168,7 +168,7 @@ export async function analyseWarmup(
 }
 
 /** `|a − b| / max(|a|, |b|)`, 0 for equal values (NaN equals NaN), `Infinity` when only one is NaN. */
-export function relativeDifference(a: number, b: number): number {
+function relativeDifference(a: number, b: number): number {
   if (Object.is(a, b) || a === b) return 0;
   const r = Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b));
   return Number.isNaN(r) ? Number.POSITIVE_INFINITY : r;

@@ -59,18 +59,33 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const config = brokerConfig(options.broker);
   const loaded = await loadStrategy(options.file, options.params);
   const subscription = loaded.subscriptions[0]!;
-  const candles = replayCandles(options.datasetsRoot ?? 'datasets', subscription, {
+  const range = {
     ...(options.from !== undefined && { from: options.from }),
     ...(options.to !== undefined && { to: options.to }),
     ...(options.logger !== undefined && { logger: options.logger }),
-  });
+  };
+  const datasetsRoot = options.datasetsRoot ?? 'datasets';
+  const candles = replayCandles(datasetsRoot, subscription, range);
+  const informativeSubscriptions = loaded.subscriptions.slice(1);
+  const informative = new Map(
+    informativeSubscriptions.map((s) => [describeSubscription(s), replayCandles(datasetsRoot, s, range)]),
+  );
   const total = batchLength(candles);
   if (total === 0) throw new DatasetNotFoundError(`no candles for ${describeSubscription(subscription)} in the range asked for`);
   options.logger?.info({ candles: total, from: isoUtc(candles.openTime[0]!) }, `replaying ${describeSubscription(subscription)}`);
 
   const broker = new PaperBroker(config);
-  const engine = new Engine({ strategy: loaded.strategy, broker, file: options.file, subscription });
-  await engine.replay(candles, options.onProgress && ((done) => options.onProgress!(done, total)));
+  const engine = new Engine({
+    strategy: loaded.strategy,
+    broker,
+    file: options.file,
+    subscription,
+    informative: informativeSubscriptions,
+  });
+  await engine.replay(candles, {
+    informative,
+    ...(options.onProgress !== undefined && { onProgress: (done: number) => options.onProgress!(done, total) }),
+  });
   options.onProgress?.(total, total);
   const last = total - 1;
   broker.closeAll({
@@ -91,7 +106,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     subscription,
     origin: {
       firstCandle: candles.openTime[0]!,
-      datasetsRoot: options.datasetsRoot ?? 'datasets',
+      datasetsRoot,
       store: null,
       ...(options.from !== undefined && { from: options.from }),
       ...(options.to !== undefined && { to: options.to }),

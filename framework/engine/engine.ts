@@ -1,6 +1,7 @@
 import { CANDLE_SOURCES, type Candle, type CandleBatch } from '../core/candle';
-import type { Subscription } from '../core/subscription';
-import { LookaheadError, StrategyRuntimeError } from '../core/errors';
+import { describeSubscription, type Subscription } from '../core/subscription';
+import { FrameworkError, LookaheadError, StrategyRuntimeError } from '../core/errors';
+import { timeframeToMs } from '../core/timeframe';
 import { isoUtc } from '../core/time';
 import type { BaseStrategy } from '../strategy/base-strategy';
 import { Frame, type FrameColumns, type FrameCursor } from '../strategy/frame';
@@ -10,7 +11,22 @@ import type { SignalDecision } from '../broker/types';
 import type { SignalRecord, StrategyIdentity } from '../report/run-summary';
 import { hashParameters } from '../strategy/parameters';
 import { computeIndicatorColumns } from './indicators';
+import { computeInformativeColumns, mergeInformative } from './informative';
 import { LiveIndicators } from './live-indicators';
+
+/**
+ * Candles of the informative subscriptions, keyed by `describeSubscription` (`binance BTC/USDT 1h`): each processed
+ * (ordered, unique), from the same origin in backtest and live.
+ */
+export type InformativeCandles = ReadonlyMap<string, CandleBatch>;
+
+/** Options of {@link Engine.replay}. */
+export interface ReplayOptions {
+  /** Candles of every informative subscription of the strategy. */
+  readonly informative?: InformativeCandles;
+  /** Called every 10,000 candles with the number done. */
+  readonly onProgress?: (done: number) => void;
+}
 
 /**
  * What the engine needs from a broker: see every closed candle first (fills of pending orders at its open,
@@ -29,6 +45,8 @@ export interface EngineOptions {
   readonly file: string;
   /** The market the strategy trades (its first subscription). */
   readonly subscription: Subscription;
+  /** The strategy's other subscriptions, whose closed candles its frame shows (see `populateInformative`). */
+  readonly informative?: readonly Subscription[];
 }
 
 /**
@@ -47,7 +65,9 @@ export class Engine {
   readonly #identity: StrategyIdentity;
   readonly #cursor: FrameCursor = { columns: {}, index: 0, offset: 0 };
   readonly #frame = new Frame(this.#cursor);
+  readonly #informative: readonly Subscription[];
   readonly #live: LiveIndicators;
+  readonly #liveInformative: ReadonlyMap<string, LiveIndicators>;
 
   constructor(options: EngineOptions) {
     this.#strategy = options.strategy;
@@ -56,19 +76,32 @@ export class Engine {
     this.#subscription = options.subscription;
     const parameters = { ...options.strategy.params };
     this.#identity = { name: options.strategy.name, parameters, parametersHash: hashParameters(parameters) };
-    this.#live = new LiveIndicators(options.strategy, options.file);
+    this.#informative = options.informative ?? [];
+    this.#live = new LiveIndicators((candles) => computeIndicatorColumns(options.strategy, candles, options.file));
+    this.#liveInformative = new Map(
+      this.#informative.map((s) => [
+        describeSubscription(s),
+        new LiveIndicators((candles) => computeInformativeColumns(options.strategy, s, candles, options.file)),
+      ]),
+    );
   }
 
   /**
-   * Backtest: computes the indicators once over `history`, then steps through every candle in order.
+   * Backtest: computes the indicators once over `history` (and each informative subscription's candles), then steps
+   * through every candle in order.
    *
    * @param history - processed candles (validated, ordered, unique), oldest first; row 0 is the origin.
-   * @param onProgress - called every 10,000 candles with the number done.
+   * @returns the frame columns of the whole run (OHLCV, indicators, informative columns).
    * @throws {@link StrategyRuntimeError} naming the file and candle when a strategy method throws or a signal is malformed;
-   *   {@link LookaheadError} when `onData` reads a later candle.
+   *   {@link LookaheadError} when `onData` reads a later candle; FrameworkError when informative candles are missing.
    */
-  async replay(history: CandleBatch, onProgress?: (done: number) => void): Promise<FrameColumns> {
-    const columns = await computeIndicatorColumns(this.#strategy, history, this.#file);
+  async replay(history: CandleBatch, options: ReplayOptions = {}): Promise<FrameColumns> {
+    const { onProgress } = options;
+    const columns = { ...(await computeIndicatorColumns(this.#strategy, history, this.#file)) };
+    for (const s of this.#informative) {
+      const computed = await computeInformativeColumns(this.#strategy, s, this.#informativeCandles(options.informative, s), this.#file);
+      Object.assign(columns, mergeInformative(this.#subscription, history.openTime, s, computed));
+    }
     const n = history.openTime.length;
     for (let i = 0; i < n; i++) {
       this.#step(history, columns, i, 0);
@@ -84,9 +117,18 @@ export class Engine {
    *
    * @returns the journaled signal of this candle, or null.
    */
-  async onClosedCandle(history: CandleBatch): Promise<SignalRecord | null> {
+  async onClosedCandle(history: CandleBatch, informative?: InformativeCandles): Promise<SignalRecord | null> {
     const before = this.signals.length;
-    const { columns, offset } = await this.#live.compute(history);
+    const windowed = await this.#live.compute(history);
+    const { offset } = windowed;
+    const columns = { ...windowed.columns };
+    const tradedOpenTime = columns['open_time']!;
+    for (const s of this.#informative) {
+      const candles = this.#informativeCandles(informative, s);
+      const needed = informativeRowsSince(candles.openTime, tradedOpenTime[0]! - timeframeToMs(s.timeframe));
+      const part = await this.#liveInformative.get(describeSubscription(s))!.compute(candles, needed);
+      Object.assign(columns, mergeInformative(this.#subscription, tradedOpenTime, s, part.columns));
+    }
     this.#step(history, columns, history.openTime.length - 1 - offset, offset);
     return this.signals.length > before ? this.signals[this.signals.length - 1]! : null;
   }
@@ -99,6 +141,14 @@ export class Engine {
   /** The live indicator window in candles (`Infinity`: whole history; 0 before the first live candle). */
   get liveWindow(): number {
     return this.#live.window;
+  }
+
+  #informativeCandles(informative: InformativeCandles | undefined, s: Subscription): CandleBatch {
+    const candles = informative?.get(describeSubscription(s));
+    if (candles === undefined) {
+      throw new FrameworkError(`${this.#file}: no candles were given for its informative subscription ${describeSubscription(s)}`);
+    }
+    return candles;
   }
 
   #step(history: CandleBatch, columns: FrameColumns, i: number, offset: number): void {
@@ -152,4 +202,16 @@ export class Engine {
       throw new StrategyRuntimeError(`${where} returned a ${messageOf(error)}`, { cause: error });
     }
   }
+}
+
+/** How many of the newest rows of `openTime` (ascending) have an open time ≥ `from`, plus one before it. */
+function informativeRowsSince(openTime: Float64Array, from: number): number {
+  let lo = 0;
+  let hi = openTime.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (openTime[mid]! < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return Math.min(openTime.length, openTime.length - lo + 1);
 }

@@ -33,9 +33,8 @@ export async function candleDataFrame(candles: CandleBatch): Promise<DataFrame> 
 }
 
 /**
- * Runs the strategy's `populateIndicators` over `candles` and returns every column as a `Float64Array`:
- * the OHLCV columns and `open_time` taken from `candles` themselves (so a strategy cannot alter what the engine trades on),
- * plus each indicator column the strategy added (booleans become 1/0, null/undefined become NaN).
+ * Runs the strategy's `populateIndicators` over `candles` and returns every column as a `Float64Array`
+ * (see {@link extractColumns}).
  *
  * @param file - the plugin file, for error messages.
  * @throws {@link StrategyRuntimeError} naming the file when `populateIndicators` throws, returns something that is not a
@@ -46,20 +45,34 @@ export async function computeIndicatorColumns(
   candles: CandleBatch,
   file: string,
 ): Promise<FrameColumns> {
-  const fail = (problem: string, cause?: unknown): never => {
-    throw new StrategyRuntimeError(`${file}: populateIndicators ${problem}`, { cause });
-  };
-  const rows = candles.openTime.length;
   let df: DataFrame = await candleDataFrame(candles);
   try {
     df = await strategy.populateIndicators(df);
   } catch (error) {
-    fail(`threw: ${messageOf(error)}`, error);
+    throw new StrategyRuntimeError(`${file}: populateIndicators threw: ${messageOf(error)}`, { cause: error });
   }
+  return extractColumns(df, candles, `${file}: populateIndicators`);
+}
+
+/**
+ * Every column of a DataFrame returned by a strategy as a `Float64Array`: OHLCV and `open_time` taken from `candles`
+ * themselves (so a strategy cannot alter what the engine trades on), plus each column the strategy added (booleans
+ * become 1/0, null/undefined become NaN).
+ *
+ * @param where - names the strategy method for messages, e.g. `strategies/macd.ts: populateIndicators`.
+ * @throws {@link StrategyRuntimeError} when `df` is not a DataFrame, has another number of rows than `candles`, or has
+ *   a column that is not numeric or boolean.
+ */
+export function extractColumns(df: unknown, candles: CandleBatch, where: string): FrameColumns {
+  const fail = (problem: string): never => {
+    throw new StrategyRuntimeError(`${where} ${problem}`);
+  };
+  const rows = candles.openTime.length;
   if (df === null || typeof df !== 'object' || !Array.isArray((df as { columns?: unknown }).columns)) {
     fail('must return the DataFrame it was given (with indicator columns added)');
   }
-  if (df.shape[0] !== rows) fail(`returned ${df.shape[0]} rows for ${rows} candles; it must keep every row in order`);
+  const frame = df as DataFrame;
+  if (frame.shape[0] !== rows) fail(`returned ${frame.shape[0]} rows for ${rows} candles; it must keep every row in order`);
 
   const columns: Record<string, Float64Array> = {
     open_time: candles.openTime,
@@ -69,9 +82,9 @@ export async function computeIndicatorColumns(
     close: candles.close,
     volume: candles.volume,
   };
-  for (const name of df.columns) {
+  for (const name of frame.columns) {
     if ((CANDLE_FRAME_COLUMNS as readonly string[]).includes(name)) continue;
-    columns[name] = toFloat64(df.column(name).values as unknown[], (bad) =>
+    columns[name] = toFloat64(frame.column(name).values as unknown[], (bad) =>
       fail(`column "${name}" holds ${JSON.stringify(bad)}; indicator columns must be numbers or booleans`),
     );
   }

@@ -1,7 +1,5 @@
 import { batchLength, sliceBatch, type CandleBatch } from '../core/candle';
-import type { BaseStrategy } from '../strategy/base-strategy';
 import type { FrameColumns } from '../strategy/frame';
-import { computeIndicatorColumns } from './indicators';
 
 /** Indicator columns over the newest candles of a history: row `i` of each column is history row `offset + i`. */
 export interface WindowedColumns {
@@ -43,17 +41,19 @@ export interface LiveIndicatorOptions {
  * This is the warm-up analysis of `npm run check` run with zero tolerance, at the start of every live run.
  */
 export class LiveIndicators {
-  readonly #strategy: BaseStrategy;
-  readonly #file: string;
+  readonly #computeColumns: (candles: CandleBatch) => Promise<FrameColumns>;
   readonly #minWindow: number;
   readonly #verifyRows: number;
   readonly #recalibrateEvery: number;
   #window = 0;
   #sinceCalibration = Number.POSITIVE_INFINITY;
 
-  constructor(strategy: BaseStrategy, file: string, options: LiveIndicatorOptions = {}) {
-    this.#strategy = strategy;
-    this.#file = file;
+  /**
+   * @param computeColumns - the vectorised computation to window, e.g. the strategy's `populateIndicators` through
+   *   `computeIndicatorColumns`.
+   */
+  constructor(computeColumns: (candles: CandleBatch) => Promise<FrameColumns>, options: LiveIndicatorOptions = {}) {
+    this.#computeColumns = computeColumns;
     this.#minWindow = options.minWindow ?? 256;
     this.#verifyRows = options.verifyRows ?? 64;
     this.#recalibrateEvery = options.recalibrateEvery ?? 2_000;
@@ -64,26 +64,29 @@ export class LiveIndicators {
     return this.#window;
   }
 
-  /** Indicator columns for the newest candles of `history` (at least the window, or all of it). */
-  async compute(history: CandleBatch): Promise<WindowedColumns> {
+  /**
+   * Indicator columns for the newest candles of `history`: the window, or more when `minRows` asks for more, or all.
+   *
+   * @param minRows - the fewest newest rows the result must cover.
+   */
+  async compute(history: CandleBatch, minRows = 0): Promise<WindowedColumns> {
     const n = batchLength(history);
     if (this.#sinceCalibration >= this.#recalibrateEvery) {
       this.#sinceCalibration = 0;
-      const full = await computeIndicatorColumns(this.#strategy, history, this.#file);
+      const full = await this.#computeColumns(history);
       this.#window = await this.#calibrate(history, full);
       if (this.#window >= n) return { columns: full, offset: 0 };
     }
     this.#sinceCalibration += 1;
-    const offset = Math.max(0, n - this.#window);
-    const columns = await computeIndicatorColumns(this.#strategy, sliceBatch(history, offset, n), this.#file);
-    return { columns, offset };
+    const offset = Math.max(0, n - Math.max(this.#window, minRows));
+    return { columns: await this.#computeColumns(sliceBatch(history, offset, n)), offset };
   }
 
   async #calibrate(history: CandleBatch, full: FrameColumns): Promise<number> {
     const n = batchLength(history);
     let previousMatched = false;
     for (let window = this.#minWindow; window < n; window *= 2) {
-      const part = await computeIndicatorColumns(this.#strategy, sliceBatch(history, n - window, n), this.#file);
+      const part = await this.#computeColumns(sliceBatch(history, n - window, n));
       const matched = newestRowsEqual(full, part, Math.min(this.#verifyRows, window));
       if (matched && previousMatched) return window;
       previousMatched = matched;

@@ -21,6 +21,7 @@ export type StrategyParameters = Record<string, ParameterValue>;
  *    `open`, `high`, `low`, `close`, `volume`) and returns it with indicator columns added (vectorised, once per
  *    replay). Indicator columns must be numeric or boolean and as long as the frame. Values may only depend on the
  *    current and earlier rows: `npm run check` tests that.
+ *    Informative subscriptions get {@link populateInformative}.
  * 3. {@link onData} is called once per closed candle in time order with the candle and a {@link Frame} on the
  *    current and earlier rows; it returns a {@link Signal} or nothing. Signals during the first {@link warmup} candles
  *    are journaled but not acted on.
@@ -54,6 +55,20 @@ export abstract class BaseStrategy {
    * @param df - danfojs `DataFrame` with `open_time` (UTC epoch ms) and `open`, `high`, `low`, `close`, `volume`.
    */
   abstract populateIndicators(df: DataFrame): DataFrame | Promise<DataFrame>;
+
+  /**
+   * Adds indicator columns to the candles of an informative subscription (every subscription after the first), e.g. a
+   * trend filter on 1h for a strategy trading 15m. Called once per replay over that subscription's whole history, like
+   * {@link populateIndicators}. Its columns reach {@link onData}'s frame renamed freqtrade-style, `<column>_<timeframe>`
+   * for the traded symbol (`ema_50_1h`, `close_1h`) and `<base>_<quote>_<column>_<timeframe>` for another symbol
+   * (`eth_usdt_close_1h`), and each row shows the latest informative candle that had CLOSED when the traded candle
+   * closed: a higher-timeframe candle is never visible before it closes. The default adds nothing (OHLCV only).
+   *
+   * @param df - danfojs `DataFrame` with `open_time`, `open`, `high`, `low`, `close`, `volume` of `subscription`.
+   */
+  populateInformative(df: DataFrame, _subscription: Subscription): DataFrame | Promise<DataFrame> {
+    return df;
+  }
 
   /**
    * Decides on a closed candle.

@@ -105,7 +105,8 @@ describe('analyseLookahead on the shipped strategies', () => {
     const candles = replayCandles('datasets', subscriptions[0]!);
     const result = await analyseLookahead(strategy, file, timeframe === '15m' ? sliceBatch(candles, 0, 6_000) : candles);
     expect(result.columns).toEqual(names.map((name) => ({ name, biased: false })));
-    expect(result.signals).toEqual({ checked: 10, differing: [] });
+    expect(result.signals.differing).toEqual([]);
+    expect(result.signals.checked).toBeGreaterThanOrEqual(10); // the signal cuts, and sample cuts that hit a signal
     expect(result.biased).toBe(false);
     expect(result.cuts.length).toBeGreaterThanOrEqual(20);
   });
@@ -113,7 +114,7 @@ describe('analyseLookahead on the shipped strategies', () => {
   it('replays each truncated history on a fresh instance, so state kept in onData is no bias', async () => {
     const result = await analyseLookahead(new EveryFiftiethCandle(), 'test', BTC_1H);
     expect(result.biased).toBe(false);
-    expect(result.signals.checked).toBe(10);
+    expect(result.signals.checked).toBeGreaterThanOrEqual(10);
   });
 
   it('rejects options out of range and too little data', async () => {

@@ -30,7 +30,7 @@ describe('LiveIndicators', () => {
     ['RSI 14 + running-sum SMA 200', () => new RsiMeanReversion(), false],
   ])('%s: every live candle gets the values the whole history gives, bit for bit', async (_name, make, windowed) => {
     const strategy = make();
-    const live = new LiveIndicators(strategy, 'test', { recalibrateEvery: 100 });
+    const live = new LiveIndicators((c) => computeIndicatorColumns(strategy, c, 'test'), { recalibrateEvery: 100 });
     for (let n = 3_000; n < 3_250; n++) {
       const history = sliceBatch(candles, 0, n);
       const { columns, offset } = await live.compute(history);
@@ -43,7 +43,8 @@ describe('LiveIndicators', () => {
   });
 
   it('falls back to the whole history for an indicator that never forgets its start', async () => {
-    const live = new LiveIndicators(new OnBalanceVolume(), 'test');
+    const obv = new OnBalanceVolume();
+    const live = new LiveIndicators((c) => computeIndicatorColumns(obv, c, 'test'));
     const { offset } = await live.compute(sliceBatch(candles, 0, 3_000));
     expect(offset).toBe(0);
     expect(live.window).toBe(Number.POSITIVE_INFINITY);

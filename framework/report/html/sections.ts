@@ -40,7 +40,7 @@ const METRICS: Readonly<Record<keyof Metrics, { readonly label: string; readonly
 };
 
 /** The quote currency of a symbol: `USDT` for `BTC/USDT`. */
-export function quoteCurrency(summary: RunSummary): string {
+function quoteCurrency(summary: RunSummary): string {
   return summary.subscription.symbol.split('/')[1] ?? 'quote';
 }
 
@@ -79,6 +79,7 @@ export function headerHtml(summary: RunSummary): string {
 export function metricsHtml(summary: RunSummary): string {
   const quote = quoteCurrency(summary);
   const items = Object.entries(summary.metrics).map(([field, value]: [string, number | null]) => {
+    // A field the Metrics type does not know (a summary from a newer version) is still shown, as a plain number.
     const spec = METRICS[field as keyof Metrics] ?? { label: field, kind: 'ratio' };
     const raw = value === null ? 'null' : String(value);
     return (
