@@ -63,7 +63,8 @@ program.action(async (file: string, options: BacktestCliOptions) => {
     const seconds = (performance.now() - started) / 1000;
     process.stdout.write(`${formatReport(result.summary)}\n`);
     process.stdout.write(
-      `${result.summary.candles} candles in ${seconds.toFixed(2)} s; run written to ${path.relative('.', result.dir)}/\n`,
+      `${result.summary.candles} candles in ${seconds.toFixed(2)} s; run written to ${path.relative('.', result.dir)}/\n` +
+        `report: ${path.relative('.', result.report)}\n`,
     );
   });
 });

@@ -8,6 +8,7 @@ import { isoUtc } from '../core/time';
 import { replayCandles } from '../feeds/replay';
 import { computeMetrics } from '../report/metrics';
 import type { RunSummary } from '../report/run-summary';
+import { writeHtmlReport } from '../report/html-report';
 import { writeRunHeader } from '../report/journal';
 import { createRunDir, writeRunArtifacts, type RunFiles } from '../report/run-writer';
 import { loadStrategy } from '../strategy/loader';
@@ -40,6 +41,8 @@ export interface BacktestResult {
   readonly summary: RunSummary;
   readonly dir: string;
   readonly files: RunFiles;
+  /** The run's HTML report (`report.html`). */
+  readonly report: string;
   readonly engine: Engine;
   readonly broker: PaperBroker;
 }
@@ -48,7 +51,7 @@ export interface BacktestResult {
  * Runs a backtest: loads the strategy, replays its first subscription's stored candles through the candle pipeline,
  * computes indicators once, steps every candle through the engine and the paper broker (a signal on candle t fills at
  * the open of t + 1), closes any open position at the last close, computes the metrics and writes
- * `run.json`, `summary.json`, `trades.jsonl`, `signals.jsonl` and `equity.jsonl` to `runs/<run-id>/`.
+ * `run.json`, `summary.json`, `trades.jsonl`, `signals.jsonl`, `equity.jsonl` and `report.html` to `runs/<run-id>/`.
  *
  * @throws {@link StrategyLoadError} / {@link StrategyRuntimeError} / {@link LookaheadError} naming the strategy file;
  *   {@link DatasetNotFoundError} when the dataset is missing or the range holds no candles;
@@ -82,7 +85,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     subscription,
     informative: informativeSubscriptions,
   });
-  await engine.replay(candles, {
+  const indicators = await engine.replay(candles, {
     informative,
     ...(options.onProgress !== undefined && { onProgress: (done: number) => options.onProgress!(done, total) }),
   });
@@ -120,7 +123,15 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     signals: engine.signals,
     equity: broker.equityCurve,
   });
-  return { summary, dir, files, engine, broker };
+  const report = writeHtmlReport(dir, {
+    summary,
+    candles,
+    indicators,
+    trades: broker.trades,
+    signals: engine.signals,
+    equity: broker.equityCurve,
+  });
+  return { summary, dir, files, report, engine, broker };
 }
 
 function summarise(

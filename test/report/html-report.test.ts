@@ -129,9 +129,8 @@ describe('report.html of a real MACD backtest', () => {
       signals: result.engine.signals,
       equity: result.broker.equityCurve,
     };
-    // Once runBacktest writes report.html itself, that file is the one tested.
-    reportPath = join(result.dir, 'report.html');
-    if (!existsSync(reportPath)) writeHtmlReport(result.dir, input);
+    // The file under test is the one runBacktest wrote.
+    reportPath = result.report;
     context = await chromium.launchPersistentContext(join(root, 'chromium-profile'), {
       executablePath: CHROMIUM,
       headless: true,
