@@ -23,7 +23,11 @@ export default class MacdTrendFilter extends BaseStrategy {
 
   override readonly params = { fast: 12, slow: 26, signal: 9, trend: 50 };
 
-  override readonly warmup = 4 * 50;
+  /**
+   * 800 candles of 15m = 200 hours: MACD needs about 373 candles to forget its seed (`npm run check`), and the 1h EMA-50
+   * about four times its period in hours.
+   */
+  override readonly warmup = 800;
 
   getRequiredSubscriptions() {
     return [

@@ -62,7 +62,12 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   });
   const count = batchLength(candles);
   if (count === 0) throw new DatasetNotFoundError(`no candles for ${describeSubscription(subscription)} in the range asked for`);
-  const lookahead = await analyseLookahead(loaded.strategy, options.file, candles, options.lookahead);
+  const informative = new Map(
+    loaded.subscriptions
+      .slice(1)
+      .map((s) => [describeSubscription(s), replayCandles(options.datasetsRoot ?? 'datasets', s, { ...(options.to !== undefined && { to: options.to }) })]),
+  );
+  const lookahead = await analyseLookahead(loaded.strategy, options.file, candles, { ...options.lookahead, informative });
   const warmup = await analyseWarmup(loaded.strategy, options.file, candles, options.warmup);
   return {
     file: options.file,

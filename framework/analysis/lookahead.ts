@@ -8,7 +8,8 @@ import { PaperBroker } from '../broker/paper-broker';
 import { batchLength, sliceBatch, type CandleBatch } from '../core/candle';
 import { FrameworkError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
-import { Engine } from '../engine/engine';
+import { Engine, type InformativeCandles } from '../engine/engine';
+import { timeframeToMs } from '../core/timeframe';
 import type { SignalRecord } from '../report/run-summary';
 import type { BaseStrategy } from '../strategy/base-strategy';
 import type { FrameColumns } from '../strategy/frame';
@@ -25,6 +26,11 @@ export interface LookaheadOptions {
    * those candles (all of them when there are fewer). Default 10; ≥ 0.
    */
   readonly signalCuts?: number;
+  /**
+   * Candles of the strategy's informative subscriptions (whole history); each truncated replay sees only the informative
+   * candles that had closed by the cut candle's close.
+   */
+  readonly informative?: InformativeCandles;
 }
 
 /** Where an indicator column first differs: its value at `openTime` in the full replay and in a truncated one. */
@@ -111,7 +117,8 @@ export async function analyseLookahead(
   const signalCutCount = wholeNumber(options.signalCuts ?? 10, 0, 'signalCuts');
   const subscription = firstSubscription(strategy, file);
 
-  const full = await replay(strategy, file, subscription, candles);
+  const informative = options.informative ?? new Map<string, CandleBatch>();
+  const full = await replay(strategy, file, subscription, candles, informative);
   const names = indicatorNames(full.columns);
   const rowOf = new Map<number, number>();
   candles.openTime.forEach((openTime, row) => rowOf.set(openTime, row));
@@ -129,7 +136,8 @@ export async function analyseLookahead(
   let checked = 0;
   for (const cut of cuts) {
     const cutOpenTime = candles.openTime[cut]!;
-    const truncated = await replay(strategy, file, subscription, sliceBatch(candles, 0, cut + 1));
+    const cutCloses = cutOpenTime + timeframeToMs(subscription.timeframe);
+    const truncated = await replay(strategy, file, subscription, sliceBatch(candles, 0, cut + 1), closedBy(informative, cutCloses));
     for (const name of names) {
       const row = firstDifferentRow(full.columns[name]!, truncated.columns[name], cut + 1);
       const known = firstDifference.get(name);
@@ -169,15 +177,30 @@ async function replay(
   file: string,
   subscription: Subscription,
   history: CandleBatch,
+  informative: InformativeCandles,
 ): Promise<Replayed> {
+  const strategyInstance = freshInstance(strategy);
   const engine = new Engine({
-    strategy: freshInstance(strategy),
+    strategy: strategyInstance,
     broker: new PaperBroker(DEFAULT_BROKER_CONFIG),
     file,
     subscription,
+    informative: strategyInstance.getRequiredSubscriptions().slice(1),
   });
-  const columns = await engine.replay(history);
+  const columns = await engine.replay(history, { informative });
   return { columns, signals: engine.signals };
+}
+
+/** Each informative series cut to the candles that had closed by `closes` (UTC epoch ms). */
+function closedBy(informative: InformativeCandles, closes: number): InformativeCandles {
+  return new Map(
+    [...informative].map(([key, candles]) => {
+      const timeframe = key.split(' ').at(-1)!;
+      let rows = 0;
+      while (rows < candles.openTime.length && candles.openTime[rows]! + timeframeToMs(timeframe) <= closes) rows++;
+      return [key, sliceBatch(candles, 0, rows)];
+    }),
+  );
 }
 
 /** A new instance of the strategy's class with the same parameter values (overrides included). */

@@ -97,15 +97,28 @@ export class Engine {
    */
   async replay(history: CandleBatch, options: ReplayOptions = {}): Promise<FrameColumns> {
     const { onProgress } = options;
-    const columns = { ...(await computeIndicatorColumns(this.#strategy, history, this.#file)) };
-    for (const s of this.#informative) {
-      const computed = await computeInformativeColumns(this.#strategy, s, this.#informativeCandles(options.informative, s), this.#file);
-      Object.assign(columns, mergeInformative(this.#subscription, history.openTime, s, computed));
-    }
+    const columns = await this.frameColumns(history, options.informative);
     const n = history.openTime.length;
     for (let i = 0; i < n; i++) {
       this.#step(history, columns, i, 0);
       if (onProgress !== undefined && i % 10_000 === 9_999) onProgress(i + 1);
+    }
+    return columns;
+  }
+
+  /**
+   * Every frame column over the whole of `history`, computed as a replay does (vectorised, from the first candle):
+   * OHLCV, `open_time`, the strategy's indicators and the informative subscriptions' columns. No `onData` calls.
+   *
+   * @throws {@link StrategyRuntimeError} when `populateIndicators`/`populateInformative` fails; FrameworkError when
+   *   informative candles are missing.
+   */
+  async frameColumns(history: CandleBatch, informative?: InformativeCandles): Promise<FrameColumns> {
+    const columns = { ...(await computeIndicatorColumns(this.#strategy, history, this.#file)) };
+    for (const s of this.#informative) {
+      const candles = this.#informativeCandles(informative, s);
+      const computed = await computeInformativeColumns(this.#strategy, s, candles, this.#file);
+      Object.assign(columns, mergeInformative(this.#subscription, history.openTime, s, computed));
     }
     return columns;
   }

@@ -1,6 +1,7 @@
 import { brokerConfig, type BrokerConfig } from '../broker/broker-config';
 import { PaperBroker } from '../broker/paper-broker';
-import type { StoredCandle } from '../core/candle';
+import { sliceBatch, type StoredCandle } from '../core/candle';
+import { FrameworkError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { timeframeToMs } from '../core/timeframe';
@@ -8,27 +9,27 @@ import { isoUtc } from '../core/time';
 import { loadHistory } from '../feeds/history';
 import { createExchange } from '../feeds/live/exchange';
 import { LiveFeed, type LiveFeedStatus } from '../feeds/live/live-feed';
+import { writeHtmlReport } from '../report/html-report';
+import { RunJournal } from '../report/journal';
 import { computeMetrics } from '../report/metrics';
 import type { RunSummary } from '../report/run-summary';
-import { RunJournal } from '../report/journal';
 import { createRunDir, writeRunArtifacts } from '../report/run-writer';
 import type { FaultConfig } from '../sim/config';
 import { startSimulator, type Simulator } from '../sim/simulator';
 import { LiveCandleStore } from '../store/live-store';
 import { readDataset } from '../store/partitions';
 import { loadStrategy } from '../strategy/loader';
-import { Engine } from './engine';
+import { Engine, type InformativeCandles } from './engine';
 import { CandleHistory } from './history';
 
-/** The simulator a live run starts in-process instead of connecting to a real exchange. */
-export interface SimulatorOptions {
-  /** Exchange time at which the simulator starts playing, UTC epoch ms; earlier candles are history. */
-  readonly start: number;
-  /** Exchange ms per real ms (600 plays a 15m candle in 1.5 s). */
-  readonly speed: number;
-  /** Faults to inject; none by default. */
-  readonly faults?: FaultConfig;
-}
+/**
+ * The project's exchange simulator as the exchange of a live run: started in-process on the subscriptions' datasets
+ * (`start`, `faults`), or one already running elsewhere on this machine (`endpoints`, e.g. from `npm run sim`).
+ * `speed` is the simulator's exchange ms per real ms, which the feed's exchange clock follows.
+ */
+export type SimulatorOptions =
+  | { readonly start: number; readonly speed: number; readonly faults?: FaultConfig }
+  | { readonly endpoints: { readonly restUrl: string; readonly wsUrl: string }; readonly speed: number };
 
 /** What to run live and how. Times are UTC epoch ms; money in the quote currency. */
 export interface LiveOptions {
@@ -36,7 +37,7 @@ export interface LiveOptions {
   readonly file: string;
   /** Parameter overrides as strings (`--param fast=10`). */
   readonly params?: Readonly<Record<string, string>>;
-  /** Run against the project's exchange simulator on 127.0.0.1 instead of the subscription's exchange. */
+  /** Run against the project's exchange simulator instead of the subscription's exchange. */
   readonly simulator?: SimulatorOptions;
   /** The shipped candle store (read only): the history the run starts from; default `datasets`. */
   readonly datasetsRoot?: string;
@@ -46,132 +47,185 @@ export interface LiveOptions {
   readonly runsRoot?: string;
   /** Paper broker settings; unset fields take the defaults. */
   readonly broker?: Partial<BrokerConfig>;
-  /** Stop by itself after this many live closed candles (default: run until `signal` aborts). */
+  /** Stop by itself after this many live closed candles of the traded subscription (default: run until `signal`). */
   readonly maxCandles?: number;
   /** Aborting it stops the run cleanly (SIGINT in the CLI). */
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
-  /** Called after every live closed candle with the feed's status and the number of signals so far. */
+  /** Called after every traded closed candle with the traded feed's status and the number of signals so far. */
   readonly onStatus?: (status: LiveFeedStatus, signals: number) => void;
 }
 
-/** The outcome of a live run. `summary` is null when no live candle closed before the stop. */
+/** The outcome of a live run. `summary` is null when no traded candle closed before the stop. */
 export interface LiveResult {
   readonly summary: RunSummary | null;
-  /** The run's folder: `run.json`, `candles.jsonl` and `signals.jsonl` (the journal), and at the stop the report. */
+  /** The run's folder: `run.json`, `candles.jsonl`, `signals.jsonl` (the journal) and, at the stop, the report. */
   readonly dir: string;
   readonly engine: Engine;
   readonly broker: PaperBroker;
-  /** The candles the run acted on, in order (each exactly once). */
+  /** The traded candles the run acted on, in order (each exactly once). */
   readonly liveCandles: readonly StoredCandle[];
+  /** The traded subscription's feed status at the stop. */
   readonly feed: LiveFeedStatus;
-  readonly simulator: Simulator | null;
+}
+
+/** One subscription of a live run: its store, its history and its feed. */
+interface Market {
+  readonly subscription: Subscription;
+  readonly store: LiveCandleStore;
+  readonly history: CandleHistory;
+  readonly timeframeMs: number;
+  feed: LiveFeed | null;
 }
 
 /**
- * Runs a strategy live with paper trading: the same engine and broker as the backtest, fed by the live feed.
+ * Runs a strategy live with paper trading: the same engine and broker as the backtest, fed by one live feed per
+ * subscription (the first is traded, the others informative).
  *
- * 1. History (the indicators' origin, as in the backtest): the shipped candles of the subscription plus those the live
- *    store already holds, through the candle pipeline, up to the exchange's now.
- * 2. The feed backfills over REST from the last stored candle to now (stored and added to the history, not traded:
- *    this is warm-up), then follows the WebSocket stream.
- * 3. Each closed candle is appended to the write-ahead log and fsynced, added to the history, and only then handed to
- *    the engine, which recomputes the indicators over the whole history and calls `onData` for that candle.
- * 4. On stop: the feed and sockets are closed, the log is compacted into Parquet, the run is written to `runs/<run-id>/`.
+ * 1. History (the indicators' origin, as in the backtest): for each subscription, the shipped candles plus those the
+ *    live store already holds, through the candle pipeline, up to the exchange's now.
+ * 2. Each feed backfills over REST from its last stored candle to now (stored and added to the history, not traded:
+ *    warm-up), then follows the WebSocket stream.
+ * 3. Every closed candle is appended to its write-ahead log and fsynced, added to its history, and journaled.
+ *    A traded candle is handed to the engine once every informative feed has delivered the candles that closed with
+ *    it (so a 1h candle closing with a 15m one is visible to it, as in the replay); the engine computes the
+ *    indicators and calls `onData`.
+ * 4. On stop: feeds and sockets closed, logs compacted into Parquet, the run's report written to `runs/<run-id>/`.
  *
- * With {@link LiveOptions.simulator} the exchange is the project's simulator playing the subscription's dataset, and
- * live candles are stored under the exchange id `sim` so they never mix with real exchange data.
+ * With {@link LiveOptions.simulator} live candles are stored under the exchange id `sim`, never mixed with real
+ * exchange data.
  *
- * @throws the loader's errors for a bad strategy, {@link DatasetNotFoundError} when the simulator has no dataset to
- *   play, {@link LiveFeedError} when the feed cannot start (unknown market, exchange unreachable after retries).
+ * @throws the loader's errors for a bad strategy; {@link DatasetNotFoundError} when the in-process simulator has no
+ *   dataset to play; {@link LiveFeedError} when a feed cannot start (unknown market, exchange unreachable).
  */
 export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const startedAt = Date.now();
-  const logger = options.logger;
+  const { logger } = options;
   const loaded = await loadStrategy(options.file, options.params);
-  const subscription = loaded.subscriptions[0]!;
+  const [traded, ...informative] = loaded.subscriptions as [Subscription, ...Subscription[]];
   const datasetsRoot = options.datasetsRoot ?? 'datasets';
-  const simulator = options.simulator === undefined ? null : await startSim(datasetsRoot, subscription, options.simulator);
-  const exchange = createExchange(
-    subscription.exchange,
-    simulator === null ? {} : { urls: simulator, enableRateLimit: false },
-  );
-  const stored: Subscription = simulator === null ? subscription : { ...subscription, exchange: 'sim' };
-  const store = LiveCandleStore.open(options.storeRoot ?? 'live-data', stored);
+  const storeRoot = options.storeRoot ?? 'live-data';
+  const sim = options.simulator;
+  const simulator = sim !== undefined && 'start' in sim ? await startSim(datasetsRoot, loaded.subscriptions, sim) : null;
+  const endpoints = simulator ?? (sim !== undefined && 'endpoints' in sim ? sim.endpoints : null);
+  const exchange = createExchange(traded.exchange, endpoints === null ? {} : { urls: endpoints, enableRateLimit: false });
+  const storedAs = (s: Subscription): Subscription => (endpoints === null ? s : { ...s, exchange: 'sim' });
   const broker = new PaperBroker(brokerConfig(options.broker));
-  const engine = new Engine({ strategy: loaded.strategy, broker, file: options.file, subscription });
+  const engine = new Engine({ strategy: loaded.strategy, broker, file: options.file, subscription: traded, informative });
   const liveCandles: StoredCandle[] = [];
-  let feed: LiveFeed | null = null;
-  let journal: RunJournal | null = null;
   const { runId, dir } = createRunDir(options.runsRoot ?? 'runs', loaded.strategy.name);
+  const markets: Market[] = [];
+  let journal: RunJournal | null = null;
   try {
-    const now = await exchange.fetchTime();
-    const closedBefore = (now ?? Date.now()) - timeframeToMs(subscription.timeframe) + 1;
-    const history = new CandleHistory(
-      loadHistory(datasetsRoot, subscription, { root: store.root, subscription: stored }, closedBefore),
-    );
+    const now = (await exchange.fetchTime()) ?? Date.now();
+    for (const subscription of loaded.subscriptions) {
+      const store = LiveCandleStore.open(storeRoot, storedAs(subscription));
+      markets.push({ subscription, store, timeframeMs: timeframeToMs(subscription.timeframe), feed: null, history: new CandleHistory(
+        loadHistory(datasetsRoot, subscription, { root: storeRoot, subscription: storedAs(subscription) }, now - timeframeToMs(subscription.timeframe) + 1),
+      ) });
+    }
+    const tradedMarket = markets[0]!;
     logger?.info(
-      { candles: history.length, last: history.lastOpenTime === null ? null : isoUtc(history.lastOpenTime), run: dir },
-      `history for ${describeSubscription(subscription)} loaded`,
+      { candles: tradedMarket.history.length, last: isoUtc(tradedMarket.history.lastOpenTime ?? Number.NaN), run: dir },
+      `history for ${describeSubscription(traded)} loaded`,
     );
     journal = RunJournal.create(dir, {
       runId,
       mode: 'live',
       file: options.file,
       strategy: engine.identity,
-      subscription,
+      subscription: traded,
       origin: {
-        firstCandle: history.batch.openTime[0] ?? Number.NaN,
+        firstCandle: tradedMarket.history.batch.openTime[0] ?? Number.NaN,
         datasetsRoot,
-        store: { root: store.root, subscription: stored },
+        store: { root: storeRoot, subscription: storedAs(traded) },
       },
       startedAt,
     });
     const runJournal = journal;
+
     let warmingUp = true;
-    const stopped = new Promise<void>((resolve) => {
-      options.signal?.addEventListener('abort', () => resolve(), { once: true });
-      if (options.signal?.aborted === true) resolve();
-      feed = new LiveFeed({
+    const pending: StoredCandle[] = [];
+    let draining = Promise.resolve();
+    let stop: () => void = () => undefined;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    options.signal?.addEventListener('abort', () => stop(), { once: true });
+    if (options.signal?.aborted === true) stop();
+
+    /** Acts on queued traded candles whose informative candles have all arrived. */
+    const drain = async (): Promise<void> => {
+      while (pending.length > 0) {
+        const candle = pending[0]!;
+        const closes = candle.openTime + tradedMarket.timeframeMs;
+        const waiting = markets.slice(1).some((m) => (m.history.lastOpenTime ?? -Infinity) + 2 * m.timeframeMs <= closes);
+        if (waiting) return;
+        pending.shift();
+        const row = tradedMarket.history.batch.openTime.lastIndexOf(candle.openTime);
+        const record = await engine.onClosedCandle(sliceBatch(tradedMarket.history.batch, 0, row + 1), informativeCandles(markets));
+        liveCandles.push(candle);
+        if (record !== null) {
+          runJournal.recordSignal(record);
+          logger?.info({ openTime: isoUtc(record.openTime), signal: record.signal, acted: record.acted }, 'signal');
+        }
+        options.onStatus?.(tradedMarket.feed!.status(), engine.signals.length);
+        if (options.maxCandles !== undefined && liveCandles.length >= options.maxCandles) stop();
+      }
+    };
+
+    for (const market of markets) {
+      market.feed = new LiveFeed({
         exchange,
-        subscription,
-        lastStoredOpenTime: history.lastOpenTime,
-        clockRate: simulator === null ? 1 : options.simulator!.speed,
+        subscription: market.subscription,
+        lastStoredOpenTime: market.history.lastOpenTime,
+        clockRate: sim?.speed ?? 1,
         // The simulator sends a few frames per candle rather than Binance's one every ~2 s: allow two candles of silence.
-        ...(simulator !== null && { silenceTimeoutMs: 2 * timeframeToMs(subscription.timeframe) }),
+        ...(sim !== undefined && { silenceTimeoutMs: 2 * market.timeframeMs }),
         ...(logger !== undefined && { logger }),
         onCandle: async (candle) => {
-          if (history.lastOpenTime !== null && candle.openTime <= history.lastOpenTime) return;
-          await store.append(candle);
-          history.append(candle);
+          if (candle.openTime <= (market.history.lastOpenTime ?? -Infinity)) return;
+          await market.store.append(candle);
+          market.history.append(candle);
           if (warmingUp) return;
-          liveCandles.push(candle);
-          runJournal.recordCandle(candle);
-          const record = await engine.onClosedCandle(history.batch);
-          if (record !== null) {
-            runJournal.recordSignal(record);
-            logger?.info({ openTime: isoUtc(record.openTime), signal: record.signal, acted: record.acted }, 'signal');
-          }
-          options.onStatus?.(feed!.status(), engine.signals.length);
-          if (options.maxCandles !== undefined && liveCandles.length >= options.maxCandles) resolve();
+          runJournal.recordCandle(candle, market === tradedMarket ? null : describeSubscription(market.subscription));
+          if (market === tradedMarket) pending.push(candle);
+          draining = draining.then(drain);
+          await draining;
         },
       });
-    });
-    store.compactEvery({ candles: 1_000 });
-    await feed!.start();
+      market.store.compactEvery({ candles: 1_000 });
+    }
+    for (const market of markets) await market.feed!.start();
     warmingUp = false;
-    await Promise.race([stopped, feed!.finished]);
+    await Promise.race([stopped, ...markets.map((m) => m.feed!.finished)]);
   } finally {
-    await (feed as LiveFeed | null)?.stop();
+    for (const market of markets) await market.feed?.stop();
     (journal as RunJournal | null)?.close();
     await exchange.close();
-    await store.close();
+    for (const market of markets) await market.store.close();
     await simulator?.stop();
   }
-  const status = (feed as LiveFeed | null)!.status();
-  if (liveCandles.length === 0) {
-    return { summary: null, dir, engine, broker, liveCandles, feed: status, simulator };
-  }
+  const feed = markets[0]!.feed!.status();
+  const summary = liveCandles.length === 0 ? null : await writeReport(dir, runId, startedAt, engine, broker, markets, liveCandles);
+  return { summary, dir, engine, broker, liveCandles, feed };
+}
+
+/** The informative subscriptions' histories, keyed as the engine expects. */
+function informativeCandles(markets: readonly Market[]): InformativeCandles {
+  return new Map(markets.slice(1).map((m) => [describeSubscription(m.subscription), m.history.batch]));
+}
+
+/** Closes the position at the last candle and writes the summary, trades, equity curve and HTML report. */
+async function writeReport(
+  dir: string,
+  runId: string,
+  startedAt: number,
+  engine: Engine,
+  broker: PaperBroker,
+  markets: readonly Market[],
+  liveCandles: readonly StoredCandle[],
+): Promise<RunSummary> {
+  const traded = markets[0]!;
+  const first = liveCandles[0]!;
   const last = liveCandles[liveCandles.length - 1]!;
   broker.closeAll(last);
   const curve = broker.equityCurve;
@@ -179,19 +233,19 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const summary: RunSummary = {
     runId,
     mode: 'live',
-    strategy: { name: loaded.strategy.name, parameters: { ...loaded.strategy.params } },
-    subscription,
-    timeframe: subscription.timeframe,
-    firstCandle: liveCandles[0]!.openTime,
+    strategy: { name: engine.identity.name, parameters: engine.identity.parameters },
+    subscription: traded.subscription,
+    timeframe: traded.subscription.timeframe,
+    firstCandle: first.openTime,
     lastCandle: last.openTime,
     candles: liveCandles.length,
     broker: broker.config,
     metrics: computeMetrics({
       equity: curve.equity,
       time: curve.time,
-      timeframe: subscription.timeframe,
+      timeframe: traded.subscription.timeframe,
       trades: broker.trades,
-      firstOpen: liveCandles[0]!.open,
+      firstOpen: first.open,
       lastClose: last.close,
       exposedCandles: broker.exposedCandles,
     }),
@@ -200,12 +254,28 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     durationMs: finishedAt - startedAt,
   };
   writeRunArtifacts(dir, { summary, trades: broker.trades, equity: curve });
-  return { summary, dir, engine, broker, liveCandles, feed: status, simulator };
+  // The page shows the live span with some history before it for context.
+  const history = traded.history.batch;
+  const end = history.openTime.lastIndexOf(last.openTime) + 1;
+  const start = Math.max(0, end - liveCandles.length - 500);
+  const columns = await engine.frameColumns(sliceBatch(history, 0, end), informativeCandles(markets));
+  writeHtmlReport(dir, {
+    summary,
+    candles: sliceBatch(history, start, end),
+    indicators: Object.fromEntries(Object.entries(columns).map(([name, values]) => [name, values.subarray(start, end)])),
+    trades: broker.trades,
+    signals: engine.signals,
+    equity: curve,
+  });
+  return summary;
 }
 
-async function startSim(root: string, subscription: Subscription, options: SimulatorOptions): Promise<Simulator> {
+async function startSim(root: string, subscriptions: readonly Subscription[], options: { start: number; speed: number; faults?: FaultConfig }): Promise<Simulator> {
+  if (subscriptions.some((s) => s.exchange !== subscriptions[0]!.exchange)) {
+    throw new FrameworkError('the simulator plays one exchange: every subscription must be on the same exchange');
+  }
   return startSimulator({
-    markets: [{ symbol: subscription.symbol, timeframe: subscription.timeframe, candles: readDataset(root, subscription) }],
+    markets: subscriptions.map((s) => ({ symbol: s.symbol, timeframe: s.timeframe, candles: readDataset(root, s) })),
     startTime: options.start,
     speed: options.speed,
     ...(options.faults !== undefined && { faults: options.faults }),

@@ -33,7 +33,7 @@ export interface RunHeader {
   readonly startedAt: number;
 }
 
-/** A journal read back: its header, the live candles it acted on (in order) and its signals. */
+/** A journal read back: its header, the traded candles it acted on (in order) and its signals. */
 export interface JournalContents {
   readonly header: RunHeader;
   readonly candles: readonly StoredCandle[];
@@ -66,9 +66,13 @@ export class RunJournal {
     return new RunJournal(dir);
   }
 
-  /** Records a closed candle the run acted on. */
-  recordCandle(candle: StoredCandle): void {
-    writeSync(this.#candles, `${JSON.stringify(candle)}\n`);
+  /**
+   * Records a closed candle as the run received it.
+   *
+   * @param market - `describeSubscription` of an informative subscription; null for the traded one.
+   */
+  recordCandle(candle: StoredCandle, market: string | null = null): void {
+    writeSync(this.#candles, `${JSON.stringify(market === null ? candle : { ...candle, market })}\n`);
   }
 
   /** Records a signal. */
@@ -109,7 +113,7 @@ export function readJournal(dir: string): JournalContents {
   const headerPath = join(dir, 'run.json');
   if (!existsSync(headerPath)) throw new FrameworkError(`${dir} is not a run directory: it has no run.json`);
   const header = JSON.parse(readFileSync(headerPath, 'utf8')) as RunHeader;
-  const candles = readLines<StoredCandle>(join(dir, 'candles.jsonl'));
+  const candles = readLines<StoredCandle & { market?: string }>(join(dir, 'candles.jsonl')).filter((c) => c.market === undefined);
   const signals = readLines<SignalRecord>(join(dir, 'signals.jsonl')).map(reviveIndicators);
   return { header, candles, signals };
 }

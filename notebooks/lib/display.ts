@@ -2,8 +2,9 @@
  * Rich outputs for the notebooks: HTML tables and SVG charts.
  *
  * Each function returns an object carrying the Jupyter display protocol method `Symbol.for('Jupyter.display')`, which
- * returns a MIME bundle (`{ 'text/html': …, 'text/plain': … }`); Deno's Jupyter kernel renders such an object when a
- * cell evaluates to it or when it is passed to `Deno.jupyter.display` (https://docs.deno.com/runtime/reference/cli/jupyter/).
+ * returns a MIME bundle (`{ 'text/html': …, 'text/plain': … }`); Deno's Jupyter kernel renders such an object when
+ * a cell evaluates to it or when it is passed to `Deno.jupyter.display`
+ * (https://docs.deno.com/runtime/reference/cli/jupyter/).
  * The charts are plain SVG built here, so they render in Jupyter, VS Code and GitHub's notebook viewer alike and need
  * no browser while the notebook executes (danfojs' own plotting needs one).
  *
@@ -121,10 +122,8 @@ export function chart(spec: ChartSpec): Displayable {
     top += panel.height + GAP;
   }
   const height = top - GAP + MARGIN.bottom;
-  for (const t of niceTicks(x0, x1, 6)) {
-    parts.push(
-      `<text x="${sx(t).toFixed(1)}" y="${height - 10}" font-size="11" text-anchor="middle">${timeLabel(t, x1 - x0)}</text>`,
-    );
+  for (const [t, label] of timeTicks(x0, x1, 6)) {
+    parts.push(`<text x="${sx(t).toFixed(1)}" y="${height - 10}" font-size="11" text-anchor="middle">${label}</text>`);
   }
   const svg =
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
@@ -145,27 +144,34 @@ function renderPanel(panel: ChartPanel, top: number, sx: (x: number) => number, 
   const sy = (y: number) => top + panel.height - ((y - y0) / (y1 - y0)) * panel.height;
   const right = width - MARGIN.right;
   const out: string[] = [
-    `<rect x="${MARGIN.left}" y="${top}" width="${right - MARGIN.left}" height="${panel.height}" fill="none" stroke="#ccc"/>`,
+    `<rect x="${MARGIN.left}" y="${top}" width="${right - MARGIN.left}" height="${panel.height}" ` +
+      'fill="none" stroke="#ccc"/>',
   ];
-  for (const t of niceTicks(y0, y1, 4)) {
+  for (const t of niceTicks(y0, y1, 5)) {
     const y = sy(t).toFixed(1);
     out.push(`<line x1="${MARGIN.left}" x2="${right}" y1="${y}" y2="${y}" stroke="#eee"/>`);
     out.push(`<text x="${MARGIN.left - 6}" y="${y}" font-size="11" text-anchor="end" dy="4">${numberLabel(t)}</text>`);
   }
   if (panel.zeroLine === true) {
-    out.push(`<line x1="${MARGIN.left}" x2="${right}" y1="${sy(0).toFixed(1)}" y2="${sy(0).toFixed(1)}" stroke="#999"/>`);
+    const y = sy(0).toFixed(1);
+    out.push(`<line x1="${MARGIN.left}" x2="${right}" y1="${y}" y2="${y}" stroke="#999"/>`);
   }
   panel.lines.forEach((line, k) => {
     out.push(line.bars === true ? renderBars(line, sx, sy) : renderLine(line, sx, sy));
     out.push(
-      `<text x="${MARGIN.left + 8}" y="${top + 14 + 14 * k}" font-size="11" fill="${line.color}">${escapeHtml(line.label)}</text>`,
+      `<text x="${MARGIN.left + 8}" y="${top + 14 + 14 * k}" font-size="11" fill="${line.color}" ` +
+        `stroke="white" stroke-width="3" paint-order="stroke">${escapeHtml(line.label)}</text>`,
     );
   });
   for (const m of panel.markers ?? []) {
     const x = sx(m.x);
     const y = sy(m.y);
-    const d = m.kind === 'up' ? `M${x - 5},${y + 10} L${x + 5},${y + 10} L${x},${y + 2} Z` : `M${x - 5},${y - 10} L${x + 5},${y - 10} L${x},${y - 2} Z`;
-    out.push(`<path class="marker ${m.className}" d="${d}" fill="${m.color}"><title>${escapeHtml(m.title)}</title></path>`);
+    const base = m.kind === 'up' ? y + 10 : y - 10; // the triangle's point touches the value
+    const tip = m.kind === 'up' ? y + 2 : y - 2;
+    const [l, r, mid] = [x - 5, x + 5, x].map((v) => v.toFixed(1));
+    const d = `M${l},${base.toFixed(1)} L${r},${base.toFixed(1)} L${mid},${tip.toFixed(1)} Z`;
+    const title = `<title>${escapeHtml(m.title)}</title>`;
+    out.push(`<path class="marker ${escapeHtml(m.className)}" d="${d}" fill="${m.color}">${title}</path>`);
   }
   return out.join('');
 }
@@ -207,9 +213,33 @@ function niceTicks(lo: number, hi: number, count: number): number[] {
   return ticks;
 }
 
-function timeLabel(ms: number, span: number): string {
-  const iso = new Date(ms).toISOString();
-  return span > 7 * 86_400_000 ? iso.slice(0, 10) : `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+const TIME_STEPS = [
+  ...[1, 5, 15, 30, 60, 120, 180, 360, 720].map((m) => m * MINUTE),
+  ...[1, 2, 7, 14].map((d) => d * DAY),
+];
+
+/** Tick times (UTC epoch ms) with labels: multiples of a round step (1 minute … 14 days), or month starts. */
+function timeTicks(lo: number, hi: number, count: number): [number, string][] {
+  const raw = (hi - lo) / count;
+  const step = TIME_STEPS.find((s) => s >= raw);
+  if (step !== undefined) {
+    const ticks: [number, string][] = [];
+    for (let t = Math.ceil(lo / step) * step; t <= hi; t += step) {
+      const iso = new Date(t).toISOString();
+      ticks.push([t, step < DAY ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(0, 10)]);
+    }
+    return ticks;
+  }
+  const months = [1, 2, 3, 6, 12].find((m) => m * 30 * DAY >= raw) ?? 12;
+  const ticks: [number, string][] = [];
+  const start = new Date(lo);
+  for (let m = start.getUTCFullYear() * 12 + start.getUTCMonth() + 1; ; m += 1) {
+    const t = Date.UTC(Math.floor(m / 12), m % 12, 1);
+    if (t > hi) return ticks;
+    if (m % months === 0) ticks.push([t, new Date(t).toISOString().slice(0, 7)]);
+  }
 }
 
 function numberLabel(value: number): string {

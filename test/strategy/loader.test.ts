@@ -21,7 +21,7 @@ describe('loadStrategy', () => {
     const rsi = await loadStrategy('strategies/rsi-mean-reversion.ts');
     expect(rsi.subscriptions[0]).toEqual({ exchange: 'binance', symbol: 'ETH/USDT', timeframe: '1h' });
     const ema = await loadStrategy('strategies/ema-cross.ts');
-    expect(ema.strategy.warmup).toBe(100);
+    expect(ema.strategy.warmup).toBe(200);
   });
 
   it('applies parameter overrides with the default type', async () => {

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs what executing the notebooks in notebooks/ needs, and does nothing that is already done:
+#
+# 1. Jupyter's command-line tools, from Debian/Ubuntu packages when they are missing:
+#    - jupyter-nbconvert: `jupyter nbconvert`, which executes a notebook headless (it pulls in nbclient,
+#      jupyter-client, nbformat and jupyter-core as python3-* packages);
+#    - jupyter-client: `jupyter kernelspec`, used here to check the kernel registration.
+#    No Python kernel (ipykernel) is needed: the notebooks run on Deno's kernel.
+# 2. The Jupyter kernel "candlecraft-deno" ("Deno (candlecraft)"): Deno's built-in Jupyter kernel run by the project's
+#    own deno binary, the `deno` devDependency in node_modules/ (so `npm ci` must have run first). `deno jupyter
+#    --install` writes the kernelspec to the user's Jupyter data folder (~/.local/share/jupyter/kernels/); it is
+#    rewritten only when it is missing or points to another binary (e.g. another checkout of the project).
+#
+# Usage: bash scripts/install-notebook-tools.sh        (root, or a user with sudo, for the apt step)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+KERNEL_NAME=candlecraft-deno
+KERNEL_DISPLAY='Deno (candlecraft)'
+
+say() { printf 'install-notebook-tools: %s\n' "$*"; }
+fail() { printf 'install-notebook-tools: error: %s\n' "$*" >&2; exit 1; }
+
+# --- 1. Jupyter tools ----------------------------------------------------------------------------------------------
+missing=()
+command -v jupyter-nbconvert >/dev/null 2>&1 || missing+=(jupyter-nbconvert)
+command -v jupyter-kernelspec >/dev/null 2>&1 || missing+=(jupyter-client)
+if [ "${#missing[@]}" -gt 0 ]; then
+  command -v apt-get >/dev/null 2>&1 ||
+    fail "missing ${missing[*]} and no apt-get here; install nbconvert and jupyter_client another way" \
+      "(e.g. pip install nbconvert jupyter_client) and run this script again"
+  if [ "$(id -u)" -eq 0 ]; then sudo=(); elif command -v sudo >/dev/null 2>&1; then sudo=(sudo); else
+    fail "installing ${missing[*]} needs root: run this script as root or install sudo"
+  fi
+  apt=(${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600)
+  say "installing ${missing[*]} with apt-get"
+  if ! "${apt[@]}" install -y --no-install-recommends "${missing[@]}"; then
+    say 'apt-get install failed; updating the package lists and trying again'
+    "${apt[@]}" update
+    "${apt[@]}" install -y --no-install-recommends "${missing[@]}"
+  fi
+else
+  say 'jupyter-nbconvert and jupyter-client are installed'
+fi
+
+# --- 2. The Deno kernel --------------------------------------------------------------------------------------------
+# The deno npm package puts the binary in its platform package (@deno/linux-x64-glibc, @deno/darwin-arm64, …); its
+# postinstall may also copy it to node_modules/deno/deno.
+deno=''
+for candidate in node_modules/@deno/*/deno node_modules/deno/deno; do
+  if [ -x "$candidate" ] && "$candidate" --version >/dev/null 2>&1; then
+    deno="$(cd "$(dirname "$candidate")" && pwd)/deno"
+    break
+  fi
+done
+[ -n "$deno" ] || fail 'no working deno binary in node_modules/ (it is a devDependency): run npm ci first'
+
+registered_binary() {
+  jupyter kernelspec list --json 2>/dev/null | node -e '
+    let text = ""; process.stdin.on("data", (d) => (text += d)).on("end", () => {
+      const spec = JSON.parse(text).kernelspecs[process.argv[1]];
+      process.stdout.write(spec ? String(spec.spec.argv[0]) : "");
+    });' "$KERNEL_NAME"
+}
+
+if [ "$(registered_binary)" = "$deno" ]; then
+  say "kernel $KERNEL_NAME already registered with $deno"
+else
+  say "registering kernel $KERNEL_NAME with $deno"
+  # (deno prints that "deno jupyter" is unstable; the registration is checked below instead of trusting its exit code)
+  "$deno" jupyter --install --force --name "$KERNEL_NAME" --display "$KERNEL_DISPLAY" 2>&1 | grep -v 'unstable' || true
+  [ "$(registered_binary)" = "$deno" ] ||
+    fail "kernel $KERNEL_NAME is not registered with $deno after deno jupyter --install" \
+      "(see jupyter kernelspec list)"
+fi
+say "done: $("$deno" --version | head -1), nbconvert $(jupyter nbconvert --version 2>/dev/null)"
