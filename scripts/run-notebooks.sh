@@ -60,7 +60,12 @@ for notebook in "${notebooks[@]}"; do
   else
     failed=$((failed + 1))
     echo "FAIL  $notebook ($((SECONDS - started)) s):"
-    grep -v 'is unstable and might change' "$log" | sed 's/^/      /'
+    # A failing cell: from nbclient's "An error occurred while executing the following cell" on; anything else: all.
+    if grep -q 'An error occurred while executing' "$log"; then
+      sed -n '/An error occurred while executing/,$p' "$log"
+    else
+      grep -v 'is unstable and might change' "$log"
+    fi | sed 's/^/      /'
   fi
 done
 echo "${#notebooks[@]} notebook(s) executed, $failed failed"

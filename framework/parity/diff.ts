@@ -4,8 +4,9 @@ import { brokerConfig } from '../broker/broker-config';
 import { PaperBroker } from '../broker/paper-broker';
 import { sliceBatch, type Candle, type CandleBatch } from '../core/candle';
 import { FrameworkError } from '../core/errors';
-import type { Subscription } from '../core/subscription';
-import { Engine } from '../engine/engine';
+import { describeSubscription, type Subscription } from '../core/subscription';
+import { timeframeToMs } from '../core/timeframe';
+import { Engine, type InformativeCandles } from '../engine/engine';
 import { loadHistory } from '../feeds/history';
 import { replayCandles } from '../feeds/replay';
 import { readJournal, type JournalContents, type RunHeader } from '../report/journal';
@@ -97,13 +98,14 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
   if (span === null) {
     return save(runDir, { ...base, span, replaySignals: 0, matched: 0, indicatorDrift: 0, mismatches: [], unexplained: 0, revisions: [] });
   }
-  const candles = replayedCandles(header, span.last);
-  const replay = await replaySignals(loaded, header, candles);
+  const input = replayedCandles(loaded, header, span.last);
+  const { candles } = input;
+  const replay = await replaySignals(loaded, header, input);
   const inSpan = (s: SignalRecord) => s.openTime >= span.first && s.openTime <= span.last;
   const replayed = new Map(replay.filter(inSpan).map((s) => [s.openTime, s]));
   const live = new Map(journal.signals.filter(inSpan).map((s) => [s.openTime, s]));
   const revisions = revisedCandles(journal, candles);
-  const explain = explainer(loaded, header, journal, candles, revisions, replayed);
+  const explain = explainer(loaded, header, journal, input, revisions, replayed);
 
   let matched = 0;
   let indicatorDrift = 0;
@@ -134,12 +136,12 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
 }
 
 async function loadRunStrategy(file: string, header: RunHeader): Promise<LoadedStrategy> {
-  const overrides = Object.fromEntries(Object.entries(header.strategy.parameters).map(([k, v]) => [k, String(v)]));
-  const loaded = await loadStrategy(file, overrides);
-  if (loaded.strategy.name !== header.strategy.name) {
-    throw new FrameworkError(`${file} is strategy "${loaded.strategy.name}", but run ${header.runId} ran "${header.strategy.name}"`);
+  const { strategy } = await loadStrategy(file);
+  if (strategy.name !== header.strategy.name) {
+    throw new FrameworkError(`${file} is strategy "${strategy.name}", but run ${header.runId} ran "${header.strategy.name}"`);
   }
-  return loaded;
+  const overrides = Object.fromEntries(Object.entries(header.strategy.parameters).map(([k, v]) => [k, String(v)]));
+  return loadStrategy(file, overrides);
 }
 
 /** The open times compared: a live run's first and last candle acted on; a backtest's whole range. */
@@ -150,24 +152,42 @@ function spanOf({ header, candles, signals }: JournalContents): { first: number;
   return signals.length === 0 ? null : { first: header.origin.firstCandle, last: signals[signals.length - 1]!.openTime };
 }
 
-/** The candles the run stored, from its origin up to `last`: what the replay runs on. */
-function replayedCandles(header: RunHeader, last: number): CandleBatch {
-  const { origin, subscription } = header;
-  if (header.mode === 'live') return loadHistory(origin.datasetsRoot, subscription, origin.store, last + 1);
+/** The candles of `subscription` the run stored, from its origin, with open times before `to`. */
+function storedCandles(header: RunHeader, subscription: Subscription, to: number): CandleBatch {
+  const { origin } = header;
+  if (header.mode === 'live') {
+    const store = origin.store === null ? null : { root: origin.store.root, subscription: { ...subscription, exchange: origin.store.subscription.exchange } };
+    return loadHistory(origin.datasetsRoot, subscription, store, to);
+  }
   return replayCandles(origin.datasetsRoot, subscription, {
     ...(origin.from !== undefined && { from: origin.from }),
-    to: Math.min(origin.to ?? Number.POSITIVE_INFINITY, last + 1),
+    to: Math.min(origin.to ?? Number.POSITIVE_INFINITY, to),
   });
 }
 
-async function replaySignals(loaded: LoadedStrategy, header: RunHeader, candles: CandleBatch): Promise<SignalRecord[]> {
+/** What the replay runs on: the traded candles up to `last` and each informative subscription's, closed by then. */
+function replayedCandles(loaded: LoadedStrategy, header: RunHeader, last: number): ReplayInput {
+  const closes = last + timeframeToMs(header.subscription.timeframe);
+  const informative = new Map(
+    loaded.subscriptions.slice(1).map((s) => [describeSubscription(s), storedCandles(header, s, closes - timeframeToMs(s.timeframe) + 1)]),
+  );
+  return { candles: storedCandles(header, header.subscription, last + 1), informative };
+}
+
+interface ReplayInput {
+  readonly candles: CandleBatch;
+  readonly informative: InformativeCandles;
+}
+
+async function replaySignals(loaded: LoadedStrategy, header: RunHeader, input: ReplayInput): Promise<SignalRecord[]> {
   const engine = new Engine({
     strategy: loaded.strategy,
     broker: new PaperBroker(brokerConfig()),
     file: loaded.file,
     subscription: header.subscription,
+    informative: loaded.subscriptions.slice(1),
   });
-  await engine.replay(candles);
+  await engine.replay(input.candles, { informative: input.informative });
   return engine.signals;
 }
 
@@ -189,10 +209,11 @@ function explainer(
   loaded: LoadedStrategy,
   header: RunHeader,
   journal: JournalContents,
-  candles: CandleBatch,
+  input: ReplayInput,
   revisions: readonly RevisedCandle[],
   replayed: ReadonlyMap<number, SignalRecord>,
 ): (comparison: SignalComparison) => Promise<MismatchCause> {
+  const { candles } = input;
   const seen = new Set(journal.candles.map((c) => c.openTime));
   const firstSeen = journal.candles[0]?.openTime ?? Number.POSITIVE_INFINITY;
   const index = rowIndex(candles);
@@ -208,7 +229,7 @@ function explainer(
     if (replayOrigin !== header.origin.firstCandle) return { kind: 'origin', live: header.origin.firstCandle, replay: replayOrigin };
     const row = index.get(openTime);
     if (row !== undefined) {
-      const truncated = await replaySignals(loaded, header, sliceBatch(candles, 0, row + 1));
+      const truncated = await replaySignals(loaded, header, { candles: sliceBatch(candles, 0, row + 1), informative: input.informative });
       const atCandle = truncated.find((s) => s.openTime === openTime)?.signal ?? null;
       const full = replayed.get(openTime);
       if (sameOrBothNull(atCandle, live)) return { kind: 'lookahead', column: firstDifferingColumn(truncated, full, openTime) };

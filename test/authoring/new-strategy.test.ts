@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCheck } from '../../framework/analysis/check';
 import { runBacktest } from '../../framework/engine/backtest';
 import { replayCandles } from '../../framework/feeds/replay';
 import { loadStrategy } from '../../framework/strategy/loader';
@@ -44,8 +45,9 @@ function sma(values: Float64Array, period: number): number[] {
 }
 
 describe('npm run new-strategy', () => {
-  it('writes a strategy that loads, typechecks in strict mode, trades, and signals on the SMA crossings', async () => {
-    const created = await newStrategy('TrendFollower', '--symbol', 'ETH/USDT', '--timeframe', '1h', '--dir', strategiesDir);
+  it('writes a strategy that loads, trades, signals on SMA crossings, passes npm run check and strict tsc', async () => {
+    const market = ['--symbol', 'ETH/USDT', '--timeframe', '1h'];
+    const created = await newStrategy('TrendFollower', ...market, '--dir', strategiesDir);
     expect(created.code).toBe(0);
     const file = path.join(strategiesDir, 'trend-follower.ts');
     expect(created.stdout).toContain(`created ${file}: class TrendFollower, binance ETH/USDT 1h`);
@@ -81,6 +83,11 @@ describe('npm run new-strategy', () => {
     const candleAt = candles.openTime.indexOf(stopped.exitTime);
     // A stop fills at the stop price, or at the open when the candle opened beyond it.
     expect(stopped.exitPrice).toBeCloseTo(Math.min(stopped.entryPrice * 0.97, candles.open[candleAt]!), 6);
+
+    // No lookahead, and the declared warm-up covers what the indicators need (npm run check's analyses).
+    const check = await runCheck({ file });
+    expect(check.lookahead.biased).toBe(false);
+    expect(check.warmup.enough).toBe(true);
 
     // The generated file passes the project's strict compiler settings.
     const tsconfig = path.join(scratch, 'tsconfig.json');
