@@ -45,7 +45,7 @@ function sma(values: Float64Array, period: number): number[] {
 }
 
 describe('npm run new-strategy', () => {
-  it('writes a strategy that loads, trades, signals on SMA crossings, passes npm run check and strict tsc', async () => {
+  it('writes a strategy that loads, trades on SMA crossings, passes npm run check and strict tsc', async () => {
     const market = ['--symbol', 'ETH/USDT', '--timeframe', '1h'];
     const created = await newStrategy('TrendFollower', ...market, '--dir', strategiesDir);
     expect(created.code).toBe(0);
