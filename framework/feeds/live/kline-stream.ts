@@ -71,6 +71,8 @@ export class KlineStream {
   private loop: Promise<void> | undefined;
   private removeListener: (() => void) | undefined;
   private lastClient: WsClient | undefined;
+  private closing: Promise<void> | undefined;
+  private attempt = 0;
   private readonly marketId: string;
   private readonly interval: string;
   private readonly subscriptionHash: string;
@@ -104,7 +106,10 @@ export class KlineStream {
       onKline: (frame) => {
         if (frame.marketId !== this.marketId || frame.interval !== this.interval) return;
         this.lastFrameAt = this.options.clock.now();
-        if (this.connection === 'connecting') this.connection = 'open';
+        if (this.connection === 'connecting') {
+          this.connection = 'open';
+          this.attempt = 0;
+        }
         this.options.onFrame(frame);
       },
       onBadFrame: (frame, reason) => this.options.onBadFrame(frame, reason),
@@ -128,42 +133,45 @@ export class KlineStream {
   }
 
   private async run(): Promise<void> {
-    let attempt = 0;
     while (!this.stopped) {
+      if (this.closing !== undefined) {
+        await this.closing;
+        this.closing = undefined;
+        const wait = backoffDelay(this.attempt++, this.options.backoff);
+        if (!(await sleep(wait, this.abort.signal))) return;
+        this.options.onReconnect();
+      }
       this.connection = this.connection === 'open' ? 'open' : 'connecting';
       this.watchStartedAt = this.options.clock.now();
       try {
         await this.options.exchange.watchOHLCV(this.options.symbol, this.options.timeframe);
         this.lastClient = this.findClients()[0] ?? this.lastClient;
-        attempt = 0;
       } catch (error) {
         if (this.stopped) return;
-        this.connection = 'reconnecting';
-        this.reconnectCount++;
-        const wait = backoffDelay(attempt++, this.options.backoff);
-        this.options.logger?.warn(
-          { err: error instanceof Error ? error.message : String(error), waitMs: Math.round(wait) },
-          `${this.options.symbol} ${this.options.timeframe} stream lost; reconnecting`,
-        );
-        await this.closeConnection('replaced after a failure');
-        if (!(await sleep(wait, this.abort.signal))) return;
-        this.options.onReconnect();
+        this.replaceConnection(`watchOHLCV failed: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
+  }
+
+  /**
+   * Takes the connection as dead: closes it now (synchronously dropping it from `exchange.clients`, so the next
+   * `watchOHLCV` dials anew) and makes the loop reconnect after the backoff. No-op while a replacement is pending.
+   */
+  private replaceConnection(reason: string): void {
+    if (this.closing !== undefined || this.stopped) return;
+    this.connection = 'reconnecting';
+    this.reconnectCount++;
+    this.options.logger?.warn({ reason }, `${this.options.symbol} ${this.options.timeframe} stream lost; reconnecting`);
+    this.closing = this.closeConnection(reason);
   }
 
   private checkSilence(): void {
     if (this.connection !== 'open' && this.connection !== 'connecting') return;
     const since = Math.max(this.lastFrameAt, this.watchStartedAt);
     const silentMs = this.options.clock.now() - since;
-    if (silentMs <= this.options.silenceTimeoutMs) return;
-    this.options.logger?.warn(
-      { silentMs: Math.round(silentMs), thresholdMs: this.options.silenceTimeoutMs },
-      `${this.options.symbol} ${this.options.timeframe} stream silent; closing the connection`,
-    );
-    // Closing rejects the pending watchOHLCV, and the loop reconnects.
-    this.watchStartedAt = this.options.clock.now();
-    void this.closeConnection('silent');
+    if (silentMs > this.options.silenceTimeoutMs) {
+      this.replaceConnection(`no frame for ${Math.round(silentMs)} exchange ms (threshold ${this.options.silenceTimeoutMs})`);
+    }
   }
 
   /** ccxt clients carrying this subscription. */
