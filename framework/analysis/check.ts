@@ -48,7 +48,7 @@ export interface CheckResult {
  * Loads the strategy, replays its first subscription's stored candles through the candle pipeline and runs
  * {@link analyseLookahead} and {@link analyseWarmup} on them.
  *
- * @throws {@link StrategyLoadError} / {@link StrategyRuntimeError} / {@link LookaheadError} naming the strategy file;
+ * @throws {@link "core/errors"!StrategyLoadError} / {@link "core/errors"!StrategyRuntimeError} / {@link "core/errors"!LookaheadError} naming the strategy file;
  *   {@link DatasetNotFoundError} when the dataset is missing or the range holds no candles; FrameworkError for options
  *   out of range or too few candles.
  */

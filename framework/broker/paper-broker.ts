@@ -42,7 +42,7 @@ interface PendingOrder {
  *
  * Shorts are not margined or liquidated: equity may go below zero on a large adverse move; no new entries follow then.
  *
- * @throws {@link FrameworkError} from the constructor when the configuration is invalid (see {@link brokerConfig}).
+ * @throws {@link "core/errors"!FrameworkError} from the constructor when the configuration is invalid (see {@link brokerConfig}).
  */
 export class PaperBroker {
   /** The validated configuration. */
@@ -110,7 +110,7 @@ export class PaperBroker {
    * Processes one closed candle: fills the pending order at its open, then checks stop-loss/take-profit against its
    * high/low, then marks equity at its close.
    *
-   * @throws {@link InvalidCandleError} when the candle's open time is not after the previous candle's.
+   * @throws {@link "core/errors"!InvalidCandleError} when the candle's open time is not after the previous candle's.
    */
   onCandle(candle: Candle): void {
     if (!(candle.openTime > this.#lastTime)) {
@@ -136,7 +136,7 @@ export class PaperBroker {
    * fills at the next candle's open.
    *
    * @returns whether it became an order, and if not, why.
-   * @throws {@link FrameworkError} when `candle` is not the last candle the broker processed.
+   * @throws {@link "core/errors"!FrameworkError} when `candle` is not the last candle the broker processed.
    */
   submit(signal: Signal, candle: Candle): SignalDecision {
     this.#requireLast(candle, 'submit');
@@ -155,7 +155,7 @@ export class PaperBroker {
    *
    * @param candle - the last candle given to {@link onCandle}.
    * @param reason - exit reason recorded on the trade.
-   * @throws {@link FrameworkError} when `candle` is not the last candle the broker processed.
+   * @throws {@link "core/errors"!FrameworkError} when `candle` is not the last candle the broker processed.
    */
   closeAll(candle: Candle, reason: Extract<ExitReason, 'end_of_data'> = 'end_of_data'): void {
     this.#requireLast(candle, 'closeAll');

@@ -21,7 +21,7 @@ const TIMEFRAME_PATTERN = /^([1-9][0-9]*)([mhdw])$/;
  *
  * @param timeframe - e.g. `15m`.
  * @returns the timeframe's length in ms (`15m` → 900000).
- * @throws {@link InvalidTimeframeError} when `timeframe` is not `<n><m|h|d|w>`.
+ * @throws {@link "core/errors"!InvalidTimeframeError} when `timeframe` is not `<n><m|h|d|w>`.
  */
 export function timeframeToMs(timeframe: Timeframe): number {
   const match = TIMEFRAME_PATTERN.exec(timeframe);

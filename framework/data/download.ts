@@ -101,7 +101,7 @@ export interface DownloadResult extends DownloadProgress {
  * Candles already stored are never rewritten: every page starts after the last stored open time.
  *
  * @returns see {@link DownloadResult}.
- * @throws {@link DownloadError} when the exchange has no such market, when the dataset is new and `since` is missing,
+ * @throws {@link "data/fetch-candles"!DownloadError} when the exchange has no such market, when the dataset is new and `since` is missing,
  *   or when a request fails for good or `signal` aborts while loading the markets (what was stored before stays
  *   stored).
  * @throws the store's errors (`CorruptDataError` for a damaged partition, I/O errors) and `InvalidTimeframeError`.

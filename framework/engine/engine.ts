@@ -92,7 +92,7 @@ export class Engine {
    *
    * @param history - processed candles (validated, ordered, unique), oldest first; row 0 is the origin.
    * @returns the frame columns of the whole run (OHLCV, indicators, informative columns).
-   * @throws {@link StrategyRuntimeError} naming the file and candle when a strategy method throws or a signal is malformed;
+   * @throws {@link "core/errors"!StrategyRuntimeError} naming the file and candle when a strategy method throws or a signal is malformed;
    *   {@link LookaheadError} when `onData` reads a later candle; FrameworkError when informative candles are missing.
    */
   async replay(history: CandleBatch, options: ReplayOptions = {}): Promise<FrameColumns> {
@@ -110,7 +110,7 @@ export class Engine {
    * Every frame column over the whole of `history`, computed as a replay does (vectorised, from the first candle):
    * OHLCV, `open_time`, the strategy's indicators and the informative subscriptions' columns. No `onData` calls.
    *
-   * @throws {@link StrategyRuntimeError} when `populateIndicators`/`populateInformative` fails; FrameworkError when
+   * @throws {@link "core/errors"!StrategyRuntimeError} when `populateIndicators`/`populateInformative` fails; FrameworkError when
    *   informative candles are missing.
    */
   async frameColumns(history: CandleBatch, informative?: InformativeCandles): Promise<FrameColumns> {

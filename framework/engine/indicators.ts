@@ -37,7 +37,7 @@ export async function candleDataFrame(candles: CandleBatch): Promise<DataFrame> 
  * (see {@link extractColumns}).
  *
  * @param file - the plugin file, for error messages.
- * @throws {@link StrategyRuntimeError} naming the file when `populateIndicators` throws, returns something that is not a
+ * @throws {@link "core/errors"!StrategyRuntimeError} naming the file when `populateIndicators` throws, returns something that is not a
  *   DataFrame, changes the number of rows, or adds a column that is not numeric or boolean.
  */
 export async function computeIndicatorColumns(
@@ -60,7 +60,7 @@ export async function computeIndicatorColumns(
  * become 1/0, null/undefined become NaN).
  *
  * @param where - names the strategy method for messages, e.g. `strategies/macd.ts: populateIndicators`.
- * @throws {@link StrategyRuntimeError} when `df` is not a DataFrame, has another number of rows than `candles`, or has
+ * @throws {@link "core/errors"!StrategyRuntimeError} when `df` is not a DataFrame, has another number of rows than `candles`, or has
  *   a column that is not numeric or boolean.
  */
 export function extractColumns(df: unknown, candles: CandleBatch, where: string): FrameColumns {

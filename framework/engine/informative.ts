@@ -48,7 +48,7 @@ export function alignClosedCandles(
  * Runs the strategy's `populateInformative` over an informative subscription's candles and returns every column
  * (OHLCV, `open_time` and the indicators added), one row per informative candle.
  *
- * @throws {@link StrategyRuntimeError} naming the file when `populateInformative` throws or breaks the DataFrame rules.
+ * @throws {@link "core/errors"!StrategyRuntimeError} naming the file when `populateInformative` throws or breaks the DataFrame rules.
  */
 export async function computeInformativeColumns(
   strategy: BaseStrategy,

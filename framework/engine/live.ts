@@ -95,8 +95,8 @@ interface Market {
  * With {@link LiveOptions.simulator} live candles are stored under the exchange id `sim`, never mixed with real
  * exchange data.
  *
- * @throws the loader's errors for a bad strategy; {@link DatasetNotFoundError} when the in-process simulator has no
- *   dataset to play; {@link LiveFeedError} when a feed cannot start (unknown market, exchange unreachable).
+ * @throws the loader's errors for a bad strategy; {@link "core/errors"!DatasetNotFoundError} when the in-process simulator has no
+ *   dataset to play; {@link "feeds/live/live-feed"!LiveFeedError} when a feed cannot start (unknown market, exchange unreachable).
  */
 export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const startedAt = Date.now();

@@ -80,7 +80,7 @@ export interface DiffReport {
  *
  * @param file - the strategy plugin the run used (its parameters are taken from the run, and must hash the same).
  * @param runDir - the run folder, e.g. `runs/20210601-000000-macd-1a2b`.
- * @throws {@link FrameworkError} when the folder is not a run, the strategy is not the run's, or the run's candles
+ * @throws {@link "core/errors"!FrameworkError} when the folder is not a run, the strategy is not the run's, or the run's candles
  *   cannot be read; the loader's errors for a bad plugin.
  */
 export async function diffRun(file: string, runDir: string): Promise<DiffReport> {

@@ -148,8 +148,8 @@ export class ClosedCandleDetector {
   private invalidCount = 0;
 
   /**
-   * @throws {@link InvalidTimeframeError} when the timeframe is not valid.
-   * @throws {@link InvalidTimestampError} when `lastEmittedOpenTime` is not an open time of the timeframe.
+   * @throws {@link "core/errors"!InvalidTimeframeError} when the timeframe is not valid.
+   * @throws {@link "core/errors"!InvalidTimestampError} when `lastEmittedOpenTime` is not an open time of the timeframe.
    */
   constructor(private readonly options: ClosedCandleDetectorOptions) {
     this.tf = timeframeToMs(options.timeframe);

@@ -57,7 +57,7 @@ export const HTML_REPORT_FILE = 'report.html';
  * `report/html/sections.ts`). All strings from the run are HTML-escaped.
  *
  * @returns the page, UTF-8 text.
- * @throws {@link FrameworkError} when there are no candles, an indicator column's length differs from the candles',
+ * @throws {@link "core/errors"!FrameworkError} when there are no candles, an indicator column's length differs from the candles',
  *   the frame's `open_time` differs from the candles' open times, or the equity columns differ in length.
  */
 export function renderHtmlReport(input: HtmlReportInput): string {
@@ -133,7 +133,7 @@ ${assets.client}
  *
  * @param dir - the run directory, which must exist (e.g. from `createRunDir`).
  * @returns the path written.
- * @throws {@link FrameworkError} when the file already exists (nothing is overwritten) or the input is inconsistent;
+ * @throws {@link "core/errors"!FrameworkError} when the file already exists (nothing is overwritten) or the input is inconsistent;
  *   other file-system errors propagate.
  */
 export function writeHtmlReport(dir: string, input: HtmlReportInput): string {

@@ -15,7 +15,7 @@ export interface RunDir {
 }
 
 /**
- * What {@link writeRunArtifacts} writes. `signals` is omitted when a {@link RunJournal} already wrote
+ * What {@link writeRunArtifacts} writes. `signals` is omitted when a {@link "report/journal"!RunJournal} already wrote
  * `signals.jsonl` during the run (live runs).
  */
 export interface RunArtifacts {
@@ -45,7 +45,7 @@ const LINES_PER_WRITE = 4096;
  * @param runsRoot - folder holding all runs, e.g. `runs`.
  * @param strategyName - e.g. `SmaCross`.
  * @param now - wall-clock time in UTC epoch ms (default: now).
- * @throws {@link FrameworkError} when the name has no usable character or no free directory name is found;
+ * @throws {@link "core/errors"!FrameworkError} when the name has no usable character or no free directory name is found;
  *   file-system errors (permissions) propagate.
  */
 export function createRunDir(runsRoot: string, strategyName: string, now: number = Date.now()): RunDir {
@@ -80,7 +80,7 @@ export function createRunDir(runsRoot: string, strategyName: string, now: number
  * `"NaN"` (e.g. a profit factor with no losing trade, an indicator during its warm-up).
  *
  * @returns the paths written.
- * @throws {@link FrameworkError} when one of the files already exists (nothing is overwritten);
+ * @throws {@link "core/errors"!FrameworkError} when one of the files already exists (nothing is overwritten);
  *   other file-system errors propagate.
  */
 export function writeRunArtifacts(dir: string, artifacts: RunArtifacts): RunFiles {

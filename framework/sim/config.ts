@@ -69,7 +69,8 @@ export const MALFORMED_KINDS: readonly MalformedKind[] = ['json', 'nan', 'highBe
  * - `rest500`: HTTP 500 with Binance's error body (code -1000; ccxt raises `OperationFailed`);
  * - `revision`: closed candles whose REST version differs from what the WebSocket sent (volume multiplied by
  *   `volumeFactor`, default 1.25): each candle closing after `startTime` is revised with probability `rate`, plus every
- *   candle whose open time is listed in `openTimes`. See {@link SimulatorRevision}.
+ *   candle whose open time is listed in `openTimes`; and each candle listed in `closes` gets that close over REST
+ *   (high and low widened to hold it), e.g. to plant a revision that changes a price. See {@link "sim/simulator"!SimulatorRevision}.
  */
 export interface FaultConfig {
   readonly drop?: FaultTrigger;
@@ -83,6 +84,7 @@ export interface FaultConfig {
     readonly rate?: number;
     readonly openTimes?: readonly number[];
     readonly volumeFactor?: number;
+    readonly closes?: readonly { readonly openTime: number; readonly close: number }[];
   };
 }
 
@@ -102,7 +104,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 ];
 
 /**
- * Configuration of {@link startSimulator}.
+ * Configuration of {@link "sim/simulator"!startSimulator}.
  *
  * The exchange clock is `startTime + (realNow − realStart) × speed` (UTC epoch ms). `speed = 0` freezes it: time then
  * moves only through `Simulator.advanceTo`, the step mode for tests. Candles that closed at or before `startTime`
@@ -231,5 +233,8 @@ function validateFaults(faults: FaultConfig, fail: (message: string) => never): 
       fail(`faults.revision.volumeFactor must be > 0 and ≠ 1, got ${volumeFactor}`);
     }
     for (const t of openTimes ?? []) if (!Number.isFinite(t)) fail(`faults.revision.openTimes holds ${t}`);
+    for (const { openTime, close } of revision.closes ?? []) {
+      if (!Number.isFinite(openTime) || !(close > 0)) fail(`faults.revision.closes holds { openTime: ${openTime}, close: ${close} }`);
+    }
   }
 }

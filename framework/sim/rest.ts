@@ -185,7 +185,7 @@ function klines(params: URLSearchParams, ctx: RestContext): Answer {
   let revised = 0;
   for (let i = from; i < to; i += 1) {
     const step = stepAt(tape, i, now);
-    if (step === tape.updatesPerCandle && tape.revisedVolume.has(i)) revised += 1;
+    if (step === tape.updatesPerCandle && (tape.revisedVolume.has(i) || tape.revisedClose.has(i))) revised += 1;
     rows.push(klineRow(klineAt(tape, i, step, true)));
   }
   if (revised > 0) ctx.faults.record('revision', revised);

@@ -61,6 +61,10 @@ export interface SimulatorRevision {
   readonly websocketVolume: number;
   /** The volume REST reports. */
   readonly restVolume: number;
+  /** The close of the WebSocket closing frame (the dataset's). */
+  readonly websocketClose: number;
+  /** The close REST reports. */
+  readonly restClose: number;
 }
 
 /**
@@ -91,14 +95,16 @@ export class Simulator {
     this.wsUrl = `ws://127.0.0.1:${port}/ws`;
     this.streamUrl = `ws://127.0.0.1:${port}/stream`;
     this.revisions = playback.tapes.flatMap((tape) =>
-      [...tape.revisedVolume]
-        .sort(([a], [b]) => a - b)
-        .map(([i, restVolume]) => ({
+      [...new Set([...tape.revisedVolume.keys(), ...tape.revisedClose.keys()])]
+        .sort((a, b) => a - b)
+        .map((i) => ({
           symbol: tape.symbol,
           timeframe: tape.timeframe,
           openTime: tape.candles.openTime[i]!,
           websocketVolume: tape.candles.volume[i]!,
-          restVolume,
+          restVolume: tape.revisedVolume.get(i) ?? tape.candles.volume[i]!,
+          websocketClose: tape.candles.close[i]!,
+          restClose: tape.revisedClose.get(i) ?? tape.candles.close[i]!,
         })),
     );
   }
@@ -112,7 +118,7 @@ export class Simulator {
    * Moves the exchange clock to `exchangeMs` and synchronously emits every kline event due by then, in time order
    * (the frames are queued on the sockets when this returns). The step mode for tests; works at any speed.
    *
-   * @throws {@link SimulatorConfigError} when `exchangeMs` is before the current exchange time.
+   * @throws {@link "sim/config"!SimulatorConfigError} when `exchangeMs` is before the current exchange time.
    */
   advanceTo(exchangeMs: number): void {
     this.playback.advanceTo(exchangeMs);
@@ -121,7 +127,7 @@ export class Simulator {
   /**
    * Resolves once `count` open WebSocket connections subscribe to the klines of `symbol` at `timeframe`.
    *
-   * @throws {@link SimulatorConfigError} when that market is not simulated.
+   * @throws {@link "sim/config"!SimulatorConfigError} when that market is not simulated.
    */
   waitForSubscribers(symbol: string, timeframe: Timeframe, count = 1): Promise<void> {
     const tape = this.playback.tapes.find((t) => t.symbol === symbol && t.timeframe === timeframe);
@@ -162,7 +168,7 @@ export class Simulator {
  * Validates `config`, builds the markets' tapes and starts the HTTP + WebSocket server on 127.0.0.1.
  *
  * @returns the running {@link Simulator}; its clock starts at `config.startTime` now.
- * @throws {@link SimulatorConfigError} / `InvalidCandleError` for a bad configuration (see `validateConfig`), or when a
+ * @throws {@link "sim/config"!SimulatorConfigError} / `InvalidCandleError` for a bad configuration (see `validateConfig`), or when a
  *   `faults.revision.openTimes` entry is no candle's open time; the listen error (e.g. `EADDRINUSE`) when the port is
  *   taken.
  */
@@ -177,6 +183,7 @@ export async function startSimulator(config: SimulatorConfig): Promise<Simulator
       rate: revision?.rate ?? 0,
       openTimes: revisedOpenTimes,
       volumeFactor: revision?.volumeFactor ?? 1.25,
+      closes: new Map((revision?.closes ?? []).map((r) => [r.openTime, r.close])),
       after: config.startTime,
       rng: namedRng(seed, `revision ${m.symbol} ${m.timeframe}`),
     }),

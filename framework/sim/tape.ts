@@ -71,6 +71,8 @@ export interface MarketTape {
   readonly firstTradeId: Float64Array;
   /** Candle index → the volume REST reports once the candle has closed (the `revision` fault). */
   readonly revisedVolume: ReadonlyMap<number, number>;
+  /** Candle index → the close REST reports once the candle has closed (`revision.closes`); high/low widen to hold it. */
+  readonly revisedClose: ReadonlyMap<number, number>;
 }
 
 /** How revisions are chosen for a tape; see `FaultConfig.revision`. */
@@ -78,6 +80,8 @@ export interface RevisionPlan {
   readonly rate: number;
   readonly openTimes: ReadonlySet<number>;
   readonly volumeFactor: number;
+  /** Open time → the revised close REST reports for that candle. */
+  readonly closes: ReadonlyMap<number, number>;
   /** Only candles closing after this exchange time are revised by `rate`. */
   readonly after: number;
   readonly rng: Rng;
@@ -110,6 +114,11 @@ export function buildTape(market: SimulatedMarket, updatesPerCandle: number, rev
       revisedVolume.set(i, revised === v ? roundTo(v + step, volumeDecimals) : revised);
     }
   }
+  const revisedClose = new Map<number, number>();
+  for (let i = 0; i < n; i += 1) {
+    const close = revision.closes.get(c.openTime[i]!);
+    if (close !== undefined) revisedClose.set(i, close);
+  }
   const id = `${base}${quote}`;
   return {
     symbol: market.symbol,
@@ -126,6 +135,7 @@ export function buildTape(market: SimulatedMarket, updatesPerCandle: number, rev
     trades,
     firstTradeId,
     revisedVolume,
+    revisedClose,
   };
 }
 
@@ -174,9 +184,10 @@ export function klineAt(tape: MarketTape, i: number, step: number, rest: boolean
   const closed = step >= u;
   const f = closed ? 1 : (step + 1) / (u + 1);
   const p = (x: number): number => roundTo(x, tape.priceDecimals);
-  const close = closed ? c.close[i]! : p(open + (c.close[i]! - open) * f);
-  const high = closed ? c.high[i]! : Math.max(open, close, p(open + (c.high[i]! - open) * f));
-  const low = closed ? c.low[i]! : Math.min(open, close, p(open + (c.low[i]! - open) * f));
+  const revisedClose = closed && rest ? tape.revisedClose.get(i) : undefined;
+  const close = revisedClose ?? (closed ? c.close[i]! : p(open + (c.close[i]! - open) * f));
+  const high = closed ? Math.max(c.high[i]!, close) : Math.max(open, close, p(open + (c.high[i]! - open) * f));
+  const low = closed ? Math.min(c.low[i]!, close) : Math.min(open, close, p(open + (c.low[i]! - open) * f));
   const revised = closed && rest ? tape.revisedVolume.get(i) : undefined;
   const volume = revised ?? (closed ? c.volume[i]! : roundTo(c.volume[i]! * f, tape.volumeDecimals));
   const allTrades = tape.trades[i]!;

@@ -173,7 +173,7 @@ export class LiveCandleStore {
  * the latest version of a candle wins. A torn last log record is ignored.
  *
  * @param range - open times, `from` inclusive, `to` exclusive (UTC epoch ms).
- * @throws {@link CorruptDataError} for an unreadable partition or a stored candle the pipeline rejects.
+ * @throws {@link "core/errors"!CorruptDataError} for an unreadable partition or a stored candle the pipeline rejects.
  */
 export function readStoredCandles(root: string, subscription: Subscription, range: TimeRange = {}): CandleBatch {
   let stored: CandleBatch;

@@ -258,7 +258,7 @@ export class WriteAheadLog {
    * comment). The candles of one call are written together, in order.
    *
    * @param candles - one candle or several, with their provenance; `receivedAt` in UTC epoch ms or null.
-   * @throws {@link InvalidCandleError} (rejects, nothing written) when a candle is not valid for the dataset's
+   * @throws {@link "core/errors"!InvalidCandleError} (rejects, nothing written) when a candle is not valid for the dataset's
    *   timeframe (see `ohlcvValidator`), its open time is not a safe integer, its source unknown or `receivedAt` not an
    *   integer; the message names the dataset, the candle's index and the problem.
    * @throws {@link WriteAheadLogError} (rejects) when the log is closed or failed; an append whose write or fsync

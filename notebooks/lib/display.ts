@@ -123,7 +123,9 @@ export function chart(spec: ChartSpec): Displayable {
   }
   const height = top - GAP + MARGIN.bottom;
   for (const [t, label] of timeTicks(x0, x1, 6)) {
-    parts.push(`<text x="${sx(t).toFixed(1)}" y="${height - 10}" font-size="11" text-anchor="middle">${label}</text>`);
+    const x = sx(t);
+    const anchor = x > width - MARGIN.right - 40 ? 'end' : 'middle'; // keep the last label inside the picture
+    parts.push(`<text x="${x.toFixed(1)}" y="${height - 10}" font-size="11" text-anchor="${anchor}">${label}</text>`);
   }
   const svg =
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
@@ -201,13 +203,13 @@ function renderBars(line: ChartLine, sx: (x: number) => number, sy: (y: number) 
   return `<path d="${d}" stroke="${line.color}" stroke-width="2"/>`;
 }
 
-/** Round tick values (1, 2 or 5 × 10^k apart) covering [lo, hi]. */
+/** Round tick values (1, 2 or 5 × 10^k apart, about `count` of them) covering [lo, hi]. */
 function niceTicks(lo: number, hi: number, count: number): number[] {
   const span = hi - lo;
   if (!(span > 0)) return [lo];
-  const raw = span / count;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw)!;
+  const power = 10 ** Math.floor(Math.log10(span / count));
+  const steps = [1, 2, 5, 10].map((m) => m * power);
+  const step = steps.reduce((best, s) => (Math.abs(span / s - count) < Math.abs(span / best - count) ? s : best));
   const ticks: number[] = [];
   for (let t = Math.ceil(lo / step) * step; t <= hi; t += step) ticks.push(t);
   return ticks;

@@ -128,11 +128,13 @@ describe('notebooks executed headless on the Deno kernel (scripts/run-notebooks.
     expect(stdout(nb)).toContain(`ran a new backtest: ${dir}`);
 
     const all = tables(nb);
-    expect(all.find((t) => t.caption.startsWith('trades'))?.caption).toBe(`trades · first 8 of ${trades.length} rows`);
-    expect(all.find((t) => t.caption.startsWith('signals'))?.caption).toBe(`signals · first 8 of ${signals.length} rows`);
+    const caption = (prefix: string) => all.find((t) => t.caption.startsWith(prefix))?.caption;
+    expect(caption('trades')).toBe(`trades · first 8 of ${trades.length} rows`);
+    expect(caption('signals')).toBe(`signals · first 8 of ${signals.length} rows`);
     const check = all.find((t) => t.caption.endsWith('summary.json against the DataFrames'))!;
     expect(column(check, 'equal').every((v) => v === 'true')).toBe(true);
-    const recomputed = Object.fromEntries(column(check, 'metric').map((m, i) => [m, Number(column(check, 'recomputed')[i])]));
+    const numbers = column(check, 'recomputed').map(Number);
+    const recomputed = Object.fromEntries(column(check, 'metric').map((metric, i) => [metric, numbers[i]]));
     expect(recomputed['trades']).toBe(trades.length);
     // Total return and maximum drawdown, computed here from equity.jsonl.
     const values = equity.map((r) => r.equity);
@@ -155,7 +157,8 @@ describe('notebooks executed headless on the Deno kernel (scripts/run-notebooks.
     expect(count(price!, 'exit')).toBe(trades.filter((t) => inWindow(t.exitTime)).length);
     expect(count(price!, 'entry')).toBeGreaterThan(0);
     expect(count(price!, 'signal')).toBe(signals.filter((s) => inWindow(s.openTime)).length);
-    expect(equityChart).toContain(`equity, binance BTC/USDT 15m: ${((values.at(-1)! / values[0]! - 1) * 100).toFixed(2)}%`);
+    const totalReturnPct = ((values.at(-1)! / values[0]! - 1) * 100).toFixed(2);
+    expect(equityChart).toContain(`equity, binance BTC/USDT 15m: ${totalReturnPct}%`);
   });
 
   it('live-vs-replay: 50 live candles equal to the stored ones, and every signal matches the replay', () => {
@@ -174,7 +177,8 @@ describe('notebooks executed headless on the Deno kernel (scripts/run-notebooks.
 
     // The expected signals, computed here: MACD 12/26/9 (exponential averages) over the stored closes from the
     // dataset's first candle, and strategies/macd.ts's rule, the histogram crossing zero, on the live candles.
-    const candles = replayCandles('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '15m' }, { to: last + 1 });
+    const market = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '15m' };
+    const candles = replayCandles('datasets', market, { to: last + 1 });
     const closes = Array.from(candles.close);
     const histogram = MACD.calculate({
       values: closes,
@@ -193,7 +197,8 @@ describe('notebooks executed headless on the Deno kernel (scripts/run-notebooks.
       if (previous <= 0 && current > 0) expected.push([new Date(t).toISOString(), 'enter_long']);
       if (previous >= 0 && current < 0) expected.push([new Date(t).toISOString(), 'exit_long']);
     }
-    expect(comparison.rows.map((_, i) => [column(comparison, 'openIso')[i], column(comparison, 'live')[i]])).toEqual(expected);
+    const [times, actions] = [column(comparison, 'openIso'), column(comparison, 'live')];
+    expect(times.map((t, i) => [t, actions[i]])).toEqual(expected);
   });
 });
 
@@ -222,11 +227,20 @@ describe('scripts/run-notebooks.sh', () => {
     const dir = path.join(scratch, 'failing');
     mkdirSync(dir);
     const failing = path.join(dir, 'failing.ipynb');
-    const cell = (id: string, source: string) => ({ cell_type: 'code', id, metadata: {}, execution_count: null, outputs: [], source });
+    const cell = (id: string, source: string) => ({
+      cell_type: 'code',
+      id,
+      metadata: {},
+      execution_count: null,
+      outputs: [],
+      source,
+    });
     const kernelspec = { name: 'candlecraft-deno', display_name: 'Deno (candlecraft)', language: 'typescript' };
-    const notebook = { cells: [cell('a', '1 + 1'), cell('b', "throw new Error('broken on purpose')")], metadata: { kernelspec }, nbformat: 4, nbformat_minor: 5 };
+    const cells = [cell('a', '1 + 1'), cell('b', "throw new Error('broken on purpose')")];
+    const notebook = { cells, metadata: { kernelspec }, nbformat: 4, nbformat_minor: 5 };
     writeFileSync(failing, JSON.stringify(notebook));
-    const outcome = await exec('bash', ['scripts/run-notebooks.sh', '--output-dir', path.join(dir, 'out'), failing]).then(
+    const args = ['scripts/run-notebooks.sh', '--output-dir', path.join(dir, 'out'), failing];
+    const outcome = await exec('bash', args).then(
       ({ stdout }) => ({ code: 0, stdout }),
       (error: { code: number; stdout: string }) => error,
     );

@@ -147,7 +147,15 @@ describe('fault injection', () => {
     expect(Number(row![5])).not.toBe(BY_TIME.get(revised)![5]);
     expect(row!.slice(1, 5)).toEqual([wsClose.k.o, wsClose.k.h, wsClose.k.l, wsClose.k.c]);
     expect(sim.revisions).toEqual([
-      { symbol: 'BTC/USDT', timeframe: '5m', openTime: revised, websocketVolume: BY_TIME.get(revised)![5], restVolume: Number(row![5]) },
+      {
+        symbol: 'BTC/USDT',
+        timeframe: '5m',
+        openTime: revised,
+        websocketVolume: BY_TIME.get(revised)![5],
+        restVolume: Number(row![5]),
+        websocketClose: BY_TIME.get(revised)![4],
+        restClose: Number(row![4]),
+      },
     ]);
     expect(sim.stats.faults.revision).toBe(1);
   });

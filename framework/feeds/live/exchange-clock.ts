@@ -33,7 +33,7 @@ export interface ClockEstimate {
 /**
  * Options of {@link ExchangeClock}.
  * - `fetchTime`: asks the exchange for its time, UTC epoch ms (ccxt: `() => exchange.fetchTime()`); one call = one
- *   sample; failed samples are skipped;
+ *   sample; a failed call ends the sync, which keeps the samples taken before it;
  * - `localNow`: the local clock, ms (default: `performance.timeOrigin + performance.now()`, the wall clock with
  *   sub-millisecond resolution, which matters when the exchange clock runs thousands of times faster); injectable to
  *   test a skewed or drifting machine clock;
@@ -100,10 +100,10 @@ export class ExchangeClock {
   }
 
   /**
-   * Takes `samples` round trips and updates the estimate from the fastest one.
+   * Takes up to `samples` round trips (stopping at the first failure) and updates the estimate from the fastest one.
    *
    * @returns the new estimate.
-   * @throws {@link ClockSyncError} when every sample failed (its `cause` is the last error).
+   * @throws {@link ClockSyncError} when no sample answered (its `cause` is the failure).
    */
   async sync(): Promise<ClockEstimate> {
     const answered: Sample[] = [];
@@ -114,8 +114,9 @@ export class ExchangeClock {
       try {
         serverTime = await this.options.fetchTime();
       } catch (error) {
+        // Stop at the first failure (a rate limit must not be answered with more requests); use what answered.
         lastError = error;
-        continue;
+        break;
       }
       const received = this.localNow();
       if (!Number.isFinite(serverTime)) {
@@ -125,7 +126,7 @@ export class ExchangeClock {
       answered.push({ serverTime, localTime: (sent + received) / 2, rttMs: received - sent });
     }
     if (answered.length === 0) {
-      throw new ClockSyncError(`exchange clock sync failed: none of ${this.samples} fetchTime() calls answered`, {
+      throw new ClockSyncError(`exchange clock sync failed: fetchTime() did not answer: ${String(lastError)}`, {
         cause: lastError,
       });
     }

@@ -57,7 +57,7 @@ const WS_CLOSED = 3;
  *   of exchange time. The connection is then closed by us — the ccxt client is removed from `exchange.clients`, closed,
  *   and its socket destroyed if the close handshake does not finish within `closeTimeoutMs` (no zombie socket keeps
  *   feeding ccxt's caches) — and a new subscription is made after an exponential backoff with jitter, which resets
- *   once frames flow again.
+ *   once frames flow again. ccxt's own re-dial delay is turned off on the exchange (`options.ws.backoff.base = 0`).
  */
 export class KlineStream {
   private connection: ConnectionState = 'idle';
@@ -82,6 +82,10 @@ export class KlineStream {
     this.marketId = market.id ?? options.symbol;
     this.interval = (options.exchange.timeframes as Record<string, string>)[options.timeframe] ?? options.timeframe;
     this.subscriptionHash = `ohlcv::${market.symbol}::${options.timeframe}`;
+    // ccxt (4.5) delays each re-dial of a URL by its own backoff (1 s doubling, reset after 30 s of health); this
+    // stream does its own (with jitter, reset once frames flow), so ccxt's is set to zero on this exchange.
+    const ws = (options.exchange.options['ws'] ?? {}) as Record<string, unknown>;
+    options.exchange.options['ws'] = { ...ws, backoff: { ...(ws['backoff'] as object | undefined), base: 0 } };
   }
 
   /** Connection state now. */
@@ -128,6 +132,7 @@ export class KlineStream {
     this.abort.abort();
     clearInterval(this.watchdog);
     this.removeListener?.();
+    await this.closing;
     await this.closeConnection('feed stopped');
     await this.loop;
   }

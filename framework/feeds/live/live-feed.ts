@@ -140,7 +140,7 @@ export class LiveFeed {
   readonly finished: Promise<void>;
 
   /**
-   * @throws {@link InvalidTimeframeError} for a bad timeframe.
+   * @throws {@link "core/errors"!InvalidTimeframeError} for a bad timeframe.
    */
   constructor(private readonly options: LiveFeedOptions) {
     this.tf = timeframeToMs(options.subscription.timeframe);
