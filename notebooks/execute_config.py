@@ -22,7 +22,7 @@ class LateOutputExecutePreprocessor(ExecutePreprocessor):
     """ExecutePreprocessor that keeps outputs a kernel publishes just after reporting the cell idle."""
 
     late_output_grace = Float(
-        0.25, help="Seconds without IOPub messages after a cell's idle status before the next cell runs."
+        0.5, help="Seconds without IOPub messages after a cell's idle status before the next cell runs."
     ).tag(config=True)
 
     async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):

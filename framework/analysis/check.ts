@@ -48,9 +48,10 @@ export interface CheckResult {
  * Loads the strategy, replays its first subscription's stored candles through the candle pipeline and runs
  * {@link analyseLookahead} and {@link analyseWarmup} on them.
  *
- * @throws {@link "core/errors"!StrategyLoadError} / {@link "core/errors"!StrategyRuntimeError} / {@link "core/errors"!LookaheadError} naming the strategy file;
- *   {@link DatasetNotFoundError} when the dataset is missing or the range holds no candles; FrameworkError for options
- *   out of range or too few candles.
+ * @throws {@link "core/errors"!StrategyLoadError | StrategyLoadError} /
+ *   {@link "core/errors"!StrategyRuntimeError | StrategyRuntimeError} /
+ *   {@link "core/errors"!LookaheadError | LookaheadError} naming the strategy file; {@link DatasetNotFoundError} when
+ *   the dataset is missing or the range holds no candles; FrameworkError for options out of range or too few candles.
  */
 export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   const loaded = await loadStrategy(options.file, options.params);

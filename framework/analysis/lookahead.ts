@@ -102,7 +102,8 @@ export interface LookaheadResult {
  * @param file - the strategy's plugin file, for messages.
  * @param candles - the processed candles of its first subscription, oldest first.
  * @throws FrameworkError when there are fewer than 2 candles or an option is not a whole number in range;
- *   {@link "core/errors"!StrategyRuntimeError} / {@link "core/errors"!LookaheadError} from the engine when a strategy method fails or `onData`
+ *   {@link "core/errors"!StrategyRuntimeError | StrategyRuntimeError} /
+ *   {@link "core/errors"!LookaheadError | LookaheadError} from the engine when a strategy method fails or `onData`
  *   reads a later candle.
  */
 export async function analyseLookahead(

@@ -88,7 +88,7 @@ export interface WarmupResult {
  * @param file - the strategy's plugin file, for messages.
  * @param candles - the processed candles of its first subscription, oldest first (at least 4).
  * @throws FrameworkError when there are too few candles or an option is out of range;
- *   {@link "core/errors"!StrategyRuntimeError} when `populateIndicators` fails.
+ *   {@link "core/errors"!StrategyRuntimeError | StrategyRuntimeError} when `populateIndicators` fails.
  */
 export async function analyseWarmup(
   strategy: BaseStrategy,

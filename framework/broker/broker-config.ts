@@ -2,7 +2,7 @@ import { FrameworkError } from '../core/errors';
 import type { PositionSize } from '../strategy/signal';
 
 /**
- * Settings of a {@link "broker/paper-broker"!PaperBroker}.
+ * Settings of a {@link "broker/paper-broker"!PaperBroker | PaperBroker}.
  *
  * - `initialCash`: starting cash in quote currency (USDT for `BTC/USDT`), > 0.
  * - `feeRate`: taker fee as a fraction of each fill's notional, in [0, 1): `0.001` = 0.1% (Binance spot base rate).
@@ -30,7 +30,8 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = Object.freeze({
  *
  * @param partial - fields to override; omitted (or `undefined`) ones take the defaults.
  * @returns a complete, validated {@link BrokerConfig}.
- * @throws {@link "core/errors"!FrameworkError} naming the bad field and its value when a field is out of range or not finite.
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} naming the bad field and its value when a field is out
+ *   of range or not finite.
  */
 export function brokerConfig(partial: Partial<BrokerConfig> = {}): BrokerConfig {
   const given = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));

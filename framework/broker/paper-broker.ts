@@ -42,7 +42,8 @@ interface PendingOrder {
  *
  * Shorts are not margined or liquidated: equity may go below zero on a large adverse move; no new entries follow then.
  *
- * @throws {@link "core/errors"!FrameworkError} from the constructor when the configuration is invalid (see {@link brokerConfig}).
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} from the constructor when the configuration is invalid
+ *   (see {@link brokerConfig}).
  */
 export class PaperBroker {
   /** The validated configuration. */
@@ -59,7 +60,11 @@ export class PaperBroker {
   readonly #fills: Fill[] = [];
   readonly #ignored: IgnoredSignal[] = [];
 
-  /** @param config - account settings; see {@link BrokerConfig} and {@link brokerConfig} for defaults. */
+  /**
+   * @param config - account settings; see {@link BrokerConfig} and {@link brokerConfig} for defaults.
+   * @throws {@link "core/errors"!FrameworkError | FrameworkError} naming the bad field when the configuration is
+   *   invalid.
+   */
   constructor(config: BrokerConfig) {
     this.config = brokerConfig(config);
     this.#slippage = this.config.slippageBps / 10_000;
@@ -110,7 +115,8 @@ export class PaperBroker {
    * Processes one closed candle: fills the pending order at its open, then checks stop-loss/take-profit against its
    * high/low, then marks equity at its close.
    *
-   * @throws {@link "core/errors"!InvalidCandleError} when the candle's open time is not after the previous candle's.
+   * @throws {@link "core/errors"!InvalidCandleError | InvalidCandleError} when the candle's open time is not after the
+   *   previous candle's.
    */
   onCandle(candle: Candle): void {
     if (!(candle.openTime > this.#lastTime)) {
@@ -136,7 +142,8 @@ export class PaperBroker {
    * fills at the next candle's open.
    *
    * @returns whether it became an order, and if not, why.
-   * @throws {@link "core/errors"!FrameworkError} when `candle` is not the last candle the broker processed.
+   * @throws {@link "core/errors"!FrameworkError | FrameworkError} when `candle` is not the last candle the broker
+   *   processed.
    */
   submit(signal: Signal, candle: Candle): SignalDecision {
     this.#requireLast(candle, 'submit');
@@ -155,7 +162,8 @@ export class PaperBroker {
    *
    * @param candle - the last candle given to {@link onCandle}.
    * @param reason - exit reason recorded on the trade.
-   * @throws {@link "core/errors"!FrameworkError} when `candle` is not the last candle the broker processed.
+   * @throws {@link "core/errors"!FrameworkError | FrameworkError} when `candle` is not the last candle the broker
+   *   processed.
    */
   closeAll(candle: Candle, reason: Extract<ExitReason, 'end_of_data'> = 'end_of_data'): void {
     this.#requireLast(candle, 'closeAll');

@@ -14,7 +14,8 @@ export type PositionSide = 'long' | 'short';
  * - `signal`: an `exit_long` / `exit_short` signal, filled at the next candle's open;
  * - `stop_loss` / `take_profit`: the position's stop or take-profit price was touched within a candle;
  * - `reversal`: an entry signal of the opposite side closed it (at the same open as the new entry);
- * - `end_of_data`: {@link "broker/paper-broker"!PaperBroker.closeAll} at the end of a run, at the last candle's close.
+ * - `end_of_data`: {@link "broker/paper-broker"!PaperBroker.closeAll | PaperBroker.closeAll} at the end of a run, at
+ *   the last candle's close.
  */
 export type ExitReason = 'signal' | 'stop_loss' | 'take_profit' | 'reversal' | 'end_of_data';
 

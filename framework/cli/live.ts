@@ -26,6 +26,7 @@ import {
 
 interface LiveCliOptions extends CommonOptions, BrokerCliOptions {
   readonly exchange?: 'sim';
+  readonly simUrl?: string;
   readonly speed: number;
   readonly start: number;
   readonly faults: readonly FaultKind[];
@@ -42,6 +43,13 @@ function parseFaults(value: string): FaultKind[] {
   const unknown = kinds.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
   if (unknown.length > 0) throw new InvalidArgumentError(`unknown fault(s) ${unknown.join(', ')}; choose from ${FAULT_KINDS.join(', ')}`);
   return kinds as FaultKind[];
+}
+
+/** The REST and WebSocket addresses of a simulator from its `http://host:port` address. */
+function simulatorEndpoints(url: string): { restUrl: string; wsUrl: string } {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'http:') throw new InvalidArgumentError(`--sim-url "${url}": expected http://127.0.0.1:<port>`);
+  return { restUrl: parsed.origin, wsUrl: `ws://${parsed.host}/ws` };
 }
 
 function positiveInteger(value: string): number {
@@ -66,6 +74,7 @@ const program = withCommonOptions(
     .description('Run a strategy live with paper trading (public market data, no API keys needed)')
     .argument('<strategy>', 'strategy plugin file, e.g. strategies/macd.ts')
     .addOption(new Option('--exchange <name>', 'run against the built-in Binance-compatible simulator').choices(['sim']))
+    .option('--sim-url <url>', 'connect to a simulator already running (npm run sim) at this http:// address')
     .option('--speed <n>', 'simulator: exchange ms per real ms', Number, 600)
     .option('--start <time>', 'simulator: exchange time to start playing from (UTC)', parseTime, Date.UTC(2021, 5, 1))
     .option('--faults <list>', `simulator: faults to inject (${FAULT_KINDS.join(',')})`, parseFaults, [])
@@ -96,7 +105,12 @@ program.action(async (file: string, options: LiveCliOptions) => {
       broker: brokerFromOptions(options),
       signal: abort.signal,
       logger,
-      ...(options.exchange === 'sim' && { simulator: { start: options.start, speed: options.speed, faults } }),
+      ...((options.exchange === 'sim' || options.simUrl !== undefined) && {
+        simulator:
+          options.simUrl === undefined
+            ? { start: options.start, speed: options.speed, faults }
+            : { endpoints: simulatorEndpoints(options.simUrl), speed: options.speed },
+      }),
       ...(options.maxCandles !== undefined && { maxCandles: options.maxCandles }),
       onStatus: (status, signals) => {
         if (tty) process.stderr.write(`\r\u001b[2K${statusLine(status, signals)}`);

@@ -31,8 +31,8 @@ export class CorruptDataError extends FrameworkError {}
 /** A strategy plugin that cannot be loaded or breaks the strategy contract; the message names the file. */
 export class StrategyLoadError extends FrameworkError {}
 
-/** A strategy method that threw, or a signal that does not match the {@link "strategy/signal"!Signal} shape; names file and candle. */
+/** A strategy method that threw, or a signal that does not match the {@link "strategy/signal"!Signal | Signal} shape; names file and candle. */
 export class StrategyRuntimeError extends FrameworkError {}
 
-/** A strategy that asked {@link "strategy/frame"!Frame} for a candle later than the current one. */
+/** A strategy that asked {@link "strategy/frame"!Frame | Frame} for a candle later than the current one. */
 export class LookaheadError extends FrameworkError {}

@@ -20,7 +20,8 @@ const HAS_ZONE = /(Z|[+-]\d{2}:?\d{2})$/i;
  * - a `Date`.
  *
  * @returns an integer number of UTC epoch ms.
- * @throws {@link "core/errors"!InvalidTimestampError} for anything else (NaN, an unparsable string, an invalid `Date`), naming the value.
+ * @throws {@link "core/errors"!InvalidTimestampError | InvalidTimestampError} for anything else (NaN, an unparsable
+ *   string, an invalid `Date`), naming the value.
  */
 export function toEpochMs(value: TimestampInput): number {
   if (value instanceof Date) return checked(value.getTime(), value);

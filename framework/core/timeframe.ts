@@ -21,7 +21,7 @@ const TIMEFRAME_PATTERN = /^([1-9][0-9]*)([mhdw])$/;
  *
  * @param timeframe - e.g. `15m`.
  * @returns the timeframe's length in ms (`15m` → 900000).
- * @throws {@link "core/errors"!InvalidTimeframeError} when `timeframe` is not `<n><m|h|d|w>`.
+ * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} when `timeframe` is not `<n><m|h|d|w>`.
  */
 export function timeframeToMs(timeframe: Timeframe): number {
   const match = TIMEFRAME_PATTERN.exec(timeframe);
@@ -41,13 +41,18 @@ export function timeframeToMs(timeframe: Timeframe): number {
  * @param timeMs - UTC epoch ms.
  * @param timeframe - e.g. `15m`.
  * @returns the bucket's open time in UTC epoch ms.
+ * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} when `timeframe` is not `<n><m|h|d|w>`.
  */
 export function bucketOpenTime(timeMs: number, timeframe: Timeframe): number {
   const length = timeframeToMs(timeframe);
   return Math.floor(timeMs / length) * length;
 }
 
-/** Whether `openTime` (UTC epoch ms) is a multiple of the timeframe's length, i.e. a valid candle open time. */
+/**
+ * Whether `openTime` (UTC epoch ms) is a multiple of the timeframe's length, i.e. a valid candle open time.
+ *
+ * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} when `timeframe` is not `<n><m|h|d|w>`.
+ */
 export function isAligned(openTime: number, timeframe: Timeframe): boolean {
   return openTime % timeframeToMs(timeframe) === 0;
 }

@@ -31,7 +31,7 @@ import { DownloadError, fetchCandlePages } from './fetch-candles';
  * - `backoff`: waits between retries of a failed request (default 500 ms doubling to 30 s, with jitter);
  * - `signal`: stops the download after the page being read (it stays stored); the result then has `complete: false`;
  * - `logger`: the plan, rejected rows (with the row), retries, gaps;
- * - `onProgress`: called once before the first request and after every page stored.
+ * - `onProgress`: see {@link DownloadOptions.onProgress}.
  */
 export interface DownloadOptions {
   readonly exchange: Exchange;
@@ -43,6 +43,7 @@ export interface DownloadOptions {
   readonly backoff?: BackoffPolicy;
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
+  /** Called with where the download stands, once before the first request and after every page stored. */
   readonly onProgress?: (progress: DownloadProgress) => void;
 }
 
@@ -101,9 +102,9 @@ export interface DownloadResult extends DownloadProgress {
  * Candles already stored are never rewritten: every page starts after the last stored open time.
  *
  * @returns see {@link DownloadResult}.
- * @throws {@link "data/fetch-candles"!DownloadError} when the exchange has no such market, when the dataset is new and `since` is missing,
- *   or when a request fails for good or `signal` aborts while loading the markets (what was stored before stays
- *   stored).
+ * @throws {@link "data/fetch-candles"!DownloadError | DownloadError} when the exchange has no such market, when the
+ *   dataset is new and `since` is missing, or when a request fails for good or `signal` aborts while loading the
+ *   markets (what was stored before stays stored).
  * @throws the store's errors (`CorruptDataError` for a damaged partition, I/O errors) and `InvalidTimeframeError`.
  */
 export async function downloadCandles(options: DownloadOptions): Promise<DownloadResult> {

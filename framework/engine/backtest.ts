@@ -28,7 +28,7 @@ export interface BacktestOptions {
   readonly from?: number;
   /** Open time to stop before (exclusive). */
   readonly to?: number;
-  /** Paper broker settings; unset fields take {@link "broker/broker-config"!DEFAULT_BROKER_CONFIG}'s. */
+  /** Paper broker settings; unset fields take {@link "broker/broker-config"!DEFAULT_BROKER_CONFIG | DEFAULT_BROKER_CONFIG}'s. */
   readonly broker?: Partial<BrokerConfig>;
   /** Progress and warnings. */
   readonly logger?: Logger;
@@ -53,9 +53,11 @@ export interface BacktestResult {
  * the open of t + 1), closes any open position at the last close, computes the metrics and writes
  * `run.json`, `summary.json`, `trades.jsonl`, `signals.jsonl`, `equity.jsonl` and `report.html` to `runs/<run-id>/`.
  *
- * @throws {@link "core/errors"!StrategyLoadError} / {@link "core/errors"!StrategyRuntimeError} / {@link "core/errors"!LookaheadError} naming the strategy file;
- *   {@link DatasetNotFoundError} when the dataset is missing or the range holds no candles;
- *   {@link "core/errors"!CorruptDataError} for an unreadable partition. Stored data is only read, never changed.
+ * @throws {@link "core/errors"!StrategyLoadError | StrategyLoadError} /
+ *   {@link "core/errors"!StrategyRuntimeError | StrategyRuntimeError} /
+ *   {@link "core/errors"!LookaheadError | LookaheadError} naming the strategy file; {@link DatasetNotFoundError} when
+ *   the dataset is missing or the range holds no candles; {@link "core/errors"!CorruptDataError | CorruptDataError} for
+ *   an unreadable partition. Stored data is only read, never changed.
  */
 export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
   const startedAt = Date.now();

@@ -33,7 +33,12 @@ export interface ReplayOptions {
  * stop-loss/take-profit against its high/low, marking at its close), then receive the signal decided on its close.
  */
 export interface Broker {
+  /** Processes one closed candle, in open-time order, before the strategy sees it (fills, triggers, marking). */
   onCandle(candle: Candle): void;
+  /**
+   * Hands over the signal the strategy decided on the close of `candle` (the candle last given to `onCandle`);
+   * returns whether it became an order and, if not, why.
+   */
   submit(signal: Signal, candle: Candle): SignalDecision;
 }
 
@@ -92,8 +97,9 @@ export class Engine {
    *
    * @param history - processed candles (validated, ordered, unique), oldest first; row 0 is the origin.
    * @returns the frame columns of the whole run (OHLCV, indicators, informative columns).
-   * @throws {@link "core/errors"!StrategyRuntimeError} naming the file and candle when a strategy method throws or a signal is malformed;
-   *   {@link LookaheadError} when `onData` reads a later candle; FrameworkError when informative candles are missing.
+   * @throws {@link "core/errors"!StrategyRuntimeError | StrategyRuntimeError} naming the file and candle when a
+   *   strategy method throws or a signal is malformed; {@link LookaheadError} when `onData` reads a later candle;
+   *   FrameworkError when informative candles are missing.
    */
   async replay(history: CandleBatch, options: ReplayOptions = {}): Promise<FrameColumns> {
     const { onProgress } = options;
@@ -110,8 +116,8 @@ export class Engine {
    * Every frame column over the whole of `history`, computed as a replay does (vectorised, from the first candle):
    * OHLCV, `open_time`, the strategy's indicators and the informative subscriptions' columns. No `onData` calls.
    *
-   * @throws {@link "core/errors"!StrategyRuntimeError} when `populateIndicators`/`populateInformative` fails; FrameworkError when
-   *   informative candles are missing.
+   * @throws {@link "core/errors"!StrategyRuntimeError | StrategyRuntimeError} when
+   *   `populateIndicators`/`populateInformative` fails; FrameworkError when informative candles are missing.
    */
   async frameColumns(history: CandleBatch, informative?: InformativeCandles): Promise<FrameColumns> {
     const columns = { ...(await computeIndicatorColumns(this.#strategy, history, this.#file)) };
@@ -129,6 +135,9 @@ export class Engine {
    * whole history) and steps that last candle.
    *
    * @returns the journaled signal of this candle, or null.
+   * @throws {@link "core/errors"!StrategyRuntimeError | StrategyRuntimeError} naming the file and candle when a
+   *   strategy method throws or a signal is malformed; {@link LookaheadError} when `onData` reads a later candle;
+   *   FrameworkError when informative candles are missing.
    */
   async onClosedCandle(history: CandleBatch, informative?: InformativeCandles): Promise<SignalRecord | null> {
     const before = this.signals.length;

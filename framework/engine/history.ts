@@ -30,6 +30,25 @@ export class CandleHistory {
     return sliceBatch(this.#columns, 0, this.#length);
   }
 
+  /**
+   * Replaces the values of the candle with the same open time (an exchange revision).
+   *
+   * @returns false when the history holds no candle with that open time.
+   */
+  replace(candle: StoredCandle): boolean {
+    const times = this.#columns.openTime;
+    let lo = 0;
+    let hi = this.#length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (times[mid]! < candle.openTime) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === this.#length || times[lo] !== candle.openTime) return false;
+    writeRow(this.#columns, lo, candle);
+    return true;
+  }
+
   /** Adds a closed candle after the newest one (the caller guarantees it is later). */
   append(candle: StoredCandle): void {
     if (this.#length === this.#columns.openTime.length) {

@@ -37,8 +37,9 @@ export async function candleDataFrame(candles: CandleBatch): Promise<DataFrame> 
  * (see {@link extractColumns}).
  *
  * @param file - the plugin file, for error messages.
- * @throws {@link "core/errors"!StrategyRuntimeError} naming the file when `populateIndicators` throws, returns something that is not a
- *   DataFrame, changes the number of rows, or adds a column that is not numeric or boolean.
+ * @throws {@link "core/errors"!StrategyRuntimeError | StrategyRuntimeError} naming the file when `populateIndicators`
+ *   throws, returns something that is not a DataFrame, changes the number of rows, or adds a column that is not numeric
+ *   or boolean.
  */
 export async function computeIndicatorColumns(
   strategy: BaseStrategy,
@@ -60,8 +61,8 @@ export async function computeIndicatorColumns(
  * become 1/0, null/undefined become NaN).
  *
  * @param where - names the strategy method for messages, e.g. `strategies/macd.ts: populateIndicators`.
- * @throws {@link "core/errors"!StrategyRuntimeError} when `df` is not a DataFrame, has another number of rows than `candles`, or has
- *   a column that is not numeric or boolean.
+ * @throws {@link "core/errors"!StrategyRuntimeError | StrategyRuntimeError} when `df` is not a DataFrame, has another
+ *   number of rows than `candles`, or has a column that is not numeric or boolean.
  */
 export function extractColumns(df: unknown, candles: CandleBatch, where: string): FrameColumns {
   const fail = (problem: string): never => {

@@ -25,6 +25,8 @@ export function informativeColumnName(traded: Subscription, informative: Subscri
  *
  * @param tradedOpenTime - open times of the traded candles, ascending (UTC epoch ms).
  * @param informativeOpenTime - open times of the informative candles, ascending.
+ * @returns for each traded candle, the informative row index, or −1.
+ * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} when a timeframe is not `<n><m|h|d|w>`.
  */
 export function alignClosedCandles(
   tradedOpenTime: Float64Array,
@@ -48,7 +50,8 @@ export function alignClosedCandles(
  * Runs the strategy's `populateInformative` over an informative subscription's candles and returns every column
  * (OHLCV, `open_time` and the indicators added), one row per informative candle.
  *
- * @throws {@link "core/errors"!StrategyRuntimeError} naming the file when `populateInformative` throws or breaks the DataFrame rules.
+ * @throws {@link "core/errors"!StrategyRuntimeError | StrategyRuntimeError} naming the file when `populateInformative`
+ *   throws or breaks the DataFrame rules.
  */
 export async function computeInformativeColumns(
   strategy: BaseStrategy,

@@ -86,7 +86,10 @@ interface Market {
  *    live store already holds, through the candle pipeline, up to the exchange's now.
  * 2. Each feed backfills over REST from its last stored candle to now (stored and added to the history, not traded:
  *    warm-up), then follows the WebSocket stream.
- * 3. Every closed candle is appended to its write-ahead log and fsynced, added to its history, and journaled.
+ * 3. Every closed candle is appended to its write-ahead log and fsynced, added to its history, and journaled; a
+ *    revision of a candle already acted on (seen when the feed re-reads recent candles over REST) is stored and
+ *    applied to the history: later decisions use the exchange's final version, and `npm run diff` explains the one
+ *    that used the old version.
  *    A traded candle is handed to the engine once every informative feed has delivered the candles that closed with
  *    it (so a 1h candle closing with a 15m one is visible to it, as in the replay); the engine computes the
  *    indicators and calls `onData`.
@@ -95,8 +98,9 @@ interface Market {
  * With {@link LiveOptions.simulator} live candles are stored under the exchange id `sim`, never mixed with real
  * exchange data.
  *
- * @throws the loader's errors for a bad strategy; {@link "core/errors"!DatasetNotFoundError} when the in-process simulator has no
- *   dataset to play; {@link "feeds/live/live-feed"!LiveFeedError} when a feed cannot start (unknown market, exchange unreachable).
+ * @throws the loader's errors for a bad strategy; {@link "core/errors"!DatasetNotFoundError | DatasetNotFoundError}
+ *   when the in-process simulator has no dataset to play; {@link "feeds/live/live-feed"!LiveFeedError | LiveFeedError}
+ *   when a feed cannot start (unknown market, exchange unreachable).
  */
 export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const startedAt = Date.now();
@@ -178,8 +182,13 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         subscription: market.subscription,
         lastStoredOpenTime: market.history.lastOpenTime,
         clockRate: sim?.speed ?? 1,
-        // The simulator sends a few frames per candle rather than Binance's one every ~2 s: allow two candles of silence.
-        ...(sim !== undefined && { silenceTimeoutMs: 2 * market.timeframeMs }),
+        // The simulator sends a few frames per candle rather than Binance's one every ~2 s, on a clock `speed` times
+        // faster: allow two candles of silence but at least 250 ms of real time (event-loop jitter), and re-read recent
+        // candles every ten candles of exchange time.
+        ...(sim !== undefined && {
+          silenceTimeoutMs: Math.max(2 * market.timeframeMs, 250 * sim.speed),
+          monitorIntervalMs: Math.max(50, (10 * market.timeframeMs) / sim.speed),
+        }),
         ...(logger !== undefined && { logger }),
         onCandle: async (candle) => {
           if (candle.openTime <= (market.history.lastOpenTime ?? -Infinity)) return;
@@ -190,6 +199,11 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
           if (market === tradedMarket) pending.push(candle);
           draining = draining.then(drain);
           await draining;
+        },
+        onRevision: async ({ revised }) => {
+          await market.store.append(revised);
+          market.history.replace(revised);
+          logger?.warn({ openTime: isoUtc(revised.openTime), revised }, `${describeSubscription(market.subscription)}: candle revised by the exchange; stored`);
         },
       });
       market.store.compactEvery({ candles: 1_000 });

@@ -17,7 +17,7 @@ export interface StoreLocation {
  * before `to`. Read only.
  *
  * @param to - exclusive upper bound on open times (UTC epoch ms).
- * @throws {@link "core/errors"!CorruptDataError} for an unreadable partition or log.
+ * @throws {@link "core/errors"!CorruptDataError | CorruptDataError} for an unreadable partition or log.
  */
 export function loadHistory(
   datasetsRoot: string,

@@ -23,7 +23,8 @@ export interface ReplayOptions {
  *
  * @param root - the candle store's root folder, e.g. `datasets`.
  * @returns the processed candles, oldest first.
- * @throws {@link "core/errors"!DatasetNotFoundError} when the dataset does not exist; {@link "core/errors"!CorruptDataError} for an unreadable file.
+ * @throws {@link "core/errors"!DatasetNotFoundError | DatasetNotFoundError} when the dataset does not exist;
+ *   {@link "core/errors"!CorruptDataError | CorruptDataError} for an unreadable file.
  */
 export function replayCandles(root: string, subscription: Subscription, options: ReplayOptions = {}): CandleBatch {
   const range = {

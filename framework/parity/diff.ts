@@ -54,7 +54,8 @@ export interface Mismatch extends SignalComparison {
  *
  * - `span`: the open times of the first and last candle compared (the live run's candles; a backtest's whole range);
  * - `matched`: signals equal on both sides (action, size, stop-loss, take-profit and tag);
- * - `indicatorDrift`: matched signals whose journaled indicator values are not bit-for-bit those of the replay;
+ * - `indicatorDrift`: matched signals whose journaled indicator values are not bit-for-bit those of the replay, with
+ *   no revised candle at or before them to explain it;
  * - `mismatches`: each difference with its cause; `unexplained` counts those without one;
  * - `revisions`: every candle the run acted on whose stored values changed afterwards.
  */
@@ -80,8 +81,8 @@ export interface DiffReport {
  *
  * @param file - the strategy plugin the run used (its parameters are taken from the run, and must hash the same).
  * @param runDir - the run folder, e.g. `runs/20210601-000000-macd-1a2b`.
- * @throws {@link "core/errors"!FrameworkError} when the folder is not a run, the strategy is not the run's, or the run's candles
- *   cannot be read; the loader's errors for a bad plugin.
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} when the folder is not a run, the strategy is not the
+ *   run's, or the run's candles cannot be read; the loader's errors for a bad plugin.
  */
 export async function diffRun(file: string, runDir: string): Promise<DiffReport> {
   const journal = readJournal(runDir);
@@ -116,7 +117,8 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
     const r = replayed.get(openTime) ?? null;
     if (l !== null && r !== null && sameSignal(l.signal, r.signal)) {
       matched += 1;
-      if (!sameIndicators(l.indicators, r.indicators)) indicatorDrift += 1;
+      const revised = revisions.some((revision) => revision.openTime <= openTime);
+      if (!revised && !sameIndicators(l.indicators, r.indicators)) indicatorDrift += 1;
       continue;
     }
     const comparison = { openTime, live: l?.signal ?? null, replay: r?.signal ?? null };

@@ -55,11 +55,16 @@ export interface MissingRange {
   readonly to: number;
 }
 
-/** A closed candle seen again with different values: `accepted` is the version emitted (or held for emission). */
+/**
+ * A closed candle seen again with different values: `accepted` is the version known until then, `revised` the new one,
+ * which replaces it (the exchange's latest version wins). `emitted`: whether `accepted` had already been emitted (a
+ * revision after the fact, which consumers must apply themselves; otherwise the revised version is what gets emitted).
+ */
 export interface CandleRevision {
   readonly openTime: number;
   readonly accepted: StoredCandle;
   readonly revised: StoredCandle;
+  readonly emitted: boolean;
 }
 
 /**
@@ -67,7 +72,8 @@ export interface CandleRevision {
  * - `emitted`: closed candles emitted; `lastEmittedOpenTime`: open time of the last one (before the first: the
  *   `lastEmittedOpenTime` option, i.e. the stored history's last candle);
  * - `duplicates`: closed versions received again with equal values (dropped);
- * - `stale`: forming updates of candles already emitted, or closed versions too old to compare (dropped);
+ * - `stale`: forming updates of candles already emitted, closed versions too old to compare, and closing frames that
+ *   differ from a REST version already seen (dropped);
  * - `verified`: REST re-reads of emitted candles that matched;
  * - `revisions`: closed versions that differed from the accepted one (reported, never re-emitted);
  * - `invalid`: updates or REST rows rejected by the pipeline (logged with their frame);
@@ -122,7 +128,9 @@ export interface ClosedCandleDetectorOptions {
  * after, and so on. A candle is skipped only when the exchange shows it has none (a REST answer starting at or before
  * it holds a later candle but not it); skipped candles are reported as gaps. The first final version of a candle is the
  * one accepted; any later final version is a duplicate (equal values, dropped and counted) or a revision (different
- * values: logged, counted and kept in {@link ClosedCandleDetector.revisions}; never re-emitted). Forming updates never
+ * values: logged, counted and kept in {@link ClosedCandleDetector.revisions}; it replaces the accepted version, so a
+ * candle not yet emitted comes out as the exchange's latest version; an emitted one is never re-emitted, the
+ * revision says so and the consumer applies it). Forming updates never
  * come out. Every candle goes through the shared pipeline ({@link processCandles}: normalise, validate); invalid ones
  * are logged with their frame, counted and skipped.
  *
@@ -148,8 +156,9 @@ export class ClosedCandleDetector {
   private invalidCount = 0;
 
   /**
-   * @throws {@link "core/errors"!InvalidTimeframeError} when the timeframe is not valid.
-   * @throws {@link "core/errors"!InvalidTimestampError} when `lastEmittedOpenTime` is not an open time of the timeframe.
+   * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} when the timeframe is not valid.
+   * @throws {@link "core/errors"!InvalidTimestampError | InvalidTimestampError} when `lastEmittedOpenTime` is not an
+   *   open time of the timeframe.
    */
   constructor(private readonly options: ClosedCandleDetectorOptions) {
     this.tf = timeframeToMs(options.timeframe);
@@ -282,10 +291,19 @@ export class ClosedCandleDetector {
       else this.duplicateCount++;
       return;
     }
-    this.revisionList.push({ openTime: t, accepted: known, revised: candle });
+    if (known.source === 'rest' && candle.source !== 'rest') {
+      // A closing frame that differs from what REST already showed is older news (a late or repeated frame), not a
+      // revision: the exchange's REST record stands.
+      this.staleCount++;
+      return;
+    }
+    const emitted = t < this.next;
+    this.revisionList.push({ openTime: t, accepted: known, revised: candle, emitted });
+    if (emitted) this.recent.set(t, candle);
+    else this.finals.set(t, candle);
     this.options.logger?.warn(
       { openTime: t, at: isoUtc(t), accepted: known, revised: candle },
-      `${this.options.where}: candle revised by the exchange (kept the ${t < this.next ? 'emitted' : 'first closed'} version)`,
+      `${this.options.where}: candle revised by the exchange${emitted ? ' after it was emitted' : ''}`,
     );
   }
 

@@ -23,11 +23,12 @@ export type FillPolicy = 'none' | 'previous-close';
  * Inserted candles keep the `source` of the candle before the gap and have an unknown `receivedAt` (NaN); they can be
  * told apart from real candles by being flat with volume 0 at an open time the input did not have.
  *
- * @param batch - candles sorted by open time with unique open times (e.g. {@link "pipeline/pipeline"!processCandles} output); not changed.
+ * @param batch - candles sorted by open time with unique open times (e.g.
+ *   {@link "pipeline/pipeline"!processCandles | processCandles} output); not changed.
  * @param timeframe - the candles' timeframe, e.g. `5m`.
  * @param policy - see {@link FillPolicy}.
  * @returns `batch` itself for `none` or when there is no gap; otherwise a new batch with the gaps filled.
- * @throws {@link "core/errors"!InvalidTimeframeError} when `timeframe` is not valid.
+ * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} when `timeframe` is not valid.
  */
 export function fillGaps(batch: CandleBatch, timeframe: Timeframe, policy: FillPolicy): CandleBatch {
   if (policy === 'none') return batch;

@@ -25,7 +25,7 @@ export interface Gap {
  * @param openTime - candle open times in UTC epoch ms, sorted ascending and unique (e.g. pipeline output).
  * @param timeframe - e.g. `5m`.
  * @returns the gaps in ascending order; empty when the series is continuous.
- * @throws {@link "core/errors"!InvalidTimeframeError} when `timeframe` is not valid.
+ * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} when `timeframe` is not valid.
  */
 export function findGaps(openTime: Float64Array, timeframe: Timeframe): Gap[] {
   const length = timeframeToMs(timeframe);

@@ -34,15 +34,15 @@ const NUMERIC_STRING = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /**
  * Normalises one raw candle. Numbers are passed through unchanged (finiteness and OHLC consistency are the
- * validator's job, see {@link "pipeline/validate"!candleProblem}); numeric strings become numbers.
+ * validator's job, see {@link "pipeline/validate"!candleProblem | candleProblem}); numeric strings become numbers.
  *
  * @param raw - the candle as received.
  * @param defaultSource - the source recorded when `raw.source` is absent.
  * @returns the candle with `openTime` and `receivedAt` in UTC epoch ms (`receivedAt` `null` when unknown).
- * @throws {@link "core/errors"!InvalidTimestampError} when `openTime` or `receivedAt` is not a timestamp; the message names the field
- *   and the value.
- * @throws {@link "core/errors"!InvalidCandleError} when a price or the volume is neither a number nor a numeric string, or `source`
- *   is not a {@link CandleSource}; the message names the field and the value.
+ * @throws {@link "core/errors"!InvalidTimestampError | InvalidTimestampError} when `openTime` or `receivedAt` is not a
+ *   timestamp; the message names the field and the value.
+ * @throws {@link "core/errors"!InvalidCandleError | InvalidCandleError} when a price or the volume is neither a number
+ *   nor a numeric string, or `source` is not a {@link CandleSource}; the message names the field and the value.
  */
 export function normalizeCandle(raw: RawCandle, defaultSource: CandleSource): StoredCandle {
   const source = raw.source ?? defaultSource;

@@ -1,7 +1,7 @@
 /**
  * The candle pipeline that both the historical replay and the live feed use:
- * normalise → validate → order → de-duplicate → detect gaps. It never invents candles (see {@link "pipeline/fill"!fillGaps} for the
- * one opt-in way to do that) and never changes the input.
+ * normalise → validate → order → de-duplicate → detect gaps. It never invents candles (see
+ * {@link "pipeline/fill"!fillGaps | fillGaps} for the one opt-in way to do that) and never changes the input.
  *
  * @module
  */
@@ -61,8 +61,9 @@ export interface PipelineOptions {
  * @param timeframe - the candles' timeframe, e.g. `5m`.
  * @param options - see {@link PipelineOptions}.
  * @returns see {@link PipelineResult}; each rejection's reason reads `<where> row <index>: <problem>`.
- * @throws {@link "core/errors"!InvalidTimeframeError} when `timeframe` is not valid.
- * @throws {@link "core/errors"!InvalidCandleError} when the columns of a batch have different lengths.
+ * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} when `timeframe` is not valid.
+ * @throws {@link "core/errors"!InvalidCandleError | InvalidCandleError} when the columns of a batch have different
+ *   lengths.
  */
 export function processCandles(
   input: CandleBatch | readonly RawCandle[],

@@ -53,10 +53,10 @@ export interface ResampleResult {
  * @param from - timeframe of `batch`, e.g. `5m`.
  * @param to - target timeframe, a whole multiple of `from` (`from` itself gives an unchanged copy with source
  *   `resample`), not in weeks.
- * @throws {@link "core/errors"!InvalidTimeframeError} when a timeframe is invalid, `to` is not a whole multiple of `from`, or `to`
- *   is in weeks (Binance aligns weeks to Mondays, epoch buckets to Thursdays).
- * @throws {@link "core/errors"!InvalidCandleError} naming the row when open times are not strictly increasing or not aligned to
- *   `from`.
+ * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} when a timeframe is invalid, `to` is not
+ *   a whole multiple of `from`, or `to` is in weeks (Binance aligns weeks to Mondays, epoch buckets to Thursdays).
+ * @throws {@link "core/errors"!InvalidCandleError | InvalidCandleError} naming the row when open times are not strictly
+ *   increasing or not aligned to `from`.
  */
 export function resampleCandles(
   batch: CandleBatch,

@@ -28,12 +28,13 @@ const PRICE_FIELDS = ['open', 'high', 'low', 'close'] as const;
  * - `open`, `high`, `low`, `close` are > 0 (quote currency);
  * - `volume` ≥ 0 (zero-volume flat candles from quiet markets are valid);
  * - `high` ≥ max(`open`, `close`) and `low` ≤ min(`open`, `close`) (hence `high` ≥ `low`);
- * - `openTime` (UTC epoch ms) is a multiple of the timeframe's length (see {@link "core/timeframe"!isAligned}).
+ * - `openTime` (UTC epoch ms) is a multiple of the timeframe's length (see
+ *   {@link "core/timeframe"!isAligned | isAligned}).
  *
  * @param timeframe - e.g. `5m`.
  * @returns a check that gives `null` for a valid candle, or every problem found, naming the field(s) and their
  *   values, joined by `; ` (e.g. `high 99 is below max(open 100, close 98)`).
- * @throws {@link "core/errors"!InvalidTimeframeError} when `timeframe` is not valid.
+ * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} when `timeframe` is not valid.
  */
 export function ohlcvValidator(timeframe: Timeframe): OhlcvCheck {
   const length = timeframeToMs(timeframe);
@@ -63,7 +64,7 @@ export function ohlcvValidator(timeframe: Timeframe): OhlcvCheck {
  * @param c - the candle (open time in UTC epoch ms).
  * @param timeframe - the timeframe it belongs to, e.g. `5m`.
  * @returns `null` when valid, otherwise a readable reason naming the field(s) and values.
- * @throws {@link "core/errors"!InvalidTimeframeError} when `timeframe` is not valid.
+ * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} when `timeframe` is not valid.
  */
 export function candleProblem(c: Candle, timeframe: Timeframe): string | null {
   return ohlcvValidator(timeframe)(c.openTime, c.open, c.high, c.low, c.close, c.volume);

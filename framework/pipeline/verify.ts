@@ -41,8 +41,9 @@ export interface ContinuityReport {
  * @param batch - candles as stored, in stored order.
  * @param timeframe - their timeframe, e.g. `5m`.
  * @param where - names the data in the reasons of `rejected` (default `stored candles`).
- * @throws {@link "core/errors"!InvalidTimeframeError} when `timeframe` is not valid.
- * @throws {@link "core/errors"!InvalidCandleError} when the columns of the batch have different lengths.
+ * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} when `timeframe` is not valid.
+ * @throws {@link "core/errors"!InvalidCandleError | InvalidCandleError} when the columns of the batch have different
+ *   lengths.
  */
 export function verifyCandles(batch: CandleBatch, timeframe: Timeframe, where = 'stored candles'): ContinuityReport {
   const result = processCandles(batch, timeframe, { where });

@@ -57,8 +57,9 @@ export const HTML_REPORT_FILE = 'report.html';
  * `report/html/sections.ts`). All strings from the run are HTML-escaped.
  *
  * @returns the page, UTF-8 text.
- * @throws {@link "core/errors"!FrameworkError} when there are no candles, an indicator column's length differs from the candles',
- *   the frame's `open_time` differs from the candles' open times, or the equity columns differ in length.
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} when there are no candles, an indicator column's length
+ *   differs from the candles', the frame's `open_time` differs from the candles' open times, or the equity columns
+ *   differ in length.
  */
 export function renderHtmlReport(input: HtmlReportInput): string {
   check(input);
@@ -133,8 +134,8 @@ ${assets.client}
  *
  * @param dir - the run directory, which must exist (e.g. from `createRunDir`).
  * @returns the path written.
- * @throws {@link "core/errors"!FrameworkError} when the file already exists (nothing is overwritten) or the input is inconsistent;
- *   other file-system errors propagate.
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} when the file already exists (nothing is overwritten)
+ *   or the input is inconsistent; other file-system errors propagate.
  */
 export function writeHtmlReport(dir: string, input: HtmlReportInput): string {
   const path = join(dir, HTML_REPORT_FILE);

@@ -59,7 +59,7 @@ export class RunJournal {
   /**
    * Starts the journal of a run in its (new, empty) directory.
    *
-   * @throws {@link "core/errors"!FrameworkError} when the directory already holds a journal.
+   * @throws {@link "core/errors"!FrameworkError | FrameworkError} when the directory already holds a journal.
    */
   static create(dir: string, header: RunHeader): RunJournal {
     writeRunHeader(dir, header);
@@ -90,7 +90,7 @@ export class RunJournal {
 /**
  * Writes `run.json` into a run directory.
  *
- * @throws {@link "core/errors"!FrameworkError} when it exists already (nothing is overwritten).
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} when it exists already (nothing is overwritten).
  */
 export function writeRunHeader(dir: string, header: RunHeader): void {
   try {
@@ -107,7 +107,8 @@ export function writeRunHeader(dir: string, header: RunHeader): void {
  * Reads a run's journal: `run.json`, `signals.jsonl` and, for live runs, `candles.jsonl`. A torn last line (a run
  * killed mid-write) is ignored; `"NaN"`/`"Infinity"` strings in indicator values become numbers again.
  *
- * @throws {@link "core/errors"!FrameworkError} naming the folder when it is not a run directory, or a file and line that is not JSON.
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} naming the folder when it is not a run directory, or a
+ *   file and line that is not JSON.
  */
 export function readJournal(dir: string): JournalContents {
   const headerPath = join(dir, 'run.json');

@@ -9,12 +9,14 @@ export const YEAR_MS = 365 * 24 * 3600 * 1000;
  * Input of {@link computeMetrics}.
  *
  * - `equity`, `time`: the equity curve (quote currency) marked at each candle's close, and each candle's open time
- *   (UTC epoch ms), same length ≥ 1, in time order (e.g. {@link "broker/equity-curve"!EquityCurve} columns);
+ *   (UTC epoch ms), same length ≥ 1, in time order (e.g. the columns of
+ *   {@link "broker/equity-curve"!EquityCurve | EquityCurve});
  * - `timeframe`: the candles' timeframe, e.g. `1h`;
  * - `trades`: closed trades of the run;
  * - `firstOpen`: open price of the first candle, `lastClose`: close price of the last candle (quote currency),
  *   for the buy-and-hold benchmark;
- * - `exposedCandles`: candles during which a position was open ({@link "broker/paper-broker"!PaperBroker.exposedCandles}).
+ * - `exposedCandles`: candles during which a position was open
+ *   ({@link "broker/paper-broker"!PaperBroker.exposedCandles | PaperBroker.exposedCandles}).
  */
 export interface MetricsInput {
   readonly equity: ArrayLike<number>;
@@ -82,8 +84,8 @@ export interface Metrics {
  * Sortino: downside deviation against a target of 0 over all observations, as in T. Rollinger and S. Hoffman,
  * "Sortino: A 'Sharper' Ratio", Red Rock Capital (the paper quantstats cites).
  *
- * @throws {@link "core/errors"!FrameworkError} when the curve is empty, `equity` and `time` differ in length, or
- *   `exposedCandles` is outside [0, candles].
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} when the curve is empty, `equity` and `time` differ in
+ *   length, or `exposedCandles` is outside [0, candles].
  */
 export function computeMetrics(input: MetricsInput): Metrics {
   const { equity, time, trades } = input;

@@ -17,7 +17,7 @@ export type RunMode = 'backtest' | 'live';
 /**
  * Summary of one run, written as `summary.json`.
  *
- * - `runId`: see {@link "report/run-writer"!createRunDir}, e.g. `20240102-030405-SmaCross-1a2b`;
+ * - `runId`: see {@link "report/run-writer"!createRunDir | createRunDir}, e.g. `20240102-030405-SmaCross-1a2b`;
  * - `strategy`: the strategy's name and the parameter values the run used;
  * - `subscription`, `timeframe`: the traded market and its candle timeframe;
  * - `firstCandle`, `lastCandle`: open times (UTC epoch ms) of the first and last candle processed; `candles`: count;
@@ -40,7 +40,7 @@ export interface RunSummary {
   readonly durationMs: number;
 }
 
-/** Which strategy produced a signal: its name, parameter values and their {@link "strategy/parameters"!hashParameters} fingerprint. */
+/** Which strategy produced a signal: its name, parameter values and their {@link "strategy/parameters"!hashParameters | hashParameters} fingerprint. */
 export interface StrategyIdentity {
   readonly name: string;
   readonly parameters: Readonly<StrategyParameters>;

@@ -15,8 +15,8 @@ export interface RunDir {
 }
 
 /**
- * What {@link writeRunArtifacts} writes. `signals` is omitted when a {@link "report/journal"!RunJournal} already wrote
- * `signals.jsonl` during the run (live runs).
+ * What {@link writeRunArtifacts} writes. `signals` is omitted when a {@link "report/journal"!RunJournal | RunJournal}
+ * already wrote `signals.jsonl` during the run (live runs).
  */
 export interface RunArtifacts {
   readonly summary: RunSummary;
@@ -45,8 +45,8 @@ const LINES_PER_WRITE = 4096;
  * @param runsRoot - folder holding all runs, e.g. `runs`.
  * @param strategyName - e.g. `SmaCross`.
  * @param now - wall-clock time in UTC epoch ms (default: now).
- * @throws {@link "core/errors"!FrameworkError} when the name has no usable character or no free directory name is found;
- *   file-system errors (permissions) propagate.
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} when the name has no usable character or no free
+ *   directory name is found; file-system errors (permissions) propagate.
  */
 export function createRunDir(runsRoot: string, strategyName: string, now: number = Date.now()): RunDir {
   const name = strategyName.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '');
@@ -80,8 +80,8 @@ export function createRunDir(runsRoot: string, strategyName: string, now: number
  * `"NaN"` (e.g. a profit factor with no losing trade, an indicator during its warm-up).
  *
  * @returns the paths written.
- * @throws {@link "core/errors"!FrameworkError} when one of the files already exists (nothing is overwritten);
- *   other file-system errors propagate.
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} when one of the files already exists (nothing is
+ *   overwritten); other file-system errors propagate.
  */
 export function writeRunArtifacts(dir: string, artifacts: RunArtifacts): RunFiles {
   const files: RunFiles = {

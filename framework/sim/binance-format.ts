@@ -178,14 +178,17 @@ export const ERRORS = {
   invalidInterval: { code: -1120, msg: 'Invalid interval.' },
   invalidSymbol: { code: -1121, msg: 'Invalid symbol.' },
   startAfterEnd: { code: -1023, msg: 'Start time is greater than end time.' },
+  /** -1102: the named query parameter is missing or empty. */
   mandatory: (param: string): BinanceError => ({
     code: -1102,
     msg: `Mandatory parameter '${param}' was not sent, was empty/null, or malformed.`,
   }),
+  /** -1100: the named query parameter is not 1-20 decimal digits. */
   illegalChars: (param: string): BinanceError => ({
     code: -1100,
     msg: `Illegal characters found in parameter '${param}'; legal range is '^[0-9]{1,20}$'.`,
   }),
+  /** -1130: the named query parameter has a value Binance does not accept (e.g. `limit=0`). */
   invalidValue: (param: string): BinanceError => ({ code: -1130, msg: `Data sent for parameter '${param}' is not valid.` }),
 } as const;
 

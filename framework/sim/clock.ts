@@ -33,7 +33,8 @@ export class SimClock {
   /**
    * Moves the clock to `exchangeMs`.
    *
-   * @throws {@link "sim/config"!SimulatorConfigError} when `exchangeMs` is before the current exchange time.
+   * @throws {@link "sim/config"!SimulatorConfigError | SimulatorConfigError} when `exchangeMs` is before the current
+   *   exchange time.
    */
   advanceTo(exchangeMs: number): void {
     const current = this.now();

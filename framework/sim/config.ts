@@ -70,7 +70,8 @@ export const MALFORMED_KINDS: readonly MalformedKind[] = ['json', 'nan', 'highBe
  * - `revision`: closed candles whose REST version differs from what the WebSocket sent (volume multiplied by
  *   `volumeFactor`, default 1.25): each candle closing after `startTime` is revised with probability `rate`, plus every
  *   candle whose open time is listed in `openTimes`; and each candle listed in `closes` gets that close over REST
- *   (high and low widened to hold it), e.g. to plant a revision that changes a price. See {@link "sim/simulator"!SimulatorRevision}.
+ *   (high and low widened to hold it), e.g. to plant a revision that changes a price. See
+ *   {@link "sim/simulator"!SimulatorRevision | SimulatorRevision}.
  */
 export interface FaultConfig {
   readonly drop?: FaultTrigger;
@@ -104,7 +105,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 ];
 
 /**
- * Configuration of {@link "sim/simulator"!startSimulator}.
+ * Configuration of {@link "sim/simulator"!startSimulator | startSimulator}.
  *
  * The exchange clock is `startTime + (realNow − realStart) × speed` (UTC epoch ms). `speed = 0` freezes it: time then
  * moves only through `Simulator.advanceTo`, the step mode for tests. Candles that closed at or before `startTime`

@@ -118,7 +118,8 @@ export class Simulator {
    * Moves the exchange clock to `exchangeMs` and synchronously emits every kline event due by then, in time order
    * (the frames are queued on the sockets when this returns). The step mode for tests; works at any speed.
    *
-   * @throws {@link "sim/config"!SimulatorConfigError} when `exchangeMs` is before the current exchange time.
+   * @throws {@link "sim/config"!SimulatorConfigError | SimulatorConfigError} when `exchangeMs` is before the current
+   *   exchange time.
    */
   advanceTo(exchangeMs: number): void {
     this.playback.advanceTo(exchangeMs);
@@ -127,7 +128,7 @@ export class Simulator {
   /**
    * Resolves once `count` open WebSocket connections subscribe to the klines of `symbol` at `timeframe`.
    *
-   * @throws {@link "sim/config"!SimulatorConfigError} when that market is not simulated.
+   * @throws {@link "sim/config"!SimulatorConfigError | SimulatorConfigError} when that market is not simulated.
    */
   waitForSubscribers(symbol: string, timeframe: Timeframe, count = 1): Promise<void> {
     const tape = this.playback.tapes.find((t) => t.symbol === symbol && t.timeframe === timeframe);
@@ -168,9 +169,9 @@ export class Simulator {
  * Validates `config`, builds the markets' tapes and starts the HTTP + WebSocket server on 127.0.0.1.
  *
  * @returns the running {@link Simulator}; its clock starts at `config.startTime` now.
- * @throws {@link "sim/config"!SimulatorConfigError} / `InvalidCandleError` for a bad configuration (see `validateConfig`), or when a
- *   `faults.revision.openTimes` entry is no candle's open time; the listen error (e.g. `EADDRINUSE`) when the port is
- *   taken.
+ * @throws {@link "sim/config"!SimulatorConfigError | SimulatorConfigError} / `InvalidCandleError` for a bad
+ *   configuration (see `validateConfig`), or when a `faults.revision.openTimes` entry is no candle's open time; the
+ *   listen error (e.g. `EADDRINUSE`) when the port is taken.
  */
 export async function startSimulator(config: SimulatorConfig): Promise<Simulator> {
   validateConfig(config);

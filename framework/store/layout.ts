@@ -75,7 +75,8 @@ export function datasetDir(root: string, subscription: Subscription): string {
  * Path of one month's partition: `<datasetDir>/<YYYY-MM>.parquet`.
  *
  * @param month - `YYYY-MM`, as returned by {@link monthOf}.
- * @throws {@link "core/errors"!InvalidTimestampError} when `month` is not `YYYY-MM`; the errors of {@link datasetDir}.
+ * @throws {@link "core/errors"!InvalidTimestampError | InvalidTimestampError} when `month` is not `YYYY-MM`; the errors
+ *   of {@link datasetDir}.
  */
 export function partitionPath(root: string, subscription: Subscription, month: string): string {
   monthRange(month);
@@ -86,7 +87,8 @@ export function partitionPath(root: string, subscription: Subscription, month: s
  * The UTC calendar month (`YYYY-MM`) that contains a candle open time.
  *
  * @param openTimeMs - UTC epoch ms, e.g. 1609459200000 → `2021-01`.
- * @throws {@link "core/errors"!InvalidTimestampError} when `openTimeMs` is not a finite number in years 0000–9999.
+ * @throws {@link "core/errors"!InvalidTimestampError | InvalidTimestampError} when `openTimeMs` is not a finite number
+ *   in years 0000–9999.
  */
 export function monthOf(openTimeMs: number): string {
   const iso = Number.isFinite(openTimeMs) ? new Date(openTimeMs).toISOString() : '';
@@ -100,7 +102,8 @@ export function monthOf(openTimeMs: number): string {
  * The time span of a month: `start` is its first instant, `end` the first instant of the next month (UTC epoch ms).
  *
  * @param month - `YYYY-MM`.
- * @throws {@link "core/errors"!InvalidTimestampError} when `month` is not `YYYY-MM` with a month 01–12.
+ * @throws {@link "core/errors"!InvalidTimestampError | InvalidTimestampError} when `month` is not `YYYY-MM` with a
+ *   month 01–12.
  */
 export function monthRange(month: string): { readonly start: number; readonly end: number } {
   const match = MONTH_PATTERN.exec(month);
@@ -120,7 +123,7 @@ export function partitionMonth(path: string): string | undefined {
  * (temporary files of an interrupted write, notes) are ignored.
  *
  * @returns `[]` when the dataset folder does not exist.
- * @throws the errors of {@link datasetDir}.
+ * @throws the errors of {@link datasetDir}; file-system errors other than `ENOENT` (e.g. `EACCES`).
  */
 export function listPartitions(root: string, subscription: Subscription): string[] {
   const dir = datasetDir(root, subscription);
@@ -135,6 +138,7 @@ export function listPartitions(root: string, subscription: Subscription): string
  * `<exchange>/<BASE>_<QUOTE>/<timeframe>`. Folders whose names do not fit the layout are skipped.
  *
  * @returns subscriptions sorted by exchange, symbol, then timeframe length; `[]` when `root` does not exist.
+ * @throws file-system errors other than `ENOENT` (e.g. `EACCES`) met while reading a folder.
  */
 export function listDatasets(root: string): Subscription[] {
   const found: Subscription[] = [];

@@ -173,7 +173,8 @@ export class LiveCandleStore {
  * the latest version of a candle wins. A torn last log record is ignored.
  *
  * @param range - open times, `from` inclusive, `to` exclusive (UTC epoch ms).
- * @throws {@link "core/errors"!CorruptDataError} for an unreadable partition or a stored candle the pipeline rejects.
+ * @throws {@link "core/errors"!CorruptDataError | CorruptDataError} for an unreadable partition or a stored candle the
+ *   pipeline rejects.
  */
 export function readStoredCandles(root: string, subscription: Subscription, range: TimeRange = {}): CandleBatch {
   let stored: CandleBatch;

@@ -82,8 +82,9 @@ const SOURCE_BYTES = CANDLE_SOURCES.map((s) => new TextEncoder().encode(s));
  *
  * @param batch - candles in the order they are to be stored; `receivedAt` NaN is written as null.
  * @returns the Parquet file's bytes.
- * @throws {@link "core/errors"!InvalidCandleError} when an open time or a known `receivedAt` is not an integer number of ms,
- * a `source` code is not an index of {@link CANDLE_SOURCES}, or the columns differ in length.
+ * @throws {@link "core/errors"!InvalidCandleError | InvalidCandleError} when an open time or a known `receivedAt` is
+ * not an integer number of ms, a `source` code is not an index of {@link CANDLE_SOURCES}, or the columns differ in
+ * length.
  */
 export function encodeCandles(batch: CandleBatch): Uint8Array {
   const n = batchLength(batch);
@@ -110,10 +111,10 @@ export function encodeCandles(batch: CandleBatch): Uint8Array {
  * @param bytes - the whole file.
  * @param where - what the bytes are (normally the file path), named in error messages.
  * @returns the candles in file order; open times are exact integers, unknown `receivedAt` is NaN.
- * @throws {@link "core/errors"!CorruptDataError} naming `where` and the problem when the bytes are not a readable Parquet file,
- * a column is missing, extra or of another type, a required column holds nulls, an integer does not fit a double
- * exactly, `source` holds an unknown value, or the candles do not match the checksum recorded in the file (a file
- * without a recorded checksum is accepted if everything else checks out).
+ * @throws {@link "core/errors"!CorruptDataError | CorruptDataError} naming `where` and the problem when the bytes are
+ * not a readable Parquet file, a column is missing, extra or of another type, a required column holds nulls, an
+ * integer does not fit a double exactly, `source` holds an unknown value, or the candles do not match the checksum
+ * recorded in the file (a file without a recorded checksum is accepted if everything else checks out).
  */
 export function decodeCandles(bytes: Uint8Array, where: string): CandleBatch {
   let table: ArrowTable;

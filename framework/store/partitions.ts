@@ -32,8 +32,8 @@ export interface TimeRange {
  *
  * @param path - a `.parquet` file written by {@link writeCandles}.
  * @returns its candles, sorted by open time.
- * @throws {@link "core/errors"!CorruptDataError} naming the file when it cannot be decoded (see `decodeCandles`) or its open times
- * are not strictly increasing. I/O errors (e.g. `ENOENT`) are passed through.
+ * @throws {@link "core/errors"!CorruptDataError | CorruptDataError} naming the file when it cannot be decoded (see
+ * `decodeCandles`) or its open times are not strictly increasing. I/O errors (e.g. `ENOENT`) are passed through.
  */
 export function readPartitionFile(path: string): CandleBatch {
   const batch = decodeCandles(readFileSync(path), path);
@@ -55,11 +55,12 @@ export function readPartitionFile(path: string): CandleBatch {
  * @param root - the datasets folder, e.g. `datasets`.
  * @param range - open times in UTC epoch ms, `from` inclusive, `to` exclusive.
  * @returns the candles sorted by open time (empty when none falls in `range`).
- * @throws {@link "core/errors"!DatasetNotFoundError} naming the folder and listing the datasets under `root` when the dataset has
- * no partition files.
- * @throws {@link "core/errors"!CorruptDataError} naming the file when a partition cannot be decoded, is out of order, holds a candle
- * of another month or one not aligned to the timeframe.
- * @throws {@link "core/errors"!InvalidTimestampError} when a bound of `range` is not a finite number; the errors of `datasetDir`.
+ * @throws {@link "core/errors"!DatasetNotFoundError | DatasetNotFoundError} naming the folder and listing the datasets
+ * under `root` when the dataset has no partition files.
+ * @throws {@link "core/errors"!CorruptDataError | CorruptDataError} naming the file when a partition cannot be decoded,
+ * is out of order, holds a candle of another month or one not aligned to the timeframe.
+ * @throws {@link "core/errors"!InvalidTimestampError | InvalidTimestampError} when a bound of `range` is not a finite
+ * number; the errors of `datasetDir`.
  */
 export function readDataset(root: string, subscription: Subscription, range: TimeRange = {}): CandleBatch {
   const from = rangeBound(range.from, 'from', Number.NEGATIVE_INFINITY);
@@ -87,11 +88,12 @@ export function readDataset(root: string, subscription: Subscription, range: Tim
  * @param root - the datasets folder, created if missing.
  * @param batch - candles in any order.
  * @returns the paths of the partition files written, oldest month first.
- * @throws {@link "core/errors"!InvalidCandleError} naming the row when an open time is not an integer aligned to the timeframe or
- * a source code is unknown; nothing is written then.
- * @throws {@link "core/errors"!CorruptDataError} naming the file when an existing partition that must be merged cannot be read or
- * holds candles that do not belong in it; all existing partitions are read before any is written, so nothing is
- * written then. I/O errors while writing are passed through; the month being written keeps its old file.
+ * @throws {@link "core/errors"!InvalidCandleError | InvalidCandleError} naming the row when an open time is not an
+ * integer aligned to the timeframe or a source code is unknown; nothing is written then.
+ * @throws {@link "core/errors"!CorruptDataError | CorruptDataError} naming the file when an existing partition that
+ * must be merged cannot be read or holds candles that do not belong in it; all existing partitions are read before
+ * any is written, so nothing is written then. I/O errors while writing are passed through; the month being written
+ * keeps its old file.
  */
 export function writeCandles(root: string, subscription: Subscription, batch: CandleBatch): string[] {
   const dir = datasetDir(root, subscription);

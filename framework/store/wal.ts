@@ -133,12 +133,12 @@ export type WalEvent =
   | { readonly type: 'compacted'; readonly path: string; readonly candles: number; readonly keptAs: string | null }
   | { readonly type: 'compaction-failed'; readonly error: unknown };
 
-/**
- * Options of {@link WriteAheadLog.open}.
- * - `onEvent`: called synchronously at each {@link WalEvent} (for logs and metrics); it must not throw: an exception
- *   from it during an append fails the log like an I/O error, during a compaction fails the compaction.
- */
+/** Options of {@link WriteAheadLog.open}. */
 export interface WalOptions {
+  /**
+   * Called synchronously at each {@link WalEvent} (for logs and metrics); it must not throw: an exception from it
+   * during an append fails the log like an I/O error, during a compaction fails the compaction.
+   */
   readonly onEvent?: (event: WalEvent) => void;
 }
 
@@ -258,9 +258,9 @@ export class WriteAheadLog {
    * comment). The candles of one call are written together, in order.
    *
    * @param candles - one candle or several, with their provenance; `receivedAt` in UTC epoch ms or null.
-   * @throws {@link "core/errors"!InvalidCandleError} (rejects, nothing written) when a candle is not valid for the dataset's
-   *   timeframe (see `ohlcvValidator`), its open time is not a safe integer, its source unknown or `receivedAt` not an
-   *   integer; the message names the dataset, the candle's index and the problem.
+   * @throws {@link "core/errors"!InvalidCandleError | InvalidCandleError} (rejects, nothing written) when a candle is
+   *   not valid for the dataset's timeframe (see `ohlcvValidator`), its open time is not a safe integer, its source
+   *   unknown or `receivedAt` not an integer; the message names the dataset, the candle's index and the problem.
    * @throws {@link WriteAheadLogError} (rejects) when the log is closed or failed; an append whose write or fsync
    *   fails rejects with it, and then may or may not be in the log.
    */

@@ -18,12 +18,13 @@ export interface FrameCursor {
 }
 
 /**
- * The strategy's window on the data at the current candle, given to {@link "strategy/base-strategy"!BaseStrategy.onData}.
+ * The strategy's window on the data at the current candle, given to
+ * {@link "strategy/base-strategy"!BaseStrategy.onData | BaseStrategy.onData}.
  *
  * It exposes the OHLCV values, `open_time` and every indicator column at the current candle and at any earlier one,
- * and nothing later: asking for a later candle throws {@link "core/errors"!LookaheadError}. The underlying arrays are never handed
- * out; {@link Frame.series} returns copies. This is what makes lookahead in `onData` impossible rather than merely
- * discouraged (NautilusTrader's rule that no consumer sees a bar before it closed).
+ * and nothing later: asking for a later candle throws {@link "core/errors"!LookaheadError | LookaheadError}. The
+ * underlying arrays are never handed out; {@link Frame.series} returns copies. This is what makes lookahead in `onData`
+ * impossible rather than merely discouraged (NautilusTrader's rule that no consumer sees a bar before it closed).
  *
  * One `Frame` object is reused for every candle of a run: read what you need during `onData`, don't keep it.
  */
@@ -54,7 +55,8 @@ export class Frame {
    * Value of `column` `ago` candles before the current one (`ago = 0`: the current candle, `1`: the previous one).
    * Before the first candle of the history the value is NaN, like a shifted pandas column.
    *
-   * @throws {@link "core/errors"!LookaheadError} when `ago` is negative (a later candle), naming the column and the candle.
+   * @throws {@link "core/errors"!LookaheadError | LookaheadError} when `ago` is negative (a later candle), naming the
+   *   column and the candle.
    * @throws FrameworkError for an unknown column (the message lists the known ones), a non-integer `ago`, or, live,
    *   an `ago` reaching before the candles the live indicator window holds (it would silently differ from the replay).
    */
@@ -84,7 +86,8 @@ export class Frame {
   /**
    * The OHLCV candle `ago` candles back (`0`: the current one).
    *
-   * @throws {@link "core/errors"!LookaheadError} when `ago` is negative; FrameworkError when it reaches before the first candle.
+   * @throws {@link "core/errors"!LookaheadError | LookaheadError} when `ago` is negative; FrameworkError when it
+   *   reaches before the first candle.
    */
   candle(ago = 0): Candle {
     const i = this.#target('close', ago);

@@ -36,9 +36,9 @@ const subscriptionSchema = z.strictObject({
  * @param file - path to the plugin, e.g. `strategies/macd.ts` (relative to the working directory).
  * @param overrides - parameter overrides as strings from the command line (`{ fast: "10" }`); each must name a declared
  *   parameter and parse as the default's type.
- * @throws {@link "core/errors"!StrategyLoadError} naming the file and the problem: file not found, import failed, no strategy class
- *   (or several), a missing method, a constructor or `getRequiredSubscriptions` that throws, a malformed subscription,
- *   a bad warm-up, an unknown or ill-typed parameter.
+ * @throws {@link "core/errors"!StrategyLoadError | StrategyLoadError} naming the file and the problem: file not found,
+ *   import failed, no strategy class (or several), a missing method, a constructor or `getRequiredSubscriptions` that
+ *   throws, a malformed subscription, a bad warm-up, an unknown or ill-typed parameter.
  */
 export async function loadStrategy(file: string, overrides: Readonly<Record<string, string>> = {}): Promise<LoadedStrategy> {
   const fail = (problem: string, cause?: unknown): never => {

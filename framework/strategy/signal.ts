@@ -17,8 +17,8 @@ export const SIGNAL_ACTIONS: readonly SignalAction[] = ['enter_long', 'exit_long
 export type PositionSize = { readonly fraction: number } | { readonly quote: number };
 
 /**
- * A trading signal returned by {@link "strategy/base-strategy"!BaseStrategy.onData}. It is decided on the close of the current candle and
- * filled by the broker at the open of the next one.
+ * A trading signal returned by {@link "strategy/base-strategy"!BaseStrategy.onData | BaseStrategy.onData}. It is
+ * decided on the close of the current candle and filled by the broker at the open of the next one.
  *
  * - `size`: for entries; default is the broker's configured stake.
  * - `stopLoss`, `takeProfit`: for entries, distances from the entry fill price as fractions in (0, 1)

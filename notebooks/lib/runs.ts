@@ -47,7 +47,8 @@ export function readRun(dir: string): LoadedRun {
 export function newestRun(runsRoot: string, name: string, mode: RunSummary['mode']): string | null {
   if (!existsSync(runsRoot)) return null;
   const candidates = readdirSync(runsRoot)
-    .filter((id) => id.slice(16, -5) === name && existsSync(path.join(runsRoot, id, 'equity.jsonl')))
+    .filter((id) => id.slice(16, -5) === name)
+    .filter((id) => ['summary.json', 'equity.jsonl'].every((file) => existsSync(path.join(runsRoot, id, file))))
     .sort();
   for (const id of candidates.reverse()) {
     const summary = JSON.parse(readFileSync(path.join(runsRoot, id, 'summary.json'), 'utf8')) as RunSummary;

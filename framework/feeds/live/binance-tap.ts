@@ -17,14 +17,14 @@ import { readKlineEvent, type KlineFrame } from './binance-kline';
 
 type WsClient = Parameters<InstanceType<typeof pro.binance>['handleOHLCV']>[0];
 
-/**
- * A listener of the tap.
- * - `onKline`: a kline frame, read (its values are still unvalidated);
- * - `onBadFrame`: a frame that could not be read (not JSON, a kline without its fields, or one ccxt's handler threw
- *   on), with the frame as received (text or object) and the reason.
- */
+/** A listener of the tap (register it with {@link BinanceKlineTap.addKlineListener}). */
 export interface KlineListener {
+  /** Called with every kline frame read, after ccxt's own handler took it (its values are still unvalidated). */
   onKline(frame: KlineFrame): void;
+  /**
+   * Called with a frame that could not be read (not JSON, a kline without its fields, or one ccxt's handler threw
+   * on): the frame as received (text or object) and the reason, in words. The frame is dropped.
+   */
   onBadFrame(frame: unknown, reason: string): void;
 }
 
@@ -46,6 +46,7 @@ export class BinanceKlineTap extends pro.binance {
    */
   logger: Logger | undefined;
 
+  /** ccxt's console output: to {@link BinanceKlineTap.logger} at `debug` level when set, else to the console. */
   override log(...args: unknown[]): void {
     if (this.logger === undefined) super.log(...args);
     else this.logger.debug({ ccxt: args.map((a) => (a instanceof Error ? a.message : String(a))) }, 'ccxt');
@@ -57,6 +58,10 @@ export class BinanceKlineTap extends pro.binance {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * ccxt's entry point for every WebSocket message: a raw string (the client's `JSON.parse` failed) is reported to
+   * the listeners' `onBadFrame` and dropped; anything else goes on to ccxt's binance dispatcher.
+   */
   override handleMessage(client: WsClient, message: unknown): void {
     if (typeof message === 'string') {
       this.report(message, 'frame is not valid JSON');
@@ -65,6 +70,11 @@ export class BinanceKlineTap extends pro.binance {
     super.handleMessage(client, message);
   }
 
+  /**
+   * ccxt's kline handler: reads the frame (stamping `receivedAt` from {@link BinanceKlineTap.receivedAtClock}), runs
+   * ccxt's own handler, then delivers the frame to the listeners' `onKline` — or to `onBadFrame` when it could not be
+   * read or ccxt's handler threw (the error is not rethrown).
+   */
   override handleOHLCV(client: WsClient, message: Record<string, unknown>): void {
     const frame = readKlineEvent(message, this.receivedAtClock());
     if (typeof frame === 'string') {

@@ -17,7 +17,7 @@ export class ClockSyncError extends FrameworkError {}
  * - `rttMs`: local round-trip time of the chosen sample (the smallest of the sync);
  * - `rate`: exchange ms per local ms used from this sync on (1 for a real exchange);
  * - `errorBoundMs`: how far (exchange ms) the estimate may be off right after this sync: half the round trip times the
- *   rate (the server read its clock somewhere inside the round trip);
+ *   rate — its upper bound when estimated — (the server read its clock somewhere inside the round trip);
  * - `rateError`: bound of the rate's error (exchange ms per local ms; 0 when the rate is given), which adds
  *   `rateError × |local time since the sync|` to the error.
  */
@@ -32,11 +32,7 @@ export interface ClockEstimate {
 
 /**
  * Options of {@link ExchangeClock}.
- * - `fetchTime`: asks the exchange for its time, UTC epoch ms (ccxt: `() => exchange.fetchTime()`); one call = one
- *   sample; a failed call ends the sync, which keeps the samples taken before it;
- * - `localNow`: the local clock, ms (default: `performance.timeOrigin + performance.now()`, the wall clock with
- *   sub-millisecond resolution, which matters when the exchange clock runs thousands of times faster); injectable to
- *   test a skewed or drifting machine clock;
+ * - `fetchTime`, `localNow`: the two clocks compared (see each);
  * - `samples`: round trips per sync (default 5); the one with the smallest round-trip time is kept;
  * - `rate`: exchange ms per local ms. A number fixes it (1 for a real exchange — the default; the simulator's `speed`
  *   when known); `'estimate'` measures it from the first sync and the latest one (see {@link ExchangeClock});
@@ -44,7 +40,16 @@ export interface ClockEstimate {
  * - `logger`: where failed periodic re-syncs are reported (they keep the previous estimate).
  */
 export interface ExchangeClockOptions {
+  /**
+   * Asks the exchange for its time, UTC epoch ms (ccxt: `() => exchange.fetchTime()`); one call = one sample; a
+   * failed call ends the sync, which keeps the samples taken before it.
+   */
   readonly fetchTime: () => Promise<number>;
+  /**
+   * The local clock, ms (default: `performance.timeOrigin + performance.now()`, the wall clock with sub-millisecond
+   * resolution, which matters when the exchange clock runs thousands of times faster); injectable to test a skewed or
+   * drifting machine clock.
+   */
   readonly localNow?: () => number;
   readonly samples?: number;
   readonly rate?: number | 'estimate';
@@ -87,6 +92,11 @@ export class ExchangeClock {
   private timer: NodeJS.Timeout | undefined;
   private syncs = 0;
 
+  /**
+   * Creates a clock with no estimate yet (call {@link ExchangeClock.sync} or {@link ExchangeClock.start}).
+   *
+   * @throws {@link ClockSyncError} when `samples` is not an integer ≥ 1 or a numeric `rate` is not positive and finite.
+   */
   constructor(private readonly options: ExchangeClockOptions) {
     this.localNow = options.localNow ?? (() => performance.timeOrigin + performance.now());
     this.samples = options.samples ?? 5;

@@ -30,7 +30,7 @@ export interface CreateExchangeOptions {
  * Call `await exchange.close()` when done with it.
  *
  * @param id - the ccxt exchange id; only `binance` is supported (the feed reads its kline frames' closed flag).
- * @throws {@link "feeds/live/live-feed"!LiveFeedError} for another id.
+ * @throws {@link "feeds/live/live-feed"!LiveFeedError | LiveFeedError} for another id.
  */
 export function createExchange(id: string, options: CreateExchangeOptions = {}): BinanceKlineTap {
   if (id !== 'binance') {

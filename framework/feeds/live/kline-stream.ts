@@ -26,9 +26,7 @@ export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 
  * - `silenceTimeoutMs`: exchange ms without a frame of this subscription after which the connection is taken as dead;
  * - `backoff`: waits between reconnection attempts;
  * - `closeTimeoutMs`: local ms allowed for a WebSocket close handshake before the socket is destroyed (default 2 000);
- * - `onFrame`: each kline frame of this subscription; `onBadFrame`: each frame that could not be read (any market: a
- *   frame that is not JSON names none); `onReconnect`: after a dead connection, when the new subscription is sent.
- *   None of them may throw.
+ * - `onFrame`, `onBadFrame`, `onReconnect`: callbacks (see each); none of them may throw.
  */
 export interface KlineStreamOptions {
   readonly exchange: BinanceKlineTap;
@@ -39,8 +37,14 @@ export interface KlineStreamOptions {
   readonly backoff: BackoffPolicy;
   readonly closeTimeoutMs?: number;
   readonly logger?: Logger;
+  /** Called with each kline frame of this subscription (its values still unvalidated). Must not throw. */
   readonly onFrame: (frame: KlineFrame) => void;
+  /**
+   * Called with each frame that could not be read, as received, and the reason in words (any market: a frame that
+   * is not JSON names none). Must not throw.
+   */
   readonly onBadFrame: (frame: unknown, reason: string) => void;
+  /** Called after a dead connection, when the new subscription is sent. Must not throw. */
   readonly onReconnect: () => void;
 }
 

@@ -18,7 +18,7 @@ import type { RawCandle } from '../../pipeline/normalize';
 import type { BinanceKlineTap } from './binance-tap';
 import { ExchangeClock, type ClockEstimate } from './exchange-clock';
 import { KlineStream, type ConnectionState } from './kline-stream';
-import { backoffDelay, callWithRetry, DEFAULT_BACKOFF, sleep, type BackoffPolicy, type RetryCounters } from './retry';
+import { backoffDelay, callWithRetry, DEFAULT_BACKOFF, RateLimitGate, sleep, type BackoffPolicy, type RetryCounters } from './retry';
 
 /** A live feed that cannot start or go on (bad options, a non-temporary exchange error, a failing consumer). */
 export class LiveFeedError extends FrameworkError {}
@@ -29,11 +29,10 @@ export class LiveFeedError extends FrameworkError {}
  * - `subscription`: `{ exchange, symbol, timeframe }`;
  * - `lastStoredOpenTime`: open time (UTC epoch ms) of the last candle already stored; the feed starts with the next
  *   one. `null` (no history): it starts with the last candle closed when the feed starts;
- * - `onCandle`: receives each closed candle; awaited before the next one is processed (so a write-ahead log can make
- *   it durable before anything acts on it). If it throws, the feed fails (see {@link LiveFeed.finished});
+ * - `onCandle`, `onRevision`: where candles go (see each);
  * - `logger`: bad frames (with the frame), revisions, gaps, reconnects, retries;
  * - `clockRate`: exchange ms per local ms — 1 for a real exchange (default), the simulator's speed, or `'estimate'`;
- * - `localNow`: the local clock (default `Date.now`), injectable to test a skewed machine clock;
+ * - `localNow`: the local clock (see it);
  * - `silenceTimeoutMs`: exchange ms without a frame before the connection counts as dead (default: the smaller of
  *   two timeframes and 60 000);
  * - `monitorIntervalMs`: local ms between continuity checks (default 30 000): each re-reads over REST the candles
@@ -47,9 +46,22 @@ export interface LiveFeedOptions {
   readonly exchange: BinanceKlineTap;
   readonly subscription: Subscription;
   readonly lastStoredOpenTime: number | null;
+  /**
+   * Receives each closed candle; awaited before the next one is processed (so a write-ahead log can make it durable
+   * before anything acts on it). If it throws, the feed fails (see {@link LiveFeed.finished}).
+   */
   readonly onCandle: (candle: StoredCandle) => Promise<void> | void;
+  /**
+   * Receives each revision of a candle already delivered to `onCandle` (the exchange changed it afterwards, seen on a
+   * REST re-read), awaited like `onCandle`: the consumer stores the exchange's final version.
+   */
+  readonly onRevision?: (revision: CandleRevision) => Promise<void> | void;
   readonly logger?: Logger;
   readonly clockRate?: number | 'estimate';
+  /**
+   * The local clock, UTC epoch ms (default: the wall clock at sub-millisecond resolution, see
+   * `ExchangeClockOptions.localNow`), injectable to test a skewed machine clock.
+   */
   readonly localNow?: () => number;
   readonly silenceTimeoutMs?: number;
   readonly monitorIntervalMs?: number;
@@ -72,7 +84,8 @@ export type LiveFeedState = 'idle' | 'starting' | 'running' | 'stopped' | 'faile
  * - `reconnects`: connections replaced; `socketsDestroyed`: of which sockets destroyed after a stuck close;
  * - `invalidFrames`: frames that could not be read plus candles the pipeline rejected (all logged with the frame);
  * - `revisions`, `duplicates`, `stale`, `verified`: see `DetectorCounts`;
- * - `restRetries`, `rateLimitWaits`: failed REST calls retried, of which waits asked by `Retry-After`;
+ * - `restRetries`: failed REST calls retried; `rateLimitWaits`: rate-limit answers (429/418) whose `Retry-After` held
+ *   back every REST call of the feed;
  * - `exchangeGaps`: candles the exchange does not have (skipped);
  * - `clock`: the exchange-clock estimate in use.
  */
@@ -113,6 +126,9 @@ export interface LiveFeedStatus {
  * candles missed meanwhile are read over REST at once. The monitor re-reads recent candles over REST. REST calls go
  * through ccxt's rate limiter (`enableRateLimit`), and rate-limit answers (HTTP 429/418) are waited out for their
  * `Retry-After`.
+ *
+ * Candles come out as {@link StoredCandle}s with source `websocket` (closing frame) or `rest`, and `receivedAt` on the
+ * exchange clock (the {@link ExchangeClock} estimate when the frame or REST answer arrived, UTC epoch ms).
  */
 export class LiveFeed {
   private lifecycle: LiveFeedState = 'idle';
@@ -125,8 +141,10 @@ export class LiveFeed {
   private chain: Promise<void> = Promise.resolve();
   private backfillRun: Promise<void> | null = null;
   private backfillAgain = false;
+  private auditPending = false;
   private auditFrom: number | null = null;
   private monitor: NodeJS.Timeout | undefined;
+  private readonly gate = new RateLimitGate();
   private readonly retryCounters: RetryCounters = { retries: 0, rateLimitWaits: 0 };
   private badFrames = 0;
   private fromWs = 0;
@@ -140,13 +158,13 @@ export class LiveFeed {
   readonly finished: Promise<void>;
 
   /**
-   * @throws {@link "core/errors"!InvalidTimeframeError} for a bad timeframe.
+   * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} for a bad timeframe.
    */
   constructor(private readonly options: LiveFeedOptions) {
     this.tf = timeframeToMs(options.subscription.timeframe);
     this.where = describeSubscription(options.subscription);
     this.clock = new ExchangeClock({
-      fetchTime: async () => Number(await options.exchange.fetchTime()),
+      fetchTime: () => this.fetchTime(),
       rate: options.clockRate ?? 1,
       ...(options.localNow !== undefined && { localNow: options.localNow }),
       resyncIntervalMs: options.clockResyncIntervalMs ?? 60_000,
@@ -158,7 +176,8 @@ export class LiveFeed {
 
   /**
    * Starts the feed and resolves once every candle closed before now has been delivered to `onCandle` (the warm-up
-   * backfill); the stream keeps running afterwards.
+   * backfill); the stream keeps running afterwards. Resolves early, without error, if {@link LiveFeed.stop} is called
+   * meanwhile.
    *
    * @throws {@link LiveFeedError} when called twice, or when the exchange rejects the subscription for good (e.g. an
    *   unknown symbol), or `onCandle` throws; the feed is then stopped.
@@ -203,11 +222,13 @@ export class LiveFeed {
       while (this.backfillRun !== null) await this.backfillRun;
       await this.chain;
       if (this.failure !== undefined) throw this.failure;
+      if (this.abort.signal.aborted) return; // stopped while starting
       this.auditFrom = this.detector.nextOpenTime;
       this.monitor = setInterval(() => this.requestBackfill(true), this.options.monitorIntervalMs ?? 30_000);
       this.monitor.unref();
       this.lifecycle = 'running';
     } catch (error) {
+      if (this.abort.signal.aborted && this.failure === undefined) return; // stopped while starting
       const failure = error instanceof FrameworkError ? error : new LiveFeedError(`${this.where}: start failed: ${String(error)}`, { cause: error });
       this.fail(failure);
       await this.stop();
@@ -254,7 +275,7 @@ export class LiveFeed {
       stale: counts?.stale ?? 0,
       verified: counts?.verified ?? 0,
       restRetries: this.retryCounters.retries,
-      rateLimitWaits: this.retryCounters.rateLimitWaits,
+      rateLimitWaits: this.gate.waits,
       exchangeGaps: counts?.absent ?? [],
       clock: synced ? this.clock.estimate() : null,
     };
@@ -269,7 +290,17 @@ export class LiveFeed {
   private enqueue(work: () => StoredCandle[]): Promise<void> {
     const step = this.chain.then(async () => {
       if (this.failure !== undefined || this.abort.signal.aborted) return;
+      const revisionsBefore = this.detector!.revisions.length;
       const emitted = work();
+      for (const revision of this.detector!.revisions.slice(revisionsBefore)) {
+        if (!revision.emitted || this.options.onRevision === undefined) continue;
+        try {
+          await this.options.onRevision(revision);
+        } catch (error) {
+          this.fail(new LiveFeedError(`${this.where}: onRevision failed at ${isoUtc(revision.openTime)}: ${String(error)}`, { cause: error }));
+          return;
+        }
+      }
       for (const candle of emitted) {
         if (candle.source === 'rest') this.fromRestCount++;
         else this.fromWs++;
@@ -289,12 +320,17 @@ export class LiveFeed {
   /** Starts a backfill unless one is running (which then runs once more); `audit` also re-reads recent candles. */
   private requestBackfill(audit = false): void {
     if (this.abort.signal.aborted || this.detector === undefined) return;
+    this.auditPending ||= audit;
     if (this.backfillRun !== null) {
       this.backfillAgain = true;
       return;
     }
-    this.backfillRun = this.backfill(audit)
-      .catch((error: unknown) => this.fail(error))
+    const auditNow = this.auditPending;
+    this.auditPending = false;
+    this.backfillRun = this.backfill(auditNow)
+      .catch((error: unknown) => {
+        if (!this.abort.signal.aborted) this.fail(error);
+      })
       .finally(() => {
         this.backfillRun = null;
         if (this.backfillAgain) {
@@ -358,10 +394,30 @@ export class LiveFeed {
       what: `${this.where}: ${what}`,
       backoff: this.backoff(),
       responseHeaders: () => exchange.last_response_headers,
+      gate: this.gate,
       signal: this.abort.signal,
       counters: this.retryCounters,
       ...(logger !== undefined && { logger }),
     });
+  }
+
+  /**
+   * One `fetchTime()` for the exchange clock, through the rate-limit gate (a clock sample is not retried: the clock
+   * keeps the samples it has, see `ExchangeClock.sync`).
+   */
+  private async fetchTime(): Promise<number> {
+    const { exchange } = this.options;
+    if (!(await this.gate.pass(this.abort.signal))) throw new LiveFeedError(`${this.where}: clock sync abandoned, the feed is stopping`);
+    try {
+      return Number(await exchange.fetchTime());
+    } catch (error) {
+      const retryAfterMs = this.gate.note(error, exchange.last_response_headers);
+      this.options.logger?.warn(
+        { err: error instanceof Error ? error.message : String(error), retryAfterMs },
+        `${this.where}: exchange clock sample failed`,
+      );
+      throw error;
+    }
   }
 
   private backoff(): BackoffPolicy {

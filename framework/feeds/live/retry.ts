@@ -5,6 +5,7 @@
  * @module
  */
 import { DDoSProtection, OperationFailed, RateLimitExceeded } from 'ccxt';
+import { FrameworkError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 
 /**
@@ -31,7 +32,7 @@ export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () 
 
 /**
  * Resolves after `ms` local ms, or at once (resolving `false`) when `signal` aborts; `true` when the time ran out.
- * The timer does not keep the process alive.
+ * The timer keeps the process alive (a feed waiting to reconnect is still running); abort `signal` to cancel it.
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
   if (signal?.aborted === true) return Promise.resolve(false);
@@ -40,7 +41,6 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
       signal?.removeEventListener('abort', onAbort);
       resolve(true);
     }, ms);
-    timer.unref();
     const onAbort = (): void => {
       clearTimeout(timer);
       resolve(false);
@@ -63,8 +63,44 @@ export function retryAfterMs(error: unknown, headers: Readonly<Record<string, un
 }
 
 /**
- * Counters a retry loop updates: `retries` (failed attempts that were retried) and `rateLimitWaits` (of which waits
- * asked by the exchange's `Retry-After`).
+ * Holds back every REST call of a feed while the exchange's rate limit says so: once any call is answered HTTP 429/418
+ * with a `Retry-After`, no call goes out before that time has passed (Binance bans IPs that keep calling after a 429:
+ * `rest-api.md`, "LIMITS"). Local time.
+ */
+export class RateLimitGate {
+  private openAt = 0;
+  private count = 0;
+
+  /**
+   * Takes note of a failed call's error: when it is a rate-limit answer with a `Retry-After` (see
+   * {@link retryAfterMs}), closes the gate for that long.
+   *
+   * @returns the wait asked for (local ms), or `null`.
+   */
+  note(error: unknown, headers: Readonly<Record<string, unknown>> | undefined): number | null {
+    const asked = retryAfterMs(error, headers);
+    if (asked !== null) {
+      this.count++;
+      this.openAt = Math.max(this.openAt, performance.now() + asked);
+    }
+    return asked;
+  }
+
+  /** Resolves once the gate is open (`false` if `signal` aborted first). */
+  async pass(signal?: AbortSignal): Promise<boolean> {
+    const wait = this.openAt - performance.now();
+    return wait > 0 ? sleep(wait, signal) : signal?.aborted !== true;
+  }
+
+  /** Rate-limit answers with a `Retry-After` seen so far. */
+  get waits(): number {
+    return this.count;
+  }
+}
+
+/**
+ * Counters a retry loop updates: `retries` (failed attempts that were retried) and `rateLimitWaits` (of which those
+ * answered with a rate limit and a `Retry-After`).
  */
 export interface RetryCounters {
   retries: number;
@@ -75,14 +111,17 @@ export interface RetryCounters {
  * Options of {@link callWithRetry}.
  * - `what`: names the call in logs, e.g. `fetchOHLCV BTC/USDT 5m from 2021-03-01T00:00:00.000Z`;
  * - `backoff`: waits between attempts (see {@link BackoffPolicy});
- * - `responseHeaders`: the headers of the last response (for `Retry-After`);
+ * - `responseHeaders`: the headers of the last response (for `Retry-After`; ccxt: `exchange.last_response_headers`);
+ * - `gate`: a rate-limit gate shared with other calls to the same exchange (default: one for this call alone);
  * - `signal`: stops retrying when aborted (the last error is then thrown);
  * - `counters`, `logger`: where retries are counted and reported.
  */
 export interface RetryOptions {
   readonly what: string;
   readonly backoff: BackoffPolicy;
+  /** Returns the headers of the last HTTP response, or `undefined`; read after a failure for its `Retry-After` (s). */
   readonly responseHeaders: () => Readonly<Record<string, unknown>> | undefined;
+  readonly gate?: RateLimitGate;
   readonly signal?: AbortSignal;
   readonly counters?: RetryCounters;
   readonly logger?: Logger;
@@ -101,28 +140,37 @@ export function isTemporary(error: unknown): boolean {
 }
 
 /**
- * Calls `call` until it succeeds. Temporary failures (see {@link isTemporary}) are retried after the backoff, or
- * after the exchange's `Retry-After` when it sent one (whichever is longer). Other errors are thrown at once.
+ * Calls `call` until it succeeds. Temporary failures (see {@link isTemporary}) are retried after the backoff, and
+ * never before the exchange's `Retry-After` when it sent one (through the {@link RateLimitGate}). Other errors are
+ * thrown at once.
  *
  * @returns what `call` returned.
  * @throws the error of `call` when it is not temporary, or the last error once `signal` aborts.
  */
 export async function callWithRetry<T>(call: () => Promise<T>, options: RetryOptions): Promise<T> {
+  const gate = options.gate ?? new RateLimitGate();
   for (let attempt = 0; ; attempt++) {
     try {
+      if (!(await gate.pass(options.signal))) throw new FrameworkError(`${options.what}: abandoned, the caller stopped`);
       return await call();
     } catch (error) {
       if (!isTemporary(error) || options.signal?.aborted === true) throw error;
-      const asked = retryAfterMs(error, options.responseHeaders());
-      const wait = Math.max(asked ?? 0, backoffDelay(attempt, options.backoff));
+      const asked = gate.note(error, options.responseHeaders());
+      const wait = backoffDelay(attempt, options.backoff);
       if (options.counters !== undefined) {
         options.counters.retries++;
         if (asked !== null) options.counters.rateLimitWaits++;
       }
       options.logger?.warn(
-        { err: error instanceof Error ? error.message : String(error), attempt: attempt + 1, waitMs: Math.round(wait), retryAfterMs: asked },
+        {
+          err: error instanceof Error ? error.message : String(error),
+          attempt: attempt + 1,
+          waitMs: Math.round(Math.max(wait, asked ?? 0)),
+          retryAfterMs: asked,
+        },
         `${options.what} failed; retrying`,
       );
+      // The gate holds the next attempt for the Retry-After; the backoff runs alongside it.
       if (!(await sleep(wait, options.signal))) throw error;
     }
   }

@@ -44,7 +44,8 @@ export interface ChartMarker {
  *
  * - `timeDeltas`, `open` … `volume`: the candles, values exactly as stored;
  * - `pricePrecision`: decimals of the candle prices (at most 8), for the price scale;
- * - `overlays`, `panes`: the indicator columns as {@link "report/html/indicator-layout"!layoutIndicators} placed them, rounded to
+ * - `overlays`, `panes`: the indicator columns as
+ *   {@link "report/html/indicator-layout"!layoutIndicators | layoutIndicators} placed them, rounded to
  *   {@link CHART_SIGNIFICANT_DIGITS} significant digits;
  * - `markers`: entry and exit fills, in time order;
  * - `equity`: the equity curve (quote currency), rounded like the indicators; its `timeDeltas` are null when its times
