@@ -210,19 +210,25 @@ export class Engine {
   }
 
   #decide(candle: Candle): Signal | null {
-    const where = `${this.#file}: onData at candle ${isoUtc(candle.openTime)}`;
     let returned: unknown;
     try {
       returned = this.#strategy.onData(candle, this.#frame);
     } catch (error) {
+      const where = this.#where(candle);
       if (error instanceof LookaheadError) throw new LookaheadError(`${where}: ${error.message}`, { cause: error });
       throw new StrategyRuntimeError(`${where} threw: ${messageOf(error)}`, { cause: error });
     }
+    if (returned === undefined || returned === null) return null;
     try {
       return parseSignal(returned);
     } catch (error) {
-      throw new StrategyRuntimeError(`${where} returned a ${messageOf(error)}`, { cause: error });
+      throw new StrategyRuntimeError(`${this.#where(candle)} returned a ${messageOf(error)}`, { cause: error });
     }
+  }
+
+  /** Names the strategy call for messages; built only on failure (formatting a time per candle costs more than a step). */
+  #where(candle: Candle): string {
+    return `${this.#file}: onData at candle ${isoUtc(candle.openTime)}`;
   }
 }
 

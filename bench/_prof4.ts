@@ -1,0 +1,34 @@
+import { Session } from 'node:inspector/promises';
+import { writeFileSync, rmSync } from 'node:fs';
+import { readDataset } from '../framework/store/partitions';
+import { loadStrategy } from '../framework/strategy/loader';
+import { PaperBroker } from '../framework/broker/paper-broker';
+import { brokerConfig } from '../framework/broker/broker-config';
+import { Engine } from '../framework/engine/engine';
+import { computeMetrics } from '../framework/report/metrics';
+import { writeRunArtifacts, createRunDir } from '../framework/report/run-writer';
+import { writeHtmlReport } from '../framework/report/html-report';
+const sub = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1m' };
+const file = 'bench/strategies/macd-1m.ts';
+const c = readDataset('bench/data', sub);
+const { strategy } = await loadStrategy(file);
+const broker = new PaperBroker(brokerConfig());
+const engine = new Engine({ strategy, broker, file, subscription: sub });
+const cols = await engine.replay(c);
+const curve = broker.equityCurve;
+const metrics = computeMetrics({ equity: curve.equity, time: curve.time, timeframe: '1m', trades: broker.trades, firstOpen: c.open[0]!, lastClose: c.close[c.close.length-1]!, exposedCandles: broker.exposedCandles });
+const summary: any = { runId: 'x', mode: 'backtest', strategy: { name: 'macd', parameters: {} }, subscription: sub, timeframe: '1m', firstCandle: c.openTime[0], lastCandle: c.openTime[c.openTime.length-1], candles: c.openTime.length, broker: broker.config, metrics, startedAt: 0, finishedAt: 0, durationMs: 0 };
+const s = new Session(); s.connect(); await s.post('Profiler.enable'); 
+for (let rep = 0; rep < 3; rep++) {
+  const { dir } = createRunDir('bench/data/runs', 'prof');
+  if (rep === 2) await s.post('Profiler.start');
+  let a = performance.now();
+  writeRunArtifacts(dir, { summary, trades: broker.trades, signals: engine.signals, equity: curve });
+  let b = performance.now();
+  writeHtmlReport(dir, { summary, candles: c, indicators: cols, trades: broker.trades, signals: engine.signals, equity: curve });
+  let d = performance.now();
+  console.log('jsonl', (b-a).toFixed(0), 'html', (d-b).toFixed(0));
+  rmSync(dir, { recursive: true });
+}
+const { profile } = await s.post('Profiler.stop');
+import("node:fs").then(fs => { fs.rmSync(".tmp/prof", { recursive: true, force: true }); fs.mkdirSync(".tmp/prof"); fs.writeFileSync(".tmp/prof/x.cpuprofile", JSON.stringify(profile)); });
