@@ -1,0 +1,10 @@
+import { Session } from 'node:inspector';
+import { writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { readDataset } from '../framework/store/partitions';
+import { throughputRun } from './live-throughput';
+const c = readDataset('bench/data', { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1m' }, { to: Date.UTC(2019, 0, 20) });
+const mode = (process.argv[3] ?? 'pipelined') as any; const sym = Number(process.argv[2] ?? 100);
+await throughputRun(c, sym, 20000 / sym, mode);
+const s = new Session(); s.connect(); s.post('Profiler.enable'); s.post('Profiler.start');
+console.log(JSON.stringify(await throughputRun(c, sym, 40000 / sym, mode)));
+s.post('Profiler.stop', (err, { profile }) => { rmSync('.tmp/prof', { recursive: true, force: true }); mkdirSync('.tmp/prof'); writeFileSync('.tmp/prof/x.cpuprofile', JSON.stringify(profile)); });
