@@ -4,6 +4,7 @@ import { StrategyRuntimeError } from '../core/errors';
 import type { BaseStrategy } from '../strategy/base-strategy';
 import type { FrameColumns } from '../strategy/frame';
 import { messageOf } from '../strategy/loader';
+import { columnarDataFrame } from './columnar-frame';
 
 /** The columns every candle DataFrame starts with, in order. */
 export const CANDLE_FRAME_COLUMNS = ['open_time', 'open', 'high', 'low', 'close', 'volume'] as const;
@@ -18,10 +19,17 @@ function loadDanfo(): Promise<typeof import('danfojs-node')> {
 
 /**
  * Builds the danfojs `DataFrame` a strategy's `populateIndicators` receives: columns `open_time` (UTC epoch ms),
- * `open`, `high`, `low`, `close`, `volume`, one row per candle, oldest first.
+ * `open`, `high`, `low`, `close`, `volume`, one row per candle, oldest first. It behaves as
+ * `new DataFrame({ open_time: Array.from(candles.openTime), … })` does; its row arrays are only made if asked for
+ * (see {@link columnarDataFrame}).
  */
 export async function candleDataFrame(candles: CandleBatch): Promise<DataFrame> {
-  const { DataFrame } = await loadDanfo();
+  const loaded = await loadDanfo();
+  if (candles.openTime.length > 0) {
+    const { openTime, open, high, low, close, volume } = candles;
+    return columnarDataFrame(loaded, CANDLE_FRAME_COLUMNS, [openTime, open, high, low, close, volume]);
+  }
+  const { DataFrame } = loaded;
   return new DataFrame({
     open_time: Array.from(candles.openTime),
     open: Array.from(candles.open),
@@ -83,9 +91,11 @@ export function extractColumns(df: unknown, candles: CandleBatch, where: string)
     close: candles.close,
     volume: candles.volume,
   };
-  for (const name of frame.columns) {
+  // The column arrays themselves (what `frame.column(name).values` holds), without a Series per column.
+  const data = frame.getColumnData as unknown[][];
+  for (const [j, name] of frame.columns.entries()) {
     if ((CANDLE_FRAME_COLUMNS as readonly string[]).includes(name)) continue;
-    columns[name] = toFloat64(frame.column(name).values as unknown[], (bad) =>
+    columns[name] = toFloat64(data[j]!, (bad) =>
       fail(`column "${name}" holds ${JSON.stringify(bad)}; indicator columns must be numbers or booleans`),
     );
   }

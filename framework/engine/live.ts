@@ -1,12 +1,13 @@
 import { brokerConfig, type BrokerConfig } from '../broker/broker-config';
 import { PaperBroker } from '../broker/paper-broker';
-import { sliceBatch, type StoredCandle } from '../core/candle';
+import { allocateBatch, sliceBatch, type StoredCandle } from '../core/candle';
 import { FrameworkError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { timeframeToMs } from '../core/timeframe';
 import { isoUtc } from '../core/time';
 import { loadHistory } from '../feeds/history';
+import type { BinanceKlineTap } from '../feeds/live/binance-tap';
 import { createExchange } from '../feeds/live/exchange';
 import { LiveFeed, type LiveFeedStatus } from '../feeds/live/live-feed';
 import { writeHtmlReport } from '../report/html-report';
@@ -72,8 +73,9 @@ export interface LiveResult {
 /** One subscription of a live run: its store, its history and its feed. */
 interface Market {
   readonly subscription: Subscription;
+  readonly exchange: BinanceKlineTap;
   readonly store: LiveCandleStore;
-  readonly history: CandleHistory;
+  history: CandleHistory;
   readonly timeframeMs: number;
   feed: LiveFeed | null;
 }
@@ -112,7 +114,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const sim = options.simulator;
   const simulator = sim !== undefined && 'start' in sim ? await startSim(datasetsRoot, loaded.subscriptions, sim) : null;
   const endpoints = simulator ?? (sim !== undefined && 'endpoints' in sim ? sim.endpoints : null);
-  const exchange = createExchange(traded.exchange, endpoints === null ? {} : { urls: endpoints, enableRateLimit: false });
+  // One ccxt instance per subscription: a feed that finds its connection dead closes the whole client.
+  const connect = (s: Subscription) => createExchange(s.exchange, endpoints === null ? {} : { urls: endpoints, enableRateLimit: false });
   const storedAs = (s: Subscription): Subscription => (endpoints === null ? s : { ...s, exchange: 'sim' });
   const broker = new PaperBroker(brokerConfig(options.broker));
   const engine = new Engine({ strategy: loaded.strategy, broker, file: options.file, subscription: traded, informative });
@@ -121,12 +124,14 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const markets: Market[] = [];
   let journal: RunJournal | null = null;
   try {
-    const now = (await exchange.fetchTime()) ?? Date.now();
     for (const subscription of loaded.subscriptions) {
+      const exchange = connect(subscription);
       const store = LiveCandleStore.open(storeRoot, storedAs(subscription));
-      markets.push({ subscription, store, timeframeMs: timeframeToMs(subscription.timeframe), feed: null, history: new CandleHistory(
-        loadHistory(datasetsRoot, subscription, { root: storeRoot, subscription: storedAs(subscription) }, now - timeframeToMs(subscription.timeframe) + 1),
-      ) });
+      const timeframeMs = timeframeToMs(subscription.timeframe);
+      markets.push({ subscription, exchange, store, timeframeMs, feed: null, history: new CandleHistory(allocateBatch(0)) });
+      const now = (await exchange.fetchTime()) ?? Date.now();
+      const location = { root: storeRoot, subscription: storedAs(subscription) };
+      markets.at(-1)!.history = new CandleHistory(loadHistory(datasetsRoot, subscription, location, now - timeframeMs + 1));
     }
     const tradedMarket = markets[0]!;
     logger?.info(
@@ -178,7 +183,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
 
     for (const market of markets) {
       market.feed = new LiveFeed({
-        exchange,
+        exchange: market.exchange,
         subscription: market.subscription,
         lastStoredOpenTime: market.history.lastOpenTime,
         clockRate: sim?.speed ?? 1,
@@ -214,8 +219,10 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   } finally {
     for (const market of markets) await market.feed?.stop();
     (journal as RunJournal | null)?.close();
-    await exchange.close();
-    for (const market of markets) await market.store.close();
+    for (const market of markets) {
+      await market.exchange.close();
+      await market.store.close();
+    }
     await simulator?.stop();
   }
   const feed = markets[0]!.feed!.status();
