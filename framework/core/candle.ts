@@ -115,6 +115,18 @@ export function writeRow(batch: CandleBatch, i: number, c: StoredCandle): void {
   batch.source[i] = sourceCode(c.source);
 }
 
+/** Copies row `i` of `from` into row `j` of `to`. */
+export function copyRow(from: CandleBatch, i: number, to: CandleBatch, j: number): void {
+  to.openTime[j] = from.openTime[i]!;
+  to.open[j] = from.open[i]!;
+  to.high[j] = from.high[i]!;
+  to.low[j] = from.low[i]!;
+  to.close[j] = from.close[i]!;
+  to.volume[j] = from.volume[i]!;
+  to.receivedAt[j] = from.receivedAt[i]!;
+  to.source[j] = from.source[i]!;
+}
+
 /** All rows of a batch as {@link StoredCandle}s. */
 export function candlesFromBatch(batch: CandleBatch): StoredCandle[] {
   return Array.from({ length: batchLength(batch) }, (_, i) => candleAt(batch, i));

@@ -12,8 +12,9 @@ import { describeSubscription, type Subscription } from '../core/subscription';
 import { isoUtc } from '../core/time';
 import { bucketOpenTime, timeframeToMs } from '../core/timeframe';
 import { callWithRetry, DEFAULT_BACKOFF, type BackoffPolicy, type RetryCounters } from '../feeds/live/retry';
-import type { RawCandle } from '../pipeline/normalize';
+import { rawCandleFromOhlcv } from '../pipeline/normalize';
 import { processCandles, type Rejection } from '../pipeline/pipeline';
+import { lowerBound } from '../core/search';
 
 /**
  * A download that cannot go on: an unknown market, no start time for a new dataset, or an exchange error that is not
@@ -119,7 +120,7 @@ export async function* fetchCandlePages(options: FetchCandlePagesOptions): Async
       );
     }
     const next = bucketOpenTime(lastRow, subscription.timeframe) + tf;
-    const result = processCandles(rows.map((row) => toRawCandle(row, receivedAt)), subscription.timeframe, {
+    const result = processCandles(rows.map((row) => rawCandleFromOhlcv(row, { source: 'rest', receivedAt })), subscription.timeframe, {
       where: `${where} REST page from ${isoUtc(from)}`,
       defaultSource: 'rest',
     });
@@ -138,29 +139,4 @@ export async function* fetchCandlePages(options: FetchCandlePagesOptions): Async
   }
 }
 
-/** A ccxt OHLCV row `[t, o, h, l, c, v]` as a raw candle from REST (the pipeline validates it). */
-function toRawCandle(row: OHLCV, receivedAt: number): RawCandle {
-  const [openTime, open, high, low, close, volume] = row;
-  return {
-    openTime: openTime ?? Number.NaN,
-    open: open ?? Number.NaN,
-    high: high ?? Number.NaN,
-    low: low ?? Number.NaN,
-    close: close ?? Number.NaN,
-    volume: volume ?? Number.NaN,
-    source: 'rest',
-    receivedAt,
-  };
-}
 
-/** First index whose value is ≥ `x` in an ascending array. */
-function lowerBound(values: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = values.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (values[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}

@@ -1,6 +1,6 @@
 import { brokerConfig, type BrokerConfig } from '../broker/broker-config';
 import { PaperBroker } from '../broker/paper-broker';
-import { batchLength, type CandleBatch } from '../core/candle';
+import { batchLength, candleAt, type CandleBatch } from '../core/candle';
 import { DatasetNotFoundError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
@@ -92,15 +92,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     ...(options.onProgress !== undefined && { onProgress: (done: number) => options.onProgress!(done, total) }),
   });
   options.onProgress?.(total, total);
-  const last = total - 1;
-  broker.closeAll({
-    openTime: candles.openTime[last]!,
-    open: candles.open[last]!,
-    high: candles.high[last]!,
-    low: candles.low[last]!,
-    close: candles.close[last]!,
-    volume: candles.volume[last]!,
-  });
+  broker.closeAll(candleAt(candles, total - 1));
 
   const { runId, dir } = createRunDir(options.runsRoot ?? 'runs', loaded.strategy.name);
   writeRunHeader(dir, {

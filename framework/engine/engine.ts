@@ -1,6 +1,7 @@
 import { CANDLE_SOURCES, type Candle, type CandleBatch } from '../core/candle';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { FrameworkError, LookaheadError, StrategyRuntimeError } from '../core/errors';
+import { lowerBound } from '../core/search';
 import { timeframeToMs } from '../core/timeframe';
 import { isoUtc } from '../core/time';
 import type { BaseStrategy } from '../strategy/base-strategy';
@@ -234,12 +235,5 @@ export class Engine {
 
 /** How many of the newest rows of `openTime` (ascending) have an open time ≥ `from`, plus one before it. */
 function informativeRowsSince(openTime: Float64Array, from: number): number {
-  let lo = 0;
-  let hi = openTime.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (openTime[mid]! < from) lo = mid + 1;
-    else hi = mid;
-  }
-  return Math.min(openTime.length, openTime.length - lo + 1);
+  return Math.min(openTime.length, openTime.length - lowerBound(openTime, from) + 1);
 }

@@ -1,3 +1,4 @@
+import { lowerBound } from '../core/search';
 import { allocateBatch, batchLength, copyRows, sliceBatch, writeRow, type CandleBatch, type StoredCandle } from '../core/candle';
 
 /**
@@ -36,16 +37,9 @@ export class CandleHistory {
    * @returns false when the history holds no candle with that open time.
    */
   replace(candle: StoredCandle): boolean {
-    const times = this.#columns.openTime;
-    let lo = 0;
-    let hi = this.#length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (times[mid]! < candle.openTime) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo === this.#length || times[lo] !== candle.openTime) return false;
-    writeRow(this.#columns, lo, candle);
+    const row = lowerBound(this.#columns.openTime.subarray(0, this.#length), candle.openTime);
+    if (row === this.#length || this.#columns.openTime[row] !== candle.openTime) return false;
+    writeRow(this.#columns, row, candle);
     return true;
   }
 

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brokerConfig } from '../broker/broker-config';
 import { PaperBroker } from '../broker/paper-broker';
-import { sliceBatch, type Candle, type CandleBatch } from '../core/candle';
+import { candleAt, sliceBatch, type Candle, type CandleBatch } from '../core/candle';
 import { FrameworkError } from '../core/errors';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { timeframeToMs } from '../core/timeframe';
@@ -200,7 +200,7 @@ function revisedCandles(journal: JournalContents, candles: CandleBatch): Revised
   for (const seen of journal.candles) {
     const i = index.get(seen.openTime);
     if (i === undefined) continue;
-    const after = candleOf(candles, i);
+    const { source: _source, receivedAt: _receivedAt, ...after } = candleAt(candles, i);
     const before: Candle = { openTime: seen.openTime, open: seen.open, high: seen.high, low: seen.low, close: seen.close, volume: seen.volume };
     if (!sameCandle(before, after)) revised.push({ openTime: seen.openTime, before, after });
   }
@@ -250,16 +250,6 @@ function rowIndex(candles: CandleBatch): Map<number, number> {
   return new Map(Array.from(candles.openTime, (t, i) => [t, i]));
 }
 
-function candleOf(candles: CandleBatch, i: number): Candle {
-  return {
-    openTime: candles.openTime[i]!,
-    open: candles.open[i]!,
-    high: candles.high[i]!,
-    low: candles.low[i]!,
-    close: candles.close[i]!,
-    volume: candles.volume[i]!,
-  };
-}
 
 function sameCandle(a: Candle, b: Candle): boolean {
   return a.open === b.open && a.high === b.high && a.low === b.low && a.close === b.close && a.volume === b.volume;

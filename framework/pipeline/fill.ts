@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { allocateBatch, type CandleBatch } from '../core/candle';
+import { allocateBatch, copyRow, type CandleBatch } from '../core/candle';
 import { timeframeToMs, type Timeframe } from '../core/timeframe';
 import { findGaps } from './gaps';
 
@@ -59,13 +59,3 @@ export function fillGaps(batch: CandleBatch, timeframe: Timeframe, policy: FillP
   return out;
 }
 
-function copyRow(from: CandleBatch, i: number, to: CandleBatch, j: number): void {
-  to.openTime[j] = from.openTime[i]!;
-  to.open[j] = from.open[i]!;
-  to.high[j] = from.high[i]!;
-  to.low[j] = from.low[i]!;
-  to.close[j] = from.close[i]!;
-  to.volume[j] = from.volume[i]!;
-  to.receivedAt[j] = from.receivedAt[i]!;
-  to.source[j] = from.source[i]!;
-}

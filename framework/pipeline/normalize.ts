@@ -81,3 +81,24 @@ function numberField(field: string, value: unknown): number {
 function show(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
+
+/**
+ * An OHLCV row as ccxt's `fetchOHLCV` returns it, `[open time ms, open, high, low, close, volume]`, as a raw candle
+ * (missing fields become NaN, which validation then rejects).
+ *
+ * @param provenance - the row's `source` and `receivedAt` (UTC epoch ms), when known.
+ */
+export function rawCandleFromOhlcv(
+  row: ArrayLike<number | undefined>,
+  provenance: { readonly source?: CandleSource; readonly receivedAt?: number } = {},
+): RawCandle {
+  return {
+    openTime: row[0] ?? Number.NaN,
+    open: row[1] ?? Number.NaN,
+    high: row[2] ?? Number.NaN,
+    low: row[3] ?? Number.NaN,
+    close: row[4] ?? Number.NaN,
+    volume: row[5] ?? Number.NaN,
+    ...provenance,
+  };
+}

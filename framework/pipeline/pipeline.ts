@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { allocateBatch, candleAt, writeRow, type CandleBatch, type CandleSource } from '../core/candle';
+import { allocateBatch, candleAt, copyRow, writeRow, type CandleBatch, type CandleSource } from '../core/candle';
 import { FrameworkError, InvalidCandleError } from '../core/errors';
 import type { Timeframe } from '../core/timeframe';
 import { findGaps, type Gap } from './gaps';
@@ -165,16 +165,6 @@ function checkColumns(batch: CandleBatch, where: string): void {
 /** A new batch holding the given rows of `batch`, in the given order. */
 function gather(batch: CandleBatch, rows: Uint32Array): CandleBatch {
   const out = allocateBatch(rows.length);
-  for (let k = 0; k < rows.length; k++) {
-    const i = rows[k]!;
-    out.openTime[k] = batch.openTime[i]!;
-    out.open[k] = batch.open[i]!;
-    out.high[k] = batch.high[i]!;
-    out.low[k] = batch.low[i]!;
-    out.close[k] = batch.close[i]!;
-    out.volume[k] = batch.volume[i]!;
-    out.receivedAt[k] = batch.receivedAt[i]!;
-    out.source[k] = batch.source[i]!;
-  }
+  for (let k = 0; k < rows.length; k++) copyRow(batch, rows[k]!, out, k);
   return out;
 }

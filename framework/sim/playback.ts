@@ -2,7 +2,8 @@ import { klineEvent } from './binance-format';
 import type { SimClock } from './clock';
 import type { StreamHub } from './stream';
 import type { MarketTape } from './tape';
-import { eventTime, klineAt, lowerBound, stepAt } from './tape';
+import { lowerBound } from '../core/search';
+import { eventTime, klineAt, stepAt } from './tape';
 
 interface Cursor {
   readonly tape: MarketTape;

@@ -25,7 +25,8 @@ import type { BinanceError, KlineRow } from './binance-format';
 import { BINANCE_INTERVALS, ERRORS, exchangeInfoBody, klineRow } from './binance-format';
 import type { FaultInjector } from './faults';
 import type { MarketTape } from './tape';
-import { klineAt, lowerBound, stepAt, upperBound, visibleCount } from './tape';
+import { lowerBound, upperBound } from '../core/search';
+import { klineAt, stepAt, visibleCount } from './tape';
 
 /** What the REST handler needs from the simulator. */
 export interface RestContext {

@@ -28,7 +28,8 @@ import { Playback } from './playback';
 import { handleRest, RequestMeter } from './rest';
 import { namedRng } from './rng';
 import { StreamHub } from './stream';
-import { buildTape, lowerBound } from './tape';
+import { lowerBound } from '../core/search';
+import { buildTape } from './tape';
 
 /** What the simulator has done so far; a snapshot. */
 export interface SimulatorStats {

@@ -16,6 +16,7 @@ import type { Timeframe } from '../core/timeframe';
 import { timeframeToMs } from '../core/timeframe';
 import type { SimulatedMarket } from './config';
 import type { Rng } from './rng';
+import { lowerBound, upperBound } from '../core/search';
 
 /**
  * A kline as the exchange shows it at some instant: numbers, formatted to Binance's strings by `binance-format`.
@@ -211,30 +212,6 @@ export function klineAt(tape: MarketTape, i: number, step: number, rest: boolean
     lastTradeId: trades === 0 ? -1 : firstTradeId + trades - 1,
     closed,
   };
-}
-
-/** First index with `sorted[i] ≥ x` (`sorted.length` if none). */
-export function lowerBound(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** First index with `sorted[i] > x` (`sorted.length` if none). */
-export function upperBound(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function tradeCount(volume: number): number {

@@ -20,6 +20,8 @@ import { timeframeToMs } from '../core/timeframe';
 import { isoUtc } from '../core/time';
 import { datasetDir, listDatasets, listPartitions, monthOf, monthRange, partitionMonth, partitionPath } from './layout';
 import { decodeCandles, encodeCandles } from './parquet-codec';
+import { lowerBound } from '../core/search';
+import { fsyncDir, mkdirDurable } from './durable';
 
 /** A span of open times in UTC epoch ms: `from` inclusive, `to` exclusive; a missing bound is open. */
 export interface TimeRange {
@@ -188,28 +190,6 @@ function sortUnique(batch: CandleBatch): CandleBatch {
   return out;
 }
 
-/** First index whose value is ≥ `x` in an ascending array. */
-function lowerBound(values: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = values.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (values[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Creates `dir` and any missing parents, making each new directory entry durable by fsyncing its parent. */
-function mkdirDurable(dir: string): void {
-  const first = mkdirSync(dir, { recursive: true });
-  if (first === undefined) return;
-  for (let d = dir; ; d = dirname(d)) {
-    fsyncDir(dirname(d));
-    if (d === first) break;
-  }
-}
-
 /** Replaces `path` with `bytes` atomically: temp file in the same folder, fsync, rename, fsync of the folder. */
 function writeFileAtomic(path: string, bytes: Uint8Array): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
@@ -229,11 +209,3 @@ function writeFileAtomic(path: string, bytes: Uint8Array): void {
   fsyncDir(dirname(path));
 }
 
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}

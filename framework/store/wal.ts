@@ -73,6 +73,7 @@ import type { Timeframe } from '../core/timeframe';
 import { ohlcvValidator } from '../pipeline/validate';
 import { datasetDir, monthOf } from './layout';
 import { writeCandles } from './partitions';
+import { fsyncDir, mkdirDurable } from './durable';
 
 /** File name of the active log inside a dataset folder. */
 export const WAL_FILE = 'wal.log';
@@ -588,25 +589,6 @@ function writeFully(fd: number, bytes: Buffer): Promise<void> {
 
 function syncData(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fdatasync(fd, (error) => (error === null ? resolve() : reject(error))));
-}
-
-/** Creates `dir` and any missing parents, making each new directory entry durable by fsyncing its parent. */
-function mkdirDurable(dir: string): void {
-  const first = mkdirSync(dir, { recursive: true });
-  if (first === undefined) return;
-  for (let d = dir; ; d = dirname(d)) {
-    fsyncDir(dirname(d));
-    if (d === first) break;
-  }
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function errorText(error: unknown): string {

@@ -14,7 +14,7 @@ import { isoUtc } from '../../core/time';
 import { bucketOpenTime, timeframeToMs } from '../../core/timeframe';
 import type { Gap } from '../../pipeline/gaps';
 import { ClosedCandleDetector, type CandleRevision } from '../../pipeline/closed-candles';
-import type { RawCandle } from '../../pipeline/normalize';
+import { rawCandleFromOhlcv } from '../../pipeline/normalize';
 import type { BinanceKlineTap } from './binance-tap';
 import { ExchangeClock, type ClockEstimate } from './exchange-clock';
 import { KlineStream, type ConnectionState } from './kline-stream';
@@ -382,7 +382,7 @@ export class LiveFeed {
     const receivedAt = this.clock.now();
     const emittedBefore = this.fromRestCount;
     await this.enqueue(() =>
-      this.detector!.confirm({ rows: rows.map(toRawCandle), requestedFrom: from, exchangeNow: sentAt, startedBefore, receivedAt }),
+      this.detector!.confirm({ rows: rows.map((row) => rawCandleFromOhlcv(row)), requestedFrom: from, exchangeNow: sentAt, startedBefore, receivedAt }),
     );
     if (this.fromRestCount > emittedBefore) this.backfillCount++;
     return rows;
@@ -439,15 +439,3 @@ export class LiveFeed {
   }
 }
 
-/** A ccxt OHLCV row `[t, o, h, l, c, v]` as a raw candle (the pipeline validates it). */
-function toRawCandle(row: OHLCV): RawCandle {
-  const [openTime, open, high, low, close, volume] = row;
-  return {
-    openTime: openTime ?? Number.NaN,
-    open: open ?? Number.NaN,
-    high: high ?? Number.NaN,
-    low: low ?? Number.NaN,
-    close: close ?? Number.NaN,
-    volume: volume ?? Number.NaN,
-  };
-}
