@@ -7,7 +7,7 @@
 #    - jupyter-client: `jupyter kernelspec`, used here to check the kernel registration.
 #    No Python kernel (ipykernel) is needed: the notebooks run on Deno's kernel.
 # 2. The Jupyter kernel "candlecraft-deno" ("Deno (candlecraft)"): Deno's built-in Jupyter kernel run by the project's
-#    own deno binary, the `deno` devDependency in node_modules/ (so `npm ci` must have run first). `deno jupyter
+#    own deno binary, installed from the npm registry into .tools/deno (see below). `deno jupyter
 #    --install` writes the kernelspec to the user's Jupyter data folder (~/.local/share/jupyter/kernels/); it is
 #    rewritten only when it is missing or points to another binary (e.g. another checkout of the project).
 #
@@ -44,16 +44,26 @@ else
 fi
 
 # --- 2. The Deno kernel --------------------------------------------------------------------------------------------
-# The deno npm package puts the binary in its platform package (@deno/linux-x64-glibc, @deno/darwin-arm64, …); its
-# postinstall may also copy it to node_modules/deno/deno.
-deno=''
-for candidate in node_modules/@deno/*/deno node_modules/deno/deno; do
-  if [ -x "$candidate" ] && "$candidate" --version >/dev/null 2>&1; then
-    deno="$(cd "$(dirname "$candidate")" && pwd)/deno"
-    break
-  fi
-done
-[ -n "$deno" ] || fail 'no working deno binary in node_modules/ (it is a devDependency): run npm ci first'
+# Deno comes from the npm registry (package `deno`, whose platform package @deno/linux-x64-glibc, @deno/darwin-arm64, …
+# holds the binary), installed into its own prefix .tools/deno: as a devDependency of the project it would break
+# `npm ci`, because npm 11 leaves the other platforms' optional packages out of the lockfile.
+DENO_VERSION=2.9.6
+find_deno() {
+  for candidate in .tools/deno/node_modules/@deno/*/deno .tools/deno/node_modules/deno/deno; do
+    if [ -x "$candidate" ] && "$candidate" --version 2>/dev/null | grep -q "deno $DENO_VERSION"; then
+      echo "$(cd "$(dirname "$candidate")" && pwd)/deno"
+      return
+    fi
+  done
+}
+deno="$(find_deno)"
+if [ -z "$deno" ]; then
+  say "installing deno $DENO_VERSION from the npm registry into .tools/deno"
+  npm install --prefix .tools/deno --no-save --no-package-lock --no-audit --no-fund "deno@$DENO_VERSION" >/dev/null 2>&1 ||
+    fail "npm could not install deno@$DENO_VERSION into .tools/deno"
+  deno="$(find_deno)"
+fi
+[ -n "$deno" ] || fail "no working deno $DENO_VERSION binary in .tools/deno"
 
 registered_binary() {
   jupyter kernelspec list --json 2>/dev/null | node -e '
