@@ -96,6 +96,12 @@ beforeAll(async () => {
   if (code !== 0) throw new Error(`the restarted live run exited ${code}: ${stderr.join('').slice(-2_000)}`);
   runs.push(newestRun());
   for (const run of runs) reports.push(await diffRun(STRATEGY, run));
+  const acted = runs.map((run) => readJournal(run).candles.length);
+  console.info(
+    `chaos parity: candles acted on ${acted.join(' + ')}, faults ${JSON.stringify(sim.stats.faults)}, ` +
+      `signals ${reports.map((r) => `${r.liveSignals} live / ${r.replaySignals} replay / ${r.matched} matched`).join(' + ')}, ` +
+      `mismatches ${reports.map((r) => r.mismatches.map((m) => m.cause.kind).join(',') || 'none').join(' + ')}`,
+  );
 }, 300_000);
 
 afterAll(async () => {
