@@ -4,8 +4,8 @@
  *
  * Shapes follow the Binance spot API documentation (https://github.com/binance/binance-spot-api-docs, `rest-api.md`
  * "Kline/Candlestick data", `web-socket-streams.md` "Kline/Candlestick Streams", `errors.md`) and were checked against
- * recorded real traffic: `/work/shared/data/http_spot_market_klines.json` (REST) and
- * `/work/shared/data/BINANCE_FUTURES.ws.1.0` (WebSocket, © 2017-2021 Bryant Moscon, cryptofeed).
+ * recorded real traffic: `../shared/data/http_spot_market_klines.json` (REST) and
+ * `../shared/data/BINANCE_FUTURES.ws.1.0` (WebSocket, © 2017-2021 Bryant Moscon, cryptofeed).
  *
  * @module
  */

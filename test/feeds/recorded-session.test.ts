@@ -1,17 +1,19 @@
 /**
  * A real Binance WebSocket session (USDⓈ-M futures, 2021-07-22 22:25:41 → 22:26:11, combined streams of four symbols;
- * /work/shared/data/BINANCE_FUTURES.ws.1.0, © 2017-2021 Bryant Moscon, cryptofeed) replayed through the live path:
+ * ../shared/data/BINANCE_FUTURES.ws.1.0, © 2017-2021 Bryant Moscon, cryptofeed) replayed through the live path:
  * each recorded frame goes into a real ccxt.pro WebSocket client exactly as received from the socket (ccxt's JSON
  * parse, envelope unwrapping and dispatch), through the kline tap, into one ClosedCandleDetector per symbol.
  */
+import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { StoredCandle } from '../../framework/core/candle';
 import { BinanceKlineTap } from '../../framework/feeds/live/binance-tap';
 import { ClosedCandleDetector } from '../../framework/pipeline/closed-candles';
 import { memoryLogger } from './support';
+import { SHARED_DATA } from '../support/shared-data';
 
-const SESSION = '/work/shared/data/BINANCE_FUTURES.ws.1.0';
+const SESSION = path.join(SHARED_DATA, 'BINANCE_FUTURES.ws.1.0');
 
 interface RecordedFrame {
   readonly receivedAt: number;

@@ -1,12 +1,13 @@
 /**
- * Test helpers: the real Binance candle files of /work/shared/data, loaded straight from their JSON (not through the
+ * Test helpers: the real Binance candle files of ../shared/data, loaded straight from their JSON (not through the
  * pipeline or the store, whose behaviour the tests check), and a seeded random number generator.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allocateBatch, sourceCode, type CandleBatch, type CandleSource } from '../../framework/core/candle';
+import { SHARED_DATA } from '../support/shared-data';
 
-export const DATA_DIR = '/work/shared/data';
+export const DATA_DIR = SHARED_DATA;
 
 /** One row of the OHLCV JSON files: `[open_time_ms, open, high, low, close, base_volume]`. */
 export type OhlcvRow = [number, number, number, number, number, number];

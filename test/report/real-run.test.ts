@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { hashParameters } from '../../framework/strategy/parameters';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,9 +12,10 @@ import type { RunSummary, SignalRecord } from '../../framework/report/run-summar
 import { createRunDir, writeRunArtifacts } from '../../framework/report/run-writer';
 import { formatReport } from '../../framework/report/table';
 import type { Signal } from '../../framework/strategy/signal';
+import { SHARED_DATA } from '../support/shared-data';
 
-/** Binance BTC/USDT 1h, 2020-12-01 → 2021-07-17 (see /work/shared/data/SOURCES.md). */
-const rows = JSON.parse(readFileSync('/work/shared/data/BTC_USDT-1h.json', 'utf8')) as number[][];
+/** Binance BTC/USDT 1h, 2020-12-01 → 2021-07-17 (see ../shared/data/SOURCES.md). */
+const rows = JSON.parse(readFileSync(path.join(SHARED_DATA, 'BTC_USDT-1h.json'), 'utf8')) as number[][];
 const candles: Candle[] = rows.map(([openTime, open, high, low, close, volume]) => ({
   openTime: openTime!,
   open: open!,

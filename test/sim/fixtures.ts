@@ -1,5 +1,5 @@
 /**
- * Real candles for the simulator tests, read from /work/shared/data (see its SOURCES.md).
+ * Real candles for the simulator tests, read from ../shared/data (see its SOURCES.md).
  *
  * @module
  */
@@ -7,9 +7,10 @@
 import { readFileSync } from 'node:fs';
 import type { CandleBatch } from '../../framework/core/candle';
 import { allocateBatch, sourceCode } from '../../framework/core/candle';
+import { SHARED_DATA } from '../support/shared-data';
 
 /** The shared data folder. */
-export const DATA_DIR = '/work/shared/data';
+export const DATA_DIR = SHARED_DATA;
 
 /** A raw OHLCV row as in the freqtrade JSON files: `[openTime, open, high, low, close, volume]`. */
 export type OhlcvRow = [number, number, number, number, number, number];
