@@ -12,6 +12,7 @@ import { replayCandles } from '../feeds/replay';
 import { readJournal, type JournalContents, type RunHeader } from '../report/journal';
 import type { SignalRecord } from '../report/run-summary';
 import { loadStrategy, type LoadedStrategy } from '../strategy/loader';
+import type { FrameColumns } from '../strategy/frame';
 import type { Signal } from '../strategy/signal';
 
 /** A candle whose stored (final) values differ from those the live run acted on. */
@@ -103,10 +104,10 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
   const { candles } = input;
   const replay = await replaySignals(loaded, header, input);
   const inSpan = (s: SignalRecord) => s.openTime >= span.first && s.openTime <= span.last;
-  const replayed = new Map(replay.filter(inSpan).map((s) => [s.openTime, s]));
+  const replayed = new Map(replay.signals.filter(inSpan).map((s) => [s.openTime, s]));
   const live = new Map(journal.signals.filter(inSpan).map((s) => [s.openTime, s]));
   const revisions = revisedCandles(journal, candles);
-  const explain = explainer(loaded, header, journal, input, revisions, replayed);
+  const explain = explainer(loaded, header, journal, input, revisions, replay.columns);
 
   let matched = 0;
   let indicatorDrift = 0;
@@ -181,7 +182,13 @@ interface ReplayInput {
   readonly informative: InformativeCandles;
 }
 
-async function replaySignals(loaded: LoadedStrategy, header: RunHeader, input: ReplayInput): Promise<SignalRecord[]> {
+/** The replay's signals and its frame columns (OHLCV, indicators, informative columns) over every candle. */
+interface Replayed {
+  readonly signals: readonly SignalRecord[];
+  readonly columns: FrameColumns;
+}
+
+async function replaySignals(loaded: LoadedStrategy, header: RunHeader, input: ReplayInput): Promise<Replayed> {
   const engine = new Engine({
     strategy: loaded.strategy,
     broker: new PaperBroker(brokerConfig()),
@@ -189,8 +196,8 @@ async function replaySignals(loaded: LoadedStrategy, header: RunHeader, input: R
     subscription: header.subscription,
     informative: loaded.subscriptions.slice(1),
   });
-  await engine.replay(input.candles, { informative: input.informative });
-  return engine.signals;
+  const columns = await engine.replay(input.candles, { informative: input.informative });
+  return { signals: engine.signals, columns };
 }
 
 /** Candles the live run acted on whose stored values differ now. */
@@ -213,7 +220,7 @@ function explainer(
   journal: JournalContents,
   input: ReplayInput,
   revisions: readonly RevisedCandle[],
-  replayed: ReadonlyMap<number, SignalRecord>,
+  fullColumns: FrameColumns,
 ): (comparison: SignalComparison) => Promise<MismatchCause> {
   const { candles } = input;
   const seen = new Set(journal.candles.map((c) => c.openTime));
@@ -232,18 +239,18 @@ function explainer(
     const row = index.get(openTime);
     if (row !== undefined) {
       const truncated = await replaySignals(loaded, header, { candles: sliceBatch(candles, 0, row + 1), informative: input.informative });
-      const atCandle = truncated.find((s) => s.openTime === openTime)?.signal ?? null;
-      const full = replayed.get(openTime);
-      if (sameOrBothNull(atCandle, live)) return { kind: 'lookahead', column: firstDifferingColumn(truncated, full, openTime) };
+      const atCandle = truncated.signals.find((s) => s.openTime === openTime)?.signal ?? null;
+      if (sameOrBothNull(atCandle, live)) {
+        return { kind: 'lookahead', column: firstDifferingColumn(fullColumns, truncated.columns, row) };
+      }
     }
     return { kind: 'unexplained' };
   };
 }
 
-function firstDifferingColumn(truncated: readonly SignalRecord[], full: SignalRecord | undefined, openTime: number): string | null {
-  const t = truncated.find((s) => s.openTime === openTime)?.indicators;
-  if (t === undefined || full === undefined) return null;
-  return Object.keys(full.indicators).find((name) => !Object.is(full.indicators[name], t[name])) ?? null;
+/** The first frame column whose value at `row` differs between the full replay and one truncated after `row`. */
+function firstDifferingColumn(full: FrameColumns, truncated: FrameColumns, row: number): string | null {
+  return Object.keys(full).find((name) => !Object.is(full[name]![row], truncated[name]?.[row])) ?? null;
 }
 
 function rowIndex(candles: CandleBatch): Map<number, number> {

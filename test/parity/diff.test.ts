@@ -58,6 +58,28 @@ describe('a live run of a 15m strategy with a 1h informative subscription, again
   });
 });
 
+describe('npm run diff on a live run of a strategy with lookahead in populateIndicators', () => {
+  it('explains every difference as lookahead, naming the column', async () => {
+    const file = 'test/fixtures/strategies/lookahead-shift.ts';
+    const live = await runLive({
+      file,
+      simulator: { start: Date.UTC(2021, 2, 1), speed: 60_000 },
+      storeRoot: path.join(scratch, 'store-lookahead'),
+      runsRoot: path.join(scratch, 'runs'),
+      maxCandles: 25,
+    });
+    // Live, the next close does not exist yet: no signal; the replay sees it on every candle but the last.
+    expect(live.engine.signals).toEqual([]);
+    const report = await diffRun(file, live.dir);
+    expect(report.mismatches.length).toBeGreaterThanOrEqual(20);
+    expect(report.unexplained).toBe(0);
+    for (const mismatch of report.mismatches) {
+      expect(mismatch.live).toBeNull();
+      expect(mismatch.cause).toEqual({ kind: 'lookahead', column: 'next_close' });
+    }
+  });
+});
+
 describe('npm run diff on a backtest', () => {
   it('matches every signal of the run', async () => {
     const result = await runBacktest({ file: 'strategies/ema-cross.ts', runsRoot: path.join(scratch, 'runs') });
