@@ -203,6 +203,8 @@ export interface WholeRun {
   readonly total: number;
   /** ms from the end of the per-candle loop to the return: closing, metrics and every run file (the report stage). */
   readonly report: number;
+  /** Peak RSS of this process so far, MB (`process.resourceUsage().maxRSS`). */
+  readonly maxRssMb: number;
 }
 
 /** Times `runBacktest` of `file` on the bench dataset (the run folder is deleted afterwards). */
@@ -223,7 +225,7 @@ export async function inProcessBacktest(file: string): Promise<WholeRun> {
   });
   const t1 = performance.now();
   rmSync(result.dir, { recursive: true, force: true });
-  return { candles, total: t1 - t0, report: t1 - loopEnd };
+  return { candles, total: t1 - t0, report: t1 - loopEnd, maxRssMb: process.resourceUsage().maxRSS / 1024 };
 }
 
 /** One `npm run backtest` child process: wall-clock ms and peak RSS (MB, null when it cannot be measured). */

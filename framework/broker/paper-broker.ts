@@ -106,6 +106,14 @@ export class PaperBroker {
     return this.#curve.view();
   }
 
+  /**
+   * A capacity hint: `candles` more candles are coming (a backtest knows how many), so the equity curve is allocated
+   * once for them rather than grown as they come. Changes nothing else.
+   */
+  reserve(candles: number): void {
+    this.#curve.reserve(this.#curve.length + candles);
+  }
+
   /** Number of candles during which a position was open after the candle's open fills (for the exposure metric). */
   get exposedCandles(): number {
     return this.#exposedCandles;
@@ -243,17 +251,16 @@ export class PaperBroker {
 
   #checkTriggers(position: Position, candle: Candle): void {
     const { stopPrice: stop, takeProfitPrice: target } = position;
+    if (stop === undefined && target === undefined) return;
     const long = position.side === 'long';
-    const atOrWorse = (price: number, level: number): boolean => (long ? price <= level : price >= level);
-    const atOrBetter = (price: number, level: number): boolean => (long ? price >= level : price <= level);
     const time = candle.openTime;
-    if (stop !== undefined && atOrWorse(candle.open, stop)) {
+    if (stop !== undefined && atOrWorse(long, candle.open, stop)) {
       this.#close(position, time, candle.open, true, 'stop_loss', undefined);
-    } else if (target !== undefined && atOrBetter(candle.open, target)) {
+    } else if (target !== undefined && atOrBetter(long, candle.open, target)) {
       this.#close(position, time, candle.open, false, 'take_profit', undefined);
-    } else if (stop !== undefined && atOrWorse(long ? candle.low : candle.high, stop)) {
+    } else if (stop !== undefined && atOrWorse(long, long ? candle.low : candle.high, stop)) {
       this.#close(position, time, stop, true, 'stop_loss', undefined);
-    } else if (target !== undefined && atOrBetter(long ? candle.high : candle.low, target)) {
+    } else if (target !== undefined && atOrBetter(long, long ? candle.high : candle.low, target)) {
       this.#close(position, time, target, false, 'take_profit', undefined);
     }
   }
@@ -298,6 +305,16 @@ export class PaperBroker {
     if (p === null) return 0;
     return p.side === 'long' ? p.quantity * close : -p.quantity * close;
   }
+}
+
+/** Whether `price` is at `level` or worse for the position: at or below it for a long, at or above it for a short. */
+function atOrWorse(long: boolean, price: number, level: number): boolean {
+  return long ? price <= level : price >= level;
+}
+
+/** Whether `price` is at `level` or better for the position: at or above it for a long, at or below it for a short. */
+function atOrBetter(long: boolean, price: number, level: number): boolean {
+  return long ? price >= level : price <= level;
 }
 
 /** A candle open time for a message: ISO 8601 when valid, else the raw value (`NaN`, `-Infinity`). */

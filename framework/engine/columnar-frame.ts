@@ -8,14 +8,17 @@
  *
  * {@link columnarDataFrame} returns an instance of a subclass of danfo's `DataFrame` (so `instanceof DataFrame` and every
  * danfo method work) whose internal state is at all times what danfo's own constructor and methods would have made,
- * except that the row arrays are built from a private snapshot of the column values the first time anything reads
- * `$data` (`df.values`, `df.iloc`, `df.head`, …). From then on the frame is an ordinary danfo DataFrame. Until then:
+ * except that three of its parts are made only when first read: the row arrays (`$data`: `df.values`, `df.iloc`,
+ * `df.head`, …), each column array (`$dataIncolumnFormat`: `df[column]` makes that one, danfo code reading the whole
+ * list makes them all) and the index `0 … n − 1` (`$index`). Each is made from a private snapshot of the values, as
+ * danfo would have made it earlier. Once the rows are made the frame is an ordinary danfo DataFrame. Until then:
  *
  * - `shape` is answered from the snapshot (`[rows, columns]`, as danfo computes it from the rows);
- * - `addColumn(name, values, { inplace: true })` of a new column updates the snapshot and re-makes every column array
- *   from it, as danfo re-transposes its rows (fresh arrays; values as danfo reads them, `values[i]`), sets the dtypes by
- *   danfo's own inference over the first rows, then the column names and accessor, as danfo does; any other call
- *   (a replaced column, `inplace: false`, invalid arguments) goes to danfo's `addColumn`, which first makes the rows;
+ * - `addColumn(name, values, { inplace: true })` of a new column adds it to the snapshot (values as danfo reads them,
+ *   `values[i]`) and drops the column arrays, to be made again fresh when read, as danfo re-transposes its rows into
+ *   fresh arrays; it sets the dtypes by danfo's own inference over the first rows, then the column names and accessor,
+ *   as danfo does; any other call (a replaced column, `inplace: false`, invalid arguments) goes to danfo's
+ *   `addColumn`, which first makes the rows;
  * - `df[column]` / `df.column(column)` give the same Series as danfo; when the index is still `0 … n − 1` the Series
  *   generates that index itself instead of copying and de-duplication-checking the frame's (same values).
  *
@@ -27,6 +30,9 @@
 import type { DataFrame, Series } from 'danfojs-node';
 
 type Danfo = typeof import('danfojs-node');
+
+/** danfo's 2-D data type (rows of values), as its `Utils.inferDtype` takes it. */
+type ArrayType2D = Parameters<InstanceType<Danfo['Utils']>['inferDtype']>[0];
 
 /** A column of the snapshot: a typed array copy of candle values, or a plain array copy of added values. */
 type SnapshotColumn = ArrayLike<unknown>;
@@ -49,10 +55,20 @@ interface Internals {
   $setInternalColumnDataProperty(column?: string): void;
   [SNAPSHOT]?: Snapshot | undefined;
   [ROWS]?: unknown[][];
+  [COLUMNS]?: (unknown[] | undefined)[];
+  [INDEX]?: (string | number)[] | undefined;
+  [INDEX_ROWS]?: number;
 }
 
+/** The row snapshot while the rows are not made (then the truth of the rows). */
 const SNAPSHOT = Symbol('columnar-frame snapshot');
+/** `$data` once made (or set by danfo). */
 const ROWS = Symbol('columnar-frame rows');
+/** `$dataIncolumnFormat`; an undefined entry is a column not made yet (a fresh copy of its snapshot column when made). */
+const COLUMNS = Symbol('columnar-frame columns');
+/** `$index`; undefined while it is `0 … n − 1` and not asked for. */
+const INDEX = Symbol('columnar-frame index');
+const INDEX_ROWS = Symbol('columnar-frame index rows');
 
 /** Rows handed to danfo's dtype inference, which reads only the first 20 (`dtypeTestLim` of `shared/utils.js`). */
 const DTYPE_PROBE_ROWS = 1_000;
@@ -92,6 +108,10 @@ function defineFactory(danfo: Danfo): Factory {
   const addColumn = base['addColumn']!;
   const getColumnData = base['$getColumnData']!;
 
+  /** danfo's dtype inference over the first rows, as its constructor and `$setValues` run it over all rows. */
+  const inferDtypes = (snapshot: Snapshot): string[] =>
+    utils.inferDtype(makeRows(snapshot, 0, Math.min(snapshot.rows, DTYPE_PROBE_ROWS)) as ArrayType2D);
+
   const ColumnarDataFrame = class extends DataFrame {};
   const proto = ColumnarDataFrame.prototype;
 
@@ -100,14 +120,38 @@ function defineFactory(danfo: Danfo): Factory {
     get(this: Internals): unknown[][] {
       const snapshot = this[SNAPSHOT];
       if (snapshot !== undefined) {
+        makeColumns(this);
         this[ROWS] = makeRows(snapshot, 0, snapshot.rows);
         this[SNAPSHOT] = undefined;
       }
       return this[ROWS]!;
     },
     set(this: Internals, rows: unknown[][]) {
+      makeColumns(this);
       this[SNAPSHOT] = undefined;
       this[ROWS] = rows;
+    },
+  });
+
+  Object.defineProperty(proto, '$dataIncolumnFormat', {
+    configurable: true,
+    get(this: Internals): unknown[][] {
+      makeColumns(this);
+      return this[COLUMNS] as unknown[][];
+    },
+    set(this: Internals, columns: unknown[][]) {
+      this[COLUMNS] = columns;
+    },
+  });
+
+  Object.defineProperty(proto, '$index', {
+    configurable: true,
+    get(this: Internals): (string | number)[] {
+      this[INDEX] ??= utils.range(0, this[INDEX_ROWS]! - 1);
+      return this[INDEX];
+    },
+    set(this: Internals, index: (string | number)[]) {
+      this[INDEX] = index;
     },
   });
 
@@ -140,16 +184,17 @@ function defineFactory(danfo: Danfo): Factory {
         Array.isArray(source) &&
         source.length === snapshot.rows;
       if (!fast) return addColumn.call(this, column, values, options);
-      const added = Array.from({ length: snapshot.rows }, (_, i) => (source as unknown[])[i]);
+      const added = toArray(source as unknown[], snapshot.rows);
       const next: Snapshot = { rows: snapshot.rows, columns: [...snapshot.columns] };
       next.columns.splice(at, 0, added);
       const names = [...this.columns];
       names.splice(at, 0, column);
-      // As danfo's $setValues: rows, dtypes inferred from the first rows, the column arrays made from the rows. Then
-      // the names, as its $setColumnNames (whose checks hold here: one more name, unique) without reading the rows.
+      // As danfo's $setValues: rows, dtypes inferred from the first rows, the column arrays made (fresh) from the rows:
+      // here each when first asked for. Then the names, as its $setColumnNames (whose checks hold here: one more name,
+      // unique) without reading the rows.
       this[SNAPSHOT] = next;
-      this.$dtypes = utils.inferDtype(makeRows(next, 0, Math.min(next.rows, DTYPE_PROBE_ROWS)));
-      this.$dataIncolumnFormat = next.columns.map((c) => Array.from(c));
+      this.$dtypes = inferDtypes(next);
+      this[COLUMNS] = next.columns.map(() => undefined);
       this.$columns = names;
       this.$setInternalColumnDataProperty(column);
       return undefined;
@@ -161,11 +206,13 @@ function defineFactory(danfo: Danfo): Factory {
     writable: true,
     value: function (this: Internals, column: string, returnSeries = true) {
       const j = this.columns.indexOf(column);
-      const data = j === -1 ? undefined : this.$dataIncolumnFormat[j];
-      if (!returnSeries || this.$config.isLowMemoryMode || data === undefined || data.length === 0 || !isRange(this.$index, data.length)) {
-        return getColumnData.call(this, column, returnSeries);
-      }
-      return new Series(data as number[], { dtypes: [this.$dtypes[j]!], columns: [column], config: { ...this.$config } });
+      if (j === -1 || this.$config.isLowMemoryMode) return getColumnData.call(this, column, returnSeries);
+      const data = columnAt(this, j);
+      if (data === undefined) return getColumnData.call(this, column, returnSeries);
+      if (!returnSeries) return data;
+      const pristine = this[INDEX] === undefined || isRange(this[INDEX], data.length);
+      if (data.length === 0 || this[INDEX_ROWS] !== data.length || !pristine) return getColumnData.call(this, column, returnSeries);
+      return new Series(data as number[], { dtypes: [this.$dtypes[j]!], columns: [column], config: { ...(this.$config as object) } });
     },
   });
 
@@ -174,12 +221,29 @@ function defineFactory(danfo: Danfo): Factory {
       const df = new ColumnarDataFrame([], { columns: [...names] }) as unknown as Internals;
       const snapshot: Snapshot = { rows: columns[0]!.length, columns: columns.map((c) => c.slice()) };
       df[SNAPSHOT] = snapshot;
-      df.$dataIncolumnFormat = snapshot.columns.map((c) => Array.from(c as Float64Array));
-      df.$index = utils.range(0, snapshot.rows - 1);
-      df.$dtypes = utils.inferDtype(makeRows(snapshot, 0, Math.min(snapshot.rows, DTYPE_PROBE_ROWS)));
+      df[COLUMNS] = snapshot.columns.map(() => undefined);
+      df[INDEX] = undefined;
+      df[INDEX_ROWS] = snapshot.rows;
+      df.$dtypes = inferDtypes(snapshot);
       return df as unknown as DataFrame;
     },
   };
+}
+
+/** Makes every column not made yet from the snapshot (a column is only ever unmade while there is one). */
+function makeColumns(df: Internals): void {
+  const columns = df[COLUMNS];
+  const snapshot = df[SNAPSHOT];
+  if (columns === undefined || snapshot === undefined) return;
+  for (let j = 0; j < columns.length; j++) columns[j] ??= toArray(snapshot.columns[j]!, snapshot.rows);
+}
+
+/** Column `j`, made from the snapshot if not made yet (undefined only if danfo set fewer columns than names). */
+function columnAt(df: Internals, j: number): unknown[] | undefined {
+  const columns = df[COLUMNS]!;
+  const snapshot = df[SNAPSHOT];
+  if (columns[j] === undefined && snapshot !== undefined) columns[j] = toArray(snapshot.columns[j]!, snapshot.rows);
+  return columns[j];
 }
 
 /** Rows `from … to − 1` of a snapshot as danfo's row arrays. */
@@ -193,6 +257,13 @@ function makeRows(snapshot: Snapshot, from: number, to: number): unknown[][] {
     rows[i - from] = row;
   }
   return rows;
+}
+
+/** `values[0 … length − 1]` as a new plain array (a counted loop: several times faster than `Array.from`). */
+function toArray(values: ArrayLike<unknown>, length: number): unknown[] {
+  const out: unknown[] = new Array(length);
+  for (let i = 0; i < length; i++) out[i] = values[i];
+  return out;
 }
 
 /** Whether `index` is `0, 1, …, length − 1` (what a Series generates when given no index). */

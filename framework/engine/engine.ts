@@ -41,6 +41,8 @@ export interface Broker {
    * returns whether it became an order and, if not, why.
    */
   submit(signal: Signal, candle: Candle): SignalDecision;
+  /** Optional capacity hint before a replay: `candles` more candles are coming. */
+  reserve?(candles: number): void;
 }
 
 /** What an {@link Engine} runs: the strategy, where its signals go, and names for the journal and messages. */
@@ -106,6 +108,7 @@ export class Engine {
     const { onProgress } = options;
     const columns = await this.frameColumns(history, options.informative);
     const n = history.openTime.length;
+    this.#broker.reserve?.(n);
     for (let i = 0; i < n; i++) {
       this.#step(history, columns, i, 0);
       if (onProgress !== undefined && i % 10_000 === 9_999) onProgress(i + 1);

@@ -91,11 +91,12 @@ export function extractColumns(df: unknown, candles: CandleBatch, where: string)
     close: candles.close,
     volume: candles.volume,
   };
-  // The column arrays themselves (what `frame.column(name).values` holds), without a Series per column.
-  const data = frame.getColumnData as unknown[][];
-  for (const [j, name] of frame.columns.entries()) {
+  // Each column's array itself (what `frame.column(name).values` holds), without making a Series of it: danfo's
+  // `$getColumnData(name, false)`, private in its typings.
+  const columnData = frame as unknown as { $getColumnData(name: string, returnSeries: false): unknown[] };
+  for (const name of frame.columns) {
     if ((CANDLE_FRAME_COLUMNS as readonly string[]).includes(name)) continue;
-    columns[name] = toFloat64(data[j]!, (bad) =>
+    columns[name] = toFloat64(columnData.$getColumnData(name, false), (bad) =>
       fail(`column "${name}" holds ${JSON.stringify(bad)}; indicator columns must be numbers or booleans`),
     );
   }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { EquityCurve } from '../broker/equity-curve';
@@ -12,8 +12,8 @@ import { batchLength, type CandleBatch } from '../core/candle';
 import { FrameworkError } from '../core/errors';
 import { describeSubscription } from '../core/subscription';
 import type { FrameColumns } from '../strategy/frame';
-import { chartData } from './html/chart-data';
-import { escapeHtml, jsonForScript } from './html/format';
+import { chartData, type ChartData } from './html/chart-data';
+import { escapeHtml, jsonForScript, writeJsonForScript } from './html/format';
 import { layoutIndicators } from './html/indicator-layout';
 import { headerHtml, metricsHtml, signalsHtml, tradesHtml } from './html/sections';
 import type { RunSummary, SignalRecord } from './run-summary';
@@ -62,6 +62,15 @@ export const HTML_REPORT_FILE = 'report.html';
  *   differ in length.
  */
 export function renderHtmlReport(input: HtmlReportInput): string {
+  const [head, data, tail] = renderParts(input);
+  return `${head}${jsonForScript(data)}${tail}`;
+}
+
+/**
+ * The page in three parts: before the chart data, the chart data (its JSON, embedded as `jsonForScript` writes it, is
+ * most of the page), after it. {@link writeHtmlReport} writes the JSON piece by piece, never holding it whole.
+ */
+function renderParts(input: HtmlReportInput): [string, ChartData, string] {
   check(input);
   const { summary, candles, indicators, trades, signals, equity } = input;
   const layout = layoutIndicators(indicators, candles);
@@ -79,7 +88,8 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   const title = `${summary.strategy.name} · ${describeSubscription(summary.subscription)} · ${summary.runId}`;
   const skipped =
     layout.skipped.length === 0 ? '' : ` Not drawn (no finite value): ${layout.skipped.join(', ')}.`;
-  return `<!doctype html>
+  return [
+    `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -117,7 +127,9 @@ ${tradesHtml(trades, summary, data.pricePrecision)}
 <h2>Signals (${signals.length})</h2>
 ${signalsHtml(signals)}
 </section>
-<script type="application/json" id="report-data">${jsonForScript(data)}</script>
+<script type="application/json" id="report-data">`,
+    data,
+    `</script>
 <script>
 ${assets.library}
 </script>
@@ -126,7 +138,8 @@ ${assets.client}
 </script>
 </body>
 </html>
-`;
+`,
+  ];
 }
 
 /**
@@ -139,14 +152,40 @@ ${assets.client}
  */
 export function writeHtmlReport(dir: string, input: HtmlReportInput): string {
   const path = join(dir, HTML_REPORT_FILE);
-  const html = renderHtmlReport(input);
+  const [head, data, tail] = renderParts(input);
+  let fd: number;
   try {
-    writeFileSync(path, html, { encoding: 'utf8', flag: 'wx' });
+    fd = openSync(path, 'wx');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new FrameworkError(`run artifact ${path} already exists: refusing to overwrite it`, { cause: error });
     }
     throw error;
+  }
+  try {
+    let pending: string[] = [];
+    let size = 0;
+    const flush = (): void => {
+      const text = pending.join('');
+      pending = [];
+      size = 0;
+      const written = writeSync(fd, text);
+      if (written !== Buffer.byteLength(text)) throw new FrameworkError(`${path}: short write (${written} bytes of ${Buffer.byteLength(text)})`);
+    };
+    const write = (text: string): void => {
+      pending.push(text);
+      size += text.length;
+      if (size >= 1 << 20) flush();
+    };
+    // The page around the data holds non-Latin-1 text (`→`): written apart, the JSON pieces stay one-byte strings.
+    write(head);
+    flush();
+    writeJsonForScript(data, write);
+    flush();
+    write(tail);
+    flush();
+  } finally {
+    closeSync(fd);
   }
   return path;
 }

@@ -113,6 +113,28 @@ describe('candleDataFrame (columnar, rows made on demand) behaves as the DataFra
       return [before, df['close'].values];
     }));
 
+  it('column arrays are fresh after each added column, as danfo re-makes them from its rows', () =>
+    same((df) => {
+      const before = df['close'].values;
+      const all = df.getColumnData;
+      df.addColumn('x', Array.from({ length: n }, (_, i) => i * 2), { inplace: true });
+      return [before === df['close'].values, all === df.getColumnData, df.getColumnData[4] === df['close'].values];
+    }));
+
+  it('the index: read, changed in place, replaced, reset; rows made first, then columns added', () =>
+    same((df) => {
+      const index = df.index;
+      const first = df['open'].index.slice(0, 3);
+      index[1] = 'one';
+      const changed = df['open'].index.slice(0, 3);
+      const rows = df.values.length;
+      df.addColumn('y', Array.from({ length: n }, () => 7), { inplace: true });
+      df.setIndex({ column: 'open_time', inplace: true });
+      const byTime = df['y'].index.slice(0, 2);
+      df.resetIndex({ inplace: true });
+      return [first, changed, rows, byTime, df['y'].index.slice(0, 2), df.index.length];
+    }));
+
   it('row operations, copies, arithmetic, a new index', () =>
     same((df) => {
       df.addColumn('mid', df['high'].add(df['low']).div(2), { inplace: true });

@@ -90,11 +90,11 @@ export function chartData(input: ChartDataInput): ChartData {
   const column = (name: string): readonly (number | null)[] => rounded(indicators[name]!);
   return {
     timeDeltas: deltas(candles.openTime),
-    open: Array.from(candles.open),
-    high: Array.from(candles.high),
-    low: Array.from(candles.low),
-    close: Array.from(candles.close),
-    volume: Array.from(candles.volume),
+    open: plain(candles.open),
+    high: plain(candles.high),
+    low: plain(candles.low),
+    close: plain(candles.close),
+    volume: plain(candles.volume),
     pricePrecision: decimals(candles),
     overlays: layout.overlays.map((name) => ({ name, values: column(name) })),
     panes: layout.panes.map((pane) => ({
@@ -111,17 +111,38 @@ export function chartData(input: ChartDataInput): ChartData {
   };
 }
 
+/** The values as a plain array (a counted loop: JSON-ready, several times faster than `Array.from` on a million rows). */
+function plain(values: Float64Array): number[] {
+  const out: number[] = new Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i]!;
+  return out;
+}
+
 function seconds(ms: number): number {
   return Math.floor(ms / 1000);
 }
 
 function rounded(values: ArrayLike<number>): (number | null)[] {
-  return Array.from(values, (v) => (Number.isFinite(v) ? Number(v.toPrecision(CHART_SIGNIFICANT_DIGITS)) : null));
+  const out: (number | null)[] = new Array(values.length);
+  // An equity curve repeats its value for as long as no position is open: round each run of equal values once.
+  let last = Number.NaN;
+  let lastRounded: number | null = null;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Object.is(v, last)) {
+      last = v;
+      lastRounded = Number.isFinite(v) ? Number(v.toPrecision(CHART_SIGNIFICANT_DIGITS)) : null;
+    }
+    out[i] = lastRounded;
+  }
+  return out;
 }
 
 /** Epoch-ms times as UTC seconds, delta-encoded (see {@link ChartData}). */
 function deltas(times: Float64Array): number[] {
-  return Array.from(times, (ms, i) => seconds(ms) - (i === 0 ? 0 : seconds(times[i - 1]!)));
+  const out: number[] = new Array(times.length);
+  for (let i = 0; i < times.length; i++) out[i] = seconds(times[i]!) - (i === 0 ? 0 : seconds(times[i - 1]!));
+  return out;
 }
 
 function sameValues(a: Float64Array, b: Float64Array): boolean {
@@ -142,12 +163,18 @@ function markers(trades: readonly Trade[]): ChartMarker[] {
 /** Decimals needed to show every candle price exactly, at most 8 (Binance's finest tick). */
 function decimals(candles: CandleBatch): number {
   let most = 0;
+  let scale = 1;
   for (const prices of [candles.open, candles.high, candles.low, candles.close]) {
     for (let i = 0; i < prices.length && most < 8; i++) {
-      const text = String(prices[i]);
+      const v = prices[i]!;
+      // Already shown exactly with `most` decimals (a decimal with that many round-trips to v, so JavaScript's shortest
+      // one has no more), and not written in exponent form (|v| < 1e-6): skip the string.
+      if (Math.round(v * scale) / scale === v && (v === 0 || Math.abs(v) >= 1e-6)) continue;
+      const text = String(v);
       const dot = text.indexOf('.');
       if (dot >= 0) most = Math.max(most, text.length - dot - 1);
       else if (text.includes('e-')) most = 8;
+      scale = 10 ** Math.min(most, 8);
     }
   }
   return Math.min(most, 8);

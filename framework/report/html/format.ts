@@ -25,14 +25,91 @@ export function escapeHtml(text: string): string {
  * reads it back unchanged.
  */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeForScript(JSON.stringify(value));
+}
+
+/** `<`, `>`, `&`, U+2028 and U+2029 of JSON text as `\uXXXX` escapes (see {@link jsonForScript}). */
+function escapeForScript(json: string): string {
+  return json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Elements of a long array serialised per piece by {@link writeJsonForScript}. */
+const JSON_PIECE = 65_536;
+
+/** Arrays up to this length whose elements are objects are written element by element (they may hold long arrays). */
+const FEW_ELEMENTS = 64;
+
+/**
+ * Writes the text of `jsonForScript(value)` through `write`, piece by piece, never holding the whole text (a report
+ * of a million candles embeds about 100 MB of JSON): long arrays are serialised `JSON_PIECE` elements at a time,
+ * objects and short arrays of objects member by member. The pieces concatenated are exactly `jsonForScript(value)`
+ * for JSON data (objects, arrays, strings, numbers, booleans, null; a value with `toJSON` is serialised whole).
+ */
+export function writeJsonForScript(value: unknown, write: (text: string) => void): void {
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    typeof (value as { toJSON?: unknown }).toJSON === 'function' ||
+    value instanceof Number ||
+    value instanceof String ||
+    value instanceof Boolean
+  ) {
+    const text = JSON.stringify(value);
+    if (text !== undefined) write(escapeForScript(text));
+    return;
+  }
+  if (Array.isArray(value)) {
+    if (value.length > FEW_ELEMENTS || value.every((v) => v === null || typeof v !== 'object')) {
+      write('[');
+      for (let start = 0; start < value.length; start += JSON_PIECE) {
+        const piece = JSON.stringify(value.slice(start, start + JSON_PIECE));
+        write(`${start > 0 ? ',' : ''}${escapeForScript(piece.slice(1, -1))}`);
+      }
+      write(']');
+      return;
+    }
+    write('[');
+    value.forEach((element: unknown, i) => {
+      if (i > 0) write(',');
+      if (element === undefined || typeof element === 'function' || typeof element === 'symbol') write('null');
+      else writeJsonForScript(element, write);
+    });
+    write(']');
+    return;
+  }
+  write('{');
+  let first = true;
+  for (const key of Object.keys(value)) {
+    const member = (value as Record<string, unknown>)[key];
+    if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
+    write(`${first ? '' : ','}${escapeForScript(JSON.stringify(key))}:`);
+    writeJsonForScript(member, write);
+    first = false;
+  }
+  write('}');
 }
 
 /** `v` with `digits` decimals and thousands separators; `n/a` for null or NaN, `∞` / `-∞` when infinite. */
 export function formatNumber(v: number | null, digits: number): string {
   if (v === null || Number.isNaN(v)) return 'n/a';
   if (!Number.isFinite(v)) return v > 0 ? '∞' : '-∞';
-  return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return fixedFormat(digits).format(v);
+}
+
+const fixedFormats = new Map<number, Intl.NumberFormat>();
+
+/**
+ * The `en-US` format with exactly `digits` decimals, made once per `digits`: `toLocaleString(locale, options)` is
+ * specified as formatting with a new `Intl.NumberFormat(locale, options)`, whose construction costs far more than the
+ * formatting (a report formats every trade's prices).
+ */
+function fixedFormat(digits: number): Intl.NumberFormat {
+  let format = fixedFormats.get(digits);
+  if (format === undefined) {
+    format = new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    fixedFormats.set(digits, format);
+  }
+  return format;
 }
 
 /** A fraction as a percent: `0.1234` → `12.34%`. */

@@ -94,6 +94,38 @@ function priceRange(candles: CandleBatch): [number, number] {
   return [lowest, highest];
 }
 
+/**
+ * The `k`-th smallest value (0-based) of `values` (no NaN), reordering `values` in place: quickselect with Hoare's
+ * partition around a median-of-three pivot (C. A. R. Hoare, "Algorithm 65: Find", CACM 4(7), 1961).
+ */
+function kthSmallest(values: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo < hi) {
+    const a = values[lo]!;
+    const b = values[(lo + hi) >>> 1]!;
+    const c = values[hi]!;
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i]! < pivot) i++;
+      while (values[j]! > pivot) j--;
+      if (i <= j) {
+        const t = values[i]!;
+        values[i] = values[j]!;
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return values[k]!;
+  }
+  return values[k]!;
+}
+
 /** Min, max and median relative deviation from the close over the finite values; null when there are none. */
 function columnStats(
   values: Float64Array,
@@ -101,15 +133,20 @@ function columnStats(
 ): { min: number; max: number; medianDeviation: number } | null {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
-  const deviations: number[] = [];
+  const deviations = new Float64Array(values.length);
+  let count = 0;
+  let nans = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!Number.isFinite(v)) continue;
     min = Math.min(min, v);
     max = Math.max(max, v);
-    deviations.push(Math.abs(v / close[i]! - 1));
+    const deviation = Math.abs(v / close[i]! - 1);
+    if (Number.isNaN(deviation)) nans += 1;
+    else deviations[count++] = deviation;
   }
-  if (deviations.length === 0) return null;
-  deviations.sort((a, b) => a - b);
-  return { min, max, medianDeviation: deviations[deviations.length >> 1]! };
+  if (count + nans === 0) return null;
+  // The middle element of the deviations in ascending order (NaN last), found by selection rather than a full sort.
+  const middle = (count + nans) >> 1;
+  return { min, max, medianDeviation: middle < count ? kthSmallest(deviations.subarray(0, count), middle) : Number.NaN };
 }

@@ -106,6 +106,9 @@ function formatMetric(value: number | null, kind: MetricKind, quote: string): st
   }
 }
 
+/** Quantities with up to 8 significant digits (as `toLocaleString('en-US', …)`, made once). */
+const QUANTITY_FORMAT = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 8 });
+
 const TRADE_HEADINGS = [
   '#', 'Side', 'Entry (UTC)', 'Entry price', 'Exit (UTC)', 'Exit price', 'Quantity', 'Fees', 'PnL', 'Return',
   'Exit reason', 'Entry tag', 'Exit tag',
@@ -127,7 +130,7 @@ export function tradesHtml(trades: readonly Trade[], summary: RunSummary, priceP
       formatNumber(t.entryPrice, pricePrecision),
       formatMinute(t.exitTime),
       formatNumber(t.exitPrice, pricePrecision),
-      t.quantity.toLocaleString('en-US', { maximumSignificantDigits: 8 }),
+      QUANTITY_FORMAT.format(t.quantity),
       formatNumber(t.fees, 2),
       formatMoney(t.pnl, quote),
       formatPercent(t.returnPct),

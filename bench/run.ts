@@ -1,0 +1,260 @@
+/**
+ * `npm run bench`: the framework's benchmark (issue 6). Generates its inputs when missing (see `bench/data.ts`), runs
+ * each case in a fresh process after a warm-up (see `bench/case.ts`), prints the medians against their targets
+ * (PASS/MISS and by how much) and writes `bench/results.json` (git-ignored).
+ *
+ * Cases:
+ * 1. engine overhead: a do-nothing strategy against a hand-written `Float64Array` loop over the same candles;
+ * 2. backtest of `strategies/macd.ts` (on 1m: `bench/strategies/macd-1m.ts`) over 1,000,000 candles: the time by
+ *    stage, the in-process throughput of `runBacktest` (Parquet read to report), the whole `npm run backtest`
+ *    command and its peak RSS;
+ * 3. live pipeline throughput: closed-candle frames per second, simulator → ccxt.pro → pipeline → write-ahead log
+ *    (fdatasync), for 1, 10 and 100 symbols;
+ * 4. live close-to-signal latency of `strategies/macd.ts` with 100,000 candles of history.
+ *
+ * Options: `--only overhead,backtest,command,throughput,latency` runs some cases; `--runs N` measured runs per case
+ * (default 3, after 1 warm-up).
+ *
+ * @module
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import type { BacktestStages, WholeRun } from './backtest';
+import { backtestCommand, MACD_1M } from './backtest';
+import { BENCH_1M_CANDLES, BENCH_ROOT, ensureBenchData } from './data';
+import type { LatencyRun } from './live-latency';
+import type { ThroughputRun } from './live-throughput';
+import type { EngineRun } from './overhead';
+import { formatNumber, median, percentile, repeat, verdict, type Figure } from './stats';
+
+const CASES = ['overhead', 'backtest', 'command', 'throughput', 'latency'] as const;
+type Case = (typeof CASES)[number];
+
+const args = process.argv.slice(2);
+const only = valueOf('--only')?.split(',') ?? [...CASES];
+const RUNS = Number(valueOf('--runs') ?? 3);
+for (const name of only) {
+  if (!(CASES as readonly string[]).includes(name)) throw new Error(`--only: unknown case "${name}" (cases: ${CASES.join(', ')})`);
+}
+if (!(Number.isInteger(RUNS) && RUNS >= 1)) throw new Error(`--runs must be a positive integer, got ${valueOf('--runs')}`);
+
+const figures: Figure[] = [];
+const details: Record<string, unknown> = {};
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const wanted = (c: Case): boolean => only.includes(c);
+
+ensureBenchData(log);
+
+if (wanted('overhead')) {
+  const runs = Math.max(RUNS, 5);
+  log(`engine overhead: bench/strategies/noop-1m.ts vs a raw Float64Array loop over the same 1M candles (1 warm-up + ${runs})`);
+  const result = await child<(EngineRun & { rawNsPerCandle: number; ratio: number })[]>('overhead', runs);
+  details['engineOverhead'] = result;
+  const pick = (f: (r: (typeof result)[number]) => number): number[] => result.map(f);
+  add('overhead.engineLoopNs', 'Engine per-candle loop, do-nothing strategy', 'ns/candle', pick((r) => r.loopNsPerCandle));
+  add('overhead.rawLoopNs', 'Raw Float64Array loop (read OHLCV, decide, mark equity)', 'ns/candle', pick((r) => r.rawNsPerCandle));
+  figures.push({
+    id: 'overhead.ratio',
+    label: 'Engine overhead (median engine loop / median raw loop)',
+    unit: '×',
+    value: median(pick((r) => r.loopNsPerCandle)) / median(pick((r) => r.rawNsPerCandle)),
+    runs: pick((r) => r.ratio),
+    target: { kind: 'max', value: 5 },
+  });
+  add('overhead.replayNs', '  whole replay incl. DataFrame build and column extraction', 'ns/candle', pick((r) => r.replayNsPerCandle));
+}
+
+if (wanted('backtest')) {
+  log(`backtest in-process by stage: ${MACD_1M} over ${BENCH_1M_CANDLES.toLocaleString('en-US')} candles (1 warm-up + ${RUNS})`);
+  const staged = await child<BacktestStages[]>('backtest-stages', RUNS);
+  log(`backtest in-process: runBacktest as a whole (1 warm-up + ${RUNS})`);
+  const whole = await child<WholeRun[]>('backtest-whole', RUNS);
+  details['backtestStages'] = staged;
+  details['backtestWhole'] = whole;
+  add(
+    'backtest.inProcess.candlesPerSecond',
+    'Backtest in-process (runBacktest: Parquet read → report)',
+    'candles/s',
+    whole.map((r) => (r.candles / r.total) * 1000),
+    { kind: 'min', value: 1_000_000 },
+  );
+  add('backtest.inProcess.seconds', '  seconds per 1M candles', 's', whole.map((r) => r.total / 1000));
+  // The peak RSS target is judged on the command (GNU time); without GNU time, on this process (its first run).
+  if (!existsSync('/usr/bin/time')) {
+    figures.push({
+      id: 'backtest.inProcess.peakRssMb',
+      label: 'Peak RSS of a 1M-candle backtest (in-process: warm-up + first run)',
+      unit: 'MB',
+      value: whole[0]!.maxRssMb,
+      runs: whole.map((r) => r.maxRssMb),
+      target: { kind: 'max', value: 600 },
+    });
+  }
+  add(
+    'backtest.inProcess.candlesPerSecondWithoutRunFiles',
+    '  without writing the run files (read → loop → metrics)',
+    'candles/s',
+    whole.map((r) => (r.candles / (r.total - r.report)) * 1000),
+  );
+  const stages: readonly [keyof BacktestStages, string][] = [
+    ['parquetRead', 'Parquet read (readDataset)'],
+    ['pipeline', 'candle pipeline (processCandles)'],
+    ['dataFrameBuild', 'DataFrame build (candleDataFrame)'],
+    ['populateIndicators', 'populateIndicators (MACD)'],
+    ['columnExtraction', 'column extraction (extractColumns)'],
+    ['loop', 'per-candle loop (onData + broker + journal)'],
+    ['metrics', 'close position, metrics, run.json'],
+    ['jsonl', 'summary, trades, signals, equity JSONL'],
+    ['html', 'report.html'],
+    ['total', 'total'],
+  ];
+  for (const [key, text] of stages) add(`backtest.stage.${key}`, `  stage: ${text}`, 'ms', staged.map((s) => s[key]));
+}
+
+if (wanted('command')) {
+  log(`backtest command: npm run backtest -- ${MACD_1M} --datasets ${BENCH_ROOT} (1 warm-up + ${RUNS})`);
+  const runs = await repeat(1, RUNS, async (run) => {
+    const r = backtestCommand(MACD_1M);
+    log(`  ${run < 0 ? 'warm-up' : `run ${run + 1}`}: ${(r.wallMs / 1000).toFixed(2)} s, peak RSS ${r.maxRssMb?.toFixed(0) ?? 'n/a'} MB`);
+    return r;
+  });
+  details['backtestCommand'] = runs;
+  add('backtest.command.seconds', 'Backtest command (npm run backtest, 1M candles)', 's', runs.map((r) => r.wallMs / 1000), { kind: 'max', value: 3 });
+  const rss = runs.map((r) => r.maxRssMb).filter((v): v is number => v !== null);
+  if (rss.length > 0) {
+    figures.push({
+      id: 'backtest.command.peakRssMb',
+      label: 'Peak RSS of the 1M-candle backtest command (max of runs)',
+      unit: 'MB',
+      value: Math.max(...rss),
+      runs: rss,
+      target: { kind: 'max', value: 600 },
+      note: 'GNU time\'s "Maximum resident set size": the largest process of the command (node running the backtest)',
+    });
+  }
+}
+
+if (wanted('throughput')) {
+  log(`live throughput: simulator → ccxt.pro → pipeline → WAL with fdatasync (1 warm-up + ${RUNS} per row)`);
+  const result = await child<ThroughputRun[]>('throughput', RUNS);
+  details['liveThroughput'] = result;
+  const keys = [...new Set(result.map((r) => `${r.mode} ${r.symbols}`))];
+  for (const key of keys) {
+    const runs = result.filter((r) => `${r.mode} ${r.symbols}` === key);
+    const { mode, symbols } = runs[0]!;
+    const fps = runs.map((r) => r.framesPerSecond);
+    if (mode === 'await') {
+      add(`live.await.framesPerSecond.${symbols}`, `Live closed-candle frames/s, ${symbols} symbol(s) (as runLive)`, 'frames/s', fps, { kind: 'min', value: 20_000 });
+    } else {
+      add(`live.pipelined.framesPerSecond.${symbols}`, `  probe: appends pipelined (group commit), ${symbols} symbol(s)`, 'frames/s', fps);
+    }
+  }
+}
+
+if (wanted('latency')) {
+  log('live latency: strategies/macd.ts with 100,000 candles of history against the simulator (a 15m candle every 60 ms)');
+  const run = await child<LatencyRun>('latency', RUNS);
+  // The first live candle and every 2,000th calibrate the live indicator window over the whole history.
+  const calibrations = run.samples.filter((_, i) => i % 2_000 === 0);
+  const steady = run.samples.filter((s, i) => i % 2_000 !== 0 && !s.queued);
+  const queued = run.samples.filter((s, i) => i % 2_000 !== 0 && s.queued).length;
+  log(`  history ${run.history.toLocaleString('en-US')} candles; ${run.samples.length} live candles, ${steady.length} with the engine idle at their close, ${queued} queued behind a calibration; window ${run.samples.at(-1)?.window} candles`);
+  const c2s = steady.map((s) => s.closeToSignalMs);
+  const eng = steady.map((s) => s.engineMs);
+  const summary = (v: readonly number[]) => ({ p50: percentile(v, 50), p90: percentile(v, 90), p99: percentile(v, 99), max: Math.max(...v) });
+  details['liveLatency'] = {
+    history: run.history,
+    samples: run.samples.length,
+    steady: steady.length,
+    queued,
+    window: run.samples.at(-1)?.window,
+    calibrationMs: calibrations.map((s) => s.closeToSignalMs),
+    closeToSignalMs: summary(c2s),
+    engineMs: summary(eng),
+  };
+  const point = (id: string, label: string, value: number, target?: Figure['target']): void => {
+    figures.push({ id, label, unit: 'ms', value, runs: [], ...(target !== undefined && { target }) });
+  };
+  point('live.closeToSignal.p50', 'Live close-to-signal p50 (macd.ts, 100k candles of history)', percentile(c2s, 50));
+  point('live.closeToSignal.p99', 'Live close-to-signal p99 (macd.ts, 100k candles of history)', percentile(c2s, 99), { kind: 'max', value: 10 });
+  point('live.engine.p50', '  of which Engine.onClosedCandle p50', percentile(eng, 50));
+  point('live.engine.p99', '  of which Engine.onClosedCandle p99', percentile(eng, 99));
+  point('live.firstCandle', '  first live candle (danfo import, window calibration over 100k candles)', median(calibrations.map((s) => s.closeToSignalMs)));
+}
+
+rmSync(join(BENCH_ROOT, 'scratch'), { recursive: true, force: true });
+printTable(figures);
+writeFileSync(
+  'bench/results.json',
+  `${JSON.stringify(
+    {
+      command: `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,
+      date: new Date().toISOString(),
+      commit: gitCommit(),
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? 'unknown',
+        memoryGb: Math.round(os.totalmem() / 2 ** 30),
+        platform: `${os.platform()} ${os.release()}`,
+        node: process.version,
+      },
+      runsPerCase: RUNS,
+      figures: figures.map((f) => ({ ...f, verdict: verdict(f) })),
+      details,
+    },
+    null,
+    2,
+  )}\n`,
+);
+log('results written to bench/results.json');
+
+/** Adds a figure: the median of `runs`. */
+function add(id: string, label: string, unit: string, runs: readonly number[], target?: Figure['target']): void {
+  figures.push({ id, label, unit, value: median(runs), runs, ...(target !== undefined && { target }) });
+}
+
+/** Runs `bench/case.ts <name> <runs>` in a fresh node process and returns what it printed (JSON). */
+function child<T>(name: string, runs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'bench/case.ts', name, String(runs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    proc.on('error', reject);
+    proc.on('close', (code) => {
+      if (code !== 0) reject(new Error(`bench case ${name} failed (exit ${code})`));
+      else resolve(JSON.parse(out) as T);
+    });
+  });
+}
+
+function printTable(list: readonly Figure[]): void {
+  const rows = list.map((f) => {
+    const v = verdict(f);
+    const target = f.target === undefined ? '' : `${f.target.kind === 'min' ? '≥' : '<'} ${formatNumber(f.target.value)}`;
+    return [f.label, `${formatNumber(f.value)} ${f.unit}`, target, v?.text ?? ''];
+  });
+  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length), ['figure', 'median', 'target'][c]!.length));
+  const line = (cells: readonly string[]): string =>
+    `${cells[0]!.padEnd(widths[0]!)}  ${cells[1]!.padStart(widths[1]!)}  ${cells[2]!.padEnd(widths[2]!)}  ${cells[3]}`.trimEnd();
+  process.stdout.write(`\n${line(['figure', 'median', 'target', 'verdict'])}\n`);
+  process.stdout.write(`${'-'.repeat(widths[0]! + widths[1]! + widths[2]! + 40)}\n`);
+  for (const r of rows) process.stdout.write(`${line(r)}\n`);
+  const judged = list.filter((f) => f.target !== undefined);
+  const passed = judged.filter((f) => verdict(f)!.pass).length;
+  process.stdout.write(`\n${passed} of ${judged.length} targets met (${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? ''}, Node ${process.version})\n`);
+}
+
+function valueOf(flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i === -1 ? undefined : args[i + 1];
+}
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}

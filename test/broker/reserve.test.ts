@@ -1,0 +1,50 @@
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { brokerConfig } from '../../framework/broker/broker-config';
+import { PaperBroker } from '../../framework/broker/paper-broker';
+import type { Candle } from '../../framework/core/candle';
+import { SHARED_DATA } from '../support/shared-data';
+
+/** Binance BTC/USDT 1h candles, [open time ms, open, high, low, close, volume] rows (see ../shared/data/SOURCES.md). */
+const rows = JSON.parse(readFileSync(path.join(SHARED_DATA, 'BTC_USDT-1h.json'), 'utf8')) as number[][];
+const candles: Candle[] = rows.map(([openTime, open, high, low, close, volume]) => ({
+  openTime: openTime!,
+  open: open!,
+  high: high!,
+  low: low!,
+  close: close!,
+  volume: volume!,
+}));
+
+/** Feeds every candle, entering long every 50th candle with a stop and exiting 20 candles later. */
+function run(broker: PaperBroker): void {
+  candles.forEach((candle, i) => {
+    broker.onCandle(candle);
+    if (i % 50 === 0) broker.submit({ action: 'enter_long', stopLoss: 0.03 }, candle);
+    if (i % 50 === 20) broker.submit({ action: 'exit_long' }, candle);
+  });
+  broker.closeAll(candles[candles.length - 1]!);
+}
+
+describe('PaperBroker.reserve (a capacity hint)', () => {
+  it('changes nothing the broker reports, whether the hint is exact, short or generous', () => {
+    const plain = new PaperBroker(brokerConfig());
+    run(plain);
+    for (const hint of [candles.length, 100, 3 * candles.length]) {
+      const hinted = new PaperBroker(brokerConfig());
+      hinted.reserve(hint);
+      run(hinted);
+      const curve = hinted.equityCurve;
+      expect(curve.time.length).toBe(candles.length);
+      expect(Array.from(curve.time)).toEqual(candles.map((c) => c.openTime));
+      for (const key of ['time', 'equity', 'cash', 'positionValue'] as const) {
+        expect(Array.from(curve[key])).toEqual(Array.from(plain.equityCurve[key]));
+      }
+      expect(hinted.trades).toEqual(plain.trades);
+      expect(hinted.fills).toEqual(plain.fills);
+      expect(hinted.exposedCandles).toBe(plain.exposedCandles);
+    }
+    expect(plain.trades.length).toBeGreaterThan(50);
+  });
+});
