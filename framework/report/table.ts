@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import { describeSubscription } from '../core/subscription';
-import { isoUtc } from '../core/time';
 import type { RunSummary } from './run-summary';
+import { formatDuration, formatMinute, formatNumber, formatPercent } from './format';
 
 /**
  * Formats a run summary as a plain-text, two-column table (cli-table3, no colours, values right-aligned) for the
@@ -15,31 +15,31 @@ export function formatReport(summary: RunSummary): string {
   const quote = summary.subscription.symbol.split('/')[1] ?? 'quote';
   const m = summary.metrics;
   const b = summary.broker;
-  const money = (v: number | null): string => (v === null ? 'n/a' : `${number(v, 2)} ${quote}`);
+  const money = (v: number | null): string => (v === null ? 'n/a' : `${formatNumber(v, 2)} ${quote}`);
   const params = Object.entries(summary.strategy.parameters).map(([k, v]) => `${k}=${String(v)}`);
-  const stake = 'fraction' in b.stake ? `${percent(b.stake.fraction)} of equity` : money(b.stake.quote);
+  const stake = 'fraction' in b.stake ? `${formatPercent(b.stake.fraction)} of equity` : money(b.stake.quote);
   const rows: [string, string][] = [
     ['Run', `${summary.runId} (${summary.mode})`],
     ['Strategy', params.length === 0 ? summary.strategy.name : `${summary.strategy.name} (${params.join(', ')})`],
     ['Market', describeSubscription(summary.subscription)],
-    ['Period', `${minute(summary.firstCandle)} → ${minute(summary.lastCandle)} UTC, ${summary.candles} candles`],
-    ['Broker', `fee ${percent(b.feeRate, 3)}, slippage ${b.slippageBps} bps, stake ${stake}`],
+    ['Period', `${formatMinute(summary.firstCandle)} → ${formatMinute(summary.lastCandle)} UTC, ${summary.candles} candles`],
+    ['Broker', `fee ${formatPercent(b.feeRate, 3)}, slippage ${b.slippageBps} bps, stake ${stake}`],
     ['Start equity', money(m.startEquity)],
     ['End equity', money(m.endEquity)],
-    ['Total return', percent(m.totalReturn)],
-    ['Buy & hold return', percent(m.buyAndHoldReturn)],
-    ['CAGR', percent(m.cagr)],
-    ['Sharpe', number(m.sharpe, 2)],
-    ['Sortino', number(m.sortino, 2)],
-    ['Calmar', number(m.calmar, 2)],
-    ['Max drawdown', percent(m.maxDrawdown)],
-    ['Max drawdown duration', duration(m.maxDrawdownDuration)],
+    ['Total return', formatPercent(m.totalReturn)],
+    ['Buy & hold return', formatPercent(m.buyAndHoldReturn)],
+    ['CAGR', formatPercent(m.cagr)],
+    ['Sharpe', formatNumber(m.sharpe, 2)],
+    ['Sortino', formatNumber(m.sortino, 2)],
+    ['Calmar', formatNumber(m.calmar, 2)],
+    ['Max drawdown', formatPercent(m.maxDrawdown)],
+    ['Max drawdown duration', formatDuration(m.maxDrawdownDuration)],
     ['Trades', String(m.trades)],
-    ['Win rate', percent(m.winRate)],
-    ['Profit factor', number(m.profitFactor, 2)],
+    ['Win rate', formatPercent(m.winRate)],
+    ['Profit factor', formatNumber(m.profitFactor, 2)],
     ['Expectancy', money(m.expectancy)],
-    ['Expectancy per trade', percent(m.expectancyPct)],
-    ['Exposure', percent(m.exposure)],
+    ['Expectancy per trade', formatPercent(m.expectancyPct)],
+    ['Exposure', formatPercent(m.exposure)],
   ];
   const table = new Table({
     head: ['Metric', 'Value'],
@@ -49,28 +49,4 @@ export function formatReport(summary: RunSummary): string {
   });
   table.push(...rows);
   return table.toString();
-}
-
-/** `2021-01-02 03:04`: UTC epoch ms to the minute. */
-function minute(ms: number): string {
-  return isoUtc(ms).slice(0, 16).replace('T', ' ');
-}
-
-function number(v: number | null, digits: number): string {
-  if (v === null || Number.isNaN(v)) return 'n/a';
-  if (!Number.isFinite(v)) return v > 0 ? '∞' : '-∞';
-  return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
-function percent(v: number | null, digits = 2): string {
-  return v === null ? 'n/a' : `${number(v * 100, digits)}%`;
-}
-
-function duration(ms: number): string {
-  const minutes = Math.round(ms / 60_000);
-  const d = Math.floor(minutes / 1440);
-  const h = Math.floor((minutes % 1440) / 60);
-  const min = minutes % 60;
-  const parts = [d > 0 ? `${d}d` : '', h > 0 ? `${h}h` : '', min > 0 ? `${min}m` : ''].filter((p) => p !== '');
-  return parts.length === 0 ? '0m' : parts.join(' ');
 }

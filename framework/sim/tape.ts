@@ -16,7 +16,7 @@ import type { Timeframe } from '../core/timeframe';
 import { timeframeToMs } from '../core/timeframe';
 import type { SimulatedMarket } from './config';
 import type { Rng } from './rng';
-import { lowerBound, upperBound } from '../core/search';
+import { upperBound } from '../core/search';
 
 /**
  * A kline as the exchange shows it at some instant: numbers, formatted to Binance's strings by `binance-format`.

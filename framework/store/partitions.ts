@@ -8,7 +8,7 @@
  * @module
  */
 
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { allocateBatch, batchLength, CANDLE_SOURCES, concatBatches, sliceBatch } from '../core/candle';

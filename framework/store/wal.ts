@@ -61,8 +61,8 @@
  * @module
  */
 
-import { closeSync, existsSync, fdatasync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, write } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, existsSync, fdatasync, fstatSync, openSync, readFileSync, renameSync, unlinkSync, write } from 'node:fs';
+import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { batchFromCandles, CANDLE_SOURCES } from '../core/candle';
 import type { CandleSource, StoredCandle } from '../core/candle';

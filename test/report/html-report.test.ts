@@ -9,7 +9,7 @@ import { computeIndicatorColumns } from '../../framework/engine/indicators';
 import { sliceBatch } from '../../framework/core/candle';
 import { replayCandles } from '../../framework/feeds/replay';
 import { layoutIndicators, type IndicatorLayout } from '../../framework/report/html/indicator-layout';
-import { renderHtmlReport, writeHtmlReport, type HtmlReportInput } from '../../framework/report/html-report';
+import { renderHtmlReport, type HtmlReportInput } from '../../framework/report/html-report';
 import { loadStrategy } from '../../framework/strategy/loader';
 
 /**

@@ -8,14 +8,8 @@ import type { Trade } from '../../broker/types';
 import { describeSubscription } from '../../core/subscription';
 import type { Metrics } from '../metrics';
 import type { RunSummary, SignalRecord } from '../run-summary';
-import {
-  escapeHtml,
-  formatDuration,
-  formatMinute,
-  formatMoney,
-  formatNumber,
-  formatPercent,
-} from './format';
+import { formatDuration, formatMinute, formatMoney, formatNumber, formatPercent } from '../format';
+import { escapeHtml } from './format';
 
 type MetricKind = 'money' | 'percent' | 'ratio' | 'duration' | 'count';
 
