@@ -1,22 +1,12 @@
-import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { brokerConfig } from '../../framework/broker/broker-config';
 import { PaperBroker } from '../../framework/broker/paper-broker';
 import type { Candle } from '../../framework/core/candle';
 import type { Signal } from '../../framework/strategy/signal';
-import { SHARED_DATA } from '../support/shared-data';
+import { loadJsonCandles } from '../support/shared-data';
 
 /** Binance BTC/USDT 1h candles, [open time ms, open, high, low, close, volume] rows (see ../shared/data/SOURCES.md). */
-const rows = JSON.parse(readFileSync(path.join(SHARED_DATA, 'BTC_USDT-1h.json'), 'utf8')) as number[][];
-const candles: Candle[] = rows.map(([openTime, open, high, low, close, volume]) => ({
-  openTime: openTime!,
-  open: open!,
-  high: high!,
-  low: low!,
-  close: close!,
-  volume: volume!,
-}));
+const candles: Candle[] = loadJsonCandles('BTC_USDT-1h.json');
 
 const STOP = 0.02;
 const TARGET = 0.04;

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { hashParameters } from '../../framework/strategy/parameters';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,18 +11,10 @@ import type { RunSummary, SignalRecord } from '../../framework/report/run-summar
 import { createRunDir, writeRunArtifacts } from '../../framework/report/run-writer';
 import { formatReport } from '../../framework/report/table';
 import type { Signal } from '../../framework/strategy/signal';
-import { SHARED_DATA } from '../support/shared-data';
+import { loadJsonCandles } from '../support/shared-data';
 
 /** Binance BTC/USDT 1h, 2020-12-01 → 2021-07-17 (see ../shared/data/SOURCES.md). */
-const rows = JSON.parse(readFileSync(path.join(SHARED_DATA, 'BTC_USDT-1h.json'), 'utf8')) as number[][];
-const candles: Candle[] = rows.map(([openTime, open, high, low, close, volume]) => ({
-  openTime: openTime!,
-  open: open!,
-  high: high!,
-  low: low!,
-  close: close!,
-  volume: volume!,
-}));
+const candles: Candle[] = loadJsonCandles('BTC_USDT-1h.json');
 const HOUR = 3_600_000;
 const root = mkdtempSync(join(tmpdir(), 'real-run-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
