@@ -6,7 +6,9 @@
  */
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { FrameworkError } from '../core/errors';
 import { createLogger } from '../core/logger';
+import type { ApiCredentials } from '../feeds/live/exchange';
 import { isoUtc } from '../core/time';
 import { runLive } from '../engine/live';
 import type { LiveFeedStatus } from '../feeds/live/live-feed';
@@ -32,6 +34,7 @@ interface LiveCliOptions extends CommonOptions, BrokerCliOptions {
   readonly faults: readonly FaultKind[];
   readonly faultRate: number;
   readonly maxCandles?: number;
+  readonly realOrders?: boolean;
   readonly datasets: string;
   readonly store: string;
   readonly runs: string;
@@ -43,6 +46,25 @@ function parseFaults(value: string): FaultKind[] {
   const unknown = kinds.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
   if (unknown.length > 0) throw new InvalidArgumentError(`unknown fault(s) ${unknown.join(', ')}; choose from ${FAULT_KINDS.join(', ')}`);
   return kinds as FaultKind[];
+}
+
+const API_KEY_VARIABLE = 'CANDLECRAFT_API_KEY';
+const API_SECRET_VARIABLE = 'CANDLECRAFT_API_SECRET';
+
+/**
+ * The API credentials for `--real-orders`, from the environment (never from the command line, where they would land
+ * in the shell history and the process list).
+ *
+ * @throws FrameworkError naming the missing variables (never their values).
+ */
+function credentialsFromEnvironment(): ApiCredentials {
+  const apiKey = process.env[API_KEY_VARIABLE] ?? '';
+  const secret = process.env[API_SECRET_VARIABLE] ?? '';
+  const missing = [apiKey === '' && API_KEY_VARIABLE, secret === '' && API_SECRET_VARIABLE].filter((v) => v !== false);
+  if (missing.length > 0) {
+    throw new FrameworkError(`--real-orders needs the API credentials in the environment: set ${missing.join(' and ')}`);
+  }
+  return { apiKey, secret };
 }
 
 /** The REST and WebSocket addresses of a simulator from its `http://host:port` address. */
@@ -80,6 +102,10 @@ const program = withCommonOptions(
     .option('--faults <list>', `simulator: faults to inject (${FAULT_KINDS.join(',')})`, parseFaults, [])
     .option('--fault-rate <p>', 'simulator: probability of each fault per opportunity', Number, 0.01)
     .option('--max-candles <n>', 'stop after this many live closed candles', positiveInteger)
+    .option(
+      '--real-orders',
+      `also send long signals to the exchange as spot market orders, with the keys in ${API_KEY_VARIABLE} and ${API_SECRET_VARIABLE}`,
+    )
     .option('--datasets <dir>', 'shipped candle store (history, read only)', 'datasets')
     .option('--store <dir>', 'live candle store (write-ahead log + Parquet)', 'live-data')
     .option('--runs <dir>', 'where run folders are written', 'runs')
@@ -103,6 +129,7 @@ program.action(async (file: string, options: LiveCliOptions) => {
       storeRoot: options.store,
       runsRoot: options.runs,
       broker: brokerFromOptions(options),
+      ...(options.realOrders === true && { realOrders: credentialsFromEnvironment() }),
       signal: abort.signal,
       logger,
       ...((options.exchange === 'sim' || options.simUrl !== undefined) && {

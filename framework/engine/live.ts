@@ -8,7 +8,8 @@ import { timeframeToMs } from '../core/timeframe';
 import { isoUtc } from '../core/time';
 import { loadHistory } from '../feeds/history';
 import type { BinanceKlineTap } from '../feeds/live/binance-tap';
-import { createExchange } from '../feeds/live/exchange';
+import { createExchange, type ApiCredentials } from '../feeds/live/exchange';
+import { OrderRouter } from '../broker/order-router';
 import { LiveFeed, type LiveFeedStatus } from '../feeds/live/live-feed';
 import { writeHtmlReport } from '../report/html-report';
 import { RunJournal } from '../report/journal';
@@ -48,6 +49,11 @@ export interface LiveOptions {
   readonly runsRoot?: string;
   /** Paper broker settings; unset fields take the defaults. */
   readonly broker?: Partial<BrokerConfig>;
+  /**
+   * Also send the paper broker's long signals to the exchange as spot market orders with these credentials (see
+   * {@link OrderRouter}); journaled in `orders.jsonl`. Omitted: paper trading only.
+   */
+  readonly realOrders?: ApiCredentials;
   /** Stop by itself after this many live closed candles of the traded subscription (default: run until `signal`). */
   readonly maxCandles?: number;
   /** Aborting it stops the run cleanly (SIGINT in the CLI). */
@@ -115,17 +121,26 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const simulator = sim !== undefined && 'start' in sim ? await startSim(datasetsRoot, loaded.subscriptions, sim) : null;
   const endpoints = simulator ?? (sim !== undefined && 'endpoints' in sim ? sim.endpoints : null);
   // One ccxt instance per subscription: a feed that finds its connection dead closes the whole client.
-  const connect = (s: Subscription) => createExchange(s.exchange, endpoints === null ? {} : { urls: endpoints, enableRateLimit: false });
+  const exchanges = loaded.subscriptions.map((s, i) =>
+    createExchange(s.exchange, {
+      ...(endpoints !== null && { urls: endpoints, enableRateLimit: false }),
+      ...(i === 0 && options.realOrders !== undefined && { credentials: options.realOrders }),
+    }),
+  );
   const storedAs = (s: Subscription): Subscription => (endpoints === null ? s : { ...s, exchange: 'sim' });
   const broker = new PaperBroker(brokerConfig(options.broker));
-  const engine = new Engine({ strategy: loaded.strategy, broker, file: options.file, subscription: traded, informative });
+  let journal: RunJournal | null = null;
+  const router =
+    options.realOrders === undefined
+      ? null
+      : new OrderRouter(broker, exchanges[0]!, traded.symbol, logger, (order) => journal?.recordOrder(order));
+  const engine = new Engine({ strategy: loaded.strategy, broker: router ?? broker, file: options.file, subscription: traded, informative });
   const liveCandles: StoredCandle[] = [];
   const { runId, dir } = createRunDir(options.runsRoot ?? 'runs', loaded.strategy.name);
   const markets: Market[] = [];
-  let journal: RunJournal | null = null;
   try {
-    for (const subscription of loaded.subscriptions) {
-      const exchange = connect(subscription);
+    for (const [i, subscription] of loaded.subscriptions.entries()) {
+      const exchange = exchanges[i]!;
       const store = LiveCandleStore.open(storeRoot, storedAs(subscription));
       const timeframeMs = timeframeToMs(subscription.timeframe);
       markets.push({ subscription, exchange, store, timeframeMs, feed: null, history: new CandleHistory(allocateBatch(0)) });
@@ -218,11 +233,10 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     await Promise.race([stopped, ...markets.map((m) => m.feed!.finished)]);
   } finally {
     for (const market of markets) await market.feed?.stop();
+    await router?.flush();
     (journal as RunJournal | null)?.close();
-    for (const market of markets) {
-      await market.exchange.close();
-      await market.store.close();
-    }
+    for (const exchange of exchanges) await exchange.close();
+    for (const market of markets) await market.store.close();
     await simulator?.stop();
   }
   const feed = markets[0]!.feed!.status();

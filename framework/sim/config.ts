@@ -9,6 +9,7 @@ import { batchLength } from '../core/candle';
 import { FrameworkError, InvalidCandleError } from '../core/errors';
 import type { Timeframe } from '../core/timeframe';
 import { timeframeToMs } from '../core/timeframe';
+import type { SimulatorAccount } from './orders';
 
 /**
  * A simulator configuration that cannot be used (bad speed, unknown timeframe, fault rate out of range, ...).
@@ -126,6 +127,8 @@ export interface SimulatorConfig {
   readonly updatesPerCandle?: number;
   /** Faults to inject; none by default. */
   readonly faults?: FaultConfig;
+  /** The API key and secret that signed orders (`POST /api/v3/order`) must use; without it orders are refused. */
+  readonly account?: SimulatorAccount;
   /** Seed of every random choice (fault rates, revisions). Default 1. */
   readonly seed?: number;
 }

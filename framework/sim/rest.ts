@@ -24,6 +24,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BinanceError, KlineRow } from './binance-format';
 import { BINANCE_INTERVALS, ERRORS, exchangeInfoBody, klineRow } from './binance-format';
 import type { FaultInjector } from './faults';
+import type { OrderDesk } from './orders';
 import type { MarketTape } from './tape';
 import { lowerBound, upperBound } from '../core/search';
 import { klineAt, stepAt, visibleCount } from './tape';
@@ -31,6 +32,8 @@ import { klineAt, stepAt, visibleCount } from './tape';
 /** What the REST handler needs from the simulator. */
 export interface RestContext {
   readonly tapes: readonly MarketTape[];
+  /** Signed orders (`POST /api/v3/order`). */
+  readonly desk: OrderDesk;
   /** Exchange time, after every event due has been emitted on the WebSocket side. */
   readonly now: () => number;
   readonly faults: FaultInjector;
@@ -72,7 +75,12 @@ const DEFAULT_LIMIT = 500;
 
 /** Handles one HTTP request (REST faults first, then routing) and writes the answer. */
 export function handleRest(req: IncomingMessage, res: ServerResponse, ctx: RestContext, meter: RequestMeter): void {
-  const answer = route(req, ctx);
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => respond(res, route(req, Buffer.concat(chunks).toString('utf8'), ctx), meter));
+}
+
+function respond(res: ServerResponse, answer: Answer, meter: RequestMeter): void {
   const used = String(meter.add(answer.weight));
   res.writeHead(answer.status, {
     'content-type': 'application/json;charset=UTF-8',
@@ -83,7 +91,7 @@ export function handleRest(req: IncomingMessage, res: ServerResponse, ctx: RestC
   res.end(JSON.stringify(answer.body));
 }
 
-function route(req: IncomingMessage, ctx: RestContext): Answer {
+function route(req: IncomingMessage, body: string, ctx: RestContext): Answer {
   const fault = ctx.faults.decideRequest();
   if (fault === 'rest429') {
     ctx.faults.record('rest429');
@@ -104,13 +112,18 @@ function route(req: IncomingMessage, ctx: RestContext): Answer {
       return exchangeInfo(url.searchParams, ctx);
     case 'GET /api/v3/klines':
       return klines(url.searchParams, ctx);
+    case 'POST /api/v3/order': {
+      const apiKey = req.headers['x-mbx-apikey'];
+      const payload = body !== '' ? body : url.search.slice(1);
+      return { ...ctx.desk.placeOrder(typeof apiKey === 'string' ? apiKey : undefined, payload, ctx.now()), weight: 1 };
+    }
     default:
       return {
         status: 404,
         weight: 1,
         body: {
           code: -1000,
-          msg: `The simulator does not serve ${endpoint}; it serves GET /api/v3/ping, /api/v3/time, /api/v3/exchangeInfo, /api/v3/klines`,
+          msg: `The simulator does not serve ${endpoint}; it serves GET /api/v3/ping, /api/v3/time, /api/v3/exchangeInfo, /api/v3/klines and POST /api/v3/order`,
         },
       };
   }

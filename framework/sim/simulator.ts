@@ -25,6 +25,7 @@ import type { FaultKind, MalformedKind, SimulatorConfig } from './config';
 import { SimulatorConfigError, validateConfig } from './config';
 import { FaultInjector } from './faults';
 import { Playback } from './playback';
+import { OrderDesk, type SimulatedOrder } from './orders';
 import { handleRest, RequestMeter } from './rest';
 import { namedRng } from './rng';
 import { StreamHub } from './stream';
@@ -82,6 +83,11 @@ export class Simulator {
   readonly revisions: readonly SimulatorRevision[];
   private stopped = false;
 
+  /** The signed orders filled so far, in order (see `config.account`). */
+  get orders(): readonly SimulatedOrder[] {
+    return this.desk.orders;
+  }
+
   /** Use {@link startSimulator}. */
   constructor(
     readonly port: number,
@@ -91,6 +97,7 @@ export class Simulator {
     private readonly faults: FaultInjector,
     private readonly playback: Playback,
     private readonly requests: RequestMeter,
+    private readonly desk: OrderDesk,
   ) {
     this.restUrl = `http://127.0.0.1:${port}`;
     this.wsUrl = `ws://127.0.0.1:${port}/ws`;
@@ -200,7 +207,8 @@ export async function startSimulator(config: SimulatorConfig): Promise<Simulator
   const requests = new RequestMeter();
   const playback = new Playback(tapes, new SimClock(config.startTime, config.speed), hub, config.startTime);
   const wss = new WebSocketServer({ noServer: true });
-  const server = createServer((req, res) => handleRest(req, res, { tapes, now: () => playback.now(), faults }, requests));
+  const desk = new OrderDesk(config.account ?? null, tapes);
+  const server = createServer((req, res) => handleRest(req, res, { tapes, desk, now: () => playback.now(), faults }, requests));
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const path = url.pathname;
@@ -224,5 +232,5 @@ export async function startSimulator(config: SimulatorConfig): Promise<Simulator
     throw error;
   }
   const { port } = server.address() as AddressInfo;
-  return new Simulator(port, server, wss, hub, faults, playback, requests);
+  return new Simulator(port, server, wss, hub, faults, playback, requests, desk);
 }

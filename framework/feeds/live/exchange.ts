@@ -15,8 +15,18 @@ import { LiveFeedError } from './live-feed';
  * - `enableRateLimit`: ccxt's request throttling (default `true`; keep it on against a real exchange).
  */
 export interface CreateExchangeOptions {
+  /** The simulator's endpoints, instead of the real exchange. */
   readonly urls?: SimulatorEndpoints;
+  /** ccxt's throttler (default on). */
   readonly enableRateLimit?: boolean;
+  /** API key and secret, only for sending orders; public market data needs none. Never logged. */
+  readonly credentials?: ApiCredentials;
+}
+
+/** An exchange API key and its secret (from the environment; see `npm run live -- --real-orders`). */
+export interface ApiCredentials {
+  readonly apiKey: string;
+  readonly secret: string;
 }
 
 /**
@@ -39,12 +49,13 @@ export function createExchange(id: string, options: CreateExchangeOptions = {}):
     );
   }
   const enableRateLimit = options.enableRateLimit ?? true;
+  const credentials = options.credentials === undefined ? {} : { apiKey: options.credentials.apiKey, secret: options.credentials.secret };
   if (options.urls === undefined) {
-    return new BinanceKlineTap({ enableRateLimit, options: { fetchCurrencies: false } });
+    return new BinanceKlineTap({ enableRateLimit, options: { fetchCurrencies: false }, ...credentials });
   }
   // Take the simulator's configuration from a stock instance configured by connectCcxt, rather than repeating it.
   const template = connectCcxt(options.urls, { enableRateLimit });
-  const exchange = new BinanceKlineTap({ enableRateLimit, options: template.options, urls: template.urls });
+  const exchange = new BinanceKlineTap({ enableRateLimit, options: template.options, urls: template.urls, ...credentials });
   exchange.httpAgent = template.httpAgent;
   return exchange;
 }
