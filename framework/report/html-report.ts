@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { EquityCurve } from '../broker/equity-curve';
@@ -17,6 +17,7 @@ import { escapeHtml, jsonForScript, writeJsonForScript } from './html/format';
 import { layoutIndicators } from './html/indicator-layout';
 import { headerHtml, metricsHtml, signalsHtml, tradesHtml } from './html/sections';
 import type { RunSummary, SignalRecord } from './run-summary';
+import { createArtifact } from './run-writer';
 
 /**
  * What the HTML report shows.
@@ -153,15 +154,7 @@ ${assets.client}
 export function writeHtmlReport(dir: string, input: HtmlReportInput): string {
   const path = join(dir, HTML_REPORT_FILE);
   const [head, data, tail] = renderParts(input);
-  let fd: number;
-  try {
-    fd = openSync(path, 'wx');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new FrameworkError(`run artifact ${path} already exists: refusing to overwrite it`, { cause: error });
-    }
-    throw error;
-  }
+  const fd = createArtifact(path);
   try {
     let pending: string[] = [];
     let size = 0;

@@ -111,17 +111,26 @@ export function writeRunArtifacts(dir: string, artifacts: RunArtifacts): RunFile
   return files;
 }
 
-/** Writes `count` lines produced by `line(i)` to a new file, in batches (bounded memory for long equity curves). */
-function writeLines(path: string, count: number, line: (i: number) => string): void {
-  let fd: number;
+/**
+ * Creates a new run artifact for writing and returns its file descriptor; never opens an existing file.
+ *
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} when `path` exists (it is left as it is); other
+ *   file-system errors propagate.
+ */
+export function createArtifact(path: string): number {
   try {
-    fd = openSync(path, 'wx');
+    return openSync(path, 'wx');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new FrameworkError(`run artifact ${path} already exists: refusing to overwrite it`, { cause: error });
     }
     throw error;
   }
+}
+
+/** Writes `count` lines produced by `line(i)` to a new file, in batches (bounded memory for long equity curves). */
+function writeLines(path: string, count: number, line: (i: number) => string): void {
+  const fd = createArtifact(path);
   try {
     for (let start = 0; start < count; start += LINES_PER_WRITE) {
       const end = Math.min(count, start + LINES_PER_WRITE);
