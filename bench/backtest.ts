@@ -9,16 +9,12 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { brokerConfig } from '../framework/broker/broker-config';
 import { PaperBroker } from '../framework/broker/paper-broker';
-import { batchLength, type CandleBatch } from '../framework/core/candle';
-import type { Subscription } from '../framework/core/subscription';
-import { runBacktest } from '../framework/engine/backtest';
+import { batchLength } from '../framework/core/candle';
+import { closeBacktestRun, runBacktest } from '../framework/engine/backtest';
 import { Engine } from '../framework/engine/engine';
 import { processCandles } from '../framework/pipeline/pipeline';
 import { writeHtmlReport } from '../framework/report/html-report';
-import { writeRunHeader } from '../framework/report/journal';
-import { computeMetrics } from '../framework/report/metrics';
-import type { RunSummary } from '../framework/report/run-summary';
-import { createRunDir, writeRunArtifacts } from '../framework/report/run-writer';
+import { writeRunArtifacts } from '../framework/report/run-writer';
 import { datasetDir } from '../framework/store/layout';
 import { readDataset } from '../framework/store/partitions';
 import type { BaseStrategy } from '../framework/strategy/base-strategy';
@@ -96,7 +92,17 @@ export async function stagedBacktest(file: string): Promise<BacktestStages> {
   const n = batchLength(candles);
   const loop = ((tLoopEnd - tRateFrom) / (n - RATE_FROM)) * n;
 
-  const { dir, summary } = finish(file, subscription, strategy, candles, broker, engine, Date.now());
+  const { dir, summary } = closeBacktestRun({
+    file,
+    strategy,
+    subscription,
+    candles,
+    engine,
+    broker,
+    runsRoot: BENCH_RUNS,
+    origin: { firstCandle: candles.openTime[0]!, datasetsRoot: BENCH_ROOT, store: null },
+    startedAt: Date.now(),
+  });
   const tJsonl = now();
   writeRunArtifacts(dir, { summary, trades: broker.trades, signals: engine.signals, equity: broker.equityCurve });
   const tHtml = now();
@@ -135,65 +141,6 @@ function timePopulate(strategy: BaseStrategy): { start: number; end: number } {
     },
   });
   return marks;
-}
-
-/** What `runBacktest` does after the replay, up to the run files: close the position, metrics, run dir, `run.json`. */
-function finish(
-  file: string,
-  subscription: Subscription,
-  strategy: BaseStrategy,
-  candles: CandleBatch,
-  broker: PaperBroker,
-  engine: Engine,
-  startedAt: number,
-): { dir: string; summary: RunSummary } {
-  const n = batchLength(candles);
-  const last = n - 1;
-  broker.closeAll({
-    openTime: candles.openTime[last]!,
-    open: candles.open[last]!,
-    high: candles.high[last]!,
-    low: candles.low[last]!,
-    close: candles.close[last]!,
-    volume: candles.volume[last]!,
-  });
-  const { runId, dir } = createRunDir(BENCH_RUNS, strategy.name);
-  writeRunHeader(dir, {
-    runId,
-    mode: 'backtest',
-    file,
-    strategy: engine.identity,
-    subscription,
-    origin: { firstCandle: candles.openTime[0]!, datasetsRoot: BENCH_ROOT, store: null },
-    startedAt,
-  });
-  const curve = broker.equityCurve;
-  const metrics = computeMetrics({
-    equity: curve.equity,
-    time: curve.time,
-    timeframe: subscription.timeframe,
-    trades: broker.trades,
-    firstOpen: candles.open[0]!,
-    lastClose: candles.close[last]!,
-    exposedCandles: broker.exposedCandles,
-  });
-  const finishedAt = Date.now();
-  const summary: RunSummary = {
-    runId,
-    mode: 'backtest',
-    strategy: { name: strategy.name, parameters: { ...strategy.params } },
-    subscription,
-    timeframe: subscription.timeframe,
-    firstCandle: candles.openTime[0]!,
-    lastCandle: candles.openTime[last]!,
-    candles: n,
-    broker: broker.config,
-    metrics,
-    startedAt,
-    finishedAt,
-    durationMs: finishedAt - startedAt,
-  };
-  return { dir, summary };
 }
 
 /** One `runBacktest` call (the library function behind `npm run backtest`), timed as a whole. */

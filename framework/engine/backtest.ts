@@ -9,9 +9,10 @@ import { replayCandles } from '../feeds/replay';
 import { computeMetrics } from '../report/metrics';
 import type { RunSummary } from '../report/run-summary';
 import { writeHtmlReport } from '../report/html-report';
-import { writeRunHeader } from '../report/journal';
+import { writeRunHeader, type RunOrigin } from '../report/journal';
 import { createRunDir, writeRunArtifacts, type RunFiles } from '../report/run-writer';
 import { loadStrategy } from '../strategy/loader';
+import type { BaseStrategy } from '../strategy/base-strategy';
 import { Engine } from './engine';
 
 /** What to backtest and how. Times are UTC epoch ms; money in the quote currency. */
@@ -92,15 +93,14 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     ...(options.onProgress !== undefined && { onProgress: (done: number) => options.onProgress!(done, total) }),
   });
   options.onProgress?.(total, total);
-  broker.closeAll(candleAt(candles, total - 1));
-
-  const { runId, dir } = createRunDir(options.runsRoot ?? 'runs', loaded.strategy.name);
-  writeRunHeader(dir, {
-    runId,
-    mode: 'backtest',
+  const { dir, summary } = closeBacktestRun({
     file: options.file,
-    strategy: engine.identity,
+    strategy: loaded.strategy,
     subscription,
+    candles,
+    engine,
+    broker,
+    runsRoot: options.runsRoot ?? 'runs',
     origin: {
       firstCandle: candles.openTime[0]!,
       datasetsRoot,
@@ -110,7 +110,6 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     },
     startedAt,
   });
-  const summary = summarise(runId, loaded.strategy.name, loaded.strategy.params, subscription, candles, broker, startedAt);
   const files = writeRunArtifacts(dir, {
     summary,
     trades: broker.trades,
@@ -126,6 +125,44 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     equity: broker.equityCurve,
   });
   return { summary, dir, files, report, engine, broker };
+}
+
+/** What {@link closeBacktestRun} needs: the replay just finished, and where its run goes. */
+export interface FinishedReplay {
+  readonly file: string;
+  readonly strategy: BaseStrategy;
+  readonly subscription: Subscription;
+  /** The candles replayed (at least one). */
+  readonly candles: CandleBatch;
+  readonly engine: Engine;
+  readonly broker: PaperBroker;
+  /** Where the run folder is created. */
+  readonly runsRoot: string;
+  readonly origin: RunOrigin;
+  /** Wall-clock UTC epoch ms when the run started. */
+  readonly startedAt: number;
+}
+
+/**
+ * Ends a replay the way a backtest does: closes any open position at the last candle's close, creates the run folder,
+ * writes `run.json` and computes the summary (metrics included). The run files are the caller's next step.
+ *
+ * @returns the run folder and the summary.
+ */
+export function closeBacktestRun(replay: FinishedReplay): { readonly dir: string; readonly summary: RunSummary } {
+  const { candles, broker, engine, subscription, strategy, startedAt } = replay;
+  broker.closeAll(candleAt(candles, batchLength(candles) - 1));
+  const { runId, dir } = createRunDir(replay.runsRoot, strategy.name);
+  writeRunHeader(dir, {
+    runId,
+    mode: 'backtest',
+    file: replay.file,
+    strategy: engine.identity,
+    subscription,
+    origin: replay.origin,
+    startedAt,
+  });
+  return { dir, summary: summarise(runId, strategy.name, strategy.params, subscription, candles, broker, startedAt) };
 }
 
 function summarise(
