@@ -17,7 +17,7 @@ import { escapeHtml, jsonForScript, writeJsonForScript } from './html/format';
 import { layoutIndicators } from './html/indicator-layout';
 import { headerHtml, metricsHtml, signalsHtml, tradesHtml } from './html/sections';
 import type { RunSummary, SignalRecord } from './run-summary';
-import { createArtifact } from './run-writer';
+import { createArtifact } from './artifact';
 
 /**
  * What the HTML report shows.

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EquityCurve } from '../broker/equity-curve';
 import type { Trade } from '../broker/types';
 import { FrameworkError } from '../core/errors';
 import { isoUtc } from '../core/time';
+import { createArtifact } from './artifact';
+import { EQUITY_FILE, writeEquityFile } from './equity-file';
 import { jsonNumbers } from './journal';
 import type { RunSummary, SignalRecord } from './run-summary';
 
@@ -73,7 +75,7 @@ export function createRunDir(runsRoot: string, strategyName: string, now: number
  *   `finishedAtIso` next to the epoch-ms fields;
  * - `trades.jsonl`: one {@link Trade} per line with `entryTimeIso`, `exitTimeIso`;
  * - `signals.jsonl` (when `signals` is given): one {@link SignalRecord} per line with `openTimeIso`;
- * - `equity.jsonl`: one row of the {@link EquityCurve} per line: `{ time, timeIso, equity, cash, positionValue }`.
+ * - `equity.parquet`: the {@link EquityCurve}, one row per candle (schema in `report/equity-file.ts`).
  *
  * JSON Lines (https://jsonlines.org): UTF-8, one JSON object per line, each line ending in `\n`. Times are UTC epoch
  * ms plus an ISO 8601 copy. Numbers that JSON cannot hold are written as the strings `"Infinity"`, `"-Infinity"` and
@@ -88,7 +90,7 @@ export function writeRunArtifacts(dir: string, artifacts: RunArtifacts): RunFile
     summary: join(dir, 'summary.json'),
     trades: join(dir, 'trades.jsonl'),
     signals: join(dir, 'signals.jsonl'),
-    equity: join(dir, 'equity.jsonl'),
+    equity: join(dir, EQUITY_FILE),
   };
   const { summary, trades, signals, equity } = artifacts;
   writeLines(files.summary, 1, () =>
@@ -98,34 +100,8 @@ export function writeRunArtifacts(dir: string, artifacts: RunArtifacts): RunFile
   if (signals !== undefined) {
     writeLines(files.signals, signals.length, (i) => jsonLine(withIso(signals[i]!, ['openTime'])));
   }
-  // One line per candle: written by hand, as JSON.stringify(row, jsonNumbers) writes it (a million rows: ~5× faster).
-  const iso = isoFormatter();
-  const [equityText, cashText, positionText] = [lastNumber(), lastNumber(), lastNumber()];
-  writeLines(files.equity, equity.time.length, (i) => {
-    const time = equity.time[i]!;
-    return (
-      `{"time":${jsonNumber(time)},"timeIso":"${iso(time)}","equity":${equityText(equity.equity[i]!)},` +
-      `"cash":${cashText(equity.cash[i]!)},"positionValue":${positionText(equity.positionValue[i]!)}}`
-    );
-  });
+  writeEquityFile(files.equity, equity);
   return files;
-}
-
-/**
- * Creates a new run artifact for writing and returns its file descriptor; never opens an existing file.
- *
- * @throws {@link "core/errors"!FrameworkError | FrameworkError} when `path` exists (it is left as it is); other
- *   file-system errors propagate.
- */
-export function createArtifact(path: string): number {
-  try {
-    return openSync(path, 'wx');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new FrameworkError(`run artifact ${path} already exists: refusing to overwrite it`, { cause: error });
-    }
-    throw error;
-  }
 }
 
 /** Writes `count` lines produced by `line(i)` to a new file, in batches (bounded memory for long equity curves). */
@@ -163,51 +139,6 @@ function hasNonFinite(value: unknown): boolean {
   return false;
 }
 
-/** A number as `JSON.stringify(v, jsonNumbers)` writes it: finite as JSON does, `NaN` and ±`Infinity` as strings. */
-function jsonNumber(v: number): string {
-  return Number.isFinite(v) ? String(v) : `"${String(v)}"`;
-}
-
-/** {@link jsonNumber} remembering its last value: cash, position value and equity repeat over long stretches. */
-function lastNumber(): (v: number) => string {
-  let last = Number.NaN;
-  let text = jsonNumber(last);
-  return (v) => {
-    if (!Object.is(v, last)) {
-      last = v;
-      text = jsonNumber(v);
-    }
-    return text;
-  };
-}
-
-const DAY_MS = 86_400_000;
-
-/**
- * `isoUtc` for a long run of times: the date part is made once per UTC day and the time of day by arithmetic, giving
- * the same text (`YYYY-MM-DDTHH:mm:ss.sssZ`). Times that are not integers, or outside the range of `Date`, go to
- * `isoUtc` itself.
- */
-function isoFormatter(): (ms: number) => string {
-  let day = Number.NaN;
-  let prefix = '';
-  return (ms) => {
-    if (!Number.isInteger(ms) || Math.abs(ms) > 8.64e15) return isoUtc(ms);
-    const d = Math.floor(ms / DAY_MS);
-    if (d !== day) {
-      const date = isoUtc(d * DAY_MS);
-      prefix = date.slice(0, date.indexOf('T') + 1);
-      day = d;
-    }
-    const t = ms - d * DAY_MS;
-    const h = Math.floor(t / 3_600_000);
-    const m = Math.floor(t / 60_000) % 60;
-    const s = Math.floor(t / 1000) % 60;
-    const milli = t % 1000;
-    return `${prefix}${h < 10 ? '0' : ''}${h}:${m < 10 ? '0' : ''}${m}:${s < 10 ? '0' : ''}${s}.${milli < 100 ? (milli < 10 ? '00' : '0') : ''}${milli}Z`;
-  };
-}
-
 /** A copy of `record` with `<key>Iso` inserted after each listed epoch-ms field. */
 function withIso(record: object, timeKeys: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -217,4 +148,3 @@ function withIso(record: object, timeKeys: readonly string[]): Record<string, un
   }
   return out;
 }
-

@@ -22,27 +22,13 @@
  */
 
 import { createHash } from 'node:crypto';
-import {
-  DataType,
-  Field,
-  Float64,
-  makeData,
-  Precision,
-  RecordBatch,
-  Schema,
-  Struct,
-  Table as ArrowTable,
-  tableFromIPC,
-  tableToIPC,
-  TimestampMillisecond,
-  TimeUnit,
-  Utf8,
-} from 'apache-arrow';
+import { DataType, Field, Float64, makeData, RecordBatch, Schema, Struct, Table as ArrowTable, tableToIPC, Utf8 } from 'apache-arrow';
 import type { Vector } from 'apache-arrow';
-import { Compression, Encoding, readParquet, Table as WasmTable, writeParquet, WriterPropertiesBuilder } from 'parquet-wasm';
+import { Compression, Encoding, Table as WasmTable, writeParquet, WriterPropertiesBuilder } from 'parquet-wasm';
 import { allocateBatch, batchLength, CANDLE_SOURCES } from '../core/candle';
 import type { CandleBatch } from '../core/candle';
 import { CorruptDataError, InvalidCandleError } from '../core/errors';
+import { errorText, isFloat64, isUtcMillis, readParquetTable, readTimestamps, TIMESTAMP_TYPE, timestampData } from './arrow-columns';
 
 const PRICE_COLUMNS = ['open', 'high', 'low', 'close', 'volume'] as const;
 
@@ -56,8 +42,6 @@ const COLUMNS = [
 
 type ColumnKind = (typeof COLUMNS)[number]['kind'];
 
-const TIMESTAMP_TYPE = new TimestampMillisecond('UTC');
-
 /** Arrow schema of a candle file. */
 const SCHEMA = new Schema(
   COLUMNS.map(({ name, kind, nullable }) => {
@@ -65,12 +49,6 @@ const SCHEMA = new Schema(
     return new Field(name, type, nullable);
   }),
 );
-
-/**
- * Batch size passed to the Parquet reader. The reader caps it at the file's row count
- * (`ParquetRecordBatchReaderBuilder::build` in the Rust `parquet` crate), so every file comes back as one batch.
- */
-const READ_BATCH_SIZE = 2 ** 31 - 1;
 
 /** Key of the file metadata entry holding {@link candleChecksum} of the file's candles. */
 const CHECKSUM_KEY = 'candles.sha256';
@@ -94,10 +72,10 @@ export function encodeCandles(batch: CandleBatch): Uint8Array {
     }
   }
   const children = [
-    timestampData(batch.openTime, 'open time', false),
+    timestampData(batch.openTime, false, notInteger('open time')),
     ...PRICE_COLUMNS.map((name) => makeData({ type: new Float64(), data: batch[name], length: n, nullCount: 0 })),
     sourceData(batch.source),
-    timestampData(batch.receivedAt, 'receivedAt', true),
+    timestampData(batch.receivedAt, true, notInteger('receivedAt')),
   ];
   const columns = makeData({ type: new Struct(SCHEMA.fields), length: n, nullCount: 0, children });
   const record = new RecordBatch(SCHEMA, columns);
@@ -119,7 +97,7 @@ export function encodeCandles(batch: CandleBatch): Uint8Array {
 export function decodeCandles(bytes: Uint8Array, where: string): CandleBatch {
   let table: ArrowTable;
   try {
-    table = tableFromIPC(readParquet(bytes, { batchSize: READ_BATCH_SIZE }).intoIPCStream());
+    table = readParquetTable(bytes);
   } catch (error) {
     throw new CorruptDataError(`${where}: not a readable Parquet file (${errorText(error)})`, { cause: error });
   }
@@ -185,27 +163,6 @@ function writerProperties(checksum: string) {
     .build();
 }
 
-/** Arrow data of a timestamp column from ms values; NaN becomes null when `nullable`. */
-function timestampData(values: Float64Array, what: string, nullable: boolean) {
-  const n = values.length;
-  const ints = new BigInt64Array(n);
-  const validity = new Uint8Array((n + 7) >> 3);
-  let nullCount = 0;
-  for (let i = 0; i < n; i++) {
-    const v = values[i]!;
-    if (nullable && Number.isNaN(v)) {
-      nullCount++;
-      continue;
-    }
-    if (!Number.isSafeInteger(v)) {
-      throw new InvalidCandleError(`cannot encode candles: ${what} of row ${i} is ${v}, expected an integer number of ms`);
-    }
-    ints[i] = BigInt(v);
-    validity[i >> 3]! |= 1 << (i & 7);
-  }
-  return makeData({ type: TIMESTAMP_TYPE, data: ints, length: n, nullCount, nullBitmap: nullCount > 0 ? validity : null });
-}
-
 /** Arrow Utf8 data of the source column from {@link CANDLE_SOURCES} codes. */
 function sourceData(codes: Uint8Array) {
   const offsets = new Int32Array(codes.length + 1);
@@ -223,30 +180,17 @@ function sourceData(codes: Uint8Array) {
   return makeData({ type: new Utf8(), valueOffsets: offsets, data: text, length: codes.length, nullCount: 0 });
 }
 
-/**
- * Copies a timestamp column into `out` as exact integers (Arrow gives int64 as bigint, or number in some builds);
- * nulls become NaN.
- */
-function readTimestamps(vector: Vector, out: Float64Array, notSafe: (row: number) => Error): void {
-  const values = vector.toArray() as ArrayLike<bigint | number>;
-  const hasNulls = vector.nullCount > 0;
-  for (let i = 0; i < out.length; i++) {
-    if (hasNulls && !vector.isValid(i)) {
-      out[i] = Number.NaN;
-      continue;
-    }
-    const ms = Number(values[i]!);
-    if (!Number.isSafeInteger(ms)) throw notSafe(i);
-    out[i] = ms;
-  }
+/** An open time or `receivedAt` that is not an integer number of ms. */
+function notInteger(what: string): (row: number, value: number) => InvalidCandleError {
+  return (row, value) => new InvalidCandleError(`cannot encode candles: ${what} of row ${row} is ${value}, expected an integer number of ms`);
 }
 
 function hasKind(type: DataType, kind: ColumnKind): boolean {
   switch (kind) {
     case 'timestamp':
-      return DataType.isTimestamp(type) && type.unit === TimeUnit.MILLISECOND && type.timezone === 'UTC';
+      return isUtcMillis(type);
     case 'float64':
-      return DataType.isFloat(type) && type.precision === Precision.DOUBLE;
+      return isFloat64(type);
     case 'utf8':
       return DataType.isUtf8(type);
   }
@@ -254,8 +198,4 @@ function hasKind(type: DataType, kind: ColumnKind): boolean {
 
 function kindName(kind: ColumnKind): string {
   return { timestamp: 'Timestamp<MILLISECOND, UTC>', float64: 'Float64', utf8: 'Utf8' }[kind];
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -2,7 +2,7 @@
  * Reading run folders (`runs/<run-id>/`) back into plain records, for the notebooks.
  *
  * The files are the ones `framework/report/run-writer.ts` writes: `summary.json`, and JSON Lines (one object per line)
- * `trades.jsonl`, `signals.jsonl`, `equity.jsonl`. Numbers JSON cannot hold were written as the strings `"NaN"`,
+ * `trades.jsonl`, `signals.jsonl`, and the Parquet file `equity.parquet`. Numbers JSON cannot hold were written as the strings `"NaN"`,
  * `"Infinity"` and `"-Infinity"`; they are read back as numbers.
  *
  * @module
@@ -10,9 +10,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Trade } from '../../framework/broker/types';
+import { EQUITY_FILE, readEquityFile } from '../../framework/report/equity-file';
 import type { RunSummary, SignalRecord } from '../../framework/report/run-summary';
 
-/** One line of `equity.jsonl`: marked at the close of the candle opened at `time` (UTC epoch ms); quote currency. */
+/** One row of `equity.parquet`: marked at the close of the candle opened at `time` (UTC epoch ms); quote currency. */
 export interface EquityRow {
   readonly time: number;
   readonly equity: number;
@@ -36,7 +37,7 @@ export function readRun(dir: string): LoadedRun {
     summary: JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8'), revive) as RunSummary,
     trades: jsonLines<Trade>(path.join(dir, 'trades.jsonl')),
     signals: jsonLines<SignalRecord>(path.join(dir, 'signals.jsonl')),
-    equity: jsonLines<EquityRow>(path.join(dir, 'equity.jsonl')),
+    equity: equityRows(path.join(dir, EQUITY_FILE)),
   };
 }
 
@@ -48,13 +49,23 @@ export function newestRun(runsRoot: string, name: string, mode: RunSummary['mode
   if (!existsSync(runsRoot)) return null;
   const candidates = readdirSync(runsRoot)
     .filter((id) => id.slice(16, -5) === name)
-    .filter((id) => ['summary.json', 'equity.jsonl'].every((file) => existsSync(path.join(runsRoot, id, file))))
+    .filter((id) => ['summary.json', EQUITY_FILE].every((file) => existsSync(path.join(runsRoot, id, file))))
     .sort();
   for (const id of candidates.reverse()) {
     const summary = JSON.parse(readFileSync(path.join(runsRoot, id, 'summary.json'), 'utf8')) as RunSummary;
     if (summary.mode === mode) return path.join(runsRoot, id);
   }
   return null;
+}
+
+function equityRows(file: string): EquityRow[] {
+  const curve = readEquityFile(file);
+  return Array.from(curve.time, (time, i) => ({
+    time,
+    equity: curve.equity[i]!,
+    cash: curve.cash[i]!,
+    positionValue: curve.positionValue[i]!,
+  }));
 }
 
 function jsonLines<T>(file: string): T[] {

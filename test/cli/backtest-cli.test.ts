@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readEquityFile } from '../../framework/report/equity-file';
 
 const exec = promisify(execFile);
 const scratch = mkdtempSync(path.join(tmpdir(), 'backtest-cli-'));
@@ -37,13 +38,6 @@ function fingerprint(dir: string): Record<string, string> {
   return out;
 }
 
-function jsonLines<T>(file: string): T[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as T);
-}
-
 describe('npm run backtest', () => {
   it.each([
     ['strategies/macd.ts', 'binance BTC/USDT 15m', 21_912],
@@ -62,9 +56,9 @@ describe('npm run backtest', () => {
     expect(summary).toMatchObject({ candles, mode: 'backtest' });
 
     // Every candle of the run: equity = cash + marked position value.
-    const equity = jsonLines<{ equity: number; cash: number; positionValue: number }>(path.join(dir, 'equity.jsonl'));
-    expect(equity).toHaveLength(candles);
-    for (const row of equity) expect(row.equity).toBeCloseTo(row.cash + row.positionValue, 6);
+    const equity = readEquityFile(path.join(dir, 'equity.parquet'));
+    expect(equity.time).toHaveLength(candles);
+    equity.equity.forEach((value, i) => expect(value).toBeCloseTo(equity.cash[i]! + equity.positionValue[i]!, 6));
   });
 
   it('fails with one line naming a missing strategy file, no stack trace', async () => {

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { MACD } from 'technicalindicators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayCandles } from '../../framework/feeds/replay';
+import { readEquityFile } from '../../framework/report/equity-file';
 
 const exec = promisify(execFile);
 const INSTALL_HINT = 'the notebook tools are missing: run `bash scripts/install-notebook-tools.sh` (see its header)';
@@ -124,7 +125,7 @@ describe('notebooks executed headless on the Deno kernel (scripts/run-notebooks.
     const dir = path.join(runsRoot, runId!);
     const trades = jsonLines<{ entryTime: number; exitTime: number }>(path.join(dir, 'trades.jsonl'));
     const signals = jsonLines<{ openTime: number }>(path.join(dir, 'signals.jsonl'));
-    const equity = jsonLines<{ equity: number }>(path.join(dir, 'equity.jsonl'));
+    const equity = readEquityFile(path.join(dir, 'equity.parquet'));
     expect(stdout(nb)).toContain(`ran a new backtest: ${dir}`);
 
     const all = tables(nb);
@@ -136,8 +137,8 @@ describe('notebooks executed headless on the Deno kernel (scripts/run-notebooks.
     const numbers = column(check, 'recomputed').map(Number);
     const recomputed = Object.fromEntries(column(check, 'metric').map((metric, i) => [metric, numbers[i]]));
     expect(recomputed['trades']).toBe(trades.length);
-    // Total return and maximum drawdown, computed here from equity.jsonl.
-    const values = equity.map((r) => r.equity);
+    // Total return and maximum drawdown, computed here from equity.parquet.
+    const values = [...equity.equity];
     let peak = values[0]!;
     let worst = 0;
     for (const v of values) {

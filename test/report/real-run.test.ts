@@ -9,6 +9,8 @@ import type { Candle } from '../../framework/core/candle';
 import { computeMetrics } from '../../framework/report/metrics';
 import type { RunSummary, SignalRecord } from '../../framework/report/run-summary';
 import { createRunDir, writeRunArtifacts } from '../../framework/report/run-writer';
+import { tableFromIPC } from 'apache-arrow';
+import { readParquet } from 'parquet-wasm';
 import { formatReport } from '../../framework/report/table';
 import type { Signal } from '../../framework/strategy/signal';
 import { loadJsonCandles } from '../support/shared-data';
@@ -88,7 +90,14 @@ describe('a backtest of BTC/USDT 1h through broker, metrics and run writer', () 
   const files = writeRunArtifacts(dir, { summary, trades: broker.trades, signals, equity: curve });
   const readLines = <T>(path: string): T[] =>
     readFileSync(path, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as T);
-  const equityRows = readLines<{ time: number; timeIso: string; equity: number; cash: number; positionValue: number }>(files.equity);
+  // equity.parquet read with parquet-wasm and apache-arrow directly, as any Parquet reader would.
+  const equityTable = tableFromIPC(readParquet(readFileSync(files.equity)).intoIPCStream());
+  const equityRows = equityTable.toArray().map((row: { time: bigint | number; equity: number; cash: number; position_value: number }) => ({
+    time: Number(row.time),
+    equity: row.equity,
+    cash: row.cash,
+    positionValue: row.position_value,
+  }));
   const tradeRows = readLines<{ pnl: number; returnPct: number; entryTime: number; exitTime: number; exitReason: string }>(files.trades);
   const e = equityRows.map((r) => r.equity);
 
@@ -97,14 +106,13 @@ describe('a backtest of BTC/USDT 1h through broker, metrics and run writer', () 
     expect(equityRows).toHaveLength(candles.length);
     equityRows.forEach((r, i) => {
       expect(r.time).toBe(candles[i]!.openTime);
-      expect(r.timeIso).toBe(new Date(candles[i]!.openTime).toISOString());
       expect(r.equity).toBe(r.cash + r.positionValue);
     });
     expect(tradeRows.length).toBeGreaterThan(200);
     expect(readLines<SignalRecord>(files.signals)).toHaveLength(signals.length);
   });
 
-  it('matches Sharpe and Sortino recomputed from equity.jsonl', () => {
+  it('matches Sharpe and Sortino recomputed from equity.parquet', () => {
     const r = e.slice(1).map((v, i) => v / e[i]! - 1);
     const mean = r.reduce((s, x) => s + x, 0) / r.length;
     const variance = r.reduce((s, x) => s + (x - mean) ** 2, 0) / (r.length - 1);

@@ -1,5 +1,5 @@
 import { hashParameters } from '../../framework/strategy/parameters';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,11 +9,14 @@ import { FrameworkError } from '../../framework/core/errors';
 import type { Metrics } from '../../framework/report/metrics';
 import type { RunSummary, SignalRecord } from '../../framework/report/run-summary';
 import { createRunDir, writeRunArtifacts } from '../../framework/report/run-writer';
+import { readEquityFile } from '../../framework/report/equity-file';
 import { formatReport } from '../../framework/report/table';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2021, 0, 2, 3, 4, 5);
 const root = mkdtempSync(join(tmpdir(), 'runs-'));
+/** A candle file of the shipped datasets: Parquet, but not an equity curve. */
+const CANDLE_DIR = join(import.meta.dirname, '../../datasets/binance/BTC_USDT/1h');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const metrics: Metrics = {
@@ -91,7 +94,7 @@ describe('createRunDir', () => {
 });
 
 describe('writeRunArtifacts', () => {
-  it('writes summary.json and JSON Lines with epoch ms plus ISO times, and refuses to overwrite', () => {
+  it('writes summary.json and JSON Lines with epoch ms plus ISO times, equity.parquet, and refuses to overwrite', () => {
     const { dir, runId } = createRunDir(root, 'TwoUp', T0);
     const equity = {
       time: Float64Array.of(T0, T0 + HOUR),
@@ -100,7 +103,7 @@ describe('writeRunArtifacts', () => {
       positionValue: Float64Array.of(0, 10_050),
     };
     const files = writeRunArtifacts(dir, { summary: { ...summary, runId }, trades: [trade], signals: [signal], equity });
-    expect(readdirSync(dir).sort()).toEqual(['equity.jsonl', 'signals.jsonl', 'summary.json', 'trades.jsonl']);
+    expect(readdirSync(dir).sort()).toEqual(['equity.parquet', 'signals.jsonl', 'summary.json', 'trades.jsonl']);
 
     const written = JSON.parse(readFileSync(files.summary, 'utf8')) as Record<string, unknown>;
     expect(written).toMatchObject({ runId, firstCandle: T0, firstCandleIso: '2021-01-02T03:04:05.000Z' });
@@ -118,11 +121,7 @@ describe('writeRunArtifacts', () => {
     const signalLine = JSON.parse(readFileSync(files.signals, 'utf8')) as Record<string, unknown>;
     expect(signalLine).toEqual({ ...signal, openTimeIso: '2021-01-02T03:04:05.000Z', indicators: { sma: 'NaN', change: 0.5 } });
 
-    const equityLines = readFileSync(files.equity, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
-    expect(equityLines).toEqual([
-      { time: T0, timeIso: '2021-01-02T03:04:05.000Z', equity: 10_000, cash: 10_000, positionValue: 0 },
-      { time: T0 + HOUR, timeIso: '2021-01-02T04:04:05.000Z', equity: 10_050, cash: 0, positionValue: 10_050 },
-    ]);
+    expect(readEquityFile(files.equity)).toEqual(equity);
 
     const before = readFileSync(files.summary, 'utf8');
     expect(() => writeRunArtifacts(dir, { summary, trades: [], signals: [], equity })).toThrow(/already exists/);
@@ -156,5 +155,16 @@ describe('formatReport', () => {
     expect(row('Market')).toContain('binance BTC/USDT 1h');
     expect(row('Broker')).toContain('fee 0.100%, slippage 0 bps, stake 100.00% of equity');
     expect(text).not.toMatch(/\u001b\[/); // no colour codes
+  });
+});
+
+describe('readEquityFile', () => {
+  it('names the file and the problem when it is not an equity file', () => {
+    const dir = mkdtempSync(join(root, 'not-equity-'));
+    const notParquet = join(dir, 'equity.parquet');
+    writeFileSync(notParquet, '{"time":0}\n');
+    expect(() => readEquityFile(notParquet)).toThrow(new RegExp(`${notParquet}: not a readable Parquet file`));
+    const candleFile = readdirSync(CANDLE_DIR).find((name) => name.endsWith('.parquet'))!;
+    expect(() => readEquityFile(join(CANDLE_DIR, candleFile))).toThrow(/not an equity file: columns are \[open_time, open/);
   });
 });
