@@ -51,7 +51,8 @@ export const HTML_REPORT_FILE = 'report.html';
  * The page is self-contained: TradingView's lightweight-charts (Apache-2.0, https://github.com/tradingview/lightweight-charts,
  * its standalone production build), the page script and the styles are inlined, the chart data is embedded as JSON
  * (`ChartData` of `report/html/chart-data.ts`); it makes no network request. Which indicator columns are overlays and which get a pane is
- * decided by {@link layoutIndicators}. Chart values derived from the run (indicators, equity) are rounded to
+ * decided by {@link layoutIndicators}. A run longer than `MAX_CHART_BARS` (50,000) candles is charted in bars that
+ * each merge several candles (see `ChartData`). Chart values derived from the run (indicators, equity) are rounded to
  * `CHART_SIGNIFICANT_DIGITS` (7) significant digits and times are delta-encoded to keep the file small (about
  * 115 bytes per candle for MACD with 3 indicator columns; 2.5 MB for 22,000 candles); candle prices and every metric
  * are exact: each metric element carries `data-metric="<field>"` and `data-value="<exact value>"` (`metricsHtml` of
@@ -89,6 +90,12 @@ function renderParts(input: HtmlReportInput): [string, ChartData, string] {
   const title = `${summary.strategy.name} · ${describeSubscription(summary.subscription)} · ${summary.runId}`;
   const skipped =
     layout.skipped.length === 0 ? '' : ` Not drawn (no finite value): ${layout.skipped.join(', ')}.`;
+  const merged =
+    data.candlesPerBar === 1
+      ? ''
+      : ` Each bar merges ${data.candlesPerBar} candles of ${summary.timeframe} (${data.open.length.toLocaleString('en-US')} ` +
+        `bars for ${batchLength(candles).toLocaleString('en-US')} candles); indicators and equity are shown at each bar's ` +
+        'last candle. The metrics and trades use every candle.';
   return [
     `<!doctype html>
 <html lang="en">
@@ -111,7 +118,7 @@ ${metricsHtml(summary)}
 <h2>Price</h2>
 <div id="price-chart" class="chart"></div>
 <div id="price-legend" class="legend"></div>
-<p class="hint">Times in UTC. Scroll or drag to move, wheel or pinch to zoom; the equity chart follows.${escapeHtml(skipped)}</p>
+<p class="hint">Times in UTC. Scroll or drag to move, wheel or pinch to zoom; the equity chart follows.${escapeHtml(merged + skipped)}</p>
 </section>
 <section>
 <h2>Equity and drawdown</h2>

@@ -8,6 +8,7 @@ import { runBacktest, type BacktestResult } from '../../framework/engine/backtes
 import { computeIndicatorColumns } from '../../framework/engine/indicators';
 import { sliceBatch } from '../../framework/core/candle';
 import { replayCandles } from '../../framework/feeds/replay';
+import { MAX_CHART_BARS, type ChartData } from '../../framework/report/html/chart-data';
 import { layoutIndicators, type IndicatorLayout } from '../../framework/report/html/indicator-layout';
 import { renderHtmlReport, type HtmlReportInput } from '../../framework/report/html-report';
 import { loadStrategy } from '../../framework/strategy/loader';
@@ -257,6 +258,49 @@ describe('report.html of a real MACD backtest', () => {
     expect(await page.locator('#price-legend').innerText()).toContain(hostile);
     expect(await page.locator('img, b').count()).toBe(0);
     expect(await page.evaluate('typeof window.pwned')).toBe('undefined');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('charts a run longer than MAX_CHART_BARS candles in merged bars, exactly as a resample would give them', async () => {
+    const merged = await runBacktest({ file: 'test/fixtures/report/macd-5m.ts', runsRoot: join(root, 'runs') });
+    const candles = replayCandles('datasets', merged.summary.subscription);
+    const n = candles.openTime.length;
+    expect(n).toBeGreaterThan(MAX_CHART_BARS);
+    const html = readFileSync(merged.report, 'utf8');
+    const data = JSON.parse(/<script type="application\/json" id="report-data">([^<]*)<\/script>/.exec(html)![1]!) as ChartData;
+    expect(data.candlesPerBar).toBe(2);
+    expect(data.barSeconds).toBe(600);
+
+    // Bars computed here from the candles: grouped by their 10-minute UTC bucket.
+    const buckets = new Map<number, number[]>();
+    for (let i = 0; i < n; i++) {
+      const bucket = Math.floor(candles.openTime[i]! / 600_000) * 600;
+      buckets.set(bucket, [...(buckets.get(bucket) ?? []), i]);
+    }
+    let time = 0;
+    const barTimes = data.timeDeltas.map((delta) => (time += delta));
+    expect(barTimes).toEqual([...buckets.keys()]);
+    const rowsOf = [...buckets.values()];
+    expect(data.open).toEqual(rowsOf.map((r) => candles.open[r[0]!]));
+    expect(data.high).toEqual(rowsOf.map((r) => Math.max(...r.map((i) => candles.high[i]!))));
+    expect(data.low).toEqual(rowsOf.map((r) => Math.min(...r.map((i) => candles.low[i]!))));
+    expect(data.close).toEqual(rowsOf.map((r) => candles.close[r.at(-1)!]));
+    data.volume.forEach((v, b) => expect(v).toBeCloseTo(rowsOf[b]!.reduce((sum, i) => sum + candles.volume[i]!, 0), 6));
+    // Equity at each bar's last candle; every marker on a bar.
+    const equity = merged.broker.equityCurve.equity;
+    expect(data.equity.timeDeltas).toBeNull();
+    expect(data.equity.equity).toEqual(rowsOf.map((r) => Number(equity[r.at(-1)!]!.toPrecision(7))));
+    const bars = new Set(barTimes);
+    expect(data.markers).toHaveLength(2 * merged.broker.trades.length);
+    expect(data.markers.every((m) => bars.has(m.time))).toBe(true);
+
+    const { page, problems } = await open(merged.report);
+    expect(await page.locator('p.hint').first().innerText()).toContain(
+      `Each bar merges 2 candles of 5m (${bars.size.toLocaleString('en-US')} bars for ${n.toLocaleString('en-US')} candles)`,
+    );
+    for (const id of ['#price-chart', '#equity-chart']) await expectDrawn(page, id);
+    expect(await page.locator('#trades tbody tr').count()).toBe(merged.broker.trades.length);
     expect(problems).toEqual([]);
     await page.close();
   });

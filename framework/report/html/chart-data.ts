@@ -14,6 +14,12 @@ import type { IndicatorLayout, PaneSeriesStyle } from './indicator-layout';
 /** Significant digits kept for derived chart values (indicators, equity): more than a chart can show. */
 export const CHART_SIGNIFICANT_DIGITS = 7;
 
+/**
+ * Most bars a chart gets. A longer run is charted with each bar merging a whole number of candles (see
+ * {@link ChartData}): a screen shows a few thousand bars at most, and a page with a million candles would be 100 MB.
+ */
+export const MAX_CHART_BARS = 50_000;
+
 /** A value series of a chart; `null` where the value is not finite (no point drawn there). */
 export interface ChartLine {
   readonly name: string;
@@ -42,7 +48,12 @@ export interface ChartMarker {
  * delta-encoded to keep the page small: `timeDeltas[0]` is the first time, each later entry the difference to the
  * previous time (`900` between 15m candles).
  *
- * - `timeDeltas`, `open` … `volume`: the candles, values exactly as stored;
+ * Bars: when the run spans more than {@link MAX_CHART_BARS} candles, each bar merges the candles of one UTC-aligned
+ * bucket of `candlesPerBar` timeframes (as a resample to that timeframe would: first open, highest high, lowest low,
+ * last close, summed volume), indicator and equity values are those at the bucket's last candle, and markers sit on
+ * the bar their fill's candle belongs to. `candlesPerBar` is 1 otherwise, and every candle is a bar.
+ *
+ * - `timeDeltas`, `open` … `volume`: the bars, candle values exactly as stored;
  * - `pricePrecision`: decimals of the candle prices (at most 8), for the price scale;
  * - `overlays`, `panes`: the indicator columns as
  *   {@link "report/html/indicator-layout"!layoutIndicators | layoutIndicators} placed them, rounded to
@@ -50,7 +61,7 @@ export interface ChartMarker {
  * - `markers`: entry and exit fills, in time order;
  * - `equity`: the equity curve (quote currency), rounded like the indicators; its `timeDeltas` are null when its times
  *   are the candles' (a backtest), else its own (the page computes the drawdown from it);
- * - `range`: the run's first and last candle, the initially visible span; `barSeconds`: the timeframe in seconds.
+ * - `range`: the run's first and last candle, the initially visible span; `barSeconds`: a bar's length in seconds.
  */
 export interface ChartData {
   readonly timeDeltas: readonly number[];
@@ -69,6 +80,7 @@ export interface ChartData {
   };
   readonly range: { readonly from: number; readonly to: number };
   readonly barSeconds: number;
+  readonly candlesPerBar: number;
 }
 
 /** What {@link chartData} needs: the candles, the frame columns and how to lay them out, the trades, the equity. */
@@ -87,48 +99,86 @@ export interface ChartDataInput {
 /** Builds the {@link ChartData} of a run. Pure. */
 export function chartData(input: ChartDataInput): ChartData {
   const { candles, indicators, layout } = input;
-  const column = (name: string): readonly (number | null)[] => rounded(indicators[name]!);
+  const timeframeMs = timeframeToMs(input.timeframe);
+  const n = candles.openTime.length;
+  const candlesPerBar = Math.max(1, Math.ceil(((candles.openTime[n - 1]! - candles.openTime[0]!) / timeframeMs + 1) / MAX_CHART_BARS));
+  const barMs = candlesPerBar * timeframeMs;
+  const bars = bucketLasts(candles.openTime, barMs);
+  const column = (name: string): readonly (number | null)[] => rounded(indicators[name]!, bars);
+  const equityBars = sameValues(input.equity.time, candles.openTime) ? null : bucketLasts(input.equity.time, barMs);
   return {
-    timeDeltas: deltas(candles.openTime),
-    open: plain(candles.open),
-    high: plain(candles.high),
-    low: plain(candles.low),
-    close: plain(candles.close),
-    volume: plain(candles.volume),
+    timeDeltas: deltas(candles.openTime, bars, barMs),
+    ...mergedCandles(candles, bars),
     pricePrecision: decimals(candles),
     overlays: layout.overlays.map((name) => ({ name, values: column(name) })),
     panes: layout.panes.map((pane) => ({
       name: pane.name,
       series: pane.columns.map(({ name, style }) => ({ name, style, values: column(name) })),
     })),
-    markers: markers(input.trades),
+    markers: markers(input.trades, barMs),
     equity: {
-      timeDeltas: sameValues(input.equity.time, candles.openTime) ? null : deltas(input.equity.time),
-      equity: rounded(input.equity.equity),
+      timeDeltas: equityBars === null ? null : deltas(input.equity.time, equityBars, barMs),
+      equity: rounded(input.equity.equity, equityBars ?? bars),
     },
     range: { from: seconds(input.firstCandle), to: seconds(input.lastCandle) },
-    barSeconds: timeframeToMs(input.timeframe) / 1000,
+    barSeconds: barMs / 1000,
+    candlesPerBar,
   };
 }
 
-/** The values as a plain array (a counted loop: JSON-ready, several times faster than `Array.from` on a million rows). */
-function plain(values: Float64Array): number[] {
-  const out: number[] = new Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = values[i]!;
-  return out;
+/**
+ * Index of the last row of each bar: rows of ascending `times` (UTC epoch ms) grouped by the `barMs`-long UTC-aligned
+ * bucket they fall in.
+ */
+function bucketLasts(times: Float64Array, barMs: number): Int32Array {
+  const lasts = new Int32Array(times.length);
+  let bars = 0;
+  for (let i = 0; i < times.length; i++) {
+    if (i + 1 === times.length || Math.floor(times[i + 1]! / barMs) !== Math.floor(times[i]! / barMs)) lasts[bars++] = i;
+  }
+  return lasts.subarray(0, bars);
+}
+
+/** The bars' OHLCV: first open, highest high, lowest low, last close and summed volume of each bar's candles. */
+function mergedCandles(candles: CandleBatch, bars: Int32Array): Pick<ChartData, 'open' | 'high' | 'low' | 'close' | 'volume'> {
+  const open: number[] = new Array(bars.length);
+  const high: number[] = new Array(bars.length);
+  const low: number[] = new Array(bars.length);
+  const close: number[] = new Array(bars.length);
+  const volume: number[] = new Array(bars.length);
+  let first = 0;
+  for (let b = 0; b < bars.length; b++) {
+    const last = bars[b]!;
+    let h = candles.high[first]!;
+    let l = candles.low[first]!;
+    let v = candles.volume[first]!;
+    for (let i = first + 1; i <= last; i++) {
+      h = Math.max(h, candles.high[i]!);
+      l = Math.min(l, candles.low[i]!);
+      v += candles.volume[i]!;
+    }
+    open[b] = candles.open[first]!;
+    high[b] = h;
+    low[b] = l;
+    close[b] = candles.close[last]!;
+    volume[b] = v;
+    first = last + 1;
+  }
+  return { open, high, low, close, volume };
 }
 
 function seconds(ms: number): number {
   return Math.floor(ms / 1000);
 }
 
-function rounded(values: ArrayLike<number>): (number | null)[] {
-  const out: (number | null)[] = new Array(values.length);
+/** The values at the rows `at`, rounded to {@link CHART_SIGNIFICANT_DIGITS}; null where not finite. */
+function rounded(values: ArrayLike<number>, at: Int32Array): (number | null)[] {
+  const out: (number | null)[] = new Array(at.length);
   // An equity curve repeats its value for as long as no position is open: round each run of equal values once.
   let last = Number.NaN;
   let lastRounded: number | null = null;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
+  for (let i = 0; i < at.length; i++) {
+    const v = values[at[i]!]!;
     if (!Object.is(v, last)) {
       last = v;
       lastRounded = Number.isFinite(v) ? Number(v.toPrecision(CHART_SIGNIFICANT_DIGITS)) : null;
@@ -138,23 +188,33 @@ function rounded(values: ArrayLike<number>): (number | null)[] {
   return out;
 }
 
-/** Epoch-ms times as UTC seconds, delta-encoded (see {@link ChartData}). */
-function deltas(times: Float64Array): number[] {
-  const out: number[] = new Array(times.length);
-  for (let i = 0; i < times.length; i++) out[i] = seconds(times[i]!) - (i === 0 ? 0 : seconds(times[i - 1]!));
+/** The bars' open times (of the rows `at` of `times`, UTC epoch ms) as UTC seconds, delta-encoded (see {@link ChartData}). */
+function deltas(times: Float64Array, at: Int32Array, barMs: number): number[] {
+  const out: number[] = new Array(at.length);
+  let previous = 0;
+  for (let b = 0; b < at.length; b++) {
+    const time = seconds(barOpen(times[at[b]!]!, barMs));
+    out[b] = time - previous;
+    previous = time;
+  }
   return out;
+}
+
+/** Open time (UTC epoch ms) of the `barMs`-long bar holding `time`; `time` itself when bars are candles. */
+function barOpen(time: number, barMs: number): number {
+  return time - (time % barMs);
 }
 
 function sameValues(a: Float64Array, b: Float64Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-/** Entry and exit markers of the trades, sorted by time (a reversal's exit before its new entry). */
-function markers(trades: readonly Trade[]): ChartMarker[] {
+/** Entry and exit markers of the trades on their bars, sorted by time (a reversal's exit before its new entry). */
+function markers(trades: readonly Trade[], barMs: number): ChartMarker[] {
   const out: ChartMarker[] = [];
   for (const t of trades) {
-    out.push({ time: seconds(t.entryTime), kind: 'entry', side: t.side, price: t.entryPrice });
-    out.push({ time: seconds(t.exitTime), kind: 'exit', side: t.side, price: t.exitPrice, returnPct: t.returnPct });
+    out.push({ time: seconds(barOpen(t.entryTime, barMs)), kind: 'entry', side: t.side, price: t.entryPrice });
+    out.push({ time: seconds(barOpen(t.exitTime, barMs)), kind: 'exit', side: t.side, price: t.exitPrice, returnPct: t.returnPct });
   }
   // Stable sort: at equal times keep exits of earlier trades before entries of later ones.
   return out.sort((a, b) => a.time - b.time);
