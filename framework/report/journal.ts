@@ -2,6 +2,7 @@ import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync
 import { join } from 'node:path';
 import type { RoutedOrder } from '../broker/order-router';
 import type { StoredCandle } from '../core/candle';
+import { isoUtc } from '../core/time';
 import { FrameworkError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
 import type { RunMode, SignalRecord, StrategyIdentity } from './run-summary';
@@ -79,9 +80,9 @@ export class RunJournal {
     writeSync(this.#candles, `${JSON.stringify(market === null ? candle : { ...candle, market })}\n`);
   }
 
-  /** Records a signal. */
+  /** Records a signal (one {@link signalLine}). */
   recordSignal(record: SignalRecord): void {
-    writeSync(this.#signals, `${JSON.stringify(record, jsonNumbers)}\n`);
+    writeSync(this.#signals, `${signalLine(record)}\n`);
   }
 
   /** Records a real order sent to the exchange (`orders.jsonl`, created with the first order). */
@@ -153,4 +154,46 @@ function reviveIndicators(record: SignalRecord): SignalRecord {
 /** JSON cannot hold NaN or ±Infinity: write them as strings (as `writeRunArtifacts` does). */
 export function jsonNumbers(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+}
+
+/**
+ * One line of `signals.jsonl`, without its newline: the {@link SignalRecord}'s fields in their declared order, with
+ * `openTimeIso` (ISO 8601 UTC) after `openTime`, and NaN/±Infinity written as strings as {@link jsonNumbers} does. The
+ * text equals `JSON.stringify` of such a record with `jsonNumbers` as replacer; it is written field by field because a
+ * backtest journals every signal (83,000 for a million 1m candles of MACD) and the replacer, called for every key,
+ * costs more than the serialisation. The strategy identity and subscription, one object per run, are serialised once.
+ */
+export function signalLine(record: SignalRecord): string {
+  const { strategy, subscription, openTime, provenance, action, signal, candle, indicators, acted, reason } = record;
+  return (
+    `{"strategy":${sharedJson(strategy)},"subscription":${sharedJson(subscription)},"openTime":${jsonNumber(openTime)},` +
+    `"openTimeIso":"${isoUtc(openTime)}","provenance":${JSON.stringify(provenance, jsonNumbers)},` +
+    `"action":${JSON.stringify(action)},"signal":${JSON.stringify(signal, jsonNumbers)},` +
+    `"candle":${numbersObject(candle)},"indicators":${numbersObject(indicators)},"acted":${acted}` +
+    `${reason === undefined ? '' : `,"reason":${JSON.stringify(reason)}`}}`
+  );
+}
+
+const sharedTexts = new WeakMap<object, string>();
+
+/** `JSON.stringify(value, jsonNumbers)`, remembered per object (for the objects every signal of a run shares). */
+function sharedJson(value: object): string {
+  let text = sharedTexts.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(value, jsonNumbers);
+    sharedTexts.set(value, text);
+  }
+  return text;
+}
+
+/** A flat object of numbers as JSON, non-finite values as strings. */
+function numbersObject(values: object): string {
+  let out = '';
+  for (const [key, value] of Object.entries(values)) out += `,${JSON.stringify(key)}:${jsonNumber(value as number)}`;
+  return `{${out.slice(1)}}`;
+}
+
+/** A number as `JSON.stringify(v, jsonNumbers)` writes it. */
+function jsonNumber(v: number): string {
+  return Number.isFinite(v) ? String(v) : `"${String(v)}"`;
 }

@@ -7,7 +7,7 @@ import { FrameworkError } from '../core/errors';
 import { isoUtc } from '../core/time';
 import { createArtifact } from './artifact';
 import { EQUITY_FILE, writeEquityFile } from './equity-file';
-import { jsonNumbers } from './journal';
+import { jsonNumbers, signalLine } from './journal';
 import type { RunSummary, SignalRecord } from './run-summary';
 
 /** A run's directory: its run id and its path (`runsRoot` joined with the run id). */
@@ -98,7 +98,7 @@ export function writeRunArtifacts(dir: string, artifacts: RunArtifacts): RunFile
   );
   writeLines(files.trades, trades.length, (i) => jsonLine(withIso(trades[i]!, ['entryTime', 'exitTime'])));
   if (signals !== undefined) {
-    writeLines(files.signals, signals.length, (i) => jsonLine(withIso(signals[i]!, ['openTime'])));
+    writeLines(files.signals, signals.length, (i) => signalLine(signals[i]!));
   }
   writeEquityFile(files.equity, equity);
   return files;
