@@ -157,43 +157,33 @@ export function jsonNumbers(_key: string, value: unknown): unknown {
 }
 
 /**
- * One line of `signals.jsonl`, without its newline: the {@link SignalRecord}'s fields in their declared order, with
- * `openTimeIso` (ISO 8601 UTC) after `openTime`, and NaN/±Infinity written as strings as {@link jsonNumbers} does. The
- * text equals `JSON.stringify` of such a record with `jsonNumbers` as replacer; it is written field by field because a
- * backtest journals every signal (83,000 for a million 1m candles of MACD) and the replacer, called for every key,
- * costs more than the serialisation. The strategy identity and subscription, one object per run, are serialised once.
+ * One line of `signals.jsonl`, without its newline: `JSON.stringify` of the {@link SignalRecord} with `openTimeIso`
+ * (ISO 8601 UTC) inserted after `openTime`, NaN/±Infinity written as strings by {@link jsonNumbers}. The replacer,
+ * called for every key, costs more than the serialisation, so it is used only when the indicators, the candle or the
+ * parameters hold a value that is not a finite number (a backtest of a million 1m candles journals 83,000 signals).
  */
 export function signalLine(record: SignalRecord): string {
-  const { strategy, subscription, openTime, provenance, action, signal, candle, indicators, acted, reason } = record;
-  return (
-    `{"strategy":${sharedJson(strategy)},"subscription":${sharedJson(subscription)},"openTime":${jsonNumber(openTime)},` +
-    `"openTimeIso":"${isoUtc(openTime)}","provenance":${JSON.stringify(provenance, jsonNumbers)},` +
-    `"action":${JSON.stringify(action)},"signal":${JSON.stringify(signal, jsonNumbers)},` +
-    `"candle":${numbersObject(candle)},"indicators":${numbersObject(indicators)},"acted":${acted}` +
-    `${reason === undefined ? '' : `,"reason":${JSON.stringify(reason)}`}}`
-  );
+  const { openTime, reason } = record;
+  const line = {
+    strategy: record.strategy,
+    subscription: record.subscription,
+    openTime,
+    openTimeIso: isoUtc(openTime),
+    provenance: record.provenance,
+    action: record.action,
+    signal: record.signal,
+    candle: record.candle,
+    indicators: record.indicators,
+    acted: record.acted,
+    ...(reason === undefined ? {} : { reason }),
+  };
+  const finite = allFinite(record.indicators) && allFinite(record.candle) && allFinite(record.strategy.parameters);
+  return finite ? JSON.stringify(line) : JSON.stringify(line, jsonNumbers);
 }
 
-const sharedTexts = new WeakMap<object, string>();
-
-/** `JSON.stringify(value, jsonNumbers)`, remembered per object (for the objects every signal of a run shares). */
-function sharedJson(value: object): string {
-  let text = sharedTexts.get(value);
-  if (text === undefined) {
-    text = JSON.stringify(value, jsonNumbers);
-    sharedTexts.set(value, text);
-  }
-  return text;
+/** Whether every value of a flat object of numbers is finite. */
+function allFinite(values: object): boolean {
+  for (const value of Object.values(values)) if (!Number.isFinite(value)) return false;
+  return true;
 }
 
-/** A flat object of numbers as JSON, non-finite values as strings. */
-function numbersObject(values: object): string {
-  let out = '';
-  for (const [key, value] of Object.entries(values)) out += `,${JSON.stringify(key)}:${jsonNumber(value as number)}`;
-  return `{${out.slice(1)}}`;
-}
-
-/** A number as `JSON.stringify(v, jsonNumbers)` writes it. */
-function jsonNumber(v: number): string {
-  return Number.isFinite(v) ? String(v) : `"${String(v)}"`;
-}
