@@ -119,13 +119,9 @@ export function decodeCandles(bytes: Uint8Array, where: string): CandleBatch {
   readTimestamps(table.getChild('open_time') as Vector, batch.openTime, notSafe('open_time'));
   readTimestamps(table.getChild('received_at') as Vector, batch.receivedAt, notSafe('received_at'));
   for (const name of PRICE_COLUMNS) batch[name].set((table.getChild(name) as Vector).toArray() as Float64Array);
-  const sources = table.getChild('source') as Vector;
-  for (let i = 0; i < n; i++) {
-    const value = sources.get(i) as string;
-    const code = CANDLE_SOURCES.indexOf(value as (typeof CANDLE_SOURCES)[number]);
-    if (code < 0) throw corrupt(`source of row ${i} is "${value}", expected one of ${CANDLE_SOURCES.join(', ')}`);
-    batch.source[i] = code;
-  }
+  readSources(table.getChild('source') as Vector, batch.source, (row, value) =>
+    corrupt(`source of row ${row} is "${value}", expected one of ${CANDLE_SOURCES.join(', ')}`),
+  );
   const recorded = table.schema.metadata.get(CHECKSUM_KEY);
   if (recorded !== undefined && recorded !== candleChecksum(batch)) {
     throw corrupt(`checksum mismatch: the candles read do not match the ${CHECKSUM_KEY} recorded when the file was written`);
@@ -140,11 +136,52 @@ export function decodeCandles(bytes: Uint8Array, where: string): CandleBatch {
  */
 function candleChecksum(batch: CandleBatch): string {
   const hash = createHash('sha256');
-  const openTime = Float64Array.from(batch.openTime, (t) => t + 0);
-  const receivedAt = Float64Array.from(batch.receivedAt, (t) => (Number.isNaN(t) ? Number.NaN : t + 0));
+  const openTime = canonicalTimes(batch.openTime);
+  const receivedAt = canonicalTimes(batch.receivedAt);
   const columns = [openTime, ...PRICE_COLUMNS.map((name) => batch[name]), receivedAt, batch.source];
   for (const column of columns) hash.update(new Uint8Array(column.buffer, column.byteOffset, column.byteLength));
   return hash.digest('hex');
+}
+
+/** A copy of timestamps as a file gives them back: -0 as 0, every NaN as the canonical NaN. */
+function canonicalTimes(values: Float64Array): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const t = values[i]!;
+    out[i] = Number.isNaN(t) ? Number.NaN : t + 0;
+  }
+  return out;
+}
+
+/**
+ * The `source` column as {@link CANDLE_SOURCES} codes, matched on the UTF-8 bytes (no string per row).
+ *
+ * @param unknown - the error to throw for a row holding another value.
+ */
+function readSources(vector: Vector, out: Uint8Array, unknown: (row: number, value: string) => Error): void {
+  let row = 0;
+  let code = 0;
+  for (const chunk of vector.data) {
+    const offsets = chunk.valueOffsets;
+    const bytes = chunk.values as Uint8Array;
+    for (let i = 0; i < chunk.length; i++, row++) {
+      const start = offsets[i]!;
+      const end = offsets[i + 1]!;
+      // Runs of one source are the rule: try the previous row's first.
+      if (!sameBytes(SOURCE_BYTES[code]!, bytes, start, end)) {
+        code = SOURCE_BYTES.findIndex((source) => sameBytes(source, bytes, start, end));
+        if (code < 0) throw unknown(row, new TextDecoder().decode(bytes.subarray(start, end)));
+      }
+      out[row] = code;
+    }
+  }
+}
+
+/** Whether `bytes[start, end)` equals `expected`. */
+function sameBytes(expected: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean {
+  if (end - start !== expected.length) return false;
+  for (let i = 0; i < expected.length; i++) if (bytes[start + i] !== expected[i]) return false;
+  return true;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { tableToIPC, tableFromArrays } from 'apache-arrow';
-import { Table as WasmTable, writeParquet } from 'parquet-wasm';
+import { Table, tableFromArrays, tableFromIPC, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
+import { readParquet, Table as WasmTable, writeParquet } from 'parquet-wasm';
 import { describe, expect, it } from 'vitest';
 import { allocateBatch, CANDLE_SOURCES, sliceBatch } from '../../framework/core/candle';
 import type { CandleBatch } from '../../framework/core/candle';
@@ -108,4 +108,17 @@ describe('parquet codec', () => {
       'lookalike.parquet: column open_time is Float64, expected Timestamp<MILLISECOND, UTC>',
     );
   });
+
+  it('rejects an unknown source, naming the row and the value', () => {
+    // A real file's table with the source of row 1 replaced: everything else is a valid candle file.
+    const table = tableFromIPC(readParquet(readFileSync(SHIPPED_1H)).intoIPCStream());
+    const sources = Array.from({ length: table.numRows }, (_, i) => (i === 1 ? 'telepathy' : 'import'));
+    const columns = Object.fromEntries(table.schema.fields.map((f) => [f.name, table.getChild(f.name)!]));
+    const forged = new Table({ ...columns, source: vectorFromArray(sources, new Utf8()) });
+    const bytes = writeParquet(WasmTable.fromIPCStream(tableToIPC(forged, 'stream')));
+    expect(() => decodeCandles(bytes, 'forged.parquet')).toThrow(
+      'forged.parquet: source of row 1 is "telepathy", expected one of import, resample, rest, websocket',
+    );
+  });
 });
+
