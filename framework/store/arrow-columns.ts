@@ -65,18 +65,22 @@ export function timestampData(values: Float64Array, nullable: boolean, notIntege
  * @param notSafe - the error to throw for a row whose value does not fit a double exactly.
  */
 export function readTimestamps(vector: Vector, out: Float64Array, notSafe: (row: number) => Error): void {
-  const values = vector.toArray() as ArrayLike<bigint | number>;
-  const hasNulls = vector.nullCount > 0;
-  const words = values instanceof BigInt64Array ? new Int32Array(values.buffer, values.byteOffset, 2 * values.length) : null;
-  for (let i = 0; i < out.length; i++) {
-    if (hasNulls && !vector.isValid(i)) {
-      out[i] = Number.NaN;
-      continue;
-    }
+  let row = 0;
+  for (const chunk of vector.data) {
+    const values = chunk.values as ArrayLike<bigint | number>;
     // From the two 32-bit words when Arrow gives int64s (exact below 2^53, which the check below requires).
-    const ms = words === null ? Number(values[i]!) : words[2 * i + HIGH]! * TWO_32 + (words[2 * i + LOW]! >>> 0);
-    if (!Number.isSafeInteger(ms)) throw notSafe(i);
-    out[i] = ms;
+    const words = values instanceof BigInt64Array ? new Int32Array(values.buffer, values.byteOffset, 2 * values.length) : null;
+    const nulls = chunk.nullCount > 0 ? chunk.nullBitmap : null;
+    for (let i = 0; i < chunk.length; i++, row++) {
+      const bit = chunk.offset + i;
+      if (nulls !== null && nulls !== undefined && ((nulls[bit >> 3]! >> (bit & 7)) & 1) === 0) {
+        out[row] = Number.NaN;
+        continue;
+      }
+      const ms = words === null ? Number(values[i]!) : words[2 * i + HIGH]! * TWO_32 + (words[2 * i + LOW]! >>> 0);
+      if (!Number.isSafeInteger(ms)) throw notSafe(row);
+      out[row] = ms;
+    }
   }
 }
 
