@@ -19,5 +19,9 @@ export function alignToCandles(values: readonly (number | undefined)[], length: 
     throw new RangeError(`indicator output has ${values.length} values for ${length} candles`);
   }
   const padding = length - values.length;
-  return Array.from({ length }, (_, i) => (i < padding ? Number.NaN : (values[i - padding] ?? Number.NaN)));
+  // A counted loop: `Array.from` with a callback costs several times more over a million candles.
+  const out: number[] = new Array(length);
+  for (let i = 0; i < padding; i++) out[i] = Number.NaN;
+  for (let i = padding; i < length; i++) out[i] = values[i - padding] ?? Number.NaN;
+  return out;
 }
