@@ -8,9 +8,9 @@
 import { batchLength } from '../framework/core/candle';
 import { readDataset } from '../framework/store/partitions';
 import { inProcessBacktest, MACD_1M, stagedBacktest } from './backtest';
-import { BENCH_1M, BENCH_ROOT, BENCH_START } from './data';
+import { BENCH_1M, BENCH_ROOT } from './data';
 import { latencyRun } from './live-latency';
-import { throughputRun, type AckMode, type ThroughputRun } from './live-throughput';
+import { throughputRun, type ThroughputRun } from './live-throughput';
 import { engineRun, rawLoop, type EngineRun } from './overhead';
 import { median, repeat } from './stats';
 
@@ -21,9 +21,9 @@ type ChildCase = (typeof CHILD_CASES)[number];
 
 /** Symbols and candles per symbol of each throughput run. */
 const THROUGHPUT_PLAN: readonly (readonly [symbols: number, candlesPerSymbol: number])[] = [
-  [1, 2_000],
-  [10, 600],
-  [100, 120],
+  [1, 20_000],
+  [10, 3_000],
+  [100, 300],
 ];
 
 /** Live candles and simulator speed of the latency run: a 15m candle every 60 ms. */
@@ -65,20 +65,18 @@ async function runCase(name: ChildCase, runs: number): Promise<unknown> {
         return r;
       });
     case 'throughput': {
-      // The first 40,000 candles: enough for every run (each plays its markets from the start).
-      const candles = readDataset(BENCH_ROOT, BENCH_1M, { to: BENCH_START + 40_000 * 60_000 });
       const out: ThroughputRun[] = [];
-      for (const mode of ['await', 'pipelined'] as const satisfies readonly AckMode[]) {
-        for (const [symbols, perSymbol] of THROUGHPUT_PLAN) {
-          log(`  ${mode}: ${symbols} symbol(s) × ${perSymbol} candles`);
-          out.push(
-            ...(await repeat(1, runs, async (run) => {
-              const r = await throughputRun(candles, symbols, perSymbol, mode);
-              log(`    ${label(run)}: ${Math.round(r.framesPerSecond).toLocaleString('en-US')} frames/s (${r.candles} candles in ${r.seconds.toFixed(2)} s, ${r.fromRest} over REST)`);
-              return r;
-            })),
-          );
-        }
+      for (const [symbols, perSymbol] of THROUGHPUT_PLAN) {
+        log(`  ${symbols} symbol(s) × ${perSymbol} candles`);
+        out.push(
+          ...(await repeat(1, runs, async (run) => {
+            const r = await throughputRun(symbols, perSymbol);
+            log(
+              `    ${label(run)}: ${Math.round(r.framesPerSecond).toLocaleString('en-US')} frames/s (${r.candles} candles in ${r.seconds.toFixed(2)} s, client CPU ${Math.round(100 * r.clientCpu)}%, ${r.fromRest} over REST)`,
+            );
+            return r;
+          })),
+        );
       }
       return out;
     }

@@ -1,84 +1,81 @@
 /**
  * Live pipeline throughput: closed-candle frames per second from the project's exchange simulator on loopback, through
- * ccxt.pro (one `LiveFeed` per symbol on one exchange instance, as `runLive` does), the candle pipeline
- * (closed-candle detection and validation) and the write-ahead log with fsync, for 1, 10 and 100 subscribed symbols.
+ * ccxt.pro, the candle pipeline (closed-candle detection and validation) and the write-ahead log with fdatasync, for
+ * 1, 10 and 100 subscribed symbols, the way `runLive` stores candles: one ccxt.pro exchange and one `LiveFeed` per
+ * subscription, each candle appended to its store through a `DurableQueue` and acknowledged only once its append has
+ * resolved (written and fdatasynced), in order. What `runLive` does after that (history, journal, strategy) is not
+ * timed here; the latency figure covers it.
  *
- * The simulator runs on a manual clock (speed 0) in this process and sends, per candle, one forming frame and the
- * closing frame (`"x": true`; `updatesPerCandle: 1`, the fewest it plays). The bench advances its clock a few candles at a time,
- * keeping a bounded number of candles in flight, so the figure is the rate the client side sustains. A candle
- * counts once its `LiveCandleStore.append` has resolved: written and fdatasynced (never before it is durable).
+ * The simulator (the exchange, on loopback) runs in a child process (`bench/sim-process.ts`), so that the figure is the
+ * rate the client side sustains rather than client and exchange sharing one core. It moves its manual clock (speed 0)
+ * forward by whole candle steps on the bench's requests ({@link REQUEST} candles each), sending per candle one forming
+ * frame and the closing frame (`"x": true`; `updatesPerCandle: 1`, the fewest it plays); the bench keeps at most
+ * {@link IN_FLIGHT} candles played but not yet acknowledged. A candle counts once its `onDurable` has run. The stores
+ * do not compact during the run (`compactEvery` is not turned on).
  *
  * @module
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { sliceBatch, type CandleBatch } from '../framework/core/candle';
-import type { Subscription } from '../framework/core/subscription';
-import { timeframeToMs } from '../framework/core/timeframe';
 import { createExchange } from '../framework/feeds/live/exchange';
 import { LiveFeed } from '../framework/feeds/live/live-feed';
-import { startSimulator } from '../framework/sim/simulator';
+import { DurableQueue } from '../framework/store/durable-queue';
 import { LiveCandleStore } from '../framework/store/live-store';
 import { BENCH_ROOT } from './data';
-
-/** How the feed hands candles on: as `runLive` does, or with appends pipelined (a design probe, see below). */
-export type AckMode = 'await' | 'pipelined';
+import { benchSymbol, MINUTE, type SimReady, type SimRequest } from './sim-process';
 
 /** One throughput run. */
 export interface ThroughputRun {
   readonly symbols: number;
-  readonly mode: AckMode;
   /** Closed candles acknowledged (durable) during the timed span. */
   readonly candles: number;
   readonly seconds: number;
   readonly framesPerSecond: number;
+  /** CPU time of the client process (this one) during the timed span, as a fraction of one core. */
+  readonly clientCpu: number;
   /** Candles the feeds had to read over REST instead (0 when the stream delivered everything). */
   readonly fromRest: number;
 }
 
-const HISTORY = 1_000;
+/** Candles played but not yet acknowledged, at most. */
+const IN_FLIGHT = 2_048;
+/** Candles played per request to the simulator process (at least one candle step: one candle of every symbol). */
+const REQUEST = 128;
 const SCRATCH = join(BENCH_ROOT, 'scratch');
 
 /**
- * Plays `candlesPerSymbol` closed candles of each of `symbols` markets (all the bench's 1m BTC/USDT candles, under the
+ * Plays `candlesPerSymbol` closed candles of each of `symbols` markets (the bench's 1m BTC/USDT candles, under the
  * names `B000/USDT`, `B001/USDT`, …) and measures how fast they become durable.
  *
- * - `await`: `onCandle` awaits the append, exactly as `runLive` does: the feed delivers the next candle of a symbol
- *   only once the previous one is durable, so one symbol gets at most one candle per fsync.
- * - `pipelined`: `onCandle` starts the append and returns; the candle is acknowledged (counted, and would be handed to
- *   the engine) when the append resolves, in order. The log's group commit then covers many candles per fsync. This is
- *   not what `runLive` does today; it measures what that change would give.
+ * @throws when the simulator process fails or a store append fails.
  */
-export async function throughputRun(candles: CandleBatch, symbols: number, candlesPerSymbol: number, mode: AckMode): Promise<ThroughputRun> {
-  const timeframe = '1m';
-  const tf = timeframeToMs(timeframe);
-  const played = sliceBatch(candles, 0, HISTORY + candlesPerSymbol + 10);
-  const start = played.openTime[HISTORY]!;
-  const names = Array.from({ length: symbols }, (_, i) => `B${String(i).padStart(3, '0')}/USDT`);
-  const sim = await startSimulator({
-    markets: names.map((symbol) => ({ symbol, timeframe, candles: played })),
-    startTime: start,
-    speed: 0,
-    updatesPerCandle: 1,
+export async function throughputRun(symbols: number, candlesPerSymbol: number): Promise<ThroughputRun> {
+  const child = fork('bench/sim-process.ts', [String(symbols), String(candlesPerSymbol)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const root = join(SCRATCH, `throughput-${symbols}-${mode}-${process.pid}-${Date.now()}`);
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`simulator process exited (${code})`))));
+  exited.catch(() => undefined);
+  const request = (message: SimRequest): void => void child.send(message);
+  const root = join(SCRATCH, `throughput-${symbols}-${process.pid}-${Date.now()}`);
   mkdirSync(root, { recursive: true });
-  const exchange = createExchange('binance', { urls: sim, enableRateLimit: false });
+  const names = Array.from({ length: symbols }, (_, i) => benchSymbol(i));
   const stores: LiveCandleStore[] = [];
+  const queues: DurableQueue[] = [];
   const feeds: LiveFeed[] = [];
+  const exchanges: ReturnType<typeof createExchange>[] = [];
   const target = symbols * candlesPerSymbol;
-  const window = Math.max(8, Math.ceil(64 / symbols));
+  const stepsPerRequest = Math.max(1, Math.floor(REQUEST / symbols));
   let produced = 0;
   let acknowledged = 0;
-  let failure: unknown;
   let timing = false;
   let done: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (done = resolve));
   const pump = (): void => {
-    if (!timing) return;
-    while (produced < target && produced - acknowledged < (window * symbols) / 2) {
-      const steps = Math.min(window / 2, (target - produced) / symbols);
-      sim.advanceTo(sim.clock() + steps * tf);
+    while (produced < target && produced - acknowledged + stepsPerRequest * symbols <= IN_FLIGHT) {
+      const steps = Math.min(stepsPerRequest, (target - produced) / symbols);
+      request({ type: 'advance', candles: steps });
       produced += steps * symbols;
     }
   };
@@ -88,50 +85,65 @@ export async function throughputRun(candles: CandleBatch, symbols: number, candl
     else pump();
   };
   try {
+    const sim = await Promise.race([exited, new Promise<SimReady>((resolve) => child.once('message', resolve))]);
     for (const symbol of names) {
-      const subscription: Subscription = { exchange: 'sim', symbol, timeframe };
-      const store = LiveCandleStore.open(root, subscription);
+      const subscription = { exchange: 'binance', symbol, timeframe: '1m' } as const;
+      const store = LiveCandleStore.open(root, { ...subscription, exchange: 'sim' });
+      const queue = new DurableQueue(store);
+      const exchange = createExchange('binance', { urls: sim, enableRateLimit: false });
       stores.push(store);
+      queues.push(queue);
+      exchanges.push(exchange);
       feeds.push(
         new LiveFeed({
           exchange,
-          subscription: { ...subscription, exchange: 'binance' },
-          lastStoredOpenTime: played.openTime[HISTORY - 1]!,
+          subscription,
+          lastStoredOpenTime: sim.start - MINUTE,
           // The manual clock does not run: keep the feed's own timers (REST audits, clock re-syncs, silence) out of it.
           clockRate: 1,
           monitorIntervalMs: 3_600_000,
           clockResyncIntervalMs: 3_600_000,
           silenceTimeoutMs: 3_600_000,
-          onCandle: async (candle) => {
-            if (!timing) return;
-            if (mode === 'await') {
-              await store.append(candle);
-              acknowledge();
-            } else {
-              store.append(candle).then(acknowledge, (error: unknown) => {
-                failure ??= error;
-                done();
-              });
-            }
+          onCandle: (candle) => {
+            if (timing) queue.push(candle, acknowledge);
           },
         }),
       );
     }
     await Promise.all(feeds.map((f) => f.start()));
-    await Promise.all(names.map((symbol) => sim.waitForSubscribers(symbol, timeframe)));
+    request({ type: 'subscribers' });
+    await Promise.race([exited, new Promise((resolve) => child.once('message', resolve))]);
     timing = true;
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     pump();
-    await finished;
+    await Promise.race([finished, exited, ...queues.map((q) => q.failed), ...feeds.map((f) => f.finished)]);
     const seconds = (performance.now() - t0) / 1000;
-    if (failure !== undefined) throw failure;
+    const cpu = process.cpuUsage(cpu0);
     const fromRest = feeds.reduce((n, f) => n + f.status().fromRest, 0);
-    return { symbols, mode, candles: acknowledged, seconds, framesPerSecond: acknowledged / seconds, fromRest };
+    return {
+      symbols,
+      candles: acknowledged,
+      seconds,
+      framesPerSecond: acknowledged / seconds,
+      clientCpu: (cpu.user + cpu.system) / 1e6 / seconds,
+      fromRest,
+    };
   } finally {
     await Promise.all(feeds.map((f) => f.stop()));
-    await exchange.close();
+    await Promise.all(exchanges.map((e) => e.close()));
     await Promise.all(stores.map((s) => s.close().catch(() => undefined)));
-    await sim.stop();
+    await stopChild(child);
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** Asks the simulator process to stop and waits for it to exit (killing it if it has not within 5 s). */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.send({ type: 'stop' } satisfies SimRequest);
+  const timer = setTimeout(() => child.kill(), 5_000);
+  await exit;
+  clearTimeout(timer);
 }

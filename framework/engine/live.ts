@@ -18,6 +18,7 @@ import type { RunSummary } from '../report/run-summary';
 import { createRunDir, writeRunArtifacts } from '../report/run-writer';
 import type { FaultConfig } from '../sim/config';
 import { startSimulator, type Simulator } from '../sim/simulator';
+import { DurableQueue } from '../store/durable-queue';
 import { LiveCandleStore } from '../store/live-store';
 import { readDataset } from '../store/partitions';
 import { loadStrategy } from '../strategy/loader';
@@ -76,11 +77,12 @@ export interface LiveResult {
   readonly feed: LiveFeedStatus;
 }
 
-/** One subscription of a live run: its store, its history and its feed. */
+/** One subscription of a live run: its store (and the queue of its candles waiting to be durable), history and feed. */
 interface Market {
   readonly subscription: Subscription;
   readonly exchange: BinanceKlineTap;
   readonly store: LiveCandleStore;
+  readonly queue: DurableQueue;
   history: CandleHistory;
   readonly timeframeMs: number;
   feed: LiveFeed | null;
@@ -94,21 +96,25 @@ interface Market {
  *    live store already holds, through the candle pipeline, up to the exchange's now.
  * 2. Each feed backfills over REST from its last stored candle to now (stored and added to the history, not traded:
  *    warm-up), then follows the WebSocket stream.
- * 3. Every closed candle is appended to its write-ahead log and fsynced, added to its history, and journaled; a
- *    revision of a candle already acted on (seen when the feed re-reads recent candles over REST) is stored and
- *    applied to the history: later decisions use the exchange's final version, and `npm run diff` explains the one
- *    that used the old version.
+ * 3. Every closed candle is appended to its write-ahead log at once and, once durable (fdatasynced) and in order,
+ *    added to its history and journaled (see {@link DurableQueue}: the feed does not wait for the fsync, so the log's
+ *    group commit covers many candles per fdatasync, but nothing acts on a candle before it is durable); a
+ *    revision of a candle already acted on (seen when the feed re-reads recent candles over REST) is stored and,
+ *    once durable, applied to the history: later decisions use the exchange's final version, and `npm run diff`
+ *    explains the one that used the old version.
  *    A traded candle is handed to the engine once every informative feed has delivered the candles that closed with
  *    it (so a 1h candle closing with a 15m one is visible to it, as in the replay); the engine computes the
  *    indicators and calls `onData`.
- * 4. On stop: feeds and sockets closed, logs compacted into Parquet, the run's report written to `runs/<run-id>/`.
+ * 4. On stop: feeds and sockets closed, the candles still waiting for their fsync stored (not acted on), logs
+ *    compacted into Parquet, the run's report written to `runs/<run-id>/`.
  *
  * With {@link LiveOptions.simulator} live candles are stored under the exchange id `sim`, never mixed with real
  * exchange data.
  *
  * @throws the loader's errors for a bad strategy; {@link "core/errors"!DatasetNotFoundError | DatasetNotFoundError}
  *   when the in-process simulator has no dataset to play; {@link "feeds/live/live-feed"!LiveFeedError | LiveFeedError}
- *   when a feed cannot start (unknown market, exchange unreachable).
+ *   when a feed cannot start (unknown market, exchange unreachable); the store's errors (e.g. `WriteAheadLogError`)
+ *   and the strategy's when storing or acting on a candle fails.
  */
 export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const startedAt = Date.now();
@@ -138,12 +144,14 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const liveCandles: StoredCandle[] = [];
   const { runId, dir } = createRunDir(options.runsRoot ?? 'runs', loaded.strategy.name);
   const markets: Market[] = [];
+  let stop: () => void = () => undefined;
   try {
     for (const [i, subscription] of loaded.subscriptions.entries()) {
       const exchange = exchanges[i]!;
       const store = LiveCandleStore.open(storeRoot, storedAs(subscription));
       const timeframeMs = timeframeToMs(subscription.timeframe);
-      markets.push({ subscription, exchange, store, timeframeMs, feed: null, history: new CandleHistory(allocateBatch(0)) });
+      const queue = new DurableQueue(store);
+      markets.push({ subscription, exchange, store, queue, timeframeMs, feed: null, history: new CandleHistory(allocateBatch(0)) });
       const now = (await exchange.fetchTime()) ?? Date.now();
       const location = { root: storeRoot, subscription: storedAs(subscription) };
       markets.at(-1)!.history = new CandleHistory(loadHistory(datasetsRoot, subscription, location, now - timeframeMs + 1));
@@ -171,14 +179,19 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     let warmingUp = true;
     const pending: StoredCandle[] = [];
     let draining = Promise.resolve();
-    let stop: () => void = () => undefined;
-    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    let running = true;
+    let resolveStopped: () => void = () => undefined;
+    const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+    stop = () => {
+      running = false;
+      resolveStopped();
+    };
     options.signal?.addEventListener('abort', () => stop(), { once: true });
     if (options.signal?.aborted === true) stop();
 
-    /** Acts on queued traded candles whose informative candles have all arrived. */
+    /** Acts on queued traded candles whose informative candles have all arrived (none once stopping). */
     const drain = async (): Promise<void> => {
-      while (pending.length > 0) {
+      while (running && pending.length > 0) {
         const candle = pending[0]!;
         const closes = candle.openTime + tradedMarket.timeframeMs;
         const waiting = markets.slice(1).some((m) => (m.history.lastOpenTime ?? -Infinity) + 2 * m.timeframeMs <= closes);
@@ -210,29 +223,34 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
           monitorIntervalMs: Math.max(50, (10 * market.timeframeMs) / sim.speed),
         }),
         ...(logger !== undefined && { logger }),
-        onCandle: async (candle) => {
-          if (candle.openTime <= (market.history.lastOpenTime ?? -Infinity)) return;
-          await market.store.append(candle);
-          market.history.append(candle);
-          if (warmingUp) return;
-          runJournal.recordCandle(candle, market === tradedMarket ? null : describeSubscription(market.subscription));
-          if (market === tradedMarket) pending.push(candle);
-          draining = draining.then(drain);
-          await draining;
+        // The feed emits each candle once, in order, after `lastStoredOpenTime` (the history's last candle).
+        onCandle: (candle) => {
+          const live = !warmingUp;
+          market.queue.push(candle, () => {
+            market.history.append(candle);
+            if (!live || !running) return;
+            runJournal.recordCandle(candle, market === tradedMarket ? null : describeSubscription(market.subscription));
+            if (market === tradedMarket) pending.push(candle);
+            draining = draining.then(drain);
+            return draining;
+          });
         },
-        onRevision: async ({ revised }) => {
-          await market.store.append(revised);
-          market.history.replace(revised);
-          logger?.warn({ openTime: isoUtc(revised.openTime), revised }, `${describeSubscription(market.subscription)}: candle revised by the exchange; stored`);
+        onRevision: ({ revised }) => {
+          market.queue.push(revised, () => {
+            market.history.replace(revised);
+            logger?.warn({ openTime: isoUtc(revised.openTime), revised }, `${describeSubscription(market.subscription)}: candle revised by the exchange; stored`);
+          });
         },
       });
       market.store.compactEvery({ candles: 1_000 });
     }
     for (const market of markets) await market.feed!.start();
     warmingUp = false;
-    await Promise.race([stopped, ...markets.map((m) => m.feed!.finished)]);
+    await Promise.race([stopped, ...markets.flatMap((m) => [m.feed!.finished, m.queue.failed])]);
   } finally {
+    stop();
     for (const market of markets) await market.feed?.stop();
+    for (const market of markets) await market.queue.settled();
     await router?.flush();
     (journal as RunJournal | null)?.close();
     for (const exchange of exchanges) await exchange.close();

@@ -11,7 +11,7 @@ import { isoUtc } from '../core/time';
 import { timeframeToMs, type Timeframe } from '../core/timeframe';
 import { describeGap, findGaps, type Gap } from './gaps';
 import type { RawCandle } from './normalize';
-import { processCandles } from './pipeline';
+import { candlePipeline, processCandles, type Rejection } from './pipeline';
 
 /**
  * One sighting of a candle on the stream.
@@ -130,14 +130,15 @@ export interface ClosedCandleDetectorOptions {
  * one accepted; any later final version is a duplicate (equal values, dropped and counted) or a revision (different
  * values: logged, counted and kept in {@link ClosedCandleDetector.revisions}; it replaces the accepted version, so a
  * candle not yet emitted comes out as the exchange's latest version; an emitted one is never re-emitted, the
- * revision says so and the consumer applies it). Forming updates never
- * come out. Every candle goes through the shared pipeline ({@link processCandles}: normalise, validate); invalid ones
- * are logged with their frame, counted and skipped.
+ * revision says so and the consumer applies it). Forming updates never come out. Every candle goes through the shared
+ * pipeline (normalise, validate: {@link processCandles} for REST answers, its one-candle form {@link candlePipeline}
+ * for stream updates); invalid ones are logged with their frame, counted and skipped.
  *
  * All methods are synchronous and return the candles that became emittable, in order.
  */
 export class ClosedCandleDetector {
   private readonly tf: number;
+  private readonly pipeline: (raw: RawCandle) => StoredCandle | Rejection;
   private readonly grace: number;
   private readonly recentLimit: number;
   private next: number;
@@ -146,6 +147,11 @@ export class ClosedCandleDetector {
   private readonly finals = new Map<number, StoredCandle>();
   private readonly absentTimes = new Set<number>();
   private readonly recent = new Map<number, StoredCandle>();
+  /**
+   * The open times in `recent`, a ring in emission order (slot `emitted % recentLimit`): the oldest to forget. (Not
+   * `recent.keys().next()`: a Map iterator steps over the holes its deletions leave, which made each emission O(n).)
+   */
+  private readonly recentTimes: Float64Array;
   private readonly revisionList: CandleRevision[] = [];
   private readonly absentGaps: Gap[] = [];
   private lastCandle: StoredCandle | null = null;
@@ -169,8 +175,10 @@ export class ClosedCandleDetector {
       );
     }
     this.next = last + this.tf;
+    this.pipeline = candlePipeline(options.timeframe, { where: options.where });
     this.grace = options.closeGraceMs ?? Math.min(5_000, this.tf / 10);
     this.recentLimit = options.recentLimit ?? 2_000;
+    this.recentTimes = new Float64Array(this.recentLimit);
   }
 
   /**
@@ -179,8 +187,11 @@ export class ClosedCandleDetector {
    * @returns the candles that became emittable, in open-time order (possibly none).
    */
   update(u: CandleUpdate): StoredCandle[] {
-    const candle = this.validate([{ ...u.candle, source: u.source, receivedAt: u.receivedAt }], u.frame)[0];
-    if (candle === undefined) return [];
+    const candle = this.pipeline({ ...u.candle, source: u.source, receivedAt: u.receivedAt });
+    if ('reason' in candle) {
+      this.reject(candle, u.frame);
+      return [];
+    }
     this.noteStarted(candle.openTime);
     if (u.closed !== true) {
       if (candle.openTime < this.next) this.staleCount++;
@@ -267,11 +278,14 @@ export class ClosedCandleDetector {
   /** Runs candles through the shared pipeline; logs and counts the rejected ones with the frame they came from. */
   private validate(raw: readonly RawCandle[], frame: unknown): StoredCandle[] {
     const result = processCandles(raw, this.options.timeframe, { where: this.options.where });
-    for (const r of result.rejected) {
-      this.invalidCount++;
-      this.options.logger?.warn({ reason: r.reason, candle: r.value, frame }, 'invalid candle skipped');
-    }
+    for (const r of result.rejected) this.reject(r, frame);
     return Array.from({ length: result.candles.openTime.length }, (_, i) => candleAt(result.candles, i));
+  }
+
+  /** Logs and counts a candle the pipeline rejected, with the frame it came from. */
+  private reject(r: Rejection, frame: unknown): void {
+    this.invalidCount++;
+    this.options.logger?.warn({ reason: r.reason, candle: r.value, frame }, 'invalid candle skipped');
   }
 
   private noteStarted(openTime: number): void {
@@ -330,8 +344,10 @@ export class ClosedCandleDetector {
   }
 
   private remember(candle: StoredCandle): void {
+    const slot = this.emittedCount % this.recentLimit;
+    if (this.emittedCount >= this.recentLimit) this.recent.delete(this.recentTimes[slot]!);
+    this.recentTimes[slot] = candle.openTime;
     this.recent.set(candle.openTime, candle);
-    if (this.recent.size > this.recentLimit) this.recent.delete(this.recent.keys().next().value!);
   }
 
   private noteAbsent(t: number): void {

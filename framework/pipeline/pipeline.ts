@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { allocateBatch, candleAt, copyRow, writeRow, type CandleBatch, type CandleSource } from '../core/candle';
+import { allocateBatch, candleAt, copyRow, writeRow, type CandleBatch, type CandleSource, type StoredCandle } from '../core/candle';
 import { FrameworkError, InvalidCandleError } from '../core/errors';
 import type { Timeframe } from '../core/timeframe';
 import { findGaps, type Gap } from './gaps';
@@ -144,6 +144,34 @@ export function processCandles(
     duplicates: rows.length - keptCount,
     unsorted,
     gaps: findGaps(candles.openTime, timeframe),
+  };
+}
+
+/**
+ * {@link processCandles} for one raw candle at a time (a live stream's frames), without building a batch: normalise,
+ * then validate — for a single row the other steps (order, de-duplicate, gaps) have nothing to do. Make it once per
+ * stream and call it per candle.
+ *
+ * @param timeframe - the candles' timeframe, e.g. `5m`.
+ * @param options - see {@link PipelineOptions}.
+ * @returns a function giving the normalised candle, or a {@link Rejection} (index 0, the reason worded as
+ *   {@link processCandles} words it).
+ * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} when `timeframe` is not valid.
+ */
+export function candlePipeline(timeframe: Timeframe, options: PipelineOptions): (raw: RawCandle) => StoredCandle | Rejection {
+  const check = ohlcvValidator(timeframe);
+  const source = options.defaultSource ?? 'import';
+  const reject = (raw: RawCandle, problem: string): Rejection => ({ index: 0, reason: `${options.where} row 0: ${problem}`, value: raw });
+  return (raw) => {
+    let c: StoredCandle;
+    try {
+      c = normalizeCandle(raw, source);
+    } catch (error) {
+      if (!(error instanceof FrameworkError)) throw error;
+      return reject(raw, error.message);
+    }
+    const problem = check(c.openTime, c.open, c.high, c.low, c.close, c.volume);
+    return problem === null ? c : reject(raw, problem);
   };
 }
 

@@ -277,9 +277,8 @@ export class WriteAheadLog {
         return encodeRecord(c);
       });
       if (lines.length === 0) return Promise.resolve();
-      const bytes = Buffer.from(lines.join(''), 'latin1');
       return new Promise<void>((resolve, reject) => {
-        this.pending.push({ bytes, candles: list.length, resolve, reject });
+        this.pending.push({ text: lines.join(''), candles: list.length, resolve, reject });
         this.kick();
       });
     } catch (error) {
@@ -433,7 +432,7 @@ export class WriteAheadLog {
     while (this.pending.length > 0 && !this.paused) {
       const group = this.pending;
       this.pending = [];
-      const bytes = group.length === 1 ? group[0]!.bytes : Buffer.concat(group.map((g) => g.bytes));
+      const bytes = Buffer.from(group.length === 1 ? group[0]!.text : group.map((g) => g.text).join(''), 'latin1');
       const candles = group.reduce((n, g) => n + g.candles, 0);
       try {
         await writeFully(this.fd, bytes);
@@ -466,7 +465,8 @@ export class WriteAheadLog {
 }
 
 interface PendingAppend {
-  readonly bytes: Buffer;
+  /** Its records, ASCII. */
+  readonly text: string;
   readonly candles: number;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;

@@ -20,6 +20,9 @@ export interface KlineFrame {
   readonly update: CandleUpdate;
 }
 
+/** The kline fields a candle is read from: open time, open, high, low, close, volume. */
+const FIELDS = ['t', 'o', 'h', 'l', 'c', 'v'] as const;
+
 /**
  * Reads one kline event, already unwrapped from a combined-stream envelope (as ccxt's `handleMessage` passes it).
  * Only the shape is checked here; the values are the pipeline's to validate.
@@ -38,18 +41,14 @@ export function readKlineEvent(message: unknown, receivedAt: number): KlineFrame
   if (typeof interval !== 'string') return `kline has no interval "i": ${show(interval)}`;
   const closed = k['x'];
   if (closed !== undefined && typeof closed !== 'boolean') return `kline "x" is not a boolean: ${show(closed)}`;
-  const fields = { t: k['t'], o: k['o'], h: k['h'], l: k['l'], c: k['c'], v: k['v'] };
-  for (const [name, value] of Object.entries(fields)) {
+  for (const name of FIELDS) {
+    const value = k[name];
     if (typeof value !== 'string' && typeof value !== 'number') return `kline "${name}" is missing or not a number/string: ${show(value)}`;
   }
-  const { t, o, h, l, c, v } = fields as Record<keyof typeof fields, string | number>;
-  const update: CandleUpdate = {
-    candle: { openTime: t, open: o, high: h, low: l, close: c, volume: v },
-    ...(closed === undefined ? {} : { closed }),
-    source: 'websocket',
-    receivedAt,
-    frame: message,
-  };
+  const { t, o, h, l, c, v } = k as Record<(typeof FIELDS)[number], string | number>;
+  const candle = { openTime: t, open: o, high: h, low: l, close: c, volume: v };
+  const update: CandleUpdate =
+    closed === undefined ? { candle, source: 'websocket', receivedAt, frame: message } : { candle, closed, source: 'websocket', receivedAt, frame: message };
   return { marketId, interval, update };
 }
 

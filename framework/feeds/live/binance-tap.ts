@@ -1,13 +1,16 @@
 /**
- * ccxt.pro's `binance` with a tap on its kline handler: every kline frame also goes, read with its `"x"` (closed)
+ * ccxt.pro's `binance` with a tap in place of its kline handler: every kline frame goes, read with its `"x"` (closed)
  * flag, to the listeners the live feed registers. ccxt's `watchOHLCV` returns `[t, o, h, l, c, v]` arrays without that
- * flag; the tap gets it from the same frame ccxt parses, through ccxt's own message path (JSON parse, envelope
- * unwrapping, dispatch by event type), so nothing is received twice or over a second connection.
+ * flag; the tap reads it from the frame ccxt's own message path delivers (JSON parse, envelope unwrapping, dispatch by
+ * event type), so nothing is received twice or over a second connection.
  *
- * Overridden (ccxt 4.5, `js/src/pro/binance.js`): `handleOHLCV(client, message)` — reads the frame, then calls ccxt's
- * own handler so its OHLCV cache and `watchOHLCV` futures keep working; `handleMessage(client, message)` — ccxt's
- * WebSocket client hands over the raw text when `JSON.parse` fails, which binance's dispatcher would trip over (a
- * `TypeError` that rejects every pending watch on that connection): such frames are reported and dropped instead.
+ * Overridden (ccxt 4.5, `js/src/pro/binance.js`): `handleOHLCV(client, message)` — reads the frame for the listeners
+ * instead of ccxt's handler, so ccxt's OHLCV cache is not kept and a `watchOHLCV` call does not resolve: it only
+ * subscribes, and rejects when the connection fails (what `KlineStream` needs from it; ccxt's per-frame cache update
+ * and re-armed `watchOHLCV` cost the live feed a fifth of its CPU);
+ * `handleMessage(client, message)` — ccxt's WebSocket client hands over the raw text when `JSON.parse` fails, which
+ * binance's dispatcher would trip over (a `TypeError` that rejects every pending watch on that connection): such
+ * frames are reported and dropped instead.
  *
  * @module
  */
@@ -22,8 +25,8 @@ export interface KlineListener {
   /** Called with every kline frame read, after ccxt's own handler took it (its values are still unvalidated). */
   onKline(frame: KlineFrame): void;
   /**
-   * Called with a frame that could not be read (not JSON, a kline without its fields, or one ccxt's handler threw
-   * on): the frame as received (text or object) and the reason, in words. The frame is dropped.
+   * Called with a frame that could not be read (not JSON, or a kline without its fields): the frame as received
+   * (text or object) and the reason, in words. The frame is dropped.
    */
   onBadFrame(frame: unknown, reason: string): void;
 }
@@ -71,22 +74,14 @@ export class BinanceKlineTap extends pro.binance {
   }
 
   /**
-   * ccxt's kline handler: reads the frame (stamping `receivedAt` from {@link BinanceKlineTap.receivedAtClock}), runs
-   * ccxt's own handler, then delivers the frame to the listeners' `onKline` — or to `onBadFrame` when it could not be
-   * read or ccxt's handler threw (the error is not rethrown).
+   * ccxt's kline handler, replaced: reads the frame (stamping `receivedAt` from
+   * {@link BinanceKlineTap.receivedAtClock}) and delivers it to the listeners' `onKline`, or to `onBadFrame` when it
+   * could not be read. ccxt's own handler does not run (see the module comment).
    */
-  override handleOHLCV(client: WsClient, message: Record<string, unknown>): void {
+  override handleOHLCV(_client: WsClient, message: Record<string, unknown>): void {
     const frame = readKlineEvent(message, this.receivedAtClock());
-    if (typeof frame === 'string') {
-      this.report(message, frame);
-    }
-    try {
-      super.handleOHLCV(client, message);
-    } catch (error) {
-      if (typeof frame !== 'string') this.report(message, `ccxt's kline handler threw: ${String(error)}`);
-      return;
-    }
-    if (typeof frame !== 'string') for (const l of this.listeners) l.onKline(frame);
+    if (typeof frame === 'string') this.report(message, frame);
+    else for (const l of this.listeners) l.onKline(frame);
   }
 
   private report(frame: unknown, reason: string): void {

@@ -56,7 +56,8 @@ const WS_CLOSED = 3;
  * One kline subscription over ccxt.pro's `watchOHLCV`, kept alive.
  *
  * - Frames reach {@link KlineStreamOptions.onFrame} through the exchange's kline tap (with their closed flag); the
- *   `watchOHLCV` loop itself is there to hold the subscription and to learn when the connection fails.
+ *   `watchOHLCV` call (which, with the tap, does not resolve; called again if it ever does) is there to hold the
+ *   subscription and to learn when the connection fails.
  * - Dead connection: `watchOHLCV` rejects (closed by the server, network error), or no frame for `silenceTimeoutMs`
  *   of exchange time. The connection is then closed by us — the ccxt client is removed from `exchange.clients`, closed,
  *   and its socket destroyed if the close handshake does not finish within `closeTimeoutMs` (no zombie socket keeps
@@ -117,6 +118,7 @@ export class KlineStream {
         if (this.connection === 'connecting') {
           this.connection = 'open';
           this.attempt = 0;
+          this.lastClient = this.findClients()[0] ?? this.lastClient;
         }
         this.options.onFrame(frame);
       },
@@ -154,7 +156,6 @@ export class KlineStream {
       this.watchStartedAt = this.options.clock.now();
       try {
         await this.options.exchange.watchOHLCV(this.options.symbol, this.options.timeframe);
-        this.lastClient = this.findClients()[0] ?? this.lastClient;
       } catch (error) {
         if (this.stopped) return;
         this.replaceConnection(`watchOHLCV failed: ${error instanceof Error ? error.message : String(error)}`);

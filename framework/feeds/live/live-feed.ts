@@ -47,8 +47,9 @@ export interface LiveFeedOptions {
   readonly subscription: Subscription;
   readonly lastStoredOpenTime: number | null;
   /**
-   * Receives each closed candle; awaited before the next one is processed (so a write-ahead log can make it durable
-   * before anything acts on it). If it throws, the feed fails (see {@link LiveFeed.finished}).
+   * Receives each closed candle; awaited before the next one is processed. If it throws, the feed fails (see
+   * {@link LiveFeed.finished}). To store candles without waiting here for each fdatasync, yet act on each only once
+   * durable, hand them to a `DurableQueue` (as `runLive` does).
    */
   readonly onCandle: (candle: StoredCandle) => Promise<void> | void;
   /**
@@ -290,9 +291,11 @@ export class LiveFeed {
   private enqueue(work: () => StoredCandle[]): Promise<void> {
     const step = this.chain.then(async () => {
       if (this.failure !== undefined || this.abort.signal.aborted) return;
-      const revisionsBefore = this.detector!.revisions.length;
+      const { revisions } = this.detector!;
+      const revisionsBefore = revisions.length;
       const emitted = work();
-      for (const revision of this.detector!.revisions.slice(revisionsBefore)) {
+      for (let i = revisionsBefore; i < revisions.length; i++) {
+        const revision = revisions[i]!;
         if (!revision.emitted || this.options.onRevision === undefined) continue;
         try {
           await this.options.onRevision(revision);
