@@ -183,7 +183,7 @@ export function signalLine(record: SignalRecord): string {
 
 /** Whether every value of a flat object of numbers is finite. */
 function allFinite(values: object): boolean {
-  for (const value of Object.values(values)) if (!Number.isFinite(value)) return false;
+  for (const key in values) if (!Number.isFinite((values as Record<string, unknown>)[key])) return false;
   return true;
 }
 
