@@ -50,8 +50,8 @@ export interface BacktestStages {
   readonly loop: number;
   /** Closing the position, the metrics and `run.json`. */
   readonly metrics: number;
-  /** `summary.json`, `trades.jsonl`, `signals.jsonl`, `equity.jsonl`. */
-  readonly jsonl: number;
+  /** `summary.json`, `trades.jsonl`, `signals.jsonl`, `equity.parquet`. */
+  readonly runFiles: number;
   /** `report.html`. */
   readonly html: number;
   /** Everything from the Parquet read to the last report file (strategy load excluded: a module import). */
@@ -103,7 +103,7 @@ export async function stagedBacktest(file: string): Promise<BacktestStages> {
     origin: { firstCandle: candles.openTime[0]!, datasetsRoot: BENCH_ROOT, store: null },
     startedAt: Date.now(),
   });
-  const tJsonl = now();
+  const tRunFiles = now();
   writeRunArtifacts(dir, { summary, trades: broker.trades, signals: engine.signals, equity: broker.equityCurve });
   const tHtml = now();
   writeHtmlReport(dir, { summary, candles, indicators, trades: broker.trades, signals: engine.signals, equity: broker.equityCurve });
@@ -119,8 +119,8 @@ export async function stagedBacktest(file: string): Promise<BacktestStages> {
     populateIndicators: marks.end - marks.start,
     columnExtraction: tLoopEnd - marks.end - loop,
     loop,
-    metrics: tJsonl - tLoopEnd,
-    jsonl: tHtml - tJsonl,
+    metrics: tRunFiles - tLoopEnd,
+    runFiles: tHtml - tRunFiles,
     html: tEnd - tHtml,
     total: tEnd - tRead,
   };
