@@ -15,7 +15,7 @@ import type { FrameColumns } from '../strategy/frame';
 import { chartData, type ChartData } from './html/chart-data';
 import { escapeHtml, jsonForScript, writeJsonForScript } from './html/format';
 import { layoutIndicators } from './html/indicator-layout';
-import { headerHtml, metricsHtml, signalsHtml, tradesHtml } from './html/sections';
+import { headerHtml, metricsHtml, signalsHtml, tradeRows, tradesTableHtml } from './html/sections';
 import type { RunSummary, SignalRecord } from './run-summary';
 import { createArtifact } from './artifact';
 
@@ -49,7 +49,7 @@ export const HTML_REPORT_FILE = 'report.html';
  * prices), the equity curve with its drawdown, the trades table and a summary of the signals.
  *
  * The page is self-contained: TradingView's lightweight-charts (Apache-2.0, https://github.com/tradingview/lightweight-charts,
- * its standalone production build), the page script and the styles are inlined, the chart data is embedded as JSON
+ * its standalone production build), the page script and the styles are inlined, the chart data and the trades (`TradeRows` of `report/html/sections.ts`, which the page script turns into the trades table) are embedded as JSON
  * (`ChartData` of `report/html/chart-data.ts`); it makes no network request. Which indicator columns are overlays and which get a pane is
  * decided by {@link layoutIndicators}. A run longer than `MAX_CHART_BARS` (50,000) candles is charted in bars that
  * each merge several candles (see `ChartData`). Chart values derived from the run (indicators, equity) are rounded to
@@ -128,13 +128,14 @@ ${metricsHtml(summary)}
 <h2>Trades (${trades.length})</h2>
 <p class="hint">Click a trade to zoom the charts on it.</p>
 <div class="table-wrap">
-${tradesHtml(trades, summary, data.pricePrecision)}
+${tradesTableHtml()}
 </div>
 </section>
 <section>
 <h2>Signals (${signals.length})</h2>
 ${signalsHtml(signals)}
 </section>
+<script type="application/json" id="trades-data">${jsonForScript(tradeRows(trades, summary, data.pricePrecision))}</script>
 <script type="application/json" id="report-data">`,
     data,
     `</script>

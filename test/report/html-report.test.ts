@@ -10,6 +10,8 @@ import { sliceBatch } from '../../framework/core/candle';
 import { replayCandles } from '../../framework/feeds/replay';
 import { MAX_CHART_BARS, type ChartData } from '../../framework/report/html/chart-data';
 import { layoutIndicators, type IndicatorLayout } from '../../framework/report/html/indicator-layout';
+import type { TradeRows } from '../../framework/report/html/sections';
+import { formatMoney, formatNumber, formatPercent } from '../../framework/report/format';
 import { renderHtmlReport, type HtmlReportInput } from '../../framework/report/html-report';
 import { loadStrategy } from '../../framework/strategy/loader';
 
@@ -193,15 +195,28 @@ describe('report.html of a real MACD backtest', () => {
     expect(trades.length).toBeGreaterThan(100);
     const rows = report.page.locator('#trades tbody tr');
     expect(await rows.count()).toBe(trades.length);
-    for (const i of [0, trades.length - 1]) {
-      const cells = await rows.nth(i).locator('td').allInnerTexts();
-      expect(cells.slice(1, 5)).toEqual([
-        trades[i]!.side,
+    // Every cell of the first, a middle and the last row, as the report's formatters (report/format.ts) write them.
+    const precision = (JSON.parse(readFileSync(reportPath, 'utf8').match(/id="trades-data">([^<]*)</)![1]!) as TradeRows).pricePrecision;
+    for (const i of [0, Math.floor(trades.length / 2), trades.length - 1]) {
+      const t = result.broker.trades[i]!;
+      expect(t.side).toBe(trades[i]!.side);
+      expect(await rows.nth(i).locator('td').allInnerTexts()).toEqual([
+        String(i + 1),
+        t.side,
         minute(trades[i]!.entryTimeIso),
-        expect.any(String),
+        formatNumber(t.entryPrice, precision),
         minute(trades[i]!.exitTimeIso),
+        formatNumber(t.exitPrice, precision),
+        t.quantity.toLocaleString('en-US', { maximumSignificantDigits: 8 }),
+        formatNumber(t.fees, 2),
+        formatMoney(t.pnl, 'USDT'),
+        formatPercent(t.returnPct),
+        t.exitReason,
+        t.entryTag ?? '',
+        t.exitTag ?? '',
       ]);
     }
+    expect(precision).toBe(2);
   });
 
   it('zooms both charts on a trade when its row is clicked', async () => {

@@ -6,6 +6,7 @@
  * framework/report/html/chart-data.ts; times in UTC seconds) and draws:
  * - #price-chart: candles, volume, overlay indicators, indicator panes, entry/exit markers at the fill prices;
  * - #equity-chart: equity and, in a pane below, its drawdown in percent below the running peak (equity / peak − 1).
+ * - #trades: one row per trade, from <script type="application/json" id="trades-data">.
  * Zooming or scrolling one chart moves the other to the same time span; a click on a trade row zooms both on it.
  * When done it sets <body data-ready="true"> (after the charts have painted).
  */
@@ -243,6 +244,48 @@
   function showRange(charts, from, to) {
     charts.forEach(function (chart) { chart.timeScale().setVisibleRange({ from: from, to: to }); });
   }
+
+  /*
+   * The trades table, filled from <script type="application/json" id="trades-data"> (TradeRows in
+   * framework/report/html/sections.ts). Cells are formatted as framework/report/format.ts formats them (en-US numbers
+   * through Intl.NumberFormat, times to the minute in UTC) and set as text, never parsed as HTML.
+   */
+  var fixedFormats = {};
+  function number(v, digits) {
+    if (v === null || Number.isNaN(v)) return 'n/a';
+    if (!Number.isFinite(v)) return v > 0 ? '\u221e' : '-\u221e';
+    if (fixedFormats[digits] === undefined) {
+      fixedFormats[digits] = new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    }
+    return fixedFormats[digits].format(v);
+  }
+  var QUANTITY = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 8 });
+  function minute(ms) {
+    return new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+  }
+
+  function fillTrades(tbody, trades) {
+    var body = document.createDocumentFragment();
+    trades.rows.forEach(function (r, i) {
+      var side = r[0], entryTime = r[1], entryPrice = r[2], exitTime = r[3], exitPrice = r[4], quantity = r[5];
+      var fees = r[6], pnl = r[7], returnPct = r[8];
+      var tr = document.createElement('tr');
+      tr.className = pnl > 0 ? 'win' : 'loss';
+      tr.dataset.entry = String(Math.floor(entryTime / 1000));
+      tr.dataset.exit = String(Math.floor(exitTime / 1000));
+      [
+        String(i + 1), side, minute(entryTime), number(entryPrice, trades.pricePrecision), minute(exitTime),
+        number(exitPrice, trades.pricePrecision), QUANTITY.format(quantity), number(fees, 2),
+        number(pnl, 2) + ' ' + trades.quote, (returnPct === null ? 'n/a' : number(returnPct * 100, 2) + '%'),
+        r[9], r[10], r[11],
+      ].forEach(function (text) {
+        tr.appendChild(document.createElement('td')).textContent = text;
+      });
+      body.appendChild(tr);
+    });
+    tbody.appendChild(body);
+  }
+  fillTrades(document.querySelector('#trades tbody'), JSON.parse(document.getElementById('trades-data').textContent));
 
   var priceEl = document.getElementById('price-chart');
   var equityEl = document.getElementById('equity-chart');

@@ -100,48 +100,46 @@ function formatMetric(value: number | null, kind: MetricKind, quote: string): st
   }
 }
 
-/** Quantities with up to 8 significant digits (as `toLocaleString('en-US', …)`, made once). */
-const QUANTITY_FORMAT = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 8 });
-
 const TRADE_HEADINGS = [
   '#', 'Side', 'Entry (UTC)', 'Entry price', 'Exit (UTC)', 'Exit price', 'Quantity', 'Fees', 'PnL', 'Return',
   'Exit reason', 'Entry tag', 'Exit tag',
 ] as const;
 
 /**
- * The trades table `<table id="trades">`: one `<tr>` per trade in `<tbody>`, carrying `data-entry` and `data-exit`
- * (open times of the entry and exit candles, UTC seconds) for the page script to zoom the chart on a click.
- *
- * @param pricePrecision - decimals for prices.
+ * The trades of a run as the page script fills the trades table from them (embedded as JSON): `quote`, the quote
+ * currency; `pricePrecision`, decimals for prices; one row per trade,
+ * `[side, entryTime, entryPrice, exitTime, exitPrice, quantity, fees, pnl, returnPct, exitReason, entryTag, exitTag]`
+ * (times UTC epoch ms, prices and money in the quote currency, `returnPct` a fraction, absent tags as `""`).
  */
-export function tradesHtml(trades: readonly Trade[], summary: RunSummary, pricePrecision: number): string {
-  const quote = quoteCurrency(summary);
-  const rows = trades.map((t, i) => {
-    const cells = [
-      String(i + 1),
-      t.side,
-      formatMinute(t.entryTime),
-      formatNumber(t.entryPrice, pricePrecision),
-      formatMinute(t.exitTime),
-      formatNumber(t.exitPrice, pricePrecision),
-      QUANTITY_FORMAT.format(t.quantity),
-      formatNumber(t.fees, 2),
-      formatMoney(t.pnl, quote),
-      formatPercent(t.returnPct),
-      t.exitReason,
-      t.entryTag ?? '',
-      t.exitTag ?? '',
-    ];
-    const result = t.pnl > 0 ? 'win' : 'loss';
-    return (
-      `<tr class="${result}" data-entry="${Math.floor(t.entryTime / 1000)}" data-exit="${Math.floor(t.exitTime / 1000)}">` +
-      `${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`
-    );
-  });
+export interface TradeRows {
+  readonly quote: string;
+  readonly pricePrecision: number;
+  readonly rows: readonly (readonly (string | number)[])[];
+}
+
+/** The {@link TradeRows} of `trades`. */
+export function tradeRows(trades: readonly Trade[], summary: RunSummary, pricePrecision: number): TradeRows {
+  return {
+    quote: quoteCurrency(summary),
+    pricePrecision,
+    rows: trades.map((t) => [
+      t.side, t.entryTime, t.entryPrice, t.exitTime, t.exitPrice, t.quantity, t.fees, t.pnl, t.returnPct,
+      t.exitReason, t.entryTag ?? '', t.exitTag ?? '',
+    ]),
+  };
+}
+
+/**
+ * The trades table `<table id="trades">` with an empty `<tbody>`: the page script adds one `<tr>` per trade from the
+ * {@link TradeRows} (a long backtest has tens of thousands; as JSON they cost the report a tenth of what HTML rows
+ * did), formatted as `report/format.ts` formats (en-US numbers, `2021-01-02 03:04` times), each carrying `data-entry`
+ * and `data-exit` (open times of the entry and exit candles, UTC seconds) to zoom the chart on a click.
+ */
+export function tradesTableHtml(): string {
   return [
     '<table id="trades">',
     `<thead><tr>${TRADE_HEADINGS.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>`,
-    `<tbody>\n${rows.join('\n')}\n</tbody>`,
+    '<tbody></tbody>',
     '</table>',
   ].join('\n');
 }
