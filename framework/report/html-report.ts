@@ -49,8 +49,9 @@ export const HTML_REPORT_FILE = 'report.html';
  * prices), the equity curve with its drawdown, the trades table and a summary of the signals.
  *
  * The page is self-contained: TradingView's lightweight-charts (Apache-2.0, https://github.com/tradingview/lightweight-charts,
- * its standalone production build), the page script and the styles are inlined, the chart data and the trades (`TradeRows` of `report/html/sections.ts`, which the page script turns into the trades table) are embedded as JSON
- * (`ChartData` of `report/html/chart-data.ts`); it makes no network request. Which indicator columns are overlays and which get a pane is
+ * its standalone production build), the page script and the styles are inlined, and the chart data (`ChartData` of
+ * `report/html/chart-data.ts`) and the trades (`TradeRows` of `report/html/sections.ts`, which the page script turns
+ * into the trades table) are embedded as JSON; it makes no network request. Which indicator columns are overlays and which get a pane is
  * decided by {@link layoutIndicators}. A run longer than `MAX_CHART_BARS` (50,000) candles is charted in bars that
  * each merge several candles (see `ChartData`). Chart values derived from the run (indicators, equity) are rounded to
  * `CHART_SIGNIFICANT_DIGITS` (7) significant digits and times are delta-encoded to keep the file small (about
