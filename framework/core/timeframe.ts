@@ -33,6 +33,11 @@ export function timeframeToMs(timeframe: Timeframe): number {
   return Number(match[1]) * (UNIT_MS[match[2]!] as number);
 }
 
+/** Whether `name` is a timeframe {@link timeframeToMs} accepts (`15m`, `1h`, …). */
+export function isTimeframe(name: string): boolean {
+  return TIMEFRAME_PATTERN.test(name);
+}
+
 /**
  * Open time of the candle of `timeframe` that contains the instant `timeMs`: UTC-aligned buckets counted from the
  * Unix epoch (weeks are therefore aligned to Thursdays, as `timeMs - timeMs % 7d`; Binance aligns `1w` to Mondays,

@@ -16,7 +16,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { FrameworkError, InvalidTimestampError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
-import { timeframeToMs } from '../core/timeframe';
+import { isTimeframe, timeframeToMs } from '../core/timeframe';
 
 /**
  * A subscription whose exchange id or symbol cannot name a dataset folder (e.g. `BTCUSDT` without a slash,
@@ -167,14 +167,6 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function isTimeframe(name: string): boolean {
-  try {
-    timeframeToMs(name);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Names of the files or directories directly inside `dir` (following symlinks); `[]` if `dir` does not exist. */
 function subdirEntries(dir: string, kind: 'file' | 'directory'): string[] {

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { StrategyLoadError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
-import { timeframeToMs } from '../core/timeframe';
+import { isTimeframe } from '../core/timeframe';
 import { BaseStrategy, type ParameterValue } from './base-strategy';
 
 /** A strategy instance together with where it came from. */
@@ -130,14 +130,6 @@ function parseParameter(name: string, text: string, current: ParameterValue, fai
   return text;
 }
 
-function isTimeframe(value: string): boolean {
-  try {
-    timeframeToMs(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The message of an unknown thrown value. */
 export function messageOf(error: unknown): string {
