@@ -5,7 +5,7 @@ import { lowerBound } from '../core/search';
 import { timeframeToMs } from '../core/timeframe';
 import { isoUtc } from '../core/time';
 import type { BaseStrategy } from '../strategy/base-strategy';
-import { Frame, type FrameColumns, type FrameCursor } from '../strategy/frame';
+import { candleOf, Frame, type FrameColumns, type FrameCursor } from '../strategy/frame';
 import { messageOf } from '../strategy/loader';
 import { parseSignal, type Signal } from '../strategy/signal';
 import type { SignalDecision } from '../broker/types';
@@ -178,14 +178,7 @@ export class Engine {
   }
 
   #step(history: CandleBatch, columns: FrameColumns, i: number, offset: number): void {
-    const candle: Candle = {
-      openTime: columns['open_time']![i]!,
-      open: columns['open']![i]!,
-      high: columns['high']![i]!,
-      low: columns['low']![i]!,
-      close: columns['close']![i]!,
-      volume: columns['volume']![i]!,
-    };
+    const candle = candleOf(columns, i);
     this.#broker.onCandle(candle);
     this.#cursor.columns = columns;
     this.#cursor.index = i;

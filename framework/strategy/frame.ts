@@ -17,6 +17,18 @@ export interface FrameCursor {
   offset: number;
 }
 
+/** Row `i` of frame columns (`open_time`, `open`, `high`, `low`, `close`, `volume`) as a {@link Candle}. */
+export function candleOf(columns: FrameColumns, i: number): Candle {
+  return {
+    openTime: columns['open_time']![i]!,
+    open: columns['open']![i]!,
+    high: columns['high']![i]!,
+    low: columns['low']![i]!,
+    close: columns['close']![i]!,
+    volume: columns['volume']![i]!,
+  };
+}
+
 /**
  * The strategy's window on the data at the current candle, given to
  * {@link "strategy/base-strategy"!BaseStrategy.onData | BaseStrategy.onData}.
@@ -92,15 +104,7 @@ export class Frame {
   candle(ago = 0): Candle {
     const i = this.#target('close', ago);
     if (i < 0) throw new FrameworkError(`frame.candle(${ago}): there are only ${this.index + 1} candles so far`);
-    const c = this.#cursor.columns;
-    return {
-      openTime: c['open_time']![i]!,
-      open: c['open']![i]!,
-      high: c['high']![i]!,
-      low: c['low']![i]!,
-      close: c['close']![i]!,
-      volume: c['volume']![i]!,
-    };
+    return candleOf(this.#cursor.columns, i);
   }
 
   /** All column values at the current candle, e.g. for the signal journal. */
