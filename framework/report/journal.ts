@@ -2,9 +2,9 @@ import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync
 import { join } from 'node:path';
 import type { RoutedOrder } from '../broker/order-router';
 import type { StoredCandle } from '../core/candle';
-import { isoUtc } from '../core/time';
 import { FrameworkError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
+import { jsonLine, withIso } from './json-lines';
 import type { RunMode, SignalRecord, StrategyIdentity } from './run-summary';
 
 /**
@@ -151,39 +151,10 @@ function reviveIndicators(record: SignalRecord): SignalRecord {
   return { ...record, indicators };
 }
 
-/** JSON cannot hold NaN or ±Infinity: write them as strings (as `writeRunArtifacts` does). */
-export function jsonNumbers(_key: string, value: unknown): unknown {
-  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
-}
-
 /**
- * One line of `signals.jsonl`, without its newline: `JSON.stringify` of the {@link SignalRecord} with `openTimeIso`
- * (ISO 8601 UTC) inserted after `openTime`, NaN/±Infinity written as strings by {@link jsonNumbers}. The replacer,
- * called for every key, costs more than the serialisation, so it is used only when the indicators, the candle or the
- * parameters hold a value that is not a finite number (a backtest of a million 1m candles journals 83,000 signals).
+ * One line of `signals.jsonl`, without its newline: the {@link SignalRecord} with `openTimeIso` (ISO 8601 UTC) after
+ * `openTime`, as {@link jsonLine} writes it (NaN/±Infinity as strings).
  */
 export function signalLine(record: SignalRecord): string {
-  const { openTime, reason } = record;
-  const line = {
-    strategy: record.strategy,
-    subscription: record.subscription,
-    openTime,
-    openTimeIso: isoUtc(openTime),
-    provenance: record.provenance,
-    action: record.action,
-    signal: record.signal,
-    candle: record.candle,
-    indicators: record.indicators,
-    acted: record.acted,
-    ...(reason === undefined ? {} : { reason }),
-  };
-  const finite = allFinite(record.indicators) && allFinite(record.candle) && allFinite(record.strategy.parameters);
-  return finite ? JSON.stringify(line) : JSON.stringify(line, jsonNumbers);
+  return jsonLine(withIso(record, ['openTime']));
 }
-
-/** Whether every value of a flat object of numbers is finite. */
-function allFinite(values: object): boolean {
-  for (const key in values) if (!Number.isFinite((values as Record<string, unknown>)[key])) return false;
-  return true;
-}
-

@@ -7,7 +7,8 @@ import { FrameworkError } from '../core/errors';
 import { isoUtc } from '../core/time';
 import { createArtifact } from './artifact';
 import { EQUITY_FILE, writeEquityFile } from './equity-file';
-import { jsonNumbers, signalLine } from './journal';
+import { signalLine } from './journal';
+import { jsonLine, jsonNumbers, withIso } from './json-lines';
 import type { RunSummary, SignalRecord } from './run-summary';
 
 /** A run's directory: its run id and its path (`runsRoot` joined with the run id). */
@@ -117,34 +118,4 @@ function writeLines(path: string, count: number, line: (i: number) => string): v
   } finally {
     closeSync(fd);
   }
-}
-
-/**
- * `JSON.stringify(record, jsonNumbers)`. The replacer, called from native code for every key, costs more than the
- * serialisation itself; it changes only non-finite numbers, so a record without any is serialised without it (same text).
- */
-function jsonLine(record: object): string {
-  return hasNonFinite(record) ? JSON.stringify(record, jsonNumbers) : JSON.stringify(record);
-}
-
-/**
- * Whether a non-finite number (NaN, ±Infinity) may be anywhere in `value` (own enumerable values, recursively; a value
- * with `toJSON` counts as maybe, its JSON being another value).
- */
-function hasNonFinite(value: unknown): boolean {
-  if (typeof value === 'number') return !Number.isFinite(value);
-  if (value === null || typeof value !== 'object') return false;
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return true;
-  for (const member of Object.values(value)) if (hasNonFinite(member)) return true;
-  return false;
-}
-
-/** A copy of `record` with `<key>Iso` inserted after each listed epoch-ms field. */
-function withIso(record: object, timeKeys: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(record)) {
-    out[key] = value;
-    if (timeKeys.includes(key) && typeof value === 'number') out[`${key}Iso`] = isoUtc(value);
-  }
-  return out;
 }

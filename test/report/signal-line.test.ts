@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBacktest } from '../../framework/engine/backtest';
-import { jsonNumbers } from '../../framework/report/journal';
+import { jsonNumbers } from '../../framework/report/json-lines';
 import type { SignalRecord } from '../../framework/report/run-summary';
 
 const root = mkdtempSync(join(tmpdir(), 'signal-line-'));
