@@ -70,10 +70,10 @@ export function readTimestamps(vector: Vector, out: Float64Array, notSafe: (row:
     const values = chunk.values as ArrayLike<bigint | number>;
     // From the two 32-bit words when Arrow gives int64s (exact below 2^53, which the check below requires).
     const words = values instanceof BigInt64Array ? new Int32Array(values.buffer, values.byteOffset, 2 * values.length) : null;
-    const nulls = chunk.nullCount > 0 ? chunk.nullBitmap : null;
+    const nulls = chunk.nullCount > 0 ? (chunk.nullBitmap ?? null) : null;
     for (let i = 0; i < chunk.length; i++, row++) {
       const bit = chunk.offset + i;
-      if (nulls !== null && nulls !== undefined && ((nulls[bit >> 3]! >> (bit & 7)) & 1) === 0) {
+      if (nulls !== null && ((nulls[bit >> 3]! >> (bit & 7)) & 1) === 0) {
         out[row] = Number.NaN;
         continue;
       }
