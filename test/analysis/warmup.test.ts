@@ -1,5 +1,6 @@
-import { EMA, MACD } from 'technicalindicators';
+import { EMA } from 'technicalindicators';
 import { describe, expect, it } from 'vitest';
+import { referenceMacd } from '../support/macd';
 import { analyseWarmup, type WarmupResult } from '../../framework/analysis/warmup';
 import { sliceBatch } from '../../framework/core/candle';
 import { replayCandles } from '../../framework/feeds/replay';
@@ -17,11 +18,11 @@ const padded = (values: readonly (number | undefined)[], length: number): number
   [...Array<number>(length - values.length).fill(Number.NaN), ...values.map((v) => v ?? Number.NaN)];
 
 const macdSeries: Series = (values) => {
-  const out = MACD.calculate({ values, fastPeriod: 12, slowPeriod: 26, signalPeriod: 9, SimpleMAOscillator: false, SimpleMASignal: false });
+  const { macd, signal, histogram } = referenceMacd(values);
   return {
-    macd: padded(out.map((m) => m.MACD), values.length),
-    macd_signal: padded(out.map((m) => m.signal), values.length),
-    macd_hist: padded(out.map((m) => m.histogram), values.length),
+    macd,
+    macd_signal: signal,
+    macd_hist: histogram,
   };
 };
 

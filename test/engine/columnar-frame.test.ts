@@ -1,5 +1,5 @@
-import { MACD } from 'technicalindicators';
 import { describe, expect, it } from 'vitest';
+import { referenceMacd } from '../support/macd';
 import type { DataFrame } from 'danfojs-node';
 import { sliceBatch } from '../../framework/core/candle';
 import { candleDataFrame } from '../../framework/engine/indicators';
@@ -54,9 +54,7 @@ async function same(steps: (df: DataFrame) => unknown): Promise<void> {
 }
 
 const hist = (df: DataFrame): number[] => {
-  const closes = df['close'].values as number[];
-  const out = MACD.calculate({ values: closes, fastPeriod: 12, slowPeriod: 26, signalPeriod: 9, SimpleMAOscillator: false, SimpleMASignal: false });
-  return [...Array<number>(n - out.length).fill(Number.NaN), ...out.map((m) => m.histogram ?? Number.NaN)];
+  return referenceMacd(df['close'].values as number[]).histogram;
 };
 
 describe('candleDataFrame (columnar, rows made on demand) behaves as the DataFrame danfo builds from the same columns', () => {

@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { MACD } from 'technicalindicators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { referenceMacd } from '../support/macd';
 import { replayCandles } from '../../framework/feeds/replay';
 import { readEquityFile } from '../../framework/report/equity-file';
 
@@ -181,20 +181,12 @@ describe('notebooks executed headless on the Deno kernel (scripts/run-notebooks.
     const market = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '15m' };
     const candles = replayCandles('datasets', market, { to: last + 1 });
     const closes = Array.from(candles.close);
-    const histogram = MACD.calculate({
-      values: closes,
-      fastPeriod: 12,
-      slowPeriod: 26,
-      signalPeriod: 9,
-      SimpleMAOscillator: false,
-      SimpleMASignal: false,
-    }).map((m) => m.histogram ?? Number.NaN);
-    const offset = closes.length - histogram.length;
+    const { histogram } = referenceMacd(closes);
     const expected: string[][] = [];
-    for (let i = offset + 1; i < closes.length; i++) {
+    for (let i = 1; i < closes.length; i++) {
       const t = candles.openTime[i]!;
       if (t < first) continue;
-      const [previous, current] = [histogram[i - 1 - offset]!, histogram[i - offset]!];
+      const [previous, current] = [histogram[i - 1]!, histogram[i]!];
       if (previous <= 0 && current > 0) expected.push([new Date(t).toISOString(), 'enter_long']);
       if (previous >= 0 && current < 0) expected.push([new Date(t).toISOString(), 'exit_long']);
     }
