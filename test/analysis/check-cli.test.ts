@@ -1,25 +1,11 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runCli, type CliOutcome } from '../support/cli';
 import { replayCandles } from '../../framework/feeds/replay';
 
-const exec = promisify(execFile);
 const BTC_15M = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '15m' } as const;
 
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function check(...args: string[]): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'framework/cli/check.ts', ...args, '--quiet']);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function check(...args: string[]): Promise<CliOutcome> {
+  return runCli('framework/cli/check.ts', [...args, '--quiet']);
 }
 
 /** The cells of the row for column `name` in the lookahead table (`table` 0) or the warm-up table (1). */

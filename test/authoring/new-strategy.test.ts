@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli, type CliOutcome } from '../support/cli';
 import { runCheck } from '../../framework/analysis/check';
 import { runBacktest } from '../../framework/engine/backtest';
 import { replayCandles } from '../../framework/feeds/replay';
@@ -17,21 +18,8 @@ const scratch = mkdtempSync(path.join('.tmp', 'authoring-'));
 const strategiesDir = path.join(scratch, 'strategies');
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function newStrategy(...args: string[]): Promise<Outcome> {
-  try {
-    const cli = ['--import', 'tsx', 'framework/cli/new-strategy.ts', ...args];
-    const { stdout, stderr } = await exec(process.execPath, cli);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function newStrategy(...args: string[]): Promise<CliOutcome> {
+  return runCli('framework/cli/new-strategy.ts', args);
 }
 
 /** Simple moving average of `values[i - period + 1 .. i]`, summed afresh for every candle; NaN before `period`. */

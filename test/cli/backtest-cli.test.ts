@@ -1,29 +1,15 @@
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli, type CliOutcome } from '../support/cli';
 import { readEquityFile } from '../../framework/report/equity-file';
 
-const exec = promisify(execFile);
 const scratch = mkdtempSync(path.join(tmpdir(), 'backtest-cli-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function backtest(...args: string[]): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'framework/cli/backtest.ts', ...args, '--runs', path.join(scratch, 'runs')]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function backtest(...args: string[]): Promise<CliOutcome> {
+  return runCli('framework/cli/backtest.ts', [...args, '--runs', path.join(scratch, 'runs')]);
 }
 
 /** Size and modification time of every file below `dir`, to show that a failed run changed nothing. */

@@ -1,33 +1,19 @@
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli, type CliOutcome } from '../support/cli';
 import { batchFromCandles, CANDLE_SOURCES, type Candle } from '../../framework/core/candle';
 import type { Subscription } from '../../framework/core/subscription';
 import { readDataset, writeCandles } from '../../framework/store/partitions';
 import { loadJsonCandles } from '../support/shared-data';
 import { BTC_5M, plainGaps, rowsOf, slice } from './support';
 
-const exec = promisify(execFile);
 const scratch = mkdtempSync(path.join(tmpdir(), 'data-cli-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function data(...args: string[]): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'framework/cli/data.ts', ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function data(...args: string[]): Promise<CliOutcome> {
+  return runCli('framework/cli/data.ts', args);
 }
 
 /** A fresh copy of the shipped datasets. */
