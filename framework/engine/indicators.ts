@@ -5,17 +5,10 @@ import type { BaseStrategy } from '../strategy/base-strategy';
 import type { FrameColumns } from '../strategy/frame';
 import { messageOf } from '../strategy/loader';
 import { columnarDataFrame } from './columnar-frame';
+import { loadDanfo } from './danfo';
 
 /** The columns every candle DataFrame starts with, in order. */
 export const CANDLE_FRAME_COLUMNS = ['open_time', 'open', 'high', 'low', 'close', 'volume'] as const;
-
-let danfo: Promise<typeof import('danfojs-node')> | undefined;
-
-/** danfojs-node, imported once on first use (it takes about half a second to load). */
-function loadDanfo(): Promise<typeof import('danfojs-node')> {
-  danfo ??= import('danfojs-node');
-  return danfo;
-}
 
 /**
  * Builds the danfojs `DataFrame` a strategy's `populateIndicators` receives: columns `open_time` (UTC epoch ms),
