@@ -88,13 +88,19 @@ export function encodeCandles(batch: CandleBatch): Uint8Array {
  *
  * @param bytes - the whole file.
  * @param where - what the bytes are (normally the file path), named in error messages.
+ * @param allocate - gives the batch of exactly `rows` rows the candles are written into (e.g. a slice of a larger
+ *   batch, to read many files into one); default a new batch.
  * @returns the candles in file order; open times are exact integers, unknown `receivedAt` is NaN.
  * @throws {@link "core/errors"!CorruptDataError | CorruptDataError} naming `where` and the problem when the bytes are
  * not a readable Parquet file, a column is missing, extra or of another type, a required column holds nulls, an
  * integer does not fit a double exactly, `source` holds an unknown value, or the candles do not match the checksum
  * recorded in the file (a file without a recorded checksum is accepted if everything else checks out).
  */
-export function decodeCandles(bytes: Uint8Array, where: string): CandleBatch {
+export function decodeCandles(
+  bytes: Uint8Array,
+  where: string,
+  allocate: (rows: number) => CandleBatch = allocateBatch,
+): CandleBatch {
   let table: ArrowTable;
   try {
     table = readParquetTable(bytes);
@@ -109,12 +115,12 @@ export function decodeCandles(bytes: Uint8Array, where: string): CandleBatch {
   }
 
   const n = table.numRows;
-  const batch = allocateBatch(n);
   for (const { name, kind, nullable } of COLUMNS) {
     const vector = table.getChild(name) as Vector;
     if (!hasKind(vector.type, kind)) throw corrupt(`column ${name} is ${String(vector.type)}, expected ${kindName(kind)}`);
     if (!nullable && vector.nullCount > 0) throw corrupt(`column ${name} holds ${vector.nullCount} nulls`);
   }
+  const batch = allocate(n);
   const notSafe = (name: string) => (row: number) => corrupt(`${name} of row ${row} is not a safe integer`);
   readTimestamps(table.getChild('open_time') as Vector, batch.openTime, notSafe('open_time'));
   readTimestamps(table.getChild('received_at') as Vector, batch.receivedAt, notSafe('received_at'));

@@ -11,7 +11,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { allocateBatch, batchLength, CANDLE_SOURCES, concatBatches, sliceBatch } from '../core/candle';
+import { allocateBatch, batchLength, CANDLE_SOURCES, concatBatches, copyRows, sliceBatch } from '../core/candle';
 import type { CandleBatch } from '../core/candle';
 import { CorruptDataError, DatasetNotFoundError, InvalidCandleError, InvalidTimestampError } from '../core/errors';
 import { describeSubscription } from '../core/subscription';
@@ -33,12 +33,13 @@ export interface TimeRange {
  * Reads one partition file.
  *
  * @param path - a `.parquet` file written by {@link writeCandles}.
+ * @param allocate - gives the batch of `rows` rows the candles are read into (see `decodeCandles`); default a new one.
  * @returns its candles, sorted by open time.
  * @throws {@link "core/errors"!CorruptDataError | CorruptDataError} naming the file when it cannot be decoded (see
  * `decodeCandles`) or its open times are not strictly increasing. I/O errors (e.g. `ENOENT`) are passed through.
  */
-export function readPartitionFile(path: string): CandleBatch {
-  const batch = decodeCandles(readFileSync(path), path);
+export function readPartitionFile(path: string, allocate?: (rows: number) => CandleBatch): CandleBatch {
+  const batch = decodeCandles(readFileSync(path), path, allocate);
   const t = batch.openTime;
   for (let i = 1; i < t.length; i++) {
     if (t[i]! <= t[i - 1]!) {
@@ -70,15 +71,26 @@ export function readDataset(root: string, subscription: Subscription, range: Tim
   const paths = listPartitions(root, subscription);
   if (paths.length === 0) throw datasetNotFound(root, subscription);
   const timeframeMs = timeframeToMs(subscription.timeframe);
-  const parts: CandleBatch[] = [];
-  for (const path of paths) {
-    const month = monthRange(partitionMonth(path)!);
-    if (month.end <= from || month.start >= to) continue;
-    const batch = readPartitionFile(path);
+  const months = paths
+    .map((path) => ({ path, month: monthRange(partitionMonth(path)!) }))
+    .filter(({ month }) => month.end > from && month.start < to);
+  // One batch for every partition, sized for full months (a partition holds at most one month of candles): each file
+  // is decoded straight into its place instead of into a batch of its own that is then copied.
+  const out = allocateBatch(months.reduce((rows, { month }) => rows + (month.end - month.start) / timeframeMs, 0));
+  let filled = 0;
+  for (const { path, month } of months) {
+    let inPlace = false;
+    const batch = readPartitionFile(path, (rows) => {
+      inPlace = filled + rows <= batchLength(out);
+      return inPlace ? sliceBatch(out, filled, filled + rows) : allocateBatch(rows);
+    });
     checkPartitionContents(batch, path, month, timeframeMs);
-    parts.push(sliceBatch(batch, lowerBound(batch.openTime, from), lowerBound(batch.openTime, to)));
+    const start = lowerBound(batch.openTime, from);
+    const end = lowerBound(batch.openTime, to);
+    if (start > 0 || !inPlace) copyRows(out, sliceBatch(batch, start, end), filled);
+    filled += end - start;
   }
-  return concatBatches(parts);
+  return sliceBatch(out, 0, filled);
 }
 
 /**
