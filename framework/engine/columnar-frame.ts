@@ -230,6 +230,23 @@ function defineFactory(danfo: Danfo): Factory {
   };
 }
 
+/**
+ * The values of column `name` of `df`, for reading only: what `df.column(name).values` holds. For a columnar frame
+ * whose column array is not made yet this is the snapshot's column itself (a typed array for a candle column), so
+ * reading every column of a long frame does not copy each into a new array first.
+ *
+ * @returns undefined when `df` has no such column.
+ */
+export function columnValues(df: DataFrame, name: string): ArrayLike<unknown> | undefined {
+  const internals = df as unknown as Internals;
+  const j = df.columns.indexOf(name);
+  if (j === -1) return undefined;
+  const snapshot = internals[SNAPSHOT];
+  const made = internals[COLUMNS];
+  if (snapshot !== undefined && made !== undefined && made[j] === undefined) return snapshot.columns[j];
+  return (df as unknown as { $getColumnData(name: string, returnSeries: false): unknown[] }).$getColumnData(name, false);
+}
+
 /** Makes every column not made yet from the snapshot (a column is only ever unmade while there is one). */
 function makeColumns(df: Internals): void {
   const columns = df[COLUMNS];

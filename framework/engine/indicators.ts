@@ -4,7 +4,7 @@ import { StrategyRuntimeError } from '../core/errors';
 import type { BaseStrategy } from '../strategy/base-strategy';
 import type { FrameColumns } from '../strategy/frame';
 import { messageOf } from '../strategy/loader';
-import { columnarDataFrame } from './columnar-frame';
+import { columnarDataFrame, columnValues } from './columnar-frame';
 import { loadDanfo } from './danfo';
 
 /** The columns every candle DataFrame starts with, in order. */
@@ -84,19 +84,16 @@ export function extractColumns(df: unknown, candles: CandleBatch, where: string)
     close: candles.close,
     volume: candles.volume,
   };
-  // Each column's array itself (what `frame.column(name).values` holds), without making a Series of it: danfo's
-  // `$getColumnData(name, false)`, private in its typings.
-  const columnData = frame as unknown as { $getColumnData(name: string, returnSeries: false): unknown[] };
   for (const name of frame.columns) {
     if ((CANDLE_FRAME_COLUMNS as readonly string[]).includes(name)) continue;
-    columns[name] = toFloat64(columnData.$getColumnData(name, false), (bad) =>
+    columns[name] = toFloat64(columnValues(frame, name)!, (bad) =>
       fail(`column "${name}" holds ${JSON.stringify(bad)}; indicator columns must be numbers or booleans`),
     );
   }
   return columns;
 }
 
-function toFloat64(values: readonly unknown[], reject: (value: unknown) => never): Float64Array {
+function toFloat64(values: ArrayLike<unknown>, reject: (value: unknown) => never): Float64Array {
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];

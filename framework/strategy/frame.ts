@@ -109,8 +109,9 @@ export class Frame {
 
   /** All column values at the current candle, e.g. for the signal journal. */
   snapshot(): Record<string, number> {
+    const { columns, index } = this.#cursor;
     const out: Record<string, number> = {};
-    for (const [name, values] of Object.entries(this.#cursor.columns)) out[name] = values[this.#cursor.index]!;
+    for (const name in columns) out[name] = columns[name]![index]!;
     return out;
   }
 
