@@ -10,7 +10,7 @@
  * `populateIndicators` (vectorised, over the whole history), and decide per closed candle in `onData`.
  */
 import { MACD } from 'technicalindicators';
-import { BaseStrategy, alignToCandles, type Candle, type DataFrame, type Frame, type Signal } from '../framework';
+import { BaseStrategy, alignFieldsToCandles, type Candle, type DataFrame, type Frame, type Signal } from '../framework';
 
 export default class MacdCrossover extends BaseStrategy {
   override readonly name = 'macd';
@@ -39,9 +39,10 @@ export default class MacdCrossover extends BaseStrategy {
       SimpleMAOscillator: false,
       SimpleMASignal: false,
     });
-    df.addColumn('macd', alignToCandles(macd.map((m) => m.MACD), closes.length), { inplace: true });
-    df.addColumn('macd_signal', alignToCandles(macd.map((m) => m.signal), closes.length), { inplace: true });
-    df.addColumn('macd_hist', alignToCandles(macd.map((m) => m.histogram), closes.length), { inplace: true });
+    const { MACD: line, signal, histogram } = alignFieldsToCandles(macd, closes.length, ['MACD', 'signal', 'histogram']);
+    df.addColumn('macd', line, { inplace: true });
+    df.addColumn('macd_signal', signal, { inplace: true });
+    df.addColumn('macd_hist', histogram, { inplace: true });
     return df;
   }
 
