@@ -104,7 +104,7 @@ export async function stagedBacktest(file: string): Promise<BacktestStages> {
     startedAt: Date.now(),
   });
   const tRunFiles = now();
-  writeRunArtifacts(dir, { summary, trades: broker.trades, signals: engine.signals, equity: broker.equityCurve });
+  await writeRunArtifacts(dir, { summary, trades: broker.trades, signals: engine.signals, equity: broker.equityCurve });
   const tHtml = now();
   writeHtmlReport(dir, { summary, candles, indicators, trades: broker.trades, signals: engine.signals, equity: broker.equityCurve });
   const tEnd = now();

@@ -110,7 +110,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     },
     startedAt,
   });
-  const files = writeRunArtifacts(dir, {
+  const files = await writeRunArtifacts(dir, {
     summary,
     trades: broker.trades,
     signals: engine.signals,

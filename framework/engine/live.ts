@@ -306,7 +306,7 @@ async function writeReport(
     finishedAt,
     durationMs: finishedAt - startedAt,
   };
-  writeRunArtifacts(dir, { summary, trades: broker.trades, equity: curve });
+  await writeRunArtifacts(dir, { summary, trades: broker.trades, equity: curve });
   // The page shows the live span with some history before it for context.
   const history = traded.history.batch;
   const end = history.openTime.lastIndexOf(last.openTime) + 1;

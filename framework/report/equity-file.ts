@@ -14,10 +14,11 @@
  *
  * @module
  */
-import { writeSync, closeSync, readFileSync } from 'node:fs';
+import { closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { Field, Float64, makeData, RecordBatch, Schema, Struct, Table as ArrowTable, tableToIPC } from 'apache-arrow';
-import type { Vector } from 'apache-arrow';
-import { Compression, Encoding, Table as WasmTable, writeParquet, WriterPropertiesBuilder } from 'parquet-wasm';
+import type { Data, Timestamp, Vector } from 'apache-arrow';
+import { Compression, Encoding, Table as WasmTable, transformParquetStream, WriterPropertiesBuilder } from 'parquet-wasm';
+import type { RecordBatch as WasmRecordBatch } from 'parquet-wasm';
 import type { EquityCurve } from '../broker/equity-curve';
 import { CorruptDataError, FrameworkError } from '../core/errors';
 import { errorText, isFloat64, isUtcMillis, readParquetTable, readTimestamps, TIMESTAMP_TYPE, timestampData } from '../store/arrow-columns';
@@ -38,38 +39,76 @@ const SCHEMA = new Schema([
 ]);
 
 /** Snappy, plain values (dictionaries cost more than they save on a million distinct doubles), delta-coded times. */
+/**
+ * Rows per Parquet row group. The codec's WebAssembly memory grows to hold what it is given and never shrinks: written
+ * whole, a million-candle curve grew it by 64 MB for the rest of the process; a row group at a time, not at all.
+ */
+const ROWS_PER_GROUP = 65_536;
+
 function writerProperties() {
   return new WriterPropertiesBuilder()
     .setCompression(Compression.SNAPPY)
     .setDictionaryEnabled(false)
     .setColumnEncoding('time', Encoding.DELTA_BINARY_PACKED)
+    .setMaxRowGroupSize(ROWS_PER_GROUP)
     .build();
 }
 
 /**
- * Writes `curve` to the new file `path` (schema in the module comment), Snappy-compressed.
+ * Writes `curve` to the new file `path` (schema in the module comment), Snappy-compressed, in row groups of 65,536
+ * rows streamed through the codec (parquet-wasm's `transformParquetStream`).
  *
  * @throws {@link "core/errors"!FrameworkError | FrameworkError} when `path` exists (nothing is overwritten), the columns
- *   differ in length, or a time is not an integer number of ms; other file-system errors propagate.
+ *   differ in length, or a time is not an integer number of ms (then no file is created); other file-system and codec
+ *   errors propagate, and the file begun is removed.
  */
-export function writeEquityFile(path: string, curve: EquityCurve): void {
+export async function writeEquityFile(path: string, curve: EquityCurve): Promise<void> {
   const n = curve.time.length;
   for (const [, key] of VALUE_COLUMNS) {
     if (curve[key].length !== n) throw new FrameworkError(`${path}: equity column ${key} has ${curve[key].length} rows for ${n} times`);
   }
-  const children = [
-    timestampData(curve.time, false, (row, value) => new FrameworkError(`${path}: time of row ${row} is ${value}, expected an integer number of ms`)),
-    ...VALUE_COLUMNS.map(([, key]) => makeData({ type: new Float64(), data: curve[key], length: n, nullCount: 0 })),
-  ];
-  const record = new RecordBatch(SCHEMA, makeData({ type: new Struct(SCHEMA.fields), length: n, nullCount: 0, children }));
-  const ipc = tableToIPC(new ArrowTable(SCHEMA, record), 'stream');
-  const bytes = writeParquet(WasmTable.fromIPCStream(ipc), writerProperties());
+  // Every time is converted, and so checked, before the file is created.
+  const time = timestampData(curve.time, false, (row, value) => new FrameworkError(`${path}: time of row ${row} is ${value}, expected an integer number of ms`));
   const fd = createArtifact(path);
   try {
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
-  } finally {
+    const parquet = await transformParquetStream(rowGroups(time, curve), writerProperties());
+    for await (const chunk of parquet as AsyncIterable<Uint8Array>) {
+      for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done);
+    }
+  } catch (error) {
     closeSync(fd);
+    rmSync(path, { force: true });
+    throw error;
   }
+  closeSync(fd);
+}
+
+/**
+ * The curve as a stream of the codec's record batches of {@link ROWS_PER_GROUP} rows, each made when asked for; an
+ * empty curve is one empty batch (the codec takes the schema from the first batch).
+ */
+function rowGroups(time: Data<Timestamp>, curve: EquityCurve): ReadableStream<WasmRecordBatch> {
+  let start = 0;
+  let sent = false;
+  return new ReadableStream<WasmRecordBatch>({
+    pull(controller) {
+      if (sent && start >= time.length) {
+        controller.close();
+        return;
+      }
+      const length = Math.min(ROWS_PER_GROUP, time.length - start);
+      const children = [
+        time.slice(start, length),
+        ...VALUE_COLUMNS.map(([, key]) => makeData({ type: new Float64(), data: curve[key].subarray(start, start + length), length, nullCount: 0 })),
+      ];
+      const record = new RecordBatch(SCHEMA, makeData({ type: new Struct(SCHEMA.fields), length, nullCount: 0, children }));
+      const table = WasmTable.fromIPCStream(tableToIPC(new ArrowTable(SCHEMA, record), 'stream'));
+      controller.enqueue(table.recordBatch(0)!);
+      table.free();
+      start += length;
+      sent = true;
+    },
+  });
 }
 
 /**

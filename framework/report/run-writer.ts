@@ -86,7 +86,7 @@ export function createRunDir(runsRoot: string, strategyName: string, now: number
  * @throws {@link "core/errors"!FrameworkError | FrameworkError} when one of the files already exists (nothing is
  *   overwritten); other file-system errors propagate.
  */
-export function writeRunArtifacts(dir: string, artifacts: RunArtifacts): RunFiles {
+export async function writeRunArtifacts(dir: string, artifacts: RunArtifacts): Promise<RunFiles> {
   const files: RunFiles = {
     summary: join(dir, 'summary.json'),
     trades: join(dir, 'trades.jsonl'),
@@ -101,7 +101,7 @@ export function writeRunArtifacts(dir: string, artifacts: RunArtifacts): RunFile
   if (signals !== undefined) {
     writeLines(files.signals, signals.length, (i) => signalLine(signals[i]!));
   }
-  writeEquityFile(files.equity, equity);
+  await writeEquityFile(files.equity, equity);
   return files;
 }
 

@@ -28,7 +28,7 @@ function decide(i: number, heldSince: number | null): Signal | null {
   return a !== undefined && b !== undefined && x > b && b > a ? { action: 'enter_long', stopLoss: 0.015, tag: 'up2' } : null;
 }
 
-describe('a backtest of BTC/USDT 1h through broker, metrics and run writer', () => {
+describe('a backtest of BTC/USDT 1h through broker, metrics and run writer', async () => {
   const startedAt = Date.now();
   const config = brokerConfig({ feeRate: 0.001, slippageBps: 2 });
   const broker = new PaperBroker(config);
@@ -87,7 +87,7 @@ describe('a backtest of BTC/USDT 1h through broker, metrics and run writer', () 
     finishedAt,
     durationMs: finishedAt - startedAt,
   };
-  const files = writeRunArtifacts(dir, { summary, trades: broker.trades, signals, equity: curve });
+  const files = await writeRunArtifacts(dir, { summary, trades: broker.trades, signals, equity: curve });
   const readLines = <T>(path: string): T[] =>
     readFileSync(path, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as T);
   // equity.parquet read with parquet-wasm and apache-arrow directly, as any Parquet reader would.

@@ -1,5 +1,5 @@
 import { hashParameters } from '../../framework/strategy/parameters';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,8 @@ import { FrameworkError } from '../../framework/core/errors';
 import type { Metrics } from '../../framework/report/metrics';
 import type { RunSummary, SignalRecord } from '../../framework/report/run-summary';
 import { createRunDir, writeRunArtifacts } from '../../framework/report/run-writer';
-import { readEquityFile } from '../../framework/report/equity-file';
+import { readEquityFile, writeEquityFile } from '../../framework/report/equity-file';
+import { readDataset } from '../../framework/store/partitions';
 import { formatReport } from '../../framework/report/table';
 
 const HOUR = 3_600_000;
@@ -94,7 +95,7 @@ describe('createRunDir', () => {
 });
 
 describe('writeRunArtifacts', () => {
-  it('writes summary.json and JSON Lines with epoch ms plus ISO times, equity.parquet, and refuses to overwrite', () => {
+  it('writes summary.json and JSON Lines with epoch ms plus ISO times, equity.parquet, and refuses to overwrite', async () => {
     const { dir, runId } = createRunDir(root, 'TwoUp', T0);
     const equity = {
       time: Float64Array.of(T0, T0 + HOUR),
@@ -102,7 +103,7 @@ describe('writeRunArtifacts', () => {
       cash: Float64Array.of(10_000, 0),
       positionValue: Float64Array.of(0, 10_050),
     };
-    const files = writeRunArtifacts(dir, { summary: { ...summary, runId }, trades: [trade], signals: [signal], equity });
+    const files = await writeRunArtifacts(dir, { summary: { ...summary, runId }, trades: [trade], signals: [signal], equity });
     expect(readdirSync(dir).sort()).toEqual(['equity.parquet', 'signals.jsonl', 'summary.json', 'trades.jsonl']);
 
     const written = JSON.parse(readFileSync(files.summary, 'utf8')) as Record<string, unknown>;
@@ -124,14 +125,14 @@ describe('writeRunArtifacts', () => {
     expect(readEquityFile(files.equity)).toEqual(equity);
 
     const before = readFileSync(files.summary, 'utf8');
-    expect(() => writeRunArtifacts(dir, { summary, trades: [], signals: [], equity })).toThrow(/already exists/);
+    await expect(writeRunArtifacts(dir, { summary, trades: [], signals: [], equity })).rejects.toThrow(/already exists/);
     expect(readFileSync(files.summary, 'utf8')).toBe(before);
   });
 
-  it('writes an empty JSON Lines file when there are no trades or signals', () => {
+  it('writes an empty JSON Lines file when there are no trades or signals', async () => {
     const { dir } = createRunDir(root, 'Empty', T0);
     const none = { time: new Float64Array(0), equity: new Float64Array(0), cash: new Float64Array(0), positionValue: new Float64Array(0) };
-    const files = writeRunArtifacts(dir, { summary, trades: [], signals: [], equity: none });
+    const files = await writeRunArtifacts(dir, { summary, trades: [], signals: [], equity: none });
     expect(readFileSync(files.trades, 'utf8')).toBe('');
     expect(readFileSync(files.signals, 'utf8')).toBe('');
   });
@@ -166,5 +167,31 @@ describe('readEquityFile', () => {
     expect(() => readEquityFile(notParquet)).toThrow(new RegExp(`${notParquet}: not a readable Parquet file`));
     const candleFile = readdirSync(CANDLE_DIR).find((name) => name.endsWith('.parquet'))!;
     expect(() => readEquityFile(join(CANDLE_DIR, candleFile))).toThrow(/not an equity file: columns are \[open_time, open/);
+  });
+});
+
+describe('writeEquityFile', () => {
+  // The shipped 5m candles: 66,000 rows, more than one row group of 65,536; their real prices serve as the values.
+  const candles = readDataset('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '5m' });
+  const curve = { time: candles.openTime, equity: candles.close, cash: candles.open, positionValue: candles.low };
+
+  it('writes a curve longer than one row group that reads back exactly', async () => {
+    expect(curve.time.length).toBeGreaterThan(65_536);
+    const path = join(mkdtempSync(join(root, 'equity-')), 'equity.parquet');
+    await writeEquityFile(path, curve);
+    expect(readEquityFile(path)).toEqual({
+      time: curve.time.slice(),
+      equity: curve.equity.slice(),
+      cash: curve.cash.slice(),
+      positionValue: curve.positionValue.slice(),
+    });
+  });
+
+  it('creates no file when a time is not an integer number of ms', async () => {
+    const path = join(mkdtempSync(join(root, 'equity-')), 'equity.parquet');
+    const time = curve.time.slice();
+    time[65_600] = time[65_600]! + 0.5;
+    await expect(writeEquityFile(path, { ...curve, time })).rejects.toThrow(/time of row 65600 is .*\.5, expected an integer number of ms/);
+    expect(existsSync(path)).toBe(false);
   });
 });
