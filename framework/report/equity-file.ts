@@ -38,13 +38,13 @@ const SCHEMA = new Schema([
   ...VALUE_COLUMNS.map(([name]) => new Field(name, new Float64(), false)),
 ]);
 
-/** Snappy, plain values (dictionaries cost more than they save on a million distinct doubles), delta-coded times. */
 /**
  * Rows per Parquet row group. The codec's WebAssembly memory grows to hold what it is given and never shrinks: written
  * whole, a million-candle curve grew it by 64 MB for the rest of the process; a row group at a time, not at all.
  */
 const ROWS_PER_GROUP = 65_536;
 
+/** Snappy, plain values (dictionaries cost more than they save on a million distinct doubles), delta-coded times. */
 function writerProperties() {
   return new WriterPropertiesBuilder()
     .setCompression(Compression.SNAPPY)
@@ -76,11 +76,11 @@ export async function writeEquityFile(path: string, curve: EquityCurve): Promise
       for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done);
     }
   } catch (error) {
-    closeSync(fd);
     rmSync(path, { force: true });
     throw error;
+  } finally {
+    closeSync(fd);
   }
-  closeSync(fd);
 }
 
 /**
