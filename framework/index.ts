@@ -13,5 +13,5 @@ export type { Subscription } from './core/subscription';
 export type { Timeframe } from './core/timeframe';
 export { BaseStrategy, type ParameterValue, type StrategyParameters } from './strategy/base-strategy';
 export { Frame } from './strategy/frame';
-export { alignFieldsToCandles, alignToCandles } from './strategy/indicators';
+export { alignFieldsToCandles, alignToCandles, streamToCandles, type StreamingIndicator } from './strategy/indicators';
 export type { PositionSize, Signal, SignalAction } from './strategy/signal';

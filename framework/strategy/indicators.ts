@@ -50,6 +50,46 @@ export function alignFieldsToCandles<T extends object, F extends keyof T & strin
 }
 
 /**
+ * What {@link streamToCandles} runs: an indicator that takes one value at a time, as `technicalindicators`' streaming
+ * API does (`new EMA({ period: 12, values: [] })`, `SMA`, `WMA`, `RSI`, …): `nextValue` returns the indicator after
+ * that value, or `undefined` while it has seen too few values.
+ */
+export interface StreamingIndicator {
+  nextValue(value: number): number | undefined;
+}
+
+/**
+ * Runs a streaming indicator over `values` as a candle-aligned column: `result[i]` is what `nextValue(values[i])`
+ * returned, NaN while the indicator has no value yet. A NaN input is not fed and gives NaN, so an indicator of another
+ * indicator (a signal line over an oscillator) starts where its input does, as in `technicalindicators`' MACD.
+ *
+ * `technicalindicators`' `calculate` of a multi-output indicator builds an object per candle through a generator; its
+ * `EMA` fed one value at a time gives the same numbers for a fraction of the cost: MACD 12/26/9 as three EMAs equals its
+ * `MACD.calculate` bit for bit (tested) in about a third of the time over a million candles.
+ *
+ * @example
+ * ```ts
+ * const ema = (period: number, values: ArrayLike<number>) => streamToCandles(new EMA({ period, values: [] }), values);
+ * const fast = ema(12, closes);
+ * const slow = ema(26, closes);
+ * const macd = fast.map((f, i) => f - slow[i]!); // NaN until the slow EMA has a value
+ * const signal = ema(9, macd);
+ * ```
+ *
+ * @param indicator - a fresh indicator (it keeps its state: one instance per column).
+ * @param values - the input, one value per candle, oldest first (e.g. the closes).
+ * @returns a plain array of `values.length` numbers (danfojs columns are plain arrays).
+ */
+export function streamToCandles(indicator: StreamingIndicator, values: ArrayLike<number>): number[] {
+  const out: number[] = new Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    out[i] = Number.isNaN(value) ? Number.NaN : (indicator.nextValue(value) ?? Number.NaN);
+  }
+  return out;
+}
+
+/**
  * `length` values: NaN for the first `length − outputs`, then output `k` (`valueAt(k)`, NaN when undefined) at row
  * `length − outputs + k`. A counted loop: `Array.from` with a callback costs several times more over a million candles.
  */

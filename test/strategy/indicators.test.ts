@@ -1,6 +1,6 @@
-import { BollingerBands, MACD } from 'technicalindicators';
+import { BollingerBands, EMA, MACD, SMA } from 'technicalindicators';
 import { describe, expect, it } from 'vitest';
-import { alignFieldsToCandles, alignToCandles } from '../../framework';
+import { alignFieldsToCandles, alignToCandles, streamToCandles } from '../../framework';
 import { readDataset } from '../../framework/store/partitions';
 import { referenceMacd } from '../support/macd';
 
@@ -36,5 +36,40 @@ describe('alignFieldsToCandles', () => {
 
   it('rejects an output longer than the candles', () => {
     expect(() => alignFieldsToCandles([{ a: 1 }, { a: 2 }], 1, ['a'])).toThrow(/2 values for 1 candles/);
+  });
+});
+
+describe('streamToCandles', () => {
+  const ema = (period: number, values: ArrayLike<number>) => streamToCandles(new EMA({ period, values: [] }), values);
+
+  it("as three EMAs equals technicalindicators' MACD.calculate bit for bit over every shipped 5m close", () => {
+    const values = Array.from(readDataset('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '5m' }).close);
+    const fast = ema(12, values);
+    const slow = ema(26, values);
+    const macd = fast.map((f, i) => f - slow[i]!);
+    const signal = ema(9, macd);
+    const reference = alignFieldsToCandles(
+      MACD.calculate({ values, fastPeriod: 12, slowPeriod: 26, signalPeriod: 9, SimpleMAOscillator: false, SimpleMASignal: false }),
+      values.length,
+      ['MACD', 'signal', 'histogram'],
+    );
+    expect(values.length).toBeGreaterThan(50_000);
+    expect(macd).toEqual(reference.MACD);
+    expect(signal).toEqual(reference.signal);
+    expect(macd.map((m, i) => m - signal[i]!)).toEqual(reference.histogram);
+  });
+
+  it('is NaN during the look-back and equals calculate aligned to the candles after it', () => {
+    const sma = streamToCandles(new SMA({ period: 20, values: [] }), closes);
+    expect(sma).toHaveLength(closes.length);
+    expect(sma.slice(0, 19).every(Number.isNaN)).toBe(true);
+    expect(sma).toEqual(alignToCandles(SMA.calculate({ period: 20, values: closes }), closes.length));
+  });
+
+  it('does not feed NaN inputs: an indicator of an indicator starts where its input does', () => {
+    const input = [Number.NaN, Number.NaN, ...closes.slice(0, 100)];
+    const out = ema(10, input);
+    expect(out.slice(0, 11).every(Number.isNaN)).toBe(true);
+    expect(out.slice(2)).toEqual(ema(10, closes.slice(0, 100)));
   });
 });
