@@ -6,6 +6,7 @@ import { FrameworkError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
 import { jsonLine, withIso } from './json-lines';
 import type { RunMode, SignalRecord, StrategyIdentity } from './run-summary';
+import { readSignalsFile, SIGNALS_FILE } from './signals-file';
 
 /**
  * Where a run's candles came from, so that `npm run diff` can replay the same candles from the same origin:
@@ -116,8 +117,8 @@ export function writeRunHeader(dir: string, header: RunHeader): void {
 }
 
 /**
- * Reads a run's journal: `run.json`, `signals.jsonl` and, for live runs, `candles.jsonl`. A torn last line (a run
- * killed mid-write) is ignored; `"NaN"`/`"Infinity"` strings in indicator values become numbers again.
+ * Reads a run's journal: `run.json`, its signals ({@link readSignals}) and, for live runs, `candles.jsonl`. A torn last
+ * line (a run killed mid-write) is ignored.
  *
  * @throws {@link "core/errors"!FrameworkError | FrameworkError} naming the folder when it is not a run directory, or a
  *   file and line that is not JSON.
@@ -127,8 +128,21 @@ export function readJournal(dir: string): JournalContents {
   if (!existsSync(headerPath)) throw new FrameworkError(`${dir} is not a run directory: it has no run.json`);
   const header = JSON.parse(readFileSync(headerPath, 'utf8')) as RunHeader;
   const candles = readLines<StoredCandle & { market?: string }>(join(dir, 'candles.jsonl')).filter((c) => c.market === undefined);
-  const signals = readLines<SignalRecord>(join(dir, 'signals.jsonl')).map(reviveIndicators);
-  return { header, candles, signals };
+  return { header, candles, signals: readSignals(dir) };
+}
+
+/**
+ * A run's signal journal: a backtest's `signals.parquet` (see `report/signals-file.ts`) or a live run's
+ * `signals.jsonl` (written line by line as the run went; a torn last line is ignored, `"NaN"`/`"Infinity"` strings in
+ * indicator values become numbers again). Empty when the run has neither.
+ *
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} naming a file and line that is not JSON;
+ *   {@link "core/errors"!CorruptDataError | CorruptDataError} for an unreadable `signals.parquet`.
+ */
+export function readSignals(dir: string): SignalRecord[] {
+  const parquet = join(dir, SIGNALS_FILE);
+  if (existsSync(parquet)) return readSignalsFile(parquet);
+  return readLines<SignalRecord>(join(dir, 'signals.jsonl')).map(reviveIndicators);
 }
 
 function readLines<T>(path: string): T[] {

@@ -7,9 +7,9 @@ import { FrameworkError } from '../core/errors';
 import { isoUtc } from '../core/time';
 import { createArtifact } from './artifact';
 import { EQUITY_FILE, writeEquityFile } from './equity-file';
-import { signalLine } from './journal';
 import { jsonLine, jsonNumbers, withIso } from './json-lines';
 import type { RunSummary, SignalRecord } from './run-summary';
+import { SIGNALS_FILE, writeSignalsFile } from './signals-file';
 
 /** A run's directory: its run id and its path (`runsRoot` joined with the run id). */
 export interface RunDir {
@@ -19,7 +19,7 @@ export interface RunDir {
 
 /**
  * What {@link writeRunArtifacts} writes. `signals` is omitted when a {@link "report/journal"!RunJournal | RunJournal}
- * already wrote `signals.jsonl` during the run (live runs).
+ * already wrote the journal, `signals.jsonl`, during the run (live runs).
  */
 export interface RunArtifacts {
   readonly summary: RunSummary;
@@ -28,11 +28,11 @@ export interface RunArtifacts {
   readonly equity: EquityCurve;
 }
 
-/** Paths of the run's files. */
+/** Paths of the run's files; `signals` is null when no journal was given to write. */
 export interface RunFiles {
   readonly summary: string;
   readonly trades: string;
-  readonly signals: string;
+  readonly signals: string | null;
   readonly equity: string;
 }
 
@@ -75,7 +75,8 @@ export function createRunDir(runsRoot: string, strategyName: string, now: number
  * - `summary.json`: the {@link RunSummary}, indented, with `firstCandleIso`, `lastCandleIso`, `startedAtIso`,
  *   `finishedAtIso` next to the epoch-ms fields;
  * - `trades.jsonl`: one {@link Trade} per line with `entryTimeIso`, `exitTimeIso`;
- * - `signals.jsonl` (when `signals` is given): one {@link SignalRecord} per line with `openTimeIso`;
+ * - `signals.parquet` (when `signals` is given): the signal journal, one row per {@link SignalRecord} (schema in
+ *   `report/signals-file.ts`);
  * - `equity.parquet`: the {@link EquityCurve}, one row per candle (schema in `report/equity-file.ts`).
  *
  * JSON Lines (https://jsonlines.org): UTF-8, one JSON object per line, each line ending in `\n`. Times are UTC epoch
@@ -90,7 +91,7 @@ export async function writeRunArtifacts(dir: string, artifacts: RunArtifacts): P
   const files: RunFiles = {
     summary: join(dir, 'summary.json'),
     trades: join(dir, 'trades.jsonl'),
-    signals: join(dir, 'signals.jsonl'),
+    signals: artifacts.signals === undefined ? null : join(dir, SIGNALS_FILE),
     equity: join(dir, EQUITY_FILE),
   };
   const { summary, trades, signals, equity } = artifacts;
@@ -98,9 +99,7 @@ export async function writeRunArtifacts(dir: string, artifacts: RunArtifacts): P
     JSON.stringify(withIso(summary, ['firstCandle', 'lastCandle', 'startedAt', 'finishedAt']), jsonNumbers, 2),
   );
   writeLines(files.trades, trades.length, (i) => jsonLine(withIso(trades[i]!, ['entryTime', 'exitTime'])));
-  if (signals !== undefined) {
-    writeLines(files.signals, signals.length, (i) => signalLine(signals[i]!));
-  }
+  if (signals !== undefined) writeSignalsFile(files.signals!, signals);
   await writeEquityFile(files.equity, equity);
   return files;
 }

@@ -55,6 +55,7 @@ export function alignFieldsToCandles<T extends object, F extends keyof T & strin
  * that value, or `undefined` while it has seen too few values.
  */
 export interface StreamingIndicator {
+  /** Takes the next input value; returns the indicator after it, or `undefined` during the look-back. */
   nextValue(value: number): number | undefined;
 }
 

@@ -1,8 +1,9 @@
 /**
  * Reading run folders (`runs/<run-id>/`) back into plain records, for the notebooks.
  *
- * The files are the ones `framework/report/run-writer.ts` writes: `summary.json`, and JSON Lines (one object per line)
- * `trades.jsonl`, `signals.jsonl`, and the Parquet file `equity.parquet`. Numbers JSON cannot hold were written as the strings `"NaN"`,
+ * The files are the ones `framework/report/run-writer.ts` writes: `summary.json`, JSON Lines (one object per line)
+ * `trades.jsonl`, and the Parquet files `signals.parquet` (a live run's journal is `signals.jsonl`, read the same way by
+ * the framework's `readSignals`) and `equity.parquet`. Numbers JSON cannot hold were written as the strings `"NaN"`,
  * `"Infinity"` and `"-Infinity"`; they are read back as numbers.
  *
  * @module
@@ -11,6 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Trade } from '../../framework/broker/types';
 import { EQUITY_FILE, readEquityFile } from '../../framework/report/equity-file';
+import { readSignals } from '../../framework/report/journal';
 import type { RunSummary, SignalRecord } from '../../framework/report/run-summary';
 
 /** One row of `equity.parquet`: marked at the close of the candle opened at `time` (UTC epoch ms); quote currency. */
@@ -36,7 +38,7 @@ export function readRun(dir: string): LoadedRun {
     dir,
     summary: JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8'), revive) as RunSummary,
     trades: jsonLines<Trade>(path.join(dir, 'trades.jsonl')),
-    signals: jsonLines<SignalRecord>(path.join(dir, 'signals.jsonl')),
+    signals: readSignals(dir),
     equity: equityRows(path.join(dir, EQUITY_FILE)),
   };
 }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceMacd } from '../support/macd';
 import { replayCandles } from '../../framework/feeds/replay';
 import { readEquityFile } from '../../framework/report/equity-file';
+import { readSignalsFile } from '../../framework/report/signals-file';
 
 const exec = promisify(execFile);
 const INSTALL_HINT = 'the notebook tools are missing: run `bash scripts/install-notebook-tools.sh` (see its header)';
@@ -124,7 +125,7 @@ describe('notebooks executed headless on the Deno kernel (scripts/run-notebooks.
     expect(others).toEqual([]);
     const dir = path.join(runsRoot, runId!);
     const trades = jsonLines<{ entryTime: number; exitTime: number }>(path.join(dir, 'trades.jsonl'));
-    const signals = jsonLines<{ openTime: number }>(path.join(dir, 'signals.jsonl'));
+    const signals = readSignalsFile(path.join(dir, 'signals.parquet'));
     const equity = readEquityFile(path.join(dir, 'equity.parquet'));
     expect(stdout(nb)).toContain(`ran a new backtest: ${dir}`);
 

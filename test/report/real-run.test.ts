@@ -9,6 +9,7 @@ import type { Candle } from '../../framework/core/candle';
 import { computeMetrics } from '../../framework/report/metrics';
 import type { RunSummary, SignalRecord } from '../../framework/report/run-summary';
 import { createRunDir, writeRunArtifacts } from '../../framework/report/run-writer';
+import { readSignalsFile } from '../../framework/report/signals-file';
 import { tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
 import { formatReport } from '../../framework/report/table';
@@ -43,7 +44,8 @@ describe('a backtest of BTC/USDT 1h through broker, metrics and run writer', asy
     const signal = decide(i, p === null ? null : index.get(p.entryTime)!);
     if (signal !== null) {
       const decision = broker.submit(signal, candle);
-      const indicators = { change: candle.close - (candles[i - 1]?.close ?? Number.NaN) };
+      const { openTime, open, high, low, close, volume } = candle;
+      const indicators = { open_time: openTime, open, high, low, close, volume, change: close - (candles[i - 1]?.close ?? Number.NaN) };
       signals.push({
         strategy: { name: 'two-rising-closes', parameters: {}, parametersHash: hashParameters({}) },
         subscription: { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
@@ -109,7 +111,7 @@ describe('a backtest of BTC/USDT 1h through broker, metrics and run writer', asy
       expect(r.equity).toBe(r.cash + r.positionValue);
     });
     expect(tradeRows.length).toBeGreaterThan(200);
-    expect(readLines<SignalRecord>(files.signals)).toHaveLength(signals.length);
+    expect(readSignalsFile(files.signals!)).toEqual(signals);
   });
 
   it('matches Sharpe and Sortino recomputed from equity.parquet', () => {

@@ -10,6 +10,7 @@ import type { Metrics } from '../../framework/report/metrics';
 import type { RunSummary, SignalRecord } from '../../framework/report/run-summary';
 import { createRunDir, writeRunArtifacts } from '../../framework/report/run-writer';
 import { readEquityFile, writeEquityFile } from '../../framework/report/equity-file';
+import { readSignalsFile } from '../../framework/report/signals-file';
 import { readDataset } from '../../framework/store/partitions';
 import { formatReport } from '../../framework/report/table';
 
@@ -78,7 +79,7 @@ const signal: SignalRecord = {
   action: 'enter_long',
   signal: { action: 'enter_long', stopLoss: 0.02 },
   candle,
-  indicators: { sma: Number.NaN, change: 0.5 },
+  indicators: { open_time: T0, open: 100, high: 101, low: 99, close: 100.5, volume: 3, sma: Number.NaN, change: 0.5 },
   acted: true,
 };
 
@@ -95,7 +96,7 @@ describe('createRunDir', () => {
 });
 
 describe('writeRunArtifacts', () => {
-  it('writes summary.json and JSON Lines with epoch ms plus ISO times, equity.parquet, and refuses to overwrite', async () => {
+  it('writes summary.json and trades.jsonl with epoch ms plus ISO times, signals.parquet, equity.parquet, and refuses to overwrite', async () => {
     const { dir, runId } = createRunDir(root, 'TwoUp', T0);
     const equity = {
       time: Float64Array.of(T0, T0 + HOUR),
@@ -104,7 +105,7 @@ describe('writeRunArtifacts', () => {
       positionValue: Float64Array.of(0, 10_050),
     };
     const files = await writeRunArtifacts(dir, { summary: { ...summary, runId }, trades: [trade], signals: [signal], equity });
-    expect(readdirSync(dir).sort()).toEqual(['equity.parquet', 'signals.jsonl', 'summary.json', 'trades.jsonl']);
+    expect(readdirSync(dir).sort()).toEqual(['equity.parquet', 'signals.parquet', 'summary.json', 'trades.jsonl']);
 
     const written = JSON.parse(readFileSync(files.summary, 'utf8')) as Record<string, unknown>;
     expect(written).toMatchObject({ runId, firstCandle: T0, firstCandleIso: '2021-01-02T03:04:05.000Z' });
@@ -119,8 +120,9 @@ describe('writeRunArtifacts', () => {
     ]);
     expect(Object.keys(tradeLines[0]!).slice(0, 3)).toEqual(['side', 'entryTime', 'entryTimeIso']);
 
-    const signalLine = JSON.parse(readFileSync(files.signals, 'utf8')) as Record<string, unknown>;
-    expect(signalLine).toEqual({ ...signal, openTimeIso: '2021-01-02T03:04:05.000Z', indicators: { sma: 'NaN', change: 0.5 } });
+    const [read] = readSignalsFile(files.signals!);
+    expect(read).toEqual(signal);
+    expect(Number.isNaN(read!.indicators['sma'])).toBe(true);
 
     expect(readEquityFile(files.equity)).toEqual(equity);
 
@@ -129,12 +131,12 @@ describe('writeRunArtifacts', () => {
     expect(readFileSync(files.summary, 'utf8')).toBe(before);
   });
 
-  it('writes an empty JSON Lines file when there are no trades or signals', async () => {
+  it('writes an empty trades.jsonl and an empty journal when there are no trades or signals', async () => {
     const { dir } = createRunDir(root, 'Empty', T0);
     const none = { time: new Float64Array(0), equity: new Float64Array(0), cash: new Float64Array(0), positionValue: new Float64Array(0) };
     const files = await writeRunArtifacts(dir, { summary, trades: [], signals: [], equity: none });
     expect(readFileSync(files.trades, 'utf8')).toBe('');
-    expect(readFileSync(files.signals, 'utf8')).toBe('');
+    expect(readSignalsFile(files.signals!)).toEqual([]);
   });
 });
 
