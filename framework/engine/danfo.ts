@@ -1,14 +1,18 @@
 /**
  * Loading danfojs-node without paying for the dependencies a candle DataFrame never uses.
  *
- * danfojs-node 1.1.2 requires `mathjs` (for `std`, `var`, `median`, `mode` of Series, DataFrames and groupby) and `xlsx`
- * (for `readExcel`/`toExcel`) when it loads. Executing them is most of danfo's load time: on the 2-core machine
- * `require('danfojs-node')` takes 630 ms with them and 170 ms without, and under tsx (which inspects every one of
- * mathjs's ~950 files) the gap is larger, in every backtest and live start. danfo reads them only inside those methods
- * (`mathjs_1.std(…)`, `xlsx_1.read(…)` at call time, never at load), so {@link loadDanfo} puts a stand-in for each in
- * Node's CommonJS module cache first: an object that requires the real module on first access of any property and
- * forwards to it from then on. A strategy that calls `df.std()` loads mathjs then, once; one that imports mathjs itself
- * before danfo loads gets the real module (a module already cached is left alone).
+ * danfojs-node 1.1.2 requires `mathjs` (for `std`, `var`, `median`, `mode` of Series, DataFrames and groupby), `xlsx`
+ * (for `readExcel`/`toExcel`) and TensorFlow.js (`@tensorflow/tfjs`, for `.tensor`, `sample`, the scalers and encoders)
+ * when it loads. Executing them is most of danfo's load time and memory: on the 2-core machine
+ * `require('danfojs-node')` takes 630 ms with mathjs and xlsx and 170 ms without, and under tsx (which inspects every
+ * one of mathjs's ~950 files) the gap is larger; TensorFlow.js then costs another 200 ms and 73 MB of RSS, in every
+ * backtest and live start. danfo reads them only inside those methods (`mathjs_1.std(…)`, `xlsx_1.read(…)`,
+ * `tf.tensor(…)` at call time, never at load), so {@link loadDanfo} puts a stand-in for each in Node's CommonJS module
+ * cache first: an object that requires the real module on first access of a property and forwards to it from then on.
+ * One property is answered without loading: every DataFrame and Series constructor asks `data instanceof tf.Tensor`,
+ * and before TensorFlow.js is loaded no tensor can exist, so the stand-in's `Tensor` is an instance of nothing until
+ * then. A strategy that calls `df.std()` loads mathjs then, once; one that imports one of them itself before danfo
+ * loads gets the real module (a module already cached is left alone).
  *
  * @module
  */
@@ -17,7 +21,15 @@ import { createRequire, Module } from 'node:module';
 type Danfo = typeof import('danfojs-node');
 
 /** danfojs-node's dependencies loaded on first use instead of with danfo (see the module comment). */
-export const DEFERRED_DANFO_DEPENDENCIES = ['mathjs', 'xlsx'] as const;
+export const DEFERRED_DANFO_DEPENDENCIES = ['mathjs', 'xlsx', '@tensorflow/tfjs'] as const;
+
+/**
+ * What a stand-in answers without loading its module: TensorFlow.js's `Tensor` for `instanceof`, of which nothing is an
+ * instance while TensorFlow.js is not loaded (a tensor is only made by it).
+ */
+const ANSWERED_UNLOADED: Readonly<Record<string, Readonly<Record<string | symbol, unknown>>>> = {
+  '@tensorflow/tfjs': { Tensor: { [Symbol.hasInstance]: () => false } },
+};
 
 let danfo: Promise<Danfo> | undefined;
 
@@ -45,19 +57,22 @@ function deferDependencies(): void {
     standIn.exports = onFirstUse(() => {
       if (danfoRequire.cache[file] === standIn) delete danfoRequire.cache[file];
       return danfoRequire(name) as object;
-    });
+    }, ANSWERED_UNLOADED[name] ?? {});
     danfoRequire.cache[file] = standIn;
   }
 }
 
-/** An object that forwards every property read and reflection to `load()`'s result, calling `load` once, when first needed. */
-function onFirstUse(load: () => object): object {
+/**
+ * An object that forwards every property read and reflection to `load()`'s result, calling `load` once, when first
+ * needed; until then, a read of a key of `unloaded` gives its value there.
+ */
+function onFirstUse(load: () => object, unloaded: Readonly<Record<string | symbol, unknown>>): object {
   let real: object | undefined;
   const target = (): object => (real ??= load());
   return new Proxy(
     {},
     {
-      get: (_, key) => Reflect.get(target(), key),
+      get: (_, key) => (real === undefined && Object.hasOwn(unloaded, key) ? unloaded[key] : Reflect.get(target(), key)),
       has: (_, key) => Reflect.has(target(), key),
       ownKeys: () => Reflect.ownKeys(target()),
       getOwnPropertyDescriptor: (_, key) => {
