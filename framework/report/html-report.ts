@@ -12,7 +12,7 @@ import { batchLength, type CandleBatch } from '../core/candle';
 import { FrameworkError } from '../core/errors';
 import { describeSubscription } from '../core/subscription';
 import type { FrameColumns } from '../strategy/frame';
-import { chartData, type ChartData } from './html/chart-data';
+import { chartBars, chartData, type ChartData } from './html/chart-data';
 import { escapeHtml, jsonForScript, writeJsonForScript } from './html/format';
 import { layoutIndicators } from './html/indicator-layout';
 import { headerHtml, metricsHtml, signalsHtml, tradeRows, tradesTableHtml } from './html/sections';
@@ -52,7 +52,7 @@ export const HTML_REPORT_FILE = 'report.html';
  * its standalone production build), the page script and the styles are inlined, and the chart data (`ChartData` of
  * `report/html/chart-data.ts`) and the trades (`TradeRows` of `report/html/sections.ts`, which the page script turns
  * into the trades table) are embedded as JSON; it makes no network request. Which indicator columns are overlays and which get a pane is
- * decided by {@link layoutIndicators}. A run longer than `MAX_CHART_BARS` (50,000) candles is charted in bars that
+ * decided by {@link layoutIndicators} over the rows the chart draws. A run longer than `MAX_CHART_BARS` (50,000) candles is charted in bars that
  * each merge several candles (see `ChartData`). Chart values derived from the run (indicators, equity) are rounded to
  * `CHART_SIGNIFICANT_DIGITS` (7) significant digits and times are delta-encoded to keep the file small (about
  * 115 bytes per candle for MACD with 3 indicator columns; 2.5 MB for 22,000 candles); candle prices and every metric
@@ -76,14 +76,15 @@ export function renderHtmlReport(input: HtmlReportInput): string {
 function renderParts(input: HtmlReportInput): [string, ChartData, string] {
   check(input);
   const { summary, candles, indicators, trades, signals, equity } = input;
-  const layout = layoutIndicators(indicators, candles);
+  const bars = chartBars(candles.openTime, summary.timeframe);
+  const layout = layoutIndicators(indicators, candles, bars.rows);
   const data = chartData({
     candles,
+    bars,
     indicators,
     layout,
     trades,
     equity,
-    timeframe: summary.timeframe,
     firstCandle: summary.firstCandle,
     lastCandle: summary.lastCandle,
   });

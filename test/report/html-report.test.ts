@@ -8,7 +8,7 @@ import { runBacktest, type BacktestResult } from '../../framework/engine/backtes
 import { computeIndicatorColumns } from '../../framework/engine/indicators';
 import { sliceBatch } from '../../framework/core/candle';
 import { replayCandles } from '../../framework/feeds/replay';
-import { MAX_CHART_BARS, type ChartData } from '../../framework/report/html/chart-data';
+import { chartBars, MAX_CHART_BARS, type ChartData } from '../../framework/report/html/chart-data';
 import { layoutIndicators, type IndicatorLayout } from '../../framework/report/html/indicator-layout';
 import type { TradeRows } from '../../framework/report/html/sections';
 import { formatMoney, formatNumber, formatPercent } from '../../framework/report/format';
@@ -388,5 +388,20 @@ describe('layoutIndicators on the example strategies', () => {
       panes: [{ name: 'rsi', columns: [{ name: 'rsi', style: 'line' }] }],
       skipped: ['never_defined'],
     });
+  });
+
+  it('judges only the rows given: the rows a chart of merged bars draws', () => {
+    const candles = replayCandles('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '5m' });
+    const n = candles.openTime.length;
+    const rows = chartBars(candles.openTime, '5m').rows;
+    expect(rows.length).toBeLessThan(n);
+    // A level that spikes far above the price on one candle no bar ends on: drawn, it never leaves the price range.
+    const drawn = new Set(rows);
+    const hidden = candles.openTime.findIndex((_, i) => !drawn.has(i));
+    expect(hidden).toBeGreaterThanOrEqual(0);
+    const level = candles.close.map((c, i) => (i === hidden ? c * 100 : c));
+    const columns = { open_time: candles.openTime, close: candles.close, level };
+    expect(layoutIndicators(columns, candles).overlays).toEqual([]);
+    expect(layoutIndicators(columns, candles, rows).overlays).toEqual(['level']);
   });
 });

@@ -83,14 +83,40 @@ export interface ChartData {
   readonly candlesPerBar: number;
 }
 
-/** What {@link chartData} needs: the candles, the frame columns and how to lay them out, the trades, the equity. */
+/**
+ * The bars a run is charted in (see {@link ChartData}): `rows` holds the index of each bar's last candle, in order;
+ * `barMs` is a bar's length in ms (`candlesPerBar` timeframes).
+ */
+export interface ChartBars {
+  readonly rows: Int32Array;
+  readonly candlesPerBar: number;
+  readonly barMs: number;
+}
+
+/**
+ * The bars of candles with open times `openTime` (ascending, UTC epoch ms) of `timeframe`: one per candle up to
+ * {@link MAX_CHART_BARS} candles' span, else UTC-aligned buckets of the fewest whole timeframes that keep the bars
+ * within it.
+ */
+export function chartBars(openTime: Float64Array, timeframe: Timeframe): ChartBars {
+  const timeframeMs = timeframeToMs(timeframe);
+  const n = openTime.length;
+  const candlesPerBar = Math.max(1, Math.ceil(((openTime[n - 1]! - openTime[0]!) / timeframeMs + 1) / MAX_CHART_BARS));
+  const barMs = candlesPerBar * timeframeMs;
+  return { rows: bucketLasts(openTime, barMs), candlesPerBar, barMs };
+}
+
+/**
+ * What {@link chartData} needs: the candles and their bars, the frame columns and how to lay them out, the trades, the
+ * equity.
+ */
 export interface ChartDataInput {
   readonly candles: CandleBatch;
+  readonly bars: ChartBars;
   readonly indicators: FrameColumns;
   readonly layout: IndicatorLayout;
   readonly trades: readonly Trade[];
   readonly equity: EquityCurve;
-  readonly timeframe: Timeframe;
   /** Open times (UTC epoch ms) of the run's first and last candle. */
   readonly firstCandle: number;
   readonly lastCandle: number;
@@ -99,11 +125,7 @@ export interface ChartDataInput {
 /** Builds the {@link ChartData} of a run. Pure. */
 export function chartData(input: ChartDataInput): ChartData {
   const { candles, indicators, layout } = input;
-  const timeframeMs = timeframeToMs(input.timeframe);
-  const n = candles.openTime.length;
-  const candlesPerBar = Math.max(1, Math.ceil(((candles.openTime[n - 1]! - candles.openTime[0]!) / timeframeMs + 1) / MAX_CHART_BARS));
-  const barMs = candlesPerBar * timeframeMs;
-  const bars = bucketLasts(candles.openTime, barMs);
+  const { rows: bars, candlesPerBar, barMs } = input.bars;
   const column = (name: string): readonly (number | null)[] => rounded(indicators[name]!, bars);
   const equityBars = sameValues(input.equity.time, candles.openTime) ? null : bucketLasts(input.equity.time, barMs);
   return {

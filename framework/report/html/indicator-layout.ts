@@ -35,7 +35,7 @@ export const OVERLAY_MAX_MEDIAN_DEVIATION = 0.2;
 /**
  * Splits the indicator columns of a frame (every column except `open_time` and OHLCV) into price overlays and panes.
  *
- * Heuristic, column by column, over the rows where the column is finite:
+ * Heuristic, column by column, over the rows where the column is finite (of `rows`, when given):
  *
  * 1. no finite value (e.g. all NaN) → skipped;
  * 2. an overlay when both hold:
@@ -54,8 +54,10 @@ export const OVERLAY_MAX_MEDIAN_DEVIATION = 0.2;
  *
  * @param columns - the frame's columns ({@link FrameColumns}), each as long as `candles`.
  * @param candles - the candles the columns were computed over (for the price range and the closes).
+ * @param rows - the rows to judge by, ascending (the HTML report passes the rows its charts draw, one per bar); default
+ *   every row.
  */
-export function layoutIndicators(columns: FrameColumns, candles: CandleBatch): IndicatorLayout {
+export function layoutIndicators(columns: FrameColumns, candles: CandleBatch, rows?: ArrayLike<number>): IndicatorLayout {
   const [lowest, highest] = priceRange(candles);
   const slack = OVERLAY_RANGE_SLACK * (highest - lowest);
   const overlays: string[] = [];
@@ -63,7 +65,7 @@ export function layoutIndicators(columns: FrameColumns, candles: CandleBatch): I
   const panes = new Map<string, { name: string; style: PaneSeriesStyle }[]>();
   for (const [name, values] of Object.entries(columns)) {
     if ((CANDLE_FRAME_COLUMNS as readonly string[]).includes(name)) continue;
-    const stats = columnStats(values, candles.close);
+    const stats = columnStats(values, candles.close, rows);
     if (stats === null) {
       skipped.push(name);
     } else if (
@@ -126,17 +128,23 @@ function kthSmallest(values: Float64Array, k: number): number {
   return values[k]!;
 }
 
-/** Min, max and median relative deviation from the close over the finite values; null when there are none. */
+/**
+ * Min, max and median relative deviation from the close over the finite values (at `rows`, else every row); null when
+ * there are none.
+ */
 function columnStats(
   values: Float64Array,
   close: Float64Array,
+  rows: ArrayLike<number> | undefined,
 ): { min: number; max: number; medianDeviation: number } | null {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
-  const deviations = new Float64Array(values.length);
+  const n = rows?.length ?? values.length;
+  const deviations = new Float64Array(n);
   let count = 0;
   let nans = 0;
-  for (let i = 0; i < values.length; i++) {
+  for (let k = 0; k < n; k++) {
+    const i = rows === undefined ? k : rows[k]!;
     const v = values[i]!;
     if (!Number.isFinite(v)) continue;
     min = Math.min(min, v);
