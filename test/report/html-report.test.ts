@@ -307,8 +307,14 @@ describe('report.html of a real MACD backtest', () => {
     expect(data.equity.timeDeltas).toBeNull();
     expect(data.equity.equity).toEqual(rowsOf.map((r) => Number(equity[r.at(-1)!]!.toPrecision(7))));
     const bars = new Set(barTimes);
-    expect(data.markers).toHaveLength(2 * merged.broker.trades.length);
-    expect(data.markers.every((m) => bars.has(m.time))).toBe(true);
+    let fill = 0;
+    const fills = data.fillDeltas.map((delta) => (fill += delta));
+    expect(fills).toHaveLength(2 * merged.broker.trades.length);
+    expect(fills.every((t) => bars.has(t))).toBe(true);
+    merged.broker.trades.forEach((t, i) => {
+      expect(fills[2 * i]).toBe(Math.floor(t.entryTime / 600_000) * 600);
+      expect(fills[2 * i + 1]).toBe(Math.floor(t.exitTime / 600_000) * 600);
+    });
 
     const { page, problems } = await open(merged.report);
     expect(await page.locator('p.hint').first().innerText()).toContain(
@@ -316,6 +322,7 @@ describe('report.html of a real MACD backtest', () => {
     );
     for (const id of ['#price-chart', '#equity-chart']) await expectDrawn(page, id);
     expect(await page.locator('#trades tbody tr').count()).toBe(merged.broker.trades.length);
+    expect(await page.locator('#price-legend').innerText()).toContain(`${fills.length} entry / exit arrows`);
     expect(problems).toEqual([]);
     await page.close();
   });

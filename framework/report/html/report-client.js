@@ -14,6 +14,7 @@
   'use strict';
   var LC = window.LightweightCharts;
   var data = JSON.parse(document.getElementById('report-data').textContent);
+  var trades = JSON.parse(document.getElementById('trades-data').textContent);
   var time = undelta(data.timeDeltas);
 
   var UP = '#26a69a';
@@ -160,18 +161,32 @@
       panes[k].setStretchFactor(k === 0 ? PRICE_PANE_HEIGHT : INDICATOR_PANE_HEIGHT);
     }
 
+    var fills = tradeFills(trades.rows, undelta(data.fillDeltas));
     var markers = LC.createSeriesMarkers(candles, []);
     var withText = null;
     function showMarkers(range) {
       var text = range !== null && range.to - range.from <= MARKER_TEXT_MAX_BARS;
       if (text === withText) return;
       withText = text;
-      markers.setMarkers(data.markers.map(function (m) { return marker(m, text); }));
+      markers.setMarkers(fills.map(function (m) { return marker(m, text); }));
     }
     showMarkers(null);
     chart.timeScale().subscribeVisibleLogicalRangeChange(showMarkers);
-    legendItem(legend, 'entry / exit arrows point at the fill price; a green exit is a winning trade', '#2962ff');
+    legendItem(legend, fills.length + ' entry / exit arrows point at the fill price; a green exit is a winning trade', '#2962ff');
     return chart;
+  }
+
+  /**
+   * Each trade's entry and exit fill, in time order: the side, prices and net return from its row of the trades data
+   * (TradeRows: side, entry time, entry price, exit time, exit price, …, return at 8), on the bars of data.fillDeltas.
+   */
+  function tradeFills(rows, bars) {
+    var out = [];
+    rows.forEach(function (r, i) {
+      out.push({ time: bars[2 * i], kind: 'entry', side: r[0], price: r[2] });
+      out.push({ time: bars[2 * i + 1], kind: 'exit', side: r[0], price: r[4], returnPct: r[8] });
+    });
+    return out;
   }
 
   /**
@@ -285,7 +300,7 @@
     });
     tbody.appendChild(body);
   }
-  fillTrades(document.querySelector('#trades tbody'), JSON.parse(document.getElementById('trades-data').textContent));
+  fillTrades(document.querySelector('#trades tbody'), trades);
 
   var priceEl = document.getElementById('price-chart');
   var equityEl = document.getElementById('equity-chart');
