@@ -50,7 +50,7 @@ export interface BacktestStages {
   readonly loop: number;
   /** Closing the position, the metrics and `run.json`. */
   readonly metrics: number;
-  /** `summary.json`, `trades.jsonl`, `signals.parquet`, `equity.parquet`. */
+  /** `summary.json`, `trades.parquet`, `signals.parquet`, `equity.parquet`. */
   readonly runFiles: number;
   /** `report.html`. */
   readonly html: number;

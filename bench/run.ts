@@ -106,7 +106,7 @@ if (wanted('backtest')) {
     ['columnExtraction', 'column extraction (extractColumns)'],
     ['loop', 'per-candle loop (onData + broker + journal)'],
     ['metrics', 'close position, metrics, run.json'],
-    ['runFiles', 'run files: summary.json, trades.jsonl, signals.parquet, equity.parquet'],
+    ['runFiles', 'run files: summary.json, trades.parquet, signals.parquet, equity.parquet'],
     ['html', 'report.html'],
     ['total', 'total'],
   ];

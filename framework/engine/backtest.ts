@@ -52,7 +52,7 @@ export interface BacktestResult {
  * Runs a backtest: loads the strategy, replays its first subscription's stored candles through the candle pipeline,
  * computes indicators once, steps every candle through the engine and the paper broker (a signal on candle t fills at
  * the open of t + 1), closes any open position at the last close, computes the metrics and writes
- * `run.json`, `summary.json`, `trades.jsonl`, `signals.parquet`, `equity.parquet` and `report.html` to `runs/<run-id>/`.
+ * `run.json`, `summary.json`, `trades.parquet`, `signals.parquet`, `equity.parquet` and `report.html` to `runs/<run-id>/`.
  *
  * @throws {@link "core/errors"!StrategyLoadError | StrategyLoadError} /
  *   {@link "core/errors"!StrategyRuntimeError | StrategyRuntimeError} /

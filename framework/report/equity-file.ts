@@ -14,15 +14,16 @@
  *
  * @module
  */
-import { closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, rmSync, writeSync } from 'node:fs';
 import { Field, Float64, makeData, RecordBatch, Schema, Struct, Table as ArrowTable, tableToIPC } from 'apache-arrow';
 import type { Data, Timestamp, Vector } from 'apache-arrow';
 import { Compression, Encoding, Table as WasmTable, transformParquetStream, WriterPropertiesBuilder } from 'parquet-wasm';
 import type { RecordBatch as WasmRecordBatch } from 'parquet-wasm';
 import type { EquityCurve } from '../broker/equity-curve';
 import { CorruptDataError, FrameworkError } from '../core/errors';
-import { errorText, isFloat64, isUtcMillis, readParquetTable, readTimestamps, TIMESTAMP_TYPE, timestampData } from '../store/arrow-columns';
+import { isFloat64, isUtcMillis, readTimestamps, TIMESTAMP_TYPE, timestampData } from '../store/arrow-columns';
 import { createArtifact } from './artifact';
+import { readParquetArtifact } from './parquet-table';
 
 /** File name of the equity curve inside a run directory. */
 export const EQUITY_FILE = 'equity.parquet';
@@ -119,12 +120,7 @@ function rowGroups(time: Data<Timestamp>, curve: EquityCurve): ReadableStream<Wa
  *   file or its columns are not the schema's; file-system errors (a missing file) propagate.
  */
 export function readEquityFile(path: string): EquityCurve {
-  let table: ArrowTable;
-  try {
-    table = readParquetTable(readFileSync(path));
-  } catch (error) {
-    throw new CorruptDataError(`${path}: not a readable Parquet file (${errorText(error)})`, { cause: error });
-  }
+  const table = readParquetArtifact(path);
   const names = table.schema.fields.map((f) => f.name);
   const expected = SCHEMA.fields.map((f) => f.name);
   if (names.join() !== expected.join()) {

@@ -7,9 +7,10 @@ import { FrameworkError } from '../core/errors';
 import { isoUtc } from '../core/time';
 import { createArtifact } from './artifact';
 import { EQUITY_FILE, writeEquityFile } from './equity-file';
-import { jsonLine, jsonNumbers, withIso } from './json-lines';
+import { jsonNumbers, withIso } from './json-lines';
 import type { RunSummary, SignalRecord } from './run-summary';
 import { SIGNALS_FILE, writeSignalsFile } from './signals-file';
+import { TRADES_FILE, writeTradesFile } from './trades-file';
 
 /** A run's directory: its run id and its path (`runsRoot` joined with the run id). */
 export interface RunDir {
@@ -37,7 +38,6 @@ export interface RunFiles {
 }
 
 const ATTEMPTS = 16;
-const LINES_PER_WRITE = 4096;
 
 /**
  * Creates a new, empty run directory `<runsRoot>/<runId>` (and `runsRoot` if needed). The run id is
@@ -74,14 +74,13 @@ export function createRunDir(runsRoot: string, strategyName: string, now: number
  *
  * - `summary.json`: the {@link RunSummary}, indented, with `firstCandleIso`, `lastCandleIso`, `startedAtIso`,
  *   `finishedAtIso` next to the epoch-ms fields;
- * - `trades.jsonl`: one {@link Trade} per line with `entryTimeIso`, `exitTimeIso`;
+ * - `trades.parquet`: one row per {@link Trade} (schema in `report/trades-file.ts`);
  * - `signals.parquet` (when `signals` is given): the signal journal, one row per {@link SignalRecord} (schema in
  *   `report/signals-file.ts`);
  * - `equity.parquet`: the {@link EquityCurve}, one row per candle (schema in `report/equity-file.ts`).
  *
- * JSON Lines (https://jsonlines.org): UTF-8, one JSON object per line, each line ending in `\n`. Times are UTC epoch
- * ms plus an ISO 8601 copy. Numbers that JSON cannot hold are written as the strings `"Infinity"`, `"-Infinity"` and
- * `"NaN"` (e.g. a profit factor with no losing trade, an indicator during its warm-up).
+ * In `summary.json` numbers that JSON cannot hold are written as the strings `"Infinity"`, `"-Infinity"` and `"NaN"`
+ * (e.g. a profit factor with no losing trade).
  *
  * @returns the paths written.
  * @throws {@link "core/errors"!FrameworkError | FrameworkError} when one of the files already exists (nothing is
@@ -90,30 +89,23 @@ export function createRunDir(runsRoot: string, strategyName: string, now: number
 export async function writeRunArtifacts(dir: string, artifacts: RunArtifacts): Promise<RunFiles> {
   const files: RunFiles = {
     summary: join(dir, 'summary.json'),
-    trades: join(dir, 'trades.jsonl'),
+    trades: join(dir, TRADES_FILE),
     signals: artifacts.signals === undefined ? null : join(dir, SIGNALS_FILE),
     equity: join(dir, EQUITY_FILE),
   };
   const { summary, trades, signals, equity } = artifacts;
-  writeLines(files.summary, 1, () =>
-    JSON.stringify(withIso(summary, ['firstCandle', 'lastCandle', 'startedAt', 'finishedAt']), jsonNumbers, 2),
-  );
-  writeLines(files.trades, trades.length, (i) => jsonLine(withIso(trades[i]!, ['entryTime', 'exitTime'])));
+  writeText(files.summary, `${JSON.stringify(withIso(summary, ['firstCandle', 'lastCandle', 'startedAt', 'finishedAt']), jsonNumbers, 2)}\n`);
+  writeTradesFile(files.trades, trades);
   if (signals !== undefined) writeSignalsFile(files.signals!, signals);
   await writeEquityFile(files.equity, equity);
   return files;
 }
 
-/** Writes `count` lines produced by `line(i)` to a new file, in batches (bounded memory for long equity curves). */
-function writeLines(path: string, count: number, line: (i: number) => string): void {
+/** Writes `text` (UTF-8) to a new file. */
+function writeText(path: string, text: string): void {
   const fd = createArtifact(path);
   try {
-    for (let start = 0; start < count; start += LINES_PER_WRITE) {
-      const end = Math.min(count, start + LINES_PER_WRITE);
-      let chunk = '';
-      for (let i = start; i < end; i++) chunk += `${line(i)}\n`;
-      writeSync(fd, chunk);
-    }
+    writeSync(fd, text);
   } finally {
     closeSync(fd);
   }

@@ -27,17 +27,25 @@
  *
  * @module
  */
-import { readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
-import { Bool, Field, Float64, makeData, RecordBatch, Schema, Struct, Table as ArrowTable, tableToIPC, Utf8 } from 'apache-arrow';
-import { DataType } from 'apache-arrow';
-import type { Data, Vector } from 'apache-arrow';
-import { Compression, Table as WasmTable, writeParquet, WriterPropertiesBuilder } from 'parquet-wasm';
+import { DataType, Field, makeData, Struct, Table as ArrowTable } from 'apache-arrow';
+import type { Vector } from 'apache-arrow';
+import { Compression, WriterPropertiesBuilder } from 'parquet-wasm';
 import { CANDLE_SOURCES, type CandleSource } from '../core/candle';
 import { CorruptDataError, FrameworkError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
-import { errorText, isFloat64, isUtcMillis, readParquetTable, readTimestamps, TIMESTAMP_TYPE, timestampData } from '../store/arrow-columns';
+import { isFloat64, isUtcMillis, readTimestamps, TIMESTAMP_TYPE, timestampData } from '../store/arrow-columns';
 import type { PositionSize, Signal, SignalAction } from '../strategy/signal';
-import { createArtifact } from './artifact';
+import {
+  Bitmap,
+  boolColumn,
+  columnsTable,
+  float64Column,
+  NullableFloat64Column,
+  readParquetArtifact,
+  Utf8Column,
+  writeParquetArtifact,
+  type TableColumn,
+} from './parquet-table';
 import type { SignalRecord, StrategyIdentity } from './run-summary';
 
 /** File name of a backtest's signal journal inside its run directory. */
@@ -69,17 +77,7 @@ export function writeSignalsFile(path: string, signals: readonly SignalRecord[])
     .setCompression(Compression.SNAPPY)
     .setKeyValueMetadata(journalMetadata(path, signals))
     .build();
-  const wasmTable = WasmTable.fromIPCStream(tableToIPC(table, 'stream'));
-  const fd = createArtifact(path);
-  try {
-    const bytes = writeParquet(wasmTable, properties);
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
-  } catch (error) {
-    rmSync(path, { force: true });
-    throw error;
-  } finally {
-    closeSync(fd);
-  }
+  writeParquetArtifact(path, table, properties);
 }
 
 /** The strategy and subscription shared by every record, as the file's metadata (empty for an empty journal). */
@@ -109,10 +107,10 @@ function signalsTable(path: string, signals: readonly SignalRecord[]): ArrowTabl
   const frame = names.map(() => new Float64Array(n));
   const openTime = new Float64Array(n);
   const receivedAt = new Float64Array(n);
-  const numbers = Object.keys(SIGNAL_NUMBERS).map(() => new NullableFloat64(n));
+  const numbers = Object.keys(SIGNAL_NUMBERS).map(() => new NullableFloat64Column(n));
   const numberOf = Object.values(SIGNAL_NUMBERS);
   const acted = new Bitmap(n);
-  const strings = { action: new Strings(n), tag: new Strings(n), reason: new Strings(n), source: new Strings(n) };
+  const strings = { action: new Utf8Column(n), tag: new Utf8Column(n), reason: new Utf8Column(n), source: new Utf8Column(n) };
   for (let i = 0; i < n; i++) {
     const record = signals[i]!;
     openTime[i] = record.openTime;
@@ -148,113 +146,22 @@ function signalsTable(path: string, signals: readonly SignalRecord[]): ArrowTabl
   }
   const notInteger = (what: string) => (row: number, value: number) =>
     new FrameworkError(`${path}: ${what} of signal ${row} is ${value}, expected an integer number of ms`);
-  const columns: [Field, Data][] = [
+  const columns: TableColumn[] = [
     [new Field('open_time', TIMESTAMP_TYPE, false), timestampData(openTime, false, notInteger('openTime'))],
     strings.action.column('action', false),
     ...Object.keys(SIGNAL_NUMBERS).map((name, k) => numbers[k]!.column(name)),
     strings.tag.column('tag', true),
-    [new Field('acted', new Bool(), false), makeData({ type: new Bool(), data: acted.bytes, length: n, nullCount: 0 })],
+    boolColumn('acted', acted),
     strings.reason.column('reason', true),
     strings.source.column('source', false),
     [new Field('received_at', TIMESTAMP_TYPE, true), timestampData(receivedAt, true, notInteger('receivedAt'))],
   ];
   if (n > 0) {
-    const fields = names.map((name) => new Field(name, new Float64(), false));
-    const children = frame.map((data) => makeData({ type: new Float64(), data, length: n, nullCount: 0 }));
-    const type = new Struct(fields);
-    columns.push([new Field('indicators', type, false), makeData({ type, length: n, nullCount: 0, children })]);
+    const children = names.map((name, j) => float64Column(name, frame[j]!));
+    const type = new Struct(children.map(([field]) => field));
+    columns.push([new Field('indicators', type, false), makeData({ type, length: n, nullCount: 0, children: children.map(([, data]) => data) })]);
   }
-  const schema = new Schema(columns.map(([field]) => field));
-  const children = columns.map(([, data]) => data);
-  return new ArrowTable(schema, new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children })));
-}
-
-/** An Arrow bitmap of `length` bits, all clear (validity: bit i set = row i holds a value). */
-class Bitmap {
-  readonly bytes: Uint8Array;
-  #set = 0;
-
-  constructor(readonly length: number) {
-    this.bytes = new Uint8Array((length + 7) >> 3);
-  }
-
-  set(i: number): void {
-    this.bytes[i >> 3]! |= 1 << (i & 7);
-    this.#set++;
-  }
-
-  /** As a validity bitmap: `nullCount` and, when there are nulls, `nullBitmap`, as `makeData` takes them. */
-  validity(): { nullCount: number; nullBitmap: Uint8Array | null } {
-    const nullCount = this.length - this.#set;
-    return { nullCount, nullBitmap: nullCount > 0 ? this.bytes : null };
-  }
-}
-
-/** A nullable Float64 column being filled (undefined is null). */
-class NullableFloat64 {
-  readonly #values: Float64Array;
-  readonly #validity: Bitmap;
-
-  constructor(length: number) {
-    this.#values = new Float64Array(length);
-    this.#validity = new Bitmap(length);
-  }
-
-  set(i: number, value: number | undefined): void {
-    if (value === undefined) return;
-    this.#values[i] = value;
-    this.#validity.set(i);
-  }
-
-  column(name: string): [Field, Data] {
-    const type = new Float64();
-    return [new Field(name, type, true), makeData({ type, data: this.#values, length: this.#values.length, ...this.#validity.validity() })];
-  }
-}
-
-/**
- * A Utf8 column being filled (undefined is null). A journal's strings are few distinct ones (actions, tags, reasons)
- * repeated: each is UTF-8-encoded once.
- */
-class Strings {
-  readonly #values: (string | undefined)[];
-  readonly #encoded = new Map<string, Uint8Array>();
-
-  constructor(length: number) {
-    this.#values = new Array(length);
-  }
-
-  set(i: number, value: string | undefined): void {
-    this.#values[i] = value;
-  }
-
-  column(name: string, nullable: boolean): [Field, Data] {
-    const values = this.#values;
-    const valueOffsets = new Int32Array(values.length + 1);
-    const validity = new Bitmap(values.length);
-    let size = 0;
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i];
-      if (value !== undefined) {
-        size += this.#bytes(value).length;
-        validity.set(i);
-      }
-      valueOffsets[i + 1] = size;
-    }
-    const data = new Uint8Array(size);
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i];
-      if (value !== undefined) data.set(this.#bytes(value), valueOffsets[i]!);
-    }
-    const type = new Utf8();
-    return [new Field(name, type, nullable), makeData({ type, data, valueOffsets, length: values.length, ...validity.validity() })];
-  }
-
-  #bytes(text: string): Uint8Array {
-    let bytes = this.#encoded.get(text);
-    if (bytes === undefined) this.#encoded.set(text, (bytes = new TextEncoder().encode(text)));
-    return bytes;
-  }
+  return columnsTable(columns, n);
 }
 
 /**
@@ -266,12 +173,7 @@ class Strings {
  *   file) propagate.
  */
 export function readSignalsFile(path: string): SignalRecord[] {
-  let table: ArrowTable;
-  try {
-    table = readParquetTable(readFileSync(path));
-  } catch (error) {
-    throw new CorruptDataError(`${path}: not a readable Parquet file (${errorText(error)})`, { cause: error });
-  }
+  const table = readParquetArtifact(path);
   const n = table.numRows;
   if (n === 0) return [];
   const corrupt = (problem: string) => new CorruptDataError(`${path}: not a signal journal: ${problem}`);

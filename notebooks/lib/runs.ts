@@ -1,10 +1,10 @@
 /**
  * Reading run folders (`runs/<run-id>/`) back into plain records, for the notebooks.
  *
- * The files are the ones `framework/report/run-writer.ts` writes: `summary.json`, JSON Lines (one object per line)
- * `trades.jsonl`, and the Parquet files `signals.parquet` (a live run's journal is `signals.jsonl`, read the same way by
- * the framework's `readSignals`) and `equity.parquet`. Numbers JSON cannot hold were written as the strings `"NaN"`,
- * `"Infinity"` and `"-Infinity"`; they are read back as numbers.
+ * The files are the ones `framework/report/run-writer.ts` writes: `summary.json` and the Parquet files `trades.parquet`,
+ * `signals.parquet` (a live run's journal is `signals.jsonl`, read the same way by the framework's `readSignals`) and
+ * `equity.parquet`. Numbers JSON cannot hold were written to `summary.json` as the strings `"NaN"`, `"Infinity"` and
+ * `"-Infinity"`; they are read back as numbers.
  *
  * @module
  */
@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { Trade } from '../../framework/broker/types';
 import { EQUITY_FILE, readEquityFile } from '../../framework/report/equity-file';
 import { readSignals } from '../../framework/report/journal';
+import { readTradesFile, TRADES_FILE } from '../../framework/report/trades-file';
 import type { RunSummary, SignalRecord } from '../../framework/report/run-summary';
 
 /** One row of `equity.parquet`: marked at the close of the candle opened at `time` (UTC epoch ms); quote currency. */
@@ -37,7 +38,7 @@ export function readRun(dir: string): LoadedRun {
   return {
     dir,
     summary: JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8'), revive) as RunSummary,
-    trades: jsonLines<Trade>(path.join(dir, 'trades.jsonl')),
+    trades: readTradesFile(path.join(dir, TRADES_FILE)),
     signals: readSignals(dir),
     equity: equityRows(path.join(dir, EQUITY_FILE)),
   };
@@ -68,13 +69,6 @@ function equityRows(file: string): EquityRow[] {
     cash: curve.cash[i]!,
     positionValue: curve.positionValue[i]!,
   }));
-}
-
-function jsonLines<T>(file: string): T[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line, revive) as T);
 }
 
 function revive(_key: string, value: unknown): unknown {

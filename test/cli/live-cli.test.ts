@@ -33,7 +33,7 @@ describe('npm run live -- strategies/macd.ts --exchange sim', () => {
     expect(stderr).toMatch(/"status":"open \| last closed 2021-03-01 \d\d:\d\d \| lag [\d.]+s \| candles \d+/);
     expect(stdout).toMatch(/^stopped \| last closed/m);
     const run = /run written to (.+)\/$/m.exec(stdout)![1]!;
-    for (const file of ['summary.json', 'run.json', 'candles.jsonl', 'signals.jsonl', 'trades.jsonl', 'equity.parquet', 'report.html']) {
+    for (const file of ['summary.json', 'run.json', 'candles.jsonl', 'signals.jsonl', 'trades.parquet', 'equity.parquet', 'report.html']) {
       expect(existsSync(path.join(run, file)), file).toBe(true);
     }
     const summary = JSON.parse(readFileSync(path.join(run, 'summary.json'), 'utf8')) as { mode: string; candles: number };

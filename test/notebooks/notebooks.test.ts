@@ -8,6 +8,7 @@ import { referenceMacd } from '../support/macd';
 import { replayCandles } from '../../framework/feeds/replay';
 import { readEquityFile } from '../../framework/report/equity-file';
 import { readSignalsFile } from '../../framework/report/signals-file';
+import { readTradesFile } from '../../framework/report/trades-file';
 
 const exec = promisify(execFile);
 const INSTALL_HINT = 'the notebook tools are missing: run `bash scripts/install-notebook-tools.sh` (see its header)';
@@ -75,13 +76,6 @@ function readNotebook(name: string): Notebook {
   return JSON.parse(readFileSync(path.join(executedDir, name), 'utf8')) as Notebook;
 }
 
-function jsonLines<T>(file: string): T[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as T);
-}
-
 /** Why the notebooks cannot run here, or null: nbconvert and the Deno kernel must be installed. */
 function missingTools(): string | null {
   if (spawnSync('jupyter-nbconvert', ['--version']).status !== 0) return 'jupyter-nbconvert is not installed';
@@ -124,7 +118,7 @@ describe('notebooks executed headless on the Deno kernel (scripts/run-notebooks.
     const [runId, ...others] = readdirSync(runsRoot);
     expect(others).toEqual([]);
     const dir = path.join(runsRoot, runId!);
-    const trades = jsonLines<{ entryTime: number; exitTime: number }>(path.join(dir, 'trades.jsonl'));
+    const trades = readTradesFile(path.join(dir, 'trades.parquet'));
     const signals = readSignalsFile(path.join(dir, 'signals.parquet'));
     const equity = readEquityFile(path.join(dir, 'equity.parquet'));
     expect(stdout(nb)).toContain(`ran a new backtest: ${dir}`);

@@ -8,6 +8,7 @@ import { runBacktest, type BacktestResult } from '../../framework/engine/backtes
 import { computeIndicatorColumns } from '../../framework/engine/indicators';
 import { sliceBatch } from '../../framework/core/candle';
 import { replayCandles } from '../../framework/feeds/replay';
+import { readTradesFile } from '../../framework/report/trades-file';
 import { chartBars, MAX_CHART_BARS, type ChartData } from '../../framework/report/html/chart-data';
 import { layoutIndicators, type IndicatorLayout } from '../../framework/report/html/indicator-layout';
 import type { TradeRows } from '../../framework/report/html/sections';
@@ -187,11 +188,8 @@ describe('report.html of a real MACD backtest', () => {
     expect(text['totalReturn']).toBe(`${((summary.metrics['totalReturn'] as number) * 100).toFixed(2)}%`);
   });
 
-  it('lists every trade of trades.jsonl', async () => {
-    const trades = readFileSync(join(result.dir, 'trades.jsonl'), 'utf8')
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as { entryTimeIso: string; exitTimeIso: string; side: string });
+  it('lists every trade of trades.parquet', async () => {
+    const trades = readTradesFile(join(result.dir, 'trades.parquet'));
     expect(trades.length).toBeGreaterThan(100);
     const rows = report.page.locator('#trades tbody tr');
     expect(await rows.count()).toBe(trades.length);
@@ -203,9 +201,9 @@ describe('report.html of a real MACD backtest', () => {
       expect(await rows.nth(i).locator('td').allInnerTexts()).toEqual([
         String(i + 1),
         t.side,
-        minute(trades[i]!.entryTimeIso),
+        minute(new Date(trades[i]!.entryTime).toISOString()),
         formatNumber(t.entryPrice, precision),
-        minute(trades[i]!.exitTimeIso),
+        minute(new Date(trades[i]!.exitTime).toISOString()),
         formatNumber(t.exitPrice, precision),
         t.quantity.toLocaleString('en-US', { maximumSignificantDigits: 8 }),
         formatNumber(t.fees, 2),

@@ -10,6 +10,7 @@ import { computeMetrics } from '../../framework/report/metrics';
 import type { RunSummary, SignalRecord } from '../../framework/report/run-summary';
 import { createRunDir, writeRunArtifacts } from '../../framework/report/run-writer';
 import { readSignalsFile } from '../../framework/report/signals-file';
+import { readTradesFile } from '../../framework/report/trades-file';
 import { tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
 import { formatReport } from '../../framework/report/table';
@@ -90,8 +91,6 @@ describe('a backtest of BTC/USDT 1h through broker, metrics and run writer', asy
     durationMs: finishedAt - startedAt,
   };
   const files = await writeRunArtifacts(dir, { summary, trades: broker.trades, signals, equity: curve });
-  const readLines = <T>(path: string): T[] =>
-    readFileSync(path, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as T);
   // equity.parquet read with parquet-wasm and apache-arrow directly, as any Parquet reader would.
   const equityTable = tableFromIPC(readParquet(readFileSync(files.equity)).intoIPCStream());
   const equityRows = equityTable.toArray().map((row: { time: bigint | number; equity: number; cash: number; position_value: number }) => ({
@@ -100,7 +99,7 @@ describe('a backtest of BTC/USDT 1h through broker, metrics and run writer', asy
     cash: row.cash,
     positionValue: row.position_value,
   }));
-  const tradeRows = readLines<{ pnl: number; returnPct: number; entryTime: number; exitTime: number; exitReason: string }>(files.trades);
+  const tradeRows = readTradesFile(files.trades);
   const e = equityRows.map((r) => r.equity);
 
   it('kept equity = cash + marked position value at every candle, also as written', () => {
@@ -148,7 +147,7 @@ describe('a backtest of BTC/USDT 1h through broker, metrics and run writer', asy
     expect(metrics.calmar!).toBeCloseTo(metrics.cagr / worst, 12);
   });
 
-  it('matches profit factor, win rate, expectancy and exposure recomputed from trades.jsonl', () => {
+  it('matches profit factor, win rate, expectancy and exposure recomputed from trades.parquet', () => {
     const wins = tradeRows.filter((t) => t.pnl > 0);
     const losses = tradeRows.filter((t) => t.pnl < 0);
     const profit = wins.reduce((s, t) => s + t.pnl, 0);

@@ -11,6 +11,9 @@ import type { RunSummary, SignalRecord } from '../../framework/report/run-summar
 import { createRunDir, writeRunArtifacts } from '../../framework/report/run-writer';
 import { readEquityFile, writeEquityFile } from '../../framework/report/equity-file';
 import { readSignalsFile } from '../../framework/report/signals-file';
+import { readTradesFile } from '../../framework/report/trades-file';
+import { tableFromIPC } from 'apache-arrow';
+import { readParquet } from 'parquet-wasm';
 import { readDataset } from '../../framework/store/partitions';
 import { formatReport } from '../../framework/report/table';
 
@@ -96,7 +99,7 @@ describe('createRunDir', () => {
 });
 
 describe('writeRunArtifacts', () => {
-  it('writes summary.json and trades.jsonl with epoch ms plus ISO times, signals.parquet, equity.parquet, and refuses to overwrite', async () => {
+  it('writes summary.json with epoch ms plus ISO times, trades.parquet, signals.parquet, equity.parquet, and refuses to overwrite', async () => {
     const { dir, runId } = createRunDir(root, 'TwoUp', T0);
     const equity = {
       time: Float64Array.of(T0, T0 + HOUR),
@@ -104,21 +107,26 @@ describe('writeRunArtifacts', () => {
       cash: Float64Array.of(10_000, 0),
       positionValue: Float64Array.of(0, 10_050),
     };
-    const files = await writeRunArtifacts(dir, { summary: { ...summary, runId }, trades: [trade], signals: [signal], equity });
-    expect(readdirSync(dir).sort()).toEqual(['equity.parquet', 'signals.parquet', 'summary.json', 'trades.jsonl']);
+    const short: Trade = { ...trade, side: 'short', entryTime: T0 + 4 * HOUR, exitTime: T0 + 5 * HOUR, pnl: -12.5, exitReason: 'end_of_data' };
+    const { entryTag: _, ...untagged } = short;
+    const files = await writeRunArtifacts(dir, { summary: { ...summary, runId }, trades: [trade, untagged], signals: [signal], equity });
+    expect(readdirSync(dir).sort()).toEqual(['equity.parquet', 'signals.parquet', 'summary.json', 'trades.parquet']);
 
     const written = JSON.parse(readFileSync(files.summary, 'utf8')) as Record<string, unknown>;
     expect(written).toMatchObject({ runId, firstCandle: T0, firstCandleIso: '2021-01-02T03:04:05.000Z' });
     expect(written).toMatchObject({ lastCandleIso: '2021-01-02T06:04:05.000Z', finishedAtIso: '2021-01-02T13:04:06.500Z' });
     expect(written.metrics).toMatchObject({ profitFactor: 'Infinity', sortino: null, sharpe: 2.345 });
 
-    const tradesText = readFileSync(files.trades, 'utf8');
-    expect(tradesText.endsWith('}\n')).toBe(true);
-    const tradeLines = tradesText.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(tradeLines).toEqual([
-      { ...trade, entryTimeIso: '2021-01-02T04:04:05.000Z', exitTimeIso: '2021-01-02T06:04:05.000Z' },
+    expect(readTradesFile(files.trades)).toEqual([trade, untagged]);
+    // Plain Parquet, as any reader sees it: times as UTC timestamps, a missing tag as null.
+    const table = tableFromIPC(readParquet(readFileSync(files.trades)).intoIPCStream());
+    expect(table.schema.fields.map((f) => f.name)).toEqual([
+      'side', 'entry_time', 'entry_price', 'exit_time', 'exit_price', 'quantity', 'fees', 'pnl', 'return_pct',
+      'exit_reason', 'entry_tag', 'exit_tag',
     ]);
-    expect(Object.keys(tradeLines[0]!).slice(0, 3)).toEqual(['side', 'entryTime', 'entryTimeIso']);
+    expect(Number(table.get(1)!['entry_time'])).toBe(T0 + 4 * HOUR);
+    expect(table.get(1)!['entry_tag']).toBeNull();
+    expect(table.get(0)!['entry_tag']).toBe('up2');
 
     const [read] = readSignalsFile(files.signals!);
     expect(read).toEqual(signal);
@@ -131,11 +139,11 @@ describe('writeRunArtifacts', () => {
     expect(readFileSync(files.summary, 'utf8')).toBe(before);
   });
 
-  it('writes an empty trades.jsonl and an empty journal when there are no trades or signals', async () => {
+  it('writes empty trades and journal files when there are no trades or signals', async () => {
     const { dir } = createRunDir(root, 'Empty', T0);
     const none = { time: new Float64Array(0), equity: new Float64Array(0), cash: new Float64Array(0), positionValue: new Float64Array(0) };
     const files = await writeRunArtifacts(dir, { summary, trades: [], signals: [], equity: none });
-    expect(readFileSync(files.trades, 'utf8')).toBe('');
+    expect(readTradesFile(files.trades)).toEqual([]);
     expect(readSignalsFile(files.signals!)).toEqual([]);
   });
 });
