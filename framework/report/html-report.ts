@@ -51,11 +51,12 @@ export const HTML_REPORT_FILE = 'report.html';
  * The page is self-contained: TradingView's lightweight-charts (Apache-2.0, https://github.com/tradingview/lightweight-charts,
  * its standalone production build), the page script and the styles are inlined, and the chart data (`ChartData` of
  * `report/html/chart-data.ts`) and the trades (`TradeRows` of `report/html/sections.ts`, which the page script turns
- * into the trades table) are embedded as JSON; it makes no network request. Which indicator columns are overlays and which get a pane is
- * decided by {@link layoutIndicators} over the rows the chart draws. A run longer than `MAX_CHART_BARS` (50,000) candles is charted in bars that
- * each merge several candles (see `ChartData`). Chart values derived from the run (indicators, equity) are rounded to
+ * into the trades table and, with `ChartData.fillDeltas`, into the entry and exit markers) are embedded as JSON; it
+ * makes no network request. Which indicator columns are overlays and which get a pane is decided by
+ * {@link layoutIndicators} over the rows the chart draws. A run longer than `MAX_CHART_BARS` (50,000) candles is
+ * charted in bars that each merge several candles (see `ChartData`). Chart values derived from the run (indicators, equity) are rounded to
  * `CHART_SIGNIFICANT_DIGITS` (7) significant digits and times are delta-encoded to keep the file small (about
- * 115 bytes per candle for MACD with 3 indicator columns; 2.5 MB for 22,000 candles); candle prices and every metric
+ * 100 bytes per candle for MACD with 3 indicator columns; 2.3 MB for 22,000 candles); candle prices and every metric
  * are exact: each metric element carries `data-metric="<field>"` and `data-value="<exact value>"` (`metricsHtml` of
  * `report/html/sections.ts`). All strings from the run are HTML-escaped.
  *
