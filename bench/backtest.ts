@@ -104,14 +104,14 @@ export async function stagedBacktest(file: string): Promise<BacktestStages> {
     startedAt: Date.now(),
   });
   const tRunFiles = now();
-  await writeRunArtifacts(dir, { summary, trades: broker.trades, signals: engine.signals, equity: broker.equityCurve });
+  await writeRunArtifacts(dir, { summary, trades: broker.trades, signals: engine.journal, equity: broker.equityCurve });
   const tHtml = now();
-  writeHtmlReport(dir, { summary, candles, indicators, trades: broker.trades, signals: engine.signals, equity: broker.equityCurve });
+  writeHtmlReport(dir, { summary, candles, indicators, trades: broker.trades, signals: engine.journal.outcomes(), equity: broker.equityCurve });
   const tEnd = now();
   rmSync(dir, { recursive: true, force: true });
   return {
     candles: n,
-    signals: engine.signals.length,
+    signals: engine.journal.length,
     parquetRead: tPipeline - tRead,
     pipeline: tReplay - tPipeline,
     strategyLoad,

@@ -113,7 +113,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const files = await writeRunArtifacts(dir, {
     summary,
     trades: broker.trades,
-    signals: engine.signals,
+    signals: engine.journal,
     equity: broker.equityCurve,
   });
   const report = writeHtmlReport(dir, {
@@ -121,7 +121,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     candles,
     indicators,
     trades: broker.trades,
-    signals: engine.signals,
+    signals: engine.journal.outcomes(),
     equity: broker.equityCurve,
   });
   return { summary, dir, files, report, engine, broker };

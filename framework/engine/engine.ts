@@ -1,4 +1,4 @@
-import { CANDLE_SOURCES, type Candle, type CandleBatch } from '../core/candle';
+import type { Candle, CandleBatch } from '../core/candle';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { FrameworkError, LookaheadError, StrategyRuntimeError } from '../core/errors';
 import { lowerBound } from '../core/search';
@@ -10,6 +10,7 @@ import { messageOf } from '../strategy/loader';
 import { parseSignal, type Signal } from '../strategy/signal';
 import type { SignalDecision } from '../broker/types';
 import type { SignalRecord, StrategyIdentity } from '../report/run-summary';
+import { SignalJournal, signalRecord } from '../report/signal-journal';
 import { hashParameters } from '../strategy/parameters';
 import { computeIndicatorColumns } from './indicators';
 import { computeInformativeColumns, mergeInformative } from './informative';
@@ -64,8 +65,7 @@ export interface EngineOptions {
  * broker, and indicators are computed by `populateIndicators` over the history from the same first candle (origin).
  */
 export class Engine {
-  /** Every signal returned by `onData`, in order; `indicators` holds every frame column at the signal's candle. */
-  readonly signals: SignalRecord[] = [];
+  readonly #journal: SignalJournal;
   readonly #strategy: BaseStrategy;
   readonly #broker: Broker;
   readonly #file: string;
@@ -84,6 +84,7 @@ export class Engine {
     this.#subscription = options.subscription;
     const parameters = { ...options.strategy.params };
     this.#identity = { name: options.strategy.name, parameters, parametersHash: hashParameters(parameters) };
+    this.#journal = new SignalJournal({ strategy: this.#identity, subscription: this.#subscription });
     this.#informative = options.informative ?? [];
     this.#live = new LiveIndicators((candles) => computeIndicatorColumns(options.strategy, candles, options.file));
     this.#liveInformative = new Map(
@@ -109,8 +110,10 @@ export class Engine {
     const columns = await this.frameColumns(history, options.informative);
     const n = history.openTime.length;
     this.#broker.reserve?.(n);
+    const journal = this.#journal.replay(history, columns);
     for (let i = 0; i < n; i++) {
-      this.#step(history, columns, i, 0);
+      const decided = this.#step(columns, i, 0);
+      if (decided !== null) journal(i, decided.signal, decided.decision);
       if (onProgress !== undefined && i % 10_000 === 9_999) onProgress(i + 1);
     }
     return columns;
@@ -144,7 +147,6 @@ export class Engine {
    *   FrameworkError when informative candles are missing.
    */
   async onClosedCandle(history: CandleBatch, informative?: InformativeCandles): Promise<SignalRecord | null> {
-    const before = this.signals.length;
     const windowed = await this.#live.compute(history);
     const { offset } = windowed;
     const columns = { ...windowed.columns };
@@ -155,8 +157,26 @@ export class Engine {
       const part = await this.#liveInformative.get(describeSubscription(s))!.compute(candles, needed);
       Object.assign(columns, mergeInformative(this.#subscription, tradedOpenTime, s, part.columns));
     }
-    this.#step(history, columns, history.openTime.length - 1 - offset, offset);
-    return this.signals.length > before ? this.signals[this.signals.length - 1]! : null;
+    const row = history.openTime.length - 1 - offset;
+    const decided = this.#step(columns, row, offset);
+    if (decided === null) return null;
+    const who = { strategy: this.#identity, subscription: this.#subscription };
+    const record = signalRecord(who, history, offset + row, columns, row, decided.signal, decided.decision);
+    this.#journal.add(record);
+    return record;
+  }
+
+  /**
+   * Every signal returned by `onData`, in order, as journal records: `indicators` holds every frame column at the
+   * signal's candle. Made from {@link Engine.journal} when first asked for.
+   */
+  get signals(): readonly SignalRecord[] {
+    return this.#journal.records();
+  }
+
+  /** The signal journal: every signal with the broker's decision, kept compactly (see `SignalJournal`). */
+  get journal(): SignalJournal {
+    return this.#journal;
   }
 
   /** The strategy's name, parameters and their hash, as journaled with every signal. */
@@ -177,33 +197,25 @@ export class Engine {
     return candles;
   }
 
-  #step(history: CandleBatch, columns: FrameColumns, i: number, offset: number): void {
+  /**
+   * Candle `i` of `columns` (`offset + i` of the run's history) through the broker and `onData`; a signal goes to the
+   * broker after the warm-up.
+   *
+   * @returns the signal and what the broker did with it, or null when `onData` returned none.
+   */
+  #step(columns: FrameColumns, i: number, offset: number): { signal: Signal; decision: SignalDecision } | null {
     const candle = candleOf(columns, i);
     this.#broker.onCandle(candle);
     this.#cursor.columns = columns;
     this.#cursor.index = i;
     this.#cursor.offset = offset;
     const signal = this.#decide(candle);
-    if (signal === null) return;
+    if (signal === null) return null;
     const decision: SignalDecision =
       offset + i >= this.#strategy.warmup
         ? this.#broker.submit(signal, candle)
         : { acted: false, reason: `warm-up: candle ${offset + i} of ${this.#strategy.warmup}` };
-    const receivedAt = history.receivedAt[offset + i]!;
-    this.signals.push({
-      strategy: this.#identity,
-      subscription: this.#subscription,
-      openTime: candle.openTime,
-      provenance: {
-        source: CANDLE_SOURCES[history.source[offset + i]!] ?? 'import',
-        receivedAt: Number.isNaN(receivedAt) ? null : receivedAt,
-      },
-      action: signal.action,
-      signal,
-      candle,
-      indicators: this.#frame.snapshot(),
-      ...decision,
-    });
+    return { signal, decision };
   }
 
   #decide(candle: Candle): Signal | null {

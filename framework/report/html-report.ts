@@ -16,7 +16,7 @@ import { chartBars, chartData, type ChartData } from './html/chart-data';
 import { escapeHtml, jsonForScript, writeJsonForScript } from './html/format';
 import { layoutIndicators } from './html/indicator-layout';
 import { headerHtml, metricsHtml, signalsHtml, tradeRows, tradesTableHtml } from './html/sections';
-import type { RunSummary, SignalRecord } from './run-summary';
+import type { RunSummary, SignalOutcome } from './run-summary';
 import { createArtifact } from './artifact';
 
 /**
@@ -26,7 +26,8 @@ import { createArtifact } from './artifact';
  * - `candles`: the candles the indicators were computed over, oldest first;
  * - `indicators`: the strategy's frame columns over those candles ({@link FrameColumns}: `open_time`, OHLCV and the
  *   indicator columns, e.g. what `Engine.replay` returns), each as long as `candles`;
- * - `trades`, `signals`, `equity`: the run's closed trades, signal journal and equity curve.
+ * - `trades`, `signals`, `equity`: the run's closed trades, its signals' outcomes (the journal's records will do, or
+ *   `SignalJournal.outcomes()`) and equity curve.
  *
  * For a live run `candles` may start before the run (its warm-up history): the charts open on the run's period
  * (`summary.firstCandle` to `summary.lastCandle`) and the earlier candles are a scroll away.
@@ -36,7 +37,7 @@ export interface HtmlReportInput {
   readonly candles: CandleBatch;
   readonly indicators: FrameColumns;
   readonly trades: readonly Trade[];
-  readonly signals: readonly SignalRecord[];
+  readonly signals: readonly SignalOutcome[];
   readonly equity: EquityCurve;
 }
 

@@ -69,3 +69,6 @@ export interface SignalRecord {
   readonly acted: boolean;
   readonly reason?: string;
 }
+
+/** What a report counts of a signal: its candle's open time (UTC epoch ms), its action and the broker's decision. */
+export type SignalOutcome = Pick<SignalRecord, 'openTime' | 'action' | 'acted' | 'reason'>;

@@ -8,7 +8,8 @@ import { isoUtc } from '../core/time';
 import { createArtifact } from './artifact';
 import { EQUITY_FILE, writeEquityFile } from './equity-file';
 import { jsonNumbers, withIso } from './json-lines';
-import type { RunSummary, SignalRecord } from './run-summary';
+import type { RunSummary } from './run-summary';
+import type { SignalJournal } from './signal-journal';
 import { SIGNALS_FILE, writeSignalsFile } from './signals-file';
 import { TRADES_FILE, writeTradesFile } from './trades-file';
 
@@ -25,7 +26,7 @@ export interface RunDir {
 export interface RunArtifacts {
   readonly summary: RunSummary;
   readonly trades: readonly Trade[];
-  readonly signals?: readonly SignalRecord[];
+  readonly signals?: SignalJournal;
   readonly equity: EquityCurve;
 }
 
@@ -75,7 +76,7 @@ export function createRunDir(runsRoot: string, strategyName: string, now: number
  * - `summary.json`: the {@link RunSummary}, indented, with `firstCandleIso`, `lastCandleIso`, `startedAtIso`,
  *   `finishedAtIso` next to the epoch-ms fields;
  * - `trades.parquet`: one row per {@link Trade} (schema in `report/trades-file.ts`);
- * - `signals.parquet` (when `signals` is given): the signal journal, one row per {@link SignalRecord} (schema in
+ * - `signals.parquet` (when `signals` is given): the signal journal, one row per signal (schema in
  *   `report/signals-file.ts`);
  * - `equity.parquet`: the {@link EquityCurve}, one row per candle (schema in `report/equity-file.ts`).
  *

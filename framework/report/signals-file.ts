@@ -47,6 +47,7 @@ import {
   type TableColumn,
 } from './parquet-table';
 import type { SignalRecord, StrategyIdentity } from './run-summary';
+import type { JournalColumns, SignalJournal } from './signal-journal';
 
 /** File name of a backtest's signal journal inside its run directory. */
 export const SIGNALS_FILE = 'signals.parquet';
@@ -65,99 +66,53 @@ const SIGNAL_NUMBERS = {
 /**
  * Writes a journal to the new file `path` (schema in the module comment), Snappy-compressed.
  *
- * @param signals - one run's records, in journal order.
- * @throws {@link "core/errors"!FrameworkError | FrameworkError} when `path` exists (nothing is overwritten), the records
- *   differ in strategy, subscription or frame columns, a record's `candle` is not the `open_time` and OHLCV of its
- *   `indicators` or its `action` not its signal's, or an open time is not an integer number of ms (then no file
- *   is created); codec and file-system errors propagate, and the file begun is removed.
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} naming `path` when it exists (nothing is overwritten),
+ *   the journal's signals do not agree (see {@link SignalJournal.columns}), or an open time is not an integer number of
+ *   ms (then no file is created); codec and file-system errors propagate, and the file begun is removed.
  */
-export function writeSignalsFile(path: string, signals: readonly SignalRecord[]): void {
-  const table = signalsTable(path, signals);
-  const properties = new WriterPropertiesBuilder()
-    .setCompression(Compression.SNAPPY)
-    .setKeyValueMetadata(journalMetadata(path, signals))
-    .build();
-  writeParquetArtifact(path, table, properties);
-}
-
-/** The strategy and subscription shared by every record, as the file's metadata (empty for an empty journal). */
-function journalMetadata(path: string, signals: readonly SignalRecord[]): Map<string, string> {
-  const first = signals[0];
-  if (first === undefined) return new Map();
-  const strategy = JSON.stringify(first.strategy);
-  const subscription = JSON.stringify(first.subscription);
-  signals.forEach((record, row) => {
-    // The engine gives every record the same two objects: compare their JSON only when they are other objects.
-    const same =
-      (record.strategy === first.strategy || JSON.stringify(record.strategy) === strategy) &&
-      (record.subscription === first.subscription || JSON.stringify(record.subscription) === subscription);
-    if (!same) throw new FrameworkError(`${path}: signal ${row} has another strategy or subscription than signal 0; a journal is one run's`);
-  });
-  return new Map([
-    [STRATEGY_KEY, strategy],
-    [SUBSCRIPTION_KEY, subscription],
-  ]);
-}
-
-/** The journal's columns, filled in one pass over the records (each record is read once, in order). */
-function signalsTable(path: string, signals: readonly SignalRecord[]): ArrowTable {
-  const n = signals.length;
-  const names = n > 0 ? Object.keys(signals[0]!.indicators) : [];
-  const position = new Map(names.map((name, j) => [name, j]));
-  const frame = names.map(() => new Float64Array(n));
-  const openTime = new Float64Array(n);
-  const receivedAt = new Float64Array(n);
-  const numbers = Object.keys(SIGNAL_NUMBERS).map(() => new NullableFloat64Column(n));
-  const numberOf = Object.values(SIGNAL_NUMBERS);
-  const acted = new Bitmap(n);
-  const strings = { action: new Utf8Column(n), tag: new Utf8Column(n), reason: new Utf8Column(n), source: new Utf8Column(n) };
-  for (let i = 0; i < n; i++) {
-    const record = signals[i]!;
-    openTime[i] = record.openTime;
-    receivedAt[i] = record.provenance.receivedAt ?? Number.NaN;
-    for (let k = 0; k < numbers.length; k++) numbers[k]!.set(i, numberOf[k]!(record.signal));
-    if (record.acted) acted.set(i);
-    strings.action.set(i, record.signal.action);
-    strings.tag.set(i, record.signal.tag);
-    strings.reason.set(i, record.reason);
-    strings.source.set(i, record.provenance.source);
-    const { candle, indicators } = record;
-    const ohlcv =
-      indicators['open_time'] === candle.openTime &&
-      indicators['open'] === candle.open &&
-      indicators['high'] === candle.high &&
-      indicators['low'] === candle.low &&
-      indicators['close'] === candle.close &&
-      indicators['volume'] === candle.volume;
-    if (!ohlcv) throw new FrameworkError(`${path}: the candle of signal ${i} is not the open_time and OHLCV of its frame columns`);
-    if (record.action !== record.signal.action) {
-      throw new FrameworkError(`${path}: signal ${i} has action ${record.action} but its signal's is ${record.signal.action}`);
-    }
-    let count = 0;
-    for (const name in indicators) {
-      const j = position.get(name);
-      if (j === undefined) break;
-      frame[j]![i] = indicators[name]!;
-      count++;
-    }
-    if (count !== names.length) {
-      throw new FrameworkError(`${path}: signal ${i} has frame columns [${Object.keys(indicators).join(', ')}], signal 0 [${names.join(', ')}]`);
-    }
+export function writeSignalsFile(path: string, journal: SignalJournal): void {
+  let columns: JournalColumns;
+  try {
+    columns = journal.columns();
+  } catch (error) {
+    if (error instanceof FrameworkError) throw new FrameworkError(`${path}: ${error.message}`, { cause: error });
+    throw error;
   }
+  const metadata = new Map<string, string>();
+  if (columns.strategy !== null) metadata.set(STRATEGY_KEY, JSON.stringify(columns.strategy));
+  if (columns.subscription !== null) metadata.set(SUBSCRIPTION_KEY, JSON.stringify(columns.subscription));
+  const properties = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).setKeyValueMetadata(metadata).build();
+  writeParquetArtifact(path, signalsTable(path, columns), properties);
+}
+
+function signalsTable(path: string, journal: JournalColumns): ArrowTable {
+  const n = journal.length;
+  const numbers = Object.values(SIGNAL_NUMBERS).map((valueOf) => {
+    const column = new NullableFloat64Column(n);
+    journal.signals.forEach((signal, i) => column.set(i, valueOf(signal)));
+    return column;
+  });
+  const strings = (values: (i: number) => string | undefined): Utf8Column => {
+    const column = new Utf8Column(n);
+    for (let i = 0; i < n; i++) column.set(i, values(i));
+    return column;
+  };
+  const acted = new Bitmap(n);
+  journal.acted.forEach((value, i) => value && acted.set(i));
   const notInteger = (what: string) => (row: number, value: number) =>
     new FrameworkError(`${path}: ${what} of signal ${row} is ${value}, expected an integer number of ms`);
   const columns: TableColumn[] = [
-    [new Field('open_time', TIMESTAMP_TYPE, false), timestampData(openTime, false, notInteger('openTime'))],
-    strings.action.column('action', false),
+    [new Field('open_time', TIMESTAMP_TYPE, false), timestampData(journal.openTime, false, notInteger('openTime'))],
+    strings((i) => journal.signals[i]!.action).column('action', false),
     ...Object.keys(SIGNAL_NUMBERS).map((name, k) => numbers[k]!.column(name)),
-    strings.tag.column('tag', true),
+    strings((i) => journal.signals[i]!.tag).column('tag', true),
     boolColumn('acted', acted),
-    strings.reason.column('reason', true),
-    strings.source.column('source', false),
-    [new Field('received_at', TIMESTAMP_TYPE, true), timestampData(receivedAt, true, notInteger('receivedAt'))],
+    strings((i) => journal.reasons[i]).column('reason', true),
+    strings((i) => journal.source[i]).column('source', false),
+    [new Field('received_at', TIMESTAMP_TYPE, true), timestampData(journal.receivedAt, true, notInteger('receivedAt'))],
   ];
   if (n > 0) {
-    const children = names.map((name, j) => float64Column(name, frame[j]!));
+    const children = [...journal.frame].map(([name, values]) => float64Column(name, values));
     const type = new Struct(children.map(([field]) => field));
     columns.push([new Field('indicators', type, false), makeData({ type, length: n, nullCount: 0, children: children.map(([, data]) => data) })]);
   }

@@ -29,6 +29,13 @@ export function candleOf(columns: FrameColumns, i: number): Candle {
   };
 }
 
+/** Row `i` of frame columns: every column's value, by column name, in column order. */
+export function frameRow(columns: FrameColumns, i: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name in columns) out[name] = columns[name]![i]!;
+  return out;
+}
+
 /**
  * The strategy's window on the data at the current candle, given to
  * {@link "strategy/base-strategy"!BaseStrategy.onData | BaseStrategy.onData}.
@@ -109,10 +116,7 @@ export class Frame {
 
   /** All column values at the current candle, e.g. for the signal journal. */
   snapshot(): Record<string, number> {
-    const { columns, index } = this.#cursor;
-    const out: Record<string, number> = {};
-    for (const name in columns) out[name] = columns[name]![index]!;
-    return out;
+    return frameRow(this.#cursor.columns, this.#cursor.index);
   }
 
   #target(column: string, ago: number): number {

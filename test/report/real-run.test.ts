@@ -10,6 +10,7 @@ import { computeMetrics } from '../../framework/report/metrics';
 import type { RunSummary, SignalRecord } from '../../framework/report/run-summary';
 import { createRunDir, writeRunArtifacts } from '../../framework/report/run-writer';
 import { readSignalsFile } from '../../framework/report/signals-file';
+import { SignalJournal } from '../../framework/report/signal-journal';
 import { readTradesFile } from '../../framework/report/trades-file';
 import { tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
@@ -90,7 +91,7 @@ describe('a backtest of BTC/USDT 1h through broker, metrics and run writer', asy
     finishedAt,
     durationMs: finishedAt - startedAt,
   };
-  const files = await writeRunArtifacts(dir, { summary, trades: broker.trades, signals, equity: curve });
+  const files = await writeRunArtifacts(dir, { summary, trades: broker.trades, signals: SignalJournal.of(signals), equity: curve });
   // equity.parquet read with parquet-wasm and apache-arrow directly, as any Parquet reader would.
   const equityTable = tableFromIPC(readParquet(readFileSync(files.equity)).intoIPCStream());
   const equityRows = equityTable.toArray().map((row: { time: bigint | number; equity: number; cash: number; position_value: number }) => ({

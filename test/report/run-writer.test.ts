@@ -11,6 +11,7 @@ import type { RunSummary, SignalRecord } from '../../framework/report/run-summar
 import { createRunDir, writeRunArtifacts } from '../../framework/report/run-writer';
 import { readEquityFile, writeEquityFile } from '../../framework/report/equity-file';
 import { readSignalsFile } from '../../framework/report/signals-file';
+import { SignalJournal } from '../../framework/report/signal-journal';
 import { readTradesFile } from '../../framework/report/trades-file';
 import { tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
@@ -109,7 +110,7 @@ describe('writeRunArtifacts', () => {
     };
     const short: Trade = { ...trade, side: 'short', entryTime: T0 + 4 * HOUR, exitTime: T0 + 5 * HOUR, pnl: -12.5, exitReason: 'end_of_data' };
     const { entryTag: _, ...untagged } = short;
-    const files = await writeRunArtifacts(dir, { summary: { ...summary, runId }, trades: [trade, untagged], signals: [signal], equity });
+    const files = await writeRunArtifacts(dir, { summary: { ...summary, runId }, trades: [trade, untagged], signals: SignalJournal.of([signal]), equity });
     expect(readdirSync(dir).sort()).toEqual(['equity.parquet', 'signals.parquet', 'summary.json', 'trades.parquet']);
 
     const written = JSON.parse(readFileSync(files.summary, 'utf8')) as Record<string, unknown>;
@@ -135,14 +136,14 @@ describe('writeRunArtifacts', () => {
     expect(readEquityFile(files.equity)).toEqual(equity);
 
     const before = readFileSync(files.summary, 'utf8');
-    await expect(writeRunArtifacts(dir, { summary, trades: [], signals: [], equity })).rejects.toThrow(/already exists/);
+    await expect(writeRunArtifacts(dir, { summary, trades: [], signals: SignalJournal.of([]), equity })).rejects.toThrow(/already exists/);
     expect(readFileSync(files.summary, 'utf8')).toBe(before);
   });
 
   it('writes empty trades and journal files when there are no trades or signals', async () => {
     const { dir } = createRunDir(root, 'Empty', T0);
     const none = { time: new Float64Array(0), equity: new Float64Array(0), cash: new Float64Array(0), positionValue: new Float64Array(0) };
-    const files = await writeRunArtifacts(dir, { summary, trades: [], signals: [], equity: none });
+    const files = await writeRunArtifacts(dir, { summary, trades: [], signals: SignalJournal.of([]), equity: none });
     expect(readTradesFile(files.trades)).toEqual([]);
     expect(readSignalsFile(files.signals!)).toEqual([]);
   });

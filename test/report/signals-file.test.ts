@@ -10,6 +10,7 @@ import { readJournal, signalLine } from '../../framework/report/journal';
 import { jsonNumbers } from '../../framework/report/json-lines';
 import type { SignalRecord } from '../../framework/report/run-summary';
 import { readSignalsFile, SIGNALS_FILE, writeSignalsFile } from '../../framework/report/signals-file';
+import { SignalJournal } from '../../framework/report/signal-journal';
 
 const root = mkdtempSync(join(tmpdir(), 'signals-file-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -75,17 +76,17 @@ describe('writeSignalsFile', () => {
     const path = join(root, 'all-fields.parquet');
     const second: SignalRecord = { ...base, openTime: 7_200_000, action: 'exit_short', signal: { action: 'exit_short', size: { fraction: 0.5 } }, acted: true };
     const { reason: _, ...acted } = second;
-    writeSignalsFile(path, [base, acted]);
+    writeSignalsFile(path, SignalJournal.of([base, acted]));
     expect(readSignalsFile(path)).toEqual([base, acted]);
   });
 
   it('refuses a record whose candle is not its frame row, or an existing file, leaving nothing behind', () => {
     const path = join(root, 'bad.parquet');
     const bad = { ...base, candle: { ...base.candle, close: 1.6 } };
-    expect(() => writeSignalsFile(path, [base, bad])).toThrow(/candle of signal 1 is not the open_time and OHLCV/);
+    expect(() => writeSignalsFile(path, SignalJournal.of([base, bad]))).toThrow(/bad\.parquet: the candle of signal 1 is not the open_time and OHLCV/);
     expect(existsSync(path)).toBe(false);
     writeFileSync(path, 'kept');
-    expect(() => writeSignalsFile(path, [base])).toThrow(FrameworkError);
+    expect(() => writeSignalsFile(path, SignalJournal.of([base]))).toThrow(FrameworkError);
     expect(readFileSync(path, 'utf8')).toBe('kept');
   });
 

@@ -7,7 +7,7 @@
 import type { Trade } from '../../broker/types';
 import { describeSubscription } from '../../core/subscription';
 import type { Metrics } from '../metrics';
-import type { RunSummary, SignalRecord } from '../run-summary';
+import type { RunSummary, SignalOutcome } from '../run-summary';
 import { formatDuration, formatMinute, formatMoney, formatNumber, formatPercent } from '../format';
 import { escapeHtml } from './format';
 
@@ -149,7 +149,7 @@ export function tradesTableHtml(): string {
  * acted on, and why the others were not: each reason with its count, most frequent first, reasons grouped by their
  * text before the first `:` (`warm-up: candle 5 of 100` and `warm-up: candle 6 of 100` count as `warm-up`).
  */
-export function signalsHtml(signals: readonly SignalRecord[]): string {
+export function signalsHtml(signals: readonly SignalOutcome[]): string {
   const byAction = new Map<string, { total: number; acted: number; reasons: Map<string, number> }>();
   for (const s of signals) {
     const entry = byAction.get(s.action) ?? { total: 0, acted: 0, reasons: new Map<string, number>() };
