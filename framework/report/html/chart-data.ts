@@ -42,7 +42,7 @@ export interface ChartPaneSeries extends ChartLine {
  * the bar their fill's candle belongs to. `candlesPerBar` is 1 otherwise, and every candle is a bar.
  *
  * - `timeDeltas`, `open` … `volume`: the bars, candle values exactly as stored;
- * - `pricePrecision`: decimals of the candle prices (at most 8), for the price scale;
+ * - `pricePrecision`: decimals of the bars' prices (at most 8; each is a candle price), for the price scale;
  * - `overlays`, `panes`: the indicator columns as
  *   {@link "report/html/indicator-layout"!layoutIndicators | layoutIndicators} placed them, rounded to
  *   {@link CHART_SIGNIFICANT_DIGITS} significant digits;
@@ -119,10 +119,11 @@ export function chartData(input: ChartDataInput): ChartData {
   const { rows: bars, candlesPerBar, barMs } = input.bars;
   const column = (name: string): readonly (number | null)[] => rounded(indicators[name]!, bars);
   const equityBars = sameValues(input.equity.time, candles.openTime) ? null : bucketLasts(input.equity.time, barMs);
+  const merged = mergedCandles(candles, bars);
   return {
     timeDeltas: deltas(candles.openTime, bars, barMs),
-    ...mergedCandles(candles, bars),
-    pricePrecision: decimals(candles),
+    ...merged,
+    pricePrecision: decimals([merged.open, merged.high, merged.low, merged.close]),
     overlays: layout.overlays.map((name) => ({ name, values: column(name) })),
     panes: layout.panes.map((pane) => ({
       name: pane.name,
@@ -236,13 +237,13 @@ function fillDeltas(trades: readonly Trade[], barMs: number): number[] {
   return out;
 }
 
-/** Decimals needed to show every candle price exactly, at most 8 (Binance's finest tick). */
-function decimals(candles: CandleBatch): number {
+/** Decimals needed to show every one of `prices` exactly, at most 8 (Binance's finest tick). */
+function decimals(prices: readonly (readonly number[])[]): number {
   let most = 0;
   let scale = 1;
-  for (const prices of [candles.open, candles.high, candles.low, candles.close]) {
-    for (let i = 0; i < prices.length && most < 8; i++) {
-      const v = prices[i]!;
+  for (const values of prices) {
+    for (let i = 0; i < values.length && most < 8; i++) {
+      const v = values[i]!;
       // Already shown exactly with `most` decimals (a decimal with that many round-trips to v, so JavaScript's shortest
       // one has no more), and not written in exponent form (|v| < 1e-6): skip the string.
       if (Math.round(v * scale) / scale === v && (v === 0 || Math.abs(v) >= 1e-6)) continue;
