@@ -114,11 +114,6 @@ export class Frame {
     return candleOf(this.#cursor.columns, i);
   }
 
-  /** All column values at the current candle, e.g. for the signal journal. */
-  snapshot(): Record<string, number> {
-    return frameRow(this.#cursor.columns, this.#cursor.index);
-  }
-
   #target(column: string, ago: number): number {
     if (!Number.isInteger(ago)) throw new FrameworkError(`frame.value("${column}", ${ago}): ago must be an integer`);
     if (ago < 0) {
