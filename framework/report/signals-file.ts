@@ -21,9 +21,9 @@
  * | `indicators` | Struct of Float64 | every frame column at the candle (`open_time`, OHLCV, indicators), by name; NaN kept |
  *
  * The file's key-value metadata holds the run's `strategy` ({@link StrategyIdentity}) and `subscription` as JSON; every
- * record of a journal shares them. A record's `candle` is the OHLCV of its `indicators` (the engine takes both from
- * the same row of the frame; the writer checks it), and its `action` is its signal's: neither is stored twice. A journal without signals has no `indicators` column (Parquet
- * has no empty struct).
+ * record of a journal shares them. A record's `candle` is the OHLCV of its `indicators` (both are the same row of the
+ * frame; `SignalJournal.columns` checks records added by hand), and its `action` is its signal's: neither is stored
+ * twice. A journal without signals has no `indicators` column (Parquet has no empty struct).
  *
  * @module
  */
