@@ -34,7 +34,10 @@ type Danfo = typeof import('danfojs-node');
 /** danfo's 2-D data type (rows of values), as its `Utils.inferDtype` takes it. */
 type ArrayType2D = Parameters<InstanceType<Danfo['Utils']>['inferDtype']>[0];
 
-/** A column of the snapshot: a typed array of candle values (not copied), or a plain array copy of added values. */
+/**
+ * A column of the snapshot: a typed array of candle values (not copied), or a copy of added values: a `Float64Array`
+ * when they are all numbers, else a plain array.
+ */
 type SnapshotColumn = ArrayLike<unknown>;
 
 /** The snapshot the rows are made from while they have not been made: one entry per column, in column order. */
@@ -186,7 +189,7 @@ function defineFactory(danfo: Danfo): Factory {
         Array.isArray(source) &&
         source.length === snapshot.rows;
       if (!fast) return addColumn.call(this, column, values, options);
-      const added = toArray(source as unknown[], snapshot.rows);
+      const added = numbersCopy(source as unknown[]) ?? toArray(source as unknown[], snapshot.rows);
       const next: Snapshot = { rows: snapshot.rows, columns: [...snapshot.columns] };
       next.columns.splice(at, 0, added);
       const names = [...this.columns];
@@ -276,6 +279,17 @@ function makeRows(snapshot: Snapshot, from: number, to: number): unknown[][] {
     rows[i - from] = row;
   }
   return rows;
+}
+
+/** A `Float64Array` copy of `values` when every one is a number (NaN included), else null. */
+function numbersCopy(values: readonly unknown[]): Float64Array | null {
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== 'number') return null;
+    out[i] = v;
+  }
+  return out;
 }
 
 /** `values[0 … length − 1]` as a new plain array (a counted loop: several times faster than `Array.from`). */

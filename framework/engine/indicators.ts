@@ -93,7 +93,9 @@ export function extractColumns(df: unknown, candles: CandleBatch, where: string)
   return columns;
 }
 
+/** A copy of `values` as numbers (a `Float64Array`, as a columnar frame keeps a numeric column, copied whole). */
 function toFloat64(values: ArrayLike<unknown>, reject: (value: unknown) => never): Float64Array {
+  if (values instanceof Float64Array) return values.slice();
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
