@@ -6,6 +6,7 @@ import type { Broker } from '../engine/engine';
 import type { Signal } from '../strategy/signal';
 import type { PaperBroker } from './paper-broker';
 import type { SignalDecision } from './types';
+import { messageOf } from '../core/errors';
 
 /**
  * A real order the router sent, as journaled in `orders.jsonl` (no credentials in it):
@@ -91,7 +92,7 @@ export class OrderRouter implements Broker {
       order = { openTime, action, side, amount, id: answer.id ?? null, status: answer.status ?? null, price: answer.average ?? answer.price ?? null };
       this.#logger?.info({ order }, 'order filled');
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       order = { openTime, action, side, amount: wanted, id: null, status: null, price: null, error: message };
       this.#logger?.error({ order }, 'order refused');
     }

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { BrokerConfig } from '../broker/broker-config';
-import { FrameworkError } from '../core/errors';
+import { FrameworkError, messageOf } from '../core/errors';
 import type { LogLevel } from '../core/logger';
 import { toEpochMs } from '../core/time';
 
@@ -30,7 +30,7 @@ export async function runCommand(verbose: boolean, body: () => Promise<void>): P
   try {
     await body();
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     const kind = error instanceof FrameworkError ? 'error' : 'unexpected error';
     process.stderr.write(`${kind}: ${message}\n`);
     if (verbose && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);

@@ -18,10 +18,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { FrameworkError, InvalidTimeframeError } from '../core/errors';
+import { FrameworkError, InvalidTimeframeError, messageOf } from '../core/errors';
 import { timeframeToMs } from '../core/timeframe';
 import { datasetDir } from '../store/layout';
-import { messageOf } from '../strategy/loader';
 import { runCommand, withCommonOptions, type CommonOptions } from './common';
 
 interface NewStrategyOptions extends CommonOptions {

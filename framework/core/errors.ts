@@ -36,3 +36,8 @@ export class StrategyRuntimeError extends FrameworkError {}
 
 /** A strategy that asked {@link "strategy/frame"!Frame | Frame} for a candle later than the current one. */
 export class LookaheadError extends FrameworkError {}
+
+/** The message of an unknown thrown value: an `Error`'s `message`, anything else as a string. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

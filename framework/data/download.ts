@@ -16,6 +16,7 @@ import { findGaps, type Gap } from '../pipeline/gaps';
 import { listPartitions, monthRange, partitionMonth } from '../store/layout';
 import { readDataset, writeCandles } from '../store/partitions';
 import { DownloadError, fetchCandlePages } from './fetch-candles';
+import { messageOf } from '../core/errors';
 
 /**
  * Options of {@link downloadCandles}.
@@ -123,7 +124,7 @@ export async function downloadCandles(options: DownloadOptions): Promise<Downloa
         ...(logger !== undefined && { logger }),
       });
     } catch (error) {
-      throw new DownloadError(`${where}: ${what} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new DownloadError(`${where}: ${what} failed: ${messageOf(error)}`, { cause: error });
     }
   };
 

@@ -6,7 +6,7 @@
  */
 import type { Exchange, OHLCV } from 'ccxt';
 import { batchLength, sliceBatch, type CandleBatch } from '../core/candle';
-import { FrameworkError } from '../core/errors';
+import { FrameworkError, messageOf } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { isoUtc } from '../core/time';
@@ -107,7 +107,7 @@ export async function* fetchCandlePages(options: FetchCandlePagesOptions): Async
       );
     } catch (error) {
       if (aborted()) return;
-      throw new DownloadError(`${what} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new DownloadError(`${what} failed: ${messageOf(error)}`, { cause: error });
     }
     const receivedAt = Date.now();
     const openTimes = rows.map((row) => Number(row[0])).filter((t) => Number.isFinite(t) && t < to);

@@ -1,16 +1,15 @@
 import type { Candle, CandleBatch } from '../core/candle';
 import { describeSubscription, type Subscription } from '../core/subscription';
-import { FrameworkError, LookaheadError, StrategyRuntimeError } from '../core/errors';
+import { FrameworkError, LookaheadError, messageOf, StrategyRuntimeError } from '../core/errors';
 import { lowerBound } from '../core/search';
 import { timeframeToMs } from '../core/timeframe';
 import { isoUtc } from '../core/time';
 import type { BaseStrategy } from '../strategy/base-strategy';
 import { candleOf, Frame, type FrameColumns, type FrameCursor } from '../strategy/frame';
-import { messageOf } from '../strategy/loader';
 import { parseSignal, type Signal } from '../strategy/signal';
 import type { SignalDecision } from '../broker/types';
 import type { SignalRecord, StrategyIdentity } from '../report/run-summary';
-import { SignalJournal, signalRecord } from '../report/signal-journal';
+import { SignalJournal } from '../report/signal-journal';
 import { hashParameters } from '../strategy/parameters';
 import { computeIndicatorColumns } from './indicators';
 import { computeInformativeColumns, mergeInformative } from './informative';
@@ -159,11 +158,7 @@ export class Engine {
     }
     const row = history.openTime.length - 1 - offset;
     const decided = this.#step(columns, row, offset);
-    if (decided === null) return null;
-    const who = { strategy: this.#identity, subscription: this.#subscription };
-    const record = signalRecord(who, history, offset + row, columns, row, decided.signal, decided.decision);
-    this.#journal.add(record);
-    return record;
+    return decided === null ? null : this.#journal.record(history, offset + row, columns, row, decided.signal, decided.decision);
   }
 
   /**

@@ -1,9 +1,8 @@
 import type { DataFrame } from 'danfojs-node';
 import type { CandleBatch } from '../core/candle';
-import { StrategyRuntimeError } from '../core/errors';
+import { messageOf, StrategyRuntimeError } from '../core/errors';
 import type { BaseStrategy } from '../strategy/base-strategy';
 import type { FrameColumns } from '../strategy/frame';
-import { messageOf } from '../strategy/loader';
 import { columnarDataFrame, columnValues } from './columnar-frame';
 import { loadDanfo } from './danfo';
 

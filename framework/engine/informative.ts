@@ -1,10 +1,9 @@
 import type { CandleBatch } from '../core/candle';
-import { StrategyRuntimeError } from '../core/errors';
+import { messageOf, StrategyRuntimeError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
 import { timeframeToMs } from '../core/timeframe';
 import type { BaseStrategy } from '../strategy/base-strategy';
 import type { FrameColumns } from '../strategy/frame';
-import { messageOf } from '../strategy/loader';
 import { CANDLE_FRAME_COLUMNS, candleDataFrame, extractColumns } from './indicators';
 
 /**

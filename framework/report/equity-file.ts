@@ -14,16 +14,16 @@
  *
  * @module
  */
-import { closeSync, rmSync, writeSync } from 'node:fs';
-import { Field, Float64, makeData, RecordBatch, Schema, Struct, Table as ArrowTable, tableToIPC } from 'apache-arrow';
+import { closeSync, readFileSync, rmSync } from 'node:fs';
+import { Field, Float64, makeData, Schema } from 'apache-arrow';
 import type { Data, Timestamp, Vector } from 'apache-arrow';
-import { Compression, Encoding, Table as WasmTable, transformParquetStream, WriterPropertiesBuilder } from 'parquet-wasm';
+import { Compression, Encoding, transformParquetStream, WriterPropertiesBuilder } from 'parquet-wasm';
 import type { RecordBatch as WasmRecordBatch } from 'parquet-wasm';
 import type { EquityCurve } from '../broker/equity-curve';
 import { CorruptDataError, FrameworkError } from '../core/errors';
-import { isFloat64, isUtcMillis, readTimestamps, TIMESTAMP_TYPE, timestampData } from '../store/arrow-columns';
+import { codecTable, isFloat64, isUtcMillis, readParquetTable, readTimestamps, TIMESTAMP_TYPE, timestampData } from '../store/arrow-columns';
+import { writeAll } from '../store/durable';
 import { createArtifact } from './artifact';
-import { readParquetArtifact } from './parquet-table';
 
 /** File name of the equity curve inside a run directory. */
 export const EQUITY_FILE = 'equity.parquet';
@@ -74,7 +74,7 @@ export async function writeEquityFile(path: string, curve: EquityCurve): Promise
   try {
     const parquet = await transformParquetStream(rowGroups(time, curve), writerProperties());
     for await (const chunk of parquet as AsyncIterable<Uint8Array>) {
-      for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done);
+      writeAll(fd, chunk);
     }
   } catch (error) {
     rmSync(path, { force: true });
@@ -102,8 +102,7 @@ function rowGroups(time: Data<Timestamp>, curve: EquityCurve): ReadableStream<Wa
         time.slice(start, length),
         ...VALUE_COLUMNS.map(([, key]) => makeData({ type: new Float64(), data: curve[key].subarray(start, start + length), length, nullCount: 0 })),
       ];
-      const record = new RecordBatch(SCHEMA, makeData({ type: new Struct(SCHEMA.fields), length, nullCount: 0, children }));
-      const table = WasmTable.fromIPCStream(tableToIPC(new ArrowTable(SCHEMA, record), 'stream'));
+      const table = codecTable(SCHEMA.fields, children, length);
       controller.enqueue(table.recordBatch(0)!);
       table.free();
       start += length;
@@ -120,7 +119,7 @@ function rowGroups(time: Data<Timestamp>, curve: EquityCurve): ReadableStream<Wa
  *   file or its columns are not the schema's; file-system errors (a missing file) propagate.
  */
 export function readEquityFile(path: string): EquityCurve {
-  const table = readParquetArtifact(path);
+  const table = readParquetTable(readFileSync(path), path);
   const names = table.schema.fields.map((f) => f.name);
   const expected = SCHEMA.fields.map((f) => f.name);
   if (names.join() !== expected.join()) {

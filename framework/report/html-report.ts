@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { closeSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { EquityCurve } from '../broker/equity-curve';
@@ -17,6 +17,7 @@ import { escapeHtml, jsonForScript, writeJsonForScript } from './html/format';
 import { layoutIndicators } from './html/indicator-layout';
 import { headerHtml, metricsHtml, signalsHtml, tradeRows, tradesTableHtml } from './html/sections';
 import type { RunSummary, SignalOutcome } from './run-summary';
+import { writeAll } from '../store/durable';
 import { createArtifact } from './artifact';
 
 /**
@@ -174,8 +175,7 @@ export function writeHtmlReport(dir: string, input: HtmlReportInput): string {
       const text = pending.join('');
       pending = [];
       size = 0;
-      const written = writeSync(fd, text);
-      if (written !== Buffer.byteLength(text)) throw new FrameworkError(`${path}: short write (${written} bytes of ${Buffer.byteLength(text)})`);
+      writeAll(fd, Buffer.from(text));
     };
     const write = (text: string): void => {
       pending.push(text);

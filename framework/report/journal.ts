@@ -1,9 +1,10 @@
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RoutedOrder } from '../broker/order-router';
 import type { StoredCandle } from '../core/candle';
 import { FrameworkError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
+import { writeArtifact } from './artifact';
 import { jsonLine, withIso } from './json-lines';
 import type { RunMode, SignalRecord, StrategyIdentity } from './run-summary';
 import { readSignalsFile, SIGNALS_FILE } from './signals-file';
@@ -106,14 +107,7 @@ export class RunJournal {
  * @throws {@link "core/errors"!FrameworkError | FrameworkError} when it exists already (nothing is overwritten).
  */
 export function writeRunHeader(dir: string, header: RunHeader): void {
-  try {
-    writeFileSync(join(dir, 'run.json'), `${JSON.stringify(header, null, 2)}\n`, { flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new FrameworkError(`${join(dir, 'run.json')} already exists: refusing to overwrite a run`, { cause: error });
-    }
-    throw error;
-  }
+  writeArtifact(join(dir, 'run.json'), `${JSON.stringify(header, null, 2)}\n`);
 }
 
 /**

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EquityCurve } from '../broker/equity-curve';
 import type { Trade } from '../broker/types';
 import { FrameworkError } from '../core/errors';
 import { isoUtc } from '../core/time';
-import { createArtifact } from './artifact';
+import { writeArtifact } from './artifact';
 import { EQUITY_FILE, writeEquityFile } from './equity-file';
 import { jsonNumbers, withIso } from './json-lines';
 import type { RunSummary } from './run-summary';
@@ -88,26 +88,16 @@ export function createRunDir(runsRoot: string, strategyName: string, now: number
  *   overwritten); other file-system errors propagate.
  */
 export async function writeRunArtifacts(dir: string, artifacts: RunArtifacts): Promise<RunFiles> {
+  const { summary, trades, signals, equity } = artifacts;
   const files: RunFiles = {
     summary: join(dir, 'summary.json'),
     trades: join(dir, TRADES_FILE),
-    signals: artifacts.signals === undefined ? null : join(dir, SIGNALS_FILE),
+    signals: signals === undefined ? null : join(dir, SIGNALS_FILE),
     equity: join(dir, EQUITY_FILE),
   };
-  const { summary, trades, signals, equity } = artifacts;
-  writeText(files.summary, `${JSON.stringify(withIso(summary, ['firstCandle', 'lastCandle', 'startedAt', 'finishedAt']), jsonNumbers, 2)}\n`);
+  writeArtifact(files.summary, `${JSON.stringify(withIso(summary, ['firstCandle', 'lastCandle', 'startedAt', 'finishedAt']), jsonNumbers, 2)}\n`);
   writeTradesFile(files.trades, trades);
-  if (signals !== undefined) writeSignalsFile(files.signals!, signals);
+  if (signals !== undefined && files.signals !== null) writeSignalsFile(files.signals, signals);
   await writeEquityFile(files.equity, equity);
   return files;
-}
-
-/** Writes `text` (UTF-8) to a new file. */
-function writeText(path: string, text: string): void {
-  const fd = createArtifact(path);
-  try {
-    writeSync(fd, text);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -16,7 +16,7 @@ import type { SignalOutcome, SignalRecord, StrategyIdentity } from './run-summar
  * The record of the signal decided on row `row` of frame columns `columns`, whose candle is row `historyRow` of
  * `history` (its provenance): the candle's OHLCV and every column's value are read from `columns` at `row`.
  */
-export function signalRecord(
+function signalRecord(
   who: { readonly strategy: StrategyIdentity; readonly subscription: Subscription },
   history: CandleBatch,
   historyRow: number,
@@ -120,7 +120,7 @@ export class SignalJournal {
    * @returns the function that journals the signal decided on row `row`.
    */
   replay(history: CandleBatch, columns: FrameColumns): (row: number, signal: Signal, decision: SignalDecision) => void {
-    if (this.#who === null) throw new FrameworkError('a journal of records cannot journal a replay: give it the strategy and market');
+    this.#strategyAndMarket();
     const part: ReplayPart = { history, columns, rows: [], signals: [], decisions: [] };
     this.#parts.push(part);
     return (row, signal, decision) => {
@@ -132,7 +132,26 @@ export class SignalJournal {
     };
   }
 
-  /** Journals a record made at once (a live signal). */
+  /**
+   * Journals a live signal, its record made now: decided on row `row` of the live indicator window `columns`, whose
+   * candle is row `historyRow` of the run's `history`.
+   *
+   * @returns the record journaled.
+   */
+  record(
+    history: CandleBatch,
+    historyRow: number,
+    columns: FrameColumns,
+    row: number,
+    signal: Signal,
+    decision: SignalDecision,
+  ): SignalRecord {
+    const made = signalRecord(this.#strategyAndMarket(), history, historyRow, columns, row, signal, decision);
+    this.add(made);
+    return made;
+  }
+
+  /** Journals a record as it is (e.g. one read back from a file). */
   add(record: SignalRecord): void {
     const last = this.#parts.at(-1);
     if (last !== undefined && 'records' in last) last.records.push(record);
@@ -189,10 +208,16 @@ export class SignalJournal {
     return this.#columns;
   }
 
+  /** The strategy and market new signals are journaled with (a journal of records, {@link SignalJournal.of}, has none). */
+  #strategyAndMarket(): { strategy: StrategyIdentity; subscription: Subscription } {
+    if (this.#who === null) throw new FrameworkError('a journal made of records has no strategy and market to journal new signals with');
+    return this.#who;
+  }
+
   #recordOf(part: ReplayPart | RecordPart, k: number): SignalRecord {
     if ('records' in part) return part.records[k]!;
     const row = part.rows[k]!;
-    return signalRecord(this.#who!, part.history, row, part.columns, row, part.signals[k]!, part.decisions[k]!);
+    return signalRecord(this.#strategyAndMarket(), part.history, row, part.columns, row, part.signals[k]!, part.decisions[k]!);
   }
 }
 

@@ -27,25 +27,28 @@
  *
  * @module
  */
-import { DataType, Field, makeData, Struct, Table as ArrowTable } from 'apache-arrow';
+import { readFileSync } from 'node:fs';
+import { DataType, Field, makeData, Struct } from 'apache-arrow';
 import type { Vector } from 'apache-arrow';
 import { Compression, WriterPropertiesBuilder } from 'parquet-wasm';
 import { CANDLE_SOURCES, type CandleSource } from '../core/candle';
 import { CorruptDataError, FrameworkError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
-import { isFloat64, isUtcMillis, readTimestamps, TIMESTAMP_TYPE, timestampData } from '../store/arrow-columns';
-import type { PositionSize, Signal, SignalAction } from '../strategy/signal';
 import {
   Bitmap,
   boolColumn,
-  columnsTable,
   float64Column,
+  isFloat64,
+  isUtcMillis,
   NullableFloat64Column,
-  readParquetArtifact,
+  readParquetTable,
+  readTimestamps,
+  timestampColumn,
   Utf8Column,
-  writeParquetArtifact,
   type TableColumn,
-} from './parquet-table';
+} from '../store/arrow-columns';
+import type { PositionSize, Signal, SignalAction } from '../strategy/signal';
+import { writeParquetArtifact } from './artifact';
 import type { SignalRecord, StrategyIdentity } from './run-summary';
 import type { JournalColumns, SignalJournal } from './signal-journal';
 
@@ -82,10 +85,10 @@ export function writeSignalsFile(path: string, journal: SignalJournal): void {
   if (columns.strategy !== null) metadata.set(STRATEGY_KEY, JSON.stringify(columns.strategy));
   if (columns.subscription !== null) metadata.set(SUBSCRIPTION_KEY, JSON.stringify(columns.subscription));
   const properties = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).setKeyValueMetadata(metadata).build();
-  writeParquetArtifact(path, signalsTable(path, columns), properties);
+  writeParquetArtifact(path, signalsColumns(path, columns), columns.length, properties);
 }
 
-function signalsTable(path: string, journal: JournalColumns): ArrowTable {
+function signalsColumns(path: string, journal: JournalColumns): TableColumn[] {
   const n = journal.length;
   const numbers = Object.values(SIGNAL_NUMBERS).map((valueOf) => {
     const column = new NullableFloat64Column(n);
@@ -102,21 +105,21 @@ function signalsTable(path: string, journal: JournalColumns): ArrowTable {
   const notInteger = (what: string) => (row: number, value: number) =>
     new FrameworkError(`${path}: ${what} of signal ${row} is ${value}, expected an integer number of ms`);
   const columns: TableColumn[] = [
-    [new Field('open_time', TIMESTAMP_TYPE, false), timestampData(journal.openTime, false, notInteger('openTime'))],
+    timestampColumn('open_time', journal.openTime, false, notInteger('openTime')),
     strings((i) => journal.signals[i]!.action).column('action', false),
     ...Object.keys(SIGNAL_NUMBERS).map((name, k) => numbers[k]!.column(name)),
     strings((i) => journal.signals[i]!.tag).column('tag', true),
     boolColumn('acted', acted),
     strings((i) => journal.reasons[i]).column('reason', true),
     strings((i) => journal.source[i]).column('source', false),
-    [new Field('received_at', TIMESTAMP_TYPE, true), timestampData(journal.receivedAt, true, notInteger('receivedAt'))],
+    timestampColumn('received_at', journal.receivedAt, true, notInteger('receivedAt')),
   ];
   if (n > 0) {
     const children = [...journal.frame].map(([name, values]) => float64Column(name, values));
     const type = new Struct(children.map(([field]) => field));
     columns.push([new Field('indicators', type, false), makeData({ type, length: n, nullCount: 0, children: children.map(([, data]) => data) })]);
   }
-  return columnsTable(columns, n);
+  return columns;
 }
 
 /**
@@ -128,7 +131,7 @@ function signalsTable(path: string, journal: JournalColumns): ArrowTable {
  *   file) propagate.
  */
 export function readSignalsFile(path: string): SignalRecord[] {
-  const table = readParquetArtifact(path);
+  const table = readParquetTable(readFileSync(path), path);
   const n = table.numRows;
   if (n === 0) return [];
   const corrupt = (problem: string) => new CorruptDataError(`${path}: not a signal journal: ${problem}`);

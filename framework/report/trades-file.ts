@@ -20,12 +20,22 @@
  *
  * @module
  */
-import { Field, type Vector } from 'apache-arrow';
+import { readFileSync } from 'node:fs';
+import type { Vector } from 'apache-arrow';
 import { Compression, WriterPropertiesBuilder } from 'parquet-wasm';
 import type { ExitReason, PositionSide, Trade } from '../broker/types';
 import { CorruptDataError, FrameworkError } from '../core/errors';
-import { isFloat64, isUtcMillis, readTimestamps, TIMESTAMP_TYPE, timestampData } from '../store/arrow-columns';
-import { columnsTable, float64Column, readParquetArtifact, Utf8Column, writeParquetArtifact, type TableColumn } from './parquet-table';
+import {
+  float64Column,
+  isFloat64,
+  isUtcMillis,
+  readParquetTable,
+  readTimestamps,
+  timestampColumn,
+  Utf8Column,
+  type TableColumn,
+} from '../store/arrow-columns';
+import { writeParquetArtifact } from './artifact';
 
 /** File name of the trades inside a run directory. */
 export const TRADES_FILE = 'trades.parquet';
@@ -77,25 +87,20 @@ export function writeTradesFile(path: string, trades: readonly Trade[]): void {
     strings.entryTag.set(i, trade.entryTag);
     strings.exitTag.set(i, trade.exitTag);
   });
-  const time = (name: string, values: Float64Array): TableColumn => [
-    new Field(name, TIMESTAMP_TYPE, false),
-    timestampData(values, false, (row, value) => new FrameworkError(`${path}: ${name} of trade ${row} is ${value}, expected an integer number of ms`)),
-  ];
+  const time = (name: string, values: Float64Array): TableColumn =>
+    timestampColumn(name, values, false, (row, value) => new FrameworkError(`${path}: ${name} of trade ${row} is ${value}, expected an integer number of ms`));
   const [entryPrice, ...exitAndAfter] = NUMBER_COLUMNS.map(([name], k) => float64Column(name, numbers[k]!));
-  const table = columnsTable(
-    [
-      strings.side.column('side', false),
-      time('entry_time', entryTime),
-      entryPrice!,
-      time('exit_time', exitTime),
-      ...exitAndAfter,
-      strings.exitReason.column('exit_reason', false),
-      strings.entryTag.column('entry_tag', true),
-      strings.exitTag.column('exit_tag', true),
-    ],
-    n,
-  );
-  writeParquetArtifact(path, table, new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).build());
+  const columns = [
+    strings.side.column('side', false),
+    time('entry_time', entryTime),
+    entryPrice!,
+    time('exit_time', exitTime),
+    ...exitAndAfter,
+    strings.exitReason.column('exit_reason', false),
+    strings.entryTag.column('entry_tag', true),
+    strings.exitTag.column('exit_tag', true),
+  ];
+  writeParquetArtifact(path, columns, n, new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).build());
 }
 
 /**
@@ -106,7 +111,7 @@ export function writeTradesFile(path: string, trades: readonly Trade[]): void {
  *   or its columns are not the schema's; file-system errors (a missing file) propagate.
  */
 export function readTradesFile(path: string): Trade[] {
-  const table = readParquetArtifact(path);
+  const table = readParquetTable(readFileSync(path), path);
   const names = table.schema.fields.map((f) => f.name);
   if (names.join() !== COLUMN_NAMES.join()) {
     throw new CorruptDataError(`${path}: not a trades file: columns are [${names.join(', ')}], expected [${COLUMN_NAMES.join(', ')}]`);

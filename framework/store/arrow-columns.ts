@@ -1,13 +1,31 @@
 /**
- * Arrow column helpers shared by the project's Parquet files (candles, equity curves): timestamps in UTC epoch ms
- * to and from Arrow `Timestamp(MILLISECOND, "UTC")`, and reading a Parquet file into one Arrow table.
+ * Arrow helpers shared by the project's Parquet files (candles, equity curves, signal journals, trades): columns built
+ * row by row (timestamps in UTC epoch ms as Arrow `Timestamp(MILLISECOND, "UTC")`, numbers, strings, booleans, with
+ * their validity bitmaps), tables handed to the Parquet codec, and a Parquet file read back into one Arrow table.
  *
  * @module
  */
-import { DataType, makeData, Precision, Table as ArrowTable, tableFromIPC, TimestampMillisecond, TimeUnit } from 'apache-arrow';
-import type { Vector } from 'apache-arrow';
-import { readParquet } from 'parquet-wasm';
+import {
+  Bool,
+  DataType,
+  Field,
+  Float64,
+  makeData,
+  Precision,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table as ArrowTable,
+  tableFromIPC,
+  tableToIPC,
+  TimestampMillisecond,
+  TimeUnit,
+  Utf8,
+} from 'apache-arrow';
+import type { Data, Vector } from 'apache-arrow';
+import { readParquet, Table as WasmTable } from 'parquet-wasm';
 import { endianness } from 'node:os';
+import { CorruptDataError, messageOf } from '../core/errors';
 
 const TWO_32 = 2 ** 32;
 /** Positions of the low and high 32-bit word of an int64 in memory (platform byte order). */
@@ -25,10 +43,29 @@ const READ_BATCH_SIZE = 2 ** 31 - 1;
 /**
  * Reads a whole Parquet file into one Arrow table (one record batch, columns zero-copy where Arrow allows).
  *
- * @throws Error from parquet-wasm when the bytes are not a readable Parquet file.
+ * @param where - what the bytes are (normally the file path), named in the error.
+ * @throws {@link "core/errors"!CorruptDataError | CorruptDataError} naming `where` when the bytes are not a readable
+ *   Parquet file.
  */
-export function readParquetTable(bytes: Uint8Array): ArrowTable {
-  return tableFromIPC(readParquet(bytes, { batchSize: READ_BATCH_SIZE }).intoIPCStream());
+export function readParquetTable(bytes: Uint8Array, where: string): ArrowTable {
+  try {
+    return tableFromIPC(readParquet(bytes, { batchSize: READ_BATCH_SIZE }).intoIPCStream());
+  } catch (error) {
+    throw new CorruptDataError(`${where}: not a readable Parquet file (${messageOf(error)})`, { cause: error });
+  }
+}
+
+/** A column of a table being built: its field and its data. */
+export type TableColumn = readonly [Field, Data];
+
+/**
+ * The columns `fields` / `children` (each `length` rows) as a table of the Parquet codec (parquet-wasm), which takes
+ * it as an Arrow IPC stream.
+ */
+export function codecTable(fields: readonly Field[], children: readonly Data[], length: number): WasmTable {
+  const schema = new Schema([...fields]);
+  const batch = new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length, nullCount: 0, children: [...children] }));
+  return WasmTable.fromIPCStream(tableToIPC(new ArrowTable(schema, batch), 'stream'));
 }
 
 /**
@@ -41,21 +78,27 @@ export function timestampData(values: Float64Array, nullable: boolean, notIntege
   const n = values.length;
   const ints = new BigInt64Array(n);
   const words = new Int32Array(ints.buffer);
-  const validity = new Uint8Array((n + 7) >> 3);
-  let nullCount = 0;
+  const validity = new Bitmap(n);
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
-    if (nullable && Number.isNaN(v)) {
-      nullCount++;
-      continue;
-    }
+    if (nullable && Number.isNaN(v)) continue;
     if (!Number.isSafeInteger(v)) throw notInteger(i, v);
     // The int64 as two 32-bit words, two's complement (a BigInt per row costs ten times more).
     words[2 * i + LOW] = v % TWO_32;
     words[2 * i + HIGH] = Math.floor(v / TWO_32);
-    validity[i >> 3]! |= 1 << (i & 7);
+    validity.set(i);
   }
-  return makeData({ type: TIMESTAMP_TYPE, data: ints, length: n, nullCount, nullBitmap: nullCount > 0 ? validity : null });
+  return makeData({ type: TIMESTAMP_TYPE, data: ints, length: n, ...validity.validity() });
+}
+
+/** {@link timestampData} as the column `name`. */
+export function timestampColumn(
+  name: string,
+  values: Float64Array,
+  nullable: boolean,
+  notInteger: (row: number, value: number) => Error,
+): TableColumn {
+  return [new Field(name, TIMESTAMP_TYPE, nullable), timestampData(values, nullable, notInteger)];
 }
 
 /**
@@ -94,7 +137,111 @@ export function isFloat64(type: DataType): boolean {
   return DataType.isFloat(type) && type.precision === Precision.DOUBLE;
 }
 
-/** The message of a thrown value. */
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** A Float64 column without nulls (the values are not copied). */
+export function float64Column(name: string, values: Float64Array): TableColumn {
+  const type = new Float64();
+  return [new Field(name, type, false), makeData({ type, data: values, length: values.length, nullCount: 0 })];
+}
+
+/** An Arrow bitmap of `length` bits, all clear at first (as validity: bit i set = row i holds a value). */
+export class Bitmap {
+  /** The bits, least significant first within each byte (Arrow's layout). */
+  readonly bytes: Uint8Array;
+  #set = 0;
+
+  /** @param length - number of bits (rows). */
+  constructor(readonly length: number) {
+    this.bytes = new Uint8Array((length + 7) >> 3);
+  }
+
+  /** Sets bit `i` (once per bit: the count of set bits is kept). */
+  set(i: number): void {
+    this.bytes[i >> 3]! |= 1 << (i & 7);
+    this.#set++;
+  }
+
+  /** As a validity bitmap: `nullCount` and, when there are nulls, `nullBitmap`, as `makeData` takes them. */
+  validity(): { nullCount: number; nullBitmap: Uint8Array | null } {
+    const nullCount = this.length - this.#set;
+    return { nullCount, nullBitmap: nullCount > 0 ? this.bytes : null };
+  }
+}
+
+/** A nullable Float64 column being filled (undefined is null). */
+export class NullableFloat64Column {
+  readonly #values: Float64Array;
+  readonly #validity: Bitmap;
+
+  /** @param length - number of rows. */
+  constructor(length: number) {
+    this.#values = new Float64Array(length);
+    this.#validity = new Bitmap(length);
+  }
+
+  /** Sets row `i` (undefined: leaves it null). */
+  set(i: number, value: number | undefined): void {
+    if (value === undefined) return;
+    this.#values[i] = value;
+    this.#validity.set(i);
+  }
+
+  /** The filled column, named `name`. */
+  column(name: string): TableColumn {
+    const type = new Float64();
+    return [new Field(name, type, true), makeData({ type, data: this.#values, length: this.#values.length, ...this.#validity.validity() })];
+  }
+}
+
+/**
+ * A Utf8 column being filled (undefined is null). A run's strings are few distinct ones (actions, tags, reasons, exit
+ * reasons) repeated: each is UTF-8-encoded once.
+ */
+export class Utf8Column {
+  readonly #values: (string | undefined)[];
+  readonly #encoded = new Map<string, Uint8Array>();
+
+  /** @param length - number of rows. */
+  constructor(length: number) {
+    this.#values = new Array(length);
+  }
+
+  /** Sets row `i` (undefined: leaves it null). */
+  set(i: number, value: string | undefined): void {
+    this.#values[i] = value;
+  }
+
+  /** The filled column, named `name`; `nullable` declares whether the field may hold nulls. */
+  column(name: string, nullable: boolean): TableColumn {
+    const values = this.#values;
+    const valueOffsets = new Int32Array(values.length + 1);
+    const validity = new Bitmap(values.length);
+    let size = 0;
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      if (value !== undefined) {
+        size += this.#bytes(value).length;
+        validity.set(i);
+      }
+      valueOffsets[i + 1] = size;
+    }
+    const data = new Uint8Array(size);
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      if (value !== undefined) data.set(this.#bytes(value), valueOffsets[i]!);
+    }
+    const type = new Utf8();
+    return [new Field(name, type, nullable), makeData({ type, data, valueOffsets, length: values.length, ...validity.validity() })];
+  }
+
+  #bytes(text: string): Uint8Array {
+    let bytes = this.#encoded.get(text);
+    if (bytes === undefined) this.#encoded.set(text, (bytes = new TextEncoder().encode(text)));
+    return bytes;
+  }
+}
+
+/** A Bool column without nulls: bit i of `bits` is row i. */
+export function boolColumn(name: string, bits: Bitmap): TableColumn {
+  const type = new Bool();
+  return [new Field(name, type, false), makeData({ type, data: bits.bytes, length: bits.length, nullCount: 0 })];
 }

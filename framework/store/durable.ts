@@ -1,9 +1,9 @@
-import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
- * File-system steps that make a write survive a crash: a new file or rename is durable only once the directory
- * holding it is fsynced too (POSIX; see fsync(2)).
+ * File-system steps of the project's writes: writing a buffer whole, and making a write survive a crash (a new file or
+ * rename is durable only once the directory holding it is fsynced too; POSIX, see fsync(2)).
  *
  * @module
  */
@@ -26,4 +26,9 @@ export function fsyncDir(dir: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Writes all of `bytes` to `fd` at its current position (`writeSync` may write fewer bytes than asked). */
+export function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
 }

@@ -167,7 +167,6 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-
 /** Names of the files or directories directly inside `dir` (following symlinks); `[]` if `dir` does not exist. */
 function subdirEntries(dir: string, kind: 'file' | 'directory'): string[] {
   let names: string[];

@@ -22,13 +22,13 @@
  */
 
 import { createHash } from 'node:crypto';
-import { DataType, Field, Float64, makeData, RecordBatch, Schema, Struct, Table as ArrowTable, tableToIPC, Utf8 } from 'apache-arrow';
+import { DataType, Field, Float64, makeData, Schema, Utf8 } from 'apache-arrow';
 import type { Vector } from 'apache-arrow';
-import { Compression, Encoding, Table as WasmTable, writeParquet, WriterPropertiesBuilder } from 'parquet-wasm';
+import { Compression, Encoding, writeParquet, WriterPropertiesBuilder } from 'parquet-wasm';
 import { allocateBatch, batchLength, CANDLE_SOURCES } from '../core/candle';
 import type { CandleBatch } from '../core/candle';
 import { CorruptDataError, InvalidCandleError } from '../core/errors';
-import { errorText, isFloat64, isUtcMillis, readParquetTable, readTimestamps, TIMESTAMP_TYPE, timestampData } from './arrow-columns';
+import { codecTable, isFloat64, isUtcMillis, readParquetTable, readTimestamps, TIMESTAMP_TYPE, timestampData, Utf8Column } from './arrow-columns';
 
 const PRICE_COLUMNS = ['open', 'high', 'low', 'close', 'volume'] as const;
 
@@ -77,10 +77,7 @@ export function encodeCandles(batch: CandleBatch): Uint8Array {
     sourceData(batch.source),
     timestampData(batch.receivedAt, true, notInteger('receivedAt')),
   ];
-  const columns = makeData({ type: new Struct(SCHEMA.fields), length: n, nullCount: 0, children });
-  const record = new RecordBatch(SCHEMA, columns);
-  const ipc = tableToIPC(new ArrowTable(SCHEMA, record), 'stream');
-  return writeParquet(WasmTable.fromIPCStream(ipc), writerProperties(candleChecksum(batch)));
+  return writeParquet(codecTable(SCHEMA.fields, children, n), writerProperties(candleChecksum(batch)));
 }
 
 /**
@@ -101,12 +98,7 @@ export function decodeCandles(
   where: string,
   allocate: (rows: number) => CandleBatch = allocateBatch,
 ): CandleBatch {
-  let table: ArrowTable;
-  try {
-    table = readParquetTable(bytes);
-  } catch (error) {
-    throw new CorruptDataError(`${where}: not a readable Parquet file (${errorText(error)})`, { cause: error });
-  }
+  const table = readParquetTable(bytes, where);
   const corrupt = (problem: string): CorruptDataError => new CorruptDataError(`${where}: ${problem}`);
   const names = table.schema.fields.map((f) => f.name);
   const expected = COLUMNS.map((c) => c.name);
@@ -208,19 +200,17 @@ function writerProperties(checksum: string) {
 
 /** Arrow Utf8 data of the source column from {@link CANDLE_SOURCES} codes. */
 function sourceData(codes: Uint8Array) {
-  const offsets = new Int32Array(codes.length + 1);
+  const column = new Utf8Column(codes.length);
   codes.forEach((code, i) => {
-    const bytes = SOURCE_BYTES[code];
-    if (bytes === undefined) {
+    const source = CANDLE_SOURCES[code];
+    if (source === undefined) {
       throw new InvalidCandleError(
         `cannot encode candles: source code ${code} of row ${i} is not one of ${CANDLE_SOURCES.join(', ')}`,
       );
     }
-    offsets[i + 1] = offsets[i]! + bytes.length;
+    column.set(i, source);
   });
-  const text = new Uint8Array(offsets[codes.length]!);
-  codes.forEach((code, i) => text.set(SOURCE_BYTES[code]!, offsets[i]!));
-  return makeData({ type: new Utf8(), valueOffsets: offsets, data: text, length: codes.length, nullCount: 0 });
+  return column.column('source', false)[1];
 }
 
 /** An open time or `receivedAt` that is not an integer number of ms. */

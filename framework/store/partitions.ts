@@ -8,7 +8,7 @@
  * @module
  */
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { allocateBatch, batchLength, CANDLE_SOURCES, concatBatches, copyRows, sliceBatch } from '../core/candle';
@@ -21,7 +21,7 @@ import { isoUtc } from '../core/time';
 import { datasetDir, listDatasets, listPartitions, monthOf, monthRange, partitionMonth, partitionPath } from './layout';
 import { decodeCandles, encodeCandles } from './parquet-codec';
 import { lowerBound } from '../core/search';
-import { fsyncDir, mkdirDurable } from './durable';
+import { fsyncDir, mkdirDurable, writeAll } from './durable';
 
 /** A span of open times in UTC epoch ms: `from` inclusive, `to` exclusive; a missing bound is open. */
 export interface TimeRange {
@@ -208,7 +208,7 @@ function writeFileAtomic(path: string, bytes: Uint8Array): void {
   try {
     const fd = openSync(tmp, 'wx', 0o644);
     try {
-      for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
+      writeAll(fd, bytes);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -66,7 +66,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { batchFromCandles, CANDLE_SOURCES } from '../core/candle';
 import type { CandleSource, StoredCandle } from '../core/candle';
-import { FrameworkError, InvalidCandleError } from '../core/errors';
+import { FrameworkError, InvalidCandleError, messageOf } from '../core/errors';
 import { describeSubscription } from '../core/subscription';
 import type { Subscription } from '../core/subscription';
 import type { Timeframe } from '../core/timeframe';
@@ -384,7 +384,7 @@ export class WriteAheadLog {
       fsyncDir(this.dir);
     } catch (error) {
       this.failure = new WriteAheadLogError(
-        `log of ${describeSubscription(this.subscription)} failed while rotating ${this.path}: ${errorText(error)}; reopen it to recover`,
+        `log of ${describeSubscription(this.subscription)} failed while rotating ${this.path}: ${messageOf(error)}; reopen it to recover`,
         { cause: error },
       );
       throw this.failure;
@@ -443,7 +443,7 @@ export class WriteAheadLog {
         this.onEvent({ type: 'synced', candles });
       } catch (error) {
         this.failure = new WriteAheadLogError(
-          `log of ${describeSubscription(this.subscription)} failed writing ${this.path}: ${errorText(error)}; reopen it to recover`,
+          `log of ${describeSubscription(this.subscription)} failed writing ${this.path}: ${messageOf(error)}; reopen it to recover`,
           { cause: error },
         );
         for (const g of [...group, ...this.pending]) g.reject(this.failure);
@@ -591,6 +591,3 @@ function syncData(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fdatasync(fd, (error) => (error === null ? resolve() : reject(error))));
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { StrategyLoadError } from '../core/errors';
+import { messageOf, StrategyLoadError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
 import { isTimeframe } from '../core/timeframe';
 import { BaseStrategy, type ParameterValue } from './base-strategy';
@@ -130,8 +130,3 @@ function parseParameter(name: string, text: string, current: ParameterValue, fai
   return text;
 }
 
-
-/** The message of an unknown thrown value. */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -11,6 +11,7 @@ import type { KlineFrame } from './binance-kline';
 import type { BinanceKlineTap } from './binance-tap';
 import type { ExchangeClock } from './exchange-clock';
 import { backoffDelay, sleep, type BackoffPolicy } from './retry';
+import { messageOf } from '../../core/errors';
 
 /**
  * State of the connection:
@@ -158,7 +159,7 @@ export class KlineStream {
         await this.options.exchange.watchOHLCV(this.options.symbol, this.options.timeframe);
       } catch (error) {
         if (this.stopped) return;
-        this.replaceConnection(`watchOHLCV failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.replaceConnection(`watchOHLCV failed: ${messageOf(error)}`);
       }
     }
   }

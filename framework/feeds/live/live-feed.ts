@@ -7,7 +7,7 @@
  */
 import type { OHLCV } from 'ccxt';
 import type { StoredCandle } from '../../core/candle';
-import { FrameworkError } from '../../core/errors';
+import { FrameworkError, messageOf } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { describeSubscription, type Subscription } from '../../core/subscription';
 import { isoUtc } from '../../core/time';
@@ -416,7 +416,7 @@ export class LiveFeed {
     } catch (error) {
       const retryAfterMs = this.gate.note(error, exchange.last_response_headers);
       this.options.logger?.warn(
-        { err: error instanceof Error ? error.message : String(error), retryAfterMs },
+        { err: messageOf(error), retryAfterMs },
         `${this.where}: exchange clock sample failed`,
       );
       throw error;
@@ -436,7 +436,7 @@ export class LiveFeed {
     if (this.failure !== undefined) return;
     this.failure = error;
     this.lifecycle = 'failed';
-    this.options.logger?.error({ err: error instanceof Error ? error.message : String(error) }, `${this.where}: live feed failed`);
+    this.options.logger?.error({ err: messageOf(error) }, `${this.where}: live feed failed`);
     this.settle.reject(error);
     void this.stop();
   }

@@ -5,7 +5,7 @@
  * @module
  */
 import { DDoSProtection, OperationFailed, RateLimitExceeded } from 'ccxt';
-import { FrameworkError } from '../../core/errors';
+import { FrameworkError, messageOf } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 
 /**
@@ -163,7 +163,7 @@ export async function callWithRetry<T>(call: () => Promise<T>, options: RetryOpt
       }
       options.logger?.warn(
         {
-          err: error instanceof Error ? error.message : String(error),
+          err: messageOf(error),
           attempt: attempt + 1,
           waitMs: Math.round(Math.max(wait, asked ?? 0)),
           retryAfterMs: asked,
