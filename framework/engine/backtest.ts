@@ -162,13 +162,12 @@ export function closeBacktestRun(replay: FinishedReplay): { readonly dir: string
     origin: replay.origin,
     startedAt,
   });
-  return { dir, summary: summarise(runId, strategy.name, strategy.params, subscription, candles, broker, startedAt) };
+  return { dir, summary: summarise(runId, strategy, subscription, candles, broker, startedAt) };
 }
 
 function summarise(
   runId: string,
-  name: string,
-  parameters: RunSummary['strategy']['parameters'],
+  { name, params: parameters, warmup }: BaseStrategy,
   subscription: Subscription,
   candles: CandleBatch,
   broker: PaperBroker,
@@ -176,12 +175,14 @@ function summarise(
 ): RunSummary {
   const n = batchLength(candles);
   const curve = broker.equityCurve;
+  // The warm-up candles trade nothing (their signals are not acted on): the metrics start after them.
+  const from = Math.min(warmup, n - 1);
   const metrics = computeMetrics({
-    equity: curve.equity,
-    time: curve.time,
+    equity: curve.equity.subarray(from),
+    time: curve.time.subarray(from),
     timeframe: subscription.timeframe,
     trades: broker.trades,
-    firstOpen: candles.open[0]!,
+    firstOpen: candles.open[from]!,
     lastClose: candles.close[n - 1]!,
     exposedCandles: broker.exposedCandles,
   });
@@ -195,6 +196,7 @@ function summarise(
     firstCandle: candles.openTime[0]!,
     lastCandle: candles.openTime[n - 1]!,
     candles: n,
+    metricsFrom: candles.openTime[from]!,
     broker: broker.config,
     metrics,
     startedAt,

@@ -15,10 +15,16 @@ import type { FrameColumns } from '../strategy/frame';
 import { chartBars, chartData, type ChartData } from './html/chart-data';
 import { escapeHtml, jsonForScript, writeJsonForScript } from './html/format';
 import { layoutIndicators } from './html/indicator-layout';
-import { headerHtml, metricsHtml, signalsHtml, tradeRows, tradesTableHtml } from './html/sections';
+import { headerHtml, metricsHtml, quoteCurrency, signalsHtml, tradeRows, tradesTableHtml } from './html/sections';
+import { groupTableHtml, monthlyReturnsHtml, returnDistributionHtml, tradeStatsHtml } from './html/analytics-sections';
+import { computeAnalytics } from './analytics';
+import { annualisationWarning } from './metrics';
+import { lowerBound } from '../core/search';
+import { timeframeToMs } from '../core/timeframe';
 import type { RunSummary, SignalOutcome } from './run-summary';
 import { writeAll } from '../store/durable';
 import { createArtifact } from './artifact';
+import { formatMinute } from './format';
 
 /**
  * What the HTML report shows.
@@ -90,7 +96,14 @@ function renderParts(input: HtmlReportInput): [string, ChartData, string] {
     equity,
     firstCandle: summary.firstCandle,
     lastCandle: summary.lastCandle,
+    metricsFrom: summary.metricsFrom ?? summary.firstCandle,
   });
+  const metricsFrom = summary.metricsFrom ?? summary.firstCandle;
+  const from = lowerBound(equity.time, metricsFrom);
+  const analytics = computeAnalytics(equity.time.subarray(from), equity.equity.subarray(from), trades);
+  const span = summary.lastCandle + timeframeToMs(summary.timeframe) - metricsFrom;
+  const warning = annualisationWarning(span, equity.time.length - from);
+  const quote = quoteCurrency(summary);
   const assets = pageAssets();
   const title = `${summary.strategy.name} · ${describeSubscription(summary.subscription)} · ${summary.runId}`;
   const skipped =
@@ -118,6 +131,8 @@ ${headerHtml(summary)}
 <section>
 <h2>Metrics</h2>
 ${metricsHtml(summary)}
+${warning === null ? '' : `<p class="warning" id="short-run">${escapeHtml(warning)}</p>`}
+${from === 0 ? '' : `<p class="hint">The metrics and the analysis below start after the strategy's warm-up, at ${escapeHtml(formatMinute(metricsFrom))} UTC.</p>`}
 </section>
 <section>
 <h2>Price</h2>
@@ -128,6 +143,20 @@ ${metricsHtml(summary)}
 <section>
 <h2>Equity and drawdown</h2>
 <div id="equity-chart" class="chart"></div>
+</section>
+<section>
+<h2>Monthly returns</h2>
+${monthlyReturnsHtml(analytics)}
+</section>
+<section>
+<h2>Trade statistics</h2>
+${tradeStatsHtml(analytics, quote)}
+<h3>Distribution of trade returns</h3>
+${returnDistributionHtml(analytics)}
+<h3>By entry tag</h3>
+${groupTableHtml('by-entry-tag', 'Entry tag', analytics.byEntryTag, quote)}
+<h3>By exit reason</h3>
+${groupTableHtml('by-exit-reason', 'Exit reason', analytics.byExitReason, quote)}
 </section>
 <section>
 <h2>Trades (${trades.length})</h2>

@@ -192,3 +192,24 @@ function tradeStats(trades: readonly Trade[]): Pick<
   const profitFactor = grossLoss > 0 ? grossProfit / grossLoss : grossProfit > 0 ? Number.POSITIVE_INFINITY : null;
   return { trades: count, winRate: wins / count, profitFactor, expectancy: pnl / count, expectancyPct: returns / count };
 }
+
+/** Shortest metric span (ms) over which {@link annualisationWarning} stays silent: 30 days. */
+export const MIN_ANNUALISED_SPAN_MS = 30 * 24 * 3600 * 1000;
+
+/**
+ * A warning for the reader when the metrics cover less than {@link MIN_ANNUALISED_SPAN_MS}: CAGR, Sharpe, Sortino and
+ * Calmar extrapolate a few candles to a year and mean little then (a 25-candle run can show a Sharpe of −34 and a CAGR
+ * of −100%).
+ *
+ * @param spanMs - time the metrics cover: last candle's open time + timeframe − first candle's open time.
+ * @param candles - candles the metrics cover.
+ * @returns the warning (one sentence), or null when the span is long enough.
+ */
+export function annualisationWarning(spanMs: number, candles: number): string | null {
+  if (spanMs >= MIN_ANNUALISED_SPAN_MS) return null;
+  const days = spanMs / (24 * 3600 * 1000);
+  return (
+    `The metrics cover only ${candles} candles (${days < 1 ? days.toFixed(2) : days.toFixed(1)} days): annualised figures ` +
+    '(CAGR, Sharpe, Sortino, Calmar) extrapolate them to a year and mean little over less than 30 days.'
+  );
+}

@@ -21,6 +21,9 @@ export type RunMode = 'backtest' | 'live';
  * - `strategy`: the strategy's name and the parameter values the run used;
  * - `subscription`, `timeframe`: the traded market and its candle timeframe;
  * - `firstCandle`, `lastCandle`: open times (UTC epoch ms) of the first and last candle processed; `candles`: count;
+ * - `metricsFrom`: open time of the first candle the metrics cover: a backtest leaves out the strategy's warm-up
+ *   candles (as freqtrade leaves out its startup candles), so that its metrics cover the span a live run trades;
+ *   absent: `firstCandle`;
  * - `broker`: the paper broker's configuration; `metrics`: see {@link Metrics};
  * - `startedAt`, `finishedAt`: wall-clock UTC epoch ms of the run's start and end; `durationMs` their difference.
  */
@@ -33,6 +36,7 @@ export interface RunSummary {
   readonly firstCandle: number;
   readonly lastCandle: number;
   readonly candles: number;
+  readonly metricsFrom?: number;
   readonly broker: BrokerConfig;
   readonly metrics: Metrics;
   readonly startedAt: number;

@@ -1,13 +1,17 @@
 import Table from 'cli-table3';
 import { describeSubscription } from '../core/subscription';
+import { annualisationWarning } from './metrics';
 import type { RunSummary } from './run-summary';
+import { timeframeToMs } from '../core/timeframe';
 import { formatDuration, formatMinute, formatNumber, formatPercent } from './format';
 
 /**
  * Formats a run summary as a plain-text, two-column table (cli-table3, no colours, values right-aligned) for the
  * terminal: the run, the market and period (open times of the first and last candle, UTC), the broker settings, then every metric. Fractions are shown as percents with 2 decimals,
  * money with 2 decimals and the quote currency of the symbol (`USDT` for `BTC/USDT`), durations as days/hours/minutes,
- * ratios with 2 decimals; an undefined value (`null`) as `n/a` and an infinite one as `∞`.
+ * ratios with 2 decimals; an undefined value (`null`) as `n/a` and an infinite one as `∞`. When the metrics start after
+ * the warm-up, a row says from when; when they cover less than 30 days, a warning line follows the table
+ * ({@link annualisationWarning}).
  *
  * @returns the table, lines separated by `\n`, without a trailing newline.
  */
@@ -23,6 +27,7 @@ export function formatReport(summary: RunSummary): string {
     ['Strategy', params.length === 0 ? summary.strategy.name : `${summary.strategy.name} (${params.join(', ')})`],
     ['Market', describeSubscription(summary.subscription)],
     ['Period', `${formatMinute(summary.firstCandle)} → ${formatMinute(summary.lastCandle)} UTC, ${summary.candles} candles`],
+    ...metricsSpan(summary),
     ['Broker', `fee ${formatPercent(b.feeRate, 3)}, slippage ${b.slippageBps} bps, stake ${stake}`],
     ['Start equity', money(m.startEquity)],
     ['End equity', money(m.endEquity)],
@@ -48,5 +53,14 @@ export function formatReport(summary: RunSummary): string {
     style: { head: [], border: [] },
   });
   table.push(...rows);
-  return table.toString();
+  const from = summary.metricsFrom ?? summary.firstCandle;
+  const tf = timeframeToMs(summary.timeframe);
+  const warning = annualisationWarning(summary.lastCandle + tf - from, Math.round((summary.lastCandle - from) / tf) + 1);
+  return warning === null ? table.toString() : `${table.toString()}\nWarning: ${warning}`;
+}
+
+/** The "Metrics from" row when the metrics start after the run's first candle (a backtest's warm-up). */
+function metricsSpan(summary: RunSummary): [string, string][] {
+  const from = summary.metricsFrom;
+  return from === undefined || from === summary.firstCandle ? [] : [['Metrics from', `${formatMinute(from)} UTC (after the warm-up)`]];
 }

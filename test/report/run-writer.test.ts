@@ -152,8 +152,14 @@ describe('writeRunArtifacts', () => {
 describe('formatReport', () => {
   it('renders an aligned table: percents with %, money with the quote currency, n/a and ∞', () => {
     const text = formatReport(summary);
-    const lines = text.split('\n');
+    const [warning, ...tableLines] = text.split('\n').reverse();
+    const lines = tableLines.reverse();
     expect(new Set(lines.map((l) => l.length)).size).toBe(1); // every line the same width: aligned
+    // 4 candles of 1h: 4 hours = 0.17 days of metrics, far below the 30 days annualised figures need.
+    expect(warning).toBe(
+      'Warning: The metrics cover only 4 candles (0.17 days): annualised figures (CAGR, Sharpe, Sortino, Calmar) ' +
+        'extrapolate them to a year and mean little over less than 30 days.',
+    );
     const row = (label: string): string => lines.find((l) => l.includes(`│ ${label} `)) ?? `missing ${label}`;
     expect(row('Total return')).toContain('23.46%');
     expect(row('End equity')).toContain('12,345.68 USDT');

@@ -7,6 +7,7 @@
 import type { EquityCurve } from '../../broker/equity-curve';
 import type { Trade } from '../../broker/types';
 import type { CandleBatch } from '../../core/candle';
+import { lowerBound } from '../../core/search';
 import { timeframeToMs, type Timeframe } from '../../core/timeframe';
 import type { FrameColumns } from '../../strategy/frame';
 import type { IndicatorLayout, PaneSeriesStyle } from './indicator-layout';
@@ -51,7 +52,10 @@ export interface ChartPaneSeries extends ChartLine {
  *   an exit marker there, at the fill price, with the side and net return, from the trades data (`TradeRows` of
  *   `report/html/sections.ts`), which holds them already (sent once, a report of 40,000 trades is 7 MB smaller);
  * - `equity`: the equity curve (quote currency), rounded like the indicators; its `timeDeltas` are null when its times
- *   are the candles' (a backtest), else its own (the page computes the drawdown from it);
+ *   are the candles' (a backtest), else its own (the page computes the drawdown from it); `buyAndHold` at the same
+ *   points: the equity of buying the asset with the whole start equity at the open of the first candle the metrics
+ *   cover and holding it, `startEquity × close / open` before fees (null before that candle), the buy-and-hold
+ *   benchmark of the metrics drawn as a line;
  * - `range`: the run's first and last candle, the initially visible span; `barSeconds`: a bar's length in seconds.
  */
 export interface ChartData {
@@ -68,6 +72,7 @@ export interface ChartData {
   readonly equity: {
     readonly timeDeltas: readonly number[] | null;
     readonly equity: readonly (number | null)[];
+    readonly buyAndHold: readonly (number | null)[];
   };
   readonly range: { readonly from: number; readonly to: number };
   readonly barSeconds: number;
@@ -111,6 +116,8 @@ export interface ChartDataInput {
   /** Open times (UTC epoch ms) of the run's first and last candle. */
   readonly firstCandle: number;
   readonly lastCandle: number;
+  /** Open time (UTC epoch ms) of the first candle the metrics cover (after a backtest's warm-up). */
+  readonly metricsFrom: number;
 }
 
 /** Builds the {@link ChartData} of a run. Pure. */
@@ -133,6 +140,7 @@ export function chartData(input: ChartDataInput): ChartData {
     equity: {
       timeDeltas: equityBars === null ? null : deltas(input.equity.time, equityBars, barMs),
       equity: rounded(input.equity.equity, equityBars ?? bars),
+      buyAndHold: rounded(buyAndHold(candles, input.equity, input.metricsFrom), equityBars ?? bars),
     },
     range: { from: seconds(input.firstCandle), to: seconds(input.lastCandle) },
     barSeconds: barMs / 1000,
@@ -179,6 +187,24 @@ function mergedCandles(candles: CandleBatch, bars: Int32Array): Pick<ChartData, 
     first = last + 1;
   }
   return { open, high, low, close, volume };
+}
+
+/**
+ * Buy-and-hold equity at each row of the equity curve (see {@link ChartData}); NaN before `from` and where the curve's
+ * time is not a candle's.
+ */
+function buyAndHold(candles: CandleBatch, curve: EquityCurve, from: number): Float64Array {
+  const out = new Float64Array(curve.time.length).fill(Number.NaN);
+  const start = lowerBound(candles.openTime, from);
+  const first = lowerBound(curve.time, from);
+  if (start >= candles.openTime.length || first >= curve.time.length) return out;
+  const units = curve.equity[first - (first > 0 ? 1 : 0)]! / candles.open[start]!;
+  let k = start;
+  for (let i = first; i < curve.time.length; i++) {
+    while (k < candles.openTime.length && candles.openTime[k]! < curve.time[i]!) k++;
+    if (candles.openTime[k] === curve.time[i]) out[i] = units * candles.close[k]!;
+  }
+  return out;
 }
 
 function seconds(ms: number): number {

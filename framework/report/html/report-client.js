@@ -5,7 +5,8 @@
  * Reads the chart data from <script type="application/json" id="report-data"> (see ChartData in
  * framework/report/html/chart-data.ts; times in UTC seconds) and draws:
  * - #price-chart: candles, volume, overlay indicators, indicator panes, entry/exit markers at the fill prices;
- * - #equity-chart: equity and, in a pane below, its drawdown in percent below the running peak (equity / peak − 1).
+ * - #equity-chart: equity, the buy-and-hold benchmark (dashed) and, in a pane below, its drawdown in percent below the
+ *   running peak (equity / peak − 1).
  * - #trades: one row per trade, from <script type="application/json" id="trades-data">.
  * Zooming or scrolling one chart moves the other to the same time span; a click on a trade row zooms both on it.
  * When done it sets <body data-ready="true"> (after the charts have painted).
@@ -24,6 +25,10 @@
   var INDICATOR_PANE_HEIGHT = 150;
   /** Marker texts (side, trade return) are shown when at most this many candles are in view. */
   var MARKER_TEXT_MAX_BARS = 400;
+  /** Every fill gets its arrow when at most this many fills are in view; more are grouped into dots. */
+  var MARKER_FULL_MAX_FILLS = 150;
+  /** Most dots across the view when fills are grouped. */
+  var MARKER_GROUPS = 120;
 
   /** Times from their delta encoding: the first time, then differences to the previous one. */
   function undelta(deltas) {
@@ -163,16 +168,31 @@
 
     var fills = tradeFills(trades.rows, undelta(data.fillDeltas));
     var markers = LC.createSeriesMarkers(candles, []);
-    var withText = null;
-    function showMarkers(range) {
-      var text = range !== null && range.to - range.from <= MARKER_TEXT_MAX_BARS;
-      if (text === withText) return;
-      withText = text;
-      markers.setMarkers(fills.map(function (m) { return marker(m, text); }));
+    var shown = null;
+    /*
+     * Zoomed in (at most MARKER_FULL_MAX_FILLS fills in view), every fill gets its arrow, with text when at most
+     * MARKER_TEXT_MAX_BARS bars are in view. Zoomed out, arrows would cover the candles: the fills are grouped into
+     * at most MARKER_GROUPS spans of the view, each drawn as one small dot above the bars (green when the trades exiting
+     * in it made money in sum, red otherwise, blue when only entries fall in it).
+     */
+    function showMarkers() {
+      var range = chart.timeScale().getVisibleLogicalRange();
+      var from = range === null ? 0 : Math.max(0, Math.floor(range.from));
+      var to = range === null ? t.length - 1 : Math.min(t.length - 1, Math.ceil(range.to));
+      var inView = countFills(fills, t[from], t[to]);
+      var mode = inView <= MARKER_FULL_MAX_FILLS ? (to - from <= MARKER_TEXT_MAX_BARS ? 'text' : 'arrows') : 'groups:' + from + ':' + to;
+      if (mode === shown) return;
+      shown = mode;
+      if (mode === 'text' || mode === 'arrows') {
+        markers.setMarkers(fills.map(function (m) { return marker(m, mode === 'text'); }));
+      } else {
+        markers.setMarkers(groupMarkers(fills, t, Math.max(1, Math.ceil((to - from + 1) / MARKER_GROUPS))));
+      }
     }
-    showMarkers(null);
+    showMarkers();
     chart.timeScale().subscribeVisibleLogicalRangeChange(showMarkers);
-    legendItem(legend, fills.length + ' entry / exit arrows point at the fill price; a green exit is a winning trade', '#2962ff');
+    legendItem(legend, fills.length + ' entry / exit arrows point at the fill price; a green exit is a winning trade' +
+      ' (zoomed out, grouped into dots)', '#2962ff');
     return chart;
   }
 
@@ -187,6 +207,45 @@
       out.push({ time: bars[2 * i + 1], kind: 'exit', side: r[0], price: r[4], returnPct: r[8] });
     });
     return out;
+  }
+
+  /** How many fills lie between the times `from` and `to` (UTC seconds, inclusive); `fills` in time order. */
+  function countFills(fills, from, to) {
+    return lowerBound(fills, to + 1) - lowerBound(fills, from);
+  }
+
+  function lowerBound(fills, time) {
+    var lo = 0, hi = fills.length;
+    while (lo < hi) {
+      var mid = (lo + hi) >>> 1;
+      if (fills[mid].time < time) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  }
+
+  /** One small dot per group of `barsPerGroup` bars that holds fills (see showMarkers). */
+  function groupMarkers(fills, t, barsPerGroup) {
+    var out = [];
+    var b = 0;
+    var current = null;
+    fills.forEach(function (m) {
+      while (b + 1 < t.length && t[b + 1] <= m.time) b++;
+      var group = Math.floor(b / barsPerGroup);
+      if (current === null || current.group !== group) {
+        current = { group: group, time: t[Math.min(t.length - 1, group * barsPerGroup)], sum: 0, exits: 0 };
+        out.push(current);
+      }
+      if (m.kind === 'exit') { current.exits += 1; current.sum += m.returnPct; }
+    });
+    return out.map(function (g) {
+      return {
+        time: g.time,
+        position: 'aboveBar',
+        shape: 'circle',
+        color: g.exits === 0 ? '#2962ff' : g.sum > 0 ? UP : DOWN,
+        size: 0.5,
+      };
+    });
   }
 
   /**
@@ -219,6 +278,11 @@
       priceFormat: { type: 'price', precision: 2, minMove: 0.01 },
     }, 0);
     equity.setData(points(t, e.equity));
+    var hold = chart.addSeries(LC.LineSeries, {
+      color: '#9e9e9e', lineWidth: 1, lineStyle: LC.LineStyle.Dashed, title: 'buy & hold', priceLineVisible: false,
+      lastValueVisible: false, crosshairMarkerVisible: false,
+    }, 0);
+    hold.setData(points(t, e.buyAndHold));
     var drawdown = chart.addSeries(LC.BaselineSeries, {
       baseValue: { type: 'price', price: 0 },
       topLineColor: DOWN,

@@ -33,8 +33,8 @@ const METRICS: Readonly<Record<keyof Metrics, { readonly label: string; readonly
   buyAndHoldReturn: { label: 'Buy & hold return', kind: 'percent' },
 };
 
-/** The quote currency of a symbol: `USDT` for `BTC/USDT`. */
-function quoteCurrency(summary: RunSummary): string {
+/** The quote currency of a run's symbol: `USDT` for `BTC/USDT`. */
+export function quoteCurrency(summary: RunSummary): string {
   return summary.subscription.symbol.split('/')[1] ?? 'quote';
 }
 
