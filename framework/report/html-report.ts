@@ -132,7 +132,7 @@ ${headerHtml(summary)}
 <h2>Metrics</h2>
 ${metricsHtml(summary)}
 ${warning === null ? '' : `<p class="warning" id="short-run">${escapeHtml(warning)}</p>`}
-${from === 0 ? '' : `<p class="hint">The metrics and the analysis below start after the strategy's warm-up, at ${escapeHtml(formatMinute(metricsFrom))} UTC.</p>`}
+${from === 0 ? '' : `<p class="note">The metrics and the analysis below start after the strategy's warm-up, at ${escapeHtml(formatMinute(metricsFrom))} UTC.</p>`}
 </section>
 <section>
 <h2>Price</h2>
