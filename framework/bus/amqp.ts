@@ -1,0 +1,90 @@
+/**
+ * The message bus over RabbitMQ (`--bus amqp://…`), with the `rabbitmq-client` library: one topic exchange
+ * (`candlecraft`, durable), a durable queue per consumer bound to its topic patterns, persistent messages, publisher
+ * confirms (a publish resolves once the broker has taken responsibility for the message) and manual acknowledgement
+ * after the handler (a consumer that dies before acknowledging gets the message redelivered, to itself or to another
+ * consumer of the queue). The library reconnects, re-declares and re-subscribes by itself after a broker restart;
+ * meanwhile `publish` retries and, failing, rejects: the caller keeps its own durable copy (the bus is never the only
+ * copy of a candle), so nothing is lost.
+ *
+ * @module
+ */
+import { Connection, type Consumer, type Publisher } from 'rabbitmq-client';
+import type { BusConsumer, BusHandler, ConsumerOptions, MessageBus } from './bus';
+
+/** Options of {@link AmqpBus.connect}. */
+export interface AmqpBusOptions {
+  /** The topic exchange's name; default `candlecraft`. */
+  readonly exchange?: string;
+  /** Called with connection-level errors (lost connection, failed reconnect); they are retried, not thrown. */
+  readonly onError?: (error: Error) => void;
+}
+
+/** See the module description. */
+export class AmqpBus implements MessageBus {
+  readonly #connection: Connection;
+  readonly #publisher: Publisher;
+  readonly #exchange: string;
+  readonly #consumers = new Set<Consumer>();
+
+  private constructor(connection: Connection, exchange: string) {
+    this.#connection = connection;
+    this.#exchange = exchange;
+    this.#publisher = connection.createPublisher({
+      confirm: true,
+      maxAttempts: 3,
+      exchanges: [{ exchange, type: 'topic', durable: true }],
+    });
+  }
+
+  /**
+   * Connects to the broker at `url` (`amqp://user:password@host:port/vhost`); resolves once connected.
+   *
+   * @throws Error when the broker cannot be reached within 30 s.
+   */
+  static async connect(url: string, options: AmqpBusOptions = {}): Promise<AmqpBus> {
+    const connection = new Connection({ url, retryLow: 250, retryHigh: 5_000, connectionTimeout: 10_000 });
+    connection.on('error', (error: Error) => options.onError?.(error));
+    await connection.onConnect(30_000);
+    return new AmqpBus(connection, options.exchange ?? 'candlecraft');
+  }
+
+  async publish(topic: string, body: unknown): Promise<void> {
+    await this.#publisher.send(
+      { exchange: this.#exchange, routingKey: topic, durable: true, contentType: 'application/json' },
+      body,
+    );
+  }
+
+  async consume(options: ConsumerOptions, handler: BusHandler): Promise<BusConsumer> {
+    const consumer = this.#connection.createConsumer(
+      {
+        queue: options.queue,
+        queueOptions: { durable: true },
+        qos: { prefetchCount: Math.max(1, options.prefetch ?? 1) },
+        exchanges: [{ exchange: this.#exchange, type: 'topic', durable: true }],
+        queueBindings: options.topics.map((routingKey) => ({ exchange: this.#exchange, routingKey })),
+        requeue: true,
+      },
+      async (message) => {
+        await handler({ topic: message.routingKey, body: message.body as unknown, redelivered: message.redelivered });
+      },
+    );
+    consumer.on('error', () => undefined); // lost channel: the library re-subscribes
+    this.#consumers.add(consumer);
+    await new Promise<void>((resolve) => consumer.once('ready', () => resolve()));
+    return {
+      close: async () => {
+        this.#consumers.delete(consumer);
+        await consumer.close();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const consumer of this.#consumers) await consumer.close();
+    this.#consumers.clear();
+    await this.#publisher.close();
+    await this.#connection.close();
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The worker side of supervision, for a module run by {@link "supervisor/supervisor"!Supervisor | Supervisor}: the
+ * heartbeat that proves its event loop turns, the report of a plugin that cannot load (so it is not retried), and the
+ * stop request (finish the current candle, flush, exit). Messages go over Node's IPC channel.
+ *
+ * @module
+ */
+
+/** Messages a worker sends its supervisor. */
+export type WorkerMessage =
+  | { readonly type: 'heartbeat' }
+  | { readonly type: 'ready' }
+  | { readonly type: 'load_failed'; readonly message: string }
+  | { readonly type: 'event'; readonly topic: string; readonly body: unknown };
+
+/** Messages a supervisor sends a worker. */
+export type SupervisorMessage = { readonly type: 'stop' } | { readonly type: 'command'; readonly body: unknown };
+
+/** Environment variable carrying the heartbeat interval (ms) the supervisor expects. */
+export const HEARTBEAT_ENV = 'CANDLECRAFT_HEARTBEAT_MS';
+
+function send(message: WorkerMessage): void {
+  process.send?.(message);
+}
+
+/**
+ * Starts the heartbeat (every `CANDLECRAFT_HEARTBEAT_MS`, default 1,000 ms) and says `ready`. The timer is unref'd:
+ * it never keeps the process alive by itself.
+ */
+export function startWorker(): void {
+  const interval = Number(process.env[HEARTBEAT_ENV] ?? 1_000);
+  send({ type: 'ready' });
+  send({ type: 'heartbeat' });
+  setInterval(() => send({ type: 'heartbeat' }), interval).unref();
+}
+
+/** Reports that the plugin failed to load, then exits with code 3 (the supervisor does not retry it). */
+export function failToLoad(message: string): never {
+  send({ type: 'load_failed', message });
+  process.exit(3);
+}
+
+/** Calls `handler` when the supervisor asks the worker to stop (it should finish its candle, flush and exit). */
+export function onStopRequest(handler: () => void): void {
+  process.on('message', (message: SupervisorMessage) => {
+    if (message.type === 'stop') handler();
+  });
+}
