@@ -1,4 +1,4 @@
-import { CANDLE_FRAME_COLUMNS } from '../engine/indicators';
+import { CANDLE_FRAME_COLUMNS } from '../strategy/frame';
 import type { FrameColumns } from '../strategy/frame';
 
 /**

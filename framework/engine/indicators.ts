@@ -5,9 +5,8 @@ import type { BaseStrategy } from '../strategy/base-strategy';
 import type { FrameColumns } from '../strategy/frame';
 import { columnarDataFrame, columnValues } from './columnar-frame';
 import { loadDanfo } from './danfo';
+import { CANDLE_FRAME_COLUMNS } from '../strategy/frame';
 
-/** The columns every candle DataFrame starts with, in order. */
-export const CANDLE_FRAME_COLUMNS = ['open_time', 'open', 'high', 'low', 'close', 'volume'] as const;
 
 /**
  * Builds the danfojs `DataFrame` a strategy's `populateIndicators` receives: columns `open_time` (UTC epoch ms),

@@ -4,7 +4,8 @@ import type { Subscription } from '../core/subscription';
 import { timeframeToMs } from '../core/timeframe';
 import type { BaseStrategy } from '../strategy/base-strategy';
 import type { FrameColumns } from '../strategy/frame';
-import { CANDLE_FRAME_COLUMNS, candleDataFrame, extractColumns } from './indicators';
+import { candleDataFrame, extractColumns } from './indicators';
+import { CANDLE_FRAME_COLUMNS } from '../strategy/frame';
 
 /**
  * The frame column name of an informative subscription's column, freqtrade-style: `<column>_<timeframe>` for the

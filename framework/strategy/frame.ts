@@ -2,6 +2,9 @@ import type { Candle } from '../core/candle';
 import { FrameworkError, LookaheadError } from '../core/errors';
 import { isoUtc } from '../core/time';
 
+/** The columns every candle DataFrame and frame starts with, in order. */
+export const CANDLE_FRAME_COLUMNS = ['open_time', 'open', 'high', 'low', 'close', 'volume'] as const;
+
 /** Named numeric columns of equal length, row `i` = candle `i`: OHLCV, `open_time` and indicator columns. */
 export type FrameColumns = Readonly<Record<string, Float64Array>>;
 

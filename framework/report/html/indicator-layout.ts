@@ -5,7 +5,7 @@
  */
 import type { CandleBatch } from '../../core/candle';
 import type { FrameColumns } from '../../strategy/frame';
-import { CANDLE_FRAME_COLUMNS } from '../../engine/indicators';
+import { CANDLE_FRAME_COLUMNS } from '../../strategy/frame';
 
 /** How a pane column is drawn: a line, or a histogram of bars from zero (e.g. a MACD histogram). */
 export type PaneSeriesStyle = 'line' | 'histogram';
