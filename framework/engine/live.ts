@@ -7,8 +7,8 @@ import { describeSubscription, type Subscription } from '../core/subscription';
 import { timeframeToMs } from '../core/timeframe';
 import { isoUtc } from '../core/time';
 import { loadHistory } from '../feeds/history';
-import type { BinanceKlineTap } from '../feeds/live/binance-tap';
-import { createExchange, type ApiCredentials } from '../feeds/live/exchange';
+import { Connector } from '../connector/connector';
+import type { ApiCredentials } from '../feeds/live/exchange';
 import { OrderRouter } from '../broker/order-router';
 import { LiveFeed, type LiveFeedStatus } from '../feeds/live/live-feed';
 import { writeHtmlReport } from '../report/html-report';
@@ -80,7 +80,6 @@ export interface LiveResult {
 /** One subscription of a live run: its store (and the queue of its candles waiting to be durable), history and feed. */
 interface Market {
   readonly subscription: Subscription;
-  readonly exchange: BinanceKlineTap;
   readonly store: LiveCandleStore;
   readonly queue: DurableQueue;
   history: CandleHistory;
@@ -126,33 +125,37 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const sim = options.simulator;
   const simulator = sim !== undefined && 'start' in sim ? await startSim(datasetsRoot, loaded.subscriptions, sim) : null;
   const endpoints = simulator ?? (sim !== undefined && 'endpoints' in sim ? sim.endpoints : null);
-  // One ccxt instance per subscription: a feed that finds its connection dead closes the whole client.
-  const exchanges = loaded.subscriptions.map((s, i) =>
-    createExchange(s.exchange, {
-      ...(endpoints !== null && { urls: endpoints, enableRateLimit: false }),
-      ...(i === 0 && options.realOrders !== undefined && { credentials: options.realOrders }),
-    }),
+  // One connector per exchange account: every REST and WebSocket access of the run to it, one budget, one back-off.
+  const connectors = new Map(
+    [...new Set(loaded.subscriptions.map((s) => s.exchange))].map((id) => [
+      id,
+      new Connector({
+        exchange: id,
+        ...(endpoints !== null && { urls: endpoints, enableRateLimit: false }),
+        ...(id === traded.exchange && options.realOrders !== undefined && { credentials: options.realOrders }),
+      }),
+    ]),
   );
+  const connectorOf = (s: Subscription): Connector => connectors.get(s.exchange)!;
   const storedAs = (s: Subscription): Subscription => (endpoints === null ? s : { ...s, exchange: 'sim' });
   const broker = new PaperBroker(brokerConfig(options.broker));
   let journal: RunJournal | null = null;
   const router =
     options.realOrders === undefined
       ? null
-      : new OrderRouter(broker, exchanges[0]!, traded.symbol, logger, (order) => journal?.recordOrder(order));
+      : new OrderRouter(broker, connectorOf(traded).trading!, traded.symbol, logger, (order) => journal?.recordOrder(order));
   const engine = new Engine({ strategy: loaded.strategy, broker: router ?? broker, file: options.file, subscription: traded, informative });
   const liveCandles: StoredCandle[] = [];
   const { runId, dir } = createRunDir(options.runsRoot ?? 'runs', loaded.strategy.name);
   const markets: Market[] = [];
   let stop: () => void = () => undefined;
   try {
-    for (const [i, subscription] of loaded.subscriptions.entries()) {
-      const exchange = exchanges[i]!;
+    for (const subscription of loaded.subscriptions) {
       const store = LiveCandleStore.open(storeRoot, storedAs(subscription));
       const timeframeMs = timeframeToMs(subscription.timeframe);
       const queue = new DurableQueue(store);
-      markets.push({ subscription, exchange, store, queue, timeframeMs, feed: null, history: new CandleHistory(allocateBatch(0)) });
-      const now = (await exchange.fetchTime()) ?? Date.now();
+      markets.push({ subscription, store, queue, timeframeMs, feed: null, history: new CandleHistory(allocateBatch(0)) });
+      const now = (await connectorOf(subscription).marketData.fetchTime()) ?? Date.now();
       const location = { root: storeRoot, subscription: storedAs(subscription) };
       markets.at(-1)!.history = new CandleHistory(loadHistory(datasetsRoot, subscription, location, now - timeframeMs + 1));
     }
@@ -211,7 +214,9 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
 
     for (const market of markets) {
       market.feed = new LiveFeed({
-        exchange: market.exchange,
+        exchange: connectorOf(market.subscription).stream(),
+        rest: connectorOf(market.subscription).marketData,
+        gate: connectorOf(market.subscription).gate,
         subscription: market.subscription,
         lastStoredOpenTime: market.history.lastOpenTime,
         clockRate: sim?.speed ?? 1,
@@ -253,7 +258,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     for (const market of markets) await market.queue.settled();
     await router?.flush();
     (journal as RunJournal | null)?.close();
-    for (const exchange of exchanges) await exchange.close();
+    for (const connector of connectors.values()) await connector.close();
     for (const market of markets) await market.store.close();
     await simulator?.stop();
   }
