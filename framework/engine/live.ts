@@ -24,6 +24,7 @@ import { readDataset } from '../store/partitions';
 import { loadStrategy } from '../strategy/loader';
 import { Engine, type InformativeCandles } from './engine';
 import { CandleHistory } from './history';
+import { checkStaleAfter, DEFAULT_STALE_AFTER, staleReason } from './stale';
 
 /**
  * The project's exchange simulator as the exchange of a live run: started in-process on the subscriptions' datasets
@@ -55,6 +56,11 @@ export interface LiveOptions {
    * {@link OrderRouter}); journaled in `orders.jsonl`. Omitted: paper trading only.
    */
   readonly realOrders?: ApiCredentials;
+  /**
+   * The stale rule's limit, in timeframes (default 1): a traded candle that arrives more than this long after its
+   * close extends the history and `onData` sees it, but its signal is not traded (see `staleReason`).
+   */
+  readonly staleAfter?: number;
   /** Stop by itself after this many live closed candles of the traded subscription (default: run until `signal`). */
   readonly maxCandles?: number;
   /** Aborting it stops the run cleanly (SIGINT in the CLI). */
@@ -103,7 +109,9 @@ interface Market {
  *    explains the one that used the old version.
  *    A traded candle is handed to the engine once every informative feed has delivered the candles that closed with
  *    it (so a 1h candle closing with a 15m one is visible to it, as in the replay); the engine computes the
- *    indicators and calls `onData`.
+ *    indicators and calls `onData`. A traded candle that arrived (durable, by the exchange clock: its `arrivedAt` in
+ *    the journal) more than {@link LiveOptions.staleAfter} timeframes after its close is stale (see `staleReason`):
+ *    `onData` runs on it, but its signal is journaled `acted: false` with the reason instead of going to the broker.
  * 4. On stop: feeds and sockets closed, the candles still waiting for their fsync stored (not acted on), logs
  *    compacted into Parquet, the run's report written to `runs/<run-id>/`.
  *
@@ -118,6 +126,7 @@ interface Market {
 export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const startedAt = Date.now();
   const { logger } = options;
+  const staleAfter = checkStaleAfter(options.staleAfter ?? DEFAULT_STALE_AFTER);
   const loaded = await loadStrategy(options.file, options.params);
   const [traded, ...informative] = loaded.subscriptions as [Subscription, ...Subscription[]];
   const datasetsRoot = options.datasetsRoot ?? 'datasets';
@@ -176,11 +185,12 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         store: { root: storeRoot, subscription: storedAs(traded) },
       },
       startedAt,
+      staleAfter,
     });
     const runJournal = journal;
 
     let warmingUp = true;
-    const pending: StoredCandle[] = [];
+    const pending: { readonly candle: StoredCandle; readonly arrivedAt: number }[] = [];
     let draining = Promise.resolve();
     let running = true;
     let resolveStopped: () => void = () => undefined;
@@ -195,16 +205,18 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     /** Acts on queued traded candles whose informative candles have all arrived (none once stopping). */
     const drain = async (): Promise<void> => {
       while (running && pending.length > 0) {
-        const candle = pending[0]!;
+        const { candle, arrivedAt } = pending[0]!;
         const closes = candle.openTime + tradedMarket.timeframeMs;
         const waiting = markets.slice(1).some((m) => (m.history.lastOpenTime ?? -Infinity) + 2 * m.timeframeMs <= closes);
         if (waiting) return;
         pending.shift();
         const row = tradedMarket.history.batch.openTime.lastIndexOf(candle.openTime);
-        const record = await engine.onClosedCandle(sliceBatch(tradedMarket.history.batch, 0, row + 1), informativeCandles(markets));
+        const stale = staleReason(candle.openTime, tradedMarket.timeframeMs, arrivedAt, staleAfter);
+        if (stale !== null) logger?.warn({ openTime: isoUtc(candle.openTime) }, `${describeSubscription(traded)}: ${stale}; not traded`);
+        const record = await engine.onClosedCandle(sliceBatch(tradedMarket.history.batch, 0, row + 1), informativeCandles(markets), stale);
         liveCandles.push(candle);
         if (record !== null) {
-          runJournal.recordSignal(record);
+          runJournal.recordSignal({ ...record, arrivedAt });
           logger?.info({ openTime: isoUtc(record.openTime), signal: record.signal, acted: record.acted }, 'signal');
         }
         options.onStatus?.(tradedMarket.feed!.status(), engine.signals.length);
@@ -234,8 +246,9 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
           market.queue.push(candle, () => {
             market.history.append(candle);
             if (!live || !running) return;
-            runJournal.recordCandle(candle, market === tradedMarket ? null : describeSubscription(market.subscription));
-            if (market === tradedMarket) pending.push(candle);
+            const arrivedAt = Math.floor(market.feed!.exchangeNow());
+            runJournal.recordCandle({ ...candle, arrivedAt }, market === tradedMarket ? null : describeSubscription(market.subscription));
+            if (market === tradedMarket) pending.push({ candle, arrivedAt });
             draining = draining.then(drain);
             return draining;
           });

@@ -292,6 +292,15 @@ export class LiveFeed {
     };
   }
 
+  /**
+   * The exchange's time now by the feed's clock estimate, UTC epoch ms (fractional; see {@link ExchangeClock}).
+   *
+   * @throws {@link "feeds/live/exchange-clock"!ClockSyncError | ClockSyncError} before the feed's first clock sync.
+   */
+  exchangeNow(): number {
+    return this.clock.now();
+  }
+
   /** The revisions seen so far (closed candles the exchange changed after the feed emitted or accepted them). */
   revisions(): readonly CandleRevision[] {
     return this.detector?.revisions ?? [];
