@@ -6,9 +6,8 @@
  */
 import { FrameworkError } from '../core/errors';
 import type { BinanceKlineTap } from '../feeds/live/binance-tap';
-import { createExchange, type ApiCredentials } from '../feeds/live/exchange';
+import { createExchange, type ApiCredentials, type CreateExchangeOptions } from '../feeds/live/exchange';
 import { RateLimitGate } from '../feeds/live/retry';
-import type { SimulatorEndpoints } from '../sim/ccxt-client';
 
 /**
  * Options of {@link Connector}.
@@ -20,7 +19,7 @@ import type { SimulatorEndpoints } from '../sim/ccxt-client';
  */
 export interface ConnectorOptions {
   readonly exchange: string;
-  readonly urls?: SimulatorEndpoints;
+  readonly urls?: CreateExchangeOptions['urls'];
   readonly enableRateLimit?: boolean;
   readonly rateLimitMs?: number;
   readonly credentials?: ApiCredentials;
