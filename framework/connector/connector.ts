@@ -51,6 +51,8 @@ type HandleErrors = BinanceKlineTap['handleErrors'];
  * - {@link Connector.marketData}: public REST (markets, the exchange clock, candle backfill and audits of every feed);
  * - {@link Connector.trading}: private REST with the account's keys (orders, balances, reconciliation), or null
  *   without keys; the keys live in this instance only;
+ *   (the markets, loaded once by the market-data instance, are copied to every other instance: one `exchangeInfo`
+ *   request per run, and `amountToPrecision` works on the trading instance once any feed has started);
  * - {@link Connector.stream}: one WebSocket instance per subscription. A feed that finds its connection dead closes
  *   every ccxt client of its subscription (`KlineStream`), and ccxt's Binance puts several subscriptions of one
  *   instance on the same connection: with one instance per subscription, a dead socket is replaced without touching
@@ -89,6 +91,12 @@ export class Connector {
     this.#options = options;
     this.marketData = this.#own(this.#create(undefined));
     this.trading = options.credentials === undefined ? null : this.#own(this.#create(options.credentials));
+    const load = this.marketData.loadMarkets.bind(this.marketData);
+    this.marketData.loadMarkets = async (reload?: boolean, params?: object) => {
+      const markets = await load(reload, params);
+      for (const exchange of this.#instances) if (exchange !== this.marketData) exchange.setMarketsFromExchange(this.marketData);
+      return markets;
+    };
   }
 
   /**
@@ -99,7 +107,9 @@ export class Connector {
   stream(): BinanceKlineTap {
     if (this.#closed.signal.aborted) throw new ConnectorClosedError(`${this.#options.exchange} connector: closed, no new stream`);
     this.#streams++;
-    return this.#own(this.#create(undefined));
+    const exchange = this.#own(this.#create(undefined));
+    if (this.marketData.markets !== undefined) exchange.setMarketsFromExchange(this.marketData);
+    return exchange;
   }
 
   /** A snapshot of the counters; see {@link ConnectorStatus}. */
