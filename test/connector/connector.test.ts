@@ -3,13 +3,14 @@
  * rate-limit back-off (a 429 answered to one holds back every REST caller of the exchange account for its
  * Retry-After, as the simulator's own request log shows) and one request budget.
  */
-import { DDoSProtection } from 'ccxt';
+import { DDoSProtection, RequestTimeout } from 'ccxt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connector } from '../../framework/connector/connector';
 import type { StoredCandle } from '../../framework/core/candle';
 import type { Subscription } from '../../framework/core/subscription';
 import { timeframeToMs } from '../../framework/core/timeframe';
 import { LiveFeed } from '../../framework/feeds/live/live-feed';
+import { RateLimitGate } from '../../framework/feeds/live/retry';
 import { startSimulator, type Simulator } from '../../framework/sim/simulator';
 import { dataset, memoryLogger, waitFor } from '../feeds/support';
 
@@ -139,5 +140,21 @@ describe('one connector per exchange account', () => {
     s.failNextRequest('rest429');
     await expect(connector.marketData.fetchTime()).rejects.toBeInstanceOf(DDoSProtection);
     expect(connector.status().heldForMs).toBeGreaterThan(1_000);
+  });
+});
+
+describe('the shared back-off', () => {
+  it('holds for a 418 (Binance\'s IP ban) as long as its Retry-After says, and counts an answer once however often noted', () => {
+    const gate = new RateLimitGate();
+    // ccxt's binance raises DDoSProtection for HTTP 418 and 429; Binance sends Retry-After in seconds.
+    const ban = new DDoSProtection('binance 418 I\'m a teapot {"code":-1003,"msg":"Way too many requests; IP banned until 1619000000000."}');
+    const before = performance.now();
+    expect(gate.note(ban, { 'Retry-After': '120' })).toBe(120_000);
+    expect(gate.note(ban, { 'Retry-After': '120' })).toBe(120_000); // the connector's hook and the caller's retry loop
+    expect(gate.waits).toBe(1);
+    expect(gate.closedUntil).toBeGreaterThanOrEqual(before + 120_000);
+    // A timeout is no rate limit: it does not close the gate.
+    expect(gate.note(new RequestTimeout('binance GET /api/v3/time timed out'), { 'Retry-After': '5' })).toBeNull();
+    expect(gate.waits).toBe(1);
   });
 });
