@@ -112,6 +112,17 @@ export class Connector {
     return exchange;
   }
 
+  /**
+   * What a live feed needs to read one subscription through this connector (spread into `LiveFeedOptions`): a new
+   * WebSocket instance of its own ({@link Connector.stream}), the shared market-data REST instance and the shared
+   * back-off.
+   *
+   * @throws {@link ConnectorClosedError} once the connector is closed.
+   */
+  feedAccess(): { readonly exchange: BinanceKlineTap; readonly rest: BinanceKlineTap; readonly gate: RateLimitGate } {
+    return { exchange: this.stream(), rest: this.marketData, gate: this.gate };
+  }
+
   /** A snapshot of the counters; see {@link ConnectorStatus}. */
   status(): ConnectorStatus {
     return {

@@ -226,9 +226,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
 
     for (const market of markets) {
       market.feed = new LiveFeed({
-        exchange: connectorOf(market.subscription).stream(),
-        rest: connectorOf(market.subscription).marketData,
-        gate: connectorOf(market.subscription).gate,
+        ...connectorOf(market.subscription).feedAccess(),
         subscription: market.subscription,
         lastStoredOpenTime: market.history.lastOpenTime,
         clockRate: sim?.speed ?? 1,

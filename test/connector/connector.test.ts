@@ -45,9 +45,7 @@ async function simulator(faults = {}): Promise<Simulator> {
 /** A feed of `subscription` on the connector, from 20 candles before the simulator's start; REST-idle once running. */
 function feedOf(c: Connector, subscription: Subscription, emitted: StoredCandle[], logger: ReturnType<typeof memoryLogger>['logger']): LiveFeed {
   const feed = new LiveFeed({
-    exchange: c.stream(),
-    rest: c.marketData,
-    gate: c.gate,
+    ...c.feedAccess(),
     subscription,
     lastStoredOpenTime: START - 20 * timeframeToMs(subscription.timeframe),
     clockRate: SPEED,
