@@ -51,13 +51,14 @@ type HandleErrors = BinanceKlineTap['handleErrors'];
  * - {@link Connector.marketData}: public REST (markets, the exchange clock, candle backfill and audits of every feed);
  * - {@link Connector.trading}: private REST with the account's keys (orders, balances, reconciliation), or null
  *   without keys; the keys live in this instance only;
- *   (the markets, loaded once by the market-data instance, are copied to every other instance: one `exchangeInfo`
- *   request per run, and `amountToPrecision` works on the trading instance once any feed has started);
  * - {@link Connector.stream}: one WebSocket instance per subscription. A feed that finds its connection dead closes
  *   every ccxt client of its subscription (`KlineStream`), and ccxt's Binance puts several subscriptions of one
  *   instance on the same connection: with one instance per subscription, a dead socket is replaced without touching
  *   the other feeds' sockets. These instances make no REST call of their own (the feed copies the markets the REST
  *   instance loaded), and any they did make would go through the same budget and back-off.
+ *
+ * The markets, loaded once by the market-data instance, are copied to every other instance: one `exchangeInfo`
+ * request per run, and the trading instance can size orders (`amountToPrecision`) once any feed has started.
  *
  * Shared by every instance (installed on each when it is made):
  * - one request budget: ccxt's leaky-bucket throttler of the REST instance, so that the costs of every call (ccxt's
