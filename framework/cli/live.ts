@@ -34,6 +34,7 @@ interface LiveCliOptions extends CommonOptions, BrokerCliOptions {
   readonly faults: readonly FaultKind[];
   readonly faultRate: number;
   readonly maxCandles?: number;
+  readonly staleAfter: number;
   readonly realOrders?: boolean;
   readonly datasets: string;
   readonly store: string;
@@ -80,6 +81,13 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+/** `--stale-after`: a positive number of timeframes, or `off` (no candle is stale). */
+function staleAfterOption(value: string): number {
+  const n = value === 'off' ? Number.POSITIVE_INFINITY : Number(value);
+  if (!(n > 0)) throw new InvalidArgumentError(`"${value}" is not a positive number of timeframes (e.g. 1, 0.5, 3) or "off"`);
+  return n;
+}
+
 /** One compact line: connection, last closed candle, lag, backfills, signals. */
 function statusLine(status: LiveFeedStatus, signals: number): string {
   const last = status.lastClosed === null ? '—' : isoUtc(status.lastClosed.openTime).slice(0, 16).replace('T', ' ');
@@ -102,6 +110,12 @@ const program = withCommonOptions(
     .option('--faults <list>', `simulator: faults to inject (${FAULT_KINDS.join(',')})`, parseFaults, [])
     .option('--fault-rate <p>', 'simulator: probability of each fault per opportunity', Number, 0.01)
     .option('--max-candles <n>', 'stop after this many live closed candles', positiveInteger)
+    .option(
+      '--stale-after <n>',
+      'do not trade a candle that arrives more than n timeframes after its close (e.g. backfilled after a reconnect); "off" trades every candle',
+      staleAfterOption,
+      1,
+    )
     .option(
       '--real-orders',
       `also send long signals to the exchange as spot market orders, with the keys in ${API_KEY_VARIABLE} and ${API_SECRET_VARIABLE}`,
@@ -139,6 +153,7 @@ program.action(async (file: string, options: LiveCliOptions) => {
             : { endpoints: simulatorEndpoints(options.simUrl), speed: options.speed },
       }),
       ...(options.maxCandles !== undefined && { maxCandles: options.maxCandles }),
+      staleAfter: options.staleAfter,
       onStatus: (status, signals) => {
         if (tty) process.stderr.write(`\r\u001b[2K${statusLine(status, signals)}`);
         else logger.info({ status: statusLine(status, signals) }, 'closed candle');

@@ -27,6 +27,11 @@ export interface ReplayOptions {
   readonly informative?: InformativeCandles;
   /** Called every 10,000 candles with the number done. */
   readonly onProgress?: (done: number) => void;
+  /**
+   * Candles whose signal is not handed to the broker, by open time, with the decision's reason (e.g. the stale
+   * candles of a live run, see `staleReason`): `onData` still runs on them, as it did live.
+   */
+  readonly held?: ReadonlyMap<number, string>;
 }
 
 /**
@@ -110,8 +115,9 @@ export class Engine {
     const n = history.openTime.length;
     this.#broker.reserve?.(n);
     const journal = this.#journal.replay(history, columns);
+    const { held } = options;
     for (let i = 0; i < n; i++) {
-      const decided = this.#step(columns, i, 0);
+      const decided = this.#step(columns, i, 0, held?.get(history.openTime[i]!) ?? null);
       if (decided !== null) journal(i, decided.signal, decided.decision);
       if (onProgress !== undefined && i % 10_000 === 9_999) onProgress(i + 1);
     }
@@ -140,12 +146,14 @@ export class Engine {
    * indicators over the newest candles the {@link LiveIndicators} window proves sufficient (bit-for-bit equal to the
    * whole history) and steps that last candle.
    *
+   * @param held - the reason not to hand this candle's signal to the broker (e.g. stale, see `staleReason`), or
+   *   null; `onData` runs either way and the signal is journaled with `acted: false` and this reason.
    * @returns the journaled signal of this candle, or null.
    * @throws {@link "core/errors"!StrategyRuntimeError | StrategyRuntimeError} naming the file and candle when a
    *   strategy method throws or a signal is malformed; {@link LookaheadError} when `onData` reads a later candle;
    *   FrameworkError when informative candles are missing.
    */
-  async onClosedCandle(history: CandleBatch, informative?: InformativeCandles): Promise<SignalRecord | null> {
+  async onClosedCandle(history: CandleBatch, informative?: InformativeCandles, held: string | null = null): Promise<SignalRecord | null> {
     const windowed = await this.#live.compute(history);
     const { offset } = windowed;
     const columns = { ...windowed.columns };
@@ -157,7 +165,7 @@ export class Engine {
       Object.assign(columns, mergeInformative(this.#subscription, tradedOpenTime, s, part.columns));
     }
     const row = history.openTime.length - 1 - offset;
-    const decided = this.#step(columns, row, offset);
+    const decided = this.#step(columns, row, offset, held);
     return decided === null ? null : this.#journal.record(history, offset + row, columns, row, decided.signal, decided.decision);
   }
 
@@ -194,11 +202,11 @@ export class Engine {
 
   /**
    * Candle `i` of `columns` (`offset + i` of the run's history) through the broker and `onData`; a signal goes to the
-   * broker after the warm-up.
+   * broker after the warm-up, unless `held` gives a reason not to.
    *
    * @returns the signal and what the broker did with it, or null when `onData` returned none.
    */
-  #step(columns: FrameColumns, i: number, offset: number): { signal: Signal; decision: SignalDecision } | null {
+  #step(columns: FrameColumns, i: number, offset: number, held: string | null): { signal: Signal; decision: SignalDecision } | null {
     const candle = candleOf(columns, i);
     this.#broker.onCandle(candle);
     this.#cursor.columns = columns;
@@ -207,9 +215,11 @@ export class Engine {
     const signal = this.#decide(candle);
     if (signal === null) return null;
     const decision: SignalDecision =
-      offset + i >= this.#strategy.warmup
-        ? this.#broker.submit(signal, candle)
-        : { acted: false, reason: `warm-up: candle ${offset + i} of ${this.#strategy.warmup}` };
+      offset + i < this.#strategy.warmup
+        ? { acted: false, reason: `warm-up: candle ${offset + i} of ${this.#strategy.warmup}` }
+        : held !== null
+          ? { acted: false, reason: held }
+          : this.#broker.submit(signal, candle);
     return { signal, decision };
   }
 

@@ -7,8 +7,8 @@ import { describeSubscription, type Subscription } from '../core/subscription';
 import { timeframeToMs } from '../core/timeframe';
 import { isoUtc } from '../core/time';
 import { loadHistory } from '../feeds/history';
-import type { BinanceKlineTap } from '../feeds/live/binance-tap';
-import { createExchange, type ApiCredentials } from '../feeds/live/exchange';
+import { Connector } from '../connector/connector';
+import type { ApiCredentials } from '../feeds/live/exchange';
 import { OrderRouter } from '../broker/order-router';
 import { LiveFeed, type LiveFeedStatus } from '../feeds/live/live-feed';
 import { writeHtmlReport } from '../report/html-report';
@@ -24,6 +24,7 @@ import { readDataset } from '../store/partitions';
 import { loadStrategy } from '../strategy/loader';
 import { Engine, type InformativeCandles } from './engine';
 import { CandleHistory } from './history';
+import { checkStaleAfter, DEFAULT_STALE_AFTER, staleReason } from './stale';
 
 /**
  * The project's exchange simulator as the exchange of a live run: started in-process on the subscriptions' datasets
@@ -55,6 +56,11 @@ export interface LiveOptions {
    * {@link OrderRouter}); journaled in `orders.jsonl`. Omitted: paper trading only.
    */
   readonly realOrders?: ApiCredentials;
+  /**
+   * The stale rule's limit, in timeframes (default 1): a traded candle that arrives more than this long after its
+   * close extends the history and `onData` sees it, but its signal is not traded (see `staleReason`).
+   */
+  readonly staleAfter?: number;
   /** Stop by itself after this many live closed candles of the traded subscription (default: run until `signal`). */
   readonly maxCandles?: number;
   /** Aborting it stops the run cleanly (SIGINT in the CLI). */
@@ -80,7 +86,6 @@ export interface LiveResult {
 /** One subscription of a live run: its store (and the queue of its candles waiting to be durable), history and feed. */
 interface Market {
   readonly subscription: Subscription;
-  readonly exchange: BinanceKlineTap;
   readonly store: LiveCandleStore;
   readonly queue: DurableQueue;
   history: CandleHistory;
@@ -104,7 +109,9 @@ interface Market {
  *    explains the one that used the old version.
  *    A traded candle is handed to the engine once every informative feed has delivered the candles that closed with
  *    it (so a 1h candle closing with a 15m one is visible to it, as in the replay); the engine computes the
- *    indicators and calls `onData`.
+ *    indicators and calls `onData`. A traded candle that arrived (durable, by the exchange clock: its `arrivedAt` in
+ *    the journal) more than {@link LiveOptions.staleAfter} timeframes after its close is stale (see `staleReason`):
+ *    `onData` runs on it, but its signal is journaled `acted: false` with the reason instead of going to the broker.
  * 4. On stop: feeds and sockets closed, the candles still waiting for their fsync stored (not acted on), logs
  *    compacted into Parquet, the run's report written to `runs/<run-id>/`.
  *
@@ -119,6 +126,7 @@ interface Market {
 export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const startedAt = Date.now();
   const { logger } = options;
+  const staleAfter = checkStaleAfter(options.staleAfter ?? DEFAULT_STALE_AFTER);
   const loaded = await loadStrategy(options.file, options.params);
   const [traded, ...informative] = loaded.subscriptions as [Subscription, ...Subscription[]];
   const datasetsRoot = options.datasetsRoot ?? 'datasets';
@@ -126,33 +134,37 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const sim = options.simulator;
   const simulator = sim !== undefined && 'start' in sim ? await startSim(datasetsRoot, loaded.subscriptions, sim) : null;
   const endpoints = simulator ?? (sim !== undefined && 'endpoints' in sim ? sim.endpoints : null);
-  // One ccxt instance per subscription: a feed that finds its connection dead closes the whole client.
-  const exchanges = loaded.subscriptions.map((s, i) =>
-    createExchange(s.exchange, {
-      ...(endpoints !== null && { urls: endpoints, enableRateLimit: false }),
-      ...(i === 0 && options.realOrders !== undefined && { credentials: options.realOrders }),
-    }),
+  // One connector per exchange account: every REST and WebSocket access of the run to it, one budget, one back-off.
+  const connectors = new Map(
+    [...new Set(loaded.subscriptions.map((s) => s.exchange))].map((id) => [
+      id,
+      new Connector({
+        exchange: id,
+        ...(endpoints !== null && { urls: endpoints, enableRateLimit: false }),
+        ...(id === traded.exchange && options.realOrders !== undefined && { credentials: options.realOrders }),
+      }),
+    ]),
   );
+  const connectorOf = (s: Subscription): Connector => connectors.get(s.exchange)!;
   const storedAs = (s: Subscription): Subscription => (endpoints === null ? s : { ...s, exchange: 'sim' });
   const broker = new PaperBroker(brokerConfig(options.broker));
   let journal: RunJournal | null = null;
   const router =
     options.realOrders === undefined
       ? null
-      : new OrderRouter(broker, exchanges[0]!, traded.symbol, logger, (order) => journal?.recordOrder(order));
+      : new OrderRouter(broker, connectorOf(traded).trading!, traded.symbol, logger, (order) => journal?.recordOrder(order));
   const engine = new Engine({ strategy: loaded.strategy, broker: router ?? broker, file: options.file, subscription: traded, informative });
   const liveCandles: StoredCandle[] = [];
   const { runId, dir } = createRunDir(options.runsRoot ?? 'runs', loaded.strategy.name);
   const markets: Market[] = [];
   let stop: () => void = () => undefined;
   try {
-    for (const [i, subscription] of loaded.subscriptions.entries()) {
-      const exchange = exchanges[i]!;
+    for (const subscription of loaded.subscriptions) {
       const store = LiveCandleStore.open(storeRoot, storedAs(subscription));
       const timeframeMs = timeframeToMs(subscription.timeframe);
       const queue = new DurableQueue(store);
-      markets.push({ subscription, exchange, store, queue, timeframeMs, feed: null, history: new CandleHistory(allocateBatch(0)) });
-      const now = (await exchange.fetchTime()) ?? Date.now();
+      markets.push({ subscription, store, queue, timeframeMs, feed: null, history: new CandleHistory(allocateBatch(0)) });
+      const now = (await connectorOf(subscription).marketData.fetchTime()) ?? Date.now();
       const location = { root: storeRoot, subscription: storedAs(subscription) };
       markets.at(-1)!.history = new CandleHistory(loadHistory(datasetsRoot, subscription, location, now - timeframeMs + 1));
     }
@@ -173,11 +185,12 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         store: { root: storeRoot, subscription: storedAs(traded) },
       },
       startedAt,
+      staleAfter,
     });
     const runJournal = journal;
 
     let warmingUp = true;
-    const pending: StoredCandle[] = [];
+    const pending: { readonly candle: StoredCandle; readonly arrivedAt: number }[] = [];
     let draining = Promise.resolve();
     let running = true;
     let resolveStopped: () => void = () => undefined;
@@ -192,16 +205,18 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     /** Acts on queued traded candles whose informative candles have all arrived (none once stopping). */
     const drain = async (): Promise<void> => {
       while (running && pending.length > 0) {
-        const candle = pending[0]!;
+        const { candle, arrivedAt } = pending[0]!;
         const closes = candle.openTime + tradedMarket.timeframeMs;
         const waiting = markets.slice(1).some((m) => (m.history.lastOpenTime ?? -Infinity) + 2 * m.timeframeMs <= closes);
         if (waiting) return;
         pending.shift();
         const row = tradedMarket.history.batch.openTime.lastIndexOf(candle.openTime);
-        const record = await engine.onClosedCandle(sliceBatch(tradedMarket.history.batch, 0, row + 1), informativeCandles(markets));
+        const stale = staleReason(candle.openTime, tradedMarket.timeframeMs, arrivedAt, staleAfter);
+        if (stale !== null) logger?.warn({ openTime: isoUtc(candle.openTime) }, `${describeSubscription(traded)}: ${stale}; not traded`);
+        const record = await engine.onClosedCandle(sliceBatch(tradedMarket.history.batch, 0, row + 1), informativeCandles(markets), stale);
         liveCandles.push(candle);
         if (record !== null) {
-          runJournal.recordSignal(record);
+          runJournal.recordSignal({ ...record, arrivedAt });
           logger?.info({ openTime: isoUtc(record.openTime), signal: record.signal, acted: record.acted }, 'signal');
         }
         options.onStatus?.(tradedMarket.feed!.status(), engine.signals.length);
@@ -211,7 +226,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
 
     for (const market of markets) {
       market.feed = new LiveFeed({
-        exchange: market.exchange,
+        ...connectorOf(market.subscription).feedAccess(),
         subscription: market.subscription,
         lastStoredOpenTime: market.history.lastOpenTime,
         clockRate: sim?.speed ?? 1,
@@ -229,8 +244,9 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
           market.queue.push(candle, () => {
             market.history.append(candle);
             if (!live || !running) return;
-            runJournal.recordCandle(candle, market === tradedMarket ? null : describeSubscription(market.subscription));
-            if (market === tradedMarket) pending.push(candle);
+            const arrivedAt = Math.floor(market.feed!.exchangeNow());
+            runJournal.recordCandle({ ...candle, arrivedAt }, market === tradedMarket ? null : describeSubscription(market.subscription));
+            if (market === tradedMarket) pending.push({ candle, arrivedAt });
             draining = draining.then(drain);
             return draining;
           });
@@ -253,7 +269,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     for (const market of markets) await market.queue.settled();
     await router?.flush();
     (journal as RunJournal | null)?.close();
-    for (const exchange of exchanges) await exchange.close();
+    for (const connector of connectors.values()) await connector.close();
     for (const market of markets) await market.store.close();
     await simulator?.stop();
   }

@@ -7,6 +7,7 @@ import { FrameworkError } from '../core/errors';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { timeframeToMs } from '../core/timeframe';
 import { Engine, type InformativeCandles } from '../engine/engine';
+import { staleReason } from '../engine/stale';
 import { loadHistory } from '../feeds/history';
 import { replayCandles } from '../feeds/replay';
 import { readJournal, type JournalContents, type RunHeader } from '../report/journal';
@@ -29,7 +30,8 @@ export interface RevisedCandle {
  * - `origin`: the replay starts from another first candle (the indicators' origin) than the live run did;
  * - `lookahead`: the replay on candles up to the signal gives the live signal, the replay on all candles does not:
  *   `populateIndicators` used later candles (`column` is the first indicator column that differs);
- * - `unexplained`: none of the above.
+ * - `unexplained`: none of the above (also: equal signals that the run and the replay decided differently under the
+ *   stale rule, which the replay applies to the journal's arrival times exactly as the run did).
  */
 export type MismatchCause =
   | { readonly kind: 'revision'; readonly candle: RevisedCandle }
@@ -100,7 +102,7 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
   if (span === null) {
     return save(runDir, { ...base, span, replaySignals: 0, matched: 0, indicatorDrift: 0, mismatches: [], unexplained: 0, revisions: [] });
   }
-  const input = replayedCandles(loaded, header, span.last);
+  const input = { ...replayedCandles(loaded, header, span.last), held: staleCandles(journal) };
   const { candles } = input;
   const replay = await replaySignals(loaded, header, input);
   const inSpan = (s: SignalRecord) => s.openTime >= span.first && s.openTime <= span.last;
@@ -117,6 +119,11 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
     const l = live.get(openTime) ?? null;
     const r = replayed.get(openTime) ?? null;
     if (l !== null && r !== null && sameSignal(l.signal, r.signal)) {
+      if (isStale(l) !== isStale(r)) {
+        // The replay applies the live rule to the journal's arrival times: a disagreement has no explanation.
+        mismatches.push({ openTime, live: l.signal, replay: r.signal, cause: { kind: 'unexplained' } });
+        continue;
+      }
       matched += 1;
       const revised = revisions.some((revision) => revision.openTime <= openTime);
       if (!revised && !sameIndicators(l.indicators, r.indicators)) indicatorDrift += 1;
@@ -174,12 +181,30 @@ function replayedCandles(loaded: LoadedStrategy, header: RunHeader, last: number
   const informative = new Map(
     loaded.subscriptions.slice(1).map((s) => [describeSubscription(s), storedCandles(header, s, closes - timeframeToMs(s.timeframe) + 1)]),
   );
-  return { candles: storedCandles(header, header.subscription, last + 1), informative };
+  return { candles: storedCandles(header, header.subscription, last + 1), informative, held: new Map() };
+}
+
+/**
+ * The live run's traded candles that were stale when they arrived, by open time, with the reason: the stale rule
+ * applied to each journaled candle's `arrivedAt` with the run's limit (`run.json`'s `staleAfter`; none in runs made
+ * before the rule), exactly as the live run applied it.
+ */
+function staleCandles({ header, candles }: JournalContents): Map<number, string> {
+  const held = new Map<number, string>();
+  const staleAfter = header.staleAfter ?? Number.POSITIVE_INFINITY;
+  const timeframeMs = timeframeToMs(header.subscription.timeframe);
+  for (const candle of candles) {
+    const reason = candle.arrivedAt === undefined ? null : staleReason(candle.openTime, timeframeMs, candle.arrivedAt, staleAfter);
+    if (reason !== null) held.set(candle.openTime, reason);
+  }
+  return held;
 }
 
 interface ReplayInput {
   readonly candles: CandleBatch;
   readonly informative: InformativeCandles;
+  /** The live run's stale candles, by open time, with the live decision's reason (see {@link staleCandles}). */
+  readonly held: ReadonlyMap<number, string>;
 }
 
 /** The replay's signals and its frame columns (OHLCV, indicators, informative columns) over every candle. */
@@ -196,7 +221,7 @@ async function replaySignals(loaded: LoadedStrategy, header: RunHeader, input: R
     subscription: header.subscription,
     informative: loaded.subscriptions.slice(1),
   });
-  const columns = await engine.replay(input.candles, { informative: input.informative });
+  const columns = await engine.replay(input.candles, { informative: input.informative, held: input.held });
   return { signals: engine.signals, columns };
 }
 
@@ -238,7 +263,7 @@ function explainer(
     if (replayOrigin !== header.origin.firstCandle) return { kind: 'origin', live: header.origin.firstCandle, replay: replayOrigin };
     const row = index.get(openTime);
     if (row !== undefined) {
-      const truncated = await replaySignals(loaded, header, { candles: sliceBatch(candles, 0, row + 1), informative: input.informative });
+      const truncated = await replaySignals(loaded, header, { ...input, candles: sliceBatch(candles, 0, row + 1) });
       const atCandle = truncated.signals.find((s) => s.openTime === openTime)?.signal ?? null;
       if (sameOrBothNull(atCandle, live)) {
         return { kind: 'lookahead', column: firstDifferingColumn(fullColumns, truncated.columns, row) };
@@ -257,6 +282,11 @@ function rowIndex(candles: CandleBatch): Map<number, number> {
   return new Map(Array.from(candles.openTime, (t, i) => [t, i]));
 }
 
+
+/** Whether a signal's decision was the stale rule's (see `staleReason`). */
+function isStale(record: SignalRecord): boolean {
+  return record.reason?.startsWith('stale:') === true;
+}
 
 function sameCandle(a: Candle, b: Candle): boolean {
   return a.open === b.open && a.high === b.high && a.low === b.low && a.close === b.close && a.volume === b.volume;

@@ -26,7 +26,10 @@ export interface RunOrigin {
   readonly to?: number;
 }
 
-/** `run.json`: what a run is, written when it starts (a killed live run still has it). */
+/**
+ * `run.json`: what a run is, written when it starts (a killed live run still has it). `staleAfter` (live runs): the
+ * stale rule's limit in timeframes (see `staleReason`); absent in runs made before the rule, which traded every candle.
+ */
 export interface RunHeader {
   readonly runId: string;
   readonly mode: RunMode;
@@ -35,12 +38,21 @@ export interface RunHeader {
   readonly subscription: Subscription;
   readonly origin: RunOrigin;
   readonly startedAt: number;
+  readonly staleAfter?: number;
+}
+
+/**
+ * A line of `candles.jsonl`: a closed candle as the run received it, and `arrivedAt`, the exchange clock when it
+ * reached the run (durable, in the history), UTC epoch ms; absent in runs made before it was recorded.
+ */
+export interface JournaledCandle extends StoredCandle {
+  readonly arrivedAt?: number;
 }
 
 /** A journal read back: its header, the traded candles it acted on (in order) and its signals. */
 export interface JournalContents {
   readonly header: RunHeader;
-  readonly candles: readonly StoredCandle[];
+  readonly candles: readonly JournaledCandle[];
   readonly signals: readonly SignalRecord[];
 }
 
@@ -74,11 +86,11 @@ export class RunJournal {
   }
 
   /**
-   * Records a closed candle as the run received it.
+   * Records a closed candle as the run received it (a {@link JournaledCandle}).
    *
    * @param market - `describeSubscription` of an informative subscription; null for the traded one.
    */
-  recordCandle(candle: StoredCandle, market: string | null = null): void {
+  recordCandle(candle: JournaledCandle, market: string | null = null): void {
     writeSync(this.#candles, `${JSON.stringify(market === null ? candle : { ...candle, market })}\n`);
   }
 
@@ -121,7 +133,7 @@ export function readJournal(dir: string): JournalContents {
   const headerPath = join(dir, 'run.json');
   if (!existsSync(headerPath)) throw new FrameworkError(`${dir} is not a run directory: it has no run.json`);
   const header = JSON.parse(readFileSync(headerPath, 'utf8')) as RunHeader;
-  const candles = readLines<StoredCandle & { market?: string }>(join(dir, 'candles.jsonl')).filter((c) => c.market === undefined);
+  const candles = readLines<JournaledCandle & { market?: string }>(join(dir, 'candles.jsonl')).filter((c) => c.market === undefined);
   return { header, candles, signals: readSignals(dir) };
 }
 

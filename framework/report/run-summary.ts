@@ -59,7 +59,8 @@ export interface StrategyIdentity {
  * - `provenance`: where that candle came from (`import`, `resample`, `rest`, `websocket`) and when it was received;
  * - `action`: the signal's action; `signal`: the whole signal as returned;
  * - `indicators`: every frame column (OHLCV and indicators) at that candle, by column name;
- * - `acted`: whether the broker accepted it as an order; `reason`: why not (warm-up, already long, …).
+ * - `acted`: whether the broker accepted it as an order; `reason`: why not (warm-up, already long, stale, …);
+ * - `arrivedAt` (live runs): the exchange clock when its candle reached the run, UTC epoch ms (see `staleReason`).
  */
 export interface SignalRecord {
   readonly strategy: StrategyIdentity;
@@ -72,6 +73,7 @@ export interface SignalRecord {
   readonly indicators: Readonly<Record<string, number>>;
   readonly acted: boolean;
   readonly reason?: string;
+  readonly arrivedAt?: number;
 }
 
 /** What a report counts of a signal: its candle's open time (UTC epoch ms), its action and the broker's decision. */

@@ -20,7 +20,7 @@ export interface FaultCounts {
 
 interface TriggerState {
   readonly trigger: FaultTrigger;
-  readonly nth: ReadonlySet<number>;
+  readonly nth: Set<number>;
   readonly rng: Rng;
   ordinal: number;
 }
@@ -37,7 +37,7 @@ export class FaultInjector {
   private readonly injected: Record<FaultKind, number>;
   private readonly malformedInjected: Record<MalformedKind, number>;
 
-  constructor(private readonly config: FaultConfig, seed: number) {
+  constructor(private readonly config: FaultConfig, private readonly seed: number) {
     const entries: [FaultKind, FaultTrigger | undefined][] = [
       ['drop', config.drop],
       ['stall', config.stall],
@@ -73,6 +73,19 @@ export class FaultInjector {
     const tooMany = this.fires('rest429');
     const serverError = this.fires('rest500');
     return tooMany ? 'rest429' : serverError ? 'rest500' : null;
+  }
+
+  /**
+   * Makes the next opportunity of `kind` fire for sure, on top of its configured trigger (e.g. a 429 on the next REST
+   * request, to inject a fault at a moment a test chooses rather than at an ordinal fixed in advance).
+   */
+  fireNext(kind: 'rest429' | 'rest500'): void {
+    let state = this.triggers.get(kind);
+    if (state === undefined) {
+      state = { trigger: {}, nth: new Set(), rng: namedRng(this.seed, kind), ordinal: 0 };
+      this.triggers.set(kind, state);
+    }
+    state.nth.add(state.ordinal + 1);
   }
 
   /** Stall length in exchange ms, given the timeframe length of the frame that triggered it. */

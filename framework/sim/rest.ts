@@ -39,11 +39,30 @@ export interface RestContext {
   readonly faults: FaultInjector;
 }
 
-/** Counts requests, and their weight per real-time minute as Binance's `x-mbx-used-weight-1m` does. */
+/** One REST request as the simulator received and answered it (see `Simulator.requestLog`). */
+export interface RestRequestRecord {
+  /** Real time the request arrived, UTC epoch ms with sub-millisecond resolution (`performance` clock). */
+  readonly receivedAt: number;
+  /** The exchange clock when it arrived, UTC epoch ms. */
+  readonly exchangeTime: number;
+  /** E.g. `GET /api/v3/klines`. */
+  readonly endpoint: string;
+  /** HTTP status of the answer. */
+  readonly status: number;
+  /** The answer's `Retry-After` header, seconds (a 429), else null. */
+  readonly retryAfterSec: number | null;
+}
+
+/**
+ * Counts requests, and their weight per real-time minute as Binance's `x-mbx-used-weight-1m` does; keeps a record of
+ * each (see {@link RestRequestRecord}).
+ */
 export class RequestMeter {
   private minute = -1;
   private used = 0;
   private count = 0;
+  /** Every request answered so far, in order of arrival. */
+  readonly log: RestRequestRecord[] = [];
 
   /** Counts a request of `weight` and returns the weight used in the current minute. */
   add(weight: number, nowMs: number = Date.now()): number {
@@ -75,9 +94,22 @@ const DEFAULT_LIMIT = 500;
 
 /** Handles one HTTP request (REST faults first, then routing) and writes the answer. */
 export function handleRest(req: IncomingMessage, res: ServerResponse, ctx: RestContext, meter: RequestMeter): void {
+  const receivedAt = performance.timeOrigin + performance.now();
+  const exchangeTime = ctx.now();
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
-  req.on('end', () => respond(res, route(req, Buffer.concat(chunks).toString('utf8'), ctx), meter));
+  req.on('end', () => {
+    const answer = route(req, Buffer.concat(chunks).toString('utf8'), ctx);
+    const retryAfter = answer.headers?.['retry-after'];
+    meter.log.push({
+      receivedAt,
+      exchangeTime,
+      endpoint: `${req.method ?? 'GET'} ${new URL(req.url ?? '/', 'http://127.0.0.1').pathname}`,
+      status: answer.status,
+      retryAfterSec: retryAfter === undefined ? null : Number(retryAfter),
+    });
+    respond(res, answer, meter);
+  });
 }
 
 function respond(res: ServerResponse, answer: Answer, meter: RequestMeter): void {

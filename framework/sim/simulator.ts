@@ -26,7 +26,7 @@ import { SimulatorConfigError, validateConfig } from './config';
 import { FaultInjector } from './faults';
 import { Playback } from './playback';
 import { OrderDesk, type SimulatedOrder } from './orders';
-import { handleRest, RequestMeter } from './rest';
+import { handleRest, RequestMeter, type RestRequestRecord } from './rest';
 import { namedRng } from './rng';
 import { StreamHub } from './stream';
 import { lowerBound } from '../core/search';
@@ -144,6 +144,19 @@ export class Simulator {
       throw new SimulatorConfigError(`waitForSubscribers: ${symbol} ${timeframe} is not a simulated market`);
     }
     return this.hub.waitForSubscribers(tape.streamName, count);
+  }
+
+  /** Every REST request received so far, in order of arrival, with its real and exchange arrival times and answer. */
+  get requestLog(): readonly RestRequestRecord[] {
+    return this.requests.log;
+  }
+
+  /**
+   * Answers the next REST request with the given fault, whatever the configured triggers: `rest429` (with
+   * `faults.rest429.retryAfterSec`, default 1 s) or `rest500`.
+   */
+  failNextRequest(kind: 'rest429' | 'rest500'): void {
+    this.faults.fireNext(kind);
   }
 
   /** A snapshot of the counters. */

@@ -27,7 +27,7 @@ beforeAll(async () => {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'framework/cli/live.ts', 'test/fixtures/strategies/candle-body-1m.ts', '--sim-url', sim.restUrl,
-      '--speed', '3000', '--real-orders', '--max-candles', '300', '--verbose',
+      '--speed', '3000', '--real-orders', '--max-candles', '300', '--verbose', '--stale-after', 'off',
       '--store', path.join(scratch, 'store'), '--runs', path.join(scratch, 'runs')],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CANDLECRAFT_API_KEY: API_KEY, CANDLECRAFT_API_SECRET: SECRET } },
   );

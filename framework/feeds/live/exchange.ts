@@ -12,13 +12,15 @@ import { LiveFeedError } from './live-feed';
  * Options of {@link createExchange}.
  * - `urls`: a Binance-compatible server to use instead of Binance: its REST origin (`http://127.0.0.1:8765`) and
  *   WebSocket base (`ws://127.0.0.1:8765/ws`), e.g. a running simulator;
- * - `enableRateLimit`: ccxt's request throttling (default `true`; keep it on against a real exchange).
+ * - `enableRateLimit`: ccxt's request throttling (default `true`; keep it on against a real exchange);
+ * - `rateLimit`: ms of the throttle's budget per unit of ccxt's request cost (default ccxt's: 50 for Binance).
  */
 export interface CreateExchangeOptions {
   /** The simulator's endpoints, instead of the real exchange. */
   readonly urls?: SimulatorEndpoints;
   /** ccxt's throttler (default on). */
   readonly enableRateLimit?: boolean;
+  readonly rateLimit?: number;
   /** API key and secret, only for sending orders; public market data needs none. Never logged. */
   readonly credentials?: ApiCredentials;
 }
@@ -49,13 +51,14 @@ export function createExchange(id: string, options: CreateExchangeOptions = {}):
     );
   }
   const enableRateLimit = options.enableRateLimit ?? true;
+  const throttle = { enableRateLimit, ...(options.rateLimit !== undefined && { rateLimit: options.rateLimit }) };
   const credentials = options.credentials === undefined ? {} : { apiKey: options.credentials.apiKey, secret: options.credentials.secret };
   if (options.urls === undefined) {
-    return new BinanceKlineTap({ enableRateLimit, options: { fetchCurrencies: false }, ...credentials });
+    return new BinanceKlineTap({ ...throttle, options: { fetchCurrencies: false }, ...credentials });
   }
   // Take the simulator's configuration from a stock instance configured by connectCcxt, rather than repeating it.
   const template = connectCcxt(options.urls, { enableRateLimit });
-  const exchange = new BinanceKlineTap({ enableRateLimit, options: template.options, urls: template.urls, ...credentials });
+  const exchange = new BinanceKlineTap({ ...throttle, options: template.options, urls: template.urls, ...credentials });
   exchange.httpAgent = template.httpAgent;
   return exchange;
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { OHLCV } from 'ccxt';
+import type { Exchange, OHLCV } from 'ccxt';
 import type { StoredCandle } from '../../core/candle';
 import { FrameworkError, messageOf } from '../../core/errors';
 import type { Logger } from '../../core/logger';
@@ -26,6 +26,10 @@ export class LiveFeedError extends FrameworkError {}
 /**
  * Options of {@link LiveFeed}.
  * - `exchange`: a ccxt.pro binance with the kline tap (see `createExchange`); the feed closes only its own connection;
+ * - `rest`: the ccxt instance for the feed's REST calls (markets, exchange clock, backfill), e.g. a connector's
+ *   market-data instance shared by every feed (default: `exchange`); the markets it loads are copied to `exchange`;
+ * - `gate`: the rate-limit back-off of the feed's REST calls, shared with every other caller of the exchange account
+ *   when it is a connector's (default: one for this feed alone);
  * - `subscription`: `{ exchange, symbol, timeframe }`;
  * - `lastStoredOpenTime`: open time (UTC epoch ms) of the last candle already stored; the feed starts with the next
  *   one. `null` (no history): it starts with the last candle closed when the feed starts;
@@ -44,6 +48,8 @@ export class LiveFeedError extends FrameworkError {}
  */
 export interface LiveFeedOptions {
   readonly exchange: BinanceKlineTap;
+  readonly rest?: Exchange;
+  readonly gate?: RateLimitGate;
   readonly subscription: Subscription;
   readonly lastStoredOpenTime: number | null;
   /**
@@ -86,7 +92,7 @@ export type LiveFeedState = 'idle' | 'starting' | 'running' | 'stopped' | 'faile
  * - `invalidFrames`: frames that could not be read plus candles the pipeline rejected (all logged with the frame);
  * - `revisions`, `duplicates`, `stale`, `verified`: see `DetectorCounts`;
  * - `restRetries`: failed REST calls retried; `rateLimitWaits`: rate-limit answers (429/418) whose `Retry-After` held
- *   back every REST call of the feed;
+ *   back every REST call of the feed (of the whole exchange account when its `gate` is a connector's);
  * - `exchangeGaps`: candles the exchange does not have (skipped);
  * - `clock`: the exchange-clock estimate in use.
  */
@@ -145,7 +151,8 @@ export class LiveFeed {
   private auditPending = false;
   private auditFrom: number | null = null;
   private monitor: NodeJS.Timeout | undefined;
-  private readonly gate = new RateLimitGate();
+  private readonly gate: RateLimitGate;
+  private readonly rest: Exchange;
   private readonly retryCounters: RetryCounters = { retries: 0, rateLimitWaits: 0 };
   private badFrames = 0;
   private fromWs = 0;
@@ -164,6 +171,8 @@ export class LiveFeed {
   constructor(private readonly options: LiveFeedOptions) {
     this.tf = timeframeToMs(options.subscription.timeframe);
     this.where = describeSubscription(options.subscription);
+    this.gate = options.gate ?? new RateLimitGate();
+    this.rest = options.rest ?? options.exchange;
     this.clock = new ExchangeClock({
       fetchTime: () => this.fetchTime(),
       rate: options.clockRate ?? 1,
@@ -188,7 +197,8 @@ export class LiveFeed {
     this.lifecycle = 'starting';
     const { exchange, subscription } = this.options;
     try {
-      await this.retry(() => exchange.loadMarkets(), 'loadMarkets');
+      await this.retry(() => this.rest.loadMarkets(), 'loadMarkets');
+      if (this.rest !== exchange) exchange.setMarketsFromExchange(this.rest);
       if (exchange.markets?.[subscription.symbol] === undefined) {
         throw new LiveFeedError(`${this.where}: the exchange has no market ${subscription.symbol}`);
       }
@@ -282,6 +292,15 @@ export class LiveFeed {
     };
   }
 
+  /**
+   * The exchange's time now by the feed's clock estimate, UTC epoch ms (fractional; see {@link ExchangeClock}).
+   *
+   * @throws {@link "feeds/live/exchange-clock"!ClockSyncError | ClockSyncError} before the feed's first clock sync.
+   */
+  exchangeNow(): number {
+    return this.clock.now();
+  }
+
   /** The revisions seen so far (closed candles the exchange changed after the feed emitted or accepted them). */
   revisions(): readonly CandleRevision[] {
     return this.detector?.revisions ?? [];
@@ -371,7 +390,8 @@ export class LiveFeed {
 
   /** Reads one REST page from `from` and hands it to the detector (awaiting delivery of what it emits). */
   private async fetchPage(from: number): Promise<OHLCV[]> {
-    const { exchange, subscription } = this.options;
+    const { subscription } = this.options;
+    const { rest } = this;
     const limit = this.options.pageLimit ?? 1000;
     // The answer shows the exchange at some instant after the request left: the time before sending (minus the
     // clock's error) is one the answer has surely reached, whatever the delays before it is processed.
@@ -380,7 +400,7 @@ export class LiveFeed {
     const rows = await this.retry(() => {
       sentAt = this.safeNow();
       startedBefore = this.detector!.latestStartedOpenTime;
-      return exchange.fetchOHLCV(subscription.symbol, subscription.timeframe, from, limit);
+      return rest.fetchOHLCV(subscription.symbol, subscription.timeframe, from, limit);
     }, `fetchOHLCV ${this.where} from ${isoUtc(from)}`);
     const receivedAt = this.clock.now();
     const emittedBefore = this.fromRestCount;
@@ -392,11 +412,12 @@ export class LiveFeed {
   }
 
   private retry<T>(call: () => Promise<T>, what: string): Promise<T> {
-    const { exchange, logger } = this.options;
+    const { logger } = this.options;
+    const { rest } = this;
     return callWithRetry(call, {
       what: `${this.where}: ${what}`,
       backoff: this.backoff(),
-      responseHeaders: () => exchange.last_response_headers,
+      responseHeaders: () => rest.last_response_headers,
       gate: this.gate,
       signal: this.abort.signal,
       counters: this.retryCounters,
@@ -409,12 +430,12 @@ export class LiveFeed {
    * keeps the samples it has, see `ExchangeClock.sync`).
    */
   private async fetchTime(): Promise<number> {
-    const { exchange } = this.options;
+    const { rest } = this;
     if (!(await this.gate.pass(this.abort.signal))) throw new LiveFeedError(`${this.where}: clock sync abandoned, the feed is stopping`);
     try {
-      return Number(await exchange.fetchTime());
+      return Number(await rest.fetchTime());
     } catch (error) {
-      const retryAfterMs = this.gate.note(error, exchange.last_response_headers);
+      const retryAfterMs = this.gate.note(error, rest.last_response_headers);
       this.options.logger?.warn(
         { err: messageOf(error), retryAfterMs },
         `${this.where}: exchange clock sample failed`,

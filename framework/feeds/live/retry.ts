@@ -63,33 +63,47 @@ export function retryAfterMs(error: unknown, headers: Readonly<Record<string, un
 }
 
 /**
- * Holds back every REST call of a feed while the exchange's rate limit says so: once any call is answered HTTP 429/418
- * with a `Retry-After`, no call goes out before that time has passed (Binance bans IPs that keep calling after a 429:
- * `rest-api.md`, "LIMITS"). Local time.
+ * Holds back every REST call to an exchange while its rate limit says so: once any call is answered HTTP 429/418 with
+ * a `Retry-After`, no call that passes the gate goes out before that time has passed (Binance bans IPs that keep
+ * calling after a 429: `rest-api.md`, "LIMITS"). One gate per feed by default; a connector shares one among every
+ * caller of an exchange account. Local time (`performance.now()`).
  */
 export class RateLimitGate {
   private openAt = 0;
   private count = 0;
+  private readonly noted = new WeakSet<object>();
 
   /**
    * Takes note of a failed call's error: when it is a rate-limit answer with a `Retry-After` (see
-   * {@link retryAfterMs}), closes the gate for that long.
+   * {@link retryAfterMs}), closes the gate for that long. The same error noted again (by the connector's hook and by
+   * the caller's retry loop) counts once.
    *
    * @returns the wait asked for (local ms), or `null`.
    */
   note(error: unknown, headers: Readonly<Record<string, unknown>> | undefined): number | null {
     const asked = retryAfterMs(error, headers);
-    if (asked !== null) {
+    if (asked !== null && typeof error === 'object' && error !== null && !this.noted.has(error)) {
+      this.noted.add(error);
       this.count++;
       this.openAt = Math.max(this.openAt, performance.now() + asked);
     }
     return asked;
   }
 
-  /** Resolves once the gate is open (`false` if `signal` aborted first). */
+  /**
+   * Resolves once the gate is open (`false` if `signal` aborted first). A timer may fire a little before its time by
+   * `performance.now()`, so the wait is repeated until the gate is open by that clock.
+   */
   async pass(signal?: AbortSignal): Promise<boolean> {
-    const wait = this.openAt - performance.now();
-    return wait > 0 ? sleep(wait, signal) : signal?.aborted !== true;
+    for (let wait = this.openAt - performance.now(); wait > 0; wait = this.openAt - performance.now()) {
+      if (!(await sleep(Math.ceil(wait), signal))) return false;
+    }
+    return signal?.aborted !== true;
+  }
+
+  /** Local time (`performance.now()`, ms) until which calls are held; in the past when the gate is open. */
+  get closedUntil(): number {
+    return this.openAt;
   }
 
   /** Rate-limit answers with a `Retry-After` seen so far. */
