@@ -6,7 +6,7 @@ import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { isoUtc } from '../core/time';
 import { replayCandles } from '../feeds/replay';
-import { computeMetrics } from '../report/metrics';
+import { computeMetrics, type Metrics } from '../report/metrics';
 import type { RunSummary } from '../report/run-summary';
 import { writeHtmlReport } from '../report/html-report';
 import { writeRunHeader, type RunOrigin } from '../report/journal';
@@ -151,7 +151,7 @@ export interface FinishedReplay {
  */
 export function closeBacktestRun(replay: FinishedReplay): { readonly dir: string; readonly summary: RunSummary } {
   const { candles, broker, engine, subscription, strategy, startedAt } = replay;
-  broker.closeAll(candleAt(candles, batchLength(candles) - 1));
+  const metrics = measureReplay(candles, broker, subscription.timeframe);
   const { runId, dir } = createRunDir(replay.runsRoot, strategy.name);
   writeRunHeader(dir, {
     runId,
@@ -162,7 +162,27 @@ export function closeBacktestRun(replay: FinishedReplay): { readonly dir: string
     origin: replay.origin,
     startedAt,
   });
-  return { dir, summary: summarise(runId, strategy.name, strategy.params, subscription, candles, broker, startedAt) };
+  return { dir, summary: summarise(runId, strategy.name, strategy.params, subscription, candles, broker, metrics, startedAt) };
+}
+
+/**
+ * The metrics of a finished replay, as a backtest reports them: closes any open position at the last candle's close,
+ * then computes the metrics of the broker's equity curve and trades (buy-and-hold from the first open to the last
+ * close). `npm run optimize` scores its trials with it, so that a trial's metrics are the backtest's.
+ */
+export function measureReplay(candles: CandleBatch, broker: PaperBroker, timeframe: Subscription['timeframe']): Metrics {
+  const n = batchLength(candles);
+  broker.closeAll(candleAt(candles, n - 1));
+  const curve = broker.equityCurve;
+  return computeMetrics({
+    equity: curve.equity,
+    time: curve.time,
+    timeframe,
+    trades: broker.trades,
+    firstOpen: candles.open[0]!,
+    lastClose: candles.close[n - 1]!,
+    exposedCandles: broker.exposedCandles,
+  });
 }
 
 function summarise(
@@ -172,19 +192,10 @@ function summarise(
   subscription: Subscription,
   candles: CandleBatch,
   broker: PaperBroker,
+  metrics: Metrics,
   startedAt: number,
 ): RunSummary {
   const n = batchLength(candles);
-  const curve = broker.equityCurve;
-  const metrics = computeMetrics({
-    equity: curve.equity,
-    time: curve.time,
-    timeframe: subscription.timeframe,
-    trades: broker.trades,
-    firstOpen: candles.open[0]!,
-    lastClose: candles.close[n - 1]!,
-    exposedCandles: broker.exposedCandles,
-  });
   const finishedAt = Date.now();
   return {
     runId,

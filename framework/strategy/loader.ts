@@ -55,6 +55,23 @@ export async function loadStrategy(file: string, overrides: Readonly<Record<stri
     fail(`cannot import the module: ${messageOf(error)}`, error);
   }
 
+  return strategyFromModule(module, file, overrides);
+}
+
+/**
+ * The checks and instantiation of {@link loadStrategy} on a plugin module already imported (a worker thread of
+ * `npm run optimize` imports it its own way).
+ *
+ * @throws {@link "core/errors"!StrategyLoadError | StrategyLoadError} as {@link loadStrategy} does, import aside.
+ */
+export function strategyFromModule(
+  module: Record<string, unknown>,
+  file: string,
+  overrides: Readonly<Record<string, string>> = {},
+): LoadedStrategy {
+  const fail = (problem: string, cause?: unknown): never => {
+    throw new StrategyLoadError(`${file}: ${problem}`, { cause });
+  };
   const [exportName, StrategyClass] = findStrategyClass(module, fail);
   const missing = REQUIRED_METHODS.filter((m) => typeof StrategyClass.prototype[m.split('(')[0]!] !== 'function');
   if (missing.length > 0) fail(`class ${StrategyClass.name} does not implement ${missing.join(', ')}`);

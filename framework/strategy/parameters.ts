@@ -119,20 +119,18 @@ export function valueAt(range: ParameterRange, u: number): ParameterValue {
 }
 
 /**
- * Every allowed value of a range, in order, for a grid search: all of an int or choice range; a float range with a
- * step, its step grid; without one, `points` evenly spaced values from `low` to `high`.
+ * How many distinct values a grid search tries for a range: every value of an int or choice range, a float range's
+ * step grid, or `points` cells of a float range without a step. Grid point k of that count sits at `u = (k + 0.5) / count`
+ * of {@link valueAt}.
  */
-export function gridValues(range: ParameterRange, points: number): readonly ParameterValue[] {
+export function gridLevels(range: ParameterRange, points: number): number {
   switch (range.kind) {
     case 'choice':
-      return range.choices;
+      return range.choices.length;
     case 'int':
-      return Array.from({ length: Math.floor((range.high - range.low) / range.step) + 1 }, (_, k) => range.low + k * range.step);
-    case 'float': {
-      const count = range.step !== undefined ? Math.floor((range.high - range.low) / range.step + 1e-9) + 1 : Math.max(2, points);
-      const spacing = range.step ?? (range.high - range.low) / (count - 1);
-      return Array.from({ length: count }, (_, k) => range.low + k * spacing);
-    }
+      return Math.floor((range.high - range.low) / range.step) + 1;
+    case 'float':
+      return range.step !== undefined ? Math.floor((range.high - range.low) / range.step + 1e-9) + 1 : points;
   }
 }
 
