@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatMinute, formatNumber, formatPercent } from '../report/format';
 import { escapeHtml, jsonForScript } from '../report/html/format';
+import { describeRange } from '../strategy/parameters';
 import type { OptimizeResult, WindowResult } from './optimize';
 import type { TrialRow } from './trial-log';
 
@@ -35,7 +36,7 @@ export function renderResultsPage(result: OptimizeResult): string {
     ['Strategy', `${config.strategy.name} (${config.strategy.file})`],
     ['Market', `${config.market}, ${formatMinute(config.firstCandle)} → ${formatMinute(config.lastCandle)} UTC, ${config.candles} candles`],
     ['Search', `${config.sampler}, ${config.trials} trials per window, seed ${config.seed}, batches of ${config.batch}`],
-    ['Space', searched.map((k) => `${k}: ${JSON.stringify(config.space[k])}`).join('; ')],
+    ['Space', searched.map((k) => `${k}: ${describeRange(config.space[k]!)}`).join('; ')],
     ['Objective', `${config.objective}${config.constraints.minTrades > 0 ? `, at least ${config.constraints.minTrades} trades` : ''}`],
     ['Walk-forward', `${config.windows} ${config.anchored ? 'anchored' : 'rolling'} windows`],
   ];
