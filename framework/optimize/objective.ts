@@ -24,7 +24,7 @@ export type StrategyObjective = (metrics: Readonly<Record<string, number | null>
 /**
  * Checks an objective name from the command line.
  *
- * @throws {@link FrameworkError} naming the allowed values.
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} naming the allowed values.
  */
 export function parseObjective(text: string): ObjectiveName {
   const name = text.replace(/-/g, '_');

@@ -56,7 +56,7 @@ export function writeBestParams(result: OptimizeResult): string | null {
  * Reads a parameters file (see {@link ParamsFile}; only `params`, `from` and `to` are used) as `--param`-style strings
  * and the span.
  *
- * @throws {@link FrameworkError} naming the file when it cannot be read or has no `params` object of numbers, strings
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} naming the file when it cannot be read or has no `params` object of numbers, strings
  *   and booleans.
  */
 export function readParamsFile(text: string, path: string): { params: Record<string, string>; from?: number; to?: number } {

@@ -47,7 +47,7 @@ export interface SamplerOptions {
 /**
  * The sampler `options.name` asks for.
  *
- * @throws {@link FrameworkError} when there is nothing to search or `trials` is not a whole number ≥ 1.
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} when there is nothing to search or `trials` is not a whole number ≥ 1.
  */
 export function createSampler(options: SamplerOptions): Sampler {
   const { ranges, seed, window } = options;
@@ -98,7 +98,7 @@ const PRIMES = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 
  * T. N. L. Patterson, "Randomization of number theoretic methods for multiple integration", SIAM J. Numer. Anal.
  * 13(6), 1976), so that the seed chooses among equally well spread sequences.
  *
- * @throws {@link FrameworkError} beyond 25 dimensions.
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} beyond 25 dimensions.
  */
 export function haltonPoint(n: number, dimensions: number): number[] {
   if (dimensions > PRIMES.length) throw new FrameworkError(`the Halton sampler handles at most ${PRIMES.length} parameters`);

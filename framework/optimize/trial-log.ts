@@ -15,8 +15,9 @@ import { codecTable, float64Column, NullableFloat64Column, timestampColumn, Utf8
 import { fsyncDir, writeAll } from '../store/durable';
 import type { StrategyParameters } from '../strategy/base-strategy';
 
-/** File names inside `runs/optimize-<id>/`. */
+/** File name of the trial log inside `runs/optimize-<id>/`. */
 export const TRIALS_LOG_FILE = 'trials.jsonl';
+/** File name of the trials' Parquet compaction inside `runs/optimize-<id>/`. */
 export const TRIALS_PARQUET_FILE = 'trials.parquet';
 
 /**
@@ -64,7 +65,7 @@ export class TrialLog {
    * Opens (or creates) the log in `dir` and reads its rows; a last line without its newline (a write cut by a crash)
    * is cut off the file.
    *
-   * @throws {@link CorruptDataError} naming the line when a complete line is not a trial row.
+   * @throws {@link "core/errors"!CorruptDataError | CorruptDataError} naming the line when a complete line is not a trial row.
    */
   static open(dir: string): TrialLog {
     const path = join(dir, TRIALS_LOG_FILE);
@@ -98,6 +99,7 @@ export class TrialLog {
     this.rows.push(row);
   }
 
+  /** Closes the log's file. */
   close(): void {
     closeSync(this.#fd);
   }

@@ -28,7 +28,7 @@ export interface WalkForwardWindow {
  * `to` is the open time of the next span's first candle (or the last candle's open time + `timeframeMs`), so
  * `npm run backtest -- --from <from> --to <to>` replays exactly its candles.
  *
- * @throws {@link FrameworkError} when `windows` is not a whole number ≥ 1, or a span would hold fewer than
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} when `windows` is not a whole number ≥ 1, or a span would hold fewer than
  *   `minCandles` candles.
  */
 export function walkForwardWindows(
