@@ -39,6 +39,7 @@ interface OptimizeCliOptions extends CommonOptions, BrokerCliOptions {
   readonly anchored?: boolean;
   readonly seed: number;
   readonly threads: number;
+  readonly bus?: string;
 }
 
 const program = withCommonOptions(
@@ -57,7 +58,8 @@ const program = withCommonOptions(
     .option('--windows <n>', 'walk-forward windows (the range is cut into n + 1 spans)', wholeNumber, 4)
     .option('--anchored', 'in-sample spans all start at the first candle (default: rolling)')
     .option('--seed <n>', 'sampler seed: the same seed gives the same trials', wholeNumber, 1)
-    .option('--threads <n>', 'worker threads', wholeNumber, availableParallelism()),
+    .option('--threads <n>', 'worker threads', wholeNumber, availableParallelism())
+    .option('--bus <url>', 'run the trials on npm run optimize-worker processes over RabbitMQ, e.g. amqp://guest:guest@127.0.0.1:5672'),
 );
 
 function wholeNumber(text: string): number {
@@ -92,6 +94,7 @@ program.action(async (file: string, options: OptimizeCliOptions) => {
       seed: options.seed,
       threads: Math.max(1, options.threads),
       signal: stop.signal,
+      ...(options.bus !== undefined && { bus: options.bus }),
       logger,
       ...(options.from !== undefined && { from: options.from }),
       ...(options.to !== undefined && { to: options.to }),

@@ -21,6 +21,7 @@ import { mkdirDurable } from '../store/durable';
 import type { ParameterValue, StrategyParameters } from '../strategy/base-strategy';
 import { loadStrategy } from '../strategy/loader';
 import { hashParameters, parseRange, valueAt, type ParameterRange } from '../strategy/parameters';
+import { AmqpTrialRunner, type TrialSource } from './amqp-trials';
 import { score, type Constraints, type ObjectiveName } from './objective';
 import { deflatedSharpe } from './overfitting';
 import { createSampler, type SamplerName } from './samplers';
@@ -61,6 +62,11 @@ export interface OptimizeOptions {
   readonly gridPoints?: number;
   /** Worker threads [the machine's available parallelism]. */
   readonly threads?: number;
+  /**
+   * A RabbitMQ URL (`amqp://user:password@host:port`): trials go to the workers of `npm run optimize-worker` instead
+   * of local threads (see `optimize/amqp-trials`). The trials and their results are the same.
+   */
+  readonly bus?: string;
   /** Called after each finished trial with (done, total), counting trials found done in the log. */
   readonly onProgress?: (done: number, total: number) => void;
   /** When aborted, the search stops after the trials in flight, writes `trials.parquet` and returns. */
@@ -183,25 +189,35 @@ export async function optimize(options: OptimizeOptions): Promise<OptimizeResult
   const total = samplers.reduce((sum, s) => sum + s.trials + 1, 0);
   const log = TrialLog.open(dir);
   const done = new Map(log.rows.map((r) => [r.id, r]));
-  const workerData: TrialWorkerData = {
+  const source: TrialSource = {
     file: options.file,
-    traded: shareBatch(traded),
-    informative: informativeSubscriptions.map((s) => [describeSubscription(s), shareBatch(replayCandles(datasetsRoot, s, range))] as const),
+    datasetsRoot,
     broker: config.broker,
+    ...(options.from !== undefined && { from: options.from }),
+    ...(options.to !== undefined && { to: options.to }),
   };
-  const pool = new Piscina<TrialRequest, TrialResult>({
-    filename: new URL('./trial-worker.ts', import.meta.url).href,
-    workerData,
-    minThreads: options.threads ?? availableParallelism(),
-    maxThreads: options.threads ?? availableParallelism(),
-  });
+  const runner = options.bus !== undefined ? await AmqpTrialRunner.open(options.bus, id) : null;
+  const pool =
+    runner !== null
+      ? null
+      : new Piscina<TrialRequest, TrialResult>({
+          filename: new URL('./trial-worker.ts', import.meta.url).href,
+          workerData: {
+            file: options.file,
+            traded: shareBatch(traded),
+            informative: informativeSubscriptions.map((s) => [describeSubscription(s), shareBatch(replayCandles(datasetsRoot, s, range))] as const),
+            broker: config.broker,
+          } satisfies TrialWorkerData,
+          minThreads: options.threads ?? availableParallelism(),
+          maxThreads: options.threads ?? availableParallelism(),
+        });
   let ran = 0;
   let finished = done.size;
   options.onProgress?.(finished, total);
-  const run = async (request: TrialRequest, row: (result: TrialResult) => TrialRow): Promise<TrialRow> => {
+  const run = async (trialId: string, request: TrialRequest, row: (result: TrialResult) => TrialRow): Promise<TrialRow> => {
     let result: TrialResult;
     try {
-      result = await pool.run(request);
+      result = await (pool !== null ? pool.run(request) : runner!.run(trialId, source, request));
     } catch (error) {
       throw new FrameworkError(`trial ${hashParameters(request.params)} (${JSON.stringify(request.params)}): ${messageOf(error)}`, { cause: error });
     }
@@ -239,7 +255,7 @@ export async function optimize(options: OptimizeOptions): Promise<OptimizeResult
             continue;
           }
           batch.push(
-            run({ params, from, to }, (result) => ({
+            run(trialId, { params, from, to }, (result) => ({
               id: trialId, window: window.index, sample: 'in', index, params, point, score: scoreOf(result), from, to,
               ...resultFields(result),
             })),
@@ -253,7 +269,7 @@ export async function optimize(options: OptimizeOptions): Promise<OptimizeResult
       let outOfSample = done.get(`w${window.index}-oos`) ?? null;
       if (chosen !== null && outOfSample === null) {
         const { from: oosFrom, to: oosTo } = window.outOfSample;
-        outOfSample = await run({ params: chosen.params, from: oosFrom, to: oosTo, equity: true }, (result) => ({
+        outOfSample = await run(`w${window.index}-oos`, { params: chosen.params, from: oosFrom, to: oosTo, equity: true }, (result) => ({
           id: `w${window.index}-oos`, window: window.index, sample: 'out', index: -1, params: chosen.params, point: [],
           score: scoreOf(result), from: oosFrom, to: oosTo, ...resultFields(result),
           ...(result.equity !== undefined && { equity: thin(result.equity, 1000) }),
@@ -263,7 +279,8 @@ export async function optimize(options: OptimizeOptions): Promise<OptimizeResult
       results.push({ window, trials: inSample.length, chosen, outOfSample, deflatedSharpe: windowDeflatedSharpe(chosen, inSample) });
     }
   } finally {
-    await pool.destroy();
+    await pool?.destroy();
+    await runner?.close();
     log.close();
     writeTrialsParquet(dir, orderedRows(done));
   }
