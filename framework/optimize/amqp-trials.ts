@@ -111,6 +111,7 @@ export class AmqpTrialRunner {
     return result;
   }
 
+  /** Stops consuming results and closes the connection. */
   async close(): Promise<void> {
     await this.#consumer.close();
     await this.#publisher.close();
@@ -122,6 +123,7 @@ export class AmqpTrialRunner {
 export interface TrialWorker {
   /** Trials run so far. */
   readonly done: () => number;
+  /** Stops consuming (a trial in progress finishes first) and closes the connection. */
   close(): Promise<void>;
 }
 
