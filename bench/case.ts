@@ -5,17 +5,22 @@
  *
  * @module
  */
-import { batchLength } from '../framework/core/candle';
+import path from 'node:path';
+import { brokerConfig } from '../framework/broker/broker-config';
+import { batchLength, sliceBatch } from '../framework/core/candle';
+import { replayCandles } from '../framework/feeds/replay';
+import { runTrial } from '../framework/optimize/trial';
 import { readDataset } from '../framework/store/partitions';
 import { inProcessBacktest, MACD_1M, stagedBacktest } from './backtest';
 import { BENCH_1M, BENCH_ROOT } from './data';
+import { macdLoop } from './macd-loop';
 import { latencyRun } from './live-latency';
 import { throughputRun, type ThroughputRun } from './live-throughput';
 import { engineRun, rawLoop, type EngineRun } from './overhead';
 import { median, repeat } from './stats';
 
 /** The cases this entry point runs. */
-const CHILD_CASES = ['overhead', 'backtest-stages', 'backtest-whole', 'throughput', 'latency'] as const;
+const CHILD_CASES = ['overhead', 'backtest-stages', 'backtest-whole', 'throughput', 'latency', 'optimize'] as const;
 /** One of {@link CHILD_CASES}. */
 type ChildCase = (typeof CHILD_CASES)[number];
 
@@ -29,6 +34,15 @@ const THROUGHPUT_PLAN: readonly (readonly [symbols: number, candlesPerSymbol: nu
 /** Live candles and simulator speed of the latency run: a 15m candle every 60 ms. */
 const LATENCY_CANDLES = 700;
 const LATENCY_SPEED = 15_000;
+
+/** One measurement of the optimisation case: a trial and the hand-written loop over the same candles. */
+export interface OptimizeRun {
+  readonly candles: number;
+  readonly trialMs: number;
+  readonly loopMs: number;
+  readonly trades: number;
+  readonly loopTrades: number;
+}
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const label = (run: number): string => (run < 0 ? 'warm-up' : `run ${run + 1}`);
@@ -82,6 +96,27 @@ async function runCase(name: ChildCase, runs: number): Promise<unknown> {
     }
     case 'latency':
       return latencyRun(LATENCY_CANDLES, LATENCY_SPEED);
+    case 'optimize': {
+      // The candles are read once (as npm run optimize does) and every trial replays a span of them.
+      const all = replayCandles(BENCH_ROOT, BENCH_1M);
+      const plugin = { module: (await import(path.resolve(MACD_1M))) as Record<string, unknown>, file: MACD_1M };
+      const out: OptimizeRun[] = [];
+      for (const count of [100_000, 1_000_000]) {
+        const traded = sliceBatch(all, 0, count);
+        const request = { params: { fast: 12, slow: 26, signal: 9 }, from: traded.openTime[0]!, to: traded.openTime[count - 1]! + 60_000 };
+        out.push(
+          ...(await repeat(1, runs, async (run) => {
+            const t0 = performance.now();
+            const trial = await runTrial(plugin, { traded, informative: new Map() }, request, brokerConfig());
+            const trialMs = performance.now() - t0;
+            const loop = macdLoop(traded);
+            log(`  ${count.toLocaleString('en-US')} candles, ${label(run)}: trial ${trialMs.toFixed(0)} ms (${trial.metrics.trades} trades), hand-written loop ${loop.ms.toFixed(0)} ms (${loop.trades} trades)`);
+            return { candles: count, trialMs, loopMs: loop.ms, trades: trial.metrics.trades, loopTrades: loop.trades };
+          })),
+        );
+      }
+      return out;
+    }
   }
 }
 

@@ -10,9 +10,12 @@
  *    command and its peak RSS;
  * 3. live pipeline throughput: closed-candle frames per second, simulator (in its own process) → ccxt.pro → pipeline
  *    → write-ahead log (fdatasync, each candle acknowledged once durable), for 1, 10 and 100 symbols;
- * 4. live close-to-signal latency of `strategies/macd.ts` with 100,000 candles of history.
+ * 4. live close-to-signal latency of `strategies/macd.ts` with 100,000 candles of history;
+ * 5. optimisation: one trial of `npm run optimize` (the MACD strategy on 1m over candles already in memory, metrics
+ *    included) on 100,000 and 1,000,000 candles against a hand-written typed-array MACD loop over the same candles
+ *    (`bench/macd-loop.ts`), and the whole `npm run backtest` command against that loop as a command.
  *
- * Options: `--only overhead,backtest,command,throughput,latency` runs some cases; `--runs N` measured runs per case
+ * Options: `--only overhead,backtest,command,throughput,latency,optimize` runs some cases; `--runs N` measured runs per case
  * (default 3, after 1 warm-up).
  *
  * @module
@@ -26,10 +29,11 @@ import { backtestCommand, MACD_1M } from './backtest';
 import { BENCH_1M_CANDLES, BENCH_ROOT, ensureBenchData } from './data';
 import type { LatencyRun } from './live-latency';
 import type { ThroughputRun } from './live-throughput';
+import type { OptimizeRun } from './case';
 import type { EngineRun } from './overhead';
 import { formatNumber, median, percentile, repeat, verdict, type Figure } from './stats';
 
-const CASES = ['overhead', 'backtest', 'command', 'throughput', 'latency'] as const;
+const CASES = ['overhead', 'backtest', 'command', 'throughput', 'latency', 'optimize'] as const;
 type Case = (typeof CASES)[number];
 
 const args = process.argv.slice(2);
@@ -175,6 +179,46 @@ if (wanted('latency')) {
   point('live.engine.p50', '  of which Engine.onClosedCandle p50', percentile(eng, 50));
   point('live.engine.p99', '  of which Engine.onClosedCandle p99', percentile(eng, 99));
   point('live.firstCandle', '  first live candle (danfo import, window calibration over 100k candles)', median(calibrations.map((s) => s.closeToSignalMs)));
+}
+
+if (wanted('optimize')) {
+  log(`optimisation: a trial of ${MACD_1M} on 100,000 and 1,000,000 candles vs a hand-written typed-array MACD loop (1 warm-up + ${RUNS})`);
+  const result = await child<OptimizeRun[]>('optimize', RUNS);
+  details['optimizeTrials'] = result;
+  for (const count of [100_000, 1_000_000]) {
+    const runs = result.filter((r) => r.candles === count);
+    const key = count === 100_000 ? '100k' : '1M';
+    add(`optimize.trialsPerSecondPerCore.${key}`, `Optimisation trials/s per core, ${count.toLocaleString('en-US')} candles`, 'trials/s', runs.map((r) => 1000 / r.trialMs));
+    add(`optimize.loopMs.${key}`, `  hand-written typed-array MACD loop, ${count.toLocaleString('en-US')} candles`, 'ms', runs.map((r) => r.loopMs));
+    figures.push({
+      id: `optimize.trialToLoop.${key}`,
+      label: `  trial / hand-written loop, ${count.toLocaleString('en-US')} candles (same run)`,
+      unit: '×',
+      value: median(runs.map((r) => r.trialMs)) / median(runs.map((r) => r.loopMs)),
+      runs: runs.map((r) => r.trialMs / r.loopMs),
+      target: { kind: 'max', value: 3 },
+    });
+  }
+  log(`  the backtest command against the loop as a command (1 warm-up + ${RUNS} each)`);
+  const commands = await repeat(1, RUNS, async (run) => {
+    const backtest = backtestCommand(MACD_1M).wallMs;
+    const t0 = performance.now();
+    execFileSync(process.execPath, ['--import', 'tsx', 'bench/macd-loop-command.ts'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const loop = performance.now() - t0;
+    log(`  ${run < 0 ? 'warm-up' : `run ${run + 1}`}: npm run backtest ${(backtest / 1000).toFixed(2)} s, loop command ${(loop / 1000).toFixed(2)} s`);
+    return { backtest, loop };
+  });
+  details['optimizeCommands'] = commands;
+  add('optimize.command.seconds', 'Backtest command (npm run backtest, 1M candles)', 's', commands.map((c) => c.backtest / 1000));
+  add('optimize.loopCommand.seconds', '  hand-written loop command (read + loop), 1M candles', 's', commands.map((c) => c.loop / 1000));
+  figures.push({
+    id: 'optimize.commandToLoop',
+    label: '  backtest command / loop command',
+    unit: '×',
+    value: median(commands.map((c) => c.backtest)) / median(commands.map((c) => c.loop)),
+    runs: commands.map((c) => c.backtest / c.loop),
+    target: { kind: 'max', value: 4 },
+  });
 }
 
 rmSync(join(BENCH_ROOT, 'scratch'), { recursive: true, force: true });

@@ -13,5 +13,6 @@ export type { Subscription } from './core/subscription';
 export type { Timeframe } from './core/timeframe';
 export { BaseStrategy, type ParameterValue, type StrategyParameters } from './strategy/base-strategy';
 export { Frame } from './strategy/frame';
+export { choice, float, int, type ParameterRange, type SearchSpace } from './strategy/parameters';
 export { alignFieldsToCandles, alignToCandles, streamToCandles, type StreamingIndicator } from './strategy/indicators';
 export type { PositionSize, Signal, SignalAction } from './strategy/signal';

@@ -11,13 +11,16 @@
  * `populateIndicators` (vectorised, over the whole history), and decide per closed candle in `onData`.
  */
 import { EMA } from 'technicalindicators';
-import { BaseStrategy, streamToCandles, type Candle, type DataFrame, type Frame, type Signal } from '../framework';
+import { BaseStrategy, choice, int, streamToCandles, type Candle, type DataFrame, type Frame, type Signal } from '../framework';
 
 export default class MacdCrossover extends BaseStrategy {
   override readonly name = 'macd';
 
   /** MACD periods in candles. */
   override readonly params = { fast: 12, slow: 26, signal: 9 };
+
+  /** What `--param` accepts and `npm run optimize` searches, per parameter. */
+  override readonly space = { fast: int(4, 30), slow: int(10, 60, { step: 2 }), signal: choice([5, 9, 12]) };
 
   /**
    * The signal line exists after `slow + signal − 1` = 34 candles, but exponential averages need many more to forget

@@ -3,10 +3,12 @@
  *
  * @module
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { createLogger } from '../core/logger';
 import { runBacktest } from '../engine/backtest';
+import { readParamsFile } from '../optimize/results';
 import { formatReport } from '../report/table';
 import {
   brokerFromOptions,
@@ -27,6 +29,7 @@ interface BacktestCliOptions extends CommonOptions, BrokerCliOptions {
   readonly datasets: string;
   readonly runs: string;
   readonly param: Record<string, string>;
+  readonly paramsFile?: string;
 }
 
 const program = withCommonOptions(
@@ -37,12 +40,16 @@ const program = withCommonOptions(
     .option('--to <time>', 'stop before this open time', parseTime)
     .option('--datasets <dir>', 'candle store root', 'datasets')
     .option('--runs <dir>', 'where run folders are written', 'runs')
-    .option('--param <name=value>', 'override a strategy parameter (repeatable)', collectParam, {}),
+    .option('--param <name=value>', 'override a strategy parameter (repeatable)', collectParam, {})
+    .option('--params-file <file>', 'parameters (and, unless --from/--to are given, the span) from a file such as npm run optimize\'s best-params.json'),
 );
 
 program.action(async (file: string, options: BacktestCliOptions) => {
   await runCommand(options.verbose === true, async () => {
     const logger = createLogger(logLevel(options));
+    const fromFile = options.paramsFile === undefined ? undefined : readParamsFile(readFileSync(options.paramsFile, 'utf8'), options.paramsFile);
+    const from = options.from ?? fromFile?.from;
+    const to = options.to ?? fromFile?.to;
     const started = performance.now();
     let progress: Progress | null = null;
     const result = await runBacktest({
@@ -51,12 +58,12 @@ program.action(async (file: string, options: BacktestCliOptions) => {
         progress.update(done);
       },
       file,
-      params: options.param,
+      params: { ...fromFile?.params, ...options.param },
       datasetsRoot: options.datasets,
       runsRoot: options.runs,
       logger,
-      ...(options.from !== undefined && { from: options.from }),
-      ...(options.to !== undefined && { to: options.to }),
+      ...(from !== undefined && { from }),
+      ...(to !== undefined && { to }),
       broker: brokerFromOptions(options),
     });
     (progress as Progress | null)?.stop();

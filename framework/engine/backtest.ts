@@ -6,7 +6,7 @@ import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { isoUtc } from '../core/time';
 import { replayCandles } from '../feeds/replay';
-import { computeMetrics } from '../report/metrics';
+import { computeMetrics, type Metrics } from '../report/metrics';
 import type { RunSummary } from '../report/run-summary';
 import { writeHtmlReport } from '../report/html-report';
 import { writeRunHeader, type RunOrigin } from '../report/journal';
@@ -151,7 +151,7 @@ export interface FinishedReplay {
  */
 export function closeBacktestRun(replay: FinishedReplay): { readonly dir: string; readonly summary: RunSummary } {
   const { candles, broker, engine, subscription, strategy, startedAt } = replay;
-  broker.closeAll(candleAt(candles, batchLength(candles) - 1));
+  const metrics = measureReplay(candles, broker, subscription.timeframe, strategy.warmup);
   const { runId, dir } = createRunDir(replay.runsRoot, strategy.name);
   writeRunHeader(dir, {
     runId,
@@ -162,7 +162,35 @@ export function closeBacktestRun(replay: FinishedReplay): { readonly dir: string
     origin: replay.origin,
     startedAt,
   });
-  return { dir, summary: summarise(runId, strategy, subscription, candles, broker, startedAt) };
+  return { dir, summary: summarise(runId, strategy, subscription, candles, broker, metrics, startedAt) };
+}
+
+/**
+ * The metrics of a finished replay, as a backtest reports them: closes any open position at the last candle's close,
+ * then computes the metrics of the broker's equity curve and trades from the first candle after the strategy's
+ * `warmup` on (the warm-up trades nothing: its signals are not acted on; freqtrade leaves out its startup candles the
+ * same way), buy-and-hold from that candle's open to the last close. `npm run optimize` scores its trials with it, so
+ * that a trial's metrics are the backtest's.
+ */
+export function measureReplay(candles: CandleBatch, broker: PaperBroker, timeframe: Subscription['timeframe'], warmup: number): Metrics {
+  const n = batchLength(candles);
+  broker.closeAll(candleAt(candles, n - 1));
+  const curve = broker.equityCurve;
+  const from = metricsStart(warmup, n);
+  return computeMetrics({
+    equity: curve.equity.subarray(from),
+    time: curve.time.subarray(from),
+    timeframe,
+    trades: broker.trades,
+    firstOpen: candles.open[from]!,
+    lastClose: candles.close[n - 1]!,
+    exposedCandles: broker.exposedCandles,
+  });
+}
+
+/** Index of the first candle the metrics cover: after `warmup` candles, but at least the last of `n`. */
+function metricsStart(warmup: number, n: number): number {
+  return Math.min(warmup, n - 1);
 }
 
 function summarise(
@@ -171,21 +199,11 @@ function summarise(
   subscription: Subscription,
   candles: CandleBatch,
   broker: PaperBroker,
+  metrics: Metrics,
   startedAt: number,
 ): RunSummary {
   const n = batchLength(candles);
-  const curve = broker.equityCurve;
-  // The warm-up candles trade nothing (their signals are not acted on): the metrics start after them.
-  const from = Math.min(warmup, n - 1);
-  const metrics = computeMetrics({
-    equity: curve.equity.subarray(from),
-    time: curve.time.subarray(from),
-    timeframe: subscription.timeframe,
-    trades: broker.trades,
-    firstOpen: candles.open[from]!,
-    lastClose: candles.close[n - 1]!,
-    exposedCandles: broker.exposedCandles,
-  });
+  const from = metricsStart(warmup, n);
   const finishedAt = Date.now();
   return {
     runId,

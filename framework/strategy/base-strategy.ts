@@ -2,6 +2,7 @@ import type { DataFrame } from 'danfojs-node';
 import type { Candle } from '../core/candle';
 import type { Subscription } from '../core/subscription';
 import type { Frame } from './frame';
+import type { SearchSpace } from './parameters';
 import type { Signal } from './signal';
 
 /** A strategy parameter value: numbers, strings and booleans, so that parameters serialise and hash simply. */
@@ -45,6 +46,22 @@ export abstract class BaseStrategy {
    * (a value must keep the default's type).
    */
   readonly params: StrategyParameters = {};
+
+  /**
+   * The values each parameter may take, next to its default: e.g.
+   * `override readonly space = { fast: int(4, 30), slow: int(10, 60, { step: 2 }), signal: choice([5, 9, 12]) };`
+   * (`int`, `float`, `choice` of `strategy/parameters`). `--param` values outside it are refused, and
+   * `npm run optimize` searches it. A parameter without a range accepts any value of its default's type and is not
+   * searched.
+   */
+  readonly space: SearchSpace = {};
+
+  /**
+   * An objective of the strategy's own for `npm run optimize -- --objective strategy`: a number to maximise from a
+   * trial's metrics (the fields of `report/metrics`' `Metrics`, e.g. `metrics.sharpe`, `metrics.maxDrawdown`), or null
+   * when the trial is not acceptable. Undefined: the strategy defines none.
+   */
+  readonly objective?: (metrics: Readonly<Record<string, number | null>>) => number | null;
 
   /** The candles this strategy needs: one or more (exchange, symbol, timeframe). The first is the one it trades. */
   abstract getRequiredSubscriptions(): readonly Subscription[];

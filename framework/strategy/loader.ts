@@ -6,6 +6,7 @@ import { messageOf, StrategyLoadError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
 import { isTimeframe } from '../core/timeframe';
 import { BaseStrategy, type ParameterValue } from './base-strategy';
+import { describeRange, inRange, parseValue } from './parameters';
 
 /** A strategy instance together with where it came from. */
 export interface LoadedStrategy {
@@ -54,6 +55,23 @@ export async function loadStrategy(file: string, overrides: Readonly<Record<stri
     fail(`cannot import the module: ${messageOf(error)}`, error);
   }
 
+  return strategyFromModule(module, file, overrides);
+}
+
+/**
+ * The checks and instantiation of {@link loadStrategy} on a plugin module already imported (a worker thread of
+ * `npm run optimize` imports it its own way).
+ *
+ * @throws {@link "core/errors"!StrategyLoadError | StrategyLoadError} as {@link loadStrategy} does, import aside.
+ */
+export function strategyFromModule(
+  module: Record<string, unknown>,
+  file: string,
+  overrides: Readonly<Record<string, string>> = {},
+): LoadedStrategy {
+  const fail = (problem: string, cause?: unknown): never => {
+    throw new StrategyLoadError(`${file}: ${problem}`, { cause });
+  };
   const [exportName, StrategyClass] = findStrategyClass(module, fail);
   const missing = REQUIRED_METHODS.filter((m) => typeof StrategyClass.prototype[m.split('(')[0]!] !== 'function');
   if (missing.length > 0) fail(`class ${StrategyClass.name} does not implement ${missing.join(', ')}`);
@@ -110,23 +128,18 @@ function applyOverrides(
   fail: (problem: string) => never,
 ): void {
   const params = strategy.params as Record<string, ParameterValue>;
+  for (const [name, range] of Object.entries(strategy.space)) {
+    if (!Object.hasOwn(params, name)) fail(`space declares "${name}", which is not a parameter (parameters are: ${Object.keys(params).join(', ')})`);
+    if (!inRange(params[name]!, range)) fail(`the default of parameter "${name}", ${String(params[name])}, is not ${describeRange(range)}`);
+  }
   for (const [name, text] of Object.entries(overrides)) {
     if (!Object.hasOwn(params, name)) {
       fail(`unknown parameter "${name}"; parameters are: ${Object.keys(params).join(', ') || 'none'}`);
     }
-    params[name] = parseParameter(name, text, params[name]!, fail);
+    const value = parseValue(text, params[name]!);
+    if (value === null) fail(`parameter "${name}" must be ${typeof params[name] === 'boolean' ? 'true or false' : 'a number'}, got "${text}"`);
+    const range = strategy.space[name];
+    if (range !== undefined && !inRange(value!, range)) fail(`parameter "${name}" must be ${describeRange(range)}, got "${text}"`);
+    params[name] = value!;
   }
 }
-
-function parseParameter(name: string, text: string, current: ParameterValue, fail: (p: string) => never): ParameterValue {
-  if (typeof current === 'number') {
-    const value = Number(text);
-    return Number.isFinite(value) && text.trim() !== '' ? value : fail(`parameter "${name}" must be a number, got "${text}"`);
-  }
-  if (typeof current === 'boolean') {
-    if (text === 'true' || text === 'false') return text === 'true';
-    return fail(`parameter "${name}" must be true or false, got "${text}"`);
-  }
-  return text;
-}
-

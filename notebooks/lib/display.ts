@@ -271,3 +271,47 @@ function max(values: ArrayLike<number>): number {
   for (let i = 0; i < values.length; i++) if (values[i]! > out) out = values[i]!;
   return out;
 }
+
+/** What {@link heatmap} draws: `z[i][j]` at column `x[j]` and row `y[i]` (NaN: no value, drawn grey). */
+export interface HeatmapSpec {
+  readonly title: string;
+  readonly xLabel: string;
+  readonly yLabel: string;
+  readonly x: readonly (number | string)[];
+  readonly y: readonly (number | string)[];
+  readonly z: readonly (readonly number[])[];
+}
+
+/**
+ * An SVG heatmap (MIME type `image/svg+xml`): one cell per (x, y), coloured from the lowest value (blue) to the highest
+ * (red), the value written in each cell; every cell is a `<rect>` with `data-x`, `data-y` and `data-z`.
+ */
+export function heatmap(spec: HeatmapSpec): Displayable {
+  const cell = 44;
+  const [left, top] = [70, 40];
+  const values = spec.z.flat().filter(Number.isFinite);
+  const [lo, hi] = [Math.min(...values), Math.max(...values)];
+  const parts: string[] = [`<text x="${left}" y="18" font-size="14" font-weight="bold">${escapeHtml(spec.title)}</text>`];
+  spec.y.forEach((yv, i) =>
+    spec.x.forEach((xv, j) => {
+      const z = spec.z[i]![j]!;
+      const t = hi > lo ? (z - lo) / (hi - lo) : 1;
+      const fill = Number.isFinite(z) ? `rgb(${Math.round(40 + 200 * t)},${Math.round(90 - 40 * t)},${Math.round(230 - 190 * t)})` : '#ddd';
+      const [x, y] = [left + j * cell, top + (spec.y.length - 1 - i) * cell];
+      parts.push(
+        `<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${fill}" data-x="${escapeHtml(String(xv))}" data-y="${escapeHtml(String(yv))}" data-z="${z}"/>` +
+          `<text x="${x + cell / 2}" y="${y + cell / 2 + 4}" font-size="10" text-anchor="middle" fill="white">${Number.isFinite(z) ? numberLabel(Number(z.toFixed(2))) : ''}</text>`,
+      );
+    }),
+  );
+  const bottom = top + spec.y.length * cell;
+  spec.x.forEach((xv, j) => parts.push(`<text x="${left + j * cell + cell / 2}" y="${bottom + 14}" font-size="11" text-anchor="middle">${escapeHtml(String(xv))}</text>`));
+  spec.y.forEach((yv, i) => parts.push(`<text x="${left - 6}" y="${top + (spec.y.length - 1 - i) * cell + cell / 2 + 4}" font-size="11" text-anchor="end">${escapeHtml(String(yv))}</text>`));
+  parts.push(`<text x="${left + (spec.x.length * cell) / 2}" y="${bottom + 32}" font-size="12" text-anchor="middle">${escapeHtml(spec.xLabel)}</text>`);
+  parts.push(`<text x="14" y="${top + (spec.y.length * cell) / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 14 ${top + (spec.y.length * cell) / 2})">${escapeHtml(spec.yLabel)}</text>`);
+  const [width, height] = [left + spec.x.length * cell + 20, bottom + 44];
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">` +
+    `<rect width="${width}" height="${height}" fill="white"/>${parts.join('')}</svg>`;
+  return { [JUPYTER_DISPLAY]: () => ({ 'image/svg+xml': svg }) };
+}

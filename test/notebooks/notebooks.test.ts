@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceMacd } from '../support/macd';
 import { replayCandles } from '../../framework/feeds/replay';
 import { readEquityFile } from '../../framework/report/equity-file';
+import { readParquetTable } from '../../framework/store/arrow-columns';
 import { readSignalsFile } from '../../framework/report/signals-file';
 import { readTradesFile } from '../../framework/report/trades-file';
 
@@ -102,9 +103,9 @@ beforeAll(async () => {
 describe('notebooks executed headless on the Deno kernel (scripts/run-notebooks.sh)', () => {
   it('execute every notebook without a cell error', () => {
     expect(run.stderr).not.toContain('install-notebook-tools.sh');
-    expect(run.stdout, run.stdout).toContain('2 notebook(s) executed, 0 failed');
+    expect(run.stdout, run.stdout).toContain('3 notebook(s) executed, 0 failed');
     expect(run.code).toBe(0);
-    for (const name of ['backtest-analysis.ipynb', 'live-vs-replay.ipynb']) {
+    for (const name of ['backtest-analysis.ipynb', 'live-vs-replay.ipynb', 'optimize-analysis.ipynb']) {
       const nb = readNotebook(name);
       const code = nb.cells.filter((c) => c.cell_type === 'code');
       expect(code.every((c) => typeof c.execution_count === 'number')).toBe(true);
@@ -115,7 +116,7 @@ describe('notebooks executed headless on the Deno kernel (scripts/run-notebooks.
   it('backtest-analysis: tables of the run, the summary check, and SVG charts of its trades and signals', () => {
     const nb = readNotebook('backtest-analysis.ipynb');
     // The notebook made one fresh backtest in NOTEBOOK_RUNS; read its files here.
-    const [runId, ...others] = readdirSync(runsRoot);
+    const [runId, ...others] = readdirSync(runsRoot).filter((d) => !d.startsWith('optimize-'));
     expect(others).toEqual([]);
     const dir = path.join(runsRoot, runId!);
     const trades = readTradesFile(path.join(dir, 'trades.parquet'));
@@ -155,6 +156,26 @@ describe('notebooks executed headless on the Deno kernel (scripts/run-notebooks.
     expect(count(price!, 'signal')).toBe(signals.filter((s) => inWindow(s.openTime)).length);
     const totalReturnPct = ((values.at(-1)! / values[0]! - 1) * 100).toFixed(2);
     expect(equityChart).toContain(`equity, binance BTC/USDT 15m: ${totalReturnPct}%`);
+  });
+
+  it('optimize-analysis: the trials of its grid search, and a heatmap of their in-sample scores', () => {
+    const nb = readNotebook('optimize-analysis.ipynb');
+    const [search, ...others] = readdirSync(runsRoot).filter((d) => d.startsWith('optimize-'));
+    expect(others).toEqual([]);
+    const trials = readParquetTable(readFileSync(path.join(runsRoot, search!, 'trials.parquet')), 'trials.parquet');
+    const col = (name: string) => Array.from(trials.getChild(name)!.toArray() as ArrayLike<unknown>);
+    const [sample, fast, slow, score] = [col('sample'), col('param_fast'), col('param_slow'), col('score')];
+    // fast 6..20 by 2 (8 values) × slow 20..40 by 4 (6 values): 48 in-sample trials and one out of sample.
+    expect(sample.filter((s) => s === 'in')).toHaveLength(48);
+    expect(tables(nb).find((t) => t.caption.startsWith('48 in-sample trials'))).toBeDefined();
+    const [svg, ...more] = svgs(nb);
+    expect(more).toEqual([]);
+    const rects = [...svg!.matchAll(/data-x="([^"]*)" data-y="([^"]*)" data-z="([^"]*)"/g)];
+    expect(rects).toHaveLength(48);
+    for (const [, x, y, z] of rects) {
+      const i = sample.findIndex((s, k) => s === 'in' && fast[k] === Number(x) && slow[k] === Number(y));
+      expect(Number(z)).toBe(score[i]);
+    }
   });
 
   it('live-vs-replay: 50 live candles equal to the stored ones, and every signal matches the replay', () => {

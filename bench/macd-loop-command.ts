@@ -1,0 +1,13 @@
+/**
+ * The hand-written MACD loop as a command, the baseline of `npm run backtest`'s time: reads the bench's 1M 1m candles
+ * through the same Parquet reader and candle pipeline (`replayCandles`), runs {@link macdLoop} and prints its result.
+ * `node --import tsx bench/macd-loop-command.ts`.
+ *
+ * @module
+ */
+import { replayCandles } from '../framework/feeds/replay';
+import { BENCH_1M, BENCH_ROOT } from './data';
+import { macdLoop } from './macd-loop';
+
+const run = macdLoop(replayCandles(BENCH_ROOT, BENCH_1M));
+process.stdout.write(`${JSON.stringify(run)}\n`);

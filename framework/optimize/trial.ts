@@ -1,0 +1,122 @@
+/**
+ * One trial: a strategy with given parameters replayed over a span of candles already in memory, scored with the
+ * backtest's own engine, paper broker and metrics, writing nothing.
+ *
+ * @module
+ */
+import { PaperBroker } from '../broker/paper-broker';
+import type { BrokerConfig } from '../broker/broker-config';
+import { batchLength, sliceBatch, type CandleBatch } from '../core/candle';
+import { FrameworkError } from '../core/errors';
+import { lowerBound } from '../core/search';
+import { describeSubscription } from '../core/subscription';
+import { measureReplay } from '../engine/backtest';
+import { Engine } from '../engine/engine';
+import type { Metrics } from '../report/metrics';
+import type { StrategyParameters } from '../strategy/base-strategy';
+import { strategyFromModule } from '../strategy/loader';
+import { returnMoments, type Moments } from './overfitting';
+
+/**
+ * The candles every trial reads: the traded subscription's and each informative one's (keyed by
+ * `describeSubscription`), each over the whole optimisation range. Their arrays may live in `SharedArrayBuffer`s.
+ */
+export interface TrialCandles {
+  readonly traded: CandleBatch;
+  readonly informative: ReadonlyMap<string, CandleBatch>;
+}
+
+/** A strategy plugin module, imported once, and its file as given (for messages). */
+export interface StrategyPlugin {
+  readonly module: Record<string, unknown>;
+  readonly file: string;
+}
+
+/** What to run: parameter values, the open-time span `[from, to)` in UTC epoch ms, and whether to keep the equity. */
+export interface TrialRequest {
+  readonly params: Readonly<StrategyParameters>;
+  readonly from: number;
+  readonly to: number;
+  readonly equity?: boolean;
+}
+
+/**
+ * A trial's result: the backtest's metrics, the moments of its per-candle returns (for the deflated Sharpe ratio),
+ * the candles replayed, and when asked the equity curve (open time in UTC epoch ms, equity in quote currency).
+ */
+export interface TrialResult {
+  readonly metrics: Metrics;
+  readonly moments: Moments;
+  readonly candles: number;
+  readonly equity?: { readonly time: readonly number[]; readonly equity: readonly number[] };
+}
+
+/**
+ * Runs one trial exactly as `npm run backtest -- <file> --from <from> --to <to> --param …` would compute its metrics:
+ * the same loader checks (parameters checked against the strategy's space) on the plugin module already imported, indicators computed from the span's first candle,
+ * the same engine loop, paper broker and {@link measureReplay}; but over candles already in memory, and writing no
+ * file.
+ *
+ * @throws {@link "core/errors"!StrategyLoadError | StrategyLoadError} for a parameter outside the space;
+ *   {@link FrameworkError} when the span holds no candle; strategy errors as the backtest throws them.
+ */
+export async function runTrial(
+  plugin: StrategyPlugin,
+  candles: TrialCandles,
+  request: TrialRequest,
+  broker: BrokerConfig,
+): Promise<TrialResult> {
+  const { file } = plugin;
+  const overrides = Object.fromEntries(Object.entries(request.params).map(([k, v]) => [k, String(v)]));
+  const loaded = strategyFromModule(plugin.module, file, overrides);
+  const traded = span(candles.traded, request.from, request.to);
+  if (batchLength(traded) === 0) throw new FrameworkError(`${file}: no candles in the trial's span`);
+  const subscription = loaded.subscriptions[0]!;
+  const informativeSubscriptions = loaded.subscriptions.slice(1);
+  const informative = new Map(
+    informativeSubscriptions.map((s) => {
+      const key = describeSubscription(s);
+      const batch = candles.informative.get(key);
+      if (batch === undefined) throw new FrameworkError(`${file}: no candles loaded for ${key}`);
+      return [key, span(batch, request.from, request.to)];
+    }),
+  );
+  const paper = new PaperBroker(broker);
+  const engine = new Engine({ strategy: loaded.strategy, broker: paper, file, subscription, informative: informativeSubscriptions });
+  await engine.replay(traded, { informative });
+  const metrics = measureReplay(traded, paper, subscription.timeframe, loaded.strategy.warmup);
+  const curve = paper.equityCurve;
+  return {
+    metrics,
+    moments: returnMoments(curve.equity),
+    candles: batchLength(traded),
+    ...(request.equity === true && { equity: { time: Array.from(curve.time), equity: Array.from(curve.equity) } }),
+  };
+}
+
+/** The rows of `batch` with open time in `[from, to)`, as views on its memory. */
+function span(batch: CandleBatch, from: number, to: number): CandleBatch {
+  return sliceBatch(batch, lowerBound(batch.openTime, from), lowerBound(batch.openTime, to));
+}
+
+/**
+ * A copy of `batch` whose columns live in `SharedArrayBuffer`s: posted to worker threads, its arrays are shared, not
+ * copied, so every trial of every worker reads the same candles.
+ */
+export function shareBatch(batch: CandleBatch): CandleBatch {
+  const share = <T extends Float64Array | Uint8Array>(values: T): T => {
+    const shared = new (values.constructor as new (buffer: SharedArrayBuffer) => T)(new SharedArrayBuffer(values.byteLength));
+    shared.set(values as never);
+    return shared;
+  };
+  return {
+    openTime: share(batch.openTime),
+    open: share(batch.open),
+    high: share(batch.high),
+    low: share(batch.low),
+    close: share(batch.close),
+    volume: share(batch.volume),
+    receivedAt: share(batch.receivedAt),
+    source: share(batch.source),
+  };
+}
