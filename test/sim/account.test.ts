@@ -90,6 +90,8 @@ describe('the simulator\'s account, through real ccxt', () => {
     // ccxt truncates amounts to the market's precision, so an off-step quantity only arrives by hand: 0.0100005 is not a
     // multiple of the 0.000001 step.
     expect(() => sim.account.trade({ symbol: 'BTC/USDT', side: 'buy', quantity: 0.0100005 })).toThrow('Filter failure: LOT_SIZE');
+    // Only MARKET orders are served, and exchangeInfo says so: ccxt refuses a limit order before sending it.
+    await expect(ex.createOrder('BTC/USDT', 'limit', 'buy', 0.01, 40_000)).rejects.toThrow('limit is not a valid order type');
     expect(sim.orders).toEqual([]);
     expect((await ex.fetchBalance()).total).toEqual({ USDT: 10_000 });
   });
