@@ -177,9 +177,10 @@ describe('the simulator\'s account, through real ccxt', () => {
   it('a resting LIMIT buy locks its quote, refuses a duplicate client id while open, and fills at its price when the market reaches it', async () => {
     const { ex, sim } = await setUp();
     const now = await lastPrice(ex);
-    // The close of the first later hourly candle that closes 1% below the current price: the market trades there.
-    const target = firstCloseBelow(now * 0.99);
-    const limit = CANDLES.close[target]!;
+    // 1% below the current price, on the cent tick; the first later hourly candle closing below it proves the market
+    // trades there by its close. The order fills at its own price, not at the (lower) price that reached it.
+    const limit = Math.floor(now * 0.99 * 100) / 100;
+    const target = firstCloseBelow(limit);
     expect(limit).toBeLessThan(now);
     const order = await ex.createOrder('BTC/USDT', 'limit', 'buy', 0.01, limit, { clientOrderId: 'dip-buy' });
     expect(order.status).toBe('open');
