@@ -10,6 +10,7 @@
  * @module
  */
 
+import { SIMULATED_ORDER_TYPES } from './account';
 import type { Kline, MarketTape } from './tape';
 
 /** Binance's 12-field kline array: open time, OHLCV strings, close time, quote volume, trades, taker volumes, "0". */
@@ -43,6 +44,19 @@ export interface KlineEvent {
   E: number;
   s: string;
   k: KlinePayload;
+}
+
+/**
+ * One REST answer of the simulator: HTTP status, JSON body, the request's weight (counted in `x-mbx-used-weight`),
+ * extra headers, and `answerAfterMs`: real ms to hold the answer back (`Infinity` = never send it; the
+ * `orderTimeout` fault), 0 or absent = answer at once.
+ */
+export interface RestAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  readonly weight: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly answerAfterMs?: number;
 }
 
 /** A Binance error body, e.g. `{ "code": -1121, "msg": "Invalid symbol." }`. */
@@ -120,7 +134,8 @@ export function exchangeInfoSymbol(tape: MarketTape): Record<string, unknown> {
     quoteAssetPrecision: 8,
     baseCommissionPrecision: 8,
     quoteCommissionPrecision: 8,
-    orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT'],
+    // Only what the simulator's account serves (sim/account): ccxt refuses other types before sending them.
+    orderTypes: SIMULATED_ORDER_TYPES,
     icebergAllowed: true,
     ocoAllowed: true,
     otoAllowed: true,
