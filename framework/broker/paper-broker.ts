@@ -446,14 +446,20 @@ export class PaperBroker {
   /** Tells the listeners about `order` with the target quantity once every pending order has filled. */
   #emit(order: Order): void {
     if (this.#listeners.length === 0) return;
-    const event = Object.freeze({ order: Object.freeze(order), targetQuantity: this.#targetQuantity() });
+    const event = Object.freeze({ order: Object.freeze(order), targetQuantity: this.#targetQuantity(order) });
     for (const listener of this.#listeners) listener(event);
   }
 
-  #targetQuantity(): number {
+  /**
+   * The signed position quantity once every working order has filled: the pending orders and `emitted` (a stop-loss,
+   * take-profit or end-of-data order, working between its acceptance and its fill without being pending).
+   */
+  #targetQuantity(emitted: Order): number {
     const p = this.#position;
     let target = p === null ? 0 : p.side === 'long' ? p.quantity : -p.quantity;
-    for (const { order } of this.#pending) {
+    const pending = this.#pending.map((q) => q.order);
+    const working = pending.some((o) => o.clientOrderId === emitted.clientOrderId) ? pending : [...pending, emitted];
+    for (const order of working) {
       if (order.status !== 'accepted' && order.status !== 'partially_filled') continue;
       const left = order.quantity - order.filledQuantity;
       target += order.side === 'buy' ? left : -left;
