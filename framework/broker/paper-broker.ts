@@ -59,7 +59,7 @@ export interface PendingOrder {
  *    `positionValue` is `+quantity × close` for a long and `−quantity × close` for a short (a short's sale proceeds
  *    are in cash). One row per candle goes to {@link equityCurve}.
  * 8. **Order events.** Every order created or changed is told, synchronously, to the listeners added with
- *    {@link addOrderListener}, with the position's target quantity (see {@link OrderEvent}).
+ *    {@link addOrderListener}, with the position's target quantity (see {@link "broker/orders"!OrderEvent | OrderEvent}).
  *
  * Shorts are not margined or liquidated: equity may go below zero on a large adverse move; no new entries follow then.
  *
