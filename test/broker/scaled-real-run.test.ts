@@ -5,9 +5,8 @@ import type { Fill } from '../../framework/broker/types';
 import { candleAt, type Candle } from '../../framework/core/candle';
 import { Engine } from '../../framework/engine/engine';
 import { replayCandles } from '../../framework/feeds/replay';
-import type { AccountView } from '../../framework/strategy/account';
 import { loadStrategy } from '../../framework/strategy/loader';
-import type { Signal } from '../../framework/strategy/signal';
+import { scalingRule } from '../support/scaling-rule';
 
 const BTC_1H = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' } as const;
 const HOUR = 3_600_000;
@@ -17,26 +16,6 @@ const STEP = 0.00001;
 /** The shipped Binance BTC/USDT 1h candles (datasets/, 5,482 candles). */
 const batch = replayCandles('datasets', BTC_1H);
 const candles: Candle[] = Array.from({ length: batch.openTime.length }, (_, i) => candleAt(batch, i));
-
-/**
- * A rule that uses every scaling path: daily DCA adds (each resetting a 2% stop from the new average), partial exits
- * above +3% (long, checked every 6 hours) or below −1% (short), a full exit after 2 days, and midday shorts after
- * three falling closes (a reversal when long), with a 1% stop and a 1.5% take-profit.
- */
-function rule(i: number, candle: Candle, account: AccountView): Signal | null {
-  if (i < 3) return null;
-  const p = account.position;
-  const close = candle.close;
-  if (p?.side === 'long' && close > p.averageEntryPrice * 1.03 && candle.openTime % (6 * HOUR) === 0) return { action: 'exit_long', size: { fraction: 0.4 } };
-  if (p?.side === 'short' && close < p.averageEntryPrice * 0.99) return { action: 'exit_short', size: { fraction: 0.5 } };
-  if (p?.side === 'long' && candle.openTime - p.openedAt > 2 * DAY) return { action: 'exit_long', tag: 'old' };
-  if (candle.openTime % DAY === 0) return { action: 'enter_long', add: true, size: { quote: 500 }, stopLoss: 0.02, tag: 'dca' };
-  const falling = candles[i - 2]!.close > candles[i - 1]!.close && candles[i - 1]!.close > close;
-  if (candle.openTime % DAY === 12 * HOUR && falling) {
-    return { action: 'enter_short', size: { quote: 2_000 }, stopLoss: 0.01, takeProfit: 0.015, tag: 'down3' };
-  }
-  return null;
-}
 
 describe('PaperBroker scaled in and out on the shipped BTC/USDT 1h candles', () => {
   const broker = new PaperBroker(brokerConfig({ feeRate: FEE, slippageBps: 5, amountStep: STEP }));
@@ -61,7 +40,7 @@ describe('PaperBroker scaled in and out on the shipped BTC/USDT 1h candles', () 
     if (Math.abs(held - quantity) > 1e-9 || Math.abs(broker.equity - marked) > 1e-9 * Math.abs(marked)) {
       violations.push(`${new Date(candle.openTime).toISOString()}: equity ${broker.equity} vs cash ${cash} + ${quantity} × ${candle.close}`);
     }
-    const signal = rule(i, candle, broker.account);
+    const signal = scalingRule(candles, i, broker.account);
     if (signal !== null) broker.submit(signal, candle);
   });
   broker.closeAll(candles.at(-1)!);
