@@ -13,6 +13,9 @@ import { OrderRouter } from '../broker/order-router';
 import { LiveFeed, type LiveFeedStatus } from '../feeds/live/live-feed';
 import { writeHtmlReport } from '../report/html-report';
 import { RunJournal } from '../report/journal';
+import { TradingJournal } from '../report/trading-journal';
+import { findUnfinishedRun } from '../report/unfinished-run';
+import { hashParameters } from '../strategy/parameters';
 import { computeMetrics } from '../report/metrics';
 import type { RunSummary } from '../report/run-summary';
 import { createRunDir, writeRunArtifacts } from '../report/run-writer';
@@ -134,7 +137,19 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     }),
   );
   const storedAs = (s: Subscription): Subscription => (endpoints === null ? s : { ...s, exchange: 'sim' });
-  const broker = new PaperBroker({ strategyKey: strategyKeyOf(loaded.strategy), ...brokerConfig(options.broker) });
+  const config = { strategyKey: strategyKeyOf(loaded.strategy), ...brokerConfig(options.broker) };
+  const runsRoot = options.runsRoot ?? 'runs';
+  // The same command after a SIGKILL continues the killed run: same folder, broker restored from trading.jsonl.
+  const killed = findUnfinishedRun(runsRoot, {
+    name: loaded.strategy.name,
+    parametersHash: hashParameters({ ...loaded.strategy.params }),
+    subscription: traded,
+    stored: storedAs(traded),
+  });
+  const broker = killed === null ? new PaperBroker(config) : PaperBroker.restore(config, killed.state, killed);
+  if (killed !== null) {
+    logger?.warn({ run: killed.dir, lastCandle: isoUtc(killed.state.lastTime), position: killed.state.position }, 'continuing a killed run');
+  }
   let journal: RunJournal | null = null;
   const router =
     options.realOrders === undefined
@@ -142,7 +157,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       : new OrderRouter(broker, exchanges[0]!, traded.symbol, logger, (order) => journal?.recordOrder(order));
   const engine = new Engine({ strategy: loaded.strategy, broker: router ?? broker, file: options.file, subscription: traded, informative });
   const liveCandles: StoredCandle[] = [];
-  const { runId, dir } = createRunDir(options.runsRoot ?? 'runs', loaded.strategy.name);
+  const { runId, dir } = killed === null ? createRunDir(runsRoot, loaded.strategy.name) : { runId: killed.header.runId, dir: killed.dir };
+  const trading = TradingJournal.open(dir, broker);
   const markets: Market[] = [];
   let stop: () => void = () => undefined;
   try {
@@ -161,7 +177,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       { candles: tradedMarket.history.length, last: isoUtc(tradedMarket.history.lastOpenTime ?? Number.NaN), run: dir },
       `history for ${describeSubscription(traded)} loaded`,
     );
-    journal = RunJournal.create(dir, {
+    journal = killed !== null ? RunJournal.resume(dir, killed.state.lastTime) : RunJournal.create(dir, {
       runId,
       mode: 'live',
       file: options.file,
@@ -199,11 +215,12 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         pending.shift();
         const row = tradedMarket.history.batch.openTime.lastIndexOf(candle.openTime);
         const record = await engine.onClosedCandle(sliceBatch(tradedMarket.history.batch, 0, row + 1), informativeCandles(markets));
-        liveCandles.push(candle);
         if (record !== null) {
           runJournal.recordSignal(record);
           logger?.info({ openTime: isoUtc(record.openTime), signal: record.signal, acted: record.acted }, 'signal');
         }
+        trading.checkpoint(candle.openTime); // durable before the next candle is acted on
+        liveCandles.push(candle);
         options.onStatus?.(tradedMarket.feed!.status(), engine.signals.length);
         if (options.maxCandles !== undefined && liveCandles.length >= options.maxCandles) stop();
       }
@@ -259,6 +276,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   }
   const feed = markets[0]!.feed!.status();
   const summary = liveCandles.length === 0 ? null : await writeReport(dir, runId, startedAt, engine, broker, markets, liveCandles);
+  if (summary !== null) trading.checkpoint(summary.lastCandle);
+  trading.close();
   return { summary, dir, engine, broker, liveCandles, feed };
 }
 
