@@ -70,7 +70,10 @@ export interface LiveOptions {
 /** The outcome of a live run. `summary` is null when no traded candle closed before the stop. */
 export interface LiveResult {
   readonly summary: RunSummary | null;
-  /** The run's folder: `run.json`, `candles.jsonl`, `signals.jsonl` (the journal) and, at the stop, the report. */
+  /**
+   * The run's folder: `run.json`, `candles.jsonl`, `signals.jsonl`, `trading.jsonl` (the journal) and, at the stop, the
+   * report.
+   */
   readonly dir: string;
   readonly engine: Engine;
   readonly broker: PaperBroker;
@@ -108,8 +111,15 @@ interface Market {
  *    A traded candle is handed to the engine once every informative feed has delivered the candles that closed with
  *    it (so a 1h candle closing with a 15m one is visible to it, as in the replay); the engine computes the
  *    indicators and calls `onData`.
- * 4. On stop: feeds and sockets closed, the candles still waiting for their fsync stored (not acted on), logs
+ * 4. After each traded candle is acted on, the broker's order events, fills, trades and state are appended to the
+ *    run's `trading.jsonl` and fdatasynced before the next candle is acted on (see `report/trading-journal.ts`).
+ * 5. On stop: feeds and sockets closed, the candles still waiting for their fsync stored (not acted on), logs
  *    compacted into Parquet, the run's report written to `runs/<run-id>/`.
+ *
+ * A run killed before its stop (no `summary.json`) is continued by the next run of the same strategy, parameters and
+ * market on the same exchange (or simulator): in the same folder, with the broker restored from the last checkpoint of
+ * `trading.jsonl` (position, stops, pending orders, earlier trades); the candles that closed while it was down are
+ * history, not traded. Its report's equity curve and candle count cover the continued part.
  *
  * With {@link LiveOptions.simulator} live candles are stored under the exchange id `sim`, never mixed with real
  * exchange data.
