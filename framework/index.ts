@@ -16,3 +16,4 @@ export { Frame } from './strategy/frame';
 export { choice, float, int, type ParameterRange, type SearchSpace } from './strategy/parameters';
 export { alignFieldsToCandles, alignToCandles, streamToCandles, type StreamingIndicator } from './strategy/indicators';
 export type { PositionSize, Signal, SignalAction } from './strategy/signal';
+export type { AccountView, OpenOrderView, PositionView } from './strategy/account';

@@ -1,4 +1,4 @@
-import { brokerConfig, type BrokerConfig } from '../broker/broker-config';
+import { brokerConfig, strategyKeyOf, type BrokerConfig } from '../broker/broker-config';
 import { PaperBroker } from '../broker/paper-broker';
 import { allocateBatch, sliceBatch, type StoredCandle } from '../core/candle';
 import { FrameworkError } from '../core/errors';
@@ -13,6 +13,9 @@ import { OrderRouter } from '../broker/order-router';
 import { LiveFeed, type LiveFeedStatus } from '../feeds/live/live-feed';
 import { writeHtmlReport } from '../report/html-report';
 import { RunJournal } from '../report/journal';
+import { TradingJournal } from '../report/trading-journal';
+import { findUnfinishedRun } from '../report/unfinished-run';
+import { hashParameters } from '../strategy/parameters';
 import { computeMetrics } from '../report/metrics';
 import type { RunSummary } from '../report/run-summary';
 import { createRunDir, writeRunArtifacts } from '../report/run-writer';
@@ -73,7 +76,10 @@ export interface LiveOptions {
 /** The outcome of a live run. `summary` is null when no traded candle closed before the stop. */
 export interface LiveResult {
   readonly summary: RunSummary | null;
-  /** The run's folder: `run.json`, `candles.jsonl`, `signals.jsonl` (the journal) and, at the stop, the report. */
+  /**
+   * The run's folder: `run.json`, `candles.jsonl`, `signals.jsonl`, `trading.jsonl` (the journal) and, at the stop, the
+   * report.
+   */
   readonly dir: string;
   readonly engine: Engine;
   readonly broker: PaperBroker;
@@ -112,8 +118,15 @@ interface Market {
  *    indicators and calls `onData`. A traded candle that arrived (durable, by the exchange clock: its `arrivedAt` in
  *    the journal) more than {@link LiveOptions.staleAfter} timeframes after its close is stale (see `staleReason`):
  *    `onData` runs on it, but its signal is journaled `acted: false` with the reason instead of going to the broker.
- * 4. On stop: feeds and sockets closed, the candles still waiting for their fsync stored (not acted on), logs
+ * 4. After each traded candle is acted on, the broker's order events, fills, trades and state are appended to the
+ *    run's `trading.jsonl` and fdatasynced before the next candle is acted on (see `report/trading-journal.ts`).
+ * 5. On stop: feeds and sockets closed, the candles still waiting for their fsync stored (not acted on), logs
  *    compacted into Parquet, the run's report written to `runs/<run-id>/`.
+ *
+ * A run killed before its stop (no `summary.json`) is continued by the next run of the same strategy, parameters and
+ * market on the same exchange (or simulator): in the same folder, with the broker restored from the last checkpoint of
+ * `trading.jsonl` (position, stops, pending orders, earlier trades); the candles that closed while it was down are
+ * history, not traded. Its report's equity curve and candle count cover the continued part.
  *
  * With {@link LiveOptions.simulator} live candles are stored under the exchange id `sim`, never mixed with real
  * exchange data.
@@ -147,7 +160,19 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   );
   const connectorOf = (s: Subscription): Connector => connectors.get(s.exchange)!;
   const storedAs = (s: Subscription): Subscription => (endpoints === null ? s : { ...s, exchange: 'sim' });
-  const broker = new PaperBroker(brokerConfig(options.broker));
+  const config = { strategyKey: strategyKeyOf(loaded.strategy), ...brokerConfig(options.broker) };
+  const runsRoot = options.runsRoot ?? 'runs';
+  // The same command after a SIGKILL continues the killed run: same folder, broker restored from trading.jsonl.
+  const killed = findUnfinishedRun(runsRoot, {
+    name: loaded.strategy.name,
+    parametersHash: hashParameters({ ...loaded.strategy.params }),
+    subscription: traded,
+    stored: storedAs(traded),
+  });
+  const broker = killed === null ? new PaperBroker(config) : PaperBroker.restore(config, killed.state, killed);
+  if (killed !== null) {
+    logger?.warn({ run: killed.dir, lastCandle: isoUtc(killed.state.lastTime), position: killed.state.position }, 'continuing a killed run');
+  }
   let journal: RunJournal | null = null;
   const router =
     options.realOrders === undefined
@@ -155,7 +180,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       : new OrderRouter(broker, connectorOf(traded).trading!, traded.symbol, logger, (order) => journal?.recordOrder(order));
   const engine = new Engine({ strategy: loaded.strategy, broker: router ?? broker, file: options.file, subscription: traded, informative });
   const liveCandles: StoredCandle[] = [];
-  const { runId, dir } = createRunDir(options.runsRoot ?? 'runs', loaded.strategy.name);
+  const { runId, dir } = killed === null ? createRunDir(runsRoot, loaded.strategy.name) : { runId: killed.header.runId, dir: killed.dir };
+  const trading = TradingJournal.open(dir, broker);
   const markets: Market[] = [];
   let stop: () => void = () => undefined;
   try {
@@ -173,7 +199,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       { candles: tradedMarket.history.length, last: isoUtc(tradedMarket.history.lastOpenTime ?? Number.NaN), run: dir },
       `history for ${describeSubscription(traded)} loaded`,
     );
-    journal = RunJournal.create(dir, {
+    journal = killed !== null ? RunJournal.resume(dir, killed.state.lastTime) : RunJournal.create(dir, {
       runId,
       mode: 'live',
       file: options.file,
@@ -214,11 +240,12 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         const stale = staleReason(candle.openTime, tradedMarket.timeframeMs, arrivedAt, staleAfter);
         if (stale !== null) logger?.warn({ openTime: isoUtc(candle.openTime) }, `${describeSubscription(traded)}: ${stale}; not traded`);
         const record = await engine.onClosedCandle(sliceBatch(tradedMarket.history.batch, 0, row + 1), informativeCandles(markets), stale);
-        liveCandles.push(candle);
         if (record !== null) {
           runJournal.recordSignal({ ...record, arrivedAt });
           logger?.info({ openTime: isoUtc(record.openTime), signal: record.signal, acted: record.acted }, 'signal');
         }
+        trading.checkpoint(candle.openTime); // durable before the next candle is acted on
+        liveCandles.push(candle);
         options.onStatus?.(tradedMarket.feed!.status(), engine.signals.length);
         if (options.maxCandles !== undefined && liveCandles.length >= options.maxCandles) stop();
       }
@@ -275,6 +302,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   }
   const feed = markets[0]!.feed!.status();
   const summary = liveCandles.length === 0 ? null : await writeReport(dir, runId, startedAt, engine, broker, markets, liveCandles);
+  if (summary !== null) trading.checkpoint(summary.lastCandle);
+  trading.close();
   return { summary, dir, engine, broker, liveCandles, feed };
 }
 

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RoutedOrder } from '../broker/order-router';
 import type { StoredCandle } from '../core/candle';
@@ -69,10 +69,13 @@ export class RunJournal {
   readonly #signals: number;
   #orders: number | null = null;
 
-  private constructor(dir: string) {
+  readonly #flags: 'wx' | 'a';
+
+  private constructor(dir: string, flags: 'wx' | 'a') {
     this.#dir = dir;
-    this.#candles = openSync(join(dir, 'candles.jsonl'), 'wx');
-    this.#signals = openSync(join(dir, 'signals.jsonl'), 'wx');
+    this.#flags = flags;
+    this.#candles = openSync(join(dir, 'candles.jsonl'), flags);
+    this.#signals = openSync(join(dir, 'signals.jsonl'), flags);
   }
 
   /**
@@ -82,7 +85,19 @@ export class RunJournal {
    */
   static create(dir: string, header: RunHeader): RunJournal {
     writeRunHeader(dir, header);
-    return new RunJournal(dir);
+    return new RunJournal(dir, 'wx');
+  }
+
+  /**
+   * Goes on with the journal of a run killed before (same folder, same `run.json`), whose broker was restored from its
+   * checkpoint after the traded candle opening at `actedUpTo`: the records of later traded candles (recorded before
+   * the kill but not acted on durably: they are history now, not traded) and a torn last line are cut off, then lines
+   * are appended.
+   */
+  static resume(dir: string, actedUpTo: number): RunJournal {
+    for (const file of ['candles.jsonl', 'signals.jsonl']) cutAfter(join(dir, file), actedUpTo);
+    cutTornLine(join(dir, 'orders.jsonl'));
+    return new RunJournal(dir, 'a');
   }
 
   /**
@@ -101,7 +116,7 @@ export class RunJournal {
 
   /** Records a real order sent to the exchange (`orders.jsonl`, created with the first order). */
   recordOrder(order: RoutedOrder): void {
-    this.#orders ??= openSync(join(this.#dir, 'orders.jsonl'), 'wx');
+    this.#orders ??= openSync(join(this.#dir, 'orders.jsonl'), this.#flags);
     writeSync(this.#orders, `${JSON.stringify(order)}\n`);
   }
 
@@ -149,6 +164,30 @@ export function readSignals(dir: string): SignalRecord[] {
   const parquet = join(dir, SIGNALS_FILE);
   if (existsSync(parquet)) return readSignalsFile(parquet);
   return readLines<SignalRecord>(join(dir, 'signals.jsonl')).map(reviveIndicators);
+}
+
+/**
+ * Cuts `path` (candles.jsonl or signals.jsonl) from the first record of a traded candle (no `market`) opening after
+ * `after`, or else after its last newline (a torn line).
+ */
+function cutAfter(path: string, after: number): void {
+  if (!existsSync(path)) return;
+  const text = readFileSync(path, 'utf8');
+  let start = 0;
+  for (let end = text.indexOf('\n'); end >= 0; start = end + 1, end = text.indexOf('\n', start)) {
+    const record = JSON.parse(text.slice(start, end)) as { openTime?: number; market?: string };
+    if (record.market === undefined && (record.openTime ?? -Infinity) > after) break;
+  }
+  const bytes = Buffer.byteLength(text.slice(0, start));
+  if (bytes < Buffer.byteLength(text)) truncateSync(path, bytes);
+}
+
+/** Cuts the text after the last newline of `path` (a line torn by a kill), if any. */
+function cutTornLine(path: string): void {
+  if (!existsSync(path)) return;
+  const text = readFileSync(path);
+  const end = text.lastIndexOf(0x0a) + 1;
+  if (end < text.length) truncateSync(path, end);
 }
 
 function readLines<T>(path: string): T[] {
