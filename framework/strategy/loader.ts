@@ -67,6 +67,7 @@ export async function loadStrategy(file: string, overrides: Readonly<Record<stri
   if (!Number.isInteger(strategy.warmup) || strategy.warmup < 0) {
     fail(`warmup must be a non-negative whole number of candles, got ${String(strategy.warmup)}`);
   }
+  if (typeof strategy.canShort !== 'boolean') fail(`canShort must be true or false, got ${String(strategy.canShort)}`);
   applyOverrides(strategy, overrides, fail);
 
   let declared: unknown;

@@ -1,0 +1,59 @@
+import { join } from 'node:path';
+import type { OrderReason, OrderSide } from '../broker/orders';
+import { DurableLines } from './durable-lines';
+import type { Failure } from './failures';
+
+/** The file a run's exchange orders are journaled to, in its run folder. */
+export const ORDERS_FILE = 'orders.jsonl';
+
+/**
+ * One exchange request of the executor and its outcome, a line of `orders.jsonl` (no credentials in it):
+ * - `time`: UTC epoch ms (machine clock) when the outcome was known; `request`: `create` (an order sent) or `fetch`
+ *   (looked up by its client order id);
+ * - `clientOrderId`: the exchange order's client id; `paperClientOrderId`: the paper order it mirrors (the same id for
+ *   the first exchange order, `<id>r1`… for follow-ups); `reason` and `openTime`: the paper order's reason and
+ *   decision candle (UTC epoch ms of its open time);
+ * - `side`, `amount`: what was asked (base currency, after the exchange's amount precision); `target`: the paper
+ *   position the run drives towards (signed base quantity); `held`: the run's exchange holding after this outcome;
+ * - the exchange's answer: `orderId`, `status` (ccxt's), `filled` (base), `average` (average fill price, quote
+ *   currency), `fee` (`cost` in `currency`); null where the exchange did not answer;
+ * - `failure`: the classified failure, or null.
+ */
+export interface OrderRecord {
+  readonly time: number;
+  readonly request: 'create' | 'fetch';
+  readonly clientOrderId: string;
+  readonly paperClientOrderId: string;
+  readonly reason: OrderReason;
+  readonly openTime: number;
+  readonly side: OrderSide;
+  readonly amount: number;
+  readonly target: number;
+  readonly held: number;
+  readonly orderId: string | null;
+  readonly status: string | null;
+  readonly filled: number | null;
+  readonly average: number | null;
+  readonly fee: { readonly cost: number; readonly currency: string } | null;
+  readonly failure: Failure | null;
+}
+
+/** Appends {@link OrderRecord}s to `<run folder>/orders.jsonl`, each durable before {@link write} returns. */
+export class OrdersJournal {
+  readonly #lines: DurableLines;
+
+  /** @param dir - the run folder. */
+  constructor(dir: string) {
+    this.#lines = new DurableLines(join(dir, ORDERS_FILE));
+  }
+
+  /** @throws the file system's error when it cannot be written. */
+  write(record: OrderRecord): void {
+    this.#lines.append(record);
+  }
+
+  /** Closes the file. */
+  close(): void {
+    this.#lines.close();
+  }
+}
