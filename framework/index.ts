@@ -15,3 +15,4 @@ export { BaseStrategy, type ParameterValue, type StrategyParameters } from './st
 export { Frame } from './strategy/frame';
 export { alignFieldsToCandles, alignToCandles, streamToCandles, type StreamingIndicator } from './strategy/indicators';
 export type { PositionSize, Signal, SignalAction } from './strategy/signal';
+export type { AccountView, OpenOrderView, PositionView } from './strategy/account';

@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger';
 import { isoUtc } from '../core/time';
 import type { Broker } from '../engine/engine';
 import type { Signal } from '../strategy/signal';
+import type { AccountView } from '../strategy/account';
 import type { PaperBroker } from './paper-broker';
 import type { SignalDecision } from './types';
 import { messageOf } from '../core/errors';
@@ -54,6 +55,11 @@ export class OrderRouter implements Broker {
     this.#symbol = symbol;
     this.#logger = logger;
     this.#onOrder = onOrder;
+  }
+
+  /** The paper broker's account view. */
+  get account(): AccountView {
+    return this.#paper.account;
   }
 
   /** Passes the candle to the paper broker. */

@@ -1,44 +1,65 @@
 import type { Candle } from '../core/candle';
 import { FrameworkError, InvalidCandleError } from '../core/errors';
 import { isoUtc } from '../core/time';
+import type { AccountView, OpenOrderView, PositionView } from '../strategy/account';
 import type { Signal } from '../strategy/signal';
-import { brokerConfig, type BrokerConfig } from './broker-config';
+import { brokerConfig, DEFAULT_STRATEGY_KEY, type BrokerConfig } from './broker-config';
 import { EquityCurveBuffer, type EquityCurve } from './equity-curve';
+import { clientOrderId, type Order, type OrderListener, type OrderReason, type OrderSide } from './orders';
+import { addEntry, addExit, closeRoundTrip, openRoundTrip, type RoundTrip } from './round-trip';
+import { affordableQuantity, entryQuantity, exitQuantity, remainingQuantity } from './sizing';
 import type { ExitReason, Fill, IgnoredSignal, Position, PositionSide, SignalDecision, Trade } from './types';
 
-/** A signal accepted on one candle's close, waiting for the next candle's open. */
-interface PendingOrder {
+/**
+ * An order accepted on one candle's close, waiting for the next candle's open, with the signal that decided it (its
+ * `stopLoss` / `takeProfit` apply when an entry or add fills).
+ */
+export interface PendingOrder {
+  readonly order: Order;
   readonly signal: Signal;
-  readonly decidedAt: number;
 }
 
 /**
- * A simulated exchange account trading one symbol, one position at a time (long or short), driven candle by candle.
- * The same class serves backtests and live runs, so both fill orders by the same rules.
+ * A simulated exchange account trading one symbol, one position at a time (long or short) that can be scaled in and
+ * out, driven candle by candle. The same class serves backtests, paper live and real live runs, so all fill orders
+ * by the same rules.
  *
  * Per closed candle the engine calls {@link onCandle} and then, if the strategy returned a signal on that candle's
  * close, {@link submit}. Execution model:
  *
- * 1. **Next-open fills.** A signal accepted by {@link submit} fills at the *next* candle's open (no look-ahead).
- *    Entry while flat opens a position; entry of the opposite side closes the open position (`reversal`) and opens the
- *    new one at the same open; entry of the side already held, an exit without a matching position, or a second
- *    signal while one is pending are ignored and recorded in {@link ignoredSignals} with the reason.
- * 2. **Sizing.** The signal's `size`, else the configured `stake`: `{ fraction }` of current equity, or `{ quote }`
- *    notional (reduced to the equity when larger: no leverage). The committed amount covers notional plus entry fee:
- *    `quantity = amount / (price × (1 + feeRate))`. An entry with equity ≤ 0 is ignored.
- * 3. **Costs.** Every fill pays `feeRate × price × quantity` in quote currency. Market fills (signal entries and
- *    exits, reversals, stop-losses, the end-of-data close) suffer adverse slippage of `slippageBps / 10 000` of the price
- *    (buys higher, sells lower). Take-profit fills are limit fills and get no slippage.
- * 4. **Stop-loss / take-profit.** The entry signal's `stopLoss` / `takeProfit` fractions set absolute prices from the
- *    entry fill price: long stop `entry × (1 − stopLoss)`, long TP `entry × (1 + takeProfit)`; short stop
- *    `entry × (1 + stopLoss)`, short TP `entry × (1 − takeProfit)`. They are checked against each candle's high/low
- *    from the entry candle on (the entry at the open precedes the candle's range). A candle that opens beyond a
- *    trigger fills it at the open (a gap through: the order of events is known). Otherwise, when only one trigger lies
- *    in the candle's range it fills at its trigger price; when both do, the order within the candle is unknown and
- *    the stop is assumed first (the conservative choice).
- * 5. **Marking.** After fills, equity is marked at the candle's close: `equity = cash + positionValue`, where
+ * 1. **Orders sized when decided.** {@link submit} turns an accepted signal into one or two {@link Order}s at once
+ *    (status `accepted`, a deterministic client order id from `strategyKey`, the candle and a per-candle counter),
+ *    with the quantity fixed from the deciding candle's close, so that a real order mirroring it carries the same
+ *    quantity. They fill at the *next* candle's open (no look-ahead).
+ *    - entry while flat: `entry`; entry of the other side: `reversal` (closes all) then `entry`;
+ *    - entry of the side held: ignored (`already long`) unless the signal has `add: true`: then an `add` (scale in);
+ *    - exit without `size`: `exit` of the whole position; with `size`: `partial_exit` (rounded down; one that would
+ *      leave less than one `amountStep` exits all); an exit without a matching position is ignored;
+ *    - a signal while orders are pending is ignored.
+ *    Every ignored signal is recorded in {@link ignoredSignals} with the reason.
+ * 2. **Sizing.** Entries and adds: the signal's `size`, else the configured `stake`: `{ fraction }` of equity marked
+ *    at the deciding close, or `{ quote }` notional (capped at equity: no leverage; a long add also at cash). The
+ *    amount covers notional plus fee: `quantity = amount / (close × (1 + feeRate))`, rounded down to `amountStep`.
+ *    Exits: `{ fraction }` of the position's quantity or `{ quote }` notional at the deciding close.
+ * 3. **Fills.** Market orders fill at the next open with adverse slippage of `slippageBps / 10 000` (buys higher,
+ *    sells lower) and pay `feeRate × price × quantity`. A buy that opens or adds to a long and that cash cannot pay for
+ *    at the fill (the open gapped above the deciding close) fills what cash pays for, rounded down to `amountStep`:
+ *    the order goes `partially_filled`, then `cancelled` for the rest (NautilusTrader's and the exchanges' model of an
+ *    order that is not completed); when cash pays for nothing it is `rejected`. Shorts are not margined.
+ * 4. **The position** keeps its quantity and quantity-weighted average entry price (fees separate: paid out of cash).
+ * 5. **Stop-loss / take-profit belong to the position.** An entry's `stopLoss` / `takeProfit` fractions set absolute
+ *    prices from the average entry price (long stop `avg × (1 − stopLoss)`, TP `avg × (1 + takeProfit)`; mirrored for
+ *    a short); an add that carries them resets them from the new average, an add without them keeps them; a partial
+ *    exit keeps them. They are checked against each candle's high/low after the open's fills. A candle that opens
+ *    beyond a trigger fills it at the open (a gap through); otherwise a trigger in the candle's range fills at its
+ *    price; when both are, the stop is assumed first (the conservative choice). A trigger creates a `stop_loss`
+ *    (market, slipped) or `take_profit` (limit, not slipped) order for the whole position, filled at once.
+ * 6. **Trades** are round trips, flat to flat (see {@link Trade}).
+ * 7. **Marking.** After fills, equity is marked at the candle's close: `equity = cash + positionValue`, where
  *    `positionValue` is `+quantity × close` for a long and `−quantity × close` for a short (a short's sale proceeds
  *    are in cash). One row per candle goes to {@link equityCurve}.
+ * 8. **Order events.** Every order created or changed is told, synchronously, to the listeners added with
+ *    {@link addOrderListener}, with the position's target quantity (see {@link OrderEvent}).
  *
  * Shorts are not margined or liquidated: equity may go below zero on a large adverse move; no new entries follow then.
  *
@@ -48,17 +69,25 @@ interface PendingOrder {
 export class PaperBroker {
   /** The validated configuration. */
   readonly config: BrokerConfig;
+  /** The read-only account view handed to the strategy's `onData` (getters over this broker's state). */
+  readonly account: AccountView;
 
   readonly #slippage: number;
+  readonly #strategyKey: string;
   #cash: number;
+  #equity: number;
+  #lastClose = Number.NaN;
   #position: Position | null = null;
-  #pending: PendingOrder | null = null;
+  #trip: RoundTrip | null = null;
+  #pending: PendingOrder[] = [];
+  #counter = { decidedAt: Number.NaN, next: 0 };
   #lastTime = Number.NEGATIVE_INFINITY;
   #exposedCandles = 0;
   readonly #curve = new EquityCurveBuffer();
   readonly #trades: Trade[] = [];
   readonly #fills: Fill[] = [];
   readonly #ignored: IgnoredSignal[] = [];
+  readonly #listeners: OrderListener[] = [];
 
   /**
    * @param config - account settings; see {@link BrokerConfig} and {@link brokerConfig} for defaults.
@@ -68,12 +97,29 @@ export class PaperBroker {
   constructor(config: BrokerConfig) {
     this.config = brokerConfig(config);
     this.#slippage = this.config.slippageBps / 10_000;
+    this.#strategyKey = this.config.strategyKey ?? DEFAULT_STRATEGY_KEY;
     this.#cash = this.config.initialCash;
+    this.#equity = this.config.initialCash;
+    const broker = this; // the getters below read this broker's private state
+    this.account = Object.freeze({
+      get position(): PositionView | null {
+        return broker.#positionView();
+      },
+      get openOrders(): readonly OpenOrderView[] {
+        return Object.freeze(broker.#pending.map((p) => p.order));
+      },
+      get equity(): number {
+        return broker.#equity;
+      },
+      get cash(): number {
+        return broker.#cash;
+      },
+    });
   }
 
   /** Equity in quote currency as marked at the last candle's close (the initial cash before any candle). */
   get equity(): number {
-    return this.#curve.length === 0 ? this.config.initialCash : this.#curve.lastEquity();
+    return this.#equity;
   }
 
   /** Cash in quote currency (includes a short's sale proceeds). */
@@ -86,7 +132,12 @@ export class PaperBroker {
     return this.#position;
   }
 
-  /** Closed trades, oldest first. */
+  /** Orders accepted and waiting for the next candle's open, oldest first. */
+  get openOrders(): readonly Order[] {
+    return this.#pending.map((p) => p.order);
+  }
+
+  /** Closed trades (round trips), oldest first. */
   get trades(): readonly Trade[] {
     return this.#trades;
   }
@@ -120,7 +171,15 @@ export class PaperBroker {
   }
 
   /**
-   * Processes one closed candle: fills the pending order at its open, then checks stop-loss/take-profit against its
+   * Tells `listener` every order event from now on: each order created (`accepted`) or changed (filled, partially
+   * filled, cancelled, rejected), synchronously, in the order the broker makes them.
+   */
+  addOrderListener(listener: OrderListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /**
+   * Processes one closed candle: fills the pending orders at its open, then checks stop-loss/take-profit against its
    * high/low, then marks equity at its close.
    *
    * @throws {@link "core/errors"!InvalidCandleError | InvalidCandleError} when the candle's open time is not after the
@@ -133,21 +192,18 @@ export class PaperBroker {
       );
     }
     this.#lastTime = candle.openTime;
-    const pending = this.#pending;
-    if (pending !== null) {
-      this.#pending = null;
-      this.#execute(pending, candle);
-    }
+    while (this.#pending.length > 0) this.#fillAtOpen(this.#pending[0]!, candle);
     if (this.#position !== null) {
       this.#exposedCandles += 1;
       this.#checkTriggers(this.#position, candle);
     }
+    this.#mark(candle.close);
     this.#curve.push(candle.openTime, this.#cash, this.#positionValue(candle.close));
   }
 
   /**
    * Submits a signal decided on the close of `candle` (the last candle given to {@link onCandle}); an accepted signal
-   * fills at the next candle's open.
+   * becomes orders at once (sized at `candle.close`) that fill at the next candle's open.
    *
    * @returns whether it became an order, and if not, why.
    * @throws {@link "core/errors"!FrameworkError | FrameworkError} when `candle` is not the last candle the broker
@@ -155,18 +211,23 @@ export class PaperBroker {
    */
   submit(signal: Signal, candle: Candle): SignalDecision {
     this.#requireLast(candle, 'submit');
-    const reason = this.#rejection(signal);
-    if (reason !== null) {
-      this.#ignored.push({ time: candle.openTime, signal, reason });
-      return { acted: false, reason };
+    const plan = this.#plan(signal, candle.close);
+    if (typeof plan === 'string') {
+      this.#ignored.push({ time: candle.openTime, signal, reason: plan });
+      return { acted: false, reason: plan };
     }
-    this.#pending = { signal, decidedAt: candle.openTime };
+    for (const [reason, side, quantity] of plan) {
+      const order = this.#newOrder(reason, side, 'market', quantity, candle.openTime, signal.tag);
+      this.#pending.push({ order, signal });
+      this.#emit(order);
+    }
     return { acted: true };
   }
 
   /**
-   * Ends the run: drops a pending order (recorded as ignored: there is no next open to fill it at) and closes the open
-   * position at `candle.close` as a market order (fee and slippage apply); the equity curve's last row is re-marked.
+   * Ends the run: cancels the pending orders (their signal is recorded as ignored: there is no next open to fill them
+   * at) and closes the open position at `candle.close` with an `end_of_data` market order (fee and slippage apply);
+   * the equity curve's last row is re-marked.
    *
    * @param candle - the last candle given to {@link onCandle}.
    * @param reason - exit reason recorded on the trade.
@@ -175,14 +236,19 @@ export class PaperBroker {
    */
   closeAll(candle: Candle, reason: Extract<ExitReason, 'end_of_data'> = 'end_of_data'): void {
     this.#requireLast(candle, 'closeAll');
-    if (this.#pending !== null) {
-      const { signal, decidedAt } = this.#pending;
-      this.#ignored.push({ time: decidedAt, signal, reason: 'end of data: no next candle to fill it at' });
-      this.#pending = null;
+    const first = this.#pending[0];
+    if (first !== undefined) {
+      this.#ignored.push({ time: first.order.decidedAt, signal: first.signal, reason: 'end of data: no next candle to fill it at' });
+      while (this.#pending.length > 0) {
+        const { order } = this.#pending.shift()!;
+        this.#emit({ ...order, status: 'cancelled' });
+      }
     }
-    if (this.#position !== null) {
-      this.#close(this.#position, candle.openTime, candle.close, true, reason, undefined);
-      this.#curve.replaceLast(candle.openTime, this.#cash, 0);
+    const position = this.#position;
+    if (position !== null) {
+      this.#trigger(position, reason, 'market', candle.openTime, candle.close);
+      this.#mark(candle.close);
+      this.#curve.replaceLast(candle.openTime, this.#cash, this.#positionValue(candle.close));
     }
   }
 
@@ -195,58 +261,130 @@ export class PaperBroker {
     }
   }
 
-  #rejection(signal: Signal): string | null {
-    if (this.#pending !== null) return `an order (${this.#pending.signal.action}) is already pending for the next open`;
-    const held = this.#position?.side ?? null;
+  /** The orders (reason, side, quantity) a signal decided at `close` becomes, or why it is ignored. */
+  #plan(signal: Signal, close: number): readonly (readonly [OrderReason, OrderSide, number])[] | string {
+    const first = this.#pending[0];
+    if (first !== undefined) return `an order (${first.signal.action}) is already pending for the next open`;
+    const position = this.#position;
+    const held = position?.side ?? null;
+    const { feeRate, amountStep } = this.config;
+    const size = signal.size ?? this.config.stake;
     switch (signal.action) {
       case 'enter_long':
-        return held === 'long' ? 'already long' : null;
-      case 'enter_short':
-        return held === 'short' ? 'already short' : null;
+      case 'enter_short': {
+        const side: PositionSide = signal.action === 'enter_long' ? 'long' : 'short';
+        const opening: OrderSide = side === 'long' ? 'buy' : 'sell';
+        if (position !== null && held === side) {
+          if (signal.add !== true) return `already ${side}`;
+          const cap = side === 'long' ? this.#cash : Infinity;
+          const quantity = entryQuantity(size, this.#equity, close, feeRate, amountStep, cap);
+          if (!(quantity > 0)) return this.#unsizable('add', size, close);
+          return [['add', opening, quantity]];
+        }
+        const quantity = entryQuantity(size, this.#equity, close, feeRate, amountStep);
+        const reversal = position === null ? [] : [['reversal', opening, position.quantity] as const];
+        if (!(quantity > 0)) return reversal.length > 0 ? reversal : this.#unsizable('entry', size, close);
+        return [...reversal, ['entry', opening, quantity]];
+      }
       case 'exit_long':
-        return held === 'long' ? null : held === null ? 'no position to exit' : 'position is short, not long';
-      case 'exit_short':
-        return held === 'short' ? null : held === null ? 'no position to exit' : 'position is long, not short';
+      case 'exit_short': {
+        const side: PositionSide = signal.action === 'exit_long' ? 'long' : 'short';
+        if (position === null) return 'no position to exit';
+        if (held !== side) return `position is ${held}, not ${side}`;
+        const { quantity, all } = exitQuantity(signal.size, position.quantity, close, amountStep);
+        if (!(quantity > 0)) return `exit size ${JSON.stringify(signal.size)} rounds to 0 of the ${position.quantity} held`;
+        return [[all ? 'exit' : 'partial_exit', side === 'long' ? 'sell' : 'buy', quantity]];
+      }
     }
   }
 
-  #execute({ signal, decidedAt }: PendingOrder, candle: Candle): void {
-    const position = this.#position;
-    const time = candle.openTime;
-    if (signal.action === 'exit_long' || signal.action === 'exit_short') {
-      if (position !== null) this.#close(position, time, candle.open, true, 'signal', signal.tag);
-      return;
-    }
-    const side: PositionSide = signal.action === 'enter_long' ? 'long' : 'short';
-    if (position !== null) this.#close(position, time, candle.open, true, 'reversal', signal.tag);
-    this.#open(side, signal, decidedAt, candle);
+  #unsizable(what: string, size: Signal['size'], close: number): string {
+    const step = this.config.amountStep === undefined ? '' : ` (amount step ${this.config.amountStep})`;
+    return `cannot size the ${what}: ${JSON.stringify(size)} of equity ${this.#equity} (cash ${this.#cash}) at close ${close} is 0${step}`;
   }
 
-  #open(side: PositionSide, signal: Signal, decidedAt: number, candle: Candle): void {
-    const { feeRate } = this.config;
-    const equity = this.#cash; // flat here: equity is all cash
-    const size = signal.size ?? this.config.stake;
-    const amount = 'fraction' in size ? size.fraction * equity : Math.min(size.quote, equity);
-    if (!(amount > 0)) {
-      this.#ignored.push({ time: decidedAt, signal, reason: `equity ${equity} ≤ 0 at the fill: cannot size the entry` });
-      return;
-    }
-    const price = side === 'long' ? candle.open * (1 + this.#slippage) : candle.open * (1 - this.#slippage);
-    const quantity = amount / (price * (1 + feeRate));
-    const fee = feeRate * price * quantity;
-    this.#cash += side === 'long' ? -(price * quantity + fee) : price * quantity - fee;
-    const sign = side === 'long' ? 1 : -1;
-    this.#position = {
+  #newOrder(reason: OrderReason, side: OrderSide, type: Order['type'], quantity: number, decidedAt: number, tag: string | undefined): Order {
+    if (this.#counter.decidedAt !== decidedAt) this.#counter = { decidedAt, next: 0 };
+    const id = clientOrderId(this.#strategyKey, decidedAt, this.#counter.next);
+    this.#counter = { decidedAt, next: this.#counter.next + 1 };
+    return Object.freeze({
+      clientOrderId: id,
       side,
+      type,
+      reason,
       quantity,
-      entryPrice: price,
-      entryTime: candle.openTime,
-      entryFee: fee,
-      ...(signal.stopLoss !== undefined && { stopPrice: price * (1 - sign * signal.stopLoss) }),
-      ...(signal.takeProfit !== undefined && { takeProfitPrice: price * (1 + sign * signal.takeProfit) }),
-      ...(signal.tag !== undefined && { tag: signal.tag }),
-    };
-    this.#fills.push({ time: candle.openTime, side: side === 'long' ? 'buy' : 'sell', price, quantity, fee, reason: 'entry' });
+      decidedAt,
+      status: 'accepted',
+      filledQuantity: 0,
+      averagePrice: Number.NaN,
+      ...(tag !== undefined && { tag }),
+    });
+  }
+
+  /** Fills the first pending order at `candle`'s open (market, slipped), removing it from the pending orders. */
+  #fillAtOpen(pending: PendingOrder, candle: Candle): void {
+    const { order, signal } = pending;
+    const price = order.side === 'buy' ? candle.open * (1 + this.#slippage) : candle.open * (1 - this.#slippage);
+    const increasesLong = order.side === 'buy' && (order.reason === 'entry' || order.reason === 'add');
+    const quantity = increasesLong
+      ? affordableQuantity(order.quantity, this.#cash, price, this.config.feeRate, this.config.amountStep)
+      : order.quantity;
+    if (!(quantity > 0)) {
+      this.#pending.shift();
+      this.#ignored.push({ time: order.decidedAt, signal, reason: `cash ${this.#cash} pays for none of ${order.clientOrderId} at the fill` });
+      this.#emit({ ...order, status: 'rejected' });
+      return;
+    }
+    this.#applyFill(order, signal, candle.openTime, price, quantity);
+    const filled: Order = { ...order, filledQuantity: quantity, averagePrice: price };
+    if (quantity === order.quantity) {
+      this.#pending.shift();
+      this.#emit({ ...filled, status: 'filled' });
+    } else {
+      this.#pending[0] = { order: { ...filled, status: 'partially_filled' }, signal };
+      this.#emit(this.#pending[0].order);
+      this.#pending.shift();
+      this.#emit({ ...filled, status: 'cancelled' });
+    }
+  }
+
+  /** Books one fill: cash, the fill record, the position, the round trip and, when it ends flat, the trade. */
+  #applyFill(order: Order, signal: Signal | null, time: number, price: number, quantity: number): void {
+    const fee = this.config.feeRate * price * quantity;
+    this.#cash += order.side === 'buy' ? -(price * quantity + fee) : price * quantity - fee;
+    this.#fills.push({ time, clientOrderId: order.clientOrderId, side: order.side, price, quantity, fee, reason: order.reason });
+    const position = this.#position;
+    if (order.reason === 'entry' || order.reason === 'add') {
+      const side: PositionSide = order.side === 'buy' ? 'long' : 'short';
+      const held = position?.quantity ?? 0;
+      const total = held + quantity;
+      const average = position === null ? price : (held * position.averageEntryPrice + quantity * price) / total;
+      this.#trip = this.#trip === null ? openRoundTrip(side, time, price, quantity, fee, signal?.tag) : addEntry(this.#trip, price, quantity, fee);
+      const sign = side === 'long' ? 1 : -1;
+      const stopPrice = signal?.stopLoss !== undefined ? average * (1 - sign * signal.stopLoss) : position?.stopPrice;
+      const takeProfitPrice = signal?.takeProfit !== undefined ? average * (1 + sign * signal.takeProfit) : position?.takeProfitPrice;
+      const tag = position === null ? signal?.tag : position.tag;
+      this.#position = Object.freeze({
+        side,
+        quantity: total,
+        averageEntryPrice: average,
+        openedAt: position?.openedAt ?? time,
+        ...(stopPrice !== undefined && { stopPrice }),
+        ...(takeProfitPrice !== undefined && { takeProfitPrice }),
+        ...(tag !== undefined && { tag }),
+      });
+      return;
+    }
+    if (position === null || this.#trip === null) return; // unreachable: exits are planned from a held position
+    this.#trip = addExit(this.#trip, price, quantity, fee);
+    const left = remainingQuantity(position.quantity, quantity, this.config.amountStep);
+    if (left > 0) {
+      this.#position = Object.freeze({ ...position, quantity: left });
+      return;
+    }
+    this.#trades.push(closeRoundTrip(this.#trip, time, exitReasonOf(order.reason), order.tag));
+    this.#trip = null;
+    this.#position = null;
   }
 
   #checkTriggers(position: Position, candle: Candle): void {
@@ -255,55 +393,85 @@ export class PaperBroker {
     const long = position.side === 'long';
     const time = candle.openTime;
     if (stop !== undefined && atOrWorse(long, candle.open, stop)) {
-      this.#close(position, time, candle.open, true, 'stop_loss', undefined);
+      this.#trigger(position, 'stop_loss', 'stop', time, candle.open);
     } else if (target !== undefined && atOrBetter(long, candle.open, target)) {
-      this.#close(position, time, candle.open, false, 'take_profit', undefined);
+      this.#trigger(position, 'take_profit', 'limit', time, candle.open);
     } else if (stop !== undefined && atOrWorse(long, long ? candle.low : candle.high, stop)) {
-      this.#close(position, time, stop, true, 'stop_loss', undefined);
+      this.#trigger(position, 'stop_loss', 'stop', time, stop);
     } else if (target !== undefined && atOrBetter(long, long ? candle.high : candle.low, target)) {
-      this.#close(position, time, target, false, 'take_profit', undefined);
+      this.#trigger(position, 'take_profit', 'limit', time, target);
     }
   }
 
-  #close(
-    position: Position,
-    time: number,
-    rawPrice: number,
-    market: boolean,
-    reason: ExitReason,
-    exitTag: string | undefined,
-  ): void {
-    const { feeRate } = this.config;
-    const long = position.side === 'long';
-    const slip = market ? this.#slippage : 0;
-    const price = long ? rawPrice * (1 - slip) : rawPrice * (1 + slip);
-    const { quantity, entryPrice, entryFee } = position;
-    const fee = feeRate * price * quantity;
-    this.#cash += long ? price * quantity - fee : -(price * quantity + fee);
-    const fees = entryFee + fee;
-    const pnl = (long ? quantity * (price - entryPrice) : quantity * (entryPrice - price)) - fees;
-    this.#fills.push({ time, side: long ? 'sell' : 'buy', price, quantity, fee, reason });
-    this.#trades.push({
-      side: position.side,
-      entryTime: position.entryTime,
-      entryPrice,
-      exitTime: time,
-      exitPrice: price,
-      quantity,
-      fees,
-      pnl,
-      returnPct: pnl / (quantity * entryPrice + entryFee),
-      exitReason: reason,
-      ...(position.tag !== undefined && { entryTag: position.tag }),
-      ...(exitTag !== undefined && { exitTag }),
-    });
-    this.#position = null;
+  /**
+   * Closes the whole position during the candle opening at `time` at `rawPrice` with an order created and filled at
+   * once (`stop_loss`, `take_profit`, `end_of_data`); limit fills are not slipped.
+   */
+  #trigger(position: Position, reason: OrderReason, type: Order['type'], time: number, rawPrice: number): void {
+    const side: OrderSide = position.side === 'long' ? 'sell' : 'buy';
+    const slip = type === 'limit' ? 0 : this.#slippage;
+    const price = side === 'sell' ? rawPrice * (1 - slip) : rawPrice * (1 + slip);
+    const order = this.#newOrder(reason, side, type, position.quantity, time, undefined);
+    this.#emit(order);
+    this.#applyFill(order, null, time, price, position.quantity);
+    this.#emit({ ...order, status: 'filled', filledQuantity: position.quantity, averagePrice: price });
+  }
+
+  #mark(close: number): void {
+    this.#lastClose = close;
+    this.#equity = this.#cash + this.#positionValue(close);
   }
 
   #positionValue(close: number): number {
     const p = this.#position;
     if (p === null) return 0;
     return p.side === 'long' ? p.quantity * close : -p.quantity * close;
+  }
+
+  #positionView(): PositionView | null {
+    const p = this.#position;
+    if (p === null) return null;
+    const sign = p.side === 'long' ? 1 : -1;
+    return Object.freeze({
+      side: p.side,
+      quantity: p.quantity,
+      averageEntryPrice: p.averageEntryPrice,
+      ...(p.stopPrice !== undefined && { stopPrice: p.stopPrice }),
+      ...(p.takeProfitPrice !== undefined && { takeProfitPrice: p.takeProfitPrice }),
+      openedAt: p.openedAt,
+      unrealisedPnl: sign * p.quantity * (this.#lastClose - p.averageEntryPrice),
+    });
+  }
+
+  /** Tells the listeners about `order` with the target quantity once every pending order has filled. */
+  #emit(order: Order): void {
+    if (this.#listeners.length === 0) return;
+    const event = Object.freeze({ order: Object.freeze(order), targetQuantity: this.#targetQuantity() });
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  #targetQuantity(): number {
+    const p = this.#position;
+    let target = p === null ? 0 : p.side === 'long' ? p.quantity : -p.quantity;
+    for (const { order } of this.#pending) {
+      if (order.status !== 'accepted' && order.status !== 'partially_filled') continue;
+      const left = order.quantity - order.filledQuantity;
+      target += order.side === 'buy' ? left : -left;
+    }
+    return target;
+  }
+}
+
+/** The trade's exit reason for the reason of the order that made the position flat. */
+function exitReasonOf(reason: OrderReason): ExitReason {
+  switch (reason) {
+    case 'stop_loss':
+    case 'take_profit':
+    case 'reversal':
+    case 'end_of_data':
+      return reason;
+    default:
+      return 'signal';
   }
 }
 

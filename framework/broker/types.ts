@@ -1,17 +1,18 @@
 /**
- * Plain records the paper broker produces: the open position, fills, closed trades and ignored signals.
+ * Plain records the paper broker produces: the open position, fills, closed trades (round trips) and ignored signals.
  * Times are UTC epoch ms of a candle's open time; prices and money are in quote currency; quantities in base currency.
  *
  * @module
  */
 import type { Signal } from '../strategy/signal';
+import type { OrderReason, OrderSide } from './orders';
 
 /** Side of a position: `long` profits when the price rises, `short` when it falls. */
 export type PositionSide = 'long' | 'short';
 
 /**
- * Why a position was closed:
- * - `signal`: an `exit_long` / `exit_short` signal, filled at the next candle's open;
+ * Why a position was closed (the reason of the order that made it flat):
+ * - `signal`: an `exit_long` / `exit_short` signal (with or without `size`), filled at the next candle's open;
  * - `stop_loss` / `take_profit`: the position's stop or take-profit price was touched within a candle;
  * - `reversal`: an entry signal of the opposite side closed it (at the same open as the new entry);
  * - `end_of_data`: {@link "broker/paper-broker"!PaperBroker.closeAll | PaperBroker.closeAll} at the end of a run, at
@@ -20,22 +21,22 @@ export type PositionSide = 'long' | 'short';
 export type ExitReason = 'signal' | 'stop_loss' | 'take_profit' | 'reversal' | 'end_of_data';
 
 /**
- * The open position.
+ * The open position (one per broker: the traded symbol).
  *
  * - `quantity`: size in base currency, always > 0 (the side gives the sign: a short's marked value is
  *   `−quantity × price`);
- * - `entryPrice`: the entry fill price (slippage included), quote currency;
- * - `entryTime`: open time of the candle whose open filled the entry;
- * - `entryFee`: fee paid on the entry fill, quote currency;
- * - `stopPrice`, `takeProfitPrice`: absolute trigger prices derived from the entry signal's fractions;
+ * - `averageEntryPrice`: quantity-weighted average fill price of the entry and every add (slippage included, fees
+ *   not: they are paid out of cash and counted in the trade's `fees`); a partial exit leaves it unchanged;
+ * - `openedAt`: open time of the candle whose open filled the first entry;
+ * - `stopPrice`, `takeProfitPrice`: absolute trigger prices of the position, set from the average entry price by the
+ *   entry signal's `stopLoss` / `takeProfit` fractions and reset from the new average by an add that carries them;
  * - `tag`: the entry signal's tag.
  */
 export interface Position {
   readonly side: PositionSide;
   readonly quantity: number;
-  readonly entryPrice: number;
-  readonly entryTime: number;
-  readonly entryFee: number;
+  readonly averageEntryPrice: number;
+  readonly openedAt: number;
   readonly stopPrice?: number;
   readonly takeProfitPrice?: number;
   readonly tag?: string;
@@ -45,33 +46,41 @@ export interface Position {
  * One execution against the simulated market.
  *
  * - `time`: open time of the candle during which it filled;
- * - `side`: `buy` (long entry, short exit) or `sell` (long exit, short entry);
+ * - `clientOrderId`: the order it filled (see {@link "broker/orders"!Order | Order});
+ * - `side`: `buy` (long entry or add, short exit) or `sell` (long exit, short entry or add);
  * - `price`: fill price in quote currency, slippage included;
  * - `quantity`: base currency, > 0;
  * - `fee`: quote currency, `feeRate × price × quantity`;
- * - `reason`: `entry` for an entry, else the {@link ExitReason} of the exit.
+ * - `reason`: the order's reason (`entry`, `add`, `exit`, `partial_exit`, `reversal`, `stop_loss`, `take_profit`,
+ *   `end_of_data`).
  */
 export interface Fill {
   readonly time: number;
-  readonly side: 'buy' | 'sell';
+  readonly clientOrderId: string;
+  readonly side: OrderSide;
   readonly price: number;
   readonly quantity: number;
   readonly fee: number;
-  readonly reason: 'entry' | ExitReason;
+  readonly reason: OrderReason;
 }
 
 /**
- * A closed round trip.
+ * A closed round trip: from the first entry fill while flat to the fill that made the position flat again, with
+ * every add and partial exit in between.
  *
- * - `entryTime`, `exitTime`: open times of the candles during which entry and exit filled;
- * - `entryPrice`, `exitPrice`: fill prices, quote currency, slippage included;
- * - `quantity`: base currency, > 0;
- * - `fees`: entry fee + exit fee, quote currency;
- * - `pnl`: net profit in quote currency: `quantity × (exitPrice − entryPrice) − fees` for a long,
- *   `quantity × (entryPrice − exitPrice) − fees` for a short;
- * - `returnPct`: net return as a fraction (not percent) of the capital committed at entry,
- *   `pnl / (quantity × entryPrice + entry fee)`, i.e. of the stake the sizing rule allotted;
- * - `entryTag`, `exitTag`: tags of the entry signal and of the exit (or reversing entry) signal.
+ * - `entryTime`: open time of the candle whose open filled the first entry; `exitTime`: of the candle during which
+ *   the last exit filled;
+ * - `quantity`: total base quantity entered (entry plus adds), > 0; the exits sum to the same quantity;
+ * - `entryPrice`: quantity-weighted average price of the entry and adds; `exitPrice`: quantity-weighted average price
+ *   of the exits (partial exits and the final one); both fill prices in quote currency, slippage included;
+ * - `fees`: the fees of every fill of the round trip, quote currency;
+ * - `pnl`: realised net profit in quote currency, `quantity × (exitPrice − entryPrice) − fees` for a long,
+ *   `quantity × (entryPrice − exitPrice) − fees` for a short (= Σ exit notionals − Σ entry notionals − fees for a
+ *   long, since the exits sum to `quantity`);
+ * - `returnPct`: net return as a fraction (not percent) of the capital committed by the entries,
+ *   `pnl / (quantity × entryPrice + Σ entry and add fees)`;
+ * - `exitReason`: why the last exit happened (a partial exit followed by a signal exit is `signal`);
+ * - `entryTag`, `exitTag`: tags of the entry signal and of the last exit (or reversing entry) signal.
  */
 export interface Trade {
   readonly side: PositionSide;

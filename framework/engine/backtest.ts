@@ -1,4 +1,4 @@
-import { brokerConfig, type BrokerConfig } from '../broker/broker-config';
+import { brokerConfig, strategyKeyOf, type BrokerConfig } from '../broker/broker-config';
 import { PaperBroker } from '../broker/paper-broker';
 import { batchLength, candleAt, type CandleBatch } from '../core/candle';
 import { DatasetNotFoundError } from '../core/errors';
@@ -80,7 +80,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   if (total === 0) throw new DatasetNotFoundError(`no candles for ${describeSubscription(subscription)} in the range asked for`);
   options.logger?.info({ candles: total, from: isoUtc(candles.openTime[0]!) }, `replaying ${describeSubscription(subscription)}`);
 
-  const broker = new PaperBroker(config);
+  const broker = new PaperBroker({ strategyKey: strategyKeyOf(loaded.strategy), ...config });
   const engine = new Engine({
     strategy: loaded.strategy,
     broker,

@@ -7,6 +7,7 @@ import { isoUtc } from '../core/time';
 import type { BaseStrategy } from '../strategy/base-strategy';
 import { candleOf, Frame, type FrameColumns, type FrameCursor } from '../strategy/frame';
 import { parseSignal, type Signal } from '../strategy/signal';
+import type { AccountView } from '../strategy/account';
 import type { SignalDecision } from '../broker/types';
 import type { SignalRecord, StrategyIdentity } from '../report/run-summary';
 import { SignalJournal } from '../report/signal-journal';
@@ -31,7 +32,8 @@ export interface ReplayOptions {
 
 /**
  * What the engine needs from a broker: see every closed candle first (fills of pending orders at its open,
- * stop-loss/take-profit against its high/low, marking at its close), then receive the signal decided on its close.
+ * stop-loss/take-profit against its high/low, marking at its close), then show the strategy its account and receive
+ * the signal decided on its close.
  */
 export interface Broker {
   /** Processes one closed candle, in open-time order, before the strategy sees it (fills, triggers, marking). */
@@ -43,6 +45,8 @@ export interface Broker {
   submit(signal: Signal, candle: Candle): SignalDecision;
   /** Optional capacity hint before a replay: `candles` more candles are coming. */
   reserve?(candles: number): void;
+  /** The read-only account view handed to `onData` (position, open orders, equity, cash after `onCandle`). */
+  readonly account: AccountView;
 }
 
 /** What an {@link Engine} runs: the strategy, where its signals go, and names for the journal and messages. */
@@ -216,7 +220,7 @@ export class Engine {
   #decide(candle: Candle): Signal | null {
     let returned: unknown;
     try {
-      returned = this.#strategy.onData(candle, this.#frame);
+      returned = this.#strategy.onData(candle, this.#frame, this.#broker.account);
     } catch (error) {
       const where = this.#where(candle);
       if (error instanceof LookaheadError) throw new LookaheadError(`${where}: ${error.message}`, { cause: error });

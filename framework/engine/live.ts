@@ -1,4 +1,4 @@
-import { brokerConfig, type BrokerConfig } from '../broker/broker-config';
+import { brokerConfig, strategyKeyOf, type BrokerConfig } from '../broker/broker-config';
 import { PaperBroker } from '../broker/paper-broker';
 import { allocateBatch, sliceBatch, type StoredCandle } from '../core/candle';
 import { FrameworkError } from '../core/errors';
@@ -134,7 +134,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     }),
   );
   const storedAs = (s: Subscription): Subscription => (endpoints === null ? s : { ...s, exchange: 'sim' });
-  const broker = new PaperBroker(brokerConfig(options.broker));
+  const broker = new PaperBroker({ strategyKey: strategyKeyOf(loaded.strategy), ...brokerConfig(options.broker) });
   let journal: RunJournal | null = null;
   const router =
     options.realOrders === undefined

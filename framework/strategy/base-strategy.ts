@@ -1,5 +1,6 @@
 import type { DataFrame } from 'danfojs-node';
 import type { Candle } from '../core/candle';
+import type { AccountView } from './account';
 import type { Subscription } from '../core/subscription';
 import type { Frame } from './frame';
 import type { Signal } from './signal';
@@ -22,9 +23,10 @@ export type StrategyParameters = Record<string, ParameterValue>;
  *    replay). Indicator columns must be numeric or boolean and as long as the frame. Values may only depend on the
  *    current and earlier rows: `npm run check` tests that.
  *    Informative subscriptions get {@link populateInformative}.
- * 3. {@link onData} is called once per closed candle in time order with the candle and a {@link Frame} on the
- *    current and earlier rows; it returns a {@link Signal} or nothing. Signals during the first {@link warmup} candles
- *    are journaled but not acted on.
+ * 3. {@link onData} is called once per closed candle in time order with the candle, a {@link Frame} on the
+ *    current and earlier rows and a read-only {@link AccountView} of the broker (position, open orders, equity, cash);
+ *    it returns a {@link Signal} or nothing. Signals during the first {@link warmup} candles are journaled but not
+ *    acted on.
  *
  * Modelled on freqtrade's `IStrategy` (`populate_indicators`, `startup_candle_count`) and NautilusTrader's
  * `Strategy.on_bar`.
@@ -82,7 +84,11 @@ export abstract class BaseStrategy {
    *
    * @param candle - the candle that just closed (open time in UTC epoch ms).
    * @param frame - OHLCV and indicator values at this candle and earlier ones; later ones throw.
+   * @param account - the broker's account after this candle's fills, marked at its close: the open position (size,
+   *   average entry price, stop and take-profit prices, unrealised pnl), open orders, equity and cash. Read-only, and
+   *   the same in backtest and live (the same broker computes it). A strategy that does not need it may declare
+   *   `onData(candle, frame)` only.
    * @returns a {@link Signal}, or nothing.
    */
-  abstract onData(candle: Candle, frame: Frame): Signal | null | undefined | void;
+  abstract onData(candle: Candle, frame: Frame, account: AccountView): Signal | null | undefined | void;
 }

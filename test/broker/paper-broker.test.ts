@@ -33,11 +33,12 @@ describe('PaperBroker: fills, fees, slippage', () => {
     expect(b.submit({ action: 'enter_long', tag: 'up' }, c(0, 100, 100, 100, 100))).toEqual({ acted: true });
     expect(b.position).toBeNull(); // nothing fills on the deciding candle
     b.onCandle(c(1, 110, 120, 105, 115));
-    // qty = 10000 / (110 × 1.001) = 90.818272636...; notional 9990.00999, fee 9.99000999 → cash 0
+    // sized at the deciding close 100: 10000 / (100 × 1.001) = 99.9000999, but the open gapped up to 110: cash pays
+    // for 10000 / (110 × 1.001) = 90.818272636... only (partially filled, the rest cancelled);
+    // notional 9990.00999, fee 9.99000999 → cash 0
     const qty = 10_000 / (110 * 1.001);
-    expect(b.position).toMatchObject({ side: 'long', entryPrice: 110, entryTime: T0 + HOUR, tag: 'up' });
+    expect(b.position).toMatchObject({ side: 'long', averageEntryPrice: 110, openedAt: T0 + HOUR, tag: 'up' });
     expect(b.position?.quantity).toBeCloseTo(90.818272636, 8);
-    expect(b.position?.entryFee).toBeCloseTo(9.99000999, 7);
     expect(b.fills[0]).toMatchObject({ side: 'buy', price: 110, reason: 'entry' });
     expect(b.fills[0]?.fee).toBeCloseTo(9.99000999, 7);
     expect(b.cash).toBeCloseTo(0, 9);
@@ -103,7 +104,7 @@ describe('PaperBroker: short positions', () => {
     const b = broker({ initialCash: 10_000, feeRate: 0.001 });
     run(b, [c(0, 100, 100, 100, 100), c(1, 100, 101, 89, 90)], { 0: { action: 'enter_short' } });
     // qty = 10000 / (100 × 1.001) = 99.9000999; cash = 10000 + 9990.00999 − 9.99001 = 19980.01998
-    expect(b.position).toMatchObject({ side: 'short', entryPrice: 100 });
+    expect(b.position).toMatchObject({ side: 'short', averageEntryPrice: 100 });
     expect(b.position?.quantity).toBeCloseTo(99.9000999, 7);
     expect(b.cash).toBeCloseTo(19_980.01998, 5);
     // equity at close 90 = 19980.01998 − 99.9000999 × 90 = 10989.010989
@@ -123,10 +124,11 @@ describe('PaperBroker: short positions', () => {
       0: { action: 'enter_long', tag: 'L' },
       1: { action: 'enter_short', tag: 'S' },
     });
-    // long 100 units at 100 → sold at 120: equity 12 000 → short 12000 / 120 = 100 units at 120
+    // long 100 units at 100; on candle 1's close (100, equity 10 000) the short is sized 10000 / 100 = 100 units;
+    // at candle 2's open the long is sold at 120 (pnl 2000) and the short opened at 120
     expect(b.trades).toHaveLength(1);
     expect(b.trades[0]).toMatchObject({ exitReason: 'reversal', exitPrice: 120, pnl: 2_000, entryTag: 'L', exitTag: 'S' });
-    expect(b.position).toMatchObject({ side: 'short', quantity: 100, entryPrice: 120, entryTime: T0 + 2 * HOUR, tag: 'S' });
+    expect(b.position).toMatchObject({ side: 'short', quantity: 100, averageEntryPrice: 120, openedAt: T0 + 2 * HOUR, tag: 'S' });
     expect(b.fills.map((f) => [f.time, f.side, f.reason])).toEqual([
       [T0 + HOUR, 'buy', 'entry'],
       [T0 + 2 * HOUR, 'sell', 'reversal'],

@@ -36,7 +36,7 @@ describe('PaperBroker on BTC/USDT 1h (5,482 real candles)', () => {
     if (Math.abs(broker.equity - (broker.cash + marked)) > 1e-9 * Math.abs(broker.equity)) {
       violations.push(`${candle.openTime}: equity ${broker.equity} ≠ cash ${broker.cash} + ${marked}`);
     }
-    const held = p === null ? null : i - byTime.get(p.entryTime)!;
+    const held = p === null ? null : i - byTime.get(p.openedAt)!;
     const signal = rule(i, held, p?.side ?? null);
     if (signal !== null && broker.submit(signal, candle).acted && signal.action.startsWith('enter')) {
       acceptedEntries.push(candle.openTime);

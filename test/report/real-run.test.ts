@@ -43,7 +43,7 @@ describe('a backtest of BTC/USDT 1h through broker, metrics and run writer', asy
     const p = broker.position;
     const value = p === null ? 0 : p.quantity * candle.close;
     if (Math.abs(broker.equity - broker.cash - value) > 1e-9 * broker.equity) invariantBroken += 1;
-    const signal = decide(i, p === null ? null : index.get(p.entryTime)!);
+    const signal = decide(i, p === null ? null : index.get(p.openedAt)!);
     if (signal !== null) {
       const decision = broker.submit(signal, candle);
       const { openTime, open, high, low, close, volume } = candle;

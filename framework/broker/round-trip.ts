@@ -1,0 +1,79 @@
+/**
+ * The ledger of one round trip (flat → position → flat): what its entries, adds and exits filled, from which the
+ * closed {@link Trade} is made. Plain data, so that a broker snapshot carries it as JSON.
+ *
+ * @module
+ */
+import type { ExitReason, PositionSide, Trade } from './types';
+
+/**
+ * An open round trip: quantities in base currency, quantity-weighted average fill prices and summed fees in quote
+ * currency. `openedAt` is the open time of the candle whose open filled the first entry; `entryTag` that entry
+ * signal's tag.
+ */
+export interface RoundTrip {
+  readonly side: PositionSide;
+  readonly openedAt: number;
+  readonly enteredQuantity: number;
+  readonly entryPrice: number;
+  readonly entryFees: number;
+  readonly exitedQuantity: number;
+  readonly exitPrice: number;
+  readonly exitFees: number;
+  readonly entryTag?: string;
+}
+
+/** A round trip opened by an entry fill. */
+export function openRoundTrip(side: PositionSide, time: number, price: number, quantity: number, fee: number, tag: string | undefined): RoundTrip {
+  return {
+    side,
+    openedAt: time,
+    enteredQuantity: quantity,
+    entryPrice: price,
+    entryFees: fee,
+    exitedQuantity: 0,
+    exitPrice: 0,
+    exitFees: 0,
+    ...(tag !== undefined && { entryTag: tag }),
+  };
+}
+
+/** `trip` with an add's fill (it increases the position). */
+export function addEntry(trip: RoundTrip, price: number, quantity: number, fee: number): RoundTrip {
+  const enteredQuantity = trip.enteredQuantity + quantity;
+  const entryPrice = (trip.enteredQuantity * trip.entryPrice + quantity * price) / enteredQuantity;
+  return { ...trip, enteredQuantity, entryPrice, entryFees: trip.entryFees + fee };
+}
+
+/** `trip` with an exit's fill (it reduces the position). */
+export function addExit(trip: RoundTrip, price: number, quantity: number, fee: number): RoundTrip {
+  const exitedQuantity = trip.exitedQuantity + quantity;
+  const exitPrice = trip.exitedQuantity === 0 ? price : (trip.exitedQuantity * trip.exitPrice + quantity * price) / exitedQuantity;
+  return { ...trip, exitedQuantity, exitPrice, exitFees: trip.exitFees + fee };
+}
+
+/**
+ * The closed trade of a round trip whose exits have made the position flat (see {@link Trade} for the formulas; the
+ * exits' quantities sum to the entered quantity).
+ *
+ * @param exitTime - open time of the candle during which the last exit filled.
+ */
+export function closeRoundTrip(trip: RoundTrip, exitTime: number, exitReason: ExitReason, exitTag: string | undefined): Trade {
+  const { enteredQuantity: quantity, entryPrice, exitPrice } = trip;
+  const fees = trip.entryFees + trip.exitFees;
+  const pnl = (trip.side === 'long' ? quantity * (exitPrice - entryPrice) : quantity * (entryPrice - exitPrice)) - fees;
+  return {
+    side: trip.side,
+    entryTime: trip.openedAt,
+    entryPrice,
+    exitTime,
+    exitPrice,
+    quantity,
+    fees,
+    pnl,
+    returnPct: pnl / (quantity * entryPrice + trip.entryFees),
+    exitReason,
+    ...(trip.entryTag !== undefined && { entryTag: trip.entryTag }),
+    ...(exitTag !== undefined && { exitTag }),
+  };
+}
