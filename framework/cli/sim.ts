@@ -10,12 +10,19 @@
  * stops. Connect ccxt with `connectCcxt` (framework/sim/ccxt-client.ts) or by setting `urls.api.public` and
  * `urls.api.ws.spot` as printed.
  *
+ * The account: when `CANDLECRAFT_API_KEY` and `CANDLECRAFT_API_SECRET` are set (the variables `npm run live --
+ * --real-orders` reads), the simulator serves its signed account endpoints for that key (balances, orders, my-trades;
+ * see framework/sim/orders.ts), starting with `--balances USDT=10000,BTC=0` (default: one million of each quote asset)
+ * and charging `--commission` (fraction, default 0.001). A second ccxt client with the same key trades on the same
+ * account, e.g. to sell by hand while a run is long. The key and secret are never printed or logged.
+ *
  * @module
  */
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { FaultConfig, FaultKind, SimulatedMarket } from '../sim/config';
 import { FAULT_KINDS } from '../sim/config';
+import type { SimulatorAccount } from '../sim/account';
 import { startSimulator } from '../sim/simulator';
 import { createLogger } from '../core/logger';
 import type { Subscription } from '../core/subscription';
@@ -34,6 +41,35 @@ interface SimOptions extends CommonOptions {
   readonly faults: readonly FaultKind[];
   readonly faultRate: number;
   readonly seed: number;
+  readonly balances?: Readonly<Record<string, number>>;
+  readonly commission?: number;
+}
+
+/** `USDT=10000,BTC=0.5` → `{ USDT: 10000, BTC: 0.5 }`. */
+function parseBalances(value: string): Record<string, number> {
+  const balances: Record<string, number> = {};
+  for (const entry of value.split(',').filter((e) => e !== '')) {
+    const [asset, amount, ...rest] = entry.split('=');
+    const n = Number(amount);
+    if (asset === undefined || !/^[A-Z0-9]+$/.test(asset) || amount === undefined || amount.trim() === '' || !(n >= 0) || rest.length > 0) {
+      throw new InvalidArgumentError(`"${entry}": expected ASSET=amount with amount ≥ 0, e.g. USDT=10000`);
+    }
+    balances[asset] = n;
+  }
+  return balances;
+}
+
+/** The account from the environment's API key and secret, or `undefined` when they are not both set. */
+function accountFromEnvironment(options: SimOptions): SimulatorAccount | undefined {
+  const apiKey = process.env['CANDLECRAFT_API_KEY'] ?? '';
+  const secret = process.env['CANDLECRAFT_API_SECRET'] ?? '';
+  if (apiKey === '' || secret === '') return undefined;
+  return {
+    apiKey,
+    secret,
+    ...(options.balances !== undefined && { balances: options.balances }),
+    ...(options.commission !== undefined && { commission: options.commission }),
+  };
 }
 
 /** `binance/BTC_USDT/15m` → `{ exchange: 'binance', symbol: 'BTC/USDT', timeframe: '15m' }`. */
@@ -74,6 +110,7 @@ async function run(options: SimOptions): Promise<void> {
     timeframe: s.timeframe,
     candles: readDataset(options.root, s),
   }));
+  const account = accountFromEnvironment(options);
   const sim = await startSimulator({
     port: options.port,
     markets,
@@ -82,13 +119,18 @@ async function run(options: SimOptions): Promise<void> {
     updatesPerCandle: options.updates,
     faults: faultConfig(options.faults, options.faultRate),
     seed: options.seed,
+    ...(account !== undefined && { account }),
   });
+  const balances = account === undefined ? [] : [...sim.account.balances()].map(([asset, b]) => `${asset} ${b.free}`);
   process.stdout.write(
     [
       `simulator listening: REST ${sim.restUrl}/api/v3  WebSocket ${sim.wsUrl} (combined: ${sim.streamUrl})`,
       `markets: ${markets.map((m) => `${m.symbol} ${m.timeframe} (${m.candles.openTime.length} candles)`).join(', ')}`,
       `clock starts at ${new Date(options.start).toISOString()}, speed ×${options.speed}`,
       `ccxt: ex.urls.api.public = '${sim.restUrl}/api/v3'; ex.urls.api.ws.spot = '${sim.wsUrl}'; await ex.loadHttpProxyAgent()`,
+      account === undefined
+        ? 'account: none (set CANDLECRAFT_API_KEY and CANDLECRAFT_API_SECRET to serve signed orders)'
+        : `account: signed endpoints for the key in CANDLECRAFT_API_KEY; balances ${balances.join(', ')}; commission ${sim.account.commission}`,
       '',
     ].join('\n'),
   );
@@ -113,7 +155,9 @@ const program = withCommonOptions(
     .option('--updates <n>', 'forming-candle frames per candle', parseNumber, 3)
     .addOption(new Option('--faults <list>', `comma-separated faults: ${FAULT_KINDS.join(',')}`).argParser(parseFaults).default([]))
     .option('--fault-rate <p>', 'probability of each listed fault per opportunity', parseNumber, 0.01)
-    .option('--seed <n>', 'seed of the fault RNG', parseNumber, 1),
+    .option('--seed <n>', 'seed of the fault RNG', parseNumber, 1)
+    .option('--balances <list>', 'the account\'s starting balances, e.g. USDT=10000,BTC=0 (with CANDLECRAFT_API_KEY/SECRET set)', parseBalances)
+    .option('--commission <fraction>', 'commission per fill, fraction of its quote amount (0.001 = 0.1%)', parseNumber),
 ).action(async (options: SimOptions) => runCommand(options.verbose === true, () => run(options)));
 
 await program.parseAsync();

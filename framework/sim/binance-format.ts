@@ -45,6 +45,19 @@ export interface KlineEvent {
   k: KlinePayload;
 }
 
+/**
+ * One REST answer of the simulator: HTTP status, JSON body, the request's weight (counted in `x-mbx-used-weight`),
+ * extra headers, and `answerAfterMs`: real ms to hold the answer back (`Infinity` = never send it; the
+ * `orderTimeout` fault), 0 or absent = answer at once.
+ */
+export interface RestAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  readonly weight: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly answerAfterMs?: number;
+}
+
 /** A Binance error body, e.g. `{ "code": -1121, "msg": "Invalid symbol." }`. */
 export interface BinanceError {
   readonly code: number;

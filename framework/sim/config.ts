@@ -9,7 +9,7 @@ import { batchLength } from '../core/candle';
 import { FrameworkError, InvalidCandleError } from '../core/errors';
 import type { Timeframe } from '../core/timeframe';
 import { timeframeToMs } from '../core/timeframe';
-import type { SimulatorAccount } from './orders';
+import type { SimulatorAccount } from './account';
 
 /**
  * A simulator configuration that cannot be used (bad speed, unknown timeframe, fault rate out of range, ...).
@@ -73,6 +73,18 @@ export const MALFORMED_KINDS: readonly MalformedKind[] = ['json', 'nan', 'highBe
  *   candle whose open time is listed in `openTimes`; and each candle listed in `closes` gets that close over REST
  *   (high and low widened to hold it), e.g. to plant a revision that changes a price. See
  *   {@link "sim/simulator"!SimulatorRevision | SimulatorRevision}.
+ *
+ * Faults on the order path (signed requests; each `POST /api/v3/order` that passed the signature check is one
+ * opportunity of `orderReject`, `orderTimeout` and `orderPartial`, each signed request one of `order429`):
+ * - `orderReject`: the order is refused, nothing executes: HTTP 400, −2010 "Order rejected (simulator fault
+ *   orderReject)." (ccxt raises `InvalidOrder`);
+ * - `orderTimeout`: accept-then-timeout, the ambiguous case: the order executes and is stored, but its answer is
+ *   withheld for `answerAfterMs` real ms (default: never sent; the client's own timeout fires, ccxt raises
+ *   `RequestTimeout`). `GET /api/v3/order?origClientOrderId=` finds it;
+ * - `orderPartial`: a MARKET order fills only `fillFraction` (default 0.5) of its quantity, rounded down to the lot
+ *   step, and the rest expires: status `EXPIRED` with `executedQty < origQty`, as Binance answers when the book runs
+ *   out of liquidity;
+ * - `order429`: HTTP 429 with `Retry-After` (`retryAfterSec`, default 1) and −1003, before anything executes.
  */
 export interface FaultConfig {
   readonly drop?: FaultTrigger;
@@ -82,6 +94,10 @@ export interface FaultConfig {
   readonly malformed?: FaultTrigger & { readonly kinds?: readonly MalformedKind[] };
   readonly rest429?: FaultTrigger & { readonly retryAfterSec?: number };
   readonly rest500?: FaultTrigger;
+  readonly orderReject?: FaultTrigger;
+  readonly orderTimeout?: FaultTrigger & { readonly answerAfterMs?: number };
+  readonly orderPartial?: FaultTrigger & { readonly fillFraction?: number };
+  readonly order429?: FaultTrigger & { readonly retryAfterSec?: number };
   readonly revision?: {
     readonly rate?: number;
     readonly openTimes?: readonly number[];
@@ -103,6 +119,10 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'rest429',
   'rest500',
   'revision',
+  'orderReject',
+  'orderTimeout',
+  'orderPartial',
+  'order429',
 ];
 
 /**
@@ -127,7 +147,10 @@ export interface SimulatorConfig {
   readonly updatesPerCandle?: number;
   /** Faults to inject; none by default. */
   readonly faults?: FaultConfig;
-  /** The API key and secret that signed orders (`POST /api/v3/order`) must use; without it orders are refused. */
+  /**
+   * The spot account signed requests trade (balances, orders, fills; see `sim/account`), with the API key and secret
+   * they must be signed with. Without it every signed endpoint answers −2015.
+   */
   readonly account?: SimulatorAccount;
   /** Seed of every random choice (fault rates, revisions). Default 1. */
   readonly seed?: number;
@@ -184,6 +207,21 @@ export function validateConfig(config: SimulatorConfig): void {
     validateCandles(m);
   });
   validateFaults(config.faults ?? {}, fail);
+  if (config.account !== undefined) validateAccount(config.account, fail);
+}
+
+function validateAccount(account: SimulatorAccount, fail: (message: string) => never): void {
+  if (account.apiKey === '' || account.secret === '') fail('account.apiKey and account.secret must be non-empty');
+  for (const [asset, amount] of Object.entries(account.balances ?? {})) {
+    if (!/^[A-Z0-9]+$/.test(asset)) fail(`account.balances: asset "${asset}" must be upper-case letters and digits, e.g. USDT`);
+    if (!(Number.isFinite(amount) && amount >= 0)) fail(`account.balances.${asset} must be a finite amount ≥ 0, got ${amount}`);
+  }
+  const commission = account.commission;
+  if (commission !== undefined && !(commission >= 0 && commission < 0.1)) {
+    fail(`account.commission is a fraction in [0, 0.1) (0.001 = 0.1%), got ${commission}`);
+  }
+  const scope = account.clientOrderIdScope;
+  if (scope !== undefined && scope !== 'open' && scope !== 'all') fail(`account.clientOrderIdScope must be "open" or "all", got "${String(scope)}"`);
 }
 
 function validateCandles(market: SimulatedMarket): void {
@@ -210,6 +248,10 @@ function validateFaults(faults: FaultConfig, fail: (message: string) => never): 
     ['malformed', faults.malformed],
     ['rest429', faults.rest429],
     ['rest500', faults.rest500],
+    ['orderReject', faults.orderReject],
+    ['orderTimeout', faults.orderTimeout],
+    ['orderPartial', faults.orderPartial],
+    ['order429', faults.order429],
   ];
   for (const [name, t] of triggers) {
     if (t === undefined) continue;
@@ -223,6 +265,18 @@ function validateFaults(faults: FaultConfig, fail: (message: string) => never): 
   const retryAfter = faults.rest429?.retryAfterSec;
   if (retryAfter !== undefined && !(Number.isInteger(retryAfter) && retryAfter >= 0)) {
     fail(`faults.rest429.retryAfterSec must be an integer ≥ 0, got ${retryAfter}`);
+  }
+  const orderRetryAfter = faults.order429?.retryAfterSec;
+  if (orderRetryAfter !== undefined && !(Number.isInteger(orderRetryAfter) && orderRetryAfter >= 0)) {
+    fail(`faults.order429.retryAfterSec must be an integer ≥ 0, got ${orderRetryAfter}`);
+  }
+  const answerAfter = faults.orderTimeout?.answerAfterMs;
+  if (answerAfter !== undefined && !(Number.isFinite(answerAfter) && answerAfter >= 0)) {
+    fail(`faults.orderTimeout.answerAfterMs must be real ms ≥ 0 (omit it to never answer), got ${answerAfter}`);
+  }
+  const fillFraction = faults.orderPartial?.fillFraction;
+  if (fillFraction !== undefined && !(fillFraction > 0 && fillFraction < 1)) {
+    fail(`faults.orderPartial.fillFraction must be in (0, 1), got ${fillFraction}`);
   }
   const kinds = faults.malformed?.kinds;
   if (kinds !== undefined) {

@@ -46,6 +46,10 @@ export class FaultInjector {
       ['outOfOrder', config.outOfOrder],
       ['rest429', config.rest429],
       ['rest500', config.rest500],
+      ['orderReject', config.orderReject],
+      ['orderTimeout', config.orderTimeout],
+      ['orderPartial', config.orderPartial],
+      ['order429', config.order429],
     ];
     for (const [kind, trigger] of entries) {
       if (trigger === undefined) continue;
@@ -73,6 +77,34 @@ export class FaultInjector {
     const tooMany = this.fires('rest429');
     const serverError = this.fires('rest500');
     return tooMany ? 'rest429' : serverError ? 'rest500' : null;
+  }
+
+  /**
+   * Decides the order-path faults for the next `POST /api/v3/order` that passed the signature check (one opportunity
+   * of each). A rejection is applied first; timeout and partial fill can both fire on an executed order.
+   */
+  decideOrder(): { readonly reject: boolean; readonly timeout: boolean; readonly partial: boolean } {
+    return { reject: this.fires('orderReject'), timeout: this.fires('orderTimeout'), partial: this.fires('orderPartial') };
+  }
+
+  /** Decides whether the next signed request is answered 429 (`order429`). */
+  decideSigned(): boolean {
+    return this.fires('order429');
+  }
+
+  /** `Retry-After` of an injected order-path 429, in seconds. */
+  orderRetryAfterSec(): number {
+    return this.config.order429?.retryAfterSec ?? 1;
+  }
+
+  /** Real ms after which a timed-out order's answer is sent; `Infinity` = never. */
+  orderAnswerAfterMs(): number {
+    return this.config.orderTimeout?.answerAfterMs ?? Infinity;
+  }
+
+  /** Fraction of a partially filled MARKET order's quantity that fills. */
+  orderFillFraction(): number {
+    return this.config.orderPartial?.fillFraction ?? 0.5;
   }
 
   /** Stall length in exchange ms, given the timeframe length of the frame that triggered it. */

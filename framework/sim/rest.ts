@@ -7,6 +7,8 @@
  * - `/api/v3/time` → `{ "serverTime": <exchange clock> }` (weight 1);
  * - `/api/v3/exchangeInfo[?symbol=|symbols=]` → the simulated symbols (weight 20);
  * - `/api/v3/klines?symbol&interval[&startTime][&endTime][&limit]` → kline rows (weight 2).
+ * The signed account endpoints (`/api/v3/account`, `/api/v3/order`, `/api/v3/openOrders`, `/api/v3/allOrders`,
+ * `/api/v3/myTrades`) are answered by the {@link OrderDesk}, see `sim/orders`.
  * Anything else → HTTP 404 with a Binance-style error body naming the path. Every answer carries the
  * `x-mbx-used-weight` and `x-mbx-used-weight-1m` headers (weight used in the current real-time minute).
  *
@@ -21,10 +23,11 @@
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { BinanceError, KlineRow } from './binance-format';
+import type { BinanceError, KlineRow, RestAnswer } from './binance-format';
 import { BINANCE_INTERVALS, ERRORS, exchangeInfoBody, klineRow } from './binance-format';
 import type { FaultInjector } from './faults';
 import type { OrderDesk } from './orders';
+import { SIGNED_ENDPOINTS } from './orders';
 import type { MarketTape } from './tape';
 import { lowerBound, upperBound } from '../core/search';
 import { klineAt, stepAt, visibleCount } from './tape';
@@ -32,7 +35,7 @@ import { klineAt, stepAt, visibleCount } from './tape';
 /** What the REST handler needs from the simulator. */
 export interface RestContext {
   readonly tapes: readonly MarketTape[];
-  /** Signed orders (`POST /api/v3/order`). */
+  /** The signed account endpoints. */
   readonly desk: OrderDesk;
   /** Exchange time, after every event due has been emitted on the WebSocket side. */
   readonly now: () => number;
@@ -63,12 +66,7 @@ export class RequestMeter {
   }
 }
 
-interface Answer {
-  readonly status: number;
-  readonly body: unknown;
-  readonly weight: number;
-  readonly headers?: Readonly<Record<string, string>>;
-}
+type Answer = RestAnswer;
 
 const MAX_LIMIT = 1000;
 const DEFAULT_LIMIT = 500;
@@ -82,6 +80,17 @@ export function handleRest(req: IncomingMessage, res: ServerResponse, ctx: RestC
 
 function respond(res: ServerResponse, answer: Answer, meter: RequestMeter): void {
   const used = String(meter.add(answer.weight));
+  const after = answer.answerAfterMs ?? 0;
+  if (after === Infinity) return; // the orderTimeout fault: the answer never comes; stop() closes the socket
+  if (after > 0) {
+    setTimeout(() => write(res, answer, used), after).unref();
+    return;
+  }
+  write(res, answer, used);
+}
+
+function write(res: ServerResponse, answer: Answer, used: string): void {
+  if (res.destroyed) return;
   res.writeHead(answer.status, {
     'content-type': 'application/json;charset=UTF-8',
     'x-mbx-used-weight': used,
@@ -112,20 +121,21 @@ function route(req: IncomingMessage, body: string, ctx: RestContext): Answer {
       return exchangeInfo(url.searchParams, ctx);
     case 'GET /api/v3/klines':
       return klines(url.searchParams, ctx);
-    case 'POST /api/v3/order': {
-      const apiKey = req.headers['x-mbx-apikey'];
-      const payload = body !== '' ? body : url.search.slice(1);
-      return { ...ctx.desk.placeOrder(typeof apiKey === 'string' ? apiKey : undefined, payload, ctx.now()), weight: 1 };
-    }
-    default:
+    default: {
+      if (SIGNED_ENDPOINTS.includes(endpoint)) {
+        const apiKey = req.headers['x-mbx-apikey'];
+        const payload = body !== '' ? body : url.search.slice(1);
+        return ctx.desk.handle(endpoint, typeof apiKey === 'string' ? apiKey : undefined, payload);
+      }
       return {
         status: 404,
         weight: 1,
         body: {
           code: -1000,
-          msg: `The simulator does not serve ${endpoint}; it serves GET /api/v3/ping, /api/v3/time, /api/v3/exchangeInfo, /api/v3/klines and POST /api/v3/order`,
+          msg: `The simulator does not serve ${endpoint}; it serves GET /api/v3/ping, /api/v3/time, /api/v3/exchangeInfo, /api/v3/klines and ${SIGNED_ENDPOINTS.join(', ')}`,
         },
       };
+    }
   }
 }
 

@@ -25,7 +25,8 @@ import type { FaultKind, MalformedKind, SimulatorConfig } from './config';
 import { SimulatorConfigError, validateConfig } from './config';
 import { FaultInjector } from './faults';
 import { Playback } from './playback';
-import { OrderDesk, type SimulatedOrder } from './orders';
+import { SimAccount, type SimulatedOrder } from './account';
+import { OrderDesk } from './orders';
 import { handleRest, RequestMeter } from './rest';
 import { namedRng } from './rng';
 import { StreamHub } from './stream';
@@ -83,10 +84,24 @@ export class Simulator {
   readonly revisions: readonly SimulatorRevision[];
   private stopped = false;
 
-  /** The signed orders filled so far, in order (see `config.account`). */
+  /** The orders placed on the account so far, oldest first (see `config.account`; empty without an account). */
   get orders(): readonly SimulatedOrder[] {
-    return this.desk.orders;
+    return this.#account?.orders ?? [];
   }
+
+  /**
+   * The simulated spot account (`config.account`): balances, orders, fills, and `trade()` to buy or sell on it by hand
+   * from outside the run, as a person on the exchange's website would.
+   *
+   * @throws {@link "sim/config"!SimulatorConfigError | SimulatorConfigError} when the simulator was started without
+   *   `account`.
+   */
+  get account(): SimAccount {
+    if (this.#account === null) throw new SimulatorConfigError('simulator.account: the simulator was started without config.account');
+    return this.#account;
+  }
+
+  readonly #account: SimAccount | null;
 
   /** Use {@link startSimulator}. */
   constructor(
@@ -97,8 +112,9 @@ export class Simulator {
     private readonly faults: FaultInjector,
     private readonly playback: Playback,
     private readonly requests: RequestMeter,
-    private readonly desk: OrderDesk,
+    account: SimAccount | null,
   ) {
+    this.#account = account;
     this.restUrl = `http://127.0.0.1:${port}`;
     this.wsUrl = `ws://127.0.0.1:${port}/ws`;
     this.streamUrl = `ws://127.0.0.1:${port}/stream`;
@@ -207,7 +223,8 @@ export async function startSimulator(config: SimulatorConfig): Promise<Simulator
   const requests = new RequestMeter();
   const playback = new Playback(tapes, new SimClock(config.startTime, config.speed), hub, config.startTime);
   const wss = new WebSocketServer({ noServer: true });
-  const desk = new OrderDesk(config.account ?? null, tapes);
+  const account = config.account === undefined ? null : new SimAccount(config.account, tapes, () => playback.now());
+  const desk = new OrderDesk(account === null ? null : { apiKey: config.account!.apiKey, secret: config.account!.secret, state: account }, faults);
   const server = createServer((req, res) => handleRest(req, res, { tapes, desk, now: () => playback.now(), faults }, requests));
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -232,5 +249,5 @@ export async function startSimulator(config: SimulatorConfig): Promise<Simulator
     throw error;
   }
   const { port } = server.address() as AddressInfo;
-  return new Simulator(port, server, wss, hub, faults, playback, requests, desk);
+  return new Simulator(port, server, wss, hub, faults, playback, requests, account);
 }
