@@ -9,7 +9,7 @@ import { isoUtc } from '../core/time';
 import { loadHistory } from '../feeds/history';
 import type { BinanceKlineTap } from '../feeds/live/binance-tap';
 import { createExchange, type ApiCredentials } from '../feeds/live/exchange';
-import { OrderRouter } from '../broker/order-router';
+import { OrderExecutor } from '../execution/executor';
 import { LiveFeed, type LiveFeedStatus } from '../feeds/live/live-feed';
 import { writeHtmlReport } from '../report/html-report';
 import { RunJournal } from '../report/journal';
@@ -51,8 +51,8 @@ export interface LiveOptions {
   /** Paper broker settings; unset fields take the defaults. */
   readonly broker?: Partial<BrokerConfig>;
   /**
-   * Also send the paper broker's long signals to the exchange as spot market orders with these credentials (see
-   * {@link OrderRouter}); journaled in `orders.jsonl`. Omitted: paper trading only.
+   * Also mirror every paper fill on the exchange's spot account with these credentials (see
+   * {@link OrderExecutor}); journaled in `orders.jsonl` and `events.jsonl`. Omitted: paper trading only.
    */
   readonly realOrders?: ApiCredentials;
   /** Stop by itself after this many live closed candles of the traded subscription (default: run until `signal`). */
@@ -120,6 +120,9 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const startedAt = Date.now();
   const { logger } = options;
   const loaded = await loadStrategy(options.file, options.params);
+  if (options.realOrders !== undefined && loaded.strategy.canShort) {
+    throw new FrameworkError(`--real-orders: strategy "${loaded.strategy.name}" declares canShort = true, but a spot account cannot short; run it without --real-orders`);
+  }
   const [traded, ...informative] = loaded.subscriptions as [Subscription, ...Subscription[]];
   const datasetsRoot = options.datasetsRoot ?? 'datasets';
   const storeRoot = options.storeRoot ?? 'live-data';
@@ -136,16 +139,18 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const storedAs = (s: Subscription): Subscription => (endpoints === null ? s : { ...s, exchange: 'sim' });
   const broker = new PaperBroker({ strategyKey: strategyKeyOf(loaded.strategy), ...brokerConfig(options.broker) });
   let journal: RunJournal | null = null;
-  const router =
-    options.realOrders === undefined
-      ? null
-      : new OrderRouter(broker, exchanges[0]!, traded.symbol, logger, (order) => journal?.recordOrder(order));
-  const engine = new Engine({ strategy: loaded.strategy, broker: router ?? broker, file: options.file, subscription: traded, informative });
+  const engine = new Engine({ strategy: loaded.strategy, broker, file: options.file, subscription: traded, informative });
   const liveCandles: StoredCandle[] = [];
   const { runId, dir } = createRunDir(options.runsRoot ?? 'runs', loaded.strategy.name);
+  const executor =
+    options.realOrders === undefined
+      ? null
+      : new OrderExecutor({ venue: exchanges[0]!, symbol: traded.symbol, strategy: loaded.strategy.name, dir, ...(logger !== undefined && { logger }) });
+  if (executor !== null) broker.addOrderListener(executor.listener);
   const markets: Market[] = [];
   let stop: () => void = () => undefined;
   try {
+    await executor?.start();
     for (const [i, subscription] of loaded.subscriptions.entries()) {
       const exchange = exchanges[i]!;
       const store = LiveCandleStore.open(storeRoot, storedAs(subscription));
@@ -199,6 +204,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         pending.shift();
         const row = tradedMarket.history.batch.openTime.lastIndexOf(candle.openTime);
         const record = await engine.onClosedCandle(sliceBatch(tradedMarket.history.batch, 0, row + 1), informativeCandles(markets));
+        await executor?.flush(); // the candle's exchange orders are answered (and journaled) before the next candle
         liveCandles.push(candle);
         if (record !== null) {
           runJournal.recordSignal(record);
@@ -251,7 +257,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     stop();
     for (const market of markets) await market.feed?.stop();
     for (const market of markets) await market.queue.settled();
-    await router?.flush();
+    await executor?.flush().catch(() => undefined); // a failure was raised by the drain already
+    executor?.close();
     (journal as RunJournal | null)?.close();
     for (const exchange of exchanges) await exchange.close();
     for (const market of markets) await market.store.close();
