@@ -137,20 +137,26 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     }),
   );
   const storedAs = (s: Subscription): Subscription => (endpoints === null ? s : { ...s, exchange: 'sim' });
-  const broker = new PaperBroker({ strategyKey: strategyKeyOf(loaded.strategy), ...brokerConfig(options.broker) });
-  let journal: RunJournal | null = null;
-  const engine = new Engine({ strategy: loaded.strategy, broker, file: options.file, subscription: traded, informative });
-  const liveCandles: StoredCandle[] = [];
   const { runId, dir } = createRunDir(options.runsRoot ?? 'runs', loaded.strategy.name);
   const executor =
     options.realOrders === undefined
       ? null
       : new OrderExecutor({ venue: exchanges[0]!, symbol: traded.symbol, strategy: loaded.strategy.name, dir, ...(logger !== undefined && { logger }) });
+  // With real orders the paper broker sizes in the market's amount step: every paper quantity is one the exchange fills.
+  const amountStep = await executor?.start().catch(async (error: unknown) => {
+    for (const exchange of exchanges) await exchange.close();
+    await simulator?.stop();
+    throw error;
+  });
+  const config = brokerConfig({ ...(amountStep !== undefined && { amountStep }), ...options.broker });
+  const broker = new PaperBroker({ strategyKey: strategyKeyOf(loaded.strategy), ...config });
   if (executor !== null) broker.addOrderListener(executor.listener);
+  let journal: RunJournal | null = null;
+  const engine = new Engine({ strategy: loaded.strategy, broker, file: options.file, subscription: traded, informative });
+  const liveCandles: StoredCandle[] = [];
   const markets: Market[] = [];
   let stop: () => void = () => undefined;
   try {
-    await executor?.start();
     for (const [i, subscription] of loaded.subscriptions.entries()) {
       const exchange = exchanges[i]!;
       const store = LiveCandleStore.open(storeRoot, storedAs(subscription));

@@ -128,10 +128,12 @@ function afterSendFailure(failure: Failure, canSend: boolean, limits: ExecutionL
 
 /**
  * The market order that moves the run's exchange holding `held` to the paper position's `target` (both base
- * quantities, `target` ≥ 0 on spot): side and unrounded amount, or null when they are equal.
+ * quantities, `target` ≥ 0 on spot): side and amount, or null when they are equal. The difference is rounded to
+ * 1e-12 before the exchange's precision truncates it: a paper target of 0.026862 held as 0.026861999999999997 minus
+ * 0.017903 is 0.008958999999999997, which would truncate to 0.008958, one step short.
  */
 export function orderTowards(target: number, held: number): { readonly side: OrderSide; readonly amount: number } | null {
-  const difference = target - held;
+  const difference = Math.round((target - held) * 1e12) / 1e12;
   if (difference === 0) return null;
   return difference > 0 ? { side: 'buy', amount: difference } : { side: 'sell', amount: -difference };
 }

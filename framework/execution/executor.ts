@@ -50,7 +50,7 @@ import { OrdersJournal, type OrderRecord } from './orders-journal';
  * The ccxt calls the executor makes (a ccxt `Exchange` with the account's credentials has them all; a shared
  * connector can provide them instead). `last_response_headers` is read for a 429's `Retry-After`.
  */
-export type OrderVenue = Pick<Exchange, 'loadMarkets' | 'market' | 'amountToPrecision' | 'createOrder' | 'fetchOrder'> & {
+export type OrderVenue = Pick<Exchange, 'loadMarkets' | 'market' | 'amountToPrecision' | 'createOrder' | 'fetchOrder' | 'precisionMode'> & {
   readonly last_response_headers?: Readonly<Record<string, string>> | undefined;
 };
 
@@ -68,6 +68,10 @@ export interface ExecutorOptions {
   readonly limits?: Partial<ExecutionLimits>;
   readonly logger?: Logger;
 }
+
+/** ccxt's precision modes (`ccxt/js/src/base/functions/number.js`; not exported by its type declarations). */
+const DECIMAL_PLACES = 2;
+const TICK_SIZE = 4;
 
 /** A short asked of a spot account, which cannot hold a negative quantity. Stops the run. */
 export class SpotShortError extends FrameworkError {}
@@ -91,6 +95,7 @@ export class OrderExecutor {
   #held = 0;
   #queue: Promise<void> = Promise.resolve();
   #broken: { readonly error: unknown } | null = null;
+  #closed = false;
 
   constructor(options: ExecutorOptions) {
     this.#venue = options.venue;
@@ -106,11 +111,16 @@ export class OrderExecutor {
    * Loads the exchange's markets (amount precision, base currency) and checks the symbol is one of them; call before the
    * first event.
    *
+   * @returns the market's amount step in base currency (e.g. 0.00001 BTC), for the paper broker's `amountStep`, so
+   *   that paper quantities are ones the exchange can trade; undefined when the exchange does not say.
    * @throws ccxt's error when the exchange cannot be reached or does not list the symbol (`BadSymbol`).
    */
-  async start(): Promise<void> {
+  async start(): Promise<number | undefined> {
     await this.#venue.loadMarkets();
-    this.#venue.market(this.#symbol);
+    const precision = this.#venue.market(this.#symbol).precision.amount;
+    if (precision === undefined) return undefined;
+    if (this.#venue.precisionMode === TICK_SIZE) return precision;
+    return this.#venue.precisionMode === DECIMAL_PLACES ? 10 ** -precision : undefined;
   }
 
   /** The base quantity the exchange has filled for this run so far (buys − sells − fees paid in base). */
@@ -120,15 +130,16 @@ export class OrderExecutor {
 
   /**
    * Queues the exchange order that mirrors `event` (see the module doc). Working stop and limit orders stay on paper:
-   * only market orders and stop / limit orders that filled are mirrored. The report's close at the end of a run
-   * (`end_of_data`) is not: stopping a run leaves the exchange position in place (as freqtrade does), for the next run
-   * to take over.
+   * only market orders and stop / limit orders that filled are mirrored. Nothing is mirrored once {@link close}d, nor the
+   * report's close at the end of a run (`end_of_data`): stopping a run leaves the exchange position in place (as
+   * freqtrade does), for the next run to take over — including an order sent on the last candle that the paper broker
+   * had not filled yet when the run stopped.
    *
    * @throws {@link SpotShortError} when the event's target is a short.
    */
   onOrderEvent(event: OrderEvent): void {
     const { order, targetQuantity } = event;
-    if (order.reason === 'end_of_data') return;
+    if (this.#closed || order.reason === 'end_of_data') return;
     if (order.type !== 'market' && order.status !== 'filled' && order.status !== 'partially_filled') return;
     if (targetQuantity < 0) {
       throw new SpotShortError(
@@ -148,8 +159,9 @@ export class OrderExecutor {
     if (this.#broken !== null) throw this.#broken.error;
   }
 
-  /** Closes `orders.jsonl` and `events.jsonl` (call after {@link flush}). */
+  /** Stops mirroring and closes `orders.jsonl` and `events.jsonl` (call after {@link flush}). */
   close(): void {
+    this.#closed = true;
     this.#orders.close();
     this.#events.close();
   }

@@ -60,9 +60,15 @@ describe('nextStep: what follows each outcome of one exchange order', () => {
 describe('sizing and ids', () => {
   it('orderTowards: the difference between the paper target and the exchange holding, as a side and amount', () => {
     expect(orderTowards(0.05, 0)).toEqual({ side: 'buy', amount: 0.05 });
-    expect(orderTowards(0.02, 0.05)).toEqual({ side: 'sell', amount: 0.05 - 0.02 });
+    expect(orderTowards(0.02, 0.05)).toEqual({ side: 'sell', amount: 0.03 });
     expect(orderTowards(0, 0.05)).toEqual({ side: 'sell', amount: 0.05 });
     expect(orderTowards(0.05, 0.05)).toBeNull();
+    // Float dust, as a real run met it: the paper target 0.017903 + 0.008959 is 0.026861999999999997 in binary floating
+    // point, and 0.026861999999999997 − 0.017903 = 0.008958999999999997, which the exchange's truncation to 0.000001
+    // would make 0.008958: the order must ask 0.008959.
+    expect(0.017903 + 0.008959).toBe(0.026861999999999997);
+    expect(orderTowards(0.017903 + 0.008959, 0.017903)).toEqual({ side: 'buy', amount: 0.008959 });
+    expect(orderTowards(0.017903, 0.017903 + 0.008959)).toEqual({ side: 'sell', amount: 0.008959 });
   });
 
   it('exchangeClientOrderId: the paper id first, then r1, r2 (at most 26 + 3 characters, within Binance\'s 36)', () => {
