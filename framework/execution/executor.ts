@@ -26,8 +26,10 @@
  * core ({@link "execution/decisions"!nextStep | nextStep}): an ambiguous order (sent, no answer) is looked up by its
  * client order id before anything is sent again, and sent again with the same id only when the exchange proves it does
  * not have it, so a timeout never doubles an order; a 429 waits out its `Retry-After`; a partial fill leaves a
- * difference that follow-up orders (client ids `<id>r1`, `<id>r2`, bounded) complete. An order given up is journaled
- * and reported as `trade_failed`; the next event drives the holding to its target again.
+ * difference that follow-up orders (client ids `<id>r1`, `<id>r2`, bounded) complete. A difference worth less than the
+ * market's minimum order value (Binance's NOTIONAL filter, 5 USDT) is not sent but left for the position's next order
+ * (e.g. what the paper broker could not afford when the open gapped above the deciding close). An order given up is
+ * journaled and reported as `trade_failed`; the next event drives the holding to its target again.
  *
  * **Records.** Every request and its outcome goes to `orders.jsonl` ({@link OrderRecord}), every fill or final
  * failure to `events.jsonl` ({@link "execution/events"!ExecutionEvent | ExecutionEvent}); each line is fsynced before
@@ -93,6 +95,8 @@ export class OrderExecutor {
   /** Exchange orders used so far per paper client order id (the next follow-up's suffix). */
   readonly #used = new Map<string, number>();
   #held = 0;
+  /** Average price of the run's last exchange fill (quote currency): the reference for the minimum order value. */
+  #lastPrice: number | null = null;
   #queue: Promise<void> = Promise.resolve();
   #broken: { readonly error: unknown } | null = null;
   #closed = false;
@@ -184,6 +188,13 @@ export class OrderExecutor {
           return;
         }
         if (amount === 0) return;
+        const dust = this.#belowMinimum(amount);
+        if (dust !== null) {
+          const failure: Failure = { classification: 'not_sent', message: dust };
+          this.#journal({ ...command, amount }, 'create', { kind: 'send_failed', failure });
+          this.#failed({ ...command, amount }, failure);
+          return;
+        }
         this.#used.set(order.clientOrderId, attempt + 1);
         if (!(await this.#execute({ ...command, amount }))) return;
       }
@@ -204,6 +215,19 @@ export class OrderExecutor {
       if (error instanceof InvalidOrder) return 0;
       throw error;
     }
+  }
+
+  /**
+   * Why `amount` is below the market's minimum order value (`limits.cost.min`, Binance's NOTIONAL filter) at the
+   * run's last fill price, or null when it is not (or no fill price is known yet: the exchange decides). Such a
+   * difference — e.g. what the paper broker could not afford when the open gapped up — is left for the next order of
+   * the position, which trades it with the rest.
+   */
+  #belowMinimum(amount: number): string | null {
+    const minimum = this.#venue.market(this.#symbol).limits.cost?.min;
+    if (this.#lastPrice === null || minimum === undefined || amount * this.#lastPrice >= minimum) return null;
+    const { base, quote } = this.#venue.market(this.#symbol);
+    return `${amount} ${base} ≈ ${(amount * this.#lastPrice).toFixed(2)} ${quote} is below the market's minimum order value ${minimum} ${quote}: left for the next order`;
   }
 
   /** Runs one exchange order to its end; true when it filled (wholly or partly), false when given up or unfilled. */
@@ -306,6 +330,7 @@ export class OrderExecutor {
 
   #filled(command: Command, answer: ExchangeAnswer): void {
     this.#held = heldAfter(this.#held, command.side, answer);
+    if (answer.average !== null) this.#lastPrice = answer.average;
     const { order } = command;
     this.#events.write({
       type: 'trade_executed',

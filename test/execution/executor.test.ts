@@ -102,6 +102,33 @@ describe('OrderExecutor: every paper fill becomes an exchange order sized from w
     expect(events2.map((e) => e.average)).toEqual(sent.map((o) => o.price));
   });
 
+  it('a difference worth less than the minimum order value (5 USDT) is not sent, and goes with the next order', async () => {
+    const dir = mkdtempSync(path.join(scratch, 'run-'));
+    const executor = new OrderExecutor({ venue: exchange, symbol: 'BTC/USDT', strategy: 'executor-test', dir });
+    await executor.start();
+    const before = sim.orders.length;
+    const entry = paper('entry', 'buy', 0.02, 0);
+    const exit = paper('exit', 'sell', 0.01997, 1);
+    executor.listener({ order: entry, targetQuantity: 0.02 });
+    // the paper fill could afford only 0.01997: 0.00003 BTC at ~45,000 USDT is ~1.4 USDT, below the NOTIONAL minimum
+    executor.listener({ order: { ...entry, status: 'cancelled', filledQuantity: 0.01997 }, targetQuantity: 0.01997 });
+    // the exit sells all the run holds, the 0.00003 with it
+    executor.listener({ order: exit, targetQuantity: 0 });
+    await executor.flush();
+    executor.close();
+    expect(sim.orders.slice(before).map((o) => [o.clientOrderId, o.side, o.quantity])).toEqual([
+      [entry.clientOrderId, 'BUY', 0.02],
+      [exit.clientOrderId, 'SELL', 0.02],
+    ]);
+    const records = lines<{ clientOrderId: string; amount: number; failure: { classification: string; message: string } | null }>(path.join(dir, 'orders.jsonl'));
+    expect(records.map((r) => [r.clientOrderId, r.amount, r.failure?.classification ?? null])).toEqual([
+      [entry.clientOrderId, 0.02, null],
+      [`${entry.clientOrderId}r1`, 0.00003, 'not_sent'],
+      [exit.clientOrderId, 0.02, null],
+    ]);
+    expect(records[1]!.failure!.message).toMatch(/^0.00003 BTC ≈ \d+\.\d\d USDT is below the market's minimum order value 5 USDT: left for the next order$/);
+  });
+
   it('a short on spot stops the run with one clear line naming the strategy and the flag', () => {
     const executor = new OrderExecutor({ venue: exchange, symbol: 'BTC/USDT', strategy: 'executor-test', dir: mkdtempSync(path.join(scratch, 'run-')) });
     const short = paper('entry', 'sell', 0.01, 0);
