@@ -4,6 +4,7 @@ import { isoUtc } from '../core/time';
 import type { AccountView, OpenOrderView, PositionView } from '../strategy/account';
 import type { Signal } from '../strategy/signal';
 import { brokerConfig, DEFAULT_STRATEGY_KEY, type BrokerConfig } from './broker-config';
+import type { BrokerState } from './broker-state';
 import { EquityCurveBuffer, type EquityCurve } from './equity-curve';
 import { clientOrderId, type Order, type OrderListener, type OrderReason, type OrderSide } from './orders';
 import { addEntry, addExit, closeRoundTrip, openRoundTrip, type RoundTrip } from './round-trip';
@@ -59,7 +60,7 @@ export interface PendingOrder {
  *    `positionValue` is `+quantity × close` for a long and `−quantity × close` for a short (a short's sale proceeds
  *    are in cash). One row per candle goes to {@link equityCurve}.
  * 8. **Order events.** Every order created or changed is told, synchronously, to the listeners added with
- *    {@link addOrderListener}, with the position's target quantity (see {@link OrderEvent}).
+ *    {@link addOrderListener}, with the position's target quantity (see {@link "broker/orders"!OrderEvent | OrderEvent}).
  *
  * Shorts are not margined or liquidated: equity may go below zero on a large adverse move; no new entries follow then.
  *
@@ -176,6 +177,55 @@ export class PaperBroker {
    */
   addOrderListener(listener: OrderListener): void {
     this.#listeners.push(listener);
+  }
+
+  /**
+   * The broker's state after the last candle it processed, as plain JSON (see {@link BrokerState}): what
+   * {@link PaperBroker.restore} needs to continue exactly where this broker is.
+   *
+   * @throws {@link "core/errors"!FrameworkError | FrameworkError} before the first candle (there is nothing to keep).
+   */
+  snapshot(): BrokerState {
+    if (this.#lastTime === Number.NEGATIVE_INFINITY) throw new FrameworkError('broker snapshot before its first candle');
+    return {
+      version: 1,
+      lastTime: this.#lastTime,
+      lastClose: this.#lastClose,
+      cash: this.#cash,
+      equity: this.#equity,
+      exposedCandles: this.#exposedCandles,
+      position: this.#position === null ? null : { ...this.#position },
+      roundTrip: this.#trip === null ? null : { ...this.#trip },
+      pendingOrders: this.#pending.map(({ order, signal }) => ({
+        order: { ...order, averagePrice: Number.isNaN(order.averagePrice) ? null : order.averagePrice },
+        signal: { ...signal },
+      })),
+      counter: Number.isNaN(this.#counter.decidedAt) ? null : { ...this.#counter },
+    };
+  }
+
+  /**
+   * A broker that continues from `state` (a {@link snapshot}, possibly read back from a trading journal): the next
+   * candle it takes must open after `state.lastTime`. Its trades, fills and equity curve start empty.
+   *
+   * @param config - the configuration of the broker the state came from (fees, slippage, stake, lot size, strategy key).
+   * @throws {@link "core/errors"!FrameworkError | FrameworkError} when the configuration is invalid.
+   */
+  static restore(config: BrokerConfig, state: BrokerState): PaperBroker {
+    const broker = new PaperBroker(config);
+    broker.#lastTime = state.lastTime;
+    broker.#lastClose = state.lastClose;
+    broker.#cash = state.cash;
+    broker.#equity = state.equity;
+    broker.#exposedCandles = state.exposedCandles;
+    broker.#position = state.position === null ? null : Object.freeze({ ...state.position });
+    broker.#trip = state.roundTrip === null ? null : { ...state.roundTrip };
+    broker.#pending = state.pendingOrders.map(({ order, signal }) => ({
+      order: Object.freeze({ ...order, averagePrice: order.averagePrice ?? Number.NaN }),
+      signal,
+    }));
+    broker.#counter = state.counter === null ? { decidedAt: Number.NaN, next: 0 } : { ...state.counter };
+    return broker;
   }
 
   /**
@@ -446,14 +496,20 @@ export class PaperBroker {
   /** Tells the listeners about `order` with the target quantity once every pending order has filled. */
   #emit(order: Order): void {
     if (this.#listeners.length === 0) return;
-    const event = Object.freeze({ order: Object.freeze(order), targetQuantity: this.#targetQuantity() });
+    const event = Object.freeze({ order: Object.freeze(order), targetQuantity: this.#targetQuantity(order) });
     for (const listener of this.#listeners) listener(event);
   }
 
-  #targetQuantity(): number {
+  /**
+   * The signed position quantity once every working order has filled: the pending orders and `emitted` (a stop-loss,
+   * take-profit or end-of-data order, working between its acceptance and its fill without being pending).
+   */
+  #targetQuantity(emitted: Order): number {
     const p = this.#position;
     let target = p === null ? 0 : p.side === 'long' ? p.quantity : -p.quantity;
-    for (const { order } of this.#pending) {
+    const pending = this.#pending.map((q) => q.order);
+    const working = pending.some((o) => o.clientOrderId === emitted.clientOrderId) ? pending : [...pending, emitted];
+    for (const order of working) {
       if (order.status !== 'accepted' && order.status !== 'partially_filled') continue;
       const left = order.quantity - order.filledQuantity;
       target += order.side === 'buy' ? left : -left;
