@@ -133,7 +133,8 @@ export function exchangeInfoSymbol(tape: MarketTape): Record<string, unknown> {
     quoteAssetPrecision: 8,
     baseCommissionPrecision: 8,
     quoteCommissionPrecision: 8,
-    orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT'],
+    // Only what the simulator's account serves: ccxt then refuses other types (limit, stops) before sending them.
+    orderTypes: ['MARKET'],
     icebergAllowed: true,
     ocoAllowed: true,
     otoAllowed: true,

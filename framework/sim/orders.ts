@@ -20,8 +20,9 @@
  * −1021 (HTTP 401 for the key errors, 400 otherwise).
  *
  * What the account does with an order is decided in `sim/account`; the order-path faults (`orderReject`,
- * `orderTimeout`, `orderPartial`, `order429`) are applied here, see `FaultConfig`. Only MARKET orders are served;
- * another type is refused with −1116 "Invalid orderType.", so `openOrders` is always empty and `DELETE /api/v3/order`
+ * `orderTimeout`, `orderPartial`, `order429`) are applied here, see `FaultConfig`. Only MARKET orders are served
+ * (`exchangeInfo` lists only `MARKET`, so ccxt refuses a limit or stop order itself; sent anyway it gets −1116
+ * "Invalid orderType."), so `openOrders` is always empty and `DELETE /api/v3/order`
  * answers −2011 "Unknown order sent." (as Binance does for an order that has already filled).
  *
  * @module

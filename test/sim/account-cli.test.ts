@@ -3,6 +3,11 @@ import type { Exchange } from 'ccxt';
 import { describe, expect, it } from 'vitest';
 import { createExchange } from '../../framework/feeds/live/exchange';
 
+/** The account's total holding of `asset` as ccxt's fetchBalance reports it. */
+async function held(ex: Exchange, asset: string): Promise<number | undefined> {
+  return (await ex.fetchBalance())[asset]?.total;
+}
+
 const KEY = { apiKey: 'cli-key-0e4d7a91c3', secret: 'cli-secret-b85f2c6e19d4' };
 
 describe('npm run sim with an account (a person trading on it from another process)', () => {
@@ -28,7 +33,7 @@ describe('npm run sim with an account (a person trading on it from another proce
     try {
       const sold = await ex.createOrder('BTC/USDT', 'market', 'sell', 0.1, undefined, { clientOrderId: 'by-hand-1' });
       expect(sold).toMatchObject({ status: 'closed', filled: 0.1 });
-      expect((await ex.fetchBalance()).total['BTC']).toBe(0.4);
+      expect(await held(ex, 'BTC')).toBe(0.4);
     } finally {
       await ex.close();
     }
