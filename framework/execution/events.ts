@@ -16,6 +16,7 @@
 import { join } from 'node:path';
 import { DurableLines } from './durable-lines';
 import type { FailureClass } from './failures';
+import type { ReconciliationRecord } from './reconcile-driver';
 import type { OrderReason, OrderSide } from '../broker/orders';
 
 /** The head every event carries. */
@@ -69,19 +70,15 @@ export interface TradeFailedEvent extends EventHead {
 }
 
 /**
- * A reconciliation finding: the run's position and the exchange's account disagree. `runQuantity` is what the run
- * holds (signed base quantity), `exchangeQuantity` what the exchange reports for it, `detail` one line saying what was
- * compared and what is done about it (closed as `closed_on_exchange`, reported as external, entries blocked).
+ * A reconciliation finding (`position_mismatch`: `closed_on_exchange`, `external` or `unexplained`;
+ * `position_in_sync`; `reconciliation_unknown`), as {@link "execution/reconcile-driver"!findingRecord | findingRecord}
+ * makes it, with the common head added by the run (`strategy`; `clientOrderId` null: a finding is about a position,
+ * not an order).
  */
-export interface PositionMismatchEvent extends EventHead {
-  readonly type: 'position_mismatch';
-  readonly runQuantity: number;
-  readonly exchangeQuantity: number;
-  readonly detail: string;
-}
+export type ReconciliationEvent = ReconciliationRecord & EventHead & { readonly clientOrderId: null };
 
 /** Every standard event. */
-export type ExecutionEvent = TradeExecutedEvent | TradeFailedEvent | PositionMismatchEvent;
+export type ExecutionEvent = TradeExecutedEvent | TradeFailedEvent | ReconciliationEvent;
 
 /** The file the events of a run go to, in its run folder. */
 export const EVENTS_FILE = 'events.jsonl';
