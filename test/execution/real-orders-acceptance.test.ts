@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLive, type LiveResult } from '../../framework/engine/live';
+import { SpotShortError } from '../../framework/execution/executor';
 import type { OrderRecord } from '../../framework/execution/orders-journal';
 import { createExchange } from '../../framework/feeds/live/exchange';
 import { replayCandles } from '../../framework/feeds/replay';
@@ -98,4 +99,19 @@ describe('--real-orders on the simulator: 300 candles of stops, take-profits, pa
     const events = readFileSync(path.join(live.dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; clientOrderId: string });
     expect(events.map((e) => [e.type, e.clientOrderId])).toEqual(records.map((r) => ['trade_executed', r.clientOrderId]));
   });
+
+  it('a strategy that emits a short without declaring canShort stops the run at that signal, nothing sent for it', async () => {
+    const before = sim.account.orders.length;
+    const run = runLive({
+      file: 'test/fixtures/strategies/short-on-spot.ts',
+      simulator: { endpoints: { restUrl: sim.restUrl, wsUrl: sim.wsUrl }, speed: 2_000 },
+      realOrders: credentials,
+      storeRoot: path.join(scratch, 'store-short'),
+      runsRoot: path.join(scratch, 'runs'),
+      maxCandles: 300,
+    });
+    await expect(run).rejects.toThrow(SpotShortError);
+    await expect(run).rejects.toThrow(/^--real-orders: strategy "short-on-spot" opened a short \(entry sell decided on the candle of [0-9T:.-]+Z\), but a spot account cannot short/);
+    expect(sim.account.orders.length).toBe(before);
+  }, 60_000);
 });
