@@ -8,8 +8,8 @@ export const ORDERS_FILE = 'orders.jsonl';
 
 /**
  * One exchange request of the executor and its outcome, a line of `orders.jsonl` (no credentials in it):
- * - `time`: UTC epoch ms (machine clock) when the outcome was known; `request`: `create` (an order sent) or `fetch`
- *   (looked up by its client order id);
+ * - `time`: UTC epoch ms (machine clock) when the outcome was known; `request`: `create` (an order sent, or with a
+ *   `not_sent` failure one that never left) or `fetch` (looked up by its client order id);
  * - `clientOrderId`: the exchange order's client id; `paperClientOrderId`: the paper order it mirrors (the same id for
  *   the first exchange order, `<id>r1`… for follow-ups); `reason` and `openTime`: the paper order's reason and
  *   decision candle (UTC epoch ms of its open time);
