@@ -70,6 +70,7 @@ export function isOrderNotFound(error: unknown): boolean {
   return error instanceof OrderNotFound;
 }
 
+/** The message on one line, at most 500 characters, a signed URL's `signature` value masked (it is of no use later). */
 function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim().slice(0, 500);
+  return text.replace(/\s+/g, ' ').replace(/signature=[0-9a-fA-F]+/g, 'signature=…').trim().slice(0, 500);
 }

@@ -80,6 +80,19 @@ describe('classifyFailure on the errors real ccxt raises', () => {
     expect(classifyFailure(error, undefined, 1_000)).toMatchObject({ classification: 'ambiguous', message: expect.stringContaining('timed out') });
   });
 
+  it('a lookup that timed out: ambiguous, its signed URL\'s signature masked in the message', async () => {
+    const exchange = exchangeAt(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`);
+    exchange.timeout = 300;
+    exchange.setMarkets(opened[0]!.markets);
+    const error = await exchange.fetchOrder(undefined as unknown as string, 'BTC/USDT', { origClientOrderId: 'cc0-1-0' }).then(() => null, (e: unknown) => e);
+    const failure = classifyFailure(error, undefined, 1_000);
+    expect(failure.classification).toBe('ambiguous');
+    expect(String(error)).toMatch(/signature=[0-9a-f]{64}/);
+    expect(failure.message).toContain('origClientOrderId=cc0-1-0');
+    expect(failure.message).toContain('signature=…');
+    expect(failure.message).not.toMatch(/signature=[0-9a-f]/);
+  });
+
   it('anything unknown: ambiguous (looked up before any retry)', () => {
     expect(classifyFailure(new TypeError('x is undefined'), undefined, 1_000).classification).toBe('ambiguous');
   });
