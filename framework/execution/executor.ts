@@ -33,7 +33,8 @@
  *
  * **Records.** Every request and its outcome goes to `orders.jsonl` ({@link OrderRecord}), every fill or final
  * failure to `events.jsonl` ({@link "execution/events"!ExecutionEvent | ExecutionEvent}); each line is fsynced before
- * the next request. No credentials are written.
+ * the next request, and an order's `sending` line before the order goes out, so a run killed during a request leaves
+ * the client order id to look up. No credentials are written.
  *
  * @module
  */
@@ -266,6 +267,7 @@ export class OrderExecutor {
   }
 
   async #send(command: Command): Promise<Outcome> {
+    this.#record(command, 'create', null); // write-ahead: a run killed during the request leaves this line unanswered
     try {
       const answer = await this.#venue.createOrder(this.#symbol, 'market', command.side, command.amount, undefined, {
         newClientOrderId: command.clientOrderId,
@@ -302,8 +304,14 @@ export class OrderExecutor {
 
   /** Journals a request's outcome (fsynced) and returns it. */
   #journal(command: Command, request: 'create' | 'fetch', outcome: Outcome): Outcome {
-    const answer = outcome.kind === 'answered' ? outcome.answer : null;
-    const failure = outcome.kind === 'send_failed' || outcome.kind === 'query_failed' ? outcome.failure : null;
+    this.#record(command, request, outcome);
+    return outcome;
+  }
+
+  /** Writes one `orders.jsonl` line (fsynced): a request's outcome, or (`null`) an order about to be sent. */
+  #record(command: Command, request: 'create' | 'fetch', outcome: Outcome | null): void {
+    const answer = outcome?.kind === 'answered' ? outcome.answer : null;
+    const failure = outcome?.kind === 'send_failed' || outcome?.kind === 'query_failed' ? outcome.failure : null;
     const record: OrderRecord = {
       time: Date.now(),
       request,
@@ -316,7 +324,7 @@ export class OrderExecutor {
       target: command.target,
       held: answer === null ? this.#held : heldAfter(this.#held, command.side, answer),
       orderId: answer?.orderId ?? null,
-      status: answer?.status ?? (outcome.kind === 'absent' ? 'not_found' : null),
+      status: outcome === null ? 'sending' : (answer?.status ?? (outcome.kind === 'absent' ? 'not_found' : null)),
       filled: answer?.filled ?? null,
       average: answer?.average ?? null,
       fee: answer?.fee ?? null,
@@ -325,7 +333,6 @@ export class OrderExecutor {
     this.#orders.write(record);
     this.records.push(record);
     if (failure !== null) this.#logger?.warn({ clientOrderId: command.clientOrderId, request, failure }, `order ${failure.classification}`);
-    return outcome;
   }
 
   #filled(command: Command, answer: ExchangeAnswer): void {

@@ -16,7 +16,10 @@ export const ORDERS_FILE = 'orders.jsonl';
  * - `side`, `amount`: what was asked (base currency, after the exchange's amount precision); `target`: the paper
  *   position the run drives towards (signed base quantity); `held`: the run's exchange holding after this outcome;
  * - the exchange's answer: `orderId`, `status` (ccxt's), `filled` (base), `average` (average fill price, quote
- *   currency), `fee` (`cost` in `currency`); null where the exchange did not answer;
+ *   currency), `fee` (`cost` in `currency`); null where the exchange did not answer. `status` is `sending` on the line
+ *   written (and fsynced) just before an order is sent: a run killed during the request leaves it without an answer
+ *   after it, and that client order id must be looked up on the exchange before anything is sent again; `not_found`
+ *   when a lookup proved the exchange does not have it;
  * - `failure`: the classified failure, or null.
  */
 export interface OrderRecord {

@@ -46,7 +46,7 @@ afterAll(async () => {
 
 describe('npm run live -- --real-orders, against the simulator', () => {
   it('mirrors every paper order as a signed market order with its client order id, and journals it', () => {
-    const orders = readFileSync(path.join(run, 'orders.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as OrderRecord);
+    const orders = readFileSync(path.join(run, 'orders.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as OrderRecord).filter((o) => o.status !== 'sending');
     expect(orders.length).toBeGreaterThan(2);
     // Nothing failed; a few differences were too small to send (what the paper broker could not afford when the open
     // gapped above the deciding close: the stake is all the equity), left for the position's next order.

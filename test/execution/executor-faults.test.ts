@@ -72,6 +72,11 @@ function lines<T>(file: string): T[] {
   return readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as T);
 }
 
+/** The outcome lines of orders.jsonl (without the `sending` line written before each order goes out). */
+function outcomes(dir: string): OrderRecord[] {
+  return lines<OrderRecord>(path.join(dir, 'orders.jsonl')).filter((r) => r.status !== 'sending');
+}
+
 /** What the exchange holds in BTC, asked through ccxt. */
 async function btc(exchange: BinanceKlineTap): Promise<number> {
   const balance = await exchange.fetchBalance();
@@ -90,11 +95,13 @@ describe('OrderExecutor on a faulty order path', () => {
     expect(await btc(exchange)).toBe(0.02);
     expect(executor.held).toBe(0.02);
     const records = lines<OrderRecord>(path.join(dir, 'orders.jsonl'));
+    // the line written before the order went out, the timeout, then the lookup that found it
     expect(records.map((r) => [r.request, r.clientOrderId, r.failure?.classification ?? null, r.status, r.filled])).toEqual([
+      ['create', order.clientOrderId, null, 'sending', null],
       ['create', order.clientOrderId, 'ambiguous', null, null],
       ['fetch', order.clientOrderId, null, 'closed', 0.02],
     ]);
-    expect(records[0]!.failure!.message).toContain('timed out');
+    expect(records[1]!.failure!.message).toContain('timed out');
     expect(lines<{ type: string }>(path.join(dir, 'events.jsonl')).map((e) => e.type)).toEqual(['trade_executed']);
   }, 30_000);
 
@@ -109,7 +116,7 @@ describe('OrderExecutor on a faulty order path', () => {
     executor.listener({ order: second, targetQuantity: 0.03 });
     await executor.flush();
     expect(await btc(exchange)).toBe(0.03);
-    const records = lines<OrderRecord>(path.join(dir, 'orders.jsonl'));
+    const records = outcomes(dir);
     expect(records.map((r) => [r.clientOrderId, r.amount, r.failure?.classification ?? null])).toEqual([
       [first.clientOrderId, 0.02, 'rejected'],
       [second.clientOrderId, 0.03, null],
@@ -127,7 +134,7 @@ describe('OrderExecutor on a faulty order path', () => {
     const order = entry(0.02);
     executor.listener({ order, targetQuantity: 0.02 });
     await executor.flush();
-    const records = lines<OrderRecord>(path.join(dir, 'orders.jsonl'));
+    const records = outcomes(dir);
     expect(records.map((r) => [r.clientOrderId, r.failure?.classification ?? null, r.failure?.retryAfterMs ?? null, r.filled])).toEqual([
       [order.clientOrderId, 'rate_limited', 2_000, null],
       [order.clientOrderId, null, null, 0.02],
@@ -149,7 +156,7 @@ describe('OrderExecutor on a faulty order path', () => {
     ]);
     expect(await btc(exchange)).toBe(0.0123);
     expect(executor.held).toBe(0.0123);
-    expect(lines<OrderRecord>(path.join(dir, 'orders.jsonl')).map((r) => r.paperClientOrderId)).toEqual([order.clientOrderId, order.clientOrderId]);
+    expect(outcomes(dir).map((r) => r.paperClientOrderId)).toEqual([order.clientOrderId, order.clientOrderId]);
   }, 30_000);
 
   it('connection refused: not sent, re-sent within the bound, then given up as not_sent', async () => {
@@ -166,7 +173,7 @@ describe('OrderExecutor on a faulty order path', () => {
     const order = entry(0.02);
     executor.listener({ order, targetQuantity: 0.02 });
     await executor.flush();
-    expect(lines<OrderRecord>(path.join(dir, 'orders.jsonl')).map((r) => [r.clientOrderId, r.failure?.classification])).toEqual([
+    expect(outcomes(dir).map((r) => [r.clientOrderId, r.failure?.classification])).toEqual([
       [order.clientOrderId, 'not_sent'],
       [order.clientOrderId, 'not_sent'],
     ]);

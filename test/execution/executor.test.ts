@@ -87,7 +87,10 @@ describe('OrderExecutor: every paper fill becomes an exchange order sized from w
     const sent = sim.orders.slice(before);
     expect(sent.map((o) => [o.side, o.quantity])).toEqual([['BUY', 0.012345], ['BUY', 0.005], ['SELL', 0.008672], ['SELL', 0.008673]]);
     expect(executor.held).toBe(0);
-    const records = lines<{ clientOrderId: string; orderId: string; filled: number; held: number; reason: string; failure: unknown }>(path.join(dir, 'orders.jsonl'));
+    const journal = lines<{ clientOrderId: string; orderId: string; filled: number; held: number; reason: string; status: string; failure: unknown }>(path.join(dir, 'orders.jsonl'));
+    // each order's line written before it went out, then its answer
+    expect(journal.map((r) => r.status)).toEqual(['sending', 'closed', 'sending', 'closed', 'sending', 'closed', 'sending', 'closed']);
+    const records = journal.filter((r) => r.status !== 'sending');
     expect(records.map((r) => [r.clientOrderId, r.orderId, r.filled, r.reason, r.failure])).toEqual([
       [entry.clientOrderId, String(sent[0]!.orderId), 0.012345, 'entry', null],
       [add.clientOrderId, String(sent[1]!.orderId), 0.005, 'add', null],
@@ -120,7 +123,7 @@ describe('OrderExecutor: every paper fill becomes an exchange order sized from w
       [entry.clientOrderId, 'BUY', 0.02],
       [exit.clientOrderId, 'SELL', 0.02],
     ]);
-    const records = lines<{ clientOrderId: string; amount: number; failure: { classification: string; message: string } | null }>(path.join(dir, 'orders.jsonl'));
+    const records = lines<{ clientOrderId: string; amount: number; status: string; failure: { classification: string; message: string } | null }>(path.join(dir, 'orders.jsonl')).filter((r) => r.status !== 'sending');
     expect(records.map((r) => [r.clientOrderId, r.amount, r.failure?.classification ?? null])).toEqual([
       [entry.clientOrderId, 0.02, null],
       [`${entry.clientOrderId}r1`, 0.00003, 'not_sent'],

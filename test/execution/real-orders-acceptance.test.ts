@@ -17,6 +17,8 @@ const credentials = { apiKey: 'acceptance-key', secret: 'acceptance-secret' };
 const scratch = mkdtempSync(path.join(tmpdir(), 'real-orders-acceptance-'));
 let sim: Simulator;
 let live: LiveResult;
+let journal: OrderRecord[];
+/** The answers in orders.jsonl (without the line written before each order went out). */
 let records: OrderRecord[];
 
 /** Base quantities in Binance's unit, 10⁻⁸: exact integers, so 0 drift means equal. */
@@ -37,7 +39,8 @@ beforeAll(async () => {
     runsRoot: path.join(scratch, 'runs'),
     maxCandles: 300,
   });
-  records = readFileSync(path.join(live.dir, 'orders.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as OrderRecord);
+  journal = readFileSync(path.join(live.dir, 'orders.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as OrderRecord);
+  records = journal.filter((r) => r.status !== 'sending');
 }, 120_000);
 
 afterAll(async () => {
@@ -90,6 +93,8 @@ describe('--real-orders on the simulator: 300 candles of stops, take-profits, pa
 
   it('orders.jsonl lists every exchange order with its client id and the exchange\'s fill; events.jsonl one trade_executed each', () => {
     expect(records.every((r) => r.request === 'create' && r.failure === null)).toBe(true);
+    // every answer follows the line written (and fsynced) before its order went out
+    expect(journal.map((r) => [r.clientOrderId, r.status === 'sending'])).toEqual(records.flatMap((r) => [[r.clientOrderId, true], [r.clientOrderId, false]]));
     expect(records.map((r) => [r.clientOrderId, r.orderId, r.side, r.filled])).toEqual(
       sim.account.orders.map((o) => [o.clientOrderId, String(o.orderId), o.side.toLowerCase(), o.executedQuantity]),
     );
