@@ -206,13 +206,21 @@ export class PaperBroker {
 
   /**
    * A broker that continues from `state` (a {@link snapshot}, possibly read back from a trading journal): the next
-   * candle it takes must open after `state.lastTime`. Its trades, fills and equity curve start empty.
+   * candle it takes must open after `state.lastTime`. Its equity curve starts empty; its fills and trades start with
+   * `earlier` ones (those of the run before the state, e.g. read back from the same journal), so that its
+   * {@link trades} are the whole run's.
    *
    * @param config - the configuration of the broker the state came from (fees, slippage, stake, lot size, strategy key).
    * @throws {@link "core/errors"!FrameworkError | FrameworkError} when the configuration is invalid.
    */
-  static restore(config: BrokerConfig, state: BrokerState): PaperBroker {
+  static restore(
+    config: BrokerConfig,
+    state: BrokerState,
+    earlier: { readonly fills?: readonly Fill[]; readonly trades?: readonly Trade[] } = {},
+  ): PaperBroker {
     const broker = new PaperBroker(config);
+    broker.#fills.push(...(earlier.fills ?? []));
+    broker.#trades.push(...(earlier.trades ?? []));
     broker.#lastTime = state.lastTime;
     broker.#lastClose = state.lastClose;
     broker.#cash = state.cash;

@@ -13,6 +13,9 @@ import { OrderExecutor } from '../execution/executor';
 import { LiveFeed, type LiveFeedStatus } from '../feeds/live/live-feed';
 import { writeHtmlReport } from '../report/html-report';
 import { RunJournal } from '../report/journal';
+import { TradingJournal } from '../report/trading-journal';
+import { findUnfinishedRun } from '../report/unfinished-run';
+import { hashParameters } from '../strategy/parameters';
 import { computeMetrics } from '../report/metrics';
 import type { RunSummary } from '../report/run-summary';
 import { createRunDir, writeRunArtifacts } from '../report/run-writer';
@@ -67,7 +70,10 @@ export interface LiveOptions {
 /** The outcome of a live run. `summary` is null when no traded candle closed before the stop. */
 export interface LiveResult {
   readonly summary: RunSummary | null;
-  /** The run's folder: `run.json`, `candles.jsonl`, `signals.jsonl` (the journal) and, at the stop, the report. */
+  /**
+   * The run's folder: `run.json`, `candles.jsonl`, `signals.jsonl`, `trading.jsonl` (the journal) and, at the stop, the
+   * report.
+   */
   readonly dir: string;
   readonly engine: Engine;
   readonly broker: PaperBroker;
@@ -105,8 +111,15 @@ interface Market {
  *    A traded candle is handed to the engine once every informative feed has delivered the candles that closed with
  *    it (so a 1h candle closing with a 15m one is visible to it, as in the replay); the engine computes the
  *    indicators and calls `onData`.
- * 4. On stop: feeds and sockets closed, the candles still waiting for their fsync stored (not acted on), logs
+ * 4. After each traded candle is acted on, the broker's order events, fills, trades and state are appended to the
+ *    run's `trading.jsonl` and fdatasynced before the next candle is acted on (see `report/trading-journal.ts`).
+ * 5. On stop: feeds and sockets closed, the candles still waiting for their fsync stored (not acted on), logs
  *    compacted into Parquet, the run's report written to `runs/<run-id>/`.
+ *
+ * A run killed before its stop (no `summary.json`) is continued by the next run of the same strategy, parameters and
+ * market on the same exchange (or simulator): in the same folder, with the broker restored from the last checkpoint of
+ * `trading.jsonl` (position, stops, pending orders, earlier trades); the candles that closed while it was down are
+ * history, not traded. Its report's equity curve and candle count cover the continued part.
  *
  * With {@link LiveOptions.simulator} live candles are stored under the exchange id `sim`, never mixed with real
  * exchange data.
@@ -137,7 +150,15 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     }),
   );
   const storedAs = (s: Subscription): Subscription => (endpoints === null ? s : { ...s, exchange: 'sim' });
-  const { runId, dir } = createRunDir(options.runsRoot ?? 'runs', loaded.strategy.name);
+  const runsRoot = options.runsRoot ?? 'runs';
+  // The same command after a SIGKILL continues the killed run: same folder, broker restored from trading.jsonl.
+  const killed = findUnfinishedRun(runsRoot, {
+    name: loaded.strategy.name,
+    parametersHash: hashParameters({ ...loaded.strategy.params }),
+    subscription: traded,
+    stored: storedAs(traded),
+  });
+  const { runId, dir } = killed === null ? createRunDir(runsRoot, loaded.strategy.name) : { runId: killed.header.runId, dir: killed.dir };
   const executor =
     options.realOrders === undefined
       ? null
@@ -148,12 +169,16 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     await simulator?.stop();
     throw error;
   });
-  const config = brokerConfig({ ...(amountStep !== undefined && { amountStep }), ...options.broker });
-  const broker = new PaperBroker({ strategyKey: strategyKeyOf(loaded.strategy), ...config });
+  const config = { strategyKey: strategyKeyOf(loaded.strategy), ...brokerConfig({ ...(amountStep !== undefined && { amountStep }), ...options.broker }) };
+  const broker = killed === null ? new PaperBroker(config) : PaperBroker.restore(config, killed.state, killed);
+  if (killed !== null) {
+    logger?.warn({ run: killed.dir, lastCandle: isoUtc(killed.state.lastTime), position: killed.state.position }, 'continuing a killed run');
+  }
   if (executor !== null) broker.addOrderListener(executor.listener);
   let journal: RunJournal | null = null;
   const engine = new Engine({ strategy: loaded.strategy, broker, file: options.file, subscription: traded, informative });
   const liveCandles: StoredCandle[] = [];
+  const trading = TradingJournal.open(dir, broker);
   const markets: Market[] = [];
   let stop: () => void = () => undefined;
   try {
@@ -172,7 +197,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       { candles: tradedMarket.history.length, last: isoUtc(tradedMarket.history.lastOpenTime ?? Number.NaN), run: dir },
       `history for ${describeSubscription(traded)} loaded`,
     );
-    journal = RunJournal.create(dir, {
+    journal = killed !== null ? RunJournal.resume(dir, killed.state.lastTime) : RunJournal.create(dir, {
       runId,
       mode: 'live',
       file: options.file,
@@ -211,11 +236,12 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         const row = tradedMarket.history.batch.openTime.lastIndexOf(candle.openTime);
         const record = await engine.onClosedCandle(sliceBatch(tradedMarket.history.batch, 0, row + 1), informativeCandles(markets));
         await executor?.flush(); // the candle's exchange orders are answered (and journaled) before the next candle
-        liveCandles.push(candle);
         if (record !== null) {
           runJournal.recordSignal(record);
           logger?.info({ openTime: isoUtc(record.openTime), signal: record.signal, acted: record.acted }, 'signal');
         }
+        trading.checkpoint(candle.openTime); // durable before the next candle is acted on
+        liveCandles.push(candle);
         options.onStatus?.(tradedMarket.feed!.status(), engine.signals.length);
         if (options.maxCandles !== undefined && liveCandles.length >= options.maxCandles) stop();
       }
@@ -272,6 +298,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   }
   const feed = markets[0]!.feed!.status();
   const summary = liveCandles.length === 0 ? null : await writeReport(dir, runId, startedAt, engine, broker, markets, liveCandles);
+  if (summary !== null) trading.checkpoint(summary.lastCandle);
+  trading.close();
   return { summary, dir, engine, broker, liveCandles, feed };
 }
 

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoredCandle } from '../core/candle';
 import { FrameworkError } from '../core/errors';
@@ -55,9 +55,9 @@ export class RunJournal {
   readonly #candles: number;
   readonly #signals: number;
 
-  private constructor(dir: string) {
-    this.#candles = openSync(join(dir, 'candles.jsonl'), 'wx');
-    this.#signals = openSync(join(dir, 'signals.jsonl'), 'wx');
+  private constructor(dir: string, flags: 'wx' | 'a') {
+    this.#candles = openSync(join(dir, 'candles.jsonl'), flags);
+    this.#signals = openSync(join(dir, 'signals.jsonl'), flags);
   }
 
   /**
@@ -67,7 +67,19 @@ export class RunJournal {
    */
   static create(dir: string, header: RunHeader): RunJournal {
     writeRunHeader(dir, header);
-    return new RunJournal(dir);
+    return new RunJournal(dir, 'wx');
+  }
+
+  /**
+   * Goes on with the journal of a run killed before (same folder, same `run.json`), whose broker was restored from its
+   * checkpoint after the traded candle opening at `actedUpTo`: the records of later traded candles (recorded before
+   * the kill but not acted on durably: they are history now, not traded) and a torn last line are cut off, then lines
+   * are appended.
+   */
+  static resume(dir: string, actedUpTo: number): RunJournal {
+    for (const file of ['candles.jsonl', 'signals.jsonl']) cutAfter(join(dir, file), actedUpTo);
+    cutTornLine(join(dir, 'orders.jsonl'));
+    return new RunJournal(dir, 'a');
   }
 
   /**
@@ -127,6 +139,30 @@ export function readSignals(dir: string): SignalRecord[] {
   const parquet = join(dir, SIGNALS_FILE);
   if (existsSync(parquet)) return readSignalsFile(parquet);
   return readLines<SignalRecord>(join(dir, 'signals.jsonl')).map(reviveIndicators);
+}
+
+/**
+ * Cuts `path` (candles.jsonl or signals.jsonl) from the first record of a traded candle (no `market`) opening after
+ * `after`, or else after its last newline (a torn line).
+ */
+function cutAfter(path: string, after: number): void {
+  if (!existsSync(path)) return;
+  const text = readFileSync(path, 'utf8');
+  let start = 0;
+  for (let end = text.indexOf('\n'); end >= 0; start = end + 1, end = text.indexOf('\n', start)) {
+    const record = JSON.parse(text.slice(start, end)) as { openTime?: number; market?: string };
+    if (record.market === undefined && (record.openTime ?? -Infinity) > after) break;
+  }
+  const bytes = Buffer.byteLength(text.slice(0, start));
+  if (bytes < Buffer.byteLength(text)) truncateSync(path, bytes);
+}
+
+/** Cuts the text after the last newline of `path` (a line torn by a kill), if any. */
+function cutTornLine(path: string): void {
+  if (!existsSync(path)) return;
+  const text = readFileSync(path);
+  const end = text.lastIndexOf(0x0a) + 1;
+  if (end < text.length) truncateSync(path, end);
 }
 
 function readLines<T>(path: string): T[] {

@@ -1,0 +1,107 @@
+/**
+ * `npm run live` continues a run killed by SIGKILL: a live child on the simulator (running in this process) is killed
+ * while long; the same command is run again. It must continue the same run folder with the broker restored from
+ * trading.jsonl (position, stop, client order ids), and the whole run's trades must equal those of a replay of exactly
+ * the candles the run acted on (both parts) through a fresh broker, with no order made twice.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { brokerConfig, strategyKeyOf } from '../../framework/broker/broker-config';
+import { PaperBroker } from '../../framework/broker/paper-broker';
+import { batchFromCandles, type StoredCandle } from '../../framework/core/candle';
+import { Engine } from '../../framework/engine/engine';
+import { readTradingJournal } from '../../framework/report/trading-journal';
+import { startSimulator, type Simulator } from '../../framework/sim/simulator';
+import { readDataset } from '../../framework/store/partitions';
+import { loadStrategy } from '../../framework/strategy/loader';
+
+const FILE = 'test/fixtures/strategies/account-scaling.ts';
+const BTC_15M = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '15m' } as const;
+const SPEED = 3_000; // a 15m candle every 300 ms
+const scratch = mkdtempSync(path.join(tmpdir(), 'live-resume-'));
+let sim: Simulator | null = null;
+afterAll(async () => {
+  await sim?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function live(args: readonly string[]): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'framework/cli/live.ts', FILE, '--sim-url', sim!.restUrl, '--speed', String(SPEED),
+      '--store', path.join(scratch, 'store'), '--runs', path.join(scratch, 'runs'), ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout!.resume();
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, stderr: () => stderr, exited };
+}
+
+/** The broker states checkpointed so far in the only run folder. */
+function checkpoints(): { position: unknown }[] {
+  const runs = path.join(scratch, 'runs');
+  if (!existsSync(runs)) return [];
+  const [run] = readdirSync(runs);
+  const file = run === undefined ? '' : path.join(runs, run, 'trading.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{"kind":"state"'))
+    .map((l) => (JSON.parse(l) as { state: { position: unknown } }).state);
+}
+
+describe('npm run live after a SIGKILL', () => {
+  it('continues the killed run: same folder, restored position, the trades of a replay of the candles acted on', { timeout: 240_000 }, async () => {
+    sim = await startSimulator({
+      markets: [{ symbol: 'BTC/USDT', timeframe: '15m', candles: readDataset('datasets', BTC_15M) }],
+      startTime: Date.UTC(2021, 2, 1),
+      speed: SPEED,
+    });
+    const first = live([]);
+    const deadline = Date.now() + 120_000;
+    // Kill once it has acted on a dozen candles and holds a position.
+    for (;;) {
+      const states = checkpoints();
+      if (states.length >= 12 && states.at(-1)!.position !== null) break;
+      if (Date.now() > deadline || first.child.exitCode !== null) throw new Error(`no position taken: ${first.stderr().slice(-2_000)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const killedAt = checkpoints();
+
+    const second = live(['--max-candles', '40']);
+    expect(await second.exited, second.stderr().slice(-2_000)).toBe(0);
+    expect(second.stderr()).toMatch(/continuing a killed run/);
+
+    const runs = readdirSync(path.join(scratch, 'runs'));
+    expect(runs).toHaveLength(1); // the same folder, continued
+    const dir = path.join(scratch, 'runs', runs[0]!);
+    expect(existsSync(path.join(dir, 'summary.json'))).toBe(true);
+    const journal = readTradingJournal(dir);
+    expect(checkpoints().length).toBeGreaterThan(killedAt.length + 30);
+
+    // The candles the run acted on, both parts, in order, each once.
+    const acted = readFileSync(path.join(dir, 'candles.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as StoredCandle);
+    const times = acted.map((c) => c.openTime);
+    expect(new Set(times).size).toBe(times.length);
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+
+    // A fresh broker over exactly those candles, with the same strategy and settings.
+    const { strategy } = await loadStrategy(FILE);
+    const replayed = new PaperBroker({ strategyKey: strategyKeyOf(strategy), ...brokerConfig() });
+    await new Engine({ strategy, broker: replayed, file: FILE, subscription: BTC_15M }).replay(batchFromCandles(acted));
+    replayed.closeAll(acted.at(-1)!);
+    expect(journal.trades.length).toBeGreaterThan(2);
+    expect(journal.trades).toEqual(replayed.trades);
+    expect(journal.fills).toEqual(replayed.fills);
+    // No order made twice: each client order id is accepted once.
+    const accepted = journal.events.filter((e) => e.order.status === 'accepted').map((e) => e.order.clientOrderId);
+    expect(new Set(accepted).size).toBe(accepted.length);
+  });
+});
