@@ -52,23 +52,23 @@ export function findingRecord(finding: Finding, time: number): ReconciliationRec
 /** The ccxt calls reconciliation makes (a ccxt `Exchange` with the account's credentials has them). */
 export type ReconcilingExchange = Pick<Exchange, 'fetchBalance' | 'fetchOpenOrders' | 'fetchOrder' | 'fetchMyTrades'>;
 
-/**
- * Options of {@link ExchangeReconciliation}.
- * - `exchange`: the account's ccxt instance (markets loaded or loadable);
- * - `runState`: the run's state per symbol, read at the start of each pass;
- * - `tradesSince`: UTC epoch ms from which the account's trades matter (the run's first order, or its start);
- * - `onFinding`: called with the record of every finding that changed since the symbol's previous one, in symbol order;
- * - `intervalMs`: ms between the end of a pass and the next (default 30 000); `now`: the clock of the records
- *   (default `Date.now`); `tolerance`: see {@link PositionReconciler}; `logger`: where failed fetches are reported.
- */
+/** Options of {@link ExchangeReconciliation}. */
 export interface ExchangeReconciliationOptions {
+  /** The account's ccxt instance (markets loaded or loadable). */
   readonly exchange: ReconcilingExchange;
+  /** The run's state per symbol, read at the start of each pass. */
   readonly runState: () => readonly RunSymbolState[];
+  /** UTC epoch ms from which the account's trades matter (the run's first order, or its start). */
   readonly tradesSince: () => number;
+  /** Called with the record of every finding that changed since the symbol's previous one, in symbol order. */
   readonly onFinding: (record: ReconciliationRecord, finding: Finding) => void;
+  /** Real ms between the end of a pass and the start of the next; default 30 000. */
   readonly intervalMs?: number;
+  /** The clock of the records, UTC epoch ms; default `Date.now`. */
   readonly now?: () => number;
+  /** Base quantity below which a difference is rounding, see {@link PositionReconciler}. */
   readonly tolerance?: number;
+  /** Where failed fetches are reported (warn). */
   readonly logger?: Logger;
 }
 

@@ -105,8 +105,8 @@ export interface ExchangeSymbolReport {
   readonly lookups: ReadonlyMap<string, ExchangeOrderReport | null>;
 }
 
-/** Fields every finding has. Quantities in base currency; `expectedQuantity` as in the module doc. */
-interface FindingBase {
+/** Fields every {@link Finding} has. Quantities in base currency; `expectedQuantity` as in the module doc. */
+export interface FindingFacts {
   readonly symbol: string;
   readonly runQuantity: number;
   readonly expectedQuantity: number;
@@ -126,17 +126,17 @@ interface FindingBase {
  * - `unknown`: a report needed to decide is missing (`reason`): nothing is concluded, blocks stay as they were.
  */
 export type Finding =
-  | (FindingBase & { readonly kind: 'in_sync'; readonly resumed: boolean })
-  | (FindingBase & {
+  | (FindingFacts & { readonly kind: 'in_sync'; readonly resumed: boolean })
+  | (FindingFacts & {
       readonly kind: 'closed_on_exchange';
       readonly closedQuantity: number;
       readonly price: number;
       readonly tradeIds: readonly string[];
       readonly resumed: boolean;
     })
-  | (FindingBase & { readonly kind: 'external'; readonly externalQuantity: number; readonly resumed: boolean })
-  | (FindingBase & { readonly kind: 'unexplained'; readonly reason: string })
-  | (FindingBase & { readonly kind: 'unknown'; readonly reason: string });
+  | (FindingFacts & { readonly kind: 'external'; readonly externalQuantity: number; readonly resumed: boolean })
+  | (FindingFacts & { readonly kind: 'unexplained'; readonly reason: string })
+  | (FindingFacts & { readonly kind: 'unknown'; readonly reason: string });
 
 /** The kinds of {@link Finding}. */
 export type FindingKind = Finding['kind'];

@@ -133,6 +133,7 @@ export const ACCOUNT_ERRORS = {
   duplicateOrder: { code: -2010, msg: 'Duplicate order sent.' },
   marketClosed: { code: -2010, msg: 'Market is closed.' },
   invalidSymbol: { code: -1121, msg: 'Invalid symbol.' },
+  /** −1013: the order fails the named `exchangeInfo` filter (`LOT_SIZE`, `MARKET_LOT_SIZE`, `NOTIONAL`). */
   filter: (name: string): BinanceError => ({ code: -1013, msg: `Filter failure: ${name}` }),
 } as const;
 
