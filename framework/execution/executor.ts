@@ -44,10 +44,10 @@ import type { Logger } from '../core/logger';
 import { FrameworkError, messageOf } from '../core/errors';
 import { isoUtc } from '../core/time';
 import type { Order, OrderEvent, OrderListener } from '../broker/orders';
-import { DEFAULT_LIMITS, exchangeClientOrderId, heldAfter, nextStep, orderTowards, type ExchangeAnswer, type ExecutionLimits, type Outcome } from './decisions';
+import { DEFAULT_LIMITS, exchangeClientOrderId, heldAfter, nextStep, orderTowards, type ExchangeAnswer, type ExecutionLimits, type Outcome, type Step } from './decisions';
 import { EventLog } from './events';
 import { classifyFailure, isOrderNotFound, type Failure } from './failures';
-import { OrdersJournal, type OrderRecord } from './orders-journal';
+import { OrdersJournal, readOrderRecords, type OrderRecord } from './orders-journal';
 
 /**
  * The ccxt calls the executor makes (a ccxt `Exchange` with the account's credentials has them all; a shared
@@ -92,6 +92,7 @@ export class OrderExecutor {
   readonly #limits: ExecutionLimits;
   readonly #logger: Logger | undefined;
   readonly #orders: OrdersJournal;
+  readonly #dir: string;
   readonly #events: EventLog;
   /** Exchange orders used so far per paper client order id (the next follow-up's suffix). */
   readonly #used = new Map<string, number>();
@@ -108,6 +109,7 @@ export class OrderExecutor {
     this.#strategy = options.strategy;
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#logger = options.logger;
+    this.#dir = options.dir;
     this.#orders = new OrdersJournal(options.dir);
     this.#events = new EventLog(options.dir);
   }
@@ -116,12 +118,20 @@ export class OrderExecutor {
    * Loads the exchange's markets (amount precision, base currency) and checks the symbol is one of them; call before the
    * first event.
    *
+   * In a run folder that already has an `orders.jsonl` (a killed run continued), takes up where it stopped: the
+   * holding and the client order ids used so far come from the journal, and an order whose `sending` line has no
+   * answer after it (the run died during the request) is looked up by its client order id — never sent again: the
+   * paper decision behind it was not checkpointed — and its fill, if the exchange has it, counted.
+   *
    * @returns the market's amount step in base currency (e.g. 0.00001 BTC), for the paper broker's `amountStep`, so
    *   that paper quantities are ones the exchange can trade; undefined when the exchange does not say.
-   * @throws ccxt's error when the exchange cannot be reached or does not list the symbol (`BadSymbol`).
+   * @throws ccxt's error when the exchange cannot be reached or does not list the symbol (`BadSymbol`);
+   *   {@link "core/errors"!FrameworkError | FrameworkError} when an order left in flight cannot be resolved (its fill
+   *   unknown, nothing may be sent).
    */
   async start(): Promise<number | undefined> {
     await this.#venue.loadMarkets();
+    await this.#resume();
     const precision = this.#venue.market(this.#symbol).precision.amount;
     if (precision === undefined) return undefined;
     if (this.#venue.precisionMode === TICK_SIZE) return precision;
@@ -197,7 +207,7 @@ export class OrderExecutor {
           return;
         }
         this.#used.set(order.clientOrderId, attempt + 1);
-        if (!(await this.#execute({ ...command, amount }))) return;
+        if ((await this.#execute({ ...command, amount })).kind !== 'done') return;
       }
     } catch (error) {
       this.#broken = { error };
@@ -231,14 +241,50 @@ export class OrderExecutor {
     return `${amount} ${base} ≈ ${(amount * this.#lastPrice).toFixed(2)} ${quote} is below the market's minimum order value ${minimum} ${quote}: left for the next order`;
   }
 
-  /** Runs one exchange order to its end; true when it filled (wholly or partly), false when given up or unfilled. */
-  async #execute(command: Command): Promise<boolean> {
-    let sends = 0;
-    let queries = 0;
-    let outcome = await this.#send(command);
-    sends += 1;
+  /** Takes up an earlier run's journal in the same folder (see {@link start}). */
+  async #resume(): Promise<void> {
+    const records = readOrderRecords(this.#dir);
+    const last = records.at(-1);
+    if (last === undefined) return;
+    this.#held = last.held;
+    for (const record of records) {
+      const suffix = record.clientOrderId.slice(record.paperClientOrderId.length); // '' or 'r<n>'
+      const used = suffix === '' ? 1 : Number(suffix.slice(1)) + 1;
+      this.#used.set(record.paperClientOrderId, Math.max(this.#used.get(record.paperClientOrderId) ?? 0, used));
+    }
+    if (last.status !== 'sending') return; // orders go out one at a time: only the last line can be unanswered
+    const order: Order = {
+      clientOrderId: last.paperClientOrderId,
+      side: last.side,
+      type: 'market',
+      reason: last.reason,
+      quantity: last.amount,
+      decidedAt: last.openTime,
+      status: 'accepted',
+      filledQuantity: 0,
+      averagePrice: Number.NaN,
+    };
+    const command: Command = { order, target: last.target, clientOrderId: last.clientOrderId, side: last.side, amount: last.amount };
+    this.#logger?.warn({ clientOrderId: command.clientOrderId }, 'an order was in flight when the run stopped: looking it up');
+    const end = await this.#execute(command, 'resume');
+    if (end.kind === 'give_up' && end.failure.classification === 'ambiguous') {
+      throw new FrameworkError(`--real-orders: order ${command.clientOrderId}, in flight when the run stopped, cannot be resolved (${end.failure.message}); nothing is sent until it is: run again once the exchange answers`);
+    }
+  }
+
+  /**
+   * Runs one exchange order to its end: sends it, or (`resume`) only looks it up — a resumed order found absent never
+   * reached the exchange and is not sent again. Filled (wholly or partly) ends `done`; anything else `give_up`.
+   */
+  async #execute(command: Command, start: 'send' | 'resume' = 'send'): Promise<Extract<Step, { kind: 'done' | 'give_up' }>> {
+    let sends = start === 'resume' ? this.#limits.maxSends : 1;
+    let queries = start === 'resume' ? 1 : 0;
+    let outcome = start === 'resume' ? await this.#query(command) : await this.#send(command);
     for (;;) {
       let step = nextStep(outcome, { sends, queries }, this.#limits);
+      if (start === 'resume' && outcome.kind === 'absent') {
+        step = { kind: 'give_up', failure: { classification: 'not_sent', message: 'in flight when the run stopped, it never reached the exchange' } };
+      }
       if (step.kind === 'wait') {
         await sleep(step.ms);
         step = { kind: step.then };
@@ -254,14 +300,15 @@ export class OrderExecutor {
           break;
         case 'done':
           if (step.answer.filled === 0) {
-            this.#failed(command, { classification: 'rejected', message: `the exchange ended the order (${step.answer.status ?? 'no status'}) without a fill` });
-            return false;
+            const failure: Failure = { classification: 'rejected', message: `the exchange ended the order (${step.answer.status ?? 'no status'}) without a fill` };
+            this.#failed(command, failure);
+            return { kind: 'give_up', failure };
           }
           this.#filled(command, step.answer);
-          return true;
+          return step;
         case 'give_up':
           this.#failed(command, step.failure);
-          return false;
+          return step;
       }
     }
   }

@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FrameworkError } from '../core/errors';
 import type { OrderReason, OrderSide } from '../broker/orders';
 import { DurableLines } from './durable-lines';
 import type { Failure } from './failures';
@@ -39,6 +41,25 @@ export interface OrderRecord {
   readonly average: number | null;
   readonly fee: { readonly cost: number; readonly currency: string } | null;
   readonly failure: Failure | null;
+}
+
+/**
+ * The records of `<run folder>/orders.jsonl`, oldest first; empty when there is none. A torn last line (a run killed
+ * while writing it) is ignored.
+ *
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} naming the file and line that is not JSON.
+ */
+export function readOrderRecords(dir: string): OrderRecord[] {
+  const path = join(dir, ORDERS_FILE);
+  if (!existsSync(path)) return [];
+  const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1); // after the last newline: nothing, or a torn line
+  return lines.map((line, i) => {
+    try {
+      return JSON.parse(line) as OrderRecord;
+    } catch (error) {
+      throw new FrameworkError(`${path} line ${i + 1} is not JSON: ${line.slice(0, 120)}`, { cause: error });
+    }
+  });
 }
 
 /** Appends {@link OrderRecord}s to `<run folder>/orders.jsonl`, each durable before {@link write} returns. */
