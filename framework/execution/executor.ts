@@ -158,7 +158,7 @@ export class OrderExecutor {
     if (order.type !== 'market' && order.status !== 'filled' && order.status !== 'partially_filled') return;
     if (targetQuantity < 0) {
       throw new SpotShortError(
-        `--real-orders: strategy "${this.#strategy}" opened a short (${order.reason} ${order.side} decided on the candle of ${isoUtc(order.decidedAt)}), but a spot account cannot short; set canShort = false and emit no enter_short, or run without --real-orders`,
+        `--real-orders: strategy "${this.#strategy}" opened a short (${order.reason} ${order.side} decided on the candle of ${isoUtc(order.decidedAt)}), but a spot account cannot short: emit no enter_short, or run without --real-orders`,
       );
     }
     this.#queue = this.#queue.then(() => this.#mirror(order, targetQuantity));
@@ -189,23 +189,22 @@ export class OrderExecutor {
         if (wanted === null) return;
         const attempt = this.#used.get(order.clientOrderId) ?? 0;
         const command = { order, target, clientOrderId: exchangeClientOrderId(order.clientOrderId, attempt), side: wanted.side, amount: wanted.amount };
-        let amount: number;
+        // Checked before anything is sent: the exchange's precision and minimum order value.
+        let amount = wanted.amount;
+        let refusal: string | null;
         try {
           amount = this.#rounded(wanted.amount);
+          refusal = amount === 0 ? null : this.#belowMinimum(amount);
         } catch (error) {
-          const failure: Failure = { classification: 'not_sent', message: messageOf(error) };
-          this.#journal(command, 'create', { kind: 'send_failed', failure });
-          this.#failed(command, failure);
-          return;
+          refusal = messageOf(error);
         }
-        if (amount === 0) return;
-        const dust = this.#belowMinimum(amount);
-        if (dust !== null) {
-          const failure: Failure = { classification: 'not_sent', message: dust };
+        if (refusal !== null) {
+          const failure: Failure = { classification: 'not_sent', message: refusal };
           this.#journal({ ...command, amount }, 'create', { kind: 'send_failed', failure });
           this.#failed({ ...command, amount }, failure);
           return;
         }
+        if (amount === 0) return;
         this.#used.set(order.clientOrderId, attempt + 1);
         if ((await this.#execute({ ...command, amount })).kind !== 'done') return;
       }
@@ -247,6 +246,7 @@ export class OrderExecutor {
     const last = records.at(-1);
     if (last === undefined) return;
     this.#held = last.held;
+    this.#lastPrice = records.findLast((r) => r.average !== null)?.average ?? null;
     for (const record of records) {
       const suffix = record.clientOrderId.slice(record.paperClientOrderId.length); // '' or 'r<n>'
       const used = suffix === '' ? 1 : Number(suffix.slice(1)) + 1;
