@@ -6,7 +6,7 @@ import { candleAt, sliceBatch, type Candle, type CandleBatch } from '../core/can
 import { FrameworkError } from '../core/errors';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { timeframeToMs } from '../core/timeframe';
-import { Engine, type InformativeCandles } from '../engine/engine';
+import { Engine, type Broker, type InformativeCandles } from '../engine/engine';
 import { loadHistory } from '../feeds/history';
 import { replayCandles } from '../feeds/replay';
 import { readJournal, type JournalContents, type RunHeader } from '../report/journal';
@@ -102,12 +102,13 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
   }
   const input = replayedCandles(loaded, header, span.last);
   const { candles } = input;
-  const replay = await replaySignals(loaded, header, input);
+  const acted = header.mode === 'live' ? new Set(journal.candles.map((c) => c.openTime)) : null;
+  const replay = await replaySignals(loaded, header, input, acted);
   const inSpan = (s: SignalRecord) => s.openTime >= span.first && s.openTime <= span.last;
   const replayed = new Map(replay.signals.filter(inSpan).map((s) => [s.openTime, s]));
   const live = new Map(journal.signals.filter(inSpan).map((s) => [s.openTime, s]));
   const revisions = revisedCandles(journal, candles);
-  const explain = explainer(loaded, header, journal, input, revisions, replay.columns);
+  const explain = explainer(loaded, header, journal, input, revisions, replay.columns, acted);
 
   let matched = 0;
   let indicatorDrift = 0;
@@ -188,16 +189,34 @@ interface Replayed {
   readonly columns: FrameColumns;
 }
 
-async function replaySignals(loaded: LoadedStrategy, header: RunHeader, input: ReplayInput): Promise<Replayed> {
+async function replaySignals(loaded: LoadedStrategy, header: RunHeader, input: ReplayInput, acted: ReadonlySet<number> | null): Promise<Replayed> {
+  const paper = new PaperBroker(brokerConfig());
   const engine = new Engine({
     strategy: loaded.strategy,
-    broker: new PaperBroker(brokerConfig()),
+    broker: acted === null ? paper : actedCandlesOnly(paper, acted),
     file: loaded.file,
     subscription: header.subscription,
     informative: loaded.subscriptions.slice(1),
   });
   const columns = await engine.replay(input.candles, { informative: input.informative });
   return { signals: engine.signals, columns };
+}
+
+/**
+ * The replay's broker for a live run: the paper broker sees only the candles the live run acted on, as the live
+ * broker did (not the history before the run, nor candles that closed while a killed run was down), so that a strategy
+ * reading its account (`onData`'s third argument) sees the same position in the replay as live. Signals on other
+ * candles are not submitted.
+ */
+function actedCandlesOnly(paper: PaperBroker, acted: ReadonlySet<number>): Broker {
+  return {
+    account: paper.account,
+    onCandle: (candle) => {
+      if (acted.has(candle.openTime)) paper.onCandle(candle);
+    },
+    submit: (signal, candle) =>
+      acted.has(candle.openTime) ? paper.submit(signal, candle) : { acted: false, reason: 'not a candle the live run acted on' },
+  };
 }
 
 /** Candles the live run acted on whose stored values differ now. */
@@ -221,6 +240,7 @@ function explainer(
   input: ReplayInput,
   revisions: readonly RevisedCandle[],
   fullColumns: FrameColumns,
+  acted: ReadonlySet<number> | null,
 ): (comparison: SignalComparison) => Promise<MismatchCause> {
   const { candles } = input;
   const seen = new Set(journal.candles.map((c) => c.openTime));
@@ -238,7 +258,7 @@ function explainer(
     if (replayOrigin !== header.origin.firstCandle) return { kind: 'origin', live: header.origin.firstCandle, replay: replayOrigin };
     const row = index.get(openTime);
     if (row !== undefined) {
-      const truncated = await replaySignals(loaded, header, { candles: sliceBatch(candles, 0, row + 1), informative: input.informative });
+      const truncated = await replaySignals(loaded, header, { candles: sliceBatch(candles, 0, row + 1), informative: input.informative }, acted);
       const atCandle = truncated.signals.find((s) => s.openTime === openTime)?.signal ?? null;
       if (sameOrBothNull(atCandle, live)) {
         return { kind: 'lookahead', column: firstDifferingColumn(fullColumns, truncated.columns, row) };

@@ -27,6 +27,7 @@ describe('PaperBroker on BTC/USDT 1h (5,482 real candles)', () => {
   const broker = new PaperBroker(brokerConfig({ feeRate: FEE, slippageBps: SLIP * 10_000, stake: { fraction: 0.5 } }));
   const byTime = new Map(candles.map((c, i) => [c.openTime, i]));
   const acceptedEntries: number[] = []; // open times of the candles whose close decided an accepted entry
+  const sizedAt = new Map<number, number>(); // decision open time → the entry quantity the sizing rule gives
   const violations: string[] = [];
 
   candles.forEach((candle, i) => {
@@ -38,8 +39,11 @@ describe('PaperBroker on BTC/USDT 1h (5,482 real candles)', () => {
     }
     const held = p === null ? null : i - byTime.get(p.openedAt)!;
     const signal = rule(i, held, p?.side ?? null);
+    const equity = broker.equity; // marked at this close, before the signal
     if (signal !== null && broker.submit(signal, candle).acted && signal.action.startsWith('enter')) {
       acceptedEntries.push(candle.openTime);
+      // Orders are sized when decided: half the equity marked at this close, notional + fee
+      sizedAt.set(candle.openTime, (0.5 * equity) / (candle.close * (1 + FEE)));
     }
   });
   const last = candles.at(-1)!;
@@ -66,9 +70,10 @@ describe('PaperBroker on BTC/USDT 1h (5,482 real candles)', () => {
     expect(broker.ignoredSignals.some((s) => s.reason === 'already long')).toBe(true);
   });
 
-  it('fills every entry at the open after the deciding candle, with adverse slippage', () => {
+  it('fills every entry at the open after the deciding candle, with adverse slippage, sized at the deciding close', () => {
     const entries = broker.fills.filter((f) => f.reason === 'entry');
     expect(entries.map((f) => byTime.get(f.time)! - 1)).toEqual(acceptedEntries.map((t) => byTime.get(t)!));
+    for (const f of entries) expect(f.quantity).toBeCloseTo(sizedAt.get(candles[byTime.get(f.time)! - 1]!.openTime)!, 9);
     for (const f of entries) {
       const open = candles[byTime.get(f.time)!]!.open;
       expect(f.price).toBeCloseTo(f.side === 'buy' ? open * (1 + SLIP) : open * (1 - SLIP), 6);

@@ -6,9 +6,10 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 /**
- * A test strategy's decision on candle `i` of `candles`, from the account view, that uses every scaling path: daily DCA adds (each resetting a 2% stop from the new average), partial exits
- * above +3% (long, checked every 6 hours) or below −1% (short), a full exit after 2 days, and midday shorts after
- * three falling closes (a reversal when long), with a 1% stop and a 1.5% take-profit.
+ * A test strategy's decision on candle `i` of `candles`, from the account view, that uses every scaling path: daily
+ * DCA adds (each resetting a 2% stop from the new average), partial exits above +3% (long, checked every 6 hours) or
+ * below −1% (short), a full exit after 2 days, and midday shorts after three falling closes (a reversal when long),
+ * with a 1% stop and a 1.5% take-profit.
  */
 export function scalingRule(candles: readonly Candle[], i: number, account: AccountView): Signal | null {
   if (i < 3) return null;
