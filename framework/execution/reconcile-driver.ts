@@ -68,7 +68,7 @@ export interface ExchangeReconciliationOptions {
   readonly now?: () => number;
   /** Base quantity below which a difference is rounding, see {@link PositionReconciler}. */
   readonly tolerance?: number;
-  /** Where failed fetches are reported (warn). */
+  /** Where changed findings (info; `unexplained`: warn) and failed fetches (warn) are reported. */
   readonly logger?: Logger;
 }
 
@@ -155,7 +155,12 @@ export class ExchangeReconciliation {
       });
     }
     const result = this.#core.reconcile(runs, reports);
-    for (const finding of result.changed) this.#options.onFinding(findingRecord(finding, time), finding);
+    for (const finding of result.changed) {
+      const record = findingRecord(finding, time);
+      if (finding.kind === 'unexplained') this.#options.logger?.warn(record, `reconciliation: ${finding.symbol} unexplained, new entries blocked`);
+      else this.#options.logger?.info(record, `reconciliation: ${finding.symbol} ${finding.kind}`);
+      this.#options.onFinding(record, finding);
+    }
     return result;
   }
 

@@ -16,7 +16,7 @@ export function orderBody(o: SimulatedOrder): Record<string, unknown> {
     orderId: o.orderId,
     orderListId: -1,
     clientOrderId: o.clientOrderId,
-    price: decimal8(0),
+    price: decimal8(o.limitPrice),
     origQty: decimal8(o.quantity),
     executedQty: decimal8(o.executedQuantity),
     cummulativeQuoteQty: decimal8(o.quoteQuantity),
@@ -24,10 +24,10 @@ export function orderBody(o: SimulatedOrder): Record<string, unknown> {
     timeInForce: 'GTC',
     type: o.type,
     side: o.side,
-    stopPrice: decimal8(0),
+    stopPrice: decimal8(o.stopPrice),
     icebergQty: decimal8(0),
     time: o.transactTime,
-    updateTime: o.transactTime,
+    updateTime: o.updateTime,
     isWorking: true,
     workingTime: o.transactTime,
     origQuoteOrderQty: decimal8(o.quoteOrderQuantity),
@@ -43,7 +43,7 @@ export function newOrderBody(o: SimulatedOrder, fills: readonly SimulatedTrade[]
     orderListId: -1,
     clientOrderId: o.clientOrderId,
     transactTime: o.transactTime,
-    price: decimal8(0),
+    price: decimal8(o.limitPrice),
     origQty: decimal8(o.quantity),
     executedQty: decimal8(o.executedQuantity),
     origQuoteOrderQty: decimal8(o.quoteOrderQuantity),
@@ -52,6 +52,7 @@ export function newOrderBody(o: SimulatedOrder, fills: readonly SimulatedTrade[]
     timeInForce: 'GTC',
     type: o.type,
     side: o.side,
+    ...(o.stopPrice > 0 && { stopPrice: decimal8(o.stopPrice) }),
     workingTime: o.transactTime,
     fills: fills.map((t) => ({
       price: decimal8(t.price),
@@ -64,7 +65,7 @@ export function newOrderBody(o: SimulatedOrder, fills: readonly SimulatedTrade[]
   };
 }
 
-/** A `GET /api/v3/myTrades` entry (the simulator's orders always take liquidity: `isMaker` false). */
+/** A `GET /api/v3/myTrades` entry (`isMaker` false: the simulator does not tell maker from taker fills). */
 export function tradeBody(t: SimulatedTrade): Record<string, unknown> {
   return {
     symbol: t.symbol,

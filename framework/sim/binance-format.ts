@@ -10,6 +10,7 @@
  * @module
  */
 
+import { SIMULATED_ORDER_TYPES } from './account';
 import type { Kline, MarketTape } from './tape';
 
 /** Binance's 12-field kline array: open time, OHLCV strings, close time, quote volume, trades, taker volumes, "0". */
@@ -133,8 +134,8 @@ export function exchangeInfoSymbol(tape: MarketTape): Record<string, unknown> {
     quoteAssetPrecision: 8,
     baseCommissionPrecision: 8,
     quoteCommissionPrecision: 8,
-    // Only what the simulator's account serves: ccxt then refuses other types (limit, stops) before sending them.
-    orderTypes: ['MARKET'],
+    // Only what the simulator's account serves (sim/account): ccxt refuses other types before sending them.
+    orderTypes: SIMULATED_ORDER_TYPES,
     icebergAllowed: true,
     ocoAllowed: true,
     otoAllowed: true,

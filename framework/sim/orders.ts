@@ -20,15 +20,17 @@
  * −1021 (HTTP 401 for the key errors, 400 otherwise).
  *
  * What the account does with an order is decided in `sim/account`; the order-path faults (`orderReject`,
- * `orderTimeout`, `orderPartial`, `order429`) are applied here, see `FaultConfig`. Only MARKET orders are served
- * (`exchangeInfo` lists only `MARKET`, so ccxt refuses a limit or stop order itself; sent anyway it gets −1116
- * "Invalid orderType."), so `openOrders` is always empty and `DELETE /api/v3/order`
- * answers −2011 "Unknown order sent." (as Binance does for an order that has already filled).
+ * `orderTimeout`, `orderPartial`, `order429`) are applied here, see `FaultConfig`. Order types: MARKET, LIMIT (GTC
+ * only; another `timeInForce` → −1115), STOP_LOSS and TAKE_PROFIT (`stopPrice`; ccxt sends them for
+ * `createOrder(symbol, 'market', side, amount, undefined, { stopLossPrice | takeProfitPrice })`); `exchangeInfo`
+ * lists only these, so ccxt refuses the others itself (sent anyway: −1116 "Invalid orderType."). `DELETE
+ * /api/v3/order` cancels a resting order; for one that has filled, expired or been cancelled it answers −2011
+ * "Unknown order sent.", as Binance does.
  *
  * @module
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { SimAccount, SimulatedOrder } from './account';
+import { ACCOUNT_ERRORS, SIMULATED_ORDER_TYPES, type SimAccount, type SimulatedOrder, type SimulatedOrderType } from './account';
 import { accountBody, newOrderBody, orderBody, tradeBody } from './account-format';
 import type { BinanceError, RestAnswer } from './binance-format';
 import { ERRORS } from './binance-format';
@@ -94,8 +96,10 @@ export class OrderDesk {
       case 'GET /api/v3/order':
         return this.queryOrder(signed, account, 4, (o) => ok(orderBody(o), 4), { code: -2013, msg: 'Order does not exist.' });
       case 'DELETE /api/v3/order':
-        // Every order the simulator takes is a MARKET order that has already filled or expired: nothing to cancel.
-        return this.queryOrder(signed, account, 1, () => fail(400, UNKNOWN_ORDER), UNKNOWN_ORDER);
+        return this.queryOrder(signed, account, 1, (o) => {
+          const result = account.cancelOrder(o.symbol, { orderId: o.orderId });
+          return result.ok ? ok({ ...orderBody(result.order), origClientOrderId: o.clientOrderId }, 1) : fail(400, result.error);
+        }, ACCOUNT_ERRORS.unknownOrder);
       case 'GET /api/v3/openOrders': {
         const symbol = signed.get('symbol');
         const open = account.orders.filter((o) => (symbol === null || o.symbol === symbol) && (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED'));
@@ -143,32 +147,48 @@ export class OrderDesk {
     if (symbol === null || symbol === '') return fail(400, ERRORS.mandatory('symbol'));
     const side = params.get('side');
     if (side !== 'BUY' && side !== 'SELL') return fail(400, { code: -1117, msg: 'Invalid side.' });
-    if (params.get('type') !== 'MARKET') return fail(400, { code: -1116, msg: 'Invalid orderType.' });
+    const type = params.get('type');
+    if (!SIMULATED_ORDER_TYPES.some((t) => t === type)) return fail(400, { code: -1116, msg: 'Invalid orderType.' });
+    const orderType = type as SimulatedOrderType;
     const clientOrderId = params.get('newClientOrderId') ?? `sim-${account.orders.length + 1}`;
     if (!CLIENT_ORDER_ID.test(clientOrderId)) {
       return fail(400, { code: -1100, msg: "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'." });
     }
+    if (orderType === 'LIMIT' && (params.get('timeInForce') ?? 'GTC') !== 'GTC') {
+      return fail(400, { code: -1115, msg: 'Invalid timeInForce.' });
+    }
     const quantityText = params.get('quantity');
     const quoteText = params.get('quoteOrderQty');
     if (quantityText !== null && quoteText !== null) return fail(400, { code: -1128, msg: 'Combination of optional parameters invalid.' });
-    if (quantityText === null && quoteText === null) {
-      return fail(400, { code: -1102, msg: "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!" });
+    if (quantityText === null && (quoteText === null || orderType !== 'MARKET')) {
+      return fail(400, orderType === 'MARKET' ? { code: -1102, msg: "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!" } : ERRORS.mandatory('quantity'));
     }
     const amount = Number(quantityText ?? quoteText);
     if (!(amount > 0)) return fail(400, { code: -1013, msg: quantityText !== null ? 'Invalid quantity.' : 'Invalid quoteOrderQty.' });
+    const levelName = orderType === 'LIMIT' ? 'price' : orderType === 'MARKET' ? null : 'stopPrice';
+    const level = levelName === null ? 0 : Number(params.get(levelName));
+    if (levelName !== null && params.get(levelName) === null) return fail(400, ERRORS.mandatory(levelName));
     const faults = this.faults.decideOrder();
     if (faults.reject) {
       this.faults.record('orderReject');
       return fail(400, { code: -2010, msg: 'Order rejected (simulator fault orderReject).' });
     }
-    const result = account.placeMarketOrder(
-      { symbol, side, clientOrderId, ...(quantityText !== null ? { quantity: amount } : { quoteOrderQty: amount }) },
+    const result = account.placeOrder(
+      {
+        symbol,
+        side,
+        type: orderType,
+        clientOrderId,
+        ...(quantityText !== null ? { quantity: amount } : { quoteOrderQty: amount }),
+        ...(orderType === 'LIMIT' && { price: level }),
+        ...((orderType === 'STOP_LOSS' || orderType === 'TAKE_PROFIT') && { stopPrice: level }),
+      },
       faults.partial ? { fillFraction: this.faults.orderFillFraction() } : {},
     );
     if (!result.ok) return fail(400, result.error);
     const order = result.order;
-    if (order.status === 'EXPIRED') this.faults.record('orderPartial');
-    const answer = ok(newOrderResponse(order, account, params.get('newOrderRespType') ?? 'FULL'), 1);
+    if (order.type === 'MARKET' && order.status === 'EXPIRED') this.faults.record('orderPartial');
+    const answer = ok(newOrderResponse(order, account, params.get('newOrderRespType') ?? (orderType === 'MARKET' || orderType === 'LIMIT' ? 'FULL' : 'ACK')), 1);
     if (!faults.timeout) return answer;
     this.faults.record('orderTimeout');
     return { ...answer, answerAfterMs: this.faults.orderAnswerAfterMs() };
@@ -232,8 +252,6 @@ export class OrderDesk {
     return ok(page.map(body), weight);
   }
 }
-
-const UNKNOWN_ORDER: BinanceError = { code: -2011, msg: 'Unknown order sent.' };
 
 /** The answer of `POST /api/v3/order` for `newOrderRespType` `ACK`, `RESULT` or `FULL` (default). */
 function newOrderResponse(order: SimulatedOrder, account: SimAccount, type: string): Record<string, unknown> {

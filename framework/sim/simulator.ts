@@ -15,7 +15,8 @@
  * The account: with `account: { apiKey, secret, balances: { USDT: 10_000 } }` the simulator also serves Binance's
  * signed spot endpoints (`GET /api/v3/account`, `POST/GET/DELETE /api/v3/order`, `openOrders`, `allOrders`,
  * `myTrades`), so ccxt's `fetchBalance`, `createOrder`, `fetchOrder(id, symbol, { clientOrderId })`, `fetchOpenOrders`,
- * `cancelOrder` and `fetchMyTrades` work against it (MARKET orders; rules and deviations in `sim/account`; endpoints and
+ * `cancelOrder` and `fetchMyTrades` work against it (MARKET, LIMIT, STOP_LOSS, TAKE_PROFIT orders; rules and
+ * deviations in `sim/account`; endpoints and
  * signing in `sim/orders`; order-path faults in `FaultConfig`). `sim.account.trade({ symbol, side, quantity })` trades
  * on it by hand from the test's process; another process trades on it through the same signed REST API with the same
  * key (a second ccxt client; `npm run sim` serves the key set in `CANDLECRAFT_API_KEY`/`CANDLECRAFT_API_SECRET`).

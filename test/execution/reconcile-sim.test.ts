@@ -142,4 +142,24 @@ describe('reconciliation against the simulator\'s account, through real ccxt', (
     expect((await reconciliation.reconcileNow()).findings[0]).toMatchObject({ kind: 'in_sync', exchangeQuantity: 0.01 });
     expect(records.map((r) => r.type)).toEqual(['reconciliation_unknown', 'position_in_sync']);
   });
+
+  it('a working stop the run placed, cancelled on the exchange by hand, blocks entries until the run settles it', async () => {
+    const { sim, ex } = await setUp();
+    const run = new FakeRun();
+    await run.buy(ex, 0.01, 'cc-run-entry-1');
+    const stopPrice = Math.floor((await ex.fetchOHLCV('BTC/USDT', '1h', undefined, 1)).at(-1)![4]! * 0.9);
+    await ex.createOrder('BTC/USDT', 'market', 'sell', 0.01, undefined, { stopLossPrice: stopPrice, clientOrderId: 'cc-run-stop-1' });
+    run.clientOrderIds.add('cc-run-stop-1');
+    let unsettled = [{ clientOrderId: 'cc-run-stop-1', side: 'sell' as const, appliedFilled: 0, state: 'working' as const }];
+    const state = (): readonly RunSymbolState[] => run.state().map((s) => ({ ...s, unsettled }));
+    const reconciliation = new ExchangeReconciliation({ exchange: ex, runState: state, tradesSince: () => START, onFinding: () => undefined });
+    // The stop locks the 0.01 BTC: the total balance still equals the run's position.
+    expect((await reconciliation.reconcileNow()).findings[0]).toMatchObject({ kind: 'in_sync', exchangeQuantity: 0.01 });
+    expect(sim.account.cancelOrder('BTCUSDT', { clientOrderId: 'cc-run-stop-1' }).ok).toBe(true); // by hand
+    expect((await reconciliation.reconcileNow()).findings[0]).toMatchObject({ kind: 'unexplained' });
+    expect(reconciliation.isBlocked('BTC/USDT')).toBe(true);
+    unsettled = []; // the run learns its stop is gone (and would place a new one)
+    expect((await reconciliation.reconcileNow()).findings[0]).toMatchObject({ kind: 'in_sync', resumed: true });
+    expect(reconciliation.isBlocked('BTC/USDT')).toBe(false);
+  });
 });

@@ -49,6 +49,13 @@ async function lastPrice(ex: Exchange): Promise<number> {
 
 const round8 = (x: number): number => Math.round(x * 1e8) / 1e8;
 
+/** Index of the first hourly candle opening at or after 11:00 on 2021-03-01 whose close is below `price`. */
+function firstCloseBelow(price: number): number {
+  const from = CANDLES.openTime.indexOf(Date.UTC(2021, 2, 1, 11));
+  for (let i = from; i < CANDLES.openTime.length; i += 1) if (CANDLES.close[i]! < price) return i;
+  throw new Error(`no close below ${price} in the dataset`);
+}
+
 describe('the simulator\'s account, through real ccxt', () => {
   it('moves balances by exactly quantity × fill price ± the quote commission, on both sides', async () => {
     const { ex } = await setUp();
@@ -90,8 +97,8 @@ describe('the simulator\'s account, through real ccxt', () => {
     // ccxt truncates amounts to the market's precision, so an off-step quantity only arrives by hand: 0.0100005 is not a
     // multiple of the 0.000001 step.
     expect(() => sim.account.trade({ symbol: 'BTC/USDT', side: 'buy', quantity: 0.0100005 })).toThrow('Filter failure: LOT_SIZE');
-    // Only MARKET orders are served, and exchangeInfo says so: ccxt refuses a limit order before sending it.
-    await expect(ex.createOrder('BTC/USDT', 'limit', 'buy', 0.01, 40_000)).rejects.toThrow('limit is not a valid order type');
+    // exchangeInfo lists only the types served: ccxt refuses a stop-limit order before sending it.
+    await expect(ex.createOrder('BTC/USDT', 'limit', 'sell', 0.01, 40_000, { stopLossPrice: 41_000 })).rejects.toThrow('not allowed');
     expect(sim.orders).toEqual([]);
     expect((await ex.fetchBalance()).total).toEqual({ USDT: 10_000 });
   });
@@ -165,5 +172,62 @@ describe('the simulator\'s account, through real ccxt', () => {
     expect(trades.map((t) => [t.side, t.amount])).toEqual([['buy', 0.01], ['sell', 0.004], ['sell', 0.002]]);
     expect((await ex.fetchOrder('', 'BTC/USDT', { clientOrderId: byHand.clientOrderId })).filled).toBe(0.004);
     expect(() => sim.account.trade({ symbol: 'BTC/USDT', side: 'sell', quantity: 1 })).toThrow('Account has insufficient balance');
+  });
+
+  it('a resting LIMIT buy locks its quote, refuses a duplicate client id while open, and fills at its price when the market reaches it', async () => {
+    const { ex, sim } = await setUp();
+    const now = await lastPrice(ex);
+    // 1% below the current price, on the cent tick; the first later hourly candle closing below it proves the market
+    // trades there by its close. The order fills at its own price, not at the (lower) price that reached it.
+    const limit = Math.floor(now * 0.99 * 100) / 100;
+    const target = firstCloseBelow(limit);
+    expect(limit).toBeLessThan(now);
+    const order = await ex.createOrder('BTC/USDT', 'limit', 'buy', 0.01, limit, { clientOrderId: 'dip-buy' });
+    expect(order.status).toBe('open');
+    expect((await ex.fetchOpenOrders('BTC/USDT')).map((o) => o.clientOrderId)).toEqual(['dip-buy']);
+    // Locked: 0.01 × limit + 0.1% commission.
+    const lock = round8(round8(0.01 * limit) * 1.001);
+    const balance = await ex.fetchBalance();
+    expect(balance['USDT']?.used).toBeCloseTo(lock, 8);
+    expect(balance['USDT']?.free).toBeCloseTo(10_000 - lock, 8);
+    // Binance's rule: a client order id is unique among open orders.
+    await expect(ex.createOrder('BTC/USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'dip-buy' })).rejects.toThrow('Duplicate order sent.');
+
+    sim.advanceTo(CANDLES.openTime[target]! + 3_600_000); // the target candle has closed
+    const filled = await ex.fetchOrder('', 'BTC/USDT', { clientOrderId: 'dip-buy' });
+    expect(filled).toMatchObject({ status: 'closed', filled: 0.01, average: limit });
+    expect(await held(ex, 'BTC')).toBe(0.01);
+    expect(await held(ex, 'USDT')).toBeCloseTo(10_000 - lock, 8);
+    expect(await ex.fetchOpenOrders('BTC/USDT')).toEqual([]);
+    expect((await ex.fetchMyTrades('BTC/USDT')).map((t) => [t.order, t.price])).toEqual([[order.id, limit]]);
+  });
+
+  it('cancels a resting LIMIT sell and releases its base; a second cancel is an unknown order', async () => {
+    const { ex } = await setUp({ balances: { USDT: 1_000, BTC: 0.05 } });
+    const order = await ex.createOrder('BTC/USDT', 'limit', 'sell', 0.02, 99_999);
+    expect((await ex.fetchBalance())['BTC']).toMatchObject({ free: 0.03, used: 0.02 });
+    expect(await ex.cancelOrder(order.id ?? '', 'BTC/USDT')).toMatchObject({ status: 'canceled', filled: 0 });
+    expect((await ex.fetchBalance())['BTC']).toMatchObject({ free: 0.05, used: 0 });
+    await expect(ex.cancelOrder(order.id ?? '', 'BTC/USDT')).rejects.toThrow(expect.objectContaining({ name: 'OrderNotFound' }));
+  });
+
+  it('a STOP_LOSS sell rests until the price falls to its stop, then fills at the market\'s price there', async () => {
+    const { ex, sim } = await setUp();
+    await ex.createOrder('BTC/USDT', 'market', 'buy', 0.01);
+    const now = await lastPrice(ex);
+    await expect(ex.createOrder('BTC/USDT', 'market', 'sell', 0.01, undefined, { stopLossPrice: now + 100 })).rejects.toThrow(
+      'Stop price would trigger immediately.',
+    );
+    // A stop a cent above the close of the first later candle closing 1% lower: that close triggers it at the latest.
+    const target = firstCloseBelow(now * 0.99);
+    const stop = Math.round((CANDLES.close[target]! + 0.01) * 100) / 100;
+    expect(stop).toBeLessThan(now);
+    const order = await ex.createOrder('BTC/USDT', 'market', 'sell', 0.01, undefined, { stopLossPrice: stop });
+    expect(order.status).toBe('open');
+    sim.advanceTo(CANDLES.openTime[target]! + 3_600_000);
+    const done = await ex.fetchOrder(order.id ?? '', 'BTC/USDT');
+    expect(done).toMatchObject({ status: 'closed', filled: 0.01, triggerPrice: stop });
+    expect(done.average).toBeLessThanOrEqual(stop); // filled at the first price at or below the stop
+    expect(await held(ex, 'BTC')).toBe(0);
   });
 });

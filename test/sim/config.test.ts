@@ -29,6 +29,17 @@ describe('simulator configuration errors', () => {
     await expect(startSimulator(config({ markets: [noSlash] }))).rejects.toThrow(/BTC\/USDT/);
   });
 
+  it('rejects a bad account or order-path fault, naming the field', async () => {
+    const account = { apiKey: 'k', secret: 's' };
+    await expect(startSimulator(config({ account: { ...account, balances: { USDT: -1 } } }))).rejects.toThrow(/account\.balances\.USDT must be a finite amount ≥ 0/);
+    await expect(startSimulator(config({ account: { ...account, balances: { usdt: 1 } } }))).rejects.toThrow(/asset "usdt"/);
+    await expect(startSimulator(config({ account: { ...account, commission: 0.5 } }))).rejects.toThrow(/account\.commission/);
+    await expect(startSimulator(config({ account: { ...account, secret: '' } }))).rejects.toThrow(/account\.apiKey and account\.secret/);
+    await expect(startSimulator(config({ faults: { orderPartial: { nth: [1], fillFraction: 1 } } }))).rejects.toThrow(/faults\.orderPartial\.fillFraction/);
+    await expect(startSimulator(config({ faults: { order429: { nth: [0] } } }))).rejects.toThrow(/faults\.order429\.nth/);
+    await expect(startSimulator(config({ faults: { orderTimeout: { answerAfterMs: -5 } } }))).rejects.toThrow(/faults\.orderTimeout\.answerAfterMs/);
+  });
+
   it('rejects unsorted, duplicated or misaligned candles with InvalidCandleError naming the row', async () => {
     const reversed = rowsToBatch([...ROWS.slice(0, 10)].reverse());
     const unsorted = { symbol: 'BTC/USDT', timeframe: '1h', candles: reversed };
