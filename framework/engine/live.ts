@@ -9,7 +9,7 @@ import { isoUtc } from '../core/time';
 import { loadHistory } from '../feeds/history';
 import { Connector } from '../connector/connector';
 import type { ApiCredentials } from '../feeds/live/exchange';
-import { OrderRouter } from '../broker/order-router';
+import { OrderExecutor } from '../execution/executor';
 import { LiveFeed, type LiveFeedStatus } from '../feeds/live/live-feed';
 import { writeHtmlReport } from '../report/html-report';
 import { RunJournal } from '../report/journal';
@@ -55,8 +55,8 @@ export interface LiveOptions {
   /** Paper broker settings; unset fields take the defaults. */
   readonly broker?: Partial<BrokerConfig>;
   /**
-   * Also send the paper broker's long signals to the exchange as spot market orders with these credentials (see
-   * {@link OrderRouter}); journaled in `orders.jsonl`. Omitted: paper trading only.
+   * Also mirror every paper fill on the exchange's spot account with these credentials (see
+   * {@link OrderExecutor}); journaled in `orders.jsonl` and `events.jsonl`. Omitted: paper trading only.
    */
   readonly realOrders?: ApiCredentials;
   /**
@@ -141,6 +141,9 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const { logger } = options;
   const staleAfter = checkStaleAfter(options.staleAfter ?? DEFAULT_STALE_AFTER);
   const loaded = await loadStrategy(options.file, options.params);
+  if (options.realOrders !== undefined && loaded.strategy.canShort) {
+    throw new FrameworkError(`--real-orders: strategy "${loaded.strategy.name}" declares canShort = true, but a spot account cannot short; run it without --real-orders`);
+  }
   const [traded, ...informative] = loaded.subscriptions as [Subscription, ...Subscription[]];
   const datasetsRoot = options.datasetsRoot ?? 'datasets';
   const storeRoot = options.storeRoot ?? 'live-data';
@@ -160,7 +163,6 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   );
   const connectorOf = (s: Subscription): Connector => connectors.get(s.exchange)!;
   const storedAs = (s: Subscription): Subscription => (endpoints === null ? s : { ...s, exchange: 'sim' });
-  const config = { strategyKey: strategyKeyOf(loaded.strategy), ...brokerConfig(options.broker) };
   const runsRoot = options.runsRoot ?? 'runs';
   // The same command after a SIGKILL continues the killed run: same folder, broker restored from trading.jsonl.
   const killed = findUnfinishedRun(runsRoot, {
@@ -169,18 +171,26 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     subscription: traded,
     stored: storedAs(traded),
   });
+  const { runId, dir } = killed === null ? createRunDir(runsRoot, loaded.strategy.name) : { runId: killed.header.runId, dir: killed.dir };
+  const executor =
+    options.realOrders === undefined
+      ? null
+      : new OrderExecutor({ venue: connectorOf(traded).trading!, symbol: traded.symbol, strategy: loaded.strategy.name, dir, ...(logger !== undefined && { logger }) });
+  // With real orders the paper broker sizes in the market's amount step: every paper quantity is one the exchange fills.
+  const amountStep = await executor?.start().catch(async (error: unknown) => {
+    for (const connector of connectors.values()) await connector.close();
+    await simulator?.stop();
+    throw error;
+  });
+  const config = { strategyKey: strategyKeyOf(loaded.strategy), ...brokerConfig({ ...(amountStep !== undefined && { amountStep }), ...options.broker }) };
   const broker = killed === null ? new PaperBroker(config) : PaperBroker.restore(config, killed.state, killed);
   if (killed !== null) {
     logger?.warn({ run: killed.dir, lastCandle: isoUtc(killed.state.lastTime), position: killed.state.position }, 'continuing a killed run');
   }
+  if (executor !== null) broker.addOrderListener(executor.listener);
   let journal: RunJournal | null = null;
-  const router =
-    options.realOrders === undefined
-      ? null
-      : new OrderRouter(broker, connectorOf(traded).trading!, traded.symbol, logger, (order) => journal?.recordOrder(order));
-  const engine = new Engine({ strategy: loaded.strategy, broker: router ?? broker, file: options.file, subscription: traded, informative });
+  const engine = new Engine({ strategy: loaded.strategy, broker, file: options.file, subscription: traded, informative });
   const liveCandles: StoredCandle[] = [];
-  const { runId, dir } = killed === null ? createRunDir(runsRoot, loaded.strategy.name) : { runId: killed.header.runId, dir: killed.dir };
   const trading = TradingJournal.open(dir, broker);
   const markets: Market[] = [];
   let stop: () => void = () => undefined;
@@ -240,6 +250,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         const stale = staleReason(candle.openTime, tradedMarket.timeframeMs, arrivedAt, staleAfter);
         if (stale !== null) logger?.warn({ openTime: isoUtc(candle.openTime) }, `${describeSubscription(traded)}: ${stale}; not traded`);
         const record = await engine.onClosedCandle(sliceBatch(tradedMarket.history.batch, 0, row + 1), informativeCandles(markets), stale);
+        await executor?.flush(); // the candle's exchange orders are answered (and journaled) before the next candle
         if (record !== null) {
           runJournal.recordSignal({ ...record, arrivedAt });
           logger?.info({ openTime: isoUtc(record.openTime), signal: record.signal, acted: record.acted }, 'signal');
@@ -294,7 +305,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     stop();
     for (const market of markets) await market.feed?.stop();
     for (const market of markets) await market.queue.settled();
-    await router?.flush();
+    await executor?.flush().catch(() => undefined); // a failure was raised by the drain already
+    executor?.close();
     (journal as RunJournal | null)?.close();
     for (const connector of connectors.values()) await connector.close();
     for (const market of markets) await market.store.close();

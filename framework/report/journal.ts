@@ -1,6 +1,5 @@
 import { closeSync, existsSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RoutedOrder } from '../broker/order-router';
 import type { StoredCandle } from '../core/candle';
 import { FrameworkError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
@@ -59,21 +58,16 @@ export interface JournalContents {
 /**
  * The live run's journal, written as the run goes: `run.json` at the start, then one line per closed candle acted on
  * (`candles.jsonl`: the values as the run saw them, with provenance), one per signal (`signals.jsonl`, the
- * {@link SignalRecord}s) and, with real orders, one per order (`orders.jsonl`). Lines are written with one `write` each, so a killed process leaves whole lines behind
+ * {@link SignalRecord}s); with real orders the executor adds `orders.jsonl` and `events.jsonl` (see `execution/`). Lines
+ * are written with one `write` each, so a killed process leaves whole lines behind
  * (at most a torn last line, which {@link readJournal} ignores); they are not fsynced: the candles themselves are
  * durable in the write-ahead log.
  */
 export class RunJournal {
-  readonly #dir: string;
   readonly #candles: number;
   readonly #signals: number;
-  #orders: number | null = null;
-
-  readonly #flags: 'wx' | 'a';
 
   private constructor(dir: string, flags: 'wx' | 'a') {
-    this.#dir = dir;
-    this.#flags = flags;
     this.#candles = openSync(join(dir, 'candles.jsonl'), flags);
     this.#signals = openSync(join(dir, 'signals.jsonl'), flags);
   }
@@ -114,17 +108,10 @@ export class RunJournal {
     writeSync(this.#signals, `${signalLine(record)}\n`);
   }
 
-  /** Records a real order sent to the exchange (`orders.jsonl`, created with the first order). */
-  recordOrder(order: RoutedOrder): void {
-    this.#orders ??= openSync(join(this.#dir, 'orders.jsonl'), this.#flags);
-    writeSync(this.#orders, `${JSON.stringify(order)}\n`);
-  }
-
   /** Closes the journal's files. */
   close(): void {
     closeSync(this.#candles);
     closeSync(this.#signals);
-    if (this.#orders !== null) closeSync(this.#orders);
   }
 }
 

@@ -43,6 +43,13 @@ export abstract class BaseStrategy {
   readonly warmup: number = 0;
 
   /**
+   * Whether the strategy may signal shorts (`enter_short`), as freqtrade's `can_short`; default false. A spot account
+   * cannot short: `npm run live -- --real-orders` refuses at start a strategy that sets it, and stops the run if a
+   * strategy that does not set it opens a short anyway. Backtests and paper runs trade shorts either way.
+   */
+  readonly canShort: boolean = false;
+
+  /**
    * Parameters with their defaults. Declare them as a field in the subclass, e.g.
    * `override readonly params = { fast: 12, slow: 26 };`. The CLI's `--param name=value` overrides a default
    * (a value must keep the default's type).

@@ -85,6 +85,7 @@ export function strategyFromModule(
   if (!Number.isInteger(strategy.warmup) || strategy.warmup < 0) {
     fail(`warmup must be a non-negative whole number of candles, got ${String(strategy.warmup)}`);
   }
+  if (typeof strategy.canShort !== 'boolean') fail(`canShort must be true or false, got ${String(strategy.canShort)}`);
   applyOverrides(strategy, overrides, fail);
 
   let declared: unknown;

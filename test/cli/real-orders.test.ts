@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OrderRecord } from '../../framework/execution/orders-journal';
 import { replayCandles } from '../../framework/feeds/replay';
 import { startSimulator, type Simulator } from '../../framework/sim/simulator';
 
@@ -44,15 +45,28 @@ afterAll(async () => {
 });
 
 describe('npm run live -- --real-orders, against the simulator', () => {
-  it('sends each long signal the paper broker acts on as a signed market order, and journals it', () => {
-    const orders = readFileSync(path.join(run, 'orders.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; side: string; amount: number; error?: string });
-    expect(orders.length).toBeGreaterThan(2);
-    expect(orders.filter((o) => o.error !== undefined)).toEqual([]);
+  it('mirrors every paper order as a signed market order with its client order id, and journals it', () => {
+    const orders = readFileSync(path.join(run, 'orders.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as OrderRecord).filter((o) => o.status !== 'sending');
+    // How many depends on which 300 candles the run sees (the child joins the simulator's clock after its start-up).
+    expect(orders.length).toBeGreaterThan(0);
+    // Nothing failed; a few differences were too small to send (what the paper broker could not afford when the open
+    // gapped above the deciding close: the stake is all the equity), left for the position's next order.
+    const failed = orders.filter((o) => o.failure !== null);
+    expect(failed.filter((o) => !/below the market's minimum order value/.test(o.failure!.message))).toEqual([]);
+    const sent = orders.filter((o) => o.failure === null);
     // The simulator filled exactly these, after checking the key and the HMAC signature of each request.
-    expect(sim.orders.map((o) => [String(o.orderId), o.side.toLowerCase(), o.quantity])).toEqual(orders.map((o) => [o.id, o.side, o.amount]));
+    expect(sim.account.orders.map((o) => [o.clientOrderId, String(o.orderId), o.side.toLowerCase(), o.executedQuantity])).toEqual(
+      sent.map((o) => [o.clientOrderId, o.orderId, o.side, o.filled]),
+    );
     expect(orders[0]!.side).toBe('buy');
+    // Each acted signal's paper order is sent under its own client order id (exits included: the old router sold only
+    // what it had bought, and missed exits decided before an entry's answer).
     const signals = readFileSync(path.join(run, 'signals.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { acted: boolean; action: string });
-    expect(orders.filter((o) => o.side === 'buy')).toHaveLength(signals.filter((s) => s.acted && s.action === 'enter_long').length);
+    const paperIds = new Set(sent.map((o) => o.paperClientOrderId));
+    expect(paperIds.size).toBe(signals.filter((s) => s.acted).length);
+    expect(new Set(sent.filter((o) => o.reason === 'exit').map((o) => o.paperClientOrderId)).size).toBe(signals.filter((s) => s.acted && s.action === 'exit_long').length);
+    // The account ends holding what the run's journal says it holds.
+    expect(Math.round(sim.account.balance('BTC').free * 1e8)).toBe(Math.round(orders.at(-1)!.held * 1e8));
   });
 
   it('never writes the key or the secret to its output, journal or report', () => {
@@ -61,6 +75,18 @@ describe('npm run live -- --real-orders, against the simulator', () => {
       expect(text.includes(API_KEY)).toBe(false);
       expect(text.includes(SECRET)).toBe(false);
     }
+  });
+
+  it('refuses at start a strategy that declares canShort, naming the strategy and the flag', async () => {
+    const failed = await exec(
+      process.execPath,
+      ['--import', 'tsx', 'framework/cli/live.ts', 'test/fixtures/strategies/can-short.ts', '--exchange', 'sim', '--real-orders', '--runs', path.join(scratch, 'short')],
+      { env: { ...process.env, CANDLECRAFT_API_KEY: API_KEY, CANDLECRAFT_API_SECRET: SECRET } },
+    ).then(() => null, (e: unknown) => e as { code: number; stderr: string });
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr.trim()).toBe(
+      'error: --real-orders: strategy "can-short" declares canShort = true, but a spot account cannot short; run it without --real-orders',
+    );
   });
 
   it('refuses to start without the credentials in the environment, naming the variables', async () => {
