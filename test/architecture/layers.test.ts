@@ -1,0 +1,21 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The layering of framework/: no cycles between its folders (dependency-cruiser's folder-scope rule in
+ * .dependency-cruiser.cjs, the same check as `npm run lint:layers`).
+ */
+describe('framework layering', () => {
+  it('has no dependency cycle between folders', () => {
+    let output: string;
+    try {
+      output = execFileSync('npx', ['depcruise', 'framework', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      output = `${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}`;
+    }
+    expect(output).toContain('no dependency violations found');
+  });
+});
