@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { ActionsReport } from '../parity/actions';
 import path from 'node:path';
 import { Command } from 'commander';
 import { isoUtc } from '../core/time';
@@ -59,7 +60,8 @@ program.action(async (file: string, options: DiffCliOptions) => {
       `run ${report.run} (${report.mode}), strategy ${report.strategy.name} [parameters ${report.strategy.parametersHash}]`,
       `candles compared: ${span}`,
       `signals: ${report.liveSignals} in the run, ${report.replaySignals} in the replay; ${report.matched} matched, ` +
-        `${report.mismatches.length} mismatched (${report.unexplained} unexplained)`,
+        `${report.mismatches.length} mismatched (${report.mismatches.filter((m) => m.cause.kind === 'unexplained').length} unexplained)`,
+      ...describeActions(report.actions),
       `indicator values of matched signals not bit-for-bit equal: ${report.indicatorDrift}`,
       `candles revised after the run acted on them: ${report.revisions.length}`,
       ...report.mismatches.map(describeMismatch),
@@ -71,3 +73,25 @@ program.action(async (file: string, options: DiffCliOptions) => {
 });
 
 await program.parseAsync();
+
+/** The actions comparison in a few lines: counts, then each difference with what it follows from. */
+function describeActions(actions: ActionsReport | null): string[] {
+  if (actions === null) return ['actions: not compared (no trading.jsonl: a backtest, or a run made before it was journaled)'];
+  const { events, fills, trades, states, differences } = actions;
+  return [
+    `actions: ${events.live}/${events.replay} order events, ${fills.live}/${fills.replay} fills, ${trades.live}/${trades.replay} trades ` +
+      `(run/replay), positions and equity after ${states} candles; ${differences.length} differing (${actions.unexplained} unexplained)`,
+    ...differences.slice(0, 20).map(
+      (d) =>
+        `  ${d.kind} ${d.kind === 'state' ? `after ${isoUtc(d.time)}` : `#${d.index + 1} (${isoUtc(d.time)})`}: ${d.field} ` +
+        `run ${JSON.stringify(pick(d.live, d.field))} vs replay ${JSON.stringify(pick(d.replay, d.field))}; ` +
+        (d.followsSignalMismatch === null ? 'unexplained: the same signals were acted on differently' : `follows the signal mismatch at ${isoUtc(d.followsSignalMismatch)}`),
+    ),
+  ];
+}
+
+/** The value at a dotted `path` of `value` (the whole value for `(missing)`). */
+function pick(value: unknown, path: string): unknown {
+  if (path.startsWith('(')) return value === null ? null : '…';
+  return path.split('.').reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), value);
+}

@@ -222,6 +222,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       },
       startedAt,
       staleAfter,
+      broker: config,
     });
     const runJournal = journal;
 

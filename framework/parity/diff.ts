@@ -11,6 +11,9 @@ import { staleReason } from '../engine/stale';
 import { loadHistory } from '../feeds/history';
 import { replayCandles } from '../feeds/replay';
 import { readJournal, type JournalContents, type RunHeader } from '../report/journal';
+import { readTradingJournal } from '../report/trading-journal';
+import type { OrderEvent } from '../broker/orders';
+import { compareActions, StateRecorder, type ActionsReport, type ReplayedActions } from './actions';
 import type { SignalRecord } from '../report/run-summary';
 import { loadStrategy, type LoadedStrategy } from '../strategy/loader';
 import type { FrameColumns } from '../strategy/frame';
@@ -73,6 +76,12 @@ export interface DiffReport {
   readonly matched: number;
   readonly indicatorDrift: number;
   readonly mismatches: readonly Mismatch[];
+  /**
+   * A live run's actions against the replay's (order events, fills, trades, the broker's state after every candle
+   * it acted on: position, cash, equity), see `parity/actions.ts`; null for a backtest or a run without
+   * `trading.jsonl`.
+   */
+  readonly actions: ActionsReport | null;
   readonly unexplained: number;
   readonly revisions: readonly RevisedCandle[];
 }
@@ -100,7 +109,7 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
     liveSignals: journal.signals.length,
   };
   if (span === null) {
-    return save(runDir, { ...base, span, replaySignals: 0, matched: 0, indicatorDrift: 0, mismatches: [], unexplained: 0, revisions: [] });
+    return save(runDir, { ...base, span, replaySignals: 0, matched: 0, indicatorDrift: 0, mismatches: [], actions: null, unexplained: 0, revisions: [] });
   }
   const input = { ...replayedCandles(loaded, header, span.last), held: staleCandles(journal) };
   const { candles } = input;
@@ -133,7 +142,12 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
     const comparison = { openTime, live: l?.signal ?? null, replay: r?.signal ?? null };
     mismatches.push({ ...comparison, cause: await explain(comparison) });
   }
-  const unexplained = mismatches.filter((m) => m.cause.kind === 'unexplained').length;
+  const trading = header.mode === 'live' ? readTradingJournal(runDir) : null;
+  const actions =
+    trading === null || trading.checkpoints.length === 0
+      ? null
+      : compareActions(trading, replay.actions, mismatches.map((m) => m.openTime).sort((a, b) => a - b));
+  const unexplained = mismatches.filter((m) => m.cause.kind === 'unexplained').length + (actions?.unexplained ?? 0);
   return save(runDir, {
     ...base,
     span,
@@ -141,6 +155,7 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
     matched,
     indicatorDrift,
     mismatches,
+    actions,
     unexplained,
     revisions,
   });
@@ -212,19 +227,26 @@ interface ReplayInput {
 interface Replayed {
   readonly signals: readonly SignalRecord[];
   readonly columns: FrameColumns;
+  /** What its broker did, in the trading journal's shapes (per-candle states for a live run's replay only). */
+  readonly actions: ReplayedActions;
 }
 
 async function replaySignals(loaded: LoadedStrategy, header: RunHeader, input: ReplayInput, acted: ReadonlySet<number> | null): Promise<Replayed> {
-  const paper = new PaperBroker(brokerConfig());
+  // The run's own broker configuration (stake, fees, the exchange's amount step, the client order ids' key).
+  const paper = new PaperBroker(brokerConfig(header.broker));
+  const recorder = new StateRecorder(paper);
+  const events: OrderEvent[] = [];
+  paper.addOrderListener((event) => events.push(event));
   const engine = new Engine({
     strategy: loaded.strategy,
-    broker: acted === null ? paper : actedCandlesOnly(paper, acted),
+    broker: acted === null ? paper : recorder.wrap(actedCandlesOnly(paper, acted), (t) => acted.has(t)),
     file: loaded.file,
     subscription: header.subscription,
     informative: loaded.subscriptions.slice(1),
   });
   const columns = await engine.replay(input.candles, { informative: input.informative, held: input.held });
-  return { signals: engine.signals, columns };
+  recorder.finish();
+  return { signals: engine.signals, columns, actions: { events, fills: paper.fills, trades: paper.trades, checkpoints: recorder.checkpoints } };
 }
 
 /**

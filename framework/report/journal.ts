@@ -1,3 +1,4 @@
+import type { BrokerConfig } from '../broker/broker-config';
 import { closeSync, existsSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoredCandle } from '../core/candle';
@@ -38,6 +39,8 @@ export interface RunHeader {
   readonly origin: RunOrigin;
   readonly startedAt: number;
   readonly staleAfter?: number;
+  /** The paper broker's configuration (a live run's includes the exchange's amount step); `npm run diff` replays with it. */
+  readonly broker?: BrokerConfig;
 }
 
 /**

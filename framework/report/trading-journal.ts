@@ -37,6 +37,14 @@ export interface TradingJournalContents {
   readonly trades: readonly Trade[];
   /** Every order event up to that checkpoint, oldest first. */
   readonly events: readonly OrderEvent[];
+  /** Every checkpoint: the broker state after the candle opening at `time`, oldest first. */
+  readonly checkpoints: readonly TradingCheckpoint[];
+}
+
+/** The broker's state after the candle opening at `time` (UTC epoch ms), as a checkpoint journaled it. */
+export interface TradingCheckpoint {
+  readonly time: number;
+  readonly state: BrokerState;
 }
 
 /**
@@ -118,13 +126,14 @@ export class TradingJournal {
  */
 export function readTradingJournal(dir: string): TradingJournalContents {
   const path = join(dir, TRADING_FILE);
-  if (!existsSync(path)) return { state: null, fills: [], trades: [], events: [] };
+  if (!existsSync(path)) return { state: null, fills: [], trades: [], events: [], checkpoints: [] };
   const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1); // after the last newline: empty or torn
   let state: BrokerState | null = null;
   let kept = { fills: 0, trades: 0, events: 0 };
   const fills: Fill[] = [];
   const trades: Trade[] = [];
   const events: OrderEvent[] = [];
+  const checkpoints: TradingCheckpoint[] = [];
   lines.forEach((line, i) => {
     let record: { kind?: unknown; [key: string]: unknown };
     try {
@@ -137,10 +146,11 @@ export function readTradingJournal(dir: string): TradingJournalContents {
     else if (record.kind === 'order') events.push({ order: record['order'], targetQuantity: record['targetQuantity'] } as OrderEvent);
     else if (record.kind === 'state') {
       state = parseBrokerState(record['state'], `${path} line ${i + 1}`);
+      checkpoints.push({ time: record['time'] as number, state });
       kept = { fills: fills.length, trades: trades.length, events: events.length };
     }
   });
-  return { state, fills: fills.slice(0, kept.fills), trades: trades.slice(0, kept.trades), events: events.slice(0, kept.events) };
+  return { state, fills: fills.slice(0, kept.fills), trades: trades.slice(0, kept.trades), events: events.slice(0, kept.events), checkpoints };
 }
 
 /** Byte offset just after the newline of the last `state` line of `text` (0 when there is none). */

@@ -1,0 +1,159 @@
+/**
+ * What a live run DID, against its replay: the order events, fills, closed trades, and the broker's state (position,
+ * cash, equity, pending orders) after every candle it acted on, compared one by one and bit for bit. The live side is
+ * the run's `trading.jsonl` (`report/trading-journal.ts`); the replay side is a paper broker that saw the same candles
+ * (the diff's replay, which starts from the live run's starting state: flat, with the run's broker configuration) and
+ * whose state is captured after each of them ({@link StateRecorder}).
+ *
+ * A difference is attributed to the first signal mismatch at or before it (a different signal changes everything the
+ * broker does afterwards) and shares that mismatch's explanation; a difference with no signal mismatch at or before it
+ * is unexplained: the same signals were acted on differently.
+ *
+ * @module
+ */
+import type { BrokerState } from '../broker/broker-state';
+import type { OrderEvent } from '../broker/orders';
+import type { PaperBroker } from '../broker/paper-broker';
+import type { Fill, Trade } from '../broker/types';
+import type { Candle } from '../core/candle';
+import type { Broker } from '../engine/engine';
+import type { TradingCheckpoint, TradingJournalContents } from '../report/trading-journal';
+
+/** The replay broker's record, in the trading journal's shapes. */
+export interface ReplayedActions {
+  readonly events: readonly OrderEvent[];
+  readonly fills: readonly Fill[];
+  readonly trades: readonly Trade[];
+  readonly checkpoints: readonly TradingCheckpoint[];
+}
+
+/**
+ * One action that differs: which list (`event`, `fill`, `trade`, or `state` after a candle), its position (`index` in
+ * the list, or the candle's open time for a state), its `time` (the candle it belongs to, UTC epoch ms), the first
+ * differing field and both values (null: absent on that side).
+ */
+export interface ActionDifference {
+  readonly kind: 'event' | 'fill' | 'trade' | 'state';
+  readonly index: number;
+  readonly time: number;
+  readonly field: string;
+  readonly live: unknown;
+  readonly replay: unknown;
+  /** Open time of the signal mismatch it follows from, or null (then it is unexplained). */
+  readonly followsSignalMismatch: number | null;
+}
+
+/** Counts compared per list, and every difference. */
+export interface ActionsReport {
+  readonly events: { readonly live: number; readonly replay: number };
+  readonly fills: { readonly live: number; readonly replay: number };
+  readonly trades: { readonly live: number; readonly replay: number };
+  readonly states: number;
+  readonly differences: readonly ActionDifference[];
+  readonly unexplained: number;
+}
+
+/**
+ * A broker wrapper for the replay that records the paper broker's state after each candle, as the live run's
+ * checkpoints do (after the candle's fills, `onData` and its signal): the state of a candle is taken when the next
+ * candle arrives, and the last one by {@link StateRecorder.finish}.
+ */
+export class StateRecorder {
+  readonly checkpoints: TradingCheckpoint[] = [];
+  readonly #paper: PaperBroker;
+  #last: number | null = null;
+
+  constructor(paper: PaperBroker) {
+    this.#paper = paper;
+  }
+
+  /**
+   * The broker the engine drives: `inner` (which must drive the same paper broker), with the states recorded after
+   * the candles `acted(openTime)` says the paper broker processes.
+   */
+  wrap(inner: Broker, acted: (openTime: number) => boolean): Broker {
+    return {
+      account: inner.account,
+      onCandle: (candle: Candle) => {
+        this.#record();
+        inner.onCandle(candle);
+        if (acted(candle.openTime)) this.#last = candle.openTime;
+      },
+      submit: (signal, candle) => inner.submit(signal, candle),
+    };
+  }
+
+  /** Records the state after the last candle. */
+  finish(): void {
+    this.#record();
+  }
+
+  #record(): void {
+    if (this.#last !== null) this.checkpoints.push({ time: this.#last, state: this.#paper.snapshot() });
+    this.#last = null;
+  }
+}
+
+/**
+ * Compares the live run's actions with the replay's (see the module description).
+ *
+ * @param live - the run's trading journal.
+ * @param replay - the replay broker's events, fills, trades and per-candle states.
+ * @param signalMismatches - open times of the signal mismatches the diff found, ascending.
+ */
+export function compareActions(live: TradingJournalContents, replay: ReplayedActions, signalMismatches: readonly number[]): ActionsReport {
+  const differences: ActionDifference[] = [];
+  const follows = (time: number): number | null => {
+    let found: number | null = null;
+    for (const t of signalMismatches) if (t <= time) found = t;
+    return found;
+  };
+  const push = (kind: ActionDifference['kind'], index: number, time: number, field: string, l: unknown, r: unknown): void => {
+    differences.push({ kind, index, time, field, live: l, replay: r, followsSignalMismatch: follows(time) });
+  };
+  const lists = (
+    kind: 'event' | 'fill' | 'trade',
+    a: readonly object[],
+    b: readonly object[],
+    timeOf: (x: object) => number,
+  ): void => {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      const l = a[i] ?? null;
+      const r = b[i] ?? null;
+      const field = l === null || r === null ? '(missing)' : firstDifference(l, r);
+      if (field !== null) push(kind, i, timeOf((l ?? r)!), field, l, r);
+    }
+  };
+  lists('event', live.events, replay.events, (e) => (e as OrderEvent).order.decidedAt);
+  lists('fill', live.fills, replay.fills, (f) => (f as Fill).time);
+  lists('trade', live.trades, replay.trades, (t) => (t as Trade).exitTime);
+  const replayStates = new Map(replay.checkpoints.map((c) => [c.time, c.state]));
+  for (const { time, state } of live.checkpoints) {
+    const other: BrokerState | null = replayStates.get(time) ?? null;
+    const field = other === null ? '(missing)' : firstDifference(state, other);
+    if (field !== null) push('state', time, time, field, state, other);
+  }
+  return {
+    events: { live: live.events.length, replay: replay.events.length },
+    fills: { live: live.fills.length, replay: replay.fills.length },
+    trades: { live: live.trades.length, replay: replay.trades.length },
+    states: live.checkpoints.length,
+    differences,
+    unexplained: differences.filter((d) => d.followsSignalMismatch === null).length,
+  };
+}
+
+/**
+ * The path of the first field whose values differ (`position.quantity`, `fill.price`), comparing numbers bit for bit
+ * (`Object.is`, so NaN equals NaN and 0 differs from −0), or null when equal.
+ */
+export function firstDifference(a: unknown, b: unknown, path = ''): string | null {
+  if (typeof a === 'number' && typeof b === 'number') return Object.is(a, b) ? null : path || '(value)';
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b ? null : path || '(value)';
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  for (const key of keys) {
+    const found = firstDifference((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], path === '' ? key : `${path}.${key}`);
+    if (found !== null) return found;
+  }
+  return null;
+}
