@@ -117,20 +117,90 @@ export async function analyseLookahead(
   const cutCount = wholeNumber(options.cuts ?? 20, 1, 'cuts');
   const signalCutCount = wholeNumber(options.signalCuts ?? 10, 0, 'signalCuts');
   const subscription = firstSubscription(strategy, file);
-
   const informative = options.informative ?? new Map<string, CandleBatch>();
   const full = await replay(strategy, file, subscription, candles, informative);
-  const names = indicatorNames(full.columns);
-  const rowOf = new Map<number, number>();
-  candles.openTime.forEach((openTime, row) => rowOf.set(openTime, row));
-  const signalRows = full.signals.map((s) => rowOf.get(s.openTime)!).filter((row) => row < n - 1);
+  const signalRows = signalRowsOf(candles, full.signals);
   const cuts = [
     ...new Set([
       ...evenlySpaced(Math.min(strategy.warmup, n - 2), n - 2, cutCount),
       ...evenlySpaced(0, signalRows.length - 1, signalCutCount).map((i) => signalRows[i]!),
     ]),
   ].sort((a, b) => a - b);
+  return compareCuts(strategy, file, subscription, candles, informative, full, cuts);
+}
 
+/** Options of {@link sampledLookahead}. */
+export interface SampledLookaheadOptions {
+  /**
+   * The most candles the truncated replays may cover together, as a fraction of the history (each truncated replay
+   * costs about as much per candle as the run). Default 0.2: the check costs about a fifth of the run.
+   */
+  readonly budget?: number;
+  /** Candles of the strategy's informative subscriptions (whole history), as for {@link analyseLookahead}. */
+  readonly informative?: InformativeCandles;
+}
+
+/**
+ * The lookahead check a backtest runs by itself: {@link analyseLookahead}'s comparison, with the backtest's own replay
+ * as the full one (no second full replay) and cut points sampled within a cost budget. Candidates are candles where
+ * the full replay returned a signal (where a strategy reading later candles, e.g. through data kept from
+ * `populateIndicators`, shows it: the first 5 and 10 spread over all of them) and 10 candles spread from the warm-up
+ * to the second-to-last candle; the cheapest
+ * (earliest) are taken while the candles they replay together stay within `budget` of the history, at least one.
+ * Each truncated replay runs on a fresh instance of the strategy's class.
+ *
+ * @param full - the backtest's frame columns and signal records, over `candles` from their first candle.
+ * @throws as {@link analyseLookahead}; FrameworkError when `budget` is not a fraction in (0, 1].
+ */
+export async function sampledLookahead(
+  strategy: BaseStrategy,
+  file: string,
+  candles: CandleBatch,
+  full: { readonly columns: FrameColumns; readonly signals: readonly SignalRecord[] },
+  options: SampledLookaheadOptions = {},
+): Promise<LookaheadResult> {
+  const n = batchLength(candles);
+  if (n < 2) throw new FrameworkError(`${file}: the lookahead analysis needs at least 2 candles, got ${n}`);
+  const budget = options.budget ?? 0.2;
+  if (!(budget > 0 && budget <= 1)) throw new FrameworkError(`lookahead check: budget must be a fraction in (0, 1], got ${budget}`);
+  const signalRows = signalRowsOf(candles, full.signals);
+  const candidates = [
+    ...new Set([
+      ...signalRows.slice(0, 5),
+      ...evenlySpaced(0, signalRows.length - 1, 10).map((i) => signalRows[i]!),
+      ...evenlySpaced(Math.min(strategy.warmup, n - 2), n - 2, 10),
+    ]),
+  ].sort((a, b) => a - b);
+  const cuts: number[] = [];
+  let cost = 0;
+  for (const row of candidates) {
+    if (cuts.length > 0 && cost + row + 1 > budget * n) break;
+    cuts.push(row);
+    cost += row + 1;
+  }
+  const subscription = firstSubscription(strategy, file);
+  return compareCuts(strategy, file, subscription, candles, options.informative ?? new Map(), full, cuts);
+}
+
+/** Rows of `candles` where a signal was decided, but the last one (a cut needs a later candle to leave out). */
+function signalRowsOf(candles: CandleBatch, signals: readonly SignalRecord[]): number[] {
+  const rowOf = new Map<number, number>();
+  candles.openTime.forEach((openTime, row) => rowOf.set(openTime, row));
+  const n = batchLength(candles);
+  return signals.map((s) => rowOf.get(s.openTime)!).filter((row) => row < n - 1);
+}
+
+/** Replays the histories cut at `cuts` (rows, ascending) and compares each with the full replay. */
+async function compareCuts(
+  strategy: BaseStrategy,
+  file: string,
+  subscription: Subscription,
+  candles: CandleBatch,
+  informative: InformativeCandles,
+  full: Replayed,
+  cuts: readonly number[],
+): Promise<LookaheadResult> {
+  const names = indicatorNames(full.columns);
   const fullSignals = new Map(full.signals.map((s) => [s.openTime, s.signal]));
   const firstDifference = new Map<string, ValueDifference>();
   const differing = new Map<number, SignalDifference>();
