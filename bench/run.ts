@@ -10,9 +10,11 @@
  *    command and its peak RSS;
  * 3. live pipeline throughput: closed-candle frames per second, simulator (in its own process) → ccxt.pro → pipeline
  *    → write-ahead log (fdatasync, each candle acknowledged once durable), for 1, 10 and 100 symbols;
- * 4. live close-to-signal latency of `strategies/macd.ts` with 100,000 candles of history.
+ * 4. live close-to-signal latency of `strategies/macd.ts` with 100,000 candles of history;
+ * 5. the lookahead check every `npm run backtest` runs after the 1M-candle backtest of case 2: its time and its share
+ *    of the backtest's (target: at most a fifth).
  *
- * Options: `--only overhead,backtest,command,throughput,latency` runs some cases; `--runs N` measured runs per case
+ * Options: `--only overhead,backtest,command,throughput,latency,lookahead` runs some cases; `--runs N` measured runs per case
  * (default 3, after 1 warm-up).
  *
  * @module
@@ -21,7 +23,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { BacktestStages, WholeRun } from './backtest';
+import type { BacktestStages, CheckedRun, WholeRun } from './backtest';
 import { backtestCommand, MACD_1M } from './backtest';
 import { BENCH_1M_CANDLES, BENCH_ROOT, ensureBenchData } from './data';
 import type { LatencyRun } from './live-latency';
@@ -29,7 +31,7 @@ import type { ThroughputRun } from './live-throughput';
 import type { EngineRun } from './overhead';
 import { formatNumber, median, percentile, repeat, verdict, type Figure } from './stats';
 
-const CASES = ['overhead', 'backtest', 'command', 'throughput', 'latency'] as const;
+const CASES = ['overhead', 'backtest', 'command', 'throughput', 'latency', 'lookahead'] as const;
 type Case = (typeof CASES)[number];
 
 const args = process.argv.slice(2);
@@ -175,6 +177,14 @@ if (wanted('latency')) {
   point('live.engine.p50', '  of which Engine.onClosedCandle p50', percentile(eng, 50));
   point('live.engine.p99', '  of which Engine.onClosedCandle p99', percentile(eng, 99));
   point('live.firstCandle', '  first live candle (danfo import, window calibration over 100k candles)', median(calibrations.map((s) => s.closeToSignalMs)));
+}
+
+if (wanted('lookahead')) {
+  log(`lookahead check after the backtest: ${MACD_1M} over ${BENCH_1M_CANDLES.toLocaleString('en-US')} candles (1 warm-up + ${RUNS})`);
+  const runs = await child<CheckedRun[]>('lookahead', RUNS);
+  details['lookaheadCheck'] = runs;
+  add('lookahead.check.seconds', 'Lookahead check of npm run backtest (1M candles)', 's', runs.map((r) => r.checkMs / 1000));
+  add('lookahead.check.share', '  its time / the backtest\'s (runBacktest)', '×', runs.map((r) => r.checkMs / r.backtestMs), { kind: 'max', value: 0.2 });
 }
 
 rmSync(join(BENCH_ROOT, 'scratch'), { recursive: true, force: true });
