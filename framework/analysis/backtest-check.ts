@@ -16,12 +16,12 @@ export interface BacktestCheck {
 
 /**
  * Runs {@link sampledLookahead} on a finished backtest: its own replay is the full one, the truncated replays (each on
- * a fresh strategy instance) cover together at most `budget` of its candles (default 0.2: about a fifth of the run's
- * time).
+ * a fresh strategy instance) cover together at most `budget` of its candles (default 0.1: about a fifth of the run's
+ * time with the comparisons).
  *
  * @throws as {@link sampledLookahead} (a strategy failing on a truncated history).
  */
-export async function checkBacktest(result: BacktestResult, budget = 0.2): Promise<BacktestCheck> {
+export async function checkBacktest(result: BacktestResult, budget = 0.1): Promise<BacktestCheck> {
   const started = performance.now();
   const lookahead = await sampledLookahead(
     result.strategy,

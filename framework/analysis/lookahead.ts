@@ -132,8 +132,9 @@ export async function analyseLookahead(
 /** Options of {@link sampledLookahead}. */
 export interface SampledLookaheadOptions {
   /**
-   * The most candles the truncated replays may cover together, as a fraction of the history (each truncated replay
-   * costs about as much per candle as the run). Default 0.2: the check costs about a fifth of the run.
+   * The most candles the truncated replays may cover together, as a fraction of the history. Default 0.1: with the
+   * comparisons and the signal journals, the check then costs about a fifth of the run's time (`npm run bench`, case
+   * `lookahead`).
    */
   readonly budget?: number;
   /** Candles of the strategy's informative subscriptions (whole history), as for {@link analyseLookahead}. */
@@ -161,7 +162,7 @@ export async function sampledLookahead(
 ): Promise<LookaheadResult> {
   const n = batchLength(candles);
   if (n < 2) throw new FrameworkError(`${file}: the lookahead analysis needs at least 2 candles, got ${n}`);
-  const budget = options.budget ?? 0.2;
+  const budget = options.budget ?? 0.1;
   if (!(budget > 0 && budget <= 1)) throw new FrameworkError(`lookahead check: budget must be a fraction in (0, 1], got ${budget}`);
   const signalRows = signalRowsOf(candles, full.signals);
   const candidates = [
