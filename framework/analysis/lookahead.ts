@@ -12,6 +12,7 @@ import { Engine, type InformativeCandles } from '../engine/engine';
 import { timeframeToMs } from '../core/timeframe';
 import type { SignalRecord } from '../report/run-summary';
 import type { BaseStrategy } from '../strategy/base-strategy';
+import { freshStrategy } from '../strategy/fresh';
 import type { FrameColumns } from '../strategy/frame';
 import type { Signal } from '../strategy/signal';
 import { indicatorNames } from './columns';
@@ -251,7 +252,7 @@ async function replay(
   history: CandleBatch,
   informative: InformativeCandles,
 ): Promise<Replayed> {
-  const strategyInstance = freshInstance(strategy);
+  const strategyInstance = freshStrategy(strategy);
   const engine = new Engine({
     strategy: strategyInstance,
     broker: new PaperBroker(DEFAULT_BROKER_CONFIG),
@@ -273,14 +274,6 @@ function closedBy(informative: InformativeCandles, closes: number): InformativeC
       return [key, sliceBatch(candles, 0, rows)];
     }),
   );
-}
-
-/** A new instance of the strategy's class with the same parameter values (overrides included). */
-function freshInstance(strategy: BaseStrategy): BaseStrategy {
-  const StrategyClass = strategy.constructor as new () => BaseStrategy;
-  const instance = new StrategyClass();
-  Object.assign(instance.params, strategy.params);
-  return instance;
 }
 
 function firstSubscription(strategy: BaseStrategy, file: string): Subscription {

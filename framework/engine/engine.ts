@@ -28,6 +28,11 @@ export interface ReplayOptions {
   readonly informative?: InformativeCandles;
   /** Called every 10,000 candles with the number done. */
   readonly onProgress?: (done: number) => void;
+  /**
+   * The first row stepped (default 0): candles before it go neither to the broker nor to `onData`, as the warm-up of a
+   * live run that started there; the indicators are still computed from the first candle (the origin).
+   */
+  readonly from?: number;
 }
 
 /**
@@ -113,7 +118,7 @@ export class Engine {
     const n = history.openTime.length;
     this.#broker.reserve?.(n);
     const journal = this.#journal.replay(history, columns);
-    for (let i = 0; i < n; i++) {
+    for (let i = options.from ?? 0; i < n; i++) {
       const decided = this.#step(columns, i, 0);
       if (decided !== null) journal(i, decided.signal, decided.decision);
       if (onProgress !== undefined && i % 10_000 === 9_999) onProgress(i + 1);
