@@ -10,7 +10,8 @@ import { FrameworkError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
 import { Engine, type InformativeCandles } from '../engine/engine';
 import { timeframeToMs } from '../core/timeframe';
-import type { SignalRecord } from '../report/run-summary';
+import { lowerBound } from '../core/search';
+import type { SignalJournal } from '../report/signal-journal';
 import type { BaseStrategy } from '../strategy/base-strategy';
 import { freshStrategy } from '../strategy/fresh';
 import type { FrameColumns } from '../strategy/frame';
@@ -133,9 +134,8 @@ export async function analyseLookahead(
 /** Options of {@link sampledLookahead}. */
 export interface SampledLookaheadOptions {
   /**
-   * The most candles the truncated replays may cover together, as a fraction of the history. Default 0.1: with the
-   * comparisons and the signal journals, the check then costs about a fifth of the run's time (`npm run bench`, case
-   * `lookahead`).
+   * The most candles the truncated replays may cover together, as a fraction of the history. Default 0.2: the check
+   * then costs at most about a fifth of the run's time (`npm run bench`, case `lookahead`).
    */
   readonly budget?: number;
   /** Candles of the strategy's informative subscriptions (whole history), as for {@link analyseLookahead}. */
@@ -158,12 +158,12 @@ export async function sampledLookahead(
   strategy: BaseStrategy,
   file: string,
   candles: CandleBatch,
-  full: { readonly columns: FrameColumns; readonly signals: readonly SignalRecord[] },
+  full: { readonly columns: FrameColumns; readonly signals: readonly SignalAt[] },
   options: SampledLookaheadOptions = {},
 ): Promise<LookaheadResult> {
   const n = batchLength(candles);
   if (n < 2) throw new FrameworkError(`${file}: the lookahead analysis needs at least 2 candles, got ${n}`);
-  const budget = options.budget ?? 0.1;
+  const budget = options.budget ?? 0.2;
   if (!(budget > 0 && budget <= 1)) throw new FrameworkError(`lookahead check: budget must be a fraction in (0, 1], got ${budget}`);
   const signalRows = signalRowsOf(candles, full.signals);
   const candidates = [
@@ -185,11 +185,15 @@ export async function sampledLookahead(
 }
 
 /** Rows of `candles` where a signal was decided, but the last one (a cut needs a later candle to leave out). */
-function signalRowsOf(candles: CandleBatch, signals: readonly SignalRecord[]): number[] {
-  const rowOf = new Map<number, number>();
-  candles.openTime.forEach((openTime, row) => rowOf.set(openTime, row));
+function signalRowsOf(candles: CandleBatch, signals: readonly SignalAt[]): number[] {
   const n = batchLength(candles);
-  return signals.map((s) => rowOf.get(s.openTime)!).filter((row) => row < n - 1);
+  return signals.map((s) => lowerBound(candles.openTime, s.openTime)).filter((row) => row < n - 1);
+}
+
+/** The signals of a journal, with their candles' open times (UTC epoch ms), in order. */
+export function signalsOf(journal: SignalJournal): SignalAt[] {
+  const { openTime, signals } = journal.columns();
+  return signals.map((signal, k) => ({ openTime: openTime[k]!, signal }));
 }
 
 /** Replays the histories cut at `cuts` (rows, ascending) and compares each with the full replay. */
@@ -240,9 +244,15 @@ async function compareCuts(
   };
 }
 
+/** A signal and the open time (UTC epoch ms) of the candle it was decided on. */
+export interface SignalAt {
+  readonly openTime: number;
+  readonly signal: Signal;
+}
+
 interface Replayed {
   readonly columns: FrameColumns;
-  readonly signals: readonly SignalRecord[];
+  readonly signals: readonly SignalAt[];
 }
 
 async function replay(
@@ -261,7 +271,7 @@ async function replay(
     informative: strategyInstance.getRequiredSubscriptions().slice(1),
   });
   const columns = await engine.replay(history, { informative });
-  return { columns, signals: engine.signals };
+  return { columns, signals: signalsOf(engine.journal) };
 }
 
 /** Each informative series cut to the candles that had closed by `closes` (UTC epoch ms). */
@@ -292,9 +302,9 @@ function firstDifferentRow(full: Float64Array, truncated: Float64Array | undefin
 
 /** Candles up to the cut whose signal differs between the full replay and the truncated one. */
 function signalDifferences(
-  fullRecords: readonly SignalRecord[],
+  fullRecords: readonly SignalAt[],
   fullSignals: ReadonlyMap<number, Signal>,
-  truncatedRecords: readonly SignalRecord[],
+  truncatedRecords: readonly SignalAt[],
   cutOpenTime: number,
 ): SignalDifference[] {
   const truncatedSignals = new Map(truncatedRecords.map((s) => [s.openTime, s.signal]));
