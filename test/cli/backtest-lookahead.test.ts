@@ -40,6 +40,16 @@ describe('npm run backtest catches lookahead by itself', () => {
     expect(stderr).toMatch(/column "next_close": at (\S+) it is [\d.]+ over the whole history but NaN with the history cut at \1/);
   });
 
+  it('a strategy counting onData calls in a field: no bias, as every truncated replay runs on a fresh instance', async () => {
+    // Shared with the run, the instance would go on counting from the run's last candle and its signals would differ.
+    const { code, stdout, stderr } = await runCli('framework/cli/backtest.ts', [
+      'test/fixtures/strategies/counter-state.ts', '--to', '2021-04-22', '--quiet', '--runs', path.join(scratch, 'runs'),
+    ]);
+    expect(stderr).not.toContain('LOOKAHEAD');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^lookahead check: \d+ truncated replays, no lookahead bias found/m);
+  });
+
   it('a clean strategy: exit 0, the check reported on one line with its cost', async () => {
     const { code, stdout, stderr } = await backtest('strategies/ema-cross.ts');
     expect(code).toBe(0);
