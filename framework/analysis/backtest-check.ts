@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { batchLength } from '../core/candle';
 import { isoUtc } from '../core/time';
 import type { BacktestResult } from '../engine/backtest';
 import type { Signal } from '../strategy/signal';
@@ -19,10 +20,16 @@ export interface BacktestCheck {
  * a fresh strategy instance) cover together at most `budget` of its candles (default 0.2: at most about a fifth of
  * the run's time).
  *
+ * A backtest of a single candle has nothing to cut: no bias, no truncated replays.
+ *
  * @throws as {@link sampledLookahead} (a strategy failing on a truncated history).
  */
 export async function checkBacktest(result: BacktestResult, budget = 0.2): Promise<BacktestCheck> {
   const started = performance.now();
+  if (batchLength(result.candles) < 2) {
+    // Nothing to cut: a history of one candle has no later candle to leave out.
+    return { lookahead: { biased: false, cuts: [], columns: [], signals: { checked: 0, differing: [] } }, ms: 0 };
+  }
   const lookahead = await sampledLookahead(
     result.strategy,
     result.summary.strategy.name,
