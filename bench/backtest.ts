@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkBacktest } from '../framework/analysis/backtest-check';
 import { brokerConfig } from '../framework/broker/broker-config';
 import { PaperBroker } from '../framework/broker/paper-broker';
 import { batchLength } from '../framework/core/candle';
@@ -173,6 +174,31 @@ export async function inProcessBacktest(file: string): Promise<WholeRun> {
   const t1 = performance.now();
   rmSync(result.dir, { recursive: true, force: true });
   return { candles, total: t1 - t0, report: t1 - loopEnd, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+}
+
+/** One backtest followed by the lookahead check `npm run backtest` runs by itself: ms of each, and the check's cuts. */
+export interface CheckedRun {
+  readonly candles: number;
+  readonly backtestMs: number;
+  readonly checkMs: number;
+  readonly cuts: number;
+  readonly biased: boolean;
+}
+
+/** `runBacktest` of `file` over the bench dataset, then `checkBacktest` on it, each timed (run folder deleted). */
+export async function checkedBacktest(file: string): Promise<CheckedRun> {
+  const t0 = performance.now();
+  const result = await runBacktest({ file, datasetsRoot: BENCH_ROOT, runsRoot: BENCH_RUNS });
+  const backtestMs = performance.now() - t0;
+  const check = await checkBacktest(result);
+  rmSync(result.dir, { recursive: true, force: true });
+  return {
+    candles: batchLength(result.candles),
+    backtestMs,
+    checkMs: check.ms,
+    cuts: check.lookahead.cuts.length,
+    biased: check.lookahead.biased,
+  };
 }
 
 /** One `npm run backtest` child process: wall-clock ms and peak RSS (MB, null when it cannot be measured). */

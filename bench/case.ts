@@ -11,7 +11,7 @@ import { batchLength, sliceBatch } from '../framework/core/candle';
 import { replayCandles } from '../framework/feeds/replay';
 import { runTrial } from '../framework/optimize/trial';
 import { readDataset } from '../framework/store/partitions';
-import { inProcessBacktest, MACD_1M, stagedBacktest } from './backtest';
+import { checkedBacktest, inProcessBacktest, MACD_1M, stagedBacktest } from './backtest';
 import { BENCH_1M, BENCH_ROOT } from './data';
 import { macdLoop } from './macd-loop';
 import { latencyRun } from './live-latency';
@@ -20,7 +20,7 @@ import { engineRun, rawLoop, type EngineRun } from './overhead';
 import { median, repeat } from './stats';
 
 /** The cases this entry point runs. */
-const CHILD_CASES = ['overhead', 'backtest-stages', 'backtest-whole', 'throughput', 'latency', 'optimize'] as const;
+const CHILD_CASES = ['overhead', 'backtest-stages', 'backtest-whole', 'lookahead', 'throughput', 'latency', 'optimize'] as const;
 /** One of {@link CHILD_CASES}. */
 type ChildCase = (typeof CHILD_CASES)[number];
 
@@ -76,6 +76,12 @@ async function runCase(name: ChildCase, runs: number): Promise<unknown> {
       return repeat(1, runs, async (run) => {
         const r = await inProcessBacktest(MACD_1M);
         log(`  ${label(run)}: ${(r.total / 1000).toFixed(2)} s (of which run files and report ${(r.report / 1000).toFixed(2)} s)`);
+        return r;
+      });
+    case 'lookahead':
+      return repeat(1, runs, async (run) => {
+        const r = await checkedBacktest(MACD_1M);
+        log(`  ${label(run)}: backtest ${(r.backtestMs / 1000).toFixed(2)} s, lookahead check ${(r.checkMs / 1000).toFixed(2)} s (${r.cuts} cuts)`);
         return r;
       });
     case 'throughput': {

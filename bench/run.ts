@@ -13,9 +13,11 @@
  * 4. live close-to-signal latency of `strategies/macd.ts` with 100,000 candles of history;
  * 5. optimisation: one trial of `npm run optimize` (the MACD strategy on 1m over candles already in memory, metrics
  *    included) on 100,000 and 1,000,000 candles against a hand-written typed-array MACD loop over the same candles
- *    (`bench/macd-loop.ts`), and the whole `npm run backtest` command against that loop as a command.
+ *    (`bench/macd-loop.ts`), and the whole `npm run backtest` command against that loop as a command;
+ * 6. the lookahead check every `npm run backtest` runs after the 1M-candle backtest of case 2: its time and its share
+ *    of the backtest's (target: at most a fifth).
  *
- * Options: `--only overhead,backtest,command,throughput,latency,optimize` runs some cases; `--runs N` measured runs per case
+ * Options: `--only overhead,backtest,command,throughput,latency,optimize,lookahead` runs some cases; `--runs N` measured runs per case
  * (default 3, after 1 warm-up).
  *
  * @module
@@ -24,7 +26,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { BacktestStages, WholeRun } from './backtest';
+import type { BacktestStages, CheckedRun, WholeRun } from './backtest';
 import { backtestCommand, MACD_1M } from './backtest';
 import { BENCH_1M_CANDLES, BENCH_ROOT, ensureBenchData } from './data';
 import type { LatencyRun } from './live-latency';
@@ -33,7 +35,7 @@ import type { OptimizeRun } from './case';
 import type { EngineRun } from './overhead';
 import { formatNumber, median, percentile, repeat, verdict, type Figure } from './stats';
 
-const CASES = ['overhead', 'backtest', 'command', 'throughput', 'latency', 'optimize'] as const;
+const CASES = ['overhead', 'backtest', 'command', 'throughput', 'latency', 'optimize', 'lookahead'] as const;
 type Case = (typeof CASES)[number];
 
 const args = process.argv.slice(2);
@@ -219,6 +221,14 @@ if (wanted('optimize')) {
     runs: commands.map((c) => c.backtest / c.loop),
     target: { kind: 'max', value: 4 },
   });
+}
+
+if (wanted('lookahead')) {
+  log(`lookahead check after the backtest: ${MACD_1M} over ${BENCH_1M_CANDLES.toLocaleString('en-US')} candles (1 warm-up + ${RUNS})`);
+  const runs = await child<CheckedRun[]>('lookahead', RUNS);
+  details['lookaheadCheck'] = runs;
+  add('lookahead.check.seconds', 'Lookahead check of npm run backtest (1M candles)', 's', runs.map((r) => r.checkMs / 1000));
+  add('lookahead.check.share', '  its time / the backtest\'s (runBacktest)', '×', runs.map((r) => r.checkMs / r.backtestMs), { kind: 'max', value: 0.2 });
 }
 
 rmSync(join(BENCH_ROOT, 'scratch'), { recursive: true, force: true });

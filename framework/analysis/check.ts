@@ -69,7 +69,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
       .map((s) => [describeSubscription(s), replayCandles(options.datasetsRoot ?? 'datasets', s, { ...(options.to !== undefined && { to: options.to }) })]),
   );
   const lookahead = await analyseLookahead(loaded.strategy, options.file, candles, { ...options.lookahead, informative });
-  const warmup = await analyseWarmup(loaded.strategy, options.file, candles, options.warmup);
+  const warmup = await analyseWarmup(loaded.strategy, options.file, candles, { ...options.warmup, informative });
   return {
     file: options.file,
     strategy: loaded.strategy.name,

@@ -10,8 +10,10 @@ import { FrameworkError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
 import { Engine, type InformativeCandles } from '../engine/engine';
 import { timeframeToMs } from '../core/timeframe';
-import type { SignalRecord } from '../report/run-summary';
+import { lowerBound } from '../core/search';
+import type { SignalJournal } from '../report/signal-journal';
 import type { BaseStrategy } from '../strategy/base-strategy';
+import { freshStrategy } from '../strategy/fresh';
 import type { FrameColumns } from '../strategy/frame';
 import type { Signal } from '../strategy/signal';
 import { indicatorNames } from './columns';
@@ -117,20 +119,94 @@ export async function analyseLookahead(
   const cutCount = wholeNumber(options.cuts ?? 20, 1, 'cuts');
   const signalCutCount = wholeNumber(options.signalCuts ?? 10, 0, 'signalCuts');
   const subscription = firstSubscription(strategy, file);
-
   const informative = options.informative ?? new Map<string, CandleBatch>();
   const full = await replay(strategy, file, subscription, candles, informative);
-  const names = indicatorNames(full.columns);
-  const rowOf = new Map<number, number>();
-  candles.openTime.forEach((openTime, row) => rowOf.set(openTime, row));
-  const signalRows = full.signals.map((s) => rowOf.get(s.openTime)!).filter((row) => row < n - 1);
+  const signalRows = signalRowsOf(candles, full.signals);
   const cuts = [
     ...new Set([
       ...evenlySpaced(Math.min(strategy.warmup, n - 2), n - 2, cutCount),
       ...evenlySpaced(0, signalRows.length - 1, signalCutCount).map((i) => signalRows[i]!),
     ]),
   ].sort((a, b) => a - b);
+  return compareCuts(strategy, file, subscription, candles, informative, full, cuts);
+}
 
+/** Options of {@link sampledLookahead}. */
+export interface SampledLookaheadOptions {
+  /**
+   * The most candles the truncated replays may cover together, as a fraction of the history. Default 0.2: the check
+   * then costs at most about a fifth of the run's time (`npm run bench`, case `lookahead`).
+   */
+  readonly budget?: number;
+  /** Candles of the strategy's informative subscriptions (whole history), as for {@link analyseLookahead}. */
+  readonly informative?: InformativeCandles;
+}
+
+/**
+ * The lookahead check a backtest runs by itself: {@link analyseLookahead}'s comparison, with the backtest's own replay
+ * as the full one (no second full replay) and cut points sampled within a cost budget. Candidates are candles where
+ * the full replay returned a signal (where a strategy reading later candles, e.g. through data kept from
+ * `populateIndicators`, shows it: the first 5 and 10 spread over all of them) and 10 candles spread from the warm-up
+ * to the second-to-last candle; the cheapest
+ * (earliest) are taken while the candles they replay together stay within `budget` of the history, at least one.
+ * Each truncated replay runs on a fresh instance of the strategy's class.
+ *
+ * @param full - the backtest's frame columns and signal records, over `candles` from their first candle.
+ * @throws as {@link analyseLookahead}; FrameworkError when `budget` is not a fraction in (0, 1].
+ */
+export async function sampledLookahead(
+  strategy: BaseStrategy,
+  file: string,
+  candles: CandleBatch,
+  full: { readonly columns: FrameColumns; readonly signals: readonly SignalAt[] },
+  options: SampledLookaheadOptions = {},
+): Promise<LookaheadResult> {
+  const n = batchLength(candles);
+  if (n < 2) throw new FrameworkError(`${file}: the lookahead analysis needs at least 2 candles, got ${n}`);
+  const budget = options.budget ?? 0.2;
+  if (!(budget > 0 && budget <= 1)) throw new FrameworkError(`lookahead check: budget must be a fraction in (0, 1], got ${budget}`);
+  const signalRows = signalRowsOf(candles, full.signals);
+  const candidates = [
+    ...new Set([
+      ...signalRows.slice(0, 5),
+      ...evenlySpaced(0, signalRows.length - 1, 10).map((i) => signalRows[i]!),
+      ...evenlySpaced(Math.min(strategy.warmup, n - 2), n - 2, 10),
+    ]),
+  ].sort((a, b) => a - b);
+  const cuts: number[] = [];
+  let cost = 0;
+  for (const row of candidates) {
+    if (cuts.length > 0 && cost + row + 1 > budget * n) break;
+    cuts.push(row);
+    cost += row + 1;
+  }
+  const subscription = firstSubscription(strategy, file);
+  return compareCuts(strategy, file, subscription, candles, options.informative ?? new Map(), full, cuts);
+}
+
+/** Rows of `candles` where a signal was decided, but the last one (a cut needs a later candle to leave out). */
+function signalRowsOf(candles: CandleBatch, signals: readonly SignalAt[]): number[] {
+  const n = batchLength(candles);
+  return signals.map((s) => lowerBound(candles.openTime, s.openTime)).filter((row) => row < n - 1);
+}
+
+/** The signals of a journal, with their candles' open times (UTC epoch ms), in order. */
+export function signalsOf(journal: SignalJournal): SignalAt[] {
+  const { openTime, signals } = journal.columns();
+  return signals.map((signal, k) => ({ openTime: openTime[k]!, signal }));
+}
+
+/** Replays the histories cut at `cuts` (rows, ascending) and compares each with the full replay. */
+async function compareCuts(
+  strategy: BaseStrategy,
+  file: string,
+  subscription: Subscription,
+  candles: CandleBatch,
+  informative: InformativeCandles,
+  full: Replayed,
+  cuts: readonly number[],
+): Promise<LookaheadResult> {
+  const names = indicatorNames(full.columns);
   const fullSignals = new Map(full.signals.map((s) => [s.openTime, s.signal]));
   const firstDifference = new Map<string, ValueDifference>();
   const differing = new Map<number, SignalDifference>();
@@ -168,9 +244,15 @@ export async function analyseLookahead(
   };
 }
 
+/** A signal and the open time (UTC epoch ms) of the candle it was decided on. */
+export interface SignalAt {
+  readonly openTime: number;
+  readonly signal: Signal;
+}
+
 interface Replayed {
   readonly columns: FrameColumns;
-  readonly signals: readonly SignalRecord[];
+  readonly signals: readonly SignalAt[];
 }
 
 async function replay(
@@ -180,7 +262,7 @@ async function replay(
   history: CandleBatch,
   informative: InformativeCandles,
 ): Promise<Replayed> {
-  const strategyInstance = freshInstance(strategy);
+  const strategyInstance = freshStrategy(strategy);
   const engine = new Engine({
     strategy: strategyInstance,
     broker: new PaperBroker(DEFAULT_BROKER_CONFIG),
@@ -189,7 +271,7 @@ async function replay(
     informative: strategyInstance.getRequiredSubscriptions().slice(1),
   });
   const columns = await engine.replay(history, { informative });
-  return { columns, signals: engine.signals };
+  return { columns, signals: signalsOf(engine.journal) };
 }
 
 /** Each informative series cut to the candles that had closed by `closes` (UTC epoch ms). */
@@ -202,14 +284,6 @@ function closedBy(informative: InformativeCandles, closes: number): InformativeC
       return [key, sliceBatch(candles, 0, rows)];
     }),
   );
-}
-
-/** A new instance of the strategy's class with the same parameter values (overrides included). */
-function freshInstance(strategy: BaseStrategy): BaseStrategy {
-  const StrategyClass = strategy.constructor as new () => BaseStrategy;
-  const instance = new StrategyClass();
-  Object.assign(instance.params, strategy.params);
-  return instance;
 }
 
 function firstSubscription(strategy: BaseStrategy, file: string): Subscription {
@@ -228,9 +302,9 @@ function firstDifferentRow(full: Float64Array, truncated: Float64Array | undefin
 
 /** Candles up to the cut whose signal differs between the full replay and the truncated one. */
 function signalDifferences(
-  fullRecords: readonly SignalRecord[],
+  fullRecords: readonly SignalAt[],
   fullSignals: ReadonlyMap<number, Signal>,
-  truncatedRecords: readonly SignalRecord[],
+  truncatedRecords: readonly SignalAt[],
   cutOpenTime: number,
 ): SignalDifference[] {
   const truncatedSignals = new Map(truncatedRecords.map((s) => [s.openTime, s.signal]));

@@ -6,7 +6,13 @@
  */
 import { batchLength, sliceBatch, type CandleBatch } from '../core/candle';
 import { FrameworkError } from '../core/errors';
+import { lowerBound } from '../core/search';
+import { describeSubscription } from '../core/subscription';
+import { timeframeToMs } from '../core/timeframe';
+import type { InformativeCandles } from '../engine/engine';
 import { computeIndicatorColumns } from '../engine/indicators';
+import { computeInformativeColumns, mergeInformative } from '../engine/informative';
+import type { FrameColumns } from '../strategy/frame';
 import type { BaseStrategy } from '../strategy/base-strategy';
 import { indicatorNames } from './columns';
 import { evenlySpaced } from './sampling';
@@ -27,6 +33,12 @@ export interface WarmupOptions {
   readonly origins?: number;
   /** Candles in each shortened history. Default the smaller of 8,192 and half the candles; ≥ 2. */
   readonly span?: number;
+  /**
+   * Candles of the strategy's informative subscriptions (whole history, keyed as the engine expects). Their columns, as
+   * the frame shows them (`ema_trend_1h`, `close_1h`), are analysed with the rest: a shortened history's informative
+   * candles start with it.
+   */
+  readonly informative?: InformativeCandles;
 }
 
 /** The largest relative deviation from the whole-history value seen at candles with at least `length` earlier candles. */
@@ -74,7 +86,8 @@ export interface WarmupResult {
  * computed over a history that starts later (an EMA seeded later, a running sum started later) gives different values
  * until it has seen enough candles, and a live run starts from whatever history it has.
  *
- * Computes `populateIndicators` once over all `candles` and once over each of `origins` shortened histories: `span`
+ * Computes `populateIndicators` (and `populateInformative` over the informative candles given, see
+ * {@link WarmupOptions.informative}) once over all `candles` and once over each of `origins` shortened histories: `span`
  * candles starting at origin `k` (spread evenly over the data, `k ≥ 1`). Row `j` of a shortened history is the candle
  * `k + j` computed with only `j` earlier candles; equivalently, over the window of `j + 1` candles ending there. For
  * each column and origin, the last row that disagrees with the whole-history value gives the warm-up needed there
@@ -84,7 +97,7 @@ export interface WarmupResult {
  * The bit-for-bit figure (`neededExact`) is what a live run needs to reproduce the replay exactly from a window of
  * recent candles; `LiveIndicators` calibrates that window at the start of every live run.
  *
- * @param strategy - the loaded strategy; only `populateIndicators` is called.
+ * @param strategy - the loaded strategy; only `populateIndicators` and `populateInformative` are called.
  * @param file - the strategy's plugin file, for messages.
  * @param candles - the processed candles of its first subscription, oldest first (at least 4).
  * @throws FrameworkError when there are too few candles or an option is out of range;
@@ -111,14 +124,15 @@ export async function analyseWarmup(
     check(Number.isInteger(length) && length >= 0 && length < span, `lengths must be whole numbers in [0, ${span - 1}], got ${length}`);
   }
 
-  const full = await computeIndicatorColumns(strategy, candles, file);
+  const columnsOf = frameColumnsOf(strategy, file, options.informative ?? new Map());
+  const full = await columnsOf(candles);
   const names = indicatorNames(full);
   const starts = evenlySpaced(1, n - span, originCount);
   const settle = new Map(names.map((name) => [name, { needed: 0 as number | null, exact: 0 as number | null }]));
   const deviations = new Map(names.map((name) => [name, new Float64Array(lengths.length)]));
 
   for (const start of starts) {
-    const part = await computeIndicatorColumns(strategy, sliceBatch(candles, start, start + span), file);
+    const part = await columnsOf(sliceBatch(candles, start, start + span));
     for (const name of names) {
       const whole = full[name]!.subarray(start, start + span);
       const shortened = part[name];
@@ -164,6 +178,34 @@ export async function analyseWarmup(
     neededExact: maxOrNull(columns.map((c) => c.neededExact)),
     enough: columns.every((c) => c.enough),
     columns,
+  };
+}
+
+/**
+ * The frame columns of a history of the strategy's first subscription, as a replay computes them: its indicators and,
+ * merged onto its candles, each informative subscription's columns computed over the informative candles from the
+ * history's first open time to its last close.
+ */
+function frameColumnsOf(
+  strategy: BaseStrategy,
+  file: string,
+  informative: InformativeCandles,
+): (candles: CandleBatch) => Promise<FrameColumns> {
+  const [traded, ...others] = strategy.getRequiredSubscriptions();
+  return async (candles) => {
+    const columns = { ...(await computeIndicatorColumns(strategy, candles, file)) };
+    const first = candles.openTime[0]!;
+    const closes = candles.openTime[candles.openTime.length - 1]! + timeframeToMs(traded!.timeframe);
+    for (const s of others) {
+      const all = informative.get(describeSubscription(s));
+      if (all === undefined) continue;
+      const from = lowerBound(all.openTime, first);
+      const to = lowerBound(all.openTime, closes - timeframeToMs(s.timeframe) + 1);
+      if (to <= from) continue;
+      const computed = await computeInformativeColumns(strategy, s, sliceBatch(all, from, to), file);
+      Object.assign(columns, mergeInformative(traded!, candles.openTime, s, computed));
+    }
+    return columns;
   };
 }
 

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
+import { checkBacktest, formatBacktestCheck } from '../analysis/backtest-check';
 import { createLogger } from '../core/logger';
 import { runBacktest } from '../engine/backtest';
 import { readParamsFile } from '../optimize/results';
@@ -30,6 +31,8 @@ interface BacktestCliOptions extends CommonOptions, BrokerCliOptions {
   readonly runs: string;
   readonly param: Record<string, string>;
   readonly paramsFile?: string;
+  readonly check: boolean;
+  readonly allowLookahead?: boolean;
 }
 
 const program = withCommonOptions(
@@ -41,7 +44,9 @@ const program = withCommonOptions(
     .option('--datasets <dir>', 'candle store root', 'datasets')
     .option('--runs <dir>', 'where run folders are written', 'runs')
     .option('--param <name=value>', 'override a strategy parameter (repeatable)', collectParam, {})
-    .option('--params-file <file>', 'parameters (and, unless --from/--to are given, the span) from a file such as npm run optimize\'s best-params.json'),
+    .option('--params-file <file>', 'parameters (and, unless --from/--to are given, the span) from a file such as npm run optimize\'s best-params.json')
+    .option('--no-check', 'skip the sampled lookahead check run after the backtest')
+    .option('--allow-lookahead', 'exit 0 even when the lookahead check finds a bias (it is still reported)'),
 );
 
 program.action(async (file: string, options: BacktestCliOptions) => {
@@ -73,6 +78,17 @@ program.action(async (file: string, options: BacktestCliOptions) => {
       `${result.summary.candles} candles in ${seconds.toFixed(2)} s; run written to ${path.relative('.', result.dir)}/\n` +
         `report: ${path.relative('.', result.report)}\n`,
     );
+    if (!options.check) return;
+    const check = await checkBacktest(result);
+    const lines = formatBacktestCheck(check, seconds * 1000);
+    if (!check.lookahead.biased) {
+      process.stdout.write(`${lines.join('\n')}\n`);
+      return;
+    }
+    process.stderr.write(`${lines.join('\n')}\n`);
+    if (options.allowLookahead === true) return;
+    process.stderr.write('exit 1: pass --allow-lookahead to accept the bias, or --no-check to skip the check\n');
+    process.exitCode = 1;
   });
 });
 

@@ -28,21 +28,22 @@ function describeCause(cause: MismatchCause): string {
         .filter((k) => before[k] !== after[k])
         .map((k) => `${k} ${before[k]} → ${after[k]}`)
         .join(', ');
-      return `candle ${isoUtc(openTime)} was revised after the run acted on it: ${changed}`;
+      return `candle ${isoUtc(openTime)} was revised after the run acted on it: ${changed} (the replay with the versions the run saw gives its signal)`;
     }
     case 'missing':
-      return `candle ${isoUtc(cause.openTime)} was missing or late in the live run`;
+      return `candle ${isoUtc(cause.openTime)} was missing or late in the live run (the replay without it gives the run's signal)`;
     case 'origin':
       return `different origin: the live run's history started at ${isoUtc(cause.live)}, the replay's at ${isoUtc(cause.replay)}`;
     case 'lookahead':
-      return `lookahead in populateIndicators${cause.column === null ? '' : `: column "${cause.column}"`} changes once later candles exist`;
+      return `lookahead: column "${cause.column}" changes once later candles exist (the replay cut at this candle gives the run's signal)`;
     case 'unexplained':
       return 'UNEXPLAINED';
   }
 }
 
 function describeMismatch(m: Mismatch): string {
-  return `  ${isoUtc(m.openTime)}  live: ${describeSignal(m.live)}  replay: ${describeSignal(m.replay)}\n    cause: ${describeCause(m.cause)}`;
+  const hint = m.hint === undefined ? '' : `\n    likely cause: ${m.hint}`;
+  return `  ${isoUtc(m.openTime)}  live: ${describeSignal(m.live)}  replay: ${describeSignal(m.replay)}\n    cause: ${describeCause(m.cause)}${hint}`;
 }
 
 const program = withCommonOptions(

@@ -13,7 +13,8 @@ import { writeRunHeader, type RunOrigin } from '../report/journal';
 import { createRunDir, writeRunArtifacts, type RunFiles } from '../report/run-writer';
 import { loadStrategy } from '../strategy/loader';
 import type { BaseStrategy } from '../strategy/base-strategy';
-import { Engine } from './engine';
+import type { FrameColumns } from '../strategy/frame';
+import { Engine, type InformativeCandles } from './engine';
 
 /** What to backtest and how. Times are UTC epoch ms; money in the quote currency. */
 export interface BacktestOptions {
@@ -46,6 +47,13 @@ export interface BacktestResult {
   readonly report: string;
   readonly engine: Engine;
   readonly broker: PaperBroker;
+  /** The strategy as loaded (its state after the run). */
+  readonly strategy: BaseStrategy;
+  /** The candles replayed, oldest first, and each informative subscription's (keyed as the engine expects). */
+  readonly candles: CandleBatch;
+  readonly informative: InformativeCandles;
+  /** Every frame column of the run (OHLCV, `open_time`, indicators, informative columns). */
+  readonly indicators: FrameColumns;
 }
 
 /**
@@ -124,7 +132,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     signals: engine.journal.outcomes(),
     equity: broker.equityCurve,
   });
-  return { summary, dir, files, report, engine, broker };
+  return { summary, dir, files, report, engine, broker, strategy: loaded.strategy, candles, informative, indicators };
 }
 
 /** What {@link closeBacktestRun} needs: the replay just finished, and where its run goes. */

@@ -4,17 +4,18 @@ import { FrameworkError, LookaheadError, messageOf, StrategyRuntimeError } from 
 import { lowerBound } from '../core/search';
 import { timeframeToMs } from '../core/timeframe';
 import { isoUtc } from '../core/time';
-import type { BaseStrategy } from '../strategy/base-strategy';
-import { candleOf, Frame, type FrameColumns, type FrameCursor } from '../strategy/frame';
-import { parseSignal, type Signal } from '../strategy/signal';
 import type { AccountView } from '../strategy/account';
+import type { BaseStrategy } from '../strategy/base-strategy';
+import { CANDLE_FRAME_COLUMNS, candleOf, Frame, type FrameColumns, type FrameCursor } from '../strategy/frame';
+import { parseSignal, type Signal } from '../strategy/signal';
 import type { SignalDecision } from '../broker/types';
 import type { SignalRecord, StrategyIdentity } from '../report/run-summary';
 import { SignalJournal } from '../report/signal-journal';
 import { hashParameters } from '../strategy/parameters';
 import { computeIndicatorColumns } from './indicators';
-import { computeInformativeColumns, mergeInformative } from './informative';
-import { LiveIndicators } from './live-indicators';
+import { alignClosedCandles, computeInformativeColumns, mergeInformative } from './informative';
+import { LiveIndicators, type WindowedColumns } from './live-indicators';
+import { LiveReadProof } from './live-read-proof';
 
 /**
  * Candles of the informative subscriptions, keyed by `describeSubscription` (`binance BTC/USDT 1h`): each processed
@@ -33,6 +34,11 @@ export interface ReplayOptions {
    * candles of a live run, see `staleReason`): `onData` still runs on them, as it did live.
    */
   readonly held?: ReadonlyMap<number, string>;
+  /**
+   * The first row stepped (default 0): candles before it go neither to the broker nor to `onData`, as the warm-up of a
+   * live run that started there; the indicators are still computed from the first candle (the origin).
+   */
+  readonly from?: number;
 }
 
 /**
@@ -48,10 +54,10 @@ export interface Broker {
    * returns whether it became an order and, if not, why.
    */
   submit(signal: Signal, candle: Candle): SignalDecision;
-  /** Optional capacity hint before a replay: `candles` more candles are coming. */
-  reserve?(candles: number): void;
   /** The read-only account view handed to `onData` (position, open orders, equity, cash after `onCandle`). */
   readonly account: AccountView;
+  /** Optional capacity hint before a replay: `candles` more candles are coming. */
+  reserve?(candles: number): void;
 }
 
 /** What an {@link Engine} runs: the strategy, where its signals go, and names for the journal and messages. */
@@ -94,7 +100,9 @@ export class Engine {
     this.#identity = { name: options.strategy.name, parameters, parametersHash: hashParameters(parameters) };
     this.#journal = new SignalJournal({ strategy: this.#identity, subscription: this.#subscription });
     this.#informative = options.informative ?? [];
-    this.#live = new LiveIndicators((candles) => computeIndicatorColumns(options.strategy, candles, options.file));
+    this.#live = new LiveIndicators((candles) => computeIndicatorColumns(options.strategy, candles, options.file), {
+      verifyRows: Math.max(64, options.strategy.warmup),
+    });
     this.#liveInformative = new Map(
       this.#informative.map((s) => [
         describeSubscription(s),
@@ -120,7 +128,7 @@ export class Engine {
     this.#broker.reserve?.(n);
     const journal = this.#journal.replay(history, columns);
     const { held } = options;
-    for (let i = 0; i < n; i++) {
+    for (let i = options.from ?? 0; i < n; i++) {
       const decided = this.#step(columns, i, 0, held?.get(history.openTime[i]!) ?? null);
       if (decided !== null) journal(i, decided.signal, decided.decision);
       if (onProgress !== undefined && i % 10_000 === 9_999) onProgress(i + 1);
@@ -150,27 +158,50 @@ export class Engine {
    * indicators over the newest candles the {@link LiveIndicators} window proves sufficient (bit-for-bit equal to the
    * whole history) and steps that last candle.
    *
+   * The frame never serves `onData` a value that differs from the replay's: reads of proven rows are served; reads of
+   * older rows of the window are checked against the whole-history computation before the signal is acted on; reads
+   * before the window are refused (see {@link LiveReadProof}). The proof then extends to the deepest read so far
+   * (from the first live candle, which gets the whole-history computation itself; and from the strategy's `warmup`).
+   *
    * @param held - the reason not to hand this candle's signal to the broker (e.g. stale, see `staleReason`), or
    *   null; `onData` runs either way and the signal is journaled with `acted: false` and this reason.
    * @returns the journaled signal of this candle, or null.
    * @throws {@link "core/errors"!StrategyRuntimeError | StrategyRuntimeError} naming the file and candle when a
    *   strategy method throws or a signal is malformed; {@link LookaheadError} when `onData` reads a later candle;
-   *   FrameworkError when informative candles are missing.
+   *   FrameworkError when informative candles are missing, or when `onData` read a value the live window cannot prove
+   *   equal to the replay's (naming the column and how far back is proven).
    */
   async onClosedCandle(history: CandleBatch, informative?: InformativeCandles, held: string | null = null): Promise<SignalRecord | null> {
     const windowed = await this.#live.compute(history);
     const { offset } = windowed;
     const columns = { ...windowed.columns };
     const tradedOpenTime = columns['open_time']!;
+    const rows = tradedOpenTime.length;
+    const provenFrom = new Map<string, number>();
+    const tradedFrom = Math.max(0, rows - windowed.provenRows);
+    for (const name of Object.keys(columns)) {
+      if (!(CANDLE_FRAME_COLUMNS as readonly string[]).includes(name)) provenFrom.set(name, tradedFrom);
+    }
     for (const s of this.#informative) {
       const candles = this.#informativeCandles(informative, s);
       const needed = informativeRowsSince(candles.openTime, tradedOpenTime[0]! - timeframeToMs(s.timeframe));
       const part = await this.#liveInformative.get(describeSubscription(s))!.compute(candles, needed);
-      Object.assign(columns, mergeInformative(this.#subscription, tradedOpenTime, s, part.columns));
+      const merged = mergeInformative(this.#subscription, tradedOpenTime, s, part.columns);
+      Object.assign(columns, merged);
+      const from = informativeProvenFrom(this.#subscription, tradedOpenTime, s, part);
+      for (const name of Object.keys(merged)) provenFrom.set(name, from);
     }
-    const row = history.openTime.length - 1 - offset;
-    const decided = this.#step(columns, row, offset, held);
-    return decided === null ? null : this.#journal.record(history, offset + row, columns, row, decided.signal, decided.decision);
+    const row = rows - 1;
+    const proof = new LiveReadProof({ index: row, offset, provenFrom, openTime: tradedOpenTime[row]! });
+    const signal = this.#decideAt(columns, row, offset, proof);
+    if (proof.needsVerifying) {
+      const mismatch = proof.verify(columns, await this.frameColumns(history, informative));
+      if (mismatch !== null) throw new FrameworkError(`${this.#file}: ${proof.describe(mismatch)}`);
+    }
+    this.#extendProof(history, informative, proof.deepest);
+    if (signal === null) return null;
+    const decision = this.#submit(signal, columns, row, offset, held);
+    return this.#journal.record(history, offset + row, columns, row, signal, decision);
   }
 
   /**
@@ -211,20 +242,44 @@ export class Engine {
    * @returns the signal and what the broker did with it, or null when `onData` returned none.
    */
   #step(columns: FrameColumns, i: number, offset: number, held: string | null): { signal: Signal; decision: SignalDecision } | null {
+    const signal = this.#decideAt(columns, i, offset, null);
+    return signal === null ? null : { signal, decision: this.#submit(signal, columns, i, offset, held) };
+  }
+
+  /** Candle `i` of `columns` through the broker, then `onData` with the frame on it (live: reads checked by `proof`). */
+  #decideAt(columns: FrameColumns, i: number, offset: number, proof: LiveReadProof | null): Signal | null {
     const candle = candleOf(columns, i);
     this.#broker.onCandle(candle);
     this.#cursor.columns = columns;
     this.#cursor.index = i;
     this.#cursor.offset = offset;
-    const signal = this.#decide(candle);
-    if (signal === null) return null;
-    const decision: SignalDecision =
-      offset + i < this.#strategy.warmup
-        ? { acted: false, reason: `warm-up: candle ${offset + i} of ${this.#strategy.warmup}` }
-        : held !== null
-          ? { acted: false, reason: held }
-          : this.#broker.submit(signal, candle);
-    return { signal, decision };
+    this.#cursor.proof = proof;
+    return this.#decide(candle);
+  }
+
+  /**
+   * Hands `signal` (decided on candle `i` of `columns`) to the broker, or refuses it during the warm-up or when `held`
+   * gives a reason (a stale candle).
+   */
+  #submit(signal: Signal, columns: FrameColumns, i: number, offset: number, held: string | null): SignalDecision {
+    if (offset + i < this.#strategy.warmup) return { acted: false, reason: `warm-up: candle ${offset + i} of ${this.#strategy.warmup}` };
+    if (held !== null) return { acted: false, reason: held };
+    return this.#broker.submit(signal, candleOf(columns, i));
+  }
+
+  /**
+   * Extends what the live indicators prove to the deepest read of this candle (`deepest` candles back): from the next
+   * candle on, every column is proven that far back (informative ones over the informative candles closed since).
+   */
+  #extendProof(history: CandleBatch, informative: InformativeCandles | undefined, deepest: number): void {
+    this.#live.prove(deepest + 1);
+    const n = history.openTime.length;
+    const reachedOpenTime = history.openTime[Math.max(0, n - 1 - deepest)]!;
+    for (const s of this.#informative) {
+      const candles = this.#informativeCandles(informative, s);
+      const rows = informativeRowsSince(candles.openTime, reachedOpenTime - timeframeToMs(s.timeframe));
+      this.#liveInformative.get(describeSubscription(s))!.prove(rows);
+    }
   }
 
   #decide(candle: Candle): Signal | null {
@@ -248,6 +303,18 @@ export class Engine {
   #where(candle: Candle): string {
     return `${this.#file}: onData at candle ${isoUtc(candle.openTime)}`;
   }
+}
+
+/**
+ * The first row of the traded window whose informative columns (merged from `part`) are proven equal to the whole
+ * history's: the first whose latest closed informative candle is among the part's proven rows.
+ */
+function informativeProvenFrom(traded: Subscription, tradedOpenTime: Float64Array, s: Subscription, part: WindowedColumns): number {
+  if (part.offset === 0) return 0;
+  const informativeOpenTime = part.columns['open_time']!;
+  const firstProven = Math.max(0, informativeOpenTime.length - part.provenRows);
+  const aligned = alignClosedCandles(tradedOpenTime, traded.timeframe, informativeOpenTime, s.timeframe);
+  return lowerBound(aligned, firstProven);
 }
 
 /** How many of the newest rows of `openTime` (ascending) have an open time ≥ `from`, plus one before it. */

@@ -2,9 +2,19 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brokerConfig } from '../broker/broker-config';
 import { PaperBroker } from '../broker/paper-broker';
-import { candleAt, sliceBatch, type Candle, type CandleBatch } from '../core/candle';
+import {
+  batchFromCandles,
+  candleAt,
+  candlesFromBatch,
+  concatBatches,
+  sliceBatch,
+  writeRow,
+  type Candle,
+  type CandleBatch,
+} from '../core/candle';
 import { FrameworkError } from '../core/errors';
 import { describeSubscription, type Subscription } from '../core/subscription';
+import { isoUtc } from '../core/time';
 import { timeframeToMs } from '../core/timeframe';
 import { Engine, type Broker, type InformativeCandles } from '../engine/engine';
 import { staleReason } from '../engine/stale';
@@ -15,6 +25,8 @@ import { readTradingJournal } from '../report/trading-journal';
 import type { OrderEvent } from '../broker/orders';
 import { compareActions, StateRecorder, type ActionsReport, type ReplayedActions } from './actions';
 import type { SignalRecord } from '../report/run-summary';
+import type { BaseStrategy } from '../strategy/base-strategy';
+import { freshStrategy } from '../strategy/fresh';
 import { loadStrategy, type LoadedStrategy } from '../strategy/loader';
 import type { FrameColumns } from '../strategy/frame';
 import type { Signal } from '../strategy/signal';
@@ -27,20 +39,23 @@ export interface RevisedCandle {
 }
 
 /**
- * Why a signal differs between the live run and its replay:
- * - `revision`: a candle at or before the signal's was revised after the run acted on it (values before and after);
- * - `missing`: a candle at or before the signal's was not seen by the live run when it decided (missing or late);
+ * Why a signal differs between the live run and its replay. Every cause but `origin` is proven by a counterfactual
+ * replay (from the origin, on a fresh strategy instance) that reproduces the live outcome on that candle:
+ * - `revision`: replaying with the candle versions the live run saw (the values it acted on, for candles revised by the
+ *   exchange after it decided) gives the live signal; `candle` is the latest such revision (values before and after);
+ * - `missing`: replaying without the candles the live run never acted on (missing or late) gives the live signal;
+ *   `openTime` is the first of them;
  * - `origin`: the replay starts from another first candle (the indicators' origin) than the live run did;
- * - `lookahead`: the replay on candles up to the signal gives the live signal, the replay on all candles does not:
- *   `populateIndicators` used later candles (`column` is the first indicator column that differs);
- * - `unexplained`: none of the above (also: equal signals that the run and the replay decided differently under the
- *   stale rule, which the replay applies to the journal's arrival times exactly as the run did).
+ * - `lookahead`: the replay on candles up to the signal gives the live signal and a named frame `column` differs there
+ *   from the replay on all candles (the lookahead check reproduces it);
+ * - `unexplained`: none of the above (see {@link Mismatch.hint}); also equal signals that the run and the replay decided
+ *   differently under the stale rule, which the replay applies to the journal's arrival times exactly as the run did.
  */
 export type MismatchCause =
   | { readonly kind: 'revision'; readonly candle: RevisedCandle }
   | { readonly kind: 'missing'; readonly openTime: number }
   | { readonly kind: 'origin'; readonly live: number; readonly replay: number }
-  | { readonly kind: 'lookahead'; readonly column: string | null }
+  | { readonly kind: 'lookahead'; readonly column: string }
   | { readonly kind: 'unexplained' };
 
 /** One signal compared: the live run's and the replay's at the same candle (null: none there). */
@@ -53,6 +68,12 @@ export interface SignalComparison {
 /** A comparison whose two sides differ, with its cause. */
 export interface Mismatch extends SignalComparison {
   readonly cause: MismatchCause;
+  /**
+   * For an unexplained mismatch, the likely cause when a counterfactual points at one: e.g. state kept in the strategy
+   * object (a replay on a fresh instance that, like the live run, calls `onData` only from the live run's first candle
+   * reproduces the live signal), naming the strategy's fields that differ.
+   */
+  readonly hint?: string;
 }
 
 /**
@@ -140,7 +161,7 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
       continue;
     }
     const comparison = { openTime, live: l?.signal ?? null, replay: r?.signal ?? null };
-    mismatches.push({ ...comparison, cause: await explain(comparison) });
+    mismatches.push({ ...comparison, ...(await explain(comparison)) });
   }
   const trading = header.mode === 'live' ? readTradingJournal(runDir) : null;
   const actions =
@@ -223,30 +244,39 @@ interface ReplayInput {
   readonly held: ReadonlyMap<number, string>;
 }
 
-/** The replay's signals and its frame columns (OHLCV, indicators, informative columns) over every candle. */
+/**
+ * The replay's signals, its frame columns (OHLCV, indicators, informative columns) over every candle, and the strategy
+ * instance it ran (fresh for every replay).
+ */
 interface Replayed {
   readonly signals: readonly SignalRecord[];
   readonly columns: FrameColumns;
+  readonly strategy: BaseStrategy;
   /** What its broker did, in the trading journal's shapes (per-candle states for a live run's replay only). */
   readonly actions: ReplayedActions;
 }
 
-async function replaySignals(loaded: LoadedStrategy, header: RunHeader, input: ReplayInput, acted: ReadonlySet<number> | null): Promise<Replayed> {
-  // The run's own broker configuration (stake, fees, the exchange's amount step, the client order ids' key).
+/**
+ * A replay of `input` on a fresh instance of the strategy, with the run's own broker configuration (stake, fees, the
+ * exchange's amount step, the client order ids' key); `acted`: for a live run, the candles it acted on (the broker
+ * sees only those, see {@link actedCandlesOnly}); `from`: the first row stepped (see `ReplayOptions.from`).
+ */
+async function replaySignals(loaded: LoadedStrategy, header: RunHeader, input: ReplayInput, acted: ReadonlySet<number> | null, from = 0): Promise<Replayed> {
+  const strategy = freshStrategy(loaded.strategy);
   const paper = new PaperBroker(brokerConfig(header.broker));
   const recorder = new StateRecorder(paper);
   const events: OrderEvent[] = [];
   paper.addOrderListener((event) => events.push(event));
   const engine = new Engine({
-    strategy: loaded.strategy,
+    strategy,
     broker: acted === null ? paper : recorder.wrap(actedCandlesOnly(paper, acted), (t) => acted.has(t)),
     file: loaded.file,
     subscription: header.subscription,
     informative: loaded.subscriptions.slice(1),
   });
-  const columns = await engine.replay(input.candles, { informative: input.informative, held: input.held });
+  const columns = await engine.replay(input.candles, { informative: input.informative, held: input.held, from });
   recorder.finish();
-  return { signals: engine.signals, columns, actions: { events, fills: paper.fills, trades: paper.trades, checkpoints: recorder.checkpoints } };
+  return { signals: engine.signals, columns, strategy, actions: { events, fills: paper.fills, trades: paper.trades, checkpoints: recorder.checkpoints } };
 }
 
 /**
@@ -280,6 +310,18 @@ function revisedCandles(journal: JournalContents, candles: CandleBatch): Revised
   return revised;
 }
 
+/** What {@link explainer} finds for one mismatch. */
+interface Explanation {
+  readonly cause: MismatchCause;
+  readonly hint?: string;
+}
+
+/**
+ * Explains a mismatch by counterfactual replays of the history up to its candle (see {@link MismatchCause}): with the
+ * candle versions the live run saw, without the candles it never acted on, both, truncated (lookahead); when none
+ * reproduces the live signal, it is unexplained, with a hint when a replay that calls `onData` only from the live run's
+ * first candle (as the live run did, on a fresh instance) reproduces it: state kept in the strategy object.
+ */
 function explainer(
   loaded: LoadedStrategy,
   header: RunHeader,
@@ -288,31 +330,86 @@ function explainer(
   revisions: readonly RevisedCandle[],
   fullColumns: FrameColumns,
   acted: ReadonlySet<number> | null,
-): (comparison: SignalComparison) => Promise<MismatchCause> {
+): (comparison: SignalComparison) => Promise<Explanation> {
   const { candles } = input;
-  const seen = new Set(journal.candles.map((c) => c.openTime));
+  const seen = new Map(journal.candles.map((c) => [c.openTime, c]));
   const firstSeen = journal.candles[0]?.openTime ?? Number.POSITIVE_INFINITY;
   const index = rowIndex(candles);
+  const signalAt = async (history: CandleBatch, openTime: number, from = 0): Promise<{ signal: Signal | null; replayed: Replayed }> => {
+    const replayed = await replaySignals(loaded, header, { ...input, candles: history }, acted, from);
+    return { signal: replayed.signals.find((s) => s.openTime === openTime)?.signal ?? null, replayed };
+  };
   return async ({ openTime, live }) => {
-    const revision = revisions.filter((r) => r.openTime <= openTime).at(-1);
-    if (revision !== undefined) return { kind: 'revision', candle: revision };
-    if (header.mode === 'live') {
-      for (const t of candles.openTime) {
-        if (t >= firstSeen && t <= openTime && !seen.has(t)) return { kind: 'missing', openTime: t };
+    const row = index.get(openTime);
+    if (row === undefined) return { cause: { kind: 'unexplained' } };
+    const upTo = sliceBatch(candles, 0, row + 1);
+    const decidedAt = seen.get(openTime)?.receivedAt ?? null;
+    // The versions the live run had when it decided: a revision stored after that decision was not yet in its history.
+    const reverted = revisions.filter((r) => r.openTime <= openTime && revisedAfter(candles, index.get(r.openTime)!, decidedAt));
+    const unseen = header.mode === 'live' ? Array.from(upTo.openTime).filter((t) => t >= firstSeen && !seen.has(t)) : [];
+    const asSeen = (history: CandleBatch): CandleBatch => withVersions(history, reverted.map((r) => r.before));
+    if (reverted.length > 0 && sameOrBothNull((await signalAt(asSeen(upTo), openTime)).signal, live)) {
+      return { cause: { kind: 'revision', candle: reverted.at(-1)! } };
+    }
+    if (unseen.length > 0) {
+      if (sameOrBothNull((await signalAt(without(upTo, unseen), openTime)).signal, live)) {
+        return { cause: { kind: 'missing', openTime: unseen[0]! } };
+      }
+      if (reverted.length > 0 && sameOrBothNull((await signalAt(asSeen(without(upTo, unseen)), openTime)).signal, live)) {
+        return { cause: { kind: 'revision', candle: reverted.at(-1)! } };
       }
     }
     const replayOrigin = candles.openTime[0]!;
-    if (replayOrigin !== header.origin.firstCandle) return { kind: 'origin', live: header.origin.firstCandle, replay: replayOrigin };
-    const row = index.get(openTime);
-    if (row !== undefined) {
-      const truncated = await replaySignals(loaded, header, { ...input, candles: sliceBatch(candles, 0, row + 1) }, acted);
-      const atCandle = truncated.signals.find((s) => s.openTime === openTime)?.signal ?? null;
-      if (sameOrBothNull(atCandle, live)) {
-        return { kind: 'lookahead', column: firstDifferingColumn(fullColumns, truncated.columns, row) };
-      }
+    if (replayOrigin !== header.origin.firstCandle) {
+      return { cause: { kind: 'origin', live: header.origin.firstCandle, replay: replayOrigin } };
     }
-    return { kind: 'unexplained' };
+    const truncated = await signalAt(upTo, openTime);
+    const column = firstDifferingColumn(fullColumns, truncated.replayed.columns, row);
+    if (column !== null && sameOrBothNull(truncated.signal, live)) return { cause: { kind: 'lookahead', column } };
+    if (header.mode !== 'live' || firstSeen > openTime) return { cause: { kind: 'unexplained' } };
+    const liveSpan = await signalAt(asSeen(without(upTo, unseen)), openTime, index.get(firstSeen) ?? 0);
+    if (!sameOrBothNull(liveSpan.signal, live)) return { cause: { kind: 'unexplained' } };
+    const fields = differingFields(truncated.replayed.strategy, liveSpan.replayed.strategy);
+    return {
+      cause: { kind: 'unexplained' },
+      hint:
+        `state kept in the strategy object: replayed on a fresh instance that, like the live run, calls onData only from ` +
+        `its first candle ${isoUtc(firstSeen)}, the strategy gives the live signal; from the origin it does not` +
+        (fields.length > 0 ? ` (fields that differ: ${fields.join(', ')})` : '') +
+        `. Derive such values from the frame (indicator columns) so that live and replay agree`,
+    };
   };
+}
+
+/** Whether the stored version of candle `row` was received after `decidedAt` (UTC epoch ms; unknown: yes). */
+function revisedAfter(candles: CandleBatch, row: number, decidedAt: number | null): boolean {
+  const receivedAt = candles.receivedAt[row]!;
+  return decidedAt === null || !Number.isFinite(receivedAt) || receivedAt > decidedAt;
+}
+
+/** `history` with the candles of the same open times replaced by `versions` (a copy). */
+function withVersions(history: CandleBatch, versions: readonly Candle[]): CandleBatch {
+  const out = concatBatches([history]);
+  const index = rowIndex(out);
+  for (const v of versions) {
+    const row = index.get(v.openTime);
+    if (row !== undefined) writeRow(out, row, { ...candleAt(out, row), ...v });
+  }
+  return out;
+}
+
+/** `history` without the candles opening at `openTimes` (a copy). */
+function without(history: CandleBatch, openTimes: readonly number[]): CandleBatch {
+  if (openTimes.length === 0) return history;
+  const left = new Set(openTimes);
+  return batchFromCandles(candlesFromBatch(history).filter((c) => !left.has(c.openTime)));
+}
+
+/** The strategy's own enumerable fields (not its parameters) whose values differ between two instances, by name. */
+function differingFields(a: BaseStrategy, b: BaseStrategy): string[] {
+  const names = new Set([...Object.keys(a), ...Object.keys(b)].filter((name) => name !== 'params' && name !== 'name'));
+  const values = (s: BaseStrategy, name: string): string => JSON.stringify((s as unknown as Record<string, unknown>)[name]) ?? 'undefined';
+  return [...names].filter((name) => values(a, name) !== values(b, name));
 }
 
 /** The first frame column whose value at `row` differs between the full replay and one truncated after `row`. */

@@ -18,6 +18,20 @@ export interface FrameCursor {
   columns: FrameColumns;
   index: number;
   offset: number;
+  /** Live: checks every read against the rows proven equal to the whole history; null in a replay (all rows are). */
+  proof?: FrameReadCheck | null;
+}
+
+/**
+ * What a live frame asks before each read (see `LiveReadProof` in the engine): it may throw a FrameworkError when the
+ * read cannot be proven equal to the replay's value, or note the read to be checked before the signal is acted on.
+ */
+export interface FrameReadCheck {
+  /**
+   * A read of `column` reaching `ago` candles back from the current one: one row (`value`, `candle`) or every row
+   * from there to the current one (`series`).
+   */
+  reach(column: string, ago: number, range: boolean): void;
 }
 
 /** Row `i` of frame columns (`open_time`, `open`, `high`, `low`, `close`, `volume`) as a {@link Candle}. */
@@ -80,24 +94,29 @@ export class Frame {
    * @throws {@link "core/errors"!LookaheadError | LookaheadError} when `ago` is negative (a later candle), naming the
    *   column and the candle.
    * @throws FrameworkError for an unknown column (the message lists the known ones), a non-integer `ago`, or, live,
-   *   an `ago` reaching before the candles the live indicator window holds (it would silently differ from the replay).
+   *   an `ago` reaching rows not proven equal to the whole history's (it would silently differ from the replay; the
+   *   message names the column and how far back is proven).
    */
   value(column: string, ago = 0): number {
+    const values = this.#column(column);
     const target = this.#target(column, ago);
-    return target < 0 ? Number.NaN : this.#column(column)[target]!;
+    this.#cursor.proof?.reach(column, ago, false);
+    return target < 0 ? Number.NaN : values[target]!;
   }
 
   /**
    * The last `length` values of `column` up to and including the current candle, oldest first, as a copy.
    * Positions before the first candle are NaN.
    *
-   * @throws FrameworkError for an unknown column or a `length` that is not a positive integer.
+   * @throws FrameworkError for an unknown column, a `length` that is not a positive integer, or, live, rows not
+   *   proven equal to the whole history's (as {@link Frame.value}).
    */
   series(column: string, length: number): Float64Array {
     if (!Number.isInteger(length) || length < 1) {
       throw new FrameworkError(`frame.series("${column}", ${length}): length must be a positive integer`);
     }
     const values = this.#column(column);
+    this.#cursor.proof?.reach(column, length - 1, true);
     const out = new Float64Array(length).fill(Number.NaN);
     const start = this.#cursor.index + 1 - length;
     const from = Math.max(start, 0);
@@ -113,6 +132,7 @@ export class Frame {
    */
   candle(ago = 0): Candle {
     const i = this.#target('close', ago);
+    this.#cursor.proof?.reach('close', ago, false);
     if (i < 0) throw new FrameworkError(`frame.candle(${ago}): there are only ${this.index + 1} candles so far`);
     return candleOf(this.#cursor.columns, i);
   }
@@ -125,14 +145,7 @@ export class Frame {
           `${isoUtc(this.openTime)}; a strategy may only read the current and earlier candles`,
       );
     }
-    const target = this.#cursor.index - ago;
-    if (target < 0 && this.#cursor.offset > 0) {
-      throw new FrameworkError(
-        `frame: "${column}" ${ago} candles back is before the ${this.#cursor.index + 1} candles the live indicator ` +
-          `window holds; look back less far in onData`,
-      );
-    }
-    return target;
+    return this.#cursor.index - ago;
   }
 
   #column(name: string): Float64Array {

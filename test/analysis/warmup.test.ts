@@ -131,6 +131,27 @@ describe('analyseWarmup', () => {
     expect(result.neededExact).toBeNull();
   });
 
+  it('covers informative columns: the 1h EMA seen from 15m candles needs its warm-up in 15m candles', async () => {
+    const { strategy, file } = await loadStrategy('strategies/macd-trend-filter.ts');
+    const hourly = replayCandles('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
+    const result = await analyseWarmup(strategy, file, BTC_15M, { informative: new Map([['binance BTC/USDT 1h', hourly]]) });
+    const names = result.columns.map((c) => c.name);
+    expect(names).toEqual(expect.arrayContaining(['macd_hist', 'close_1h', 'ema_trend_1h']));
+    // A shortened history's first 1h candle opens at or after its first 15m candle and closes at least 4 and at most
+    // 7 fifteen-minute candles later (1h after a start on the hour, 1h45 after a start at :15); until then close_1h is
+    // NaN where the whole history has a value.
+    const close = result.columns.find((c) => c.name === 'close_1h')!;
+    expect(close.needed).toBeGreaterThanOrEqual(4);
+    expect(close.needed).toBeLessThanOrEqual(7);
+    // The EMA-50 of 1h closes has no value for its first 50 hours (200 fifteen-minute candles), then forgets its seed
+    // by a factor 49/51 per hour: from a seed off by ~1% to 1e-9 takes ln(1e-7)/ln(51/49) ≈ 400 hours, 1,600 candles
+    // of 15m; more than the 800 candles the strategy declares.
+    const ema = result.columns.find((c) => c.name === 'ema_trend_1h')!;
+    expect(ema.needed).toBeGreaterThan(800);
+    expect(ema.needed).toBeLessThan(4 * (50 + 600));
+    expect(ema.enough).toBe(false);
+  });
+
   it('rejects a bad tolerance, lengths beyond the span and too few candles', async () => {
     const strategy = new MacdCrossover();
     const few = sliceBatch(BTC_15M, 0, 1_000);
