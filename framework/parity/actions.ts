@@ -88,6 +88,15 @@ export class StateRecorder {
     this.#record();
   }
 
+  /**
+   * Closes the paper broker's position at `candle`'s close, as a live run's report does when it stops, and records the
+   * state after it (the live run journals it as its last checkpoint, at the same candle).
+   */
+  closeAll(candle: Candle): void {
+    this.#paper.closeAll(candle);
+    this.checkpoints.push({ time: candle.openTime, state: this.#paper.snapshot() });
+  }
+
   #record(): void {
     if (this.#last !== null) this.checkpoints.push({ time: this.#last, state: this.#paper.snapshot() });
     this.#last = null;
@@ -127,9 +136,10 @@ export function compareActions(live: TradingJournalContents, replay: ReplayedAct
   lists('event', live.events, replay.events, (e) => (e as OrderEvent).order.decidedAt);
   lists('fill', live.fills, replay.fills, (f) => (f as Fill).time);
   lists('trade', live.trades, replay.trades, (t) => (t as Trade).exitTime);
-  const replayStates = new Map(replay.checkpoints.map((c) => [c.time, c.state]));
-  for (const { time, state } of live.checkpoints) {
-    const other: BrokerState | null = replayStates.get(time) ?? null;
+  // Keyed by time and occurrence: a run that stopped cleanly has a second checkpoint at its last candle (its close).
+  const replayStates = new Map(keyed(replay.checkpoints).map(([key, c]) => [key, c.state]));
+  for (const [key, { time, state }] of keyed(live.checkpoints)) {
+    const other: BrokerState | null = replayStates.get(key) ?? null;
     const field = other === null ? '(missing)' : firstDifference(state, other);
     if (field !== null) push('state', time, time, field, state, other);
   }
@@ -156,4 +166,14 @@ export function firstDifference(a: unknown, b: unknown, path = ''): string | nul
     if (found !== null) return found;
   }
   return null;
+}
+
+/** Each checkpoint with a key `<time>#<occurrence>`, in order. */
+function keyed(checkpoints: readonly TradingCheckpoint[]): [string, TradingCheckpoint][] {
+  const seen = new Map<number, number>();
+  return checkpoints.map((c) => {
+    const k = seen.get(c.time) ?? 0;
+    seen.set(c.time, k + 1);
+    return [`${c.time}#${k}`, c];
+  });
 }

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brokerConfig } from '../broker/broker-config';
 import { PaperBroker } from '../broker/paper-broker';
@@ -135,7 +135,10 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
   const input = { ...replayedCandles(loaded, header, span.last), held: staleCandles(journal) };
   const { candles } = input;
   const acted = header.mode === 'live' ? new Set(journal.candles.map((c) => c.openTime)) : null;
-  const replay = await replaySignals(loaded, header, input, acted);
+  // A live run that stopped cleanly (summary.json written) closed its paper position at its last candle for the report
+  // and journaled that as a last checkpoint: the replay ends the same way.
+  const endOfRun = header.mode === 'live' && existsSync(join(runDir, 'summary.json')) ? span.last : null;
+  const replay = await replaySignals(loaded, header, input, acted, 0, endOfRun);
   const inSpan = (s: SignalRecord) => s.openTime >= span.first && s.openTime <= span.last;
   const replayed = new Map(replay.signals.filter(inSpan).map((s) => [s.openTime, s]));
   const live = new Map(journal.signals.filter(inSpan).map((s) => [s.openTime, s]));
@@ -259,9 +262,18 @@ interface Replayed {
 /**
  * A replay of `input` on a fresh instance of the strategy, with the run's own broker configuration (stake, fees, the
  * exchange's amount step, the client order ids' key); `acted`: for a live run, the candles it acted on (the broker
- * sees only those, see {@link actedCandlesOnly}); `from`: the first row stepped (see `ReplayOptions.from`).
+ * sees only those, see {@link actedCandlesOnly}); `from`: the first row stepped (see `ReplayOptions.from`); `endOfRun`:
+ * the open time of the candle at whose close a live run that stopped cleanly closed its paper position (as its report
+ * does), or null.
  */
-async function replaySignals(loaded: LoadedStrategy, header: RunHeader, input: ReplayInput, acted: ReadonlySet<number> | null, from = 0): Promise<Replayed> {
+async function replaySignals(
+  loaded: LoadedStrategy,
+  header: RunHeader,
+  input: ReplayInput,
+  acted: ReadonlySet<number> | null,
+  from = 0,
+  endOfRun: number | null = null,
+): Promise<Replayed> {
   const strategy = freshStrategy(loaded.strategy);
   const paper = new PaperBroker(brokerConfig(header.broker));
   const recorder = new StateRecorder(paper);
@@ -276,6 +288,10 @@ async function replaySignals(loaded: LoadedStrategy, header: RunHeader, input: R
   });
   const columns = await engine.replay(input.candles, { informative: input.informative, held: input.held, from });
   recorder.finish();
+  if (endOfRun !== null) {
+    const row = input.candles.openTime.lastIndexOf(endOfRun);
+    if (row >= 0) recorder.closeAll(candleAt(input.candles, row));
+  }
   return { signals: engine.signals, columns, strategy, actions: { events, fills: paper.fills, trades: paper.trades, checkpoints: recorder.checkpoints } };
 }
 

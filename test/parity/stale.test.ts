@@ -5,7 +5,7 @@
  * `npm run diff` replays the same decisions from the journal and exits 0.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -129,5 +129,42 @@ describe('candles backfilled after a reconnect are not traded', () => {
     expect(report.matched).toBe(journal.signals.length);
     const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'framework/cli/diff.ts', STRATEGY, '--run', live.dir]);
     expect(stdout).toContain(`${journal.signals.length} matched, 0 mismatched (0 unexplained)`);
+  });
+
+  it('compares what the run did: order events, fills, trades and the state after every candle equal the replay\'s', () => {
+    const actions = report.actions!;
+    expect(actions).not.toBeNull();
+    // A checkpoint per candle acted on, and one more for the close at the stop (the report's end of run).
+    expect(actions.states).toBe(journal.candles.length + 1);
+    expect(actions.fills.live).toBeGreaterThan(0);
+    expect(actions.fills.replay).toBe(actions.fills.live);
+    expect(actions.events.replay).toBe(actions.events.live);
+    expect(actions.trades.replay).toBe(actions.trades.live);
+    expect(actions.differences).toEqual([]);
+  });
+
+  it('finds the same signals acted on differently: the run diffed with another fee rate in its run.json is unexplained', async () => {
+    const tampered = path.join(scratch, 'tampered');
+    cpSync(live.dir, tampered, { recursive: true });
+    rmSync(path.join(tampered, 'diff.json'), { force: true });
+    const header = JSON.parse(readFileSync(path.join(tampered, 'run.json'), 'utf8')) as { broker: { feeRate: number } };
+    expect(header.broker.feeRate).toBe(0.001);
+    header.broker.feeRate = 0.002;
+    writeFileSync(path.join(tampered, 'run.json'), JSON.stringify(header));
+    const other = await diffRun(STRATEGY, tampered);
+    // The signals do not depend on the fee: they all match; what the broker did with them does not. The first entry
+    // is sized differently: quantity = stake / (close × (1 + fee rate)).
+    expect(other.mismatches).toEqual([]);
+    const first = other.actions!.differences[0]!;
+    expect(first.kind).toBe('event');
+    expect(first.field).toBe('order.quantity');
+    const quantity = (side: unknown): number => (side as { order: { quantity: number } }).order.quantity;
+    expect(quantity(first.replay) / quantity(first.live)).toBeCloseTo(1.001 / 1.002, 12);
+    expect(first.followsSignalMismatch).toBeNull();
+    expect(other.unexplained).toBe(other.actions!.differences.length);
+    await expect(exec(process.execPath, ['--import', 'tsx', 'framework/cli/diff.ts', STRATEGY, '--run', tampered])).rejects.toMatchObject({
+      code: 1,
+      stdout: expect.stringContaining('event #1'),
+    });
   });
 });
