@@ -5,43 +5,52 @@
  */
 import path from 'node:path';
 import { Command } from 'commander';
+import { z } from 'zod';
 import { createLogger } from '../core/logger';
-import { runBacktest } from '../engine/backtest';
+import { DEFAULT_MAX_GAP, runBacktest } from '../engine/backtest';
 import { formatReport } from '../report/table';
+import { dateArg, numberArg, paramsArg, parseCommandLine, validateOptions } from './args';
 import {
+  brokerArgs,
   brokerFromOptions,
-  collectParam,
+  commonArgs,
   logLevel,
-  parseTime,
   runCommand,
   withBrokerOptions,
   withCommonOptions,
-  type BrokerCliOptions,
-  type CommonOptions,
+  withParamOption,
 } from './common';
 import { startProgress, type Progress } from './progress';
 
-interface BacktestCliOptions extends CommonOptions, BrokerCliOptions {
-  readonly from?: number;
-  readonly to?: number;
-  readonly datasets: string;
-  readonly runs: string;
-  readonly param: Record<string, string>;
-}
+const optionsSchema = z.object({
+  ...commonArgs,
+  ...brokerArgs,
+  from: dateArg.optional(),
+  to: dateArg.optional(),
+  datasets: z.string(),
+  runs: z.string(),
+  param: paramsArg,
+  maxGap: numberArg({ what: 'candles', integer: true, min: 0 }),
+});
 
 const program = withCommonOptions(
-  withBrokerOptions(new Command('backtest'))
+  withParamOption(withBrokerOptions(new Command('backtest')))
     .description('Backtest a strategy on its stored candles (datasets/) and write the run to runs/<run-id>/')
     .argument('<strategy>', 'strategy plugin file, e.g. strategies/macd.ts')
-    .option('--from <time>', 'first candle open time, ISO 8601 (UTC unless zoned) or epoch ms', parseTime)
-    .option('--to <time>', 'stop before this open time', parseTime)
+    .option('--from <time>', 'first candle open time: a UTC date YYYY-MM-DD[THH:MM[:SS]] or epoch ms')
+    .option('--to <time>', 'stop before this open time (exclusive), same forms as --from')
     .option('--datasets <dir>', 'candle store root', 'datasets')
     .option('--runs <dir>', 'where run folders are written', 'runs')
-    .option('--param <name=value>', 'override a strategy parameter (repeatable)', collectParam, {}),
+    .option(
+      '--max-gap <candles>',
+      'refuse to trade across a gap of more missing candles than this (known exchange maintenance gaps excepted)',
+      String(DEFAULT_MAX_GAP),
+    ),
 );
 
-program.action(async (file: string, options: BacktestCliOptions) => {
-  await runCommand(options.verbose === true, async () => {
+program.action(async (file: string, raw: Record<string, unknown>) => {
+  await runCommand(raw['verbose'] === true, async () => {
+    const options = validateOptions(optionsSchema, raw);
     const logger = createLogger(logLevel(options));
     const started = performance.now();
     let progress: Progress | null = null;
@@ -55,6 +64,7 @@ program.action(async (file: string, options: BacktestCliOptions) => {
       datasetsRoot: options.datasets,
       runsRoot: options.runs,
       logger,
+      maxGap: options.maxGap,
       ...(options.from !== undefined && { from: options.from }),
       ...(options.to !== undefined && { to: options.to }),
       broker: brokerFromOptions(options),
@@ -69,4 +79,4 @@ program.action(async (file: string, options: BacktestCliOptions) => {
   });
 });
 
-await program.parseAsync();
+await parseCommandLine(program);

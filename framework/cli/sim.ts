@@ -1,8 +1,8 @@
 /**
- * `sim`: runs the Binance-compatible exchange simulator on stored datasets until interrupted (Ctrl-C).
+ * `npm run sim`: runs the Binance-compatible exchange simulator on stored datasets until interrupted (Ctrl-C).
  *
  * ```text
- * npx tsx framework/cli/sim.ts --dataset binance/BTC_USDT/15m --speed 600 --start 2021-03-01 --port 8765 \
+ * npm run sim -- --dataset binance/BTC_USDT/15m --speed 600 [--start 2021-06-01] [--port 8765] [--datasets datasets] \
  *   [--dataset binance/ETH_USDT/15m] [--faults drop,stall,duplicate] [--fault-rate 0.01] [--updates 3] [--seed 1]
  * ```
  *
@@ -13,7 +13,8 @@
  * @module
  */
 
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { z } from 'zod';
 import type { FaultConfig, FaultKind, SimulatedMarket } from '../sim/config';
 import { FAULT_KINDS } from '../sim/config';
 import { startSimulator } from '../sim/simulator';
@@ -21,46 +22,41 @@ import { createLogger } from '../core/logger';
 import type { Subscription } from '../core/subscription';
 import { folderToSymbol } from '../store/layout';
 import { readDataset } from '../store/partitions';
-import type { CommonOptions } from './common';
-import { logLevel, parseTime, runCommand, withCommonOptions } from './common';
+import { choiceListArg, collectRepeated, dateArg, numberArg, parseCommandLine, validateOptions } from './args';
+import { commonArgs, logLevel, runCommand, withCommonOptions } from './common';
 
-interface SimOptions extends CommonOptions {
-  readonly dataset: readonly Subscription[];
-  readonly root: string;
-  readonly start: number;
-  readonly speed: number;
-  readonly port: number;
-  readonly updates: number;
-  readonly faults: readonly FaultKind[];
-  readonly faultRate: number;
-  readonly seed: number;
-}
+/** The default exchange clock start: 2021-06-01 00:00 UTC, inside every shipped dataset (as `npm run live`'s). */
+const DEFAULT_START = '2021-06-01';
 
 /** `binance/BTC_USDT/15m` → `{ exchange: 'binance', symbol: 'BTC/USDT', timeframe: '15m' }`. */
-function parseDataset(value: string, previous: readonly Subscription[] = []): Subscription[] {
+const datasetArg = z.string().transform((value, context): Subscription => {
   const [exchange, folder, timeframe, ...rest] = value.split('/');
   const symbol = folder === undefined ? undefined : folderToSymbol(folder);
-  if (exchange === undefined || symbol === undefined || timeframe === undefined || rest.length > 0) {
-    throw new InvalidArgumentError(`"${value}": expected <exchange>/<BASE>_<QUOTE>/<timeframe>, e.g. binance/BTC_USDT/15m`);
+  if (exchange === undefined || exchange === '' || symbol === undefined || timeframe === undefined || rest.length > 0) {
+    context.addIssue({ code: 'custom', message: 'expected <exchange>/<BASE>_<QUOTE>/<timeframe>, e.g. binance/BTC_USDT/15m' });
+    return z.NEVER;
   }
-  return [...previous, { exchange, symbol, timeframe }];
-}
+  return { exchange, symbol, timeframe };
+});
 
-function parseFaults(value: string): FaultKind[] {
-  const kinds = value.split(',').filter((k) => k !== '');
-  for (const k of kinds) {
-    if (!(FAULT_KINDS as readonly string[]).includes(k)) {
-      throw new InvalidArgumentError(`unknown fault "${k}"; choose from ${FAULT_KINDS.join(', ')}`);
-    }
-  }
-  return kinds as FaultKind[];
-}
+const optionsSchema = z
+  .object({
+    ...commonArgs,
+    dataset: z.array(datasetArg).min(1, 'name at least one dataset, e.g. --dataset binance/BTC_USDT/15m'),
+    datasets: z.string(),
+    root: z.string().optional(),
+    start: dateArg,
+    speed: numberArg({ what: 'exchange ms per real ms; 0 = frozen clock', min: 0 }),
+    port: numberArg({ what: 'TCP port; 0 = any free port', integer: true, min: 0, max: 65_535 }),
+    updates: numberArg({ what: 'frames per candle', integer: true, min: 1 }),
+    faults: choiceListArg(FAULT_KINDS),
+    faultRate: numberArg({ what: 'a probability', min: 0, max: 1 }),
+    seed: numberArg({ what: 'seed', integer: true }),
+  })
+  // `--root` is the old name of `--datasets`.
+  .transform(({ root, ...options }) => ({ ...options, datasets: root ?? options.datasets }));
 
-function parseNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`"${value}" is not a number`);
-  return n;
-}
+type SimOptions = z.output<typeof optionsSchema>;
 
 /** Each listed fault at probability `rate` per opportunity (revision: per candle). */
 function faultConfig(kinds: readonly FaultKind[], rate: number): FaultConfig {
@@ -72,7 +68,7 @@ async function run(options: SimOptions): Promise<void> {
   const markets: SimulatedMarket[] = options.dataset.map((s) => ({
     symbol: s.symbol,
     timeframe: s.timeframe,
-    candles: readDataset(options.root, s),
+    candles: readDataset(options.datasets, s),
   }));
   const sim = await startSimulator({
     port: options.port,
@@ -105,15 +101,18 @@ async function run(options: SimOptions): Promise<void> {
 const program = withCommonOptions(
   new Command('sim')
     .description('Run the Binance-compatible exchange simulator (REST + WebSocket on 127.0.0.1) on stored datasets')
-    .requiredOption('-d, --dataset <exchange/BASE_QUOTE/timeframe>', 'dataset to play, repeatable', parseDataset)
-    .option('--root <dir>', 'datasets folder', 'datasets')
-    .requiredOption('--start <time>', 'exchange clock start (ISO 8601, UTC without zone, or epoch ms)', parseTime)
-    .option('--speed <n>', 'exchange ms per real ms; 0 = frozen clock', parseNumber, 60)
-    .option('--port <n>', 'TCP port; 0 = any free port', parseNumber, 8765)
-    .option('--updates <n>', 'forming-candle frames per candle', parseNumber, 3)
-    .addOption(new Option('--faults <list>', `comma-separated faults: ${FAULT_KINDS.join(',')}`).argParser(parseFaults).default([]))
-    .option('--fault-rate <p>', 'probability of each listed fault per opportunity', parseNumber, 0.01)
-    .option('--seed <n>', 'seed of the fault RNG', parseNumber, 1),
-).action(async (options: SimOptions) => runCommand(options.verbose === true, () => run(options)));
+    .option('-d, --dataset <exchange/BASE_QUOTE/timeframe>', 'dataset to play, repeatable', collectRepeated, [])
+    .option('--datasets <dir>', 'candle store root', 'datasets')
+    .addOption(new Option('--root <dir>', 'deprecated: the old name of --datasets').hideHelp())
+    .option('--start <time>', 'exchange clock start: a UTC date YYYY-MM-DD[THH:MM[:SS]] or epoch ms', DEFAULT_START)
+    .option('--speed <n>', 'exchange ms per real ms; 0 = frozen clock', '60')
+    .option('--port <n>', 'TCP port; 0 = any free port', '8765')
+    .option('--updates <n>', 'forming-candle frames per candle', '3')
+    .option('--faults <list>', `comma-separated faults: ${FAULT_KINDS.join(',')}`, '')
+    .option('--fault-rate <p>', 'probability of each listed fault per opportunity', '0.01')
+    .option('--seed <n>', 'seed of the fault RNG', '1'),
+).action(async (raw: Record<string, unknown>) =>
+  runCommand(raw['verbose'] === true, () => run(validateOptions(optionsSchema, raw))),
+);
 
-await program.parseAsync();
+await parseCommandLine(program);

@@ -60,8 +60,11 @@ export interface LiveOptions {
   /** Aborting it stops the run cleanly (SIGINT in the CLI). */
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
-  /** Called after every traded closed candle with the traded feed's status and the number of signals so far. */
-  readonly onStatus?: (status: LiveFeedStatus, signals: number) => void;
+  /**
+   * Called after every traded closed candle with the traded feed's status, the number of signals so far and, on the
+   * in-process simulator, the faults it has injected by kind.
+   */
+  readonly onStatus?: (status: LiveFeedStatus, signals: number, faults?: Readonly<Record<string, number>>) => void;
 }
 
 /** The outcome of a live run. `summary` is null when no traded candle closed before the stop. */
@@ -204,7 +207,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
           runJournal.recordSignal(record);
           logger?.info({ openTime: isoUtc(record.openTime), signal: record.signal, acted: record.acted }, 'signal');
         }
-        options.onStatus?.(tradedMarket.feed!.status(), engine.signals.length);
+        options.onStatus?.(tradedMarket.feed!.status(), engine.signals.length, simulator?.stats.faults);
         if (options.maxCandles !== undefined && liveCandles.length >= options.maxCandles) stop();
       }
     };
