@@ -153,6 +153,9 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
     });
     status?.finish();
     process.stdout.write(`${statusLine(result.feed, result.engine.signals.length)}\n`);
+    if (result.dataEndedAt !== null) {
+      process.stdout.write(`the simulator's data ended with the candle of ${isoUtc(result.dataEndedAt)}; stopped\n`);
+    }
     if (result.summary === null) {
       process.stdout.write(`no live candle closed before the stop; journal in ${path.relative('.', result.dir)}/\n`);
       return;

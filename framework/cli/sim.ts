@@ -2,7 +2,7 @@
  * `npm run sim`: runs the Binance-compatible exchange simulator on stored datasets until interrupted (Ctrl-C).
  *
  * ```text
- * npm run sim -- --dataset binance/BTC_USDT/15m --speed 600 [--start 2021-06-01] [--port 8765] [--datasets datasets] \
+ * npm run sim -- --dataset binance/BTC_USDT/15m --speed 600 [--start 2021-06-01] [--port 8765] [--datasets datasets] [--duration 10] \
  *   [--dataset binance/ETH_USDT/15m] [--faults drop,stall,duplicate] [--fault-rate 0.01] [--updates 3] [--seed 1]
  * ```
  *
@@ -52,6 +52,7 @@ const optionsSchema = z
     faults: choiceListArg(FAULT_KINDS),
     faultRate: numberArg({ what: 'a probability', min: 0, max: 1 }),
     seed: numberArg({ what: 'seed', integer: true }),
+    duration: numberArg({ what: 'seconds', min: 0, minInclusive: false }).optional(),
   })
   // `--root` is the old name of `--datasets`.
   .transform(({ root, ...options }) => ({ ...options, datasets: root ?? options.datasets }));
@@ -92,6 +93,7 @@ async function run(options: SimOptions): Promise<void> {
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
+    if (options.duration !== undefined) setTimeout(resolve, options.duration * 1000);
   });
   clearInterval(ticker);
   await sim.stop();
@@ -110,7 +112,8 @@ const program = withCommonOptions(
     .option('--updates <n>', 'forming-candle frames per candle', '3')
     .option('--faults <list>', `comma-separated faults: ${FAULT_KINDS.join(',')}`, '')
     .option('--fault-rate <p>', 'probability of each listed fault per opportunity', '0.01')
-    .option('--seed <n>', 'seed of the fault RNG', '1'),
+    .option('--seed <n>', 'seed of the fault RNG', '1')
+    .option('--duration <seconds>', 'stop by itself after this many real seconds (default: run until Ctrl-C)'),
 ).action(async (raw: Record<string, unknown>) =>
   runCommand(raw['verbose'] === true, () => run(validateOptions(optionsSchema, raw))),
 );

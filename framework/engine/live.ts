@@ -1,7 +1,8 @@
+import { rmSync } from 'node:fs';
 import { brokerConfig, type BrokerConfig } from '../broker/broker-config';
 import { PaperBroker } from '../broker/paper-broker';
 import { allocateBatch, sliceBatch, type StoredCandle } from '../core/candle';
-import { FrameworkError } from '../core/errors';
+import { FrameworkError, messageOf } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { timeframeToMs } from '../core/timeframe';
@@ -78,7 +79,15 @@ export interface LiveResult {
   readonly liveCandles: readonly StoredCandle[];
   /** The traded subscription's feed status at the stop. */
   readonly feed: LiveFeedStatus;
+  /**
+   * On the in-process simulator, when the run stopped because the simulator's data ended: the open time of the last
+   * traded candle the run received (UTC epoch ms); otherwise `null`.
+   */
+  readonly dataEndedAt: number | null;
 }
+
+/** How long (real ms) a run on the in-process simulator waits, once the data has ended, for candles still on their way. */
+const DATA_END_GRACE_MS = 1_000;
 
 /** One subscription of a live run: its store (and the queue of its candles waiting to be durable), history and feed. */
 interface Market {
@@ -127,7 +136,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const datasetsRoot = options.datasetsRoot ?? 'datasets';
   const storeRoot = options.storeRoot ?? 'live-data';
   const sim = options.simulator;
-  const simulator = sim !== undefined && 'start' in sim ? await startSim(datasetsRoot, loaded.subscriptions, sim) : null;
+  const simulated = sim !== undefined && 'start' in sim ? await startSim(datasetsRoot, loaded.subscriptions, sim) : null;
+  const simulator = simulated?.simulator ?? null;
   const endpoints = simulator ?? (sim !== undefined && 'endpoints' in sim ? sim.endpoints : null);
   // One ccxt instance per subscription: a feed that finds its connection dead closes the whole client.
   const exchanges = loaded.subscriptions.map((s, i) =>
@@ -148,6 +158,10 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const { runId, dir } = createRunDir(options.runsRoot ?? 'runs', loaded.strategy.name);
   const markets: Market[] = [];
   let stop: () => void = () => undefined;
+  let started = false;
+  let failure: { readonly error: unknown } | null = null;
+  let dataEndedAt: number | null = null;
+  let dataWatch: NodeJS.Timeout | undefined;
   try {
     for (const [i, subscription] of loaded.subscriptions.entries()) {
       const exchange = exchanges[i]!;
@@ -247,10 +261,36 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       });
       market.store.compactEvery({ candles: 1_000 });
     }
-    for (const market of markets) await market.feed!.start();
+    // The in-process simulator's data ends: once its clock has passed the last traded candle's close and that candle
+    // has been acted on (or, when it never comes, a second later), stop rather than wait for candles that never come.
+    const lastSimulated = simulated?.lastOpenTime;
+    if (simulator !== null && lastSimulated !== undefined) {
+      let passedAt: number | null = null;
+      dataWatch = setInterval(() => {
+        if (dataEndedAt !== null || simulator.clock() < lastSimulated + 2 * tradedMarket.timeframeMs) return;
+        passedAt ??= Date.now();
+        const delivered = (tradedMarket.history.lastOpenTime ?? -Infinity) >= lastSimulated;
+        if (!delivered && Date.now() - passedAt < DATA_END_GRACE_MS) return;
+        dataEndedAt = tradedMarket.history.lastOpenTime ?? lastSimulated;
+        void draining.then(() => {
+          logger?.warn({ lastCandle: isoUtc(lastSimulated) }, `the simulator's data ended with the candle of ${isoUtc(lastSimulated)}: stopping`);
+          stop();
+        });
+      }, 50);
+    }
+    // A stop (Ctrl-C, the data's end) also ends a start still waiting for the exchange.
+    const starting = (async () => {
+      for (const market of markets) await market.feed!.start();
+    })();
+    starting.catch(() => undefined); // observed by the race below; a rejection after a stop is the stop's
+    await Promise.race([starting, stopped]);
     warmingUp = false;
+    started = true;
     await Promise.race([stopped, ...markets.flatMap((m) => [m.feed!.finished, m.queue.failed])]);
+  } catch (error) {
+    failure = { error };
   } finally {
+    clearInterval(dataWatch);
     stop();
     for (const market of markets) await market.feed?.stop();
     for (const market of markets) await market.queue.settled();
@@ -260,9 +300,25 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     for (const market of markets) await market.store.close();
     await simulator?.stop();
   }
+  if (failure !== null && !started) {
+    // A start that failed (exchange unreachable, unknown market) leaves no run folder behind.
+    rmSync(dir, { recursive: true, force: true });
+    throw failure.error;
+  }
   const feed = markets[0]!.feed!.status();
-  const summary = liveCandles.length === 0 ? null : await writeReport(dir, runId, startedAt, engine, broker, markets, liveCandles);
-  return { summary, dir, engine, broker, liveCandles, feed };
+  let summary: RunSummary | null = null;
+  try {
+    if (liveCandles.length > 0) summary = await writeReport(dir, runId, startedAt, engine, broker, markets, liveCandles);
+  } catch (error) {
+    if (failure === null) throw error;
+    logger?.error({ err: messageOf(error) }, `${dir}: the report could not be written either`);
+  }
+  if (failure !== null) {
+    // A run that failed while running (a strategy that throws) still leaves its summary and report.
+    if (summary !== null) logger?.error({ run: dir }, `the run failed after ${liveCandles.length} live candles; their report is in ${dir}`);
+    throw failure.error;
+  }
+  return { summary, dir, engine, broker, liveCandles, feed, dataEndedAt };
 }
 
 /** The informative subscriptions' histories, keyed as the engine expects. */
@@ -326,14 +382,21 @@ async function writeReport(
   return summary;
 }
 
-async function startSim(root: string, subscriptions: readonly Subscription[], options: { start: number; speed: number; faults?: FaultConfig }): Promise<Simulator> {
+/** Starts the in-process simulator on the subscriptions' datasets; returns it and the open time of its last traded candle. */
+async function startSim(
+  root: string,
+  subscriptions: readonly Subscription[],
+  options: { start: number; speed: number; faults?: FaultConfig },
+): Promise<{ readonly simulator: Simulator; readonly lastOpenTime: number | undefined }> {
   if (subscriptions.some((s) => s.exchange !== subscriptions[0]!.exchange)) {
     throw new FrameworkError('the simulator plays one exchange: every subscription must be on the same exchange');
   }
-  return startSimulator({
-    markets: subscriptions.map((s) => ({ symbol: s.symbol, timeframe: s.timeframe, candles: readDataset(root, s) })),
+  const markets = subscriptions.map((s) => ({ symbol: s.symbol, timeframe: s.timeframe, candles: readDataset(root, s) }));
+  const simulator = await startSimulator({
+    markets,
     startTime: options.start,
     speed: options.speed,
     ...(options.faults !== undefined && { faults: options.faults }),
   });
+  return { simulator, lastOpenTime: markets[0]!.candles.openTime.at(-1) };
 }
