@@ -19,7 +19,7 @@ function rows(file: string, from: number, to: number): Row[] {
 const MAY = Date.UTC(2021, 4, 1);
 const JUNE = Date.UTC(2021, 5, 1);
 
-describe.concurrent('npm run data -- import', () => {
+describe('npm run data -- import', () => {
   const store = path.join(scratch, 'datasets');
 
   it('imports a freqtrade JSON file (market from its name), which verify and backtest then accept', async () => {
@@ -46,7 +46,7 @@ describe.concurrent('npm run data -- import', () => {
     const again = await runCli('framework/cli/data.ts', ['import', file, '--exchange', 'binance', '--datasets', store]);
     expect(again.code).toBe(1);
     expect(again.stderr.trim()).toMatch(/^error: binance BTC\/USDT 1h already exists in .*; pass --force to merge the file into it$/);
-  });
+  }, 240_000);
 
   it('imports a Binance kline CSV (12 columns, open times in µs) and a CSV with a header', async () => {
     const source = rows('ETH_USDT-5m.json', MAY, MAY + 7 * 86_400_000);
@@ -71,7 +71,7 @@ describe.concurrent('npm run data -- import', () => {
 
     const verified = await runCli('framework/cli/data.ts', ['verify', 'binance', 'ETH/USDT', '5m', '--datasets', store]);
     expect(verified.code).toBe(0);
-  });
+  }, 240_000);
 
   it('names the file and what is expected for a file it cannot read', async () => {
     const bad = path.join(scratch, 'bad.csv');
@@ -79,7 +79,7 @@ describe.concurrent('npm run data -- import', () => {
     const { code, stderr } = await runCli('framework/cli/data.ts', ['import', bad, '--exchange', 'binance', '--symbol', 'BTC/USDT', '--timeframe', '1h', '--datasets', path.join(scratch, 'bad-store')]);
     expect(code).toBe(1);
     expect(stderr.trim()).toBe(`error: ${bad}: the header lacks open_time, open, high, low, close, volume; expected the columns open_time,open,high,low,close,volume (or no header: Binance kline CSV, open time in ms or µs first)`);
-  });
+  }, 240_000);
 });
 
 describe('a strategy file outside the checkout', () => {
@@ -116,5 +116,5 @@ export default class MySma extends BaseStrategy {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toContain('744 candles');
-  });
+  }, 240_000);
 });
