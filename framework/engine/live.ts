@@ -215,8 +215,9 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         if (waiting) return;
         pending.shift();
         const row = tradedMarket.history.batch.openTime.lastIndexOf(candle.openTime);
-        const record = await engine.onClosedCandle(sliceBatch(tradedMarket.history.batch, 0, row + 1), informativeCandles(markets));
+        // Counted before the engine runs: a strategy that throws has still had the candle (the broker has filled on it).
         liveCandles.push(candle);
+        const record = await engine.onClosedCandle(sliceBatch(tradedMarket.history.batch, 0, row + 1), informativeCandles(markets));
         if (record !== null) {
           runJournal.recordSignal(record);
           logger?.info({ openTime: isoUtc(record.openTime), signal: record.signal, acted: record.acted }, 'signal');
@@ -303,7 +304,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   if (failure !== null && !started) {
     // A start that failed (exchange unreachable, unknown market) leaves no run folder behind.
     rmSync(dir, { recursive: true, force: true });
-    throw failure.error;
+    if (failure.error instanceof FrameworkError) throw failure.error;
+    throw new FrameworkError(`${describeSubscription(traded)}: the live run could not start: ${messageOf(failure.error)}`, { cause: failure.error });
   }
   const feed = markets[0]!.feed!.status();
   let summary: RunSummary | null = null;
