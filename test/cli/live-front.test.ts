@@ -62,7 +62,8 @@ describe('live runs on the in-process simulator', () => {
     let stderr = '';
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // 'close': every process holding the pipes (npx, tsx and the CLI under them) has ended, not just npx.
+    const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
     await new Promise<void>((resolve) => {
       child.stderr.on('data', (chunk: Buffer) => {
         stderr += chunk.toString();
@@ -70,7 +71,7 @@ describe('live runs on the in-process simulator', () => {
       });
     });
     process.kill(-child.pid!, 'SIGINT');
-    await exited; // npx may itself end by the SIGINT; what counts is what the CLI wrote
+    await closed;
     const [run] = runsIn(runs);
     expect(existsSync(path.join(runs, run!, 'summary.json'))).toBe(true);
     expect(existsSync(path.join(runs, run!, 'report.html'))).toBe(true);
