@@ -6,51 +6,60 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
+import { z } from 'zod';
 import { checkBacktest, formatBacktestCheck } from '../analysis/backtest-check';
 import { createLogger } from '../core/logger';
-import { runBacktest } from '../engine/backtest';
+import { DEFAULT_MAX_GAP, runBacktest } from '../engine/backtest';
 import { readParamsFile } from '../optimize/results';
 import { formatReport } from '../report/table';
+import { dateArg, numberArg, paramsArg, parseCommandLine, validateOptions } from './args';
 import {
+  brokerArgs,
   brokerFromOptions,
-  collectParam,
+  commonArgs,
   logLevel,
-  parseTime,
   runCommand,
   withBrokerOptions,
   withCommonOptions,
-  type BrokerCliOptions,
-  type CommonOptions,
+  withParamOption,
 } from './common';
 import { startProgress, type Progress } from './progress';
 
-interface BacktestCliOptions extends CommonOptions, BrokerCliOptions {
-  readonly from?: number;
-  readonly to?: number;
-  readonly datasets: string;
-  readonly runs: string;
-  readonly param: Record<string, string>;
-  readonly paramsFile?: string;
-  readonly check: boolean;
-  readonly allowLookahead?: boolean;
-}
+const optionsSchema = z.object({
+  ...commonArgs,
+  ...brokerArgs,
+  from: dateArg.optional(),
+  to: dateArg.optional(),
+  datasets: z.string(),
+  runs: z.string(),
+  param: paramsArg,
+  maxGap: numberArg({ what: 'candles', integer: true, min: 0 }),
+  paramsFile: z.string().optional(),
+  check: z.boolean(),
+  allowLookahead: z.boolean().optional(),
+});
 
 const program = withCommonOptions(
-  withBrokerOptions(new Command('backtest'))
+  withParamOption(withBrokerOptions(new Command('backtest')))
     .description('Backtest a strategy on its stored candles (datasets/) and write the run to runs/<run-id>/')
     .argument('<strategy>', 'strategy plugin file, e.g. strategies/macd.ts')
-    .option('--from <time>', 'first candle open time, ISO 8601 (UTC unless zoned) or epoch ms', parseTime)
-    .option('--to <time>', 'stop before this open time', parseTime)
+    .option('--from <time>', 'first candle open time: a UTC date YYYY-MM-DD[THH:MM[:SS]] or epoch ms')
+    .option('--to <time>', 'stop before this open time (exclusive), same forms as --from')
     .option('--datasets <dir>', 'candle store root', 'datasets')
     .option('--runs <dir>', 'where run folders are written', 'runs')
-    .option('--param <name=value>', 'override a strategy parameter (repeatable)', collectParam, {})
     .option('--params-file <file>', 'parameters (and, unless --from/--to are given, the span) from a file such as npm run optimize\'s best-params.json')
     .option('--no-check', 'skip the sampled lookahead check run after the backtest')
-    .option('--allow-lookahead', 'exit 0 even when the lookahead check finds a bias (it is still reported)'),
+    .option('--allow-lookahead', 'exit 0 even when the lookahead check finds a bias (it is still reported)')
+    .option(
+      '--max-gap <candles>',
+      'refuse to trade across a gap of more missing candles than this (known exchange maintenance gaps excepted)',
+      String(DEFAULT_MAX_GAP),
+    ),
 );
 
-program.action(async (file: string, options: BacktestCliOptions) => {
-  await runCommand(options.verbose === true, async () => {
+program.action(async (file: string, raw: Record<string, unknown>) => {
+  await runCommand(raw['verbose'] === true, async () => {
+    const options = validateOptions(optionsSchema, raw);
     const logger = createLogger(logLevel(options));
     const fromFile = options.paramsFile === undefined ? undefined : readParamsFile(readFileSync(options.paramsFile, 'utf8'), options.paramsFile);
     const from = options.from ?? fromFile?.from;
@@ -67,6 +76,7 @@ program.action(async (file: string, options: BacktestCliOptions) => {
       datasetsRoot: options.datasets,
       runsRoot: options.runs,
       logger,
+      maxGap: options.maxGap,
       ...(from !== undefined && { from }),
       ...(to !== undefined && { to }),
       broker: brokerFromOptions(options),
@@ -92,4 +102,4 @@ program.action(async (file: string, options: BacktestCliOptions) => {
   });
 });
 
-await program.parseAsync();
+await parseCommandLine(program);

@@ -5,36 +5,39 @@
  * @module
  */
 import { Command } from 'commander';
+import { z } from 'zod';
 import { runCheck } from '../analysis/check';
 import { formatCheckReport } from '../analysis/report';
 import { createLogger } from '../core/logger';
-import { collectParam, logLevel, parseTime, runCommand, withCommonOptions, type CommonOptions } from './common';
+import { dateArg, numberArg, paramsArg, parseCommandLine, validateOptions } from './args';
+import { commonArgs, logLevel, runCommand, withCommonOptions, withParamOption } from './common';
 
-interface CheckCliOptions extends CommonOptions {
-  readonly from?: number;
-  readonly to?: number;
-  readonly datasets: string;
-  readonly param: Record<string, string>;
-  readonly cuts?: number;
-  readonly signalCuts?: number;
-  readonly tolerance?: number;
-}
+const optionsSchema = z.object({
+  ...commonArgs,
+  from: dateArg.optional(),
+  to: dateArg.optional(),
+  datasets: z.string(),
+  param: paramsArg,
+  cuts: numberArg({ what: 'histories', integer: true, min: 1 }).optional(),
+  signalCuts: numberArg({ what: 'histories', integer: true, min: 0 }).optional(),
+  tolerance: numberArg({ what: 'a relative tolerance', min: 0 }).optional(),
+});
 
 const program = withCommonOptions(
-  new Command('check')
+  withParamOption(new Command('check'))
     .description('Check a strategy for lookahead bias and a too-short warm-up on its stored candles (datasets/)')
     .argument('<strategy>', 'strategy plugin file, e.g. strategies/macd.ts')
-    .option('--from <time>', 'first candle open time, ISO 8601 (UTC unless zoned) or epoch ms', parseTime)
-    .option('--to <time>', 'stop before this open time', parseTime)
+    .option('--from <time>', 'first candle open time: a UTC date YYYY-MM-DD[THH:MM[:SS]] or epoch ms')
+    .option('--to <time>', 'stop before this open time (exclusive), same forms as --from')
     .option('--datasets <dir>', 'candle store root', 'datasets')
-    .option('--param <name=value>', 'override a strategy parameter (repeatable)', collectParam, {})
-    .option('--cuts <n>', 'truncated histories spread over the data (default 20)', Number)
-    .option('--signal-cuts <n>', 'further truncated histories ending at signal candles, at most (default 10)', Number)
-    .option('--tolerance <fraction>', 'relative tolerance of the warm-up analysis (default 1e-9)', Number),
+    .option('--cuts <n>', 'truncated histories spread over the data (default 20)')
+    .option('--signal-cuts <n>', 'further truncated histories ending at signal candles, at most (default 10)')
+    .option('--tolerance <fraction>', 'relative tolerance of the warm-up analysis (default 1e-9)'),
 );
 
-program.action(async (file: string, options: CheckCliOptions) => {
-  await runCommand(options.verbose === true, async () => {
+program.action(async (file: string, raw: Record<string, unknown>) => {
+  await runCommand(raw['verbose'] === true, async () => {
+    const options = validateOptions(optionsSchema, raw);
     const started = performance.now();
     const result = await runCheck({
       file,
@@ -55,4 +58,4 @@ program.action(async (file: string, options: CheckCliOptions) => {
   });
 });
 
-await program.parseAsync();
+await parseCommandLine(program);

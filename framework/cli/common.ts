@@ -2,12 +2,13 @@ import { Option, type Command } from 'commander';
 import type { BrokerConfig } from '../broker/broker-config';
 import { FrameworkError, messageOf } from '../core/errors';
 import type { LogLevel } from '../core/logger';
-import { toEpochMs } from '../core/time';
+import { z } from 'zod';
+import { collectRepeated, numberArg, USAGE_EXIT_CODE, UsageError } from './args';
 
 /** Options every command takes. */
 export interface CommonOptions {
-  readonly verbose?: boolean;
-  readonly quiet?: boolean;
+  readonly verbose?: boolean | undefined;
+  readonly quiet?: boolean | undefined;
 }
 
 /** Adds `--verbose` and `--quiet` to a command. */
@@ -23,7 +24,8 @@ export function logLevel(options: CommonOptions): LogLevel {
 }
 
 /**
- * Runs a command's body and turns a thrown error into one line on standard error and exit code 1.
+ * Runs a command's body and turns a thrown error into one line on standard error and exit code 1
+ * ({@link USAGE_EXIT_CODE} for a bad option value, a {@link UsageError}).
  * Expected errors ({@link FrameworkError}) print their message alone; the stack follows only with `--verbose`.
  */
 export async function runCommand(verbose: boolean, body: () => Promise<void>): Promise<void> {
@@ -32,42 +34,50 @@ export async function runCommand(verbose: boolean, body: () => Promise<void>): P
   } catch (error) {
     const message = messageOf(error);
     const kind = error instanceof FrameworkError ? 'error' : 'unexpected error';
+    process.exitCode = error instanceof UsageError ? USAGE_EXIT_CODE : 1;
     process.stderr.write(`${kind}: ${message}\n`);
     if (verbose && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
     else if (!(error instanceof FrameworkError)) process.stderr.write('(run with --verbose for the stack trace)\n');
-    process.exitCode = 1;
   }
 }
 
-/** Parses `--from`/`--to` style dates (ISO 8601, no zone = UTC, or epoch ms/s) to UTC epoch ms. */
-export function parseTime(value: string): number {
-  return toEpochMs(value);
-}
+/** The schema of the common options, to spread into a command's option schema. */
+export const commonArgs = {
+  verbose: z.boolean().optional(),
+  quiet: z.boolean().optional(),
+};
 
-/** Collects repeated `--param name=value` options into a record. */
-export function collectParam(value: string, previous: Record<string, string> = {}): Record<string, string> {
-  const at = value.indexOf('=');
-  if (at <= 0) throw new FrameworkError(`--param "${value}": expected name=value, e.g. --param fast=10`);
-  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
-}
-
-/** The paper-broker options of `backtest` and `live`. */
+/** The paper-broker options of `backtest` and `live`, validated by {@link brokerArgs}. */
 export interface BrokerCliOptions {
-  readonly cash?: number;
-  readonly fee?: number;
-  readonly slippageBps?: number;
-  readonly stake?: number;
-  readonly stakeQuote?: number;
+  readonly cash?: number | undefined;
+  readonly fee?: number | undefined;
+  readonly slippageBps?: number | undefined;
+  readonly stake?: number | undefined;
+  readonly stakeQuote?: number | undefined;
 }
 
 /** Adds the paper-broker options (`--cash`, `--fee`, `--slippage-bps`, `--stake`, `--stake-quote`) to a command. */
 export function withBrokerOptions(command: Command): Command {
   return command
-    .option('--cash <quote>', 'initial cash in quote currency (default 10000)', Number)
-    .option('--fee <fraction>', 'taker fee per fill as a fraction (default 0.001 = 0.1%)', Number)
-    .option('--slippage-bps <bps>', 'adverse slippage on market fills, basis points (default 0)', Number)
-    .option('--stake <fraction>', 'position size as a fraction of equity (default 1)', Number)
-    .addOption(new Option('--stake-quote <quote>', 'position size as a fixed quote amount').argParser(Number).conflicts('stake'));
+    .option('--cash <quote>', 'initial cash in quote currency (default 10000)')
+    .option('--fee <fraction>', 'taker fee per fill as a fraction (default 0.001 = 0.1%)')
+    .option('--slippage-bps <bps>', 'adverse slippage on market fills, basis points (default 0)')
+    .option('--stake <fraction>', 'position size as a fraction of equity (default 1)')
+    .addOption(new Option('--stake-quote <quote>', 'position size as a fixed quote amount').conflicts('stake'));
+}
+
+/** The schema of the paper-broker options; the bounds are {@link "broker/broker-config"!brokerConfig | brokerConfig}'s. */
+export const brokerArgs = {
+  cash: numberArg({ what: 'quote currency', min: 0, minInclusive: false }).optional(),
+  fee: numberArg({ what: 'a fraction: 0.001 = 0.1%', min: 0, max: 1, maxInclusive: false }).optional(),
+  slippageBps: numberArg({ what: 'basis points', min: 0, max: 10_000, maxInclusive: false }).optional(),
+  stake: numberArg({ what: 'a fraction of equity', min: 0, minInclusive: false, max: 1 }).optional(),
+  stakeQuote: numberArg({ what: 'quote currency', min: 0, minInclusive: false }).optional(),
+};
+
+/** Adds the repeatable `--param name=value` option; validate it with {@link paramsArg}. */
+export function withParamOption(command: Command): Command {
+  return command.option('--param <name=value>', 'override a strategy parameter (repeatable)', collectRepeated, []);
 }
 
 /** The broker settings the paper-broker options ask for (unset ones are left to the defaults). */

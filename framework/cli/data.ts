@@ -3,10 +3,15 @@
  *
  * ```text
  * npm run data -- list [--datasets datasets]                       # every dataset: span, candles, gaps
- * npm run data -- verify binance/BTC_USDT/5m                        # continuity report; exit code 1 when not OK
+ * npm run data -- verify binance/BTC_USDT/5m [--allow-gaps]         # continuity report; exit code 1 when not OK
  * npm run data -- verify binance BTC/USDT 5m                        # the same dataset, named the other way
- * npm run data -- resample binance/BTC_USDT/5m 15m [--incomplete drop|keep] [--force]
+ * npm run data -- resample binance/BTC_USDT/5m 15m [--incomplete drop|keep] [--out <dir>] [--force]
+ * npm run data -- import BTC_USDT-5m.json --exchange binance        # freqtrade JSON; symbol and timeframe from the name
+ * npm run data -- import BTCUSDT-5m-2021-03.csv --exchange binance --symbol BTC/USDT --timeframe 5m
  * ```
+ *
+ * `verify` accepts the gaps listed in `<datasets>/<exchange>/known-gaps.json` (exchange outages); `--allow-gaps`
+ * accepts every gap.
  *
  * Results go to standard output; logs to standard error.
  *
@@ -15,26 +20,44 @@
 import path from 'node:path';
 import Table from 'cli-table3';
 import { Command, Option } from 'commander';
-import { InvalidTimeframeError } from '../core/errors';
+import { z } from 'zod';
+import { FrameworkError, InvalidTimeframeError } from '../core/errors';
 import { createLogger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { isoUtc } from '../core/time';
+import { importCandles, marketFromFileName } from '../data/import-candles';
 import { resampleDataset } from '../data/resample-dataset';
 import { summarizeDatasets } from '../data/summary';
 import type { IncompletePolicy } from '../pipeline/resample';
 import { formatContinuityReport, verifyCandles } from '../pipeline/verify';
 import { datasetDir, folderToSymbol, InvalidSubscriptionError } from '../store/layout';
+import { readKnownGaps } from '../store/known-gaps';
 import { readDataset } from '../store/partitions';
-import { logLevel, runCommand, withCommonOptions, type CommonOptions } from './common';
+import { choiceArg, parseCommandLine, validateOptions } from './args';
+import { commonArgs, logLevel, runCommand, withCommonOptions, type CommonOptions } from './common';
 
 interface DataCliOptions extends CommonOptions {
   readonly datasets: string;
 }
 
-interface ResampleCliOptions extends DataCliOptions {
-  readonly incomplete: IncompletePolicy;
-  readonly force?: boolean;
-}
+const verifySchema = z.object({ ...commonArgs, datasets: z.string(), allowGaps: z.boolean().optional() });
+
+const resampleSchema = z.object({
+  ...commonArgs,
+  datasets: z.string(),
+  out: z.string().optional(),
+  incomplete: choiceArg<IncompletePolicy>(['drop', 'keep']),
+  force: z.boolean().optional(),
+});
+
+const importSchema = z.object({
+  ...commonArgs,
+  datasets: z.string(),
+  exchange: z.string(),
+  symbol: z.string().optional(),
+  timeframe: z.string().optional(),
+  force: z.boolean().optional(),
+});
 
 /** How many incomplete buckets `resample` lists before summarising the rest. */
 const LISTED_BUCKETS = 20;
@@ -85,15 +108,19 @@ function list(options: DataCliOptions): void {
   process.stdout.write(`${table.toString()}\n`);
 }
 
-function verify(args: readonly string[], options: DataCliOptions): void {
+function verify(args: readonly string[], options: z.output<typeof verifySchema>): void {
   const { subscription, rest } = parseDataset(args);
   if (rest.length > 0) throw new InvalidSubscriptionError(`verify: unexpected argument(s) after the dataset: ${rest.join(' ')}`);
-  const report = verifyCandles(readDataset(options.datasets, subscription), subscription.timeframe, datasetDir(options.datasets, subscription));
+  const where = datasetDir(options.datasets, subscription);
+  const report = verifyCandles(readDataset(options.datasets, subscription), subscription.timeframe, where, {
+    known: readKnownGaps(options.datasets, subscription.exchange),
+    allowGaps: options.allowGaps === true,
+  });
   process.stdout.write(`${formatContinuityReport(report, describeSubscription(subscription))}\n`);
   if (!report.ok) process.exitCode = 1;
 }
 
-function resample(args: readonly string[], options: ResampleCliOptions): void {
+function resample(args: readonly string[], options: z.output<typeof resampleSchema>): void {
   const { subscription, rest } = parseDataset(args);
   const [timeframe, ...extra] = rest;
   if (timeframe === undefined || extra.length > 0) {
@@ -104,6 +131,7 @@ function resample(args: readonly string[], options: ResampleCliOptions): void {
     incomplete: options.incomplete,
     force: options.force === true,
     logger,
+    ...(options.out !== undefined && { out: options.out }),
   });
   const kept = result.policy === 'keep';
   const lines = [
@@ -118,12 +146,33 @@ function resample(args: readonly string[], options: ResampleCliOptions): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+function importFile(file: string, options: z.output<typeof importSchema>): void {
+  const named = marketFromFileName(file);
+  const symbol = options.symbol ?? named?.symbol;
+  const timeframe = options.timeframe ?? named?.timeframe;
+  if (symbol === undefined || timeframe === undefined) {
+    throw new FrameworkError(
+      `${file}: name the market with --symbol BTC/USDT --timeframe 5m (only a freqtrade file name such as BTC_USDT-5m.json says it)`,
+    );
+  }
+  const result = importCandles(file, options.datasets, { exchange: options.exchange, symbol, timeframe }, options.force === true);
+  const missing = result.gaps.reduce((sum, g) => sum + g.missing, 0);
+  const lines = [
+    `${describeSubscription(result.subscription)}: ${result.stored} candles imported (${minuteUtc(result.first)} to ` +
+      `${minuteUtc(result.last)} UTC) from ${file}: ${result.rows} rows, ${result.rejected.length} rejected, ` +
+      `${result.duplicates} duplicates dropped, ${result.gaps.length} gaps (${missing} missing candles)`,
+    ...result.rejected.slice(0, LISTED_BUCKETS).map((r) => `  rejected: ${r.reason}`),
+    `dataset: ${path.relative('.', result.dir) || '.'}/`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 /** Adds `--datasets` and the common options to a subcommand. */
 function withDatasets(command: Command): Command {
   return withCommonOptions(command.option('--datasets <dir>', 'candle store root', 'datasets'));
 }
 
-const program = new Command('data').description('List, verify and resample the stored datasets');
+const program = new Command('data').description('List, verify, resample and import the stored datasets');
 
 withDatasets(program.command('list').description('List every dataset: span, candles, gaps')).action(
   (options: DataCliOptions) => runCommand(options.verbose === true, async () => list(options)),
@@ -133,22 +182,35 @@ withDatasets(
   program
     .command('verify')
     .description('Check a dataset for duplicates, disorder, invalid candles and gaps; exit code 1 when not OK')
-    .argument('<dataset...>', 'binance/BTC_USDT/5m, or binance BTC/USDT 5m'),
-).action((args: string[], options: DataCliOptions) => runCommand(options.verbose === true, async () => verify(args, options)));
+    .argument('<dataset...>', 'binance/BTC_USDT/5m, or binance BTC/USDT 5m')
+    .option('--allow-gaps', 'accept every gap (by default only the exchange outages listed in <datasets>/<exchange>/known-gaps.json)'),
+).action((args: string[], raw: Record<string, unknown>) =>
+  runCommand(raw['verbose'] === true, async () => verify(args, validateOptions(verifySchema, raw))),
+);
 
 withDatasets(
   program
     .command('resample')
     .description('Aggregate a dataset into a coarser timeframe, written next to it')
     .argument('<dataset-and-timeframe...>', 'binance/BTC_USDT/5m 15m, or binance BTC/USDT 5m 15m')
-    .addOption(
-      new Option('--incomplete <policy>', 'buckets missing candles: drop them, or keep them aggregated from what is there')
-        .choices(['drop', 'keep'])
-        .default('drop'),
-    )
+    .option('--incomplete <policy>', 'buckets missing candles: drop them, or keep them aggregated from what is there (drop, keep)', 'drop')
+    .option('--out <dir>', 'candle store root to write the resampled dataset to (default: --datasets)')
     .option('--force', 'write into the target dataset even if it exists (replacing candles at the same open times)'),
-).action((args: string[], options: ResampleCliOptions) =>
-  runCommand(options.verbose === true, async () => resample(args, options)),
+).action((args: string[], raw: Record<string, unknown>) =>
+  runCommand(raw['verbose'] === true, async () => resample(args, validateOptions(resampleSchema, raw))),
 );
 
-await program.parseAsync();
+withDatasets(
+  program
+    .command('import')
+    .description('Import a CSV or JSON candle file (freqtrade JSON, Binance kline CSV, or CSV with a header) into the store')
+    .argument('<file>', 'e.g. BTC_USDT-5m.json (freqtrade), BTCUSDT-5m-2021-03.csv (Binance), candles.csv (open_time,open,high,low,close,volume)')
+    .addOption(new Option('--exchange <id>', 'the exchange the candles are from, e.g. binance').makeOptionMandatory())
+    .option('--symbol <symbol>', 'unified symbol, e.g. BTC/USDT (default: from a freqtrade file name)')
+    .option('--timeframe <timeframe>', 'e.g. 5m (default: from a freqtrade file name)')
+    .option('--force', 'merge into a dataset that already exists (replacing candles at the same open times)'),
+).action((file: string, raw: Record<string, unknown>) =>
+  runCommand(raw['verbose'] === true, async () => importFile(file, validateOptions(importSchema, raw))),
+);
+
+await parseCommandLine(program);

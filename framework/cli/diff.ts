@@ -5,15 +5,37 @@
  * @module
  */
 import type { ActionsReport } from '../parity/actions';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
+import { z } from 'zod';
+import { FrameworkError } from '../core/errors';
 import { isoUtc } from '../core/time';
 import { diffRun, type Mismatch, type MismatchCause } from '../parity/diff';
 import type { Signal } from '../strategy/signal';
-import { runCommand, withCommonOptions, type CommonOptions } from './common';
+import { parseCommandLine, validateOptions } from './args';
+import { commonArgs, runCommand, withCommonOptions } from './common';
 
-interface DiffCliOptions extends CommonOptions {
-  readonly run: string;
+const optionsSchema = z.object({ ...commonArgs, run: z.string(), runs: z.string() });
+
+/**
+ * The newest live run of `file` under `runsRoot`: run folders are named by their UTC start time
+ * (`20210601-000000-macd-1a2b`), so the last in name order among those whose `run.json` says `mode: "live"` and names
+ * the same strategy file.
+ *
+ * @throws FrameworkError when there is none.
+ */
+function latestLiveRun(runsRoot: string, file: string): string {
+  const names = existsSync(runsRoot) ? readdirSync(runsRoot).sort().reverse() : [];
+  for (const name of names) {
+    const header = path.join(runsRoot, name, 'run.json');
+    if (!existsSync(header)) continue;
+    const run = JSON.parse(readFileSync(header, 'utf8')) as { mode?: unknown; file?: unknown };
+    if (run.mode === 'live' && typeof run.file === 'string' && path.resolve(run.file) === path.resolve(file)) {
+      return path.join(runsRoot, name);
+    }
+  }
+  throw new FrameworkError(`--run latest: no live run of ${file} in ${runsRoot}/; run npm run live first, or name the run folder`);
 }
 
 function describeSignal(signal: Signal | null): string {
@@ -50,12 +72,15 @@ const program = withCommonOptions(
   new Command('diff')
     .description("Compare a run's signals with a replay of the candles it stored, and explain every difference")
     .argument('<strategy>', 'the strategy plugin the run used, e.g. strategies/macd.ts')
-    .requiredOption('--run <dir>', 'the run folder, e.g. runs/20210601-000000-macd-1a2b'),
+    .requiredOption('--run <dir>', 'the run folder, e.g. runs/20210601-000000-macd-1a2b, or "latest": the newest live run of the strategy')
+    .option('--runs <dir>', 'where --run latest looks for run folders', 'runs'),
 );
 
-program.action(async (file: string, options: DiffCliOptions) => {
-  await runCommand(options.verbose === true, async () => {
-    const report = await diffRun(file, options.run);
+program.action(async (file: string, raw: Record<string, unknown>) => {
+  await runCommand(raw['verbose'] === true, async () => {
+    const options = validateOptions(optionsSchema, raw);
+    const runDir = options.run === 'latest' ? latestLiveRun(options.runs, file) : options.run;
+    const report = await diffRun(file, runDir);
     const span = report.span === null ? 'no candles' : `${isoUtc(report.span.first)} → ${isoUtc(report.span.last)}`;
     const lines = [
       `run ${report.run} (${report.mode}), strategy ${report.strategy.name} [parameters ${report.strategy.parametersHash}]`,
@@ -66,14 +91,14 @@ program.action(async (file: string, options: DiffCliOptions) => {
       `indicator values of matched signals not bit-for-bit equal: ${report.indicatorDrift}`,
       `candles revised after the run acted on them: ${report.revisions.length}`,
       ...report.mismatches.map(describeMismatch),
-      `comparison written to ${path.join(options.run, 'diff.json')}`,
+      `comparison written to ${path.join(runDir, 'diff.json')}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     if (report.unexplained > 0) process.exitCode = 1;
   });
 });
 
-await program.parseAsync();
+await parseCommandLine(program);
 
 /** The actions comparison in a few lines: counts, then each difference with what it follows from. */
 function describeActions(actions: ActionsReport | null): string[] {

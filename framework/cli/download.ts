@@ -16,25 +16,29 @@
 import path from 'node:path';
 import ccxt, { type Exchange } from 'ccxt';
 import { Command } from 'commander';
+import { z } from 'zod';
 import { createLogger } from '../core/logger';
 import type { Subscription } from '../core/subscription';
 import { describeSubscription } from '../core/subscription';
 import { isoUtc } from '../core/time';
 import { timeframeToMs } from '../core/timeframe';
-import { DownloadError } from '../data/fetch-candles';
+import { DEFAULT_ATTEMPTS, DownloadError } from '../data/fetch-candles';
 import { downloadCandles, type DownloadResult } from '../data/download';
 import { createExchange } from '../feeds/live/exchange';
 import { datasetDir } from '../store/layout';
-import { logLevel, parseTime, runCommand, withCommonOptions, type CommonOptions } from './common';
+import { dateArg, httpUrlArg, numberArg, parseCommandLine, validateOptions } from './args';
+import { commonArgs, logLevel, runCommand, withCommonOptions } from './common';
 import { startProgress, type Progress } from './progress';
 
-interface DownloadCliOptions extends CommonOptions {
-  readonly since?: number;
-  readonly until?: number;
-  readonly datasets: string;
-  readonly simUrl?: string;
-  readonly pageLimit?: number;
-}
+const optionsSchema = z.object({
+  ...commonArgs,
+  since: dateArg.optional(),
+  until: dateArg.optional(),
+  datasets: z.string(),
+  simUrl: httpUrlArg.optional(),
+  pageLimit: numberArg({ what: 'candles', integer: true, min: 1 }).optional(),
+  retries: numberArg({ what: 'tries per request', integer: true, min: 1 }),
+});
 
 /** Exit code of a download stopped by Ctrl-C (128 + SIGINT), as shells report it. */
 const INTERRUPTED_EXIT_CODE = 130;
@@ -43,10 +47,10 @@ const INTERRUPTED_EXIT_CODE = 130;
  * The ccxt exchange to read from: Binance (or a Binance-compatible simulator at `simUrl`) through `createExchange`,
  * any other ccxt id as a stock ccxt instance; always with ccxt's rate limiter on.
  */
-function openExchange(id: string, simUrl: string | undefined): Exchange {
+function openExchange(id: string, simUrl: URL | undefined): Exchange {
   if (simUrl !== undefined) {
     if (id !== 'binance') throw new DownloadError(`--sim-url: the simulator is Binance-compatible; use the exchange id "binance", not "${id}"`);
-    const origin = new URL(simUrl).origin;
+    const origin = simUrl.origin;
     return createExchange('binance', { urls: { restUrl: origin, wsUrl: `${origin.replace(/^http/, 'ws')}/ws` } });
   }
   if (id === 'binance') return createExchange('binance');
@@ -88,15 +92,17 @@ const program = withCommonOptions(
     .argument('<exchange>', 'ccxt exchange id, e.g. binance')
     .argument('<symbol>', 'symbol, e.g. BTC/USDT')
     .argument('<timeframe>', 'timeframe, e.g. 15m')
-    .option('--since <time>', 'first open time for a new dataset, ISO 8601 (UTC unless zoned) or epoch ms', parseTime)
-    .option('--until <time>', 'stop before this open time (default: up to the last closed candle)', parseTime)
+    .option('--since <time>', 'first open time for a new dataset: a UTC date YYYY-MM-DD[THH:MM[:SS]] or epoch ms')
+    .option('--until <time>', 'stop before this open time (default: up to the last closed candle)')
     .option('--datasets <dir>', 'candle store root', 'datasets')
     .option('--sim-url <url>', "read from the project's Binance-compatible simulator at this URL, e.g. http://127.0.0.1:8765")
-    .option('--page-limit <n>', 'candles per request (default 1000, the Binance spot maximum)', Number),
+    .option('--page-limit <n>', 'candles per request (default 1000, the Binance spot maximum)')
+    .option('--retries <n>', 'tries per request before giving up (an unreachable exchange, HTTP 5xx)', String(DEFAULT_ATTEMPTS)),
 );
 
-program.action(async (exchangeId: string, symbol: string, timeframe: string, options: DownloadCliOptions) => {
-  await runCommand(options.verbose === true, async () => {
+program.action(async (exchangeId: string, symbol: string, timeframe: string, raw: Record<string, unknown>) => {
+  await runCommand(raw['verbose'] === true, async () => {
+    const options = validateOptions(optionsSchema, raw);
     const logger = createLogger(logLevel(options));
     const subscription: Subscription = { exchange: exchangeId, symbol, timeframe };
     datasetDir(options.datasets, subscription); // checks the exchange id, symbol and timeframe before connecting
@@ -118,6 +124,7 @@ program.action(async (exchangeId: string, symbol: string, timeframe: string, opt
         ...(options.since !== undefined && { since: options.since }),
         ...(options.until !== undefined && { until: options.until }),
         ...(options.pageLimit !== undefined && { pageLimit: options.pageLimit }),
+        attempts: options.retries,
         onProgress: (p) => {
           if (p.to <= p.from) return;
           bar ??= startProgress(`download ${describeSubscription(subscription)}`, (p.to - p.from) / tf, options.quiet !== true);
@@ -134,4 +141,4 @@ program.action(async (exchangeId: string, symbol: string, timeframe: string, opt
   });
 });
 
-await program.parseAsync();
+await parseCommandLine(program);

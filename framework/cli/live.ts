@@ -5,7 +5,8 @@
  * @module
  */
 import path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command } from 'commander';
+import { z } from 'zod';
 import { FrameworkError } from '../core/errors';
 import { createLogger } from '../core/logger';
 import type { ApiCredentials } from '../feeds/live/exchange';
@@ -13,41 +14,44 @@ import { isoUtc } from '../core/time';
 import { runLive } from '../engine/live';
 import type { LiveFeedStatus } from '../feeds/live/live-feed';
 import { formatReport } from '../report/table';
-import { FAULT_KINDS, type FaultConfig, type FaultKind } from '../sim/config';
+import { FAULT_KINDS, type FaultConfig } from '../sim/config';
+import { choiceArg, choiceListArg, dateArg, httpUrlArg, numberArg, paramsArg, parseCommandLine, validateOptions } from './args';
 import {
+  brokerArgs,
   brokerFromOptions,
-  collectParam,
+  commonArgs,
   logLevel,
-  parseTime,
   runCommand,
   withBrokerOptions,
   withCommonOptions,
-  type BrokerCliOptions,
-  type CommonOptions,
+  withParamOption,
 } from './common';
+import { StatusLine } from './status-line';
 
-interface LiveCliOptions extends CommonOptions, BrokerCliOptions {
-  readonly exchange?: 'sim';
-  readonly simUrl?: string;
-  readonly speed: number;
-  readonly start: number;
-  readonly faults: readonly FaultKind[];
-  readonly faultRate: number;
-  readonly maxCandles?: number;
-  readonly staleAfter: number;
-  readonly realOrders?: boolean;
-  readonly datasets: string;
-  readonly store: string;
-  readonly runs: string;
-  readonly param: Record<string, string>;
-}
+/** The simulator's default start: 2021-06-01 00:00 UTC, inside every shipped dataset. */
+const DEFAULT_START = '2021-06-01';
 
-function parseFaults(value: string): FaultKind[] {
-  const kinds = value.split(',').filter((k) => k !== '');
-  const unknown = kinds.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
-  if (unknown.length > 0) throw new InvalidArgumentError(`unknown fault(s) ${unknown.join(', ')}; choose from ${FAULT_KINDS.join(', ')}`);
-  return kinds as FaultKind[];
-}
+/** `binance`: the exchange's public market data; `sim`: the project's simulator, started in this process. */
+const EXCHANGES = ['binance', 'sim'] as const;
+
+const optionsSchema = z.object({
+  ...commonArgs,
+  ...brokerArgs,
+  exchange: choiceArg(EXCHANGES).optional(),
+  simUrl: httpUrlArg.optional(),
+  speed: numberArg({ what: 'exchange ms per real ms', min: 0, minInclusive: false }),
+  start: dateArg,
+  faults: choiceListArg(FAULT_KINDS),
+  faultRate: numberArg({ what: 'a probability', min: 0, max: 1 }),
+  maxCandles: numberArg({ what: 'candles', integer: true, min: 1 }).optional(),
+  // `off`: no candle is stale.
+  staleAfter: z.union([z.literal('off').transform(() => Number.POSITIVE_INFINITY), numberArg({ what: 'timeframes (e.g. 1, 0.5, 3) or "off"', min: 0, minInclusive: false })]),
+  realOrders: z.boolean().optional(),
+  datasets: z.string(),
+  store: z.string(),
+  runs: z.string(),
+  param: paramsArg,
+});
 
 const API_KEY_VARIABLE = 'CANDLECRAFT_API_KEY';
 const API_SECRET_VARIABLE = 'CANDLECRAFT_API_SECRET';
@@ -69,72 +73,68 @@ function credentialsFromEnvironment(): ApiCredentials {
 }
 
 /** The REST and WebSocket addresses of a simulator from its `http://host:port` address. */
-function simulatorEndpoints(url: string): { restUrl: string; wsUrl: string } {
-  const parsed = new URL(url);
-  if (parsed.protocol !== 'http:') throw new InvalidArgumentError(`--sim-url "${url}": expected http://127.0.0.1:<port>`);
-  return { restUrl: parsed.origin, wsUrl: `ws://${parsed.host}/ws` };
+function simulatorEndpoints(url: URL): { restUrl: string; wsUrl: string } {
+  return { restUrl: url.origin, wsUrl: `ws://${url.host}/ws` };
 }
 
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
-  return n;
-}
-
-/** `--stale-after`: a positive number of timeframes, or `off` (no candle is stale). */
-function staleAfterOption(value: string): number {
-  const n = value === 'off' ? Number.POSITIVE_INFINITY : Number(value);
-  if (!(n > 0)) throw new InvalidArgumentError(`"${value}" is not a positive number of timeframes (e.g. 1, 0.5, 3) or "off"`);
-  return n;
-}
-
-/** One compact line: connection, last closed candle, lag, backfills, signals. */
-function statusLine(status: LiveFeedStatus, signals: number): string {
+/**
+ * One compact line: connection, last closed candle, lag, candles and where they came from, backfills, reconnects, bad
+ * frames, duplicates dropped, revisions, stale candles, rate-limit waits, signals and, on the in-process simulator,
+ * the faults it injected.
+ */
+function statusLine(status: LiveFeedStatus, signals: number, faults?: Readonly<Record<string, number>>): string {
   const last = status.lastClosed === null ? '—' : isoUtc(status.lastClosed.openTime).slice(0, 16).replace('T', ' ');
   const lag = status.lagMs === null ? '—' : `${(status.lagMs / 1000).toFixed(1)}s`;
+  const injected = faults === undefined ? 0 : Object.values(faults).reduce((sum, n) => sum + n, 0);
   return (
     `${status.connection} | last closed ${last} | lag ${lag} | candles ${status.emitted} ` +
     `(ws ${status.fromWebsocket}, rest ${status.fromRest}) | backfills ${status.backfills} | ` +
-    `reconnects ${status.reconnects} | bad frames ${status.invalidFrames} | signals ${signals}`
+    `reconnects ${status.reconnects} | bad frames ${status.invalidFrames} | duplicates ${status.duplicates} | ` +
+    `revisions ${status.revisions} | stale ${status.stale} | rate-limit waits ${status.rateLimitWaits} | signals ${signals}` +
+    (faults === undefined ? '' : ` | faults injected ${injected}`)
   );
 }
 
 const program = withCommonOptions(
-  withBrokerOptions(new Command('live'))
+  withParamOption(withBrokerOptions(new Command('live')))
     .description('Run a strategy live with paper trading (public market data, no API keys needed)')
     .argument('<strategy>', 'strategy plugin file, e.g. strategies/macd.ts')
-    .addOption(new Option('--exchange <name>', 'run against the built-in Binance-compatible simulator').choices(['sim']))
+    .option('--exchange <name>', `${EXCHANGES.join(' or ')}: the strategy's exchange (public market data), or the built-in Binance-compatible simulator`)
     .option('--sim-url <url>', 'connect to a simulator already running (npm run sim) at this http:// address')
-    .option('--speed <n>', 'simulator: exchange ms per real ms', Number, 600)
-    .option('--start <time>', 'simulator: exchange time to start playing from (UTC)', parseTime, Date.UTC(2021, 5, 1))
-    .option('--faults <list>', `simulator: faults to inject (${FAULT_KINDS.join(',')})`, parseFaults, [])
-    .option('--fault-rate <p>', 'simulator: probability of each fault per opportunity', Number, 0.01)
-    .option('--max-candles <n>', 'stop after this many live closed candles', positiveInteger)
+    .option('--speed <n>', 'simulator: exchange ms per real ms', '600')
+    .option('--start <time>', 'simulator: exchange time to start playing from, a UTC date YYYY-MM-DD[THH:MM[:SS]] or epoch ms', DEFAULT_START)
+    .option('--faults <list>', `simulator: faults to inject, comma-separated (${FAULT_KINDS.join(',')})`, '')
+    .option('--fault-rate <p>', 'simulator: probability of each fault per opportunity', '0.01')
+    .option('--max-candles <n>', 'stop after this many live closed candles')
     .option(
       '--stale-after <n>',
       'do not trade a candle that arrives more than n timeframes after its close (e.g. backfilled after a reconnect); "off" trades every candle',
-      staleAfterOption,
-      1,
+      '1',
     )
     .option(
       '--real-orders',
-      `also send long signals to the exchange as spot market orders, with the keys in ${API_KEY_VARIABLE} and ${API_SECRET_VARIABLE}`,
+      `also mirror every paper fill on the exchange's spot account as market orders, with the keys in ${API_KEY_VARIABLE} and ${API_SECRET_VARIABLE}`,
     )
     .option('--datasets <dir>', 'shipped candle store (history, read only)', 'datasets')
     .option('--store <dir>', 'live candle store (write-ahead log + Parquet)', 'live-data')
-    .option('--runs <dir>', 'where run folders are written', 'runs')
-    .option('--param <name=value>', 'override a strategy parameter (repeatable)', collectParam, {}),
+    .option('--runs <dir>', 'where run folders are written', 'runs'),
 );
 
-program.action(async (file: string, options: LiveCliOptions) => {
-  await runCommand(options.verbose === true, async () => {
-    const logger = createLogger(logLevel(options));
+program.action(async (file: string, raw: Record<string, unknown>) => {
+  await runCommand(raw['verbose'] === true, async () => {
+    const options = validateOptions(optionsSchema, raw);
+    const tty = process.stderr.isTTY === true;
+    const status = tty ? new StatusLine(process.stderr) : null;
+    const logger = createLogger(logLevel(options), status?.logStream);
     const abort = new AbortController();
-    process.once('SIGINT', () => {
-      process.stderr.write('\nstopping: flushing the candle log, closing sockets, writing the run summary\n');
+    // Every SIGINT is handled: a terminal's Ctrl-C reaches both `tsx` and this process, and `tsx` relays it again; an
+    // unhandled second one would end the process before the run is written.
+    process.on('SIGINT', () => {
+      if (abort.signal.aborted) return;
+      status?.finish();
+      process.stderr.write('stopping: flushing the candle log, closing sockets, writing the run summary\n');
       abort.abort();
     });
-    const tty = process.stderr.isTTY === true;
     const faults = Object.fromEntries(options.faults.map((k) => [k, { rate: options.faultRate }])) as FaultConfig;
     const result = await runLive({
       file,
@@ -154,13 +154,16 @@ program.action(async (file: string, options: LiveCliOptions) => {
       }),
       ...(options.maxCandles !== undefined && { maxCandles: options.maxCandles }),
       staleAfter: options.staleAfter,
-      onStatus: (status, signals) => {
-        if (tty) process.stderr.write(`\r\u001b[2K${statusLine(status, signals)}`);
-        else logger.info({ status: statusLine(status, signals) }, 'closed candle');
+      onStatus: (feed, signals, faults) => {
+        if (status !== null) status.update(statusLine(feed, signals, faults));
+        else logger.info({ status: statusLine(feed, signals, faults) }, 'closed candle');
       },
     });
-    if (tty) process.stderr.write('\n');
+    status?.finish();
     process.stdout.write(`${statusLine(result.feed, result.engine.signals.length)}\n`);
+    if (result.dataEndedAt !== null) {
+      process.stdout.write(`the simulator's data ended with the candle of ${isoUtc(result.dataEndedAt)}; stopped\n`);
+    }
     if (result.summary === null) {
       process.stdout.write(`no live candle closed before the stop; journal in ${path.relative('.', result.dir)}/\n`);
       return;
@@ -170,4 +173,4 @@ program.action(async (file: string, options: LiveCliOptions) => {
   process.exit();
 });
 
-await program.parseAsync();
+await parseCommandLine(program);

@@ -18,7 +18,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { FrameworkError, InvalidTimeframeError, messageOf } from '../core/errors';
+import { FrameworkError, messageOf } from '../core/errors';
+import { parseCommandLine, UsageError } from './args';
 import { timeframeToMs } from '../core/timeframe';
 import { datasetDir } from '../store/layout';
 import { runCommand, withCommonOptions, type CommonOptions } from './common';
@@ -81,7 +82,7 @@ program.action(async (name: string, options: NewStrategyOptions) => {
   });
 });
 
-await program.parseAsync();
+await parseCommandLine(program);
 
 /**
  * Splits a name into words at `-`, `_`, spaces and camelCase boundaries (`SMACross` → `SMA`, `Cross`) and builds the
@@ -90,7 +91,7 @@ await program.parseAsync();
  */
 function strategyNames(name: string): { fileName: string; className: string } {
   const bad = (why: string): never => {
-    throw new FrameworkError(
+    throw new UsageError(
       `invalid strategy name "${name}": ${why}; write it in kebab-case (sma-cross) or PascalCase (SmaCross)`,
     );
   };
@@ -110,15 +111,15 @@ function strategyNames(name: string): { fileName: string; className: string } {
 /** Checks the symbol and timeframe as the strategy loader will, so that the generated file loads. */
 function checkMarket(options: NewStrategyOptions): void {
   if (!/^[A-Z0-9]+\/[A-Z0-9]+$/.test(options.symbol)) {
-    throw new FrameworkError(`--symbol "${options.symbol}": expected a unified symbol BASE/QUOTE, e.g. BTC/USDT`);
+    throw new UsageError(`--symbol "${options.symbol}": expected a unified symbol BASE/QUOTE, e.g. BTC/USDT`);
   }
   if (!/^[a-z0-9]+$/.test(options.exchange)) {
-    throw new FrameworkError(`--exchange "${options.exchange}": expected a ccxt exchange id, e.g. binance`);
+    throw new UsageError(`--exchange "${options.exchange}": expected a ccxt exchange id, e.g. binance`);
   }
   try {
     timeframeToMs(options.timeframe);
   } catch (error) {
-    throw new InvalidTimeframeError(`--timeframe: ${messageOf(error)}`, { cause: error });
+    throw new UsageError(`--timeframe: ${messageOf(error)}`, { cause: error });
   }
 }
 

@@ -4,72 +4,78 @@
  * @module
  */
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { availableParallelism } from 'node:os';
+import { z } from 'zod';
 import { createLogger } from '../core/logger';
-import { OBJECTIVES, parseObjective, type ObjectiveName } from '../optimize/objective';
+import { OBJECTIVES, type ObjectiveName } from '../optimize/objective';
 import { optimize } from '../optimize/optimize';
 import { formatWindows, writeBestParams } from '../optimize/results';
 import { writeResultsPage } from '../optimize/results-page';
-import { SAMPLERS, type SamplerName } from '../optimize/samplers';
-import {
-  brokerFromOptions,
-  collectParam,
-  logLevel,
-  parseTime,
-  runCommand,
-  withBrokerOptions,
-  withCommonOptions,
-  type BrokerCliOptions,
-  type CommonOptions,
-} from './common';
+import { SAMPLERS } from '../optimize/samplers';
+import { choiceArg, collectRepeated, dateArg, numberArg, parseCommandLine, validateOptions } from './args';
+import { brokerArgs, brokerFromOptions, commonArgs, logLevel, runCommand, withBrokerOptions, withCommonOptions } from './common';
 import { startProgress, type Progress } from './progress';
 
-interface OptimizeCliOptions extends CommonOptions, BrokerCliOptions {
-  readonly from?: number;
-  readonly to?: number;
-  readonly datasets: string;
-  readonly runs: string;
-  readonly space: Record<string, string>;
-  readonly objective: ObjectiveName;
-  readonly minTrades: number;
-  readonly sampler: SamplerName;
-  readonly trials: number;
-  readonly windows: number;
-  readonly anchored?: boolean;
-  readonly seed: number;
-  readonly threads: number;
-  readonly bus?: string;
-}
+/** Repeated `--space name=range` → a record of range texts (the strategy's space parses them). */
+const spaceArg = z.array(z.string()).transform((items, context) => {
+  const out: Record<string, string> = {};
+  for (const [i, item] of items.entries()) {
+    const at = item.indexOf('=');
+    if (at <= 0) {
+      context.addIssue({ code: 'custom', path: [i], message: 'expected name=range, e.g. --space fast=5..20' });
+      return z.NEVER;
+    }
+    out[item.slice(0, at)] = item.slice(at + 1);
+  }
+  return out;
+});
+
+const wholeNumber = (what: string, min: number) => numberArg({ what, integer: true, min });
+
+const optionsSchema = z.object({
+  ...commonArgs,
+  ...brokerArgs,
+  from: dateArg.optional(),
+  to: dateArg.optional(),
+  datasets: z.string(),
+  runs: z.string(),
+  space: spaceArg,
+  // `total-return` is accepted for `total_return`.
+  objective: z.string().transform((text) => text.replace(/-/g, '_')).pipe(choiceArg(OBJECTIVES)) as z.ZodType<ObjectiveName, string>,
+  minTrades: wholeNumber('closed trades', 0),
+  sampler: choiceArg(SAMPLERS),
+  trials: wholeNumber('trials per window', 1),
+  windows: wholeNumber('walk-forward windows', 1),
+  anchored: z.boolean().optional(),
+  seed: wholeNumber('seed', 0),
+  threads: wholeNumber('worker threads', 1),
+  bus: z.string().regex(/^amqps?:\/\//, 'expected an amqp:// URL').optional(),
+});
 
 const program = withCommonOptions(
   withBrokerOptions(new Command('optimize'))
     .description('Search a strategy\'s parameters with walk-forward validation; trials go to runs/optimize-<id>/ (the same command resumes)')
     .argument('<strategy>', 'strategy plugin file, e.g. strategies/macd.ts')
-    .option('--from <time>', 'first candle open time, ISO 8601 (UTC unless zoned) or epoch ms', parseTime)
-    .option('--to <time>', 'stop before this open time', parseTime)
+    .option('--from <time>', 'first candle open time: a UTC date YYYY-MM-DD[THH:MM[:SS]] or epoch ms')
+    .option('--to <time>', 'stop before this open time (exclusive), same forms as --from')
     .option('--datasets <dir>', 'candle store root', 'datasets')
     .option('--runs <dir>', 'where optimize-<id>/ is written', 'runs')
-    .option('--space <name=range>', 'override a parameter\'s range: fast=5..20, slow=10..60:2, signal=5,9,12 (repeatable)', collectParam, {})
-    .addOption(new Option('--objective <name>', 'what to maximise').choices(OBJECTIVES).default('sharpe').argParser(parseObjective))
-    .option('--min-trades <n>', 'constraint: at least n closed trades', wholeNumber, 0)
-    .addOption(new Option('--sampler <name>', 'how trials are proposed').choices(SAMPLERS).default('tpe'))
-    .option('--trials <n>', 'trials per walk-forward window', wholeNumber, 100)
-    .option('--windows <n>', 'walk-forward windows (the range is cut into n + 1 spans)', wholeNumber, 4)
+    .option('--space <name=range>', 'override a parameter\'s range: fast=5..20, slow=10..60:2, signal=5,9,12 (repeatable)', collectRepeated, [])
+    .option('--objective <name>', `what to maximise: ${OBJECTIVES.join(', ')}`, 'sharpe')
+    .option('--min-trades <n>', 'constraint: at least n closed trades', '0')
+    .option('--sampler <name>', `how trials are proposed: ${SAMPLERS.join(', ')}`, 'tpe')
+    .option('--trials <n>', 'trials per walk-forward window', '100')
+    .option('--windows <n>', 'walk-forward windows (the range is cut into n + 1 spans)', '4')
     .option('--anchored', 'in-sample spans all start at the first candle (default: rolling)')
-    .option('--seed <n>', 'sampler seed: the same seed gives the same trials', wholeNumber, 1)
-    .option('--threads <n>', 'worker threads', wholeNumber, availableParallelism())
+    .option('--seed <n>', 'sampler seed: the same seed gives the same trials', '1')
+    .option('--threads <n>', 'worker threads', String(availableParallelism()))
     .option('--bus <url>', 'run the trials on npm run optimize-worker processes over RabbitMQ, e.g. amqp://guest:guest@127.0.0.1:5672'),
 );
 
-function wholeNumber(text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`"${text}" is not a whole number`);
-  return value;
-}
-
-program.action(async (file: string, options: OptimizeCliOptions) => {
-  await runCommand(options.verbose === true, async () => {
+program.action(async (file: string, raw: Record<string, unknown>) => {
+  await runCommand(raw['verbose'] === true, async () => {
+    const options = validateOptions(optionsSchema, raw);
     const logger = createLogger(logLevel(options));
     const started = performance.now();
     const stop = new AbortController();
@@ -123,4 +129,4 @@ program.action(async (file: string, options: OptimizeCliOptions) => {
   });
 });
 
-await program.parseAsync();
+await parseCommandLine(program);

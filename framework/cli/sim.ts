@@ -1,8 +1,8 @@
 /**
- * `sim`: runs the Binance-compatible exchange simulator on stored datasets until interrupted (Ctrl-C).
+ * `npm run sim`: runs the Binance-compatible exchange simulator on stored datasets until interrupted (Ctrl-C).
  *
  * ```text
- * npx tsx framework/cli/sim.ts --dataset binance/BTC_USDT/15m --speed 600 --start 2021-03-01 --port 8765 \
+ * npm run sim -- --dataset binance/BTC_USDT/15m --speed 600 [--start 2021-06-01] [--port 8765] [--datasets datasets] [--duration 10] \
  *   [--dataset binance/ETH_USDT/15m] [--faults drop,stall,duplicate] [--fault-rate 0.01] [--updates 3] [--seed 1]
  * ```
  *
@@ -19,7 +19,8 @@
  * @module
  */
 
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { z } from 'zod';
 import type { FaultConfig, FaultKind, SimulatedMarket } from '../sim/config';
 import { FAULT_KINDS } from '../sim/config';
 import type { SimulatorAccount } from '../sim/account';
@@ -28,36 +29,26 @@ import { createLogger } from '../core/logger';
 import type { Subscription } from '../core/subscription';
 import { folderToSymbol } from '../store/layout';
 import { readDataset } from '../store/partitions';
-import type { CommonOptions } from './common';
-import { logLevel, parseTime, runCommand, withCommonOptions } from './common';
+import { choiceListArg, collectRepeated, dateArg, numberArg, parseCommandLine, validateOptions } from './args';
+import { commonArgs, logLevel, runCommand, withCommonOptions } from './common';
 
-interface SimOptions extends CommonOptions {
-  readonly dataset: readonly Subscription[];
-  readonly root: string;
-  readonly start: number;
-  readonly speed: number;
-  readonly port: number;
-  readonly updates: number;
-  readonly faults: readonly FaultKind[];
-  readonly faultRate: number;
-  readonly seed: number;
-  readonly balances?: Readonly<Record<string, number>>;
-  readonly commission?: number;
-}
+/** The default exchange clock start: 2021-06-01 00:00 UTC, inside every shipped dataset (as `npm run live`'s). */
+const DEFAULT_START = '2021-06-01';
 
 /** `USDT=10000,BTC=0.5` → `{ USDT: 10000, BTC: 0.5 }`. */
-function parseBalances(value: string): Record<string, number> {
+const balancesArg = z.string().transform((value, context): Record<string, number> => {
   const balances: Record<string, number> = {};
   for (const entry of value.split(',').filter((e) => e !== '')) {
     const [asset, amount, ...rest] = entry.split('=');
     const n = Number(amount);
     if (asset === undefined || !/^[A-Z0-9]+$/.test(asset) || amount === undefined || amount.trim() === '' || !(n >= 0) || rest.length > 0) {
-      throw new InvalidArgumentError(`"${entry}": expected ASSET=amount with amount ≥ 0, e.g. USDT=10000`);
+      context.addIssue({ code: 'custom', message: `"${entry}": expected ASSET=amount with amount ≥ 0, e.g. USDT=10000` });
+      return z.NEVER;
     }
     balances[asset] = n;
   }
   return balances;
-}
+});
 
 /** The account from the environment's API key and secret, or `undefined` when they are not both set. */
 function accountFromEnvironment(options: SimOptions): SimulatorAccount | undefined {
@@ -73,30 +64,37 @@ function accountFromEnvironment(options: SimOptions): SimulatorAccount | undefin
 }
 
 /** `binance/BTC_USDT/15m` → `{ exchange: 'binance', symbol: 'BTC/USDT', timeframe: '15m' }`. */
-function parseDataset(value: string, previous: readonly Subscription[] = []): Subscription[] {
+const datasetArg = z.string().transform((value, context): Subscription => {
   const [exchange, folder, timeframe, ...rest] = value.split('/');
   const symbol = folder === undefined ? undefined : folderToSymbol(folder);
-  if (exchange === undefined || symbol === undefined || timeframe === undefined || rest.length > 0) {
-    throw new InvalidArgumentError(`"${value}": expected <exchange>/<BASE>_<QUOTE>/<timeframe>, e.g. binance/BTC_USDT/15m`);
+  if (exchange === undefined || exchange === '' || symbol === undefined || timeframe === undefined || rest.length > 0) {
+    context.addIssue({ code: 'custom', message: 'expected <exchange>/<BASE>_<QUOTE>/<timeframe>, e.g. binance/BTC_USDT/15m' });
+    return z.NEVER;
   }
-  return [...previous, { exchange, symbol, timeframe }];
-}
+  return { exchange, symbol, timeframe };
+});
 
-function parseFaults(value: string): FaultKind[] {
-  const kinds = value.split(',').filter((k) => k !== '');
-  for (const k of kinds) {
-    if (!(FAULT_KINDS as readonly string[]).includes(k)) {
-      throw new InvalidArgumentError(`unknown fault "${k}"; choose from ${FAULT_KINDS.join(', ')}`);
-    }
-  }
-  return kinds as FaultKind[];
-}
+const optionsSchema = z
+  .object({
+    ...commonArgs,
+    dataset: z.array(datasetArg).min(1, 'name at least one dataset, e.g. --dataset binance/BTC_USDT/15m'),
+    datasets: z.string(),
+    root: z.string().optional(),
+    start: dateArg,
+    speed: numberArg({ what: 'exchange ms per real ms; 0 = frozen clock', min: 0 }),
+    port: numberArg({ what: 'TCP port; 0 = any free port', integer: true, min: 0, max: 65_535 }),
+    updates: numberArg({ what: 'frames per candle', integer: true, min: 1 }),
+    faults: choiceListArg(FAULT_KINDS),
+    faultRate: numberArg({ what: 'a probability', min: 0, max: 1 }),
+    seed: numberArg({ what: 'seed', integer: true }),
+    duration: numberArg({ what: 'seconds', min: 0, minInclusive: false }).optional(),
+    balances: balancesArg.optional(),
+    commission: numberArg({ what: 'a fraction of the quote amount', min: 0, max: 1 }).optional(),
+  })
+  // `--root` is the old name of `--datasets`.
+  .transform(({ root, ...options }) => ({ ...options, datasets: root ?? options.datasets }));
 
-function parseNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`"${value}" is not a number`);
-  return n;
-}
+type SimOptions = z.output<typeof optionsSchema>;
 
 /** Each listed fault at probability `rate` per opportunity (revision: per candle). */
 function faultConfig(kinds: readonly FaultKind[], rate: number): FaultConfig {
@@ -108,7 +106,7 @@ async function run(options: SimOptions): Promise<void> {
   const markets: SimulatedMarket[] = options.dataset.map((s) => ({
     symbol: s.symbol,
     timeframe: s.timeframe,
-    candles: readDataset(options.root, s),
+    candles: readDataset(options.datasets, s),
   }));
   const account = accountFromEnvironment(options);
   const sim = await startSimulator({
@@ -138,6 +136,7 @@ async function run(options: SimOptions): Promise<void> {
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
+    if (options.duration !== undefined) setTimeout(resolve, options.duration * 1000);
   });
   clearInterval(ticker);
   await sim.stop();
@@ -147,17 +146,21 @@ async function run(options: SimOptions): Promise<void> {
 const program = withCommonOptions(
   new Command('sim')
     .description('Run the Binance-compatible exchange simulator (REST + WebSocket on 127.0.0.1) on stored datasets')
-    .requiredOption('-d, --dataset <exchange/BASE_QUOTE/timeframe>', 'dataset to play, repeatable', parseDataset)
-    .option('--root <dir>', 'datasets folder', 'datasets')
-    .requiredOption('--start <time>', 'exchange clock start (ISO 8601, UTC without zone, or epoch ms)', parseTime)
-    .option('--speed <n>', 'exchange ms per real ms; 0 = frozen clock', parseNumber, 60)
-    .option('--port <n>', 'TCP port; 0 = any free port', parseNumber, 8765)
-    .option('--updates <n>', 'forming-candle frames per candle', parseNumber, 3)
-    .addOption(new Option('--faults <list>', `comma-separated faults: ${FAULT_KINDS.join(',')}`).argParser(parseFaults).default([]))
-    .option('--fault-rate <p>', 'probability of each listed fault per opportunity', parseNumber, 0.01)
-    .option('--seed <n>', 'seed of the fault RNG', parseNumber, 1)
-    .option('--balances <list>', 'the account\'s starting balances, e.g. USDT=10000,BTC=0 (with CANDLECRAFT_API_KEY/SECRET set)', parseBalances)
-    .option('--commission <fraction>', 'commission per fill, fraction of its quote amount (0.001 = 0.1%)', parseNumber),
-).action(async (options: SimOptions) => runCommand(options.verbose === true, () => run(options)));
+    .option('-d, --dataset <exchange/BASE_QUOTE/timeframe>', 'dataset to play, repeatable', collectRepeated, [])
+    .option('--datasets <dir>', 'candle store root', 'datasets')
+    .addOption(new Option('--root <dir>', 'deprecated: the old name of --datasets').hideHelp())
+    .option('--start <time>', 'exchange clock start: a UTC date YYYY-MM-DD[THH:MM[:SS]] or epoch ms', DEFAULT_START)
+    .option('--speed <n>', 'exchange ms per real ms; 0 = frozen clock', '60')
+    .option('--port <n>', 'TCP port; 0 = any free port', '8765')
+    .option('--updates <n>', 'forming-candle frames per candle', '3')
+    .option('--faults <list>', `comma-separated faults: ${FAULT_KINDS.join(',')}`, '')
+    .option('--fault-rate <p>', 'probability of each listed fault per opportunity', '0.01')
+    .option('--seed <n>', 'seed of the fault RNG', '1')
+    .option('--duration <seconds>', 'stop by itself after this many real seconds (default: run until Ctrl-C)')
+    .option('--balances <list>', 'the account\'s starting balances, e.g. USDT=10000,BTC=0 (with CANDLECRAFT_API_KEY/SECRET set)')
+    .option('--commission <fraction>', 'commission per fill, fraction of its quote amount (0.001 = 0.1%)'),
+).action(async (raw: Record<string, unknown>) =>
+  runCommand(raw['verbose'] === true, () => run(validateOptions(optionsSchema, raw))),
+);
 
-await program.parseAsync();
+await parseCommandLine(program);

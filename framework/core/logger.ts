@@ -15,13 +15,15 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
  *   30 info, 40 warn, 50 error), `time` in UTC epoch ms and `msg`.
  *
  * @param level - the lowest level written (default `info`).
+ * @param terminal - where the human-readable lines go when standard error is a terminal (default: standard error
+ *   itself), e.g. a stream that clears a status line before each log line.
  */
-export function createLogger(level: LogLevel = 'info'): Logger {
+export function createLogger(level: LogLevel = 'info', terminal?: NodeJS.WritableStream): Logger {
   if (process.stderr.isTTY !== true) return pino({ level, base: null }, pino.destination(2));
   return pino(
     { level, base: null },
     pretty({
-      destination: 2,
+      destination: terminal ?? 2,
       sync: true,
       colorize: (process.env['NO_COLOR'] ?? '') === '',
       translateTime: 'UTC:HH:MM:ss.l',

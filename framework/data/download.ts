@@ -15,7 +15,7 @@ import { callWithRetry, DEFAULT_BACKOFF, type BackoffPolicy, type RetryCounters 
 import { findGaps, type Gap } from '../pipeline/gaps';
 import { listPartitions, monthRange, partitionMonth } from '../store/layout';
 import { readDataset, writeCandles } from '../store/partitions';
-import { DownloadError, fetchCandlePages } from './fetch-candles';
+import { DEFAULT_ATTEMPTS, DownloadError, fetchCandlePages, triesOf } from './fetch-candles';
 import { messageOf } from '../core/errors';
 
 /**
@@ -30,6 +30,7 @@ import { messageOf } from '../core/errors';
  *   forming on the exchange, which is never stored);
  * - `pageLimit`: candles per request (default 1 000, Binance spot's maximum);
  * - `backoff`: waits between retries of a failed request (default 500 ms doubling to 30 s, with jitter);
+ * - `attempts`: tries per request before the download gives up (default 5);
  * - `signal`: stops the download after the page being read (it stays stored); the result then has `complete: false`;
  * - `logger`: the plan, rejected rows (with the row), retries, gaps;
  * - `onProgress`: see {@link DownloadOptions.onProgress}.
@@ -42,6 +43,7 @@ export interface DownloadOptions {
   readonly until?: number;
   readonly pageLimit?: number;
   readonly backoff?: BackoffPolicy;
+  readonly attempts?: number;
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
   /** Called with where the download stands, once before the first request and after every page stored. */
@@ -113,18 +115,20 @@ export async function downloadCandles(options: DownloadOptions): Promise<Downloa
   const where = describeSubscription(subscription);
   const tf = timeframeToMs(subscription.timeframe);
   const counters: RetryCounters = { retries: 0, rateLimitWaits: 0 };
+  const attempts = options.attempts ?? DEFAULT_ATTEMPTS;
   const retry = async <T>(call: () => Promise<T>, what: string): Promise<T> => {
     try {
       return await callWithRetry(call, {
         what: `${where}: ${what}`,
         backoff: options.backoff ?? DEFAULT_BACKOFF,
+        maxAttempts: attempts,
         responseHeaders: () => exchange.last_response_headers,
         counters,
         ...(signal !== undefined && { signal }),
         ...(logger !== undefined && { logger }),
       });
     } catch (error) {
-      throw new DownloadError(`${where}: ${what} failed: ${messageOf(error)}`, { cause: error });
+      throw new DownloadError(`${where}: ${what} failed${signal?.aborted === true ? '' : triesOf(error, attempts)}: ${messageOf(error)}`, { cause: error });
     }
   };
 
@@ -160,6 +164,7 @@ export async function downloadCandles(options: DownloadOptions): Promise<Downloa
     counters,
     ...(options.pageLimit !== undefined && { pageLimit: options.pageLimit }),
     ...(options.backoff !== undefined && { backoff: options.backoff }),
+    attempts,
     ...(signal !== undefined && { signal }),
     ...(logger !== undefined && { logger }),
   })) {

@@ -11,7 +11,7 @@ import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { isoUtc } from '../core/time';
 import { bucketOpenTime, timeframeToMs } from '../core/timeframe';
-import { callWithRetry, DEFAULT_BACKOFF, type BackoffPolicy, type RetryCounters } from '../feeds/live/retry';
+import { callWithRetry, DEFAULT_BACKOFF, isTemporary, type BackoffPolicy, type RetryCounters } from '../feeds/live/retry';
 import { rawCandleFromOhlcv } from '../pipeline/normalize';
 import { processCandles, type Rejection } from '../pipeline/pipeline';
 import { lowerBound } from '../core/search';
@@ -25,6 +25,9 @@ export class DownloadError extends FrameworkError {}
 /** Candles per page by default: Binance spot's maximum for `GET /api/v3/klines`. */
 export const DEFAULT_PAGE_LIMIT = 1000;
 
+/** Tries per REST request of a download before it gives up: 5 (waits of about 0.5, 1, 2 and 4 s between them). */
+export const DEFAULT_ATTEMPTS = 5;
+
 /**
  * Options of {@link fetchCandlePages}.
  * - `exchange`: a ccxt exchange (its rate limiter, `enableRateLimit`, paces the requests);
@@ -33,6 +36,7 @@ export const DEFAULT_PAGE_LIMIT = 1000;
  *   of the candle forming on the exchange, so that every candle read is closed;
  * - `pageLimit`: candles asked per request (default {@link DEFAULT_PAGE_LIMIT});
  * - `backoff`: waits between retries of a failed request (default 500 ms doubling to 30 s);
+ * - `attempts`: tries per request before giving up (default {@link DEFAULT_ATTEMPTS});
  * - `signal`: stops the paging (before the next request, or during a retry wait);
  * - `counters`: where retries and rate-limit waits are counted;
  * - `logger`: retries are logged at `warn`, each request at `debug`.
@@ -44,6 +48,7 @@ export interface FetchCandlePagesOptions {
   readonly to: number;
   readonly pageLimit?: number;
   readonly backoff?: BackoffPolicy;
+  readonly attempts?: number;
   readonly signal?: AbortSignal;
   readonly counters?: RetryCounters;
   readonly logger?: Logger;
@@ -99,6 +104,7 @@ export async function* fetchCandlePages(options: FetchCandlePagesOptions): Async
         {
           what,
           backoff: options.backoff ?? DEFAULT_BACKOFF,
+          maxAttempts: options.attempts ?? DEFAULT_ATTEMPTS,
           responseHeaders: () => exchange.last_response_headers,
           ...(signal !== undefined && { signal }),
           ...(options.counters !== undefined && { counters: options.counters }),
@@ -107,7 +113,7 @@ export async function* fetchCandlePages(options: FetchCandlePagesOptions): Async
       );
     } catch (error) {
       if (aborted()) return;
-      throw new DownloadError(`${what} failed: ${messageOf(error)}`, { cause: error });
+      throw new DownloadError(`${what} failed${triesOf(error, options.attempts)}: ${messageOf(error)}`, { cause: error });
     }
     const receivedAt = Date.now();
     const openTimes = rows.map((row) => Number(row[0])).filter((t) => Number.isFinite(t) && t < to);
@@ -139,4 +145,7 @@ export async function* fetchCandlePages(options: FetchCandlePagesOptions): Async
   }
 }
 
-
+/** ` after N tries` when `error` is a temporary failure that was retried until the attempts ran out, else nothing. */
+export function triesOf(error: unknown, attempts: number = DEFAULT_ATTEMPTS): string {
+  return isTemporary(error) ? ` after ${attempts} tries` : '';
+}

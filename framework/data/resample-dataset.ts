@@ -21,11 +21,13 @@ export class DatasetExistsError extends FrameworkError {}
  * - `incomplete`: what to do with a bucket missing some of its candles (default `drop`; see `resampleCandles`);
  * - `force`: write even when the target dataset exists: its candles at the same open times are replaced, the others
  *   kept (default `false`: refuse);
- * - `logger`: source rows the pipeline rejected (they are left out of the aggregation).
+ * - `logger`: source rows the pipeline rejected (they are left out of the aggregation);
+ * - `out`: the candle store root the target dataset is written to (default: `root`, beside the source).
  */
 export interface ResampleDatasetOptions {
   readonly incomplete?: IncompletePolicy;
   readonly force?: boolean;
+  readonly out?: string;
   readonly logger?: Logger;
 }
 
@@ -64,13 +66,14 @@ export function resampleDataset(
   options: ResampleDatasetOptions = {},
 ): ResampleDatasetResult {
   const target: Subscription = { ...source, timeframe };
-  const dir = datasetDir(root, target);
+  const out = options.out ?? root;
+  const dir = datasetDir(out, target);
   if (timeframeToMs(timeframe) === timeframeToMs(source.timeframe)) {
     throw new InvalidTimeframeError(`cannot resample ${describeSubscription(source)} to ${timeframe}: same timeframe`);
   }
-  if (options.force !== true && listPartitions(root, target).length > 0) {
+  if (options.force !== true && listPartitions(out, target).length > 0) {
     throw new DatasetExistsError(
-      `${describeSubscription(target)} already exists in ${dir}; pass --force (force: true) to write into it`,
+      `${describeSubscription(target)} already exists in ${dir}; pass --force (force: true) to write into it, or --out <dir> (out) to write elsewhere`,
     );
   }
   const policy = options.incomplete ?? 'drop';
@@ -78,7 +81,7 @@ export function resampleDataset(
   for (const r of clean.rejected) options.logger?.warn({ row: r.value }, `rejected: ${r.reason}`);
   const { candles, incomplete } = resampleCandles(clean.candles, source.timeframe, timeframe, { incomplete: policy });
   const n = batchLength(candles);
-  if (n > 0) writeCandles(root, target, candles);
+  if (n > 0) writeCandles(out, target, candles);
   return {
     source,
     target,

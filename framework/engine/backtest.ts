@@ -6,6 +6,10 @@ import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { isoUtc } from '../core/time';
 import { replayCandles } from '../feeds/replay';
+import { enforceGapPolicy, isKnownGap } from '../pipeline/gap-policy';
+import { describeGap, findGaps } from '../pipeline/gaps';
+import { KNOWN_GAPS_FILE, readKnownGaps } from '../store/known-gaps';
+import { readDataset } from '../store/partitions';
 import { computeMetrics, type Metrics } from '../report/metrics';
 import type { RunSummary } from '../report/run-summary';
 import { writeHtmlReport } from '../report/html-report';
@@ -36,7 +40,16 @@ export interface BacktestOptions {
   readonly logger?: Logger;
   /** Called as candles are processed, with (done, total). */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * The most missing candles a gap in the traded candles may have, unless it lies inside a known exchange outage
+   * (`<datasets>/<exchange>/known-gaps.json`); default {@link DEFAULT_MAX_GAP}. A longer gap stops the backtest
+   * before anything is written.
+   */
+  readonly maxGap?: number;
 }
+
+/** The default of {@link BacktestOptions.maxGap}: three missing candles. */
+export const DEFAULT_MAX_GAP = 3;
 
 /** The outcome of a backtest: its summary, where its files are, and the engine's journal. */
 export interface BacktestResult {
@@ -65,8 +78,9 @@ export interface BacktestResult {
  * @throws {@link "core/errors"!StrategyLoadError | StrategyLoadError} /
  *   {@link "core/errors"!StrategyRuntimeError | StrategyRuntimeError} /
  *   {@link "core/errors"!LookaheadError | LookaheadError} naming the strategy file; {@link DatasetNotFoundError} when
- *   the dataset is missing or the range holds no candles; {@link "core/errors"!CorruptDataError | CorruptDataError} for
- *   an unreadable partition. Stored data is only read, never changed.
+ *   the dataset is missing or the range holds no candles (naming the dataset's span);
+ *   {@link "pipeline/gap-policy"!GapError | GapError} for an unknown gap longer than `maxGap`;
+ *   {@link "core/errors"!CorruptDataError | CorruptDataError} for an unreadable partition. Stored data is only read, never changed.
  */
 export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
   const startedAt = Date.now();
@@ -85,7 +99,13 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     informativeSubscriptions.map((s) => [describeSubscription(s), replayCandles(datasetsRoot, s, range)]),
   );
   const total = batchLength(candles);
-  if (total === 0) throw new DatasetNotFoundError(`no candles for ${describeSubscription(subscription)} in the range asked for`);
+  if (total === 0) throw emptyRange(datasetsRoot, subscription, options.from, options.to);
+  const known = readKnownGaps(datasetsRoot, subscription.exchange);
+  const gaps = findGaps(candles.openTime, subscription.timeframe);
+  for (const gap of gaps.filter((g) => isKnownGap(g, subscription.timeframe, known))) {
+    options.logger?.warn(`${describeSubscription(subscription)}: ${describeGap(gap)}, a known exchange outage (${KNOWN_GAPS_FILE}): accepted`);
+  }
+  enforceGapPolicy(gaps, subscription.timeframe, known, options.maxGap ?? DEFAULT_MAX_GAP, describeSubscription(subscription));
   options.logger?.info({ candles: total, from: isoUtc(candles.openTime[0]!) }, `replaying ${describeSubscription(subscription)}`);
 
   const broker = new PaperBroker({ strategyKey: strategyKeyOf(loaded.strategy), ...config });
@@ -133,6 +153,17 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     equity: broker.equityCurve,
   });
   return { summary, dir, files, report, engine, broker, strategy: loaded.strategy, candles, informative, indicators };
+}
+
+/** The error for a range without candles: why (from not before to, or outside the data) and what span exists. */
+function emptyRange(root: string, subscription: Subscription, from: number | undefined, to: number | undefined): DatasetNotFoundError {
+  const what = describeSubscription(subscription);
+  const stored = readDataset(root, subscription);
+  const n = batchLength(stored);
+  const span = n === 0 ? 'no candles at all' : `candles from ${isoUtc(stored.openTime[0]!)} to ${isoUtc(stored.openTime[n - 1]!)}`;
+  const asked = `${from === undefined ? 'the start' : isoUtc(from)} to ${to === undefined ? 'the end' : isoUtc(to)}`;
+  const why = from !== undefined && to !== undefined && from >= to ? ': --from is not before --to' : '';
+  return new DatasetNotFoundError(`no candles for ${what} from ${asked}${why}; the dataset has ${span}`);
 }
 
 /** What {@link closeBacktestRun} needs: the replay just finished, and where its run goes. */

@@ -1,7 +1,8 @@
+import { rmSync } from 'node:fs';
 import { brokerConfig, strategyKeyOf, type BrokerConfig } from '../broker/broker-config';
 import { PaperBroker } from '../broker/paper-broker';
 import { allocateBatch, sliceBatch, type StoredCandle } from '../core/candle';
-import { FrameworkError } from '../core/errors';
+import { FrameworkError, messageOf } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { timeframeToMs } from '../core/timeframe';
@@ -69,8 +70,11 @@ export interface LiveOptions {
   /** Aborting it stops the run cleanly (SIGINT in the CLI). */
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
-  /** Called after every traded closed candle with the traded feed's status and the number of signals so far. */
-  readonly onStatus?: (status: LiveFeedStatus, signals: number) => void;
+  /**
+   * Called after every traded closed candle with the traded feed's status, the number of signals so far and, on the
+   * in-process simulator, the faults it has injected by kind.
+   */
+  readonly onStatus?: (status: LiveFeedStatus, signals: number, faults?: Readonly<Record<string, number>>) => void;
 }
 
 /** The outcome of a live run. `summary` is null when no traded candle closed before the stop. */
@@ -87,7 +91,15 @@ export interface LiveResult {
   readonly liveCandles: readonly StoredCandle[];
   /** The traded subscription's feed status at the stop. */
   readonly feed: LiveFeedStatus;
+  /**
+   * On the in-process simulator, when the run stopped because the simulator's data ended: the open time of the last
+   * traded candle the run received (UTC epoch ms); otherwise `null`.
+   */
+  readonly dataEndedAt: number | null;
 }
+
+/** How long (real ms) a run on the in-process simulator waits, once the data has ended, for candles still on their way. */
+const DATA_END_GRACE_MS = 1_000;
 
 /** One subscription of a live run: its store (and the queue of its candles waiting to be durable), history and feed. */
 interface Market {
@@ -148,7 +160,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const datasetsRoot = options.datasetsRoot ?? 'datasets';
   const storeRoot = options.storeRoot ?? 'live-data';
   const sim = options.simulator;
-  const simulator = sim !== undefined && 'start' in sim ? await startSim(datasetsRoot, loaded.subscriptions, sim) : null;
+  const simulated = sim !== undefined && 'start' in sim ? await startSim(datasetsRoot, loaded.subscriptions, sim) : null;
+  const simulator = simulated?.simulator ?? null;
   const endpoints = simulator ?? (sim !== undefined && 'endpoints' in sim ? sim.endpoints : null);
   // One connector per exchange account: every REST and WebSocket access of the run to it, one budget, one back-off.
   const connectors = new Map(
@@ -194,6 +207,10 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const trading = TradingJournal.open(dir, broker);
   const markets: Market[] = [];
   let stop: () => void = () => undefined;
+  let started = false;
+  let failure: { readonly error: unknown } | null = null;
+  let dataEndedAt: number | null = null;
+  let dataWatch: NodeJS.Timeout | undefined;
   try {
     for (const subscription of loaded.subscriptions) {
       const store = LiveCandleStore.open(storeRoot, storedAs(subscription));
@@ -250,6 +267,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         const row = tradedMarket.history.batch.openTime.lastIndexOf(candle.openTime);
         const stale = staleReason(candle.openTime, tradedMarket.timeframeMs, arrivedAt, staleAfter);
         if (stale !== null) logger?.warn({ openTime: isoUtc(candle.openTime) }, `${describeSubscription(traded)}: ${stale}; not traded`);
+        // Counted before the engine runs: a strategy that throws has still had the candle (the broker has filled on it).
+        liveCandles.push(candle);
         const record = await engine.onClosedCandle(sliceBatch(tradedMarket.history.batch, 0, row + 1), informativeCandles(markets), stale);
         await executor?.flush(); // the candle's exchange orders are answered (and journaled) before the next candle
         if (record !== null) {
@@ -257,8 +276,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
           logger?.info({ openTime: isoUtc(record.openTime), signal: record.signal, acted: record.acted }, 'signal');
         }
         trading.checkpoint(candle.openTime); // durable before the next candle is acted on
-        liveCandles.push(candle);
-        options.onStatus?.(tradedMarket.feed!.status(), engine.signals.length);
+        options.onStatus?.(tradedMarket.feed!.status(), engine.signals.length, simulator?.stats.faults);
         if (options.maxCandles !== undefined && liveCandles.length >= options.maxCandles) stop();
       }
     };
@@ -299,10 +317,36 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       });
       market.store.compactEvery({ candles: 1_000 });
     }
-    for (const market of markets) await market.feed!.start();
+    // The in-process simulator's data ends: once its clock has passed the last traded candle's close and that candle
+    // has been acted on (or, when it never comes, a second later), stop rather than wait for candles that never come.
+    const lastSimulated = simulated?.lastOpenTime;
+    if (simulator !== null && lastSimulated !== undefined) {
+      let passedAt: number | null = null;
+      dataWatch = setInterval(() => {
+        if (dataEndedAt !== null || simulator.clock() < lastSimulated + 2 * tradedMarket.timeframeMs) return;
+        passedAt ??= Date.now();
+        const delivered = (tradedMarket.history.lastOpenTime ?? -Infinity) >= lastSimulated;
+        if (!delivered && Date.now() - passedAt < DATA_END_GRACE_MS) return;
+        dataEndedAt = tradedMarket.history.lastOpenTime ?? lastSimulated;
+        void draining.then(() => {
+          logger?.warn({ lastCandle: isoUtc(lastSimulated) }, `the simulator's data ended with the candle of ${isoUtc(lastSimulated)}: stopping`);
+          stop();
+        });
+      }, 50);
+    }
+    // A stop (Ctrl-C, the data's end) also ends a start still waiting for the exchange.
+    const starting = (async () => {
+      for (const market of markets) await market.feed!.start();
+    })();
+    starting.catch(() => undefined); // observed by the race below; a rejection after a stop is the stop's
+    await Promise.race([starting, stopped]);
     warmingUp = false;
+    started = true;
     await Promise.race([stopped, ...markets.flatMap((m) => [m.feed!.finished, m.queue.failed])]);
+  } catch (error) {
+    failure = { error };
   } finally {
+    clearInterval(dataWatch);
     stop();
     for (const market of markets) await market.feed?.stop();
     for (const market of markets) await market.queue.settled();
@@ -313,11 +357,29 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     for (const market of markets) await market.store.close();
     await simulator?.stop();
   }
+  if (failure !== null && !started) {
+    // A start that failed (exchange unreachable, unknown market) leaves no run folder behind.
+    rmSync(dir, { recursive: true, force: true });
+    if (failure.error instanceof FrameworkError) throw failure.error;
+    throw new FrameworkError(`${describeSubscription(traded)}: the live run could not start: ${messageOf(failure.error)}`, { cause: failure.error });
+  }
   const feed = markets[0]!.feed!.status();
-  const summary = liveCandles.length === 0 ? null : await writeReport(dir, runId, startedAt, engine, broker, markets, liveCandles);
+  let summary: RunSummary | null = null;
+  try {
+    if (liveCandles.length > 0) summary = await writeReport(dir, runId, startedAt, engine, broker, markets, liveCandles);
+  } catch (error) {
+    if (failure === null) throw error;
+    logger?.error({ err: messageOf(error) }, `${dir}: the report could not be written either`);
+  }
+  // The close at the stop (the report's) is the trading journal's last checkpoint.
   if (summary !== null) trading.checkpoint(summary.lastCandle);
   trading.close();
-  return { summary, dir, engine, broker, liveCandles, feed };
+  if (failure !== null) {
+    // A run that failed while running (a strategy that throws) still leaves its summary and report.
+    if (summary !== null) logger?.error({ run: dir }, `the run failed after ${liveCandles.length} live candles; their report is in ${dir}`);
+    throw failure.error;
+  }
+  return { summary, dir, engine, broker, liveCandles, feed, dataEndedAt };
 }
 
 /** The informative subscriptions' histories, keyed as the engine expects. */
@@ -381,14 +443,21 @@ async function writeReport(
   return summary;
 }
 
-async function startSim(root: string, subscriptions: readonly Subscription[], options: { start: number; speed: number; faults?: FaultConfig }): Promise<Simulator> {
+/** Starts the in-process simulator on the subscriptions' datasets; returns it and the open time of its last traded candle. */
+async function startSim(
+  root: string,
+  subscriptions: readonly Subscription[],
+  options: { start: number; speed: number; faults?: FaultConfig },
+): Promise<{ readonly simulator: Simulator; readonly lastOpenTime: number | undefined }> {
   if (subscriptions.some((s) => s.exchange !== subscriptions[0]!.exchange)) {
     throw new FrameworkError('the simulator plays one exchange: every subscription must be on the same exchange');
   }
-  return startSimulator({
-    markets: subscriptions.map((s) => ({ symbol: s.symbol, timeframe: s.timeframe, candles: readDataset(root, s) })),
+  const markets = subscriptions.map((s) => ({ symbol: s.symbol, timeframe: s.timeframe, candles: readDataset(root, s) }));
+  const simulator = await startSimulator({
+    markets,
     startTime: options.start,
     speed: options.speed,
     ...(options.faults !== undefined && { faults: options.faults }),
   });
+  return { simulator, lastOpenTime: markets[0]!.candles.openTime.at(-1) };
 }

@@ -12,6 +12,9 @@ export type ParameterValue = number | string | boolean;
 /** A strategy's parameters: names to values, with the defaults declared on the class. */
 export type StrategyParameters = Record<string, ParameterValue>;
 
+/** The {@link BaseStrategy} class brand: `Symbol.for`, so that every copy of the framework shares it. */
+export const STRATEGY_BRAND: unique symbol = Symbol.for('candlecraft.BaseStrategy');
+
 /**
  * The base class of every strategy plugin (`strategies/*.ts`). A plugin module exports one class extending it
  * (as `default` or as a named export); the framework instantiates it with no arguments.
@@ -33,6 +36,12 @@ export type StrategyParameters = Record<string, ParameterValue>;
  * `Strategy.on_bar`.
  */
 export abstract class BaseStrategy {
+  /**
+   * Marks every strategy class, also one extending another copy of this module (a strategy file outside the checkout
+   * imports `candlecraft` through CommonJS and gets its own copy, so `instanceof` cannot tell).
+   */
+  static readonly [STRATEGY_BRAND] = true;
+
   /** A short name for reports and run ids; defaults to the class name. */
   readonly name: string = this.constructor.name;
 

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { messageOf, StrategyLoadError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
 import { isTimeframe } from '../core/timeframe';
-import { BaseStrategy, type ParameterValue } from './base-strategy';
+import { BaseStrategy, STRATEGY_BRAND, type ParameterValue } from './base-strategy';
+import { isOutsideProject, resolveImportsFromProject } from './outside-imports';
 import { describeRange, inRange, parseValue } from './parameters';
 
 /** A strategy instance together with where it came from. */
@@ -31,6 +32,7 @@ const subscriptionSchema = z.strictObject({
 /**
  * Imports a strategy plugin and checks it against the {@link BaseStrategy} contract.
  *
+ * A file outside the checkout resolves its bare imports from the project (see {@link resolveImportsFromProject}).
  * The module must export exactly one class extending `BaseStrategy` (or mark one as `default`). The class is
  * instantiated with no arguments, then `params` overrides are applied and the subscriptions and warm-up are checked.
  *
@@ -47,6 +49,7 @@ export async function loadStrategy(file: string, overrides: Readonly<Record<stri
   };
   const absolute = path.resolve(file);
   if (!existsSync(absolute)) fail('file not found');
+  if (isOutsideProject(absolute)) resolveImportsFromProject();
 
   let module: Record<string, unknown> = {};
   try {
@@ -109,7 +112,8 @@ function findStrategyClass(
   fail: (problem: string) => never,
 ): [string, StrategyConstructor] {
   const isStrategyClass = (value: unknown): value is StrategyConstructor =>
-    typeof value === 'function' && value.prototype instanceof BaseStrategy;
+    typeof value === 'function' &&
+    (value.prototype instanceof BaseStrategy || (value !== BaseStrategy && (value as unknown as Record<symbol, unknown>)[STRATEGY_BRAND] === true));
   if (isStrategyClass(module['default'])) return ['default', module['default']];
   const found = Object.entries(module).filter((entry): entry is [string, StrategyConstructor] => isStrategyClass(entry[1]));
   if (found.length === 1) return found[0]!;

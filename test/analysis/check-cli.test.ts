@@ -56,8 +56,8 @@ describe('npm run check', () => {
 
   it('reports a bad option in one line', async () => {
     const { code, stdout, stderr } = await check('strategies/macd.ts', '--cuts', '0');
-    expect(code).toBe(1);
+    expect(code).toBe(2); // a bad option value: the usage exit code
     expect(stdout).toBe('');
-    expect(stderr).toBe('error: lookahead analysis: cuts must be a whole number ≥ 1, got 0\n');
+    expect(stderr).toBe('error: --cuts "0": expected a whole number (histories) ≥ 1\n');
   });
 });

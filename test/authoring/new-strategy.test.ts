@@ -137,7 +137,7 @@ describe('npm run new-strategy', () => {
     ] as const;
     const outcomes = await Promise.all(cases.map(([args]) => newStrategy(...args, '--dir', dir)));
     for (const [i, [, message]] of cases.entries()) {
-      expect(outcomes[i]!.code).toBe(1);
+      expect(outcomes[i]!.code).toBe(2); // a bad argument or option value: the usage exit code
       expect(outcomes[i]!.stderr).toContain(message);
       expect(outcomes[i]!.stderr.trim().split('\n')).toHaveLength(1);
     }

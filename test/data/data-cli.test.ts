@@ -6,6 +6,9 @@ import { runCli, type CliOutcome } from '../support/cli';
 import { batchFromCandles, CANDLE_SOURCES, type Candle } from '../../framework/core/candle';
 import type { Subscription } from '../../framework/core/subscription';
 import { readDataset, writeCandles } from '../../framework/store/partitions';
+import { readKnownGaps } from '../../framework/store/known-gaps';
+import { listDatasets } from '../../framework/store/layout';
+import { verifyCandles } from '../../framework/pipeline/verify';
 import { loadJsonCandles } from '../support/shared-data';
 import { BTC_5M, plainGaps, rowsOf, slice } from './support';
 
@@ -80,15 +83,37 @@ describe('npm run data -- list', () => {
 });
 
 describe('npm run data -- verify', () => {
-  it('reports the real maintenance gap of the 1m data and exits 1', async () => {
+  it('accepts the real maintenance gap of the 1m data as a known outage; without the list it is NOT OK, exit 1', async () => {
     const root = copyOfDatasets('verify');
-    const { code, stdout } = await data('verify', 'binance/BTC_USDT/1m', '--datasets', root);
-    expect(code).toBe(1);
     const gaps = plainGaps(loadJsonCandles('BTC_USDT-1m.json').map((c) => c.openTime), MINUTE);
     expect(gaps).toHaveLength(1);
+    const known = await data('verify', 'binance/BTC_USDT/1m', '--datasets', root);
+    expect(known.code).toBe(0);
+    expect(known.stdout).toContain('binance BTC/USDT 1m: OK');
+    expect(known.stdout).toContain(`gaps:       1 (${gaps[0]![2]} missing candles; 1 known exchange outages)`);
+    expect(known.stdout).toContain(`    - ${gapLines(gaps)[0]} (known exchange outage)`);
+
+    rmSync(path.join(root, 'binance', 'known-gaps.json'));
+    const { code, stdout } = await data('verify', 'binance/BTC_USDT/1m', '--datasets', root);
+    expect(code).toBe(1);
     expect(stdout).toContain('binance BTC/USDT 1m: NOT OK (1 gaps)');
-    expect(stdout).toContain(`gaps:       1 (${gaps[0]![2]} missing candles)`);
-    expect(stdout).toContain(`    - ${gapLines(gaps)[0]}`);
+    expect(stdout).toContain(`gaps:       1 (${gaps[0]![2]} missing candles; 0 known exchange outages)`);
+    expect(stdout).toContain(`    - ${gapLines(gaps)[0]}\n`);
+
+    const allowed = await data('verify', 'binance/BTC_USDT/1m', '--datasets', root, '--allow-gaps');
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toContain('binance BTC/USDT 1m: OK');
+  }, 240_000);
+
+  it('finds every shipped dataset OK: its gaps are the Binance outages of known-gaps.json', () => {
+    const known = readKnownGaps('datasets', 'binance');
+    const datasets = listDatasets('datasets');
+    expect(datasets).toHaveLength(7);
+    for (const s of datasets) {
+      const report = verifyCandles(readDataset('datasets', s), s.timeframe, s.symbol, { known });
+      expect(report.gaps.length).toBeGreaterThan(0);
+      expect({ dataset: s, ok: report.ok, known: report.known.length }).toEqual({ dataset: s, ok: true, known: report.gaps.length });
+    }
   });
 
   it('reports a month removed from a copy, with the dataset named as exchange, symbol and timeframe', async () => {
@@ -101,8 +126,9 @@ describe('npm run data -- verify', () => {
       .filter((t) => t < Date.UTC(2021, 2, 1) || t >= Date.UTC(2021, 3, 1));
     const gaps = plainGaps(times, HOUR);
     expect(gaps.some(([start, end]) => start === Date.UTC(2021, 2, 1) && end === Date.UTC(2021, 2, 31, 23))).toBe(true);
-    const listed = stdout.split('\n').filter((l) => l.startsWith('    - ')).map((l) => l.slice(6));
+    const listed = stdout.split('\n').filter((l) => l.startsWith('    - ')).map((l) => l.slice(6).replace(' (known exchange outage)', ''));
     expect(listed).toEqual(gapLines(gaps));
+    expect(stdout).toContain('binance BTC/USDT 1h: NOT OK (1 gaps)'); // the deleted month; the outages are known
     expect(stdout).toContain(`candles:    ${times.length}`);
   });
 

@@ -139,6 +139,8 @@ export interface RetryOptions {
   readonly signal?: AbortSignal;
   readonly counters?: RetryCounters;
   readonly logger?: Logger;
+  /** Tries at most this many times (the first call included), then throws the last error; default: no limit. */
+  readonly maxAttempts?: number;
 }
 
 /**
@@ -159,7 +161,8 @@ export function isTemporary(error: unknown): boolean {
  * thrown at once.
  *
  * @returns what `call` returned.
- * @throws the error of `call` when it is not temporary, or the last error once `signal` aborts.
+ * @throws the error of `call` when it is not temporary, or the last error once `signal` aborts or `maxAttempts` tries
+ *   have failed.
  */
 export async function callWithRetry<T>(call: () => Promise<T>, options: RetryOptions): Promise<T> {
   const gate = options.gate ?? new RateLimitGate();
@@ -169,6 +172,7 @@ export async function callWithRetry<T>(call: () => Promise<T>, options: RetryOpt
       return await call();
     } catch (error) {
       if (!isTemporary(error) || options.signal?.aborted === true) throw error;
+      if (options.maxAttempts !== undefined && attempt + 1 >= options.maxAttempts) throw error;
       const asked = gate.note(error, options.responseHeaders());
       const wait = backoffDelay(attempt, options.backoff);
       if (options.counters !== undefined) {
