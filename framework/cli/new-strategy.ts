@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { FrameworkError, InvalidTimeframeError, messageOf } from '../core/errors';
-import { timeframeToMs } from '../core/timeframe';
+import { timeframeGrid } from '../core/timeframe';
 import { datasetDir } from '../store/layout';
 import { runCommand, withCommonOptions, type CommonOptions } from './common';
 
@@ -116,7 +116,7 @@ function checkMarket(options: NewStrategyOptions): void {
     throw new FrameworkError(`--exchange "${options.exchange}": expected a ccxt exchange id, e.g. binance`);
   }
   try {
-    timeframeToMs(options.timeframe);
+    timeframeGrid(options.timeframe);
   } catch (error) {
     throw new InvalidTimeframeError(`--timeframe: ${messageOf(error)}`, { cause: error });
   }

@@ -2,7 +2,7 @@ import type { Candle, CandleBatch } from '../core/candle';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { FrameworkError, LookaheadError, messageOf, StrategyRuntimeError } from '../core/errors';
 import { lowerBound } from '../core/search';
-import { timeframeToMs } from '../core/timeframe';
+import { timeframeGrid } from '../core/timeframe';
 import { isoUtc } from '../core/time';
 import type { BaseStrategy } from '../strategy/base-strategy';
 import { candleOf, Frame, type FrameColumns, type FrameCursor } from '../strategy/frame';
@@ -152,7 +152,8 @@ export class Engine {
     const tradedOpenTime = columns['open_time']!;
     for (const s of this.#informative) {
       const candles = this.#informativeCandles(informative, s);
-      const needed = informativeRowsSince(candles.openTime, tradedOpenTime[0]! - timeframeToMs(s.timeframe));
+      const grid = timeframeGrid(s.timeframe);
+      const needed = informativeRowsSince(candles.openTime, grid.previousOpen(grid.bucketStart(tradedOpenTime[0]!)));
       const part = await this.#liveInformative.get(describeSubscription(s))!.compute(candles, needed);
       Object.assign(columns, mergeInformative(this.#subscription, tradedOpenTime, s, part.columns));
     }

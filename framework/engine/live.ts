@@ -4,7 +4,7 @@ import { allocateBatch, sliceBatch, type StoredCandle } from '../core/candle';
 import { FrameworkError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
-import { timeframeToMs } from '../core/timeframe';
+import { timeframeGrid, type TimeframeGrid } from '../core/timeframe';
 import { isoUtc } from '../core/time';
 import { loadHistory } from '../feeds/history';
 import type { BinanceKlineTap } from '../feeds/live/binance-tap';
@@ -84,7 +84,7 @@ interface Market {
   readonly store: LiveCandleStore;
   readonly queue: DurableQueue;
   history: CandleHistory;
-  readonly timeframeMs: number;
+  readonly grid: TimeframeGrid;
   feed: LiveFeed | null;
 }
 
@@ -149,12 +149,12 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     for (const [i, subscription] of loaded.subscriptions.entries()) {
       const exchange = exchanges[i]!;
       const store = LiveCandleStore.open(storeRoot, storedAs(subscription));
-      const timeframeMs = timeframeToMs(subscription.timeframe);
+      const grid = timeframeGrid(subscription.timeframe);
       const queue = new DurableQueue(store);
-      markets.push({ subscription, exchange, store, queue, timeframeMs, feed: null, history: new CandleHistory(allocateBatch(0)) });
+      markets.push({ subscription, exchange, store, queue, grid, feed: null, history: new CandleHistory(allocateBatch(0)) });
       const now = (await exchange.fetchTime()) ?? Date.now();
       const location = { root: storeRoot, subscription: storedAs(subscription) };
-      markets.at(-1)!.history = new CandleHistory(loadHistory(datasetsRoot, subscription, location, now - timeframeMs + 1));
+      markets.at(-1)!.history = new CandleHistory(loadHistory(datasetsRoot, subscription, location, grid.bucketStart(now)));
     }
     const tradedMarket = markets[0]!;
     logger?.info(
@@ -193,8 +193,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     const drain = async (): Promise<void> => {
       while (running && pending.length > 0) {
         const candle = pending[0]!;
-        const closes = candle.openTime + tradedMarket.timeframeMs;
-        const waiting = markets.slice(1).some((m) => (m.history.lastOpenTime ?? -Infinity) + 2 * m.timeframeMs <= closes);
+        const closes = tradedMarket.grid.nextOpen(candle.openTime);
+        const waiting = markets.slice(1).some((m) => m.grid.nextOpen(m.grid.nextOpen(m.history.lastOpenTime ?? -Infinity)) <= closes);
         if (waiting) return;
         pending.shift();
         const row = tradedMarket.history.batch.openTime.lastIndexOf(candle.openTime);
@@ -219,8 +219,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         // faster: allow two candles of silence but at least 250 ms of real time (event-loop jitter), and re-read recent
         // candles every ten candles of exchange time.
         ...(sim !== undefined && {
-          silenceTimeoutMs: Math.max(2 * market.timeframeMs, 250 * sim.speed),
-          monitorIntervalMs: Math.max(50, (10 * market.timeframeMs) / sim.speed),
+          silenceTimeoutMs: Math.max(2 * market.grid.nominalMs, 250 * sim.speed),
+          monitorIntervalMs: Math.max(50, (10 * market.grid.nominalMs) / sim.speed),
         }),
         ...(logger !== undefined && { logger }),
         // The feed emits each candle once, in order, after `lastStoredOpenTime` (the history's last candle).

@@ -5,7 +5,7 @@ import { PaperBroker } from '../broker/paper-broker';
 import { candleAt, sliceBatch, type Candle, type CandleBatch } from '../core/candle';
 import { FrameworkError } from '../core/errors';
 import { describeSubscription, type Subscription } from '../core/subscription';
-import { timeframeToMs } from '../core/timeframe';
+import { nextOpenTime, timeframeGrid } from '../core/timeframe';
 import { Engine, type InformativeCandles } from '../engine/engine';
 import { loadHistory } from '../feeds/history';
 import { replayCandles } from '../feeds/replay';
@@ -170,11 +170,17 @@ function storedCandles(header: RunHeader, subscription: Subscription, to: number
 
 /** What the replay runs on: the traded candles up to `last` and each informative subscription's, closed by then. */
 function replayedCandles(loaded: LoadedStrategy, header: RunHeader, last: number): ReplayInput {
-  const closes = last + timeframeToMs(header.subscription.timeframe);
+  const closes = nextOpenTime(last, header.subscription.timeframe);
   const informative = new Map(
-    loaded.subscriptions.slice(1).map((s) => [describeSubscription(s), storedCandles(header, s, closes - timeframeToMs(s.timeframe) + 1)]),
+    loaded.subscriptions.slice(1).map((s) => [describeSubscription(s), storedCandles(header, s, closedBefore(s.timeframe, closes) + 1)]),
   );
   return { candles: storedCandles(header, header.subscription, last + 1), informative };
+}
+
+/** Open time of the last candle of `timeframe` closed by `closes` (UTC epoch ms). */
+function closedBefore(timeframe: string, closes: number): number {
+  const grid = timeframeGrid(timeframe);
+  return grid.previousOpen(grid.bucketStart(closes));
 }
 
 interface ReplayInput {

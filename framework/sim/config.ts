@@ -8,7 +8,7 @@ import type { CandleBatch } from '../core/candle';
 import { batchLength } from '../core/candle';
 import { FrameworkError, InvalidCandleError } from '../core/errors';
 import type { Timeframe } from '../core/timeframe';
-import { timeframeToMs } from '../core/timeframe';
+import { timeframeGrid } from '../core/timeframe';
 import type { SimulatorAccount } from './orders';
 
 /**
@@ -134,8 +134,8 @@ export interface SimulatorConfig {
 }
 
 /**
- * Binance spot kline intervals the simulator plays: those with a fixed length and epoch-aligned buckets.
- * Binance's `1s`, `1w` (Monday-aligned) and `1M` (calendar months) are not supported.
+ * Binance spot kline intervals the simulator plays, on Binance's grid (see `core/timeframe`: `3d` as Binance, `1w` on
+ * Mondays, `1M` calendar months). Binance's `1s` is not supported (the framework's timeframes start at minutes).
  */
 export const SUPPORTED_INTERVALS: readonly Timeframe[] = [
   '1m',
@@ -151,6 +151,8 @@ export const SUPPORTED_INTERVALS: readonly Timeframe[] = [
   '12h',
   '1d',
   '3d',
+  '1w',
+  '1M',
 ];
 
 /**
@@ -188,13 +190,13 @@ export function validateConfig(config: SimulatorConfig): void {
 
 function validateCandles(market: SimulatedMarket): void {
   const b = market.candles;
-  const tf = timeframeToMs(market.timeframe);
+  const grid = timeframeGrid(market.timeframe);
   const where = (i: number): string => `${market.symbol} ${market.timeframe} candle #${i} (open time ${b.openTime[i]})`;
   for (let i = 0; i < batchLength(b); i += 1) {
     const t = b.openTime[i]!;
     const [o, h, l, c, v] = [b.open[i]!, b.high[i]!, b.low[i]!, b.close[i]!, b.volume[i]!];
     if (![t, o, h, l, c, v].every(Number.isFinite)) throw new InvalidCandleError(`${where(i)}: non-finite value`);
-    if (t % tf !== 0) throw new InvalidCandleError(`${where(i)}: open time not aligned to ${market.timeframe}`);
+    if (!grid.isAligned(t)) throw new InvalidCandleError(`${where(i)}: open time not aligned to ${market.timeframe} (its candles open ${grid.rule})`);
     if (i > 0 && t <= b.openTime[i - 1]!) throw new InvalidCandleError(`${where(i)}: open times not strictly increasing`);
     if (h < Math.max(o, c) || l > Math.min(o, c)) throw new InvalidCandleError(`${where(i)}: high/low inconsistent`);
     if (v < 0) throw new InvalidCandleError(`${where(i)}: negative volume`);
