@@ -74,8 +74,11 @@ export interface MarketTape {
   readonly firstTradeId: Float64Array;
   /** Candle index → the volume REST reports once the candle has closed (the `revision` fault). */
   readonly revisedVolume: ReadonlyMap<number, number>;
-  /** Candle index → the close REST reports once the candle has closed (`revision.closes`); high/low widen to hold it. */
-  readonly revisedClose: ReadonlyMap<number, number>;
+  /**
+   * Candle index → the close REST reports once the candle has closed (`revision.closes`, or planted while running by
+   * `Simulator.reviseClose`); high/low widen to hold it.
+   */
+  readonly revisedClose: Map<number, number>;
 }
 
 /** How revisions are chosen for a tape; see `FaultConfig.revision`. */

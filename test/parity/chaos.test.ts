@@ -1,7 +1,9 @@
 /**
  * The chaos parity test: a live run against the simulator over 2,000+ real 1m candles with every fault type enabled,
  * killed with SIGKILL and restarted, then `npm run diff` on both runs: zero unexplained mismatches, signals equal one
- * for one, and a planted exchange revision that changes a signal explained as exactly one revision.
+ * for one, and a planted exchange revision that changes a signal explained as exactly one revision. The revision is
+ * planted, and the first run killed, on what the run has done (followed the stream, acted on the candle, stored the
+ * revision), not after a wall-clock delay, so the test holds on a loaded machine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -47,6 +49,18 @@ function journaledCandles(run: string): number {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').length - 1 : 0;
 }
 
+/** The candles a run has journaled so far (none while it has no journal yet). */
+function readJournalSafe(run: string): readonly { openTime: number; source: string }[] {
+  return existsSync(path.join(run, 'run.json')) ? readJournal(run).candles : [];
+}
+
+/** The close of the candle at `openTime` in the live store (read only, safe while a run writes), or undefined. */
+function storedClose(root: string, openTime: number): number | undefined {
+  if (!existsSync(root)) return undefined;
+  const stored = readStoredCandles(root, { ...M1, exchange: 'sim' }, { from: openTime, to: openTime + MINUTE });
+  return stored.close[0];
+}
+
 async function until(condition: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -57,13 +71,6 @@ async function until(condition: () => boolean, what: string, timeoutMs = 120_000
 
 beforeAll(async () => {
   const candles = replayCandles('datasets', M1);
-  // Plant a revision on a candle the strategy will signal on, ~600 candles (12 s at this speed) after the simulator
-  // starts, well after the first run has connected and well before it is killed: its close becomes its open, so the
-  // replay of the stored (revised) candle gives no signal there.
-  const from = candles.openTime.findIndex((t) => t >= START + 600 * MINUTE);
-  let i = from;
-  while (Math.abs(candles.close[i]! / candles.open[i]! - 1) <= 0.003) i++;
-  planted = { openTime: candles.openTime[i]!, close: candles.open[i]! };
   sim = await startSimulator({
     markets: [{ symbol: M1.symbol, timeframe: M1.timeframe, candles }],
     startTime: START,
@@ -77,14 +84,33 @@ beforeAll(async () => {
       malformed: { rate: 0.003 },
       rest429: { rate: 0.02 },
       rest500: { rate: 0.02 },
-      revision: { rate: 0.01, closes: [planted] },
+      revision: { rate: 0.01 },
     },
   });
 
-  // First run: killed with SIGKILL after 900 candles.
+  // First run: killed with SIGKILL once it has acted on 900 candles and on the planted revision (below).
   const first = live(100_000);
-  await until(() => journaledCandles(newestRun()) >= 900, 'the first run to act on 900 candles');
-  runs.push(newestRun());
+  const firstRun = async (): Promise<string> => {
+    await until(() => readJournalSafe(newestRun()).some((c) => c.source === 'websocket'), 'the first run to follow the stream');
+    return newestRun();
+  };
+  const run = await firstRun();
+  // Plant a revision on a candle the strategy will signal on, 100 candles after the exchange's now: the run follows
+  // the stream by then, however long it took to start on this machine, so it acts on the WebSocket version. Its close
+  // becomes its open, so the replay of the stored (revised) candle gives no signal there.
+  let i = candles.openTime.findIndex((t) => t >= sim.clock() + 100 * MINUTE);
+  while (Math.abs(candles.close[i]! / candles.open[i]! - 1) <= 0.003) i++;
+  planted = { openTime: candles.openTime[i]!, close: candles.open[i]! };
+  sim.reviseClose(M1.symbol, M1.timeframe, planted.openTime, planted.close);
+  const store = path.join(scratch, 'store');
+  await until(
+    () =>
+      journaledCandles(run) >= 900 &&
+      readJournalSafe(run).some((c) => c.openTime === planted.openTime) &&
+      storedClose(store, planted.openTime) === planted.close,
+    'the first run to act on 900 candles and on the planted one, and to store its revision',
+  );
+  runs.push(run);
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
 
