@@ -197,6 +197,9 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         const waiting = markets.slice(1).some((m) => m.grid.nextOpen(m.grid.nextOpen(m.history.lastOpenTime ?? -Infinity)) <= closes);
         if (waiting) return;
         pending.shift();
+        // Journaled as the run acts on it, so candles.jsonl lists exactly the candles acted on (not those made durable
+        // while the run was stopping or waiting for informative candles).
+        runJournal.recordCandle(candle, null);
         const row = tradedMarket.history.batch.openTime.lastIndexOf(candle.openTime);
         const record = await engine.onClosedCandle(sliceBatch(tradedMarket.history.batch, 0, row + 1), informativeCandles(markets));
         liveCandles.push(candle);
@@ -229,8 +232,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
           market.queue.push(candle, () => {
             market.history.append(candle);
             if (!live || !running) return;
-            runJournal.recordCandle(candle, market === tradedMarket ? null : describeSubscription(market.subscription));
             if (market === tradedMarket) pending.push(candle);
+            else runJournal.recordCandle(candle, describeSubscription(market.subscription));
             draining = draining.then(drain);
             return draining;
           });

@@ -208,19 +208,23 @@ export class ClosedCandleDetector {
    * @returns the candles that became emittable, in open-time order (possibly none).
    */
   confirm(answer: RestAnswer): StoredCandle[] {
-    const rows = this.validate(
+    const { rows, invalid } = this.validate(
       answer.rows.map((r) => ({ ...r, source: 'rest' as const, receivedAt: answer.receivedAt })),
       { restRequestFrom: answer.requestedFrom },
     );
     const first = rows[0];
     if (first === undefined) return [];
-    // Candles the exchange does not have: before the first row (from the requested start) and between rows.
+    // Candles the exchange does not have: before the first row (from the requested start) and between rows. A row
+    // that was sent but invalid is not an absence: that candle stays wanted, and a later valid read of it is taken.
+    // When an invalid row's open time is unknown, this answer says nothing about absences.
+    const invalidTimes = new Set(invalid.map((r) => Number(answer.rows[r.index]?.openTime)));
+    const absent = (t: number): void => void (invalidTimes.has(t) || this.absentTimes.add(t));
     const { nextOpen } = this.grid;
-    for (let t = Math.max(this.next, alignUp(answer.requestedFrom, this.grid)); t < first.openTime; t = nextOpen(t)) {
-      this.absentTimes.add(t);
-    }
-    for (const gap of findGaps(Float64Array.from(rows, (c) => c.openTime), this.options.timeframe)) {
-      for (let t = Math.max(gap.start, this.next); t <= gap.end; t = nextOpen(t)) this.absentTimes.add(t);
+    if ([...invalidTimes].every((t) => this.grid.isAligned(t))) {
+      for (let t = Math.max(this.next, alignUp(answer.requestedFrom, this.grid)); t < first.openTime; t = nextOpen(t)) absent(t);
+      for (const gap of findGaps(Float64Array.from(rows, (c) => c.openTime), this.options.timeframe)) {
+        for (let t = Math.max(gap.start, this.next); t <= gap.end; t = nextOpen(t)) absent(t);
+      }
     }
     for (const [i, candle] of rows.entries()) {
       const t = candle.openTime;
@@ -276,11 +280,15 @@ export class ClosedCandleDetector {
     };
   }
 
-  /** Runs candles through the shared pipeline; logs and counts the rejected ones with the frame they came from. */
-  private validate(raw: readonly RawCandle[], frame: unknown): StoredCandle[] {
+  /**
+   * Runs candles through the shared pipeline; logs and counts the rejected ones with the frame they came from.
+   *
+   * @returns the valid candles, sorted, and the rejections (their `index` is the row's in `raw`).
+   */
+  private validate(raw: readonly RawCandle[], frame: unknown): { rows: StoredCandle[]; invalid: readonly Rejection[] } {
     const result = processCandles(raw, this.options.timeframe, { where: this.options.where });
     for (const r of result.rejected) this.reject(r, frame);
-    return Array.from({ length: result.candles.openTime.length }, (_, i) => candleAt(result.candles, i));
+    return { rows: Array.from({ length: result.candles.openTime.length }, (_, i) => candleAt(result.candles, i)), invalid: result.rejected };
   }
 
   /** Logs and counts a candle the pipeline rejected, with the frame it came from. */

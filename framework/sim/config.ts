@@ -68,6 +68,9 @@ export const MALFORMED_KINDS: readonly MalformedKind[] = ['json', 'nan', 'highBe
  * - `rest429`: HTTP 429 with a `Retry-After` header (seconds, default 1) and Binance's error body (code -1003; ccxt
  *   raises `DDoSProtection`);
  * - `rest500`: HTTP 500 with Binance's error body (code -1000; ccxt raises `OperationFailed`);
+ * - `restMalformed`: one row of a kline REST answer (the middle one; an opportunity is each answer with rows) is
+ *   invalid: its high and low swapped, so high < low (a row an exchange API sends corrupted once; a later read of
+ *   the same candle is valid);
  * - `revision`: closed candles whose REST version differs from what the WebSocket sent (volume multiplied by
  *   `volumeFactor`, default 1.25): each candle closing after `startTime` is revised with probability `rate`, plus every
  *   candle whose open time is listed in `openTimes`; and each candle listed in `closes` gets that close over REST
@@ -82,6 +85,7 @@ export interface FaultConfig {
   readonly malformed?: FaultTrigger & { readonly kinds?: readonly MalformedKind[] };
   readonly rest429?: FaultTrigger & { readonly retryAfterSec?: number };
   readonly rest500?: FaultTrigger;
+  readonly restMalformed?: FaultTrigger;
   readonly revision?: {
     readonly rate?: number;
     readonly openTimes?: readonly number[];
@@ -102,6 +106,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'malformed',
   'rest429',
   'rest500',
+  'restMalformed',
   'revision',
 ];
 
@@ -212,6 +217,7 @@ function validateFaults(faults: FaultConfig, fail: (message: string) => never): 
     ['malformed', faults.malformed],
     ['rest429', faults.rest429],
     ['rest500', faults.rest500],
+    ['restMalformed', faults.restMalformed],
   ];
   for (const [name, t] of triggers) {
     if (t === undefined) continue;

@@ -46,6 +46,7 @@ export class FaultInjector {
       ['outOfOrder', config.outOfOrder],
       ['rest429', config.rest429],
       ['rest500', config.rest500],
+      ['restMalformed', config.restMalformed],
     ];
     for (const [kind, trigger] of entries) {
       if (trigger === undefined) continue;
@@ -73,6 +74,11 @@ export class FaultInjector {
     const tooMany = this.fires('rest429');
     const serverError = this.fires('rest500');
     return tooMany ? 'rest429' : serverError ? 'rest500' : null;
+  }
+
+  /** Decides whether the next kline REST answer with rows gets one malformed row (`restMalformed`). */
+  decideRestRows(): boolean {
+    return this.fires('restMalformed');
   }
 
   /** Stall length in exchange ms, given the timeframe length of the frame that triggered it. */
