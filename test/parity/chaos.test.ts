@@ -91,7 +91,11 @@ beforeAll(async () => {
   // First run: killed with SIGKILL once it has acted on 900 candles and on the planted revision (below).
   const first = live(100_000);
   const firstRun = async (): Promise<string> => {
-    await until(() => readJournalSafe(newestRun()).some((c) => c.source === 'websocket'), 'the first run to follow the stream');
+    // Following the stream: its newest candle came over the WebSocket and is the last one closed on the exchange.
+    await until(() => {
+      const last = readJournalSafe(newestRun()).at(-1);
+      return last?.source === 'websocket' && last.openTime >= sim.clock() - 3 * MINUTE;
+    }, 'the first run to follow the stream');
     return newestRun();
   };
   const run = await firstRun();
@@ -126,7 +130,8 @@ beforeAll(async () => {
   console.info(
     `chaos parity: candles acted on ${acted.join(' + ')}, faults ${JSON.stringify(sim.stats.faults)}, ` +
       `signals ${reports.map((r) => `${r.liveSignals} live / ${r.replaySignals} replay / ${r.matched} matched`).join(' + ')}, ` +
-      `mismatches ${reports.map((r) => r.mismatches.map((m) => m.cause.kind).join(',') || 'none').join(' + ')}`,
+      `mismatches ${reports.map((r) => r.mismatches.map((m) => m.cause.kind).join(',') || 'none').join(' + ')}, ` +
+      `planted ${JSON.stringify(planted)} acted on as ${JSON.stringify(runs.flatMap((run) => readJournal(run).candles).find((c) => c.openTime === planted.openTime))}`,
   );
 }, 300_000);
 
