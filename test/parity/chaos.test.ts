@@ -49,9 +49,13 @@ function journaledCandles(run: string): number {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').length - 1 : 0;
 }
 
-/** The candles a run has journaled so far (none while it has no journal yet). */
+/** The candles a run has journaled so far (none while it has no journal yet, or its run.json is being written). */
 function readJournalSafe(run: string): readonly { openTime: number; source: string }[] {
-  return existsSync(path.join(run, 'run.json')) ? readJournal(run).candles : [];
+  try {
+    return readJournal(run).candles;
+  } catch {
+    return [];
+  }
 }
 
 /** The close of the candle at `openTime` in the live store (read only, safe while a run writes), or undefined. */
