@@ -86,9 +86,12 @@ function makeGrid(timeframe: Timeframe): TimeframeGrid {
   if (unit === 'M') return monthGrid(timeframe, count);
   const length = count * (UNIT_MS[unit] as number);
   if (unit === 'w') {
-    return fixedGrid(timeframe, length, FIRST_MONDAY_MS % length, count === 1 ? 'on Mondays at 00:00 UTC' : `every ${count} weeks on Mondays at 00:00 UTC from 1970-01-05`);
+    const rule = count === 1 ? 'on Mondays at 00:00 UTC' : `every ${count} weeks on Mondays at 00:00 UTC from 1970-01-05`;
+    return fixedGrid(timeframe, length, FIRST_MONDAY_MS % length, rule);
   }
-  if (timeframe === '3d') return fixedGrid(timeframe, length, DAY_MS, 'every third day at 00:00 UTC from 1970-01-02 (as Binance)');
+  if (timeframe === '3d') {
+    return fixedGrid(timeframe, length, DAY_MS, 'every third day at 00:00 UTC from 1970-01-02 (as Binance)');
+  }
   return fixedGrid(timeframe, length, 0, `at multiples of ${timeframe} from 1970-01-01 00:00 UTC`);
 }
 
@@ -124,7 +127,10 @@ function monthGrid(timeframe: Timeframe, count: number): TimeframeGrid {
     fixedMs: null,
     offsetMs: 0,
     nominalMs: (count * YEAR_MS) / 12,
-    rule: count === 1 ? 'on the 1st of each month at 00:00 UTC' : `on the 1st of every ${count}th month at 00:00 UTC from January 1970`,
+    rule:
+      count === 1
+        ? 'on the 1st of each month at 00:00 UTC'
+        : `on the 1st of every ${count}th month at 00:00 UTC from January 1970`,
     bucketStart,
     nextOpen: (t) => (Number.isFinite(t) ? monthStart(monthIndex(t) + count) : t),
     previousOpen: (t) => (Number.isFinite(t) ? monthStart(monthIndex(t) - count) : t),
