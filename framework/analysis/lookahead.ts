@@ -9,7 +9,7 @@ import { batchLength, sliceBatch, type CandleBatch } from '../core/candle';
 import { FrameworkError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
 import { Engine, type InformativeCandles } from '../engine/engine';
-import { timeframeToMs } from '../core/timeframe';
+import { nextOpenTime } from '../core/timeframe';
 import { lowerBound } from '../core/search';
 import type { SignalJournal } from '../report/signal-journal';
 import type { BaseStrategy } from '../strategy/base-strategy';
@@ -213,7 +213,7 @@ async function compareCuts(
   let checked = 0;
   for (const cut of cuts) {
     const cutOpenTime = candles.openTime[cut]!;
-    const cutCloses = cutOpenTime + timeframeToMs(subscription.timeframe);
+    const cutCloses = nextOpenTime(cutOpenTime, subscription.timeframe);
     const truncated = await replay(strategy, file, subscription, sliceBatch(candles, 0, cut + 1), closedBy(informative, cutCloses));
     for (const name of names) {
       const row = firstDifferentRow(full.columns[name]!, truncated.columns[name], cut + 1);
@@ -280,7 +280,7 @@ function closedBy(informative: InformativeCandles, closes: number): InformativeC
     [...informative].map(([key, candles]) => {
       const timeframe = key.split(' ').at(-1)!;
       let rows = 0;
-      while (rows < candles.openTime.length && candles.openTime[rows]! + timeframeToMs(timeframe) <= closes) rows++;
+      while (rows < candles.openTime.length && nextOpenTime(candles.openTime[rows]!, timeframe) <= closes) rows++;
       return [key, sliceBatch(candles, 0, rows)];
     }),
   );

@@ -21,7 +21,7 @@ import { createLogger } from '../core/logger';
 import type { Subscription } from '../core/subscription';
 import { describeSubscription } from '../core/subscription';
 import { isoUtc } from '../core/time';
-import { timeframeToMs } from '../core/timeframe';
+import { timeframeGrid } from '../core/timeframe';
 import { DEFAULT_ATTEMPTS, DownloadError } from '../data/fetch-candles';
 import { downloadCandles, type DownloadResult } from '../data/download';
 import { createExchange } from '../feeds/live/exchange';
@@ -61,7 +61,7 @@ function openExchange(id: string, simUrl: URL | undefined): Exchange {
 
 function summary(result: DownloadResult, root: string): string {
   const what = describeSubscription(result.subscription);
-  const tf = timeframeToMs(result.subscription.timeframe);
+  const grid = timeframeGrid(result.subscription.timeframe);
   const dir = `dataset: ${path.relative('.', datasetDir(root, result.subscription)) || '.'}/`;
   if (result.from >= result.to) {
     const last = result.resumedAfter === null ? '' : ` (last stored candle ${isoUtc(result.resumedAfter)})`;
@@ -76,7 +76,7 @@ function summary(result: DownloadResult, root: string): string {
   ];
   if (result.resumedAfter !== null) lines.push(`resumed after the stored candle of ${isoUtc(result.resumedAfter)}`);
   if (!result.complete) {
-    lines.push(`interrupted: candles up to ${isoUtc(result.reached - tf)} are stored; run the same command again to resume`);
+    lines.push(`interrupted: candles up to ${isoUtc(grid.previousOpen(result.reached))} are stored; run the same command again to resume`);
   }
   lines.push(dir);
   return lines.join('\n');
@@ -112,7 +112,8 @@ program.action(async (exchangeId: string, symbol: string, timeframe: string, raw
       process.stderr.write('\nstopping after the page being read (Ctrl-C again to quit at once)\n');
       abort.abort();
     });
-    const tf = timeframeToMs(timeframe);
+    const grid = timeframeGrid(timeframe);
+    const tf = grid.nominalMs;
     let bar: Progress | undefined;
     try {
       const result = await downloadCandles({
@@ -127,8 +128,8 @@ program.action(async (exchangeId: string, symbol: string, timeframe: string, raw
         attempts: options.retries,
         onProgress: (p) => {
           if (p.to <= p.from) return;
-          bar ??= startProgress(`download ${describeSubscription(subscription)}`, (p.to - p.from) / tf, options.quiet !== true);
-          bar.update((p.reached - p.from) / tf, p.reached > p.from ? `up to ${isoUtc(p.reached - tf)}` : undefined);
+          bar ??= startProgress(`download ${describeSubscription(subscription)}`, Math.round((p.to - p.from) / tf), options.quiet !== true);
+          bar.update(Math.round((p.reached - p.from) / tf), p.reached > p.from ? `up to ${isoUtc(grid.previousOpen(p.reached))}` : undefined);
         },
       });
       bar?.stop();

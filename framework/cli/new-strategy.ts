@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { FrameworkError, messageOf } from '../core/errors';
 import { parseCommandLine, UsageError } from './args';
-import { timeframeToMs } from '../core/timeframe';
+import { timeframeGrid } from '../core/timeframe';
 import { datasetDir } from '../store/layout';
 import { runCommand, withCommonOptions, type CommonOptions } from './common';
 
@@ -117,7 +117,7 @@ function checkMarket(options: NewStrategyOptions): void {
     throw new UsageError(`--exchange "${options.exchange}": expected a ccxt exchange id, e.g. binance`);
   }
   try {
-    timeframeToMs(options.timeframe);
+    timeframeGrid(options.timeframe);
   } catch (error) {
     throw new UsageError(`--timeframe: ${messageOf(error)}`, { cause: error });
   }

@@ -13,7 +13,10 @@ export class FrameworkError extends Error {
   }
 }
 
-/** A timeframe string that is not of the form `<n><unit>` with unit `m`, `h`, `d` or `w` (e.g. `15m`, `1h`). */
+/**
+ * A timeframe string that is not of the form `<n><unit>` with unit `m`, `h`, `d`, `w` or `M` (e.g. `15m`, `1h`, `1M`),
+ * or one used where it does not fit (a fixed length asked of `1M`, a resampling whose candles would straddle).
+ */
 export class InvalidTimeframeError extends FrameworkError {}
 
 /** A timestamp that cannot be normalised to UTC epoch milliseconds. */

@@ -10,7 +10,7 @@ import { batchLength } from '../core/candle';
 import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { isoUtc } from '../core/time';
-import { bucketOpenTime, timeframeToMs } from '../core/timeframe';
+import { timeframeGrid, type TimeframeGrid } from '../core/timeframe';
 import { callWithRetry, DEFAULT_BACKOFF, type BackoffPolicy, type RetryCounters } from '../feeds/live/retry';
 import { findGaps, type Gap } from '../pipeline/gaps';
 import { listPartitions, monthRange, partitionMonth } from '../store/layout';
@@ -113,7 +113,7 @@ export interface DownloadResult extends DownloadProgress {
 export async function downloadCandles(options: DownloadOptions): Promise<DownloadResult> {
   const { exchange, subscription, root, logger, signal } = options;
   const where = describeSubscription(subscription);
-  const tf = timeframeToMs(subscription.timeframe);
+  const grid = timeframeGrid(subscription.timeframe);
   const counters: RetryCounters = { retries: 0, rateLimitWaits: 0 };
   const attempts = options.attempts ?? DEFAULT_ATTEMPTS;
   const retry = async <T>(call: () => Promise<T>, what: string): Promise<T> => {
@@ -138,8 +138,8 @@ export async function downloadCandles(options: DownloadOptions): Promise<Downloa
   }
   const exchangeNow = (exchange.has['fetchTime'] === true ? await retry(() => exchange.fetchTime(), 'fetchTime') : undefined) ?? Date.now();
   const stored = storedSpan(root, subscription);
-  const from = startOfDownload(stored, options.since, tf, where, logger);
-  const to = Math.min(options.until ?? Number.POSITIVE_INFINITY, bucketOpenTime(exchangeNow, subscription.timeframe));
+  const from = startOfDownload(stored, options.since, grid, where, logger);
+  const to = Math.min(options.until ?? Number.POSITIVE_INFINITY, grid.bucketStart(exchangeNow));
   logger?.info(
     { from: isoUtc(from), to: to > from ? isoUtc(to) : null, resumedAfter: stored === null ? null : isoUtc(stored.last) },
     to > from ? `${where}: downloading` : `${where}: nothing to download`,
@@ -173,7 +173,7 @@ export async function downloadCandles(options: DownloadOptions): Promise<Downloa
     if (n > 0) {
       writeCandles(root, subscription, page.candles);
       const times = page.candles.openTime;
-      const previous = last ?? (stored !== null && from === stored.last + tf ? stored.last : null);
+      const previous = last ?? (stored !== null && from === grid.nextOpen(stored.last) ? stored.last : null);
       const pageGaps = findGaps(previous === null ? times : Float64Array.of(previous, ...times), subscription.timeframe);
       for (const g of pageGaps) logger?.warn({ missing: g.missing }, `${where}: the exchange has no candles from ${isoUtc(g.start)} to ${isoUtc(g.end)}`);
       gaps.push(...pageGaps);
@@ -191,7 +191,7 @@ export async function downloadCandles(options: DownloadOptions): Promise<Downloa
 
   const complete = signal?.aborted !== true;
   if (complete && reached < to) {
-    logger?.info({ from: isoUtc(reached), to: isoUtc(to) }, `${where}: the exchange has no candles after ${isoUtc(reached - tf)}`);
+    logger?.info({ from: isoUtc(reached), to: isoUtc(to) }, `${where}: the exchange has no candles after ${isoUtc(grid.previousOpen(reached))}`);
   }
   return {
     ...progress(),
@@ -222,18 +222,18 @@ function storedSpan(root: string, subscription: Subscription): { readonly first:
 function startOfDownload(
   stored: { readonly first: number; readonly last: number } | null,
   since: number | undefined,
-  tf: number,
+  grid: TimeframeGrid,
   where: string,
   logger: Logger | undefined,
 ): number {
-  const wanted = since === undefined ? undefined : Math.ceil(since / tf) * tf;
+  const wanted = since === undefined ? undefined : grid.isAligned(since) ? since : grid.nextOpen(grid.bucketStart(since));
   if (stored === null) {
     if (wanted === undefined) {
       throw new DownloadError(`${where}: no candles stored yet; give the first open time to download (since, --since)`);
     }
     return wanted;
   }
-  const next = stored.last + tf;
+  const next = grid.nextOpen(stored.last);
   if (wanted !== undefined && wanted < stored.first) {
     logger?.warn(
       { since: isoUtc(wanted), firstStored: isoUtc(stored.first) },

@@ -10,7 +10,7 @@ import { FrameworkError, messageOf } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { isoUtc } from '../core/time';
-import { bucketOpenTime, timeframeToMs } from '../core/timeframe';
+import { timeframeGrid } from '../core/timeframe';
 import { callWithRetry, DEFAULT_BACKOFF, isTemporary, type BackoffPolicy, type RetryCounters } from '../feeds/live/retry';
 import { rawCandleFromOhlcv } from '../pipeline/normalize';
 import { processCandles, type Rejection } from '../pipeline/pipeline';
@@ -89,7 +89,7 @@ export interface CandlePage {
  */
 export async function* fetchCandlePages(options: FetchCandlePagesOptions): AsyncGenerator<CandlePage, void, undefined> {
   const { exchange, subscription, to, signal, logger } = options;
-  const tf = timeframeToMs(subscription.timeframe);
+  const grid = timeframeGrid(subscription.timeframe);
   const limit = options.pageLimit ?? DEFAULT_PAGE_LIMIT;
   const where = describeSubscription(subscription);
   const aborted = (): boolean => signal?.aborted === true;
@@ -125,7 +125,7 @@ export async function* fetchCandlePages(options: FetchCandlePagesOptions): Async
           'it does not page by start time',
       );
     }
-    const next = bucketOpenTime(lastRow, subscription.timeframe) + tf;
+    const next = grid.nextOpen(grid.bucketStart(lastRow));
     const result = processCandles(rows.map((row) => rawCandleFromOhlcv(row, { source: 'rest', receivedAt })), subscription.timeframe, {
       where: `${where} REST page from ${isoUtc(from)}`,
       defaultSource: 'rest',

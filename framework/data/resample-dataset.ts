@@ -7,7 +7,7 @@ import { batchLength } from '../core/candle';
 import { FrameworkError, InvalidTimeframeError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
-import { timeframeToMs, type Timeframe } from '../core/timeframe';
+import { timeframeGrid, type Timeframe } from '../core/timeframe';
 import { processCandles } from '../pipeline/pipeline';
 import { resampleCandles, type IncompletePolicy } from '../pipeline/resample';
 import { datasetDir, listPartitions } from '../store/layout';
@@ -56,7 +56,8 @@ export interface ResampleDatasetResult {
  * and symbol at `timeframe`.
  *
  * @throws {@link DatasetExistsError} when the target dataset holds candles and `force` is not set (nothing written).
- * @throws `InvalidTimeframeError` when `timeframe` is the source's, invalid, in weeks or not a whole multiple of it.
+ * @throws `InvalidTimeframeError` when `timeframe` is the source's, invalid, or not made of whole source candles
+ *   (see `nestsIn`).
  * @throws the store's errors: `DatasetNotFoundError` for a missing source, `CorruptDataError` for a damaged partition.
  */
 export function resampleDataset(
@@ -68,7 +69,7 @@ export function resampleDataset(
   const target: Subscription = { ...source, timeframe };
   const out = options.out ?? root;
   const dir = datasetDir(out, target);
-  if (timeframeToMs(timeframe) === timeframeToMs(source.timeframe)) {
+  if (timeframeGrid(timeframe).nominalMs === timeframeGrid(source.timeframe).nominalMs) {
     throw new InvalidTimeframeError(`cannot resample ${describeSubscription(source)} to ${timeframe}: same timeframe`);
   }
   if (options.force !== true && listPartitions(out, target).length > 0) {

@@ -2,7 +2,7 @@ import type { Candle, CandleBatch } from '../core/candle';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { FrameworkError, LookaheadError, messageOf, StrategyRuntimeError } from '../core/errors';
 import { lowerBound } from '../core/search';
-import { timeframeToMs } from '../core/timeframe';
+import { timeframeGrid } from '../core/timeframe';
 import { isoUtc } from '../core/time';
 import type { AccountView } from '../strategy/account';
 import type { BaseStrategy } from '../strategy/base-strategy';
@@ -184,7 +184,8 @@ export class Engine {
     }
     for (const s of this.#informative) {
       const candles = this.#informativeCandles(informative, s);
-      const needed = informativeRowsSince(candles.openTime, tradedOpenTime[0]! - timeframeToMs(s.timeframe));
+      const grid = timeframeGrid(s.timeframe);
+      const needed = informativeRowsSince(candles.openTime, grid.previousOpen(grid.bucketStart(tradedOpenTime[0]!)));
       const part = await this.#liveInformative.get(describeSubscription(s))!.compute(candles, needed);
       const merged = mergeInformative(this.#subscription, tradedOpenTime, s, part.columns);
       Object.assign(columns, merged);
@@ -277,7 +278,8 @@ export class Engine {
     const reachedOpenTime = history.openTime[Math.max(0, n - 1 - deepest)]!;
     for (const s of this.#informative) {
       const candles = this.#informativeCandles(informative, s);
-      const rows = informativeRowsSince(candles.openTime, reachedOpenTime - timeframeToMs(s.timeframe));
+      const grid = timeframeGrid(s.timeframe);
+      const rows = informativeRowsSince(candles.openTime, grid.previousOpen(grid.bucketStart(reachedOpenTime)));
       this.#liveInformative.get(describeSubscription(s))!.prove(rows);
     }
   }

@@ -1,7 +1,7 @@
 import type { CandleBatch } from '../core/candle';
 import { messageOf, StrategyRuntimeError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
-import { timeframeToMs } from '../core/timeframe';
+import { timeframeGrid } from '../core/timeframe';
 import type { BaseStrategy } from '../strategy/base-strategy';
 import type { FrameColumns } from '../strategy/frame';
 import { candleDataFrame, extractColumns } from './indicators';
@@ -19,14 +19,14 @@ export function informativeColumnName(traded: Subscription, informative: Subscri
 
 /**
  * For each traded candle, the row of the informative series whose candle is the latest one CLOSED when the traded
- * candle closes: informative open time + its timeframe ≤ traded open time + traded timeframe (−1 when none has).
+ * candle closes: informative close (its next open time) ≤ traded close (−1 when none has).
  * A 1h candle opening at 00:00 closes at 01:00, so it is first visible to the 15m candle opening at 00:45, never to
  * 00:30. This is freqtrade's `merge_informative_pair` rule (merge on close time, forward-filled).
  *
  * @param tradedOpenTime - open times of the traded candles, ascending (UTC epoch ms).
  * @param informativeOpenTime - open times of the informative candles, ascending.
  * @returns for each traded candle, the informative row index, or −1.
- * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} when a timeframe is not `<n><m|h|d|w>`.
+ * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} when a timeframe is not `<n><m|h|d|w|M>`.
  */
 export function alignClosedCandles(
   tradedOpenTime: Float64Array,
@@ -34,13 +34,13 @@ export function alignClosedCandles(
   informativeOpenTime: Float64Array,
   informativeTimeframe: string,
 ): Int32Array {
-  const tradedLength = timeframeToMs(tradedTimeframe);
-  const informativeLength = timeframeToMs(informativeTimeframe);
+  const traded = timeframeGrid(tradedTimeframe).nextOpen;
+  const informativeCloses = timeframeGrid(informativeTimeframe).nextOpen;
   const rows = new Int32Array(tradedOpenTime.length);
   let j = -1;
   for (let i = 0; i < tradedOpenTime.length; i++) {
-    const closes = tradedOpenTime[i]! + tradedLength;
-    while (j + 1 < informativeOpenTime.length && informativeOpenTime[j + 1]! + informativeLength <= closes) j++;
+    const closes = traded(tradedOpenTime[i]!);
+    while (j + 1 < informativeOpenTime.length && informativeCloses(informativeOpenTime[j + 1]!) <= closes) j++;
     rows[i] = j;
   }
   return rows;

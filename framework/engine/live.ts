@@ -5,7 +5,7 @@ import { allocateBatch, sliceBatch, type StoredCandle } from '../core/candle';
 import { FrameworkError, messageOf } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
-import { timeframeToMs } from '../core/timeframe';
+import { timeframeGrid, type TimeframeGrid } from '../core/timeframe';
 import { isoUtc } from '../core/time';
 import { loadHistory } from '../feeds/history';
 import { Connector } from '../connector/connector';
@@ -107,7 +107,7 @@ interface Market {
   readonly store: LiveCandleStore;
   readonly queue: DurableQueue;
   history: CandleHistory;
-  readonly timeframeMs: number;
+  readonly grid: TimeframeGrid;
   feed: LiveFeed | null;
 }
 
@@ -214,12 +214,12 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   try {
     for (const subscription of loaded.subscriptions) {
       const store = LiveCandleStore.open(storeRoot, storedAs(subscription));
-      const timeframeMs = timeframeToMs(subscription.timeframe);
+      const grid = timeframeGrid(subscription.timeframe);
       const queue = new DurableQueue(store);
-      markets.push({ subscription, store, queue, timeframeMs, feed: null, history: new CandleHistory(allocateBatch(0)) });
+      markets.push({ subscription, store, queue, grid, feed: null, history: new CandleHistory(allocateBatch(0)) });
       const now = (await connectorOf(subscription).marketData.fetchTime()) ?? Date.now();
       const location = { root: storeRoot, subscription: storedAs(subscription) };
-      markets.at(-1)!.history = new CandleHistory(loadHistory(datasetsRoot, subscription, location, now - timeframeMs + 1));
+      markets.at(-1)!.history = new CandleHistory(loadHistory(datasetsRoot, subscription, location, grid.bucketStart(now)));
     }
     const tradedMarket = markets[0]!;
     logger?.info(
@@ -260,12 +260,15 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     const drain = async (): Promise<void> => {
       while (running && pending.length > 0) {
         const { candle, arrivedAt } = pending[0]!;
-        const closes = candle.openTime + tradedMarket.timeframeMs;
-        const waiting = markets.slice(1).some((m) => (m.history.lastOpenTime ?? -Infinity) + 2 * m.timeframeMs <= closes);
+        const closes = tradedMarket.grid.nextOpen(candle.openTime);
+        const waiting = markets.slice(1).some((m) => m.grid.nextOpen(m.grid.nextOpen(m.history.lastOpenTime ?? -Infinity)) <= closes);
         if (waiting) return;
         pending.shift();
+        // Journaled as the run acts on it, so candles.jsonl lists exactly the candles acted on (not those made durable
+        // while the run was stopping or waiting for informative candles).
+        runJournal.recordCandle({ ...candle, arrivedAt }, null);
         const row = tradedMarket.history.batch.openTime.lastIndexOf(candle.openTime);
-        const stale = staleReason(candle.openTime, tradedMarket.timeframeMs, arrivedAt, staleAfter);
+        const stale = staleReason(candle.openTime, tradedMarket.grid.nominalMs, arrivedAt, staleAfter);
         if (stale !== null) logger?.warn({ openTime: isoUtc(candle.openTime) }, `${describeSubscription(traded)}: ${stale}; not traded`);
         // Counted before the engine runs: a strategy that throws has still had the candle (the broker has filled on it).
         liveCandles.push(candle);
@@ -291,8 +294,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         // faster: allow two candles of silence but at least 250 ms of real time (event-loop jitter), and re-read recent
         // candles every ten candles of exchange time.
         ...(sim !== undefined && {
-          silenceTimeoutMs: Math.max(2 * market.timeframeMs, 250 * sim.speed),
-          monitorIntervalMs: Math.max(50, (10 * market.timeframeMs) / sim.speed),
+          silenceTimeoutMs: Math.max(2 * market.grid.nominalMs, 250 * sim.speed),
+          monitorIntervalMs: Math.max(50, (10 * market.grid.nominalMs) / sim.speed),
         }),
         ...(logger !== undefined && { logger }),
         // The feed emits each candle once, in order, after `lastStoredOpenTime` (the history's last candle).
@@ -302,8 +305,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
             market.history.append(candle);
             if (!live || !running) return;
             const arrivedAt = Math.floor(market.feed!.exchangeNow());
-            runJournal.recordCandle({ ...candle, arrivedAt }, market === tradedMarket ? null : describeSubscription(market.subscription));
             if (market === tradedMarket) pending.push({ candle, arrivedAt });
+            else runJournal.recordCandle({ ...candle, arrivedAt }, describeSubscription(market.subscription));
             draining = draining.then(drain);
             return draining;
           });
@@ -323,7 +326,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     if (simulator !== null && lastSimulated !== undefined) {
       let passedAt: number | null = null;
       dataWatch = setInterval(() => {
-        if (dataEndedAt !== null || simulator.clock() < lastSimulated + 2 * tradedMarket.timeframeMs) return;
+        if (dataEndedAt !== null || simulator.clock() < lastSimulated + 2 * tradedMarket.grid.nominalMs) return;
         passedAt ??= Date.now();
         const delivered = (tradedMarket.history.lastOpenTime ?? -Infinity) >= lastSimulated;
         if (!delivered && Date.now() - passedAt < DATA_END_GRACE_MS) return;

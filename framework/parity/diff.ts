@@ -15,7 +15,7 @@ import {
 import { FrameworkError } from '../core/errors';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { isoUtc } from '../core/time';
-import { timeframeToMs } from '../core/timeframe';
+import { nextOpenTime, timeframeGrid } from '../core/timeframe';
 import { Engine, type Broker, type InformativeCandles } from '../engine/engine';
 import { staleReason } from '../engine/stale';
 import { loadHistory } from '../feeds/history';
@@ -217,9 +217,9 @@ function storedCandles(header: RunHeader, subscription: Subscription, to: number
 
 /** What the replay runs on: the traded candles up to `last` and each informative subscription's, closed by then. */
 function replayedCandles(loaded: LoadedStrategy, header: RunHeader, last: number): ReplayInput {
-  const closes = last + timeframeToMs(header.subscription.timeframe);
+  const closes = nextOpenTime(last, header.subscription.timeframe);
   const informative = new Map(
-    loaded.subscriptions.slice(1).map((s) => [describeSubscription(s), storedCandles(header, s, closes - timeframeToMs(s.timeframe) + 1)]),
+    loaded.subscriptions.slice(1).map((s) => [describeSubscription(s), storedCandles(header, s, closedBefore(s.timeframe, closes) + 1)]),
   );
   return { candles: storedCandles(header, header.subscription, last + 1), informative, held: new Map() };
 }
@@ -232,12 +232,18 @@ function replayedCandles(loaded: LoadedStrategy, header: RunHeader, last: number
 function staleCandles({ header, candles }: JournalContents): Map<number, string> {
   const held = new Map<number, string>();
   const staleAfter = header.staleAfter ?? Number.POSITIVE_INFINITY;
-  const timeframeMs = timeframeToMs(header.subscription.timeframe);
+  const timeframeMs = timeframeGrid(header.subscription.timeframe).nominalMs;
   for (const candle of candles) {
     const reason = candle.arrivedAt === undefined ? null : staleReason(candle.openTime, timeframeMs, candle.arrivedAt, staleAfter);
     if (reason !== null) held.set(candle.openTime, reason);
   }
   return held;
+}
+
+/** Open time of the last candle of `timeframe` closed by `closes` (UTC epoch ms). */
+function closedBefore(timeframe: string, closes: number): number {
+  const grid = timeframeGrid(timeframe);
+  return grid.previousOpen(grid.bucketStart(closes));
 }
 
 interface ReplayInput {

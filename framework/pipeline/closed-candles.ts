@@ -8,7 +8,7 @@ import { candleAt, type CandleSource, type StoredCandle } from '../core/candle';
 import { InvalidTimestampError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { isoUtc } from '../core/time';
-import { timeframeToMs, type Timeframe } from '../core/timeframe';
+import { timeframeGrid, type Timeframe, type TimeframeGrid } from '../core/timeframe';
 import { describeGap, findGaps, type Gap } from './gaps';
 import type { RawCandle } from './normalize';
 import { candlePipeline, processCandles, type Rejection } from './pipeline';
@@ -117,14 +117,14 @@ export interface ClosedCandleDetectorOptions {
  * A candle is *final* — its values will not change — when
  * 1. the exchange says it closed (`closed: true`, Binance's `"x"`): the stream's version is final; or
  * 2. it is known to have closed — a later candle has started (on the stream or in the same REST answer), or the
- *    exchange clock is past its close (`openTime + timeframe + closeGraceMs`) — and REST shows it: the REST version is
+ *    exchange clock is past its close (the next open time + `closeGraceMs`) — and REST shows it: the REST version is
  *    final. For a REST row "known" means known when the answer was made: a later row in the answer, or what was known
  *    before the request was sent (see {@link RestAnswer}).
  * A candle known closed without a final version (its closing frame was lost, or the exchange sends no flag) is asked
  * for over REST: see {@link ClosedCandleDetector.missingRange}. The last stream version of such a candle is never
  * emitted: it may be a forming one.
  *
- * Emission is strictly consecutive: the next candle (`last emitted + timeframe`) comes out once final, then the one
+ * Emission is strictly consecutive: the next candle (the open time after the last emitted one) comes out once final, then the one
  * after, and so on. A candle is skipped only when the exchange shows it has none (a REST answer starting at or before
  * it holds a later candle but not it); skipped candles are reported as gaps. The first final version of a candle is the
  * one accepted; any later final version is a duplicate (equal values, dropped and counted) or a revision (different
@@ -137,7 +137,7 @@ export interface ClosedCandleDetectorOptions {
  * All methods are synchronous and return the candles that became emittable, in order.
  */
 export class ClosedCandleDetector {
-  private readonly tf: number;
+  private readonly grid: TimeframeGrid;
   private readonly pipeline: (raw: RawCandle) => StoredCandle | Rejection;
   private readonly grace: number;
   private readonly recentLimit: number;
@@ -167,16 +167,16 @@ export class ClosedCandleDetector {
    *   open time of the timeframe.
    */
   constructor(private readonly options: ClosedCandleDetectorOptions) {
-    this.tf = timeframeToMs(options.timeframe);
+    this.grid = timeframeGrid(options.timeframe);
     const last = options.lastEmittedOpenTime;
-    if (!Number.isFinite(last) || last % this.tf !== 0) {
+    if (!Number.isFinite(last) || !this.grid.isAligned(last)) {
       throw new InvalidTimestampError(
-        `${options.where}: lastEmittedOpenTime ${last} is not a ${options.timeframe} candle open time (UTC epoch ms, multiple of ${this.tf})`,
+        `${options.where}: lastEmittedOpenTime ${last} is not a ${options.timeframe} candle open time (UTC epoch ms; its candles open ${this.grid.rule})`,
       );
     }
-    this.next = last + this.tf;
+    this.next = this.grid.nextOpen(last);
     this.pipeline = candlePipeline(options.timeframe, { where: options.where });
-    this.grace = options.closeGraceMs ?? Math.min(5_000, this.tf / 10);
+    this.grace = options.closeGraceMs ?? Math.min(5_000, this.grid.nominalMs / 10);
     this.recentLimit = options.recentLimit ?? 2_000;
     this.recentTimes = new Float64Array(this.recentLimit);
   }
@@ -208,22 +208,27 @@ export class ClosedCandleDetector {
    * @returns the candles that became emittable, in open-time order (possibly none).
    */
   confirm(answer: RestAnswer): StoredCandle[] {
-    const rows = this.validate(
+    const { rows, invalid } = this.validate(
       answer.rows.map((r) => ({ ...r, source: 'rest' as const, receivedAt: answer.receivedAt })),
       { restRequestFrom: answer.requestedFrom },
     );
     const first = rows[0];
     if (first === undefined) return [];
-    // Candles the exchange does not have: before the first row (from the requested start) and between rows.
-    for (let t = Math.max(this.next, alignUp(answer.requestedFrom, this.tf)); t < first.openTime; t += this.tf) {
-      this.absentTimes.add(t);
-    }
-    for (const gap of findGaps(Float64Array.from(rows, (c) => c.openTime), this.options.timeframe)) {
-      for (let t = Math.max(gap.start, this.next); t <= gap.end; t += this.tf) this.absentTimes.add(t);
+    // Candles the exchange does not have: before the first row (from the requested start) and between rows. A row
+    // that was sent but invalid is not an absence: that candle stays wanted, and a later valid read of it is taken.
+    // When an invalid row's open time is unknown, this answer says nothing about absences.
+    const invalidTimes = new Set(invalid.map((r) => Number(answer.rows[r.index]?.openTime)));
+    const absent = (t: number): void => void (invalidTimes.has(t) || this.absentTimes.add(t));
+    const { nextOpen } = this.grid;
+    if ([...invalidTimes].every((t) => this.grid.isAligned(t))) {
+      for (let t = Math.max(this.next, alignUp(answer.requestedFrom, this.grid)); t < first.openTime; t = nextOpen(t)) absent(t);
+      for (const gap of findGaps(Float64Array.from(rows, (c) => c.openTime), this.options.timeframe)) {
+        for (let t = Math.max(gap.start, this.next); t <= gap.end; t = nextOpen(t)) absent(t);
+      }
     }
     for (const [i, candle] of rows.entries()) {
       const t = candle.openTime;
-      const closed = i < rows.length - 1 || t < answer.startedBefore || t + this.tf + this.grace <= answer.exchangeNow;
+      const closed = i < rows.length - 1 || t < answer.startedBefore || nextOpen(t) + this.grace <= answer.exchangeNow;
       if (closed) this.acceptFinal(candle);
     }
     this.noteStarted(rows[rows.length - 1]!.openTime);
@@ -236,8 +241,8 @@ export class ClosedCandleDetector {
    * conservative estimate) is past the candle's close plus `closeGraceMs`.
    */
   missingRange(exchangeNow: number): MissingRange | null {
-    const byClock = Math.floor((exchangeNow - this.grace) / this.tf) * this.tf - this.tf;
-    const to = Math.max(byClock, this.latestStarted - this.tf);
+    const byClock = this.grid.previousOpen(this.grid.bucketStart(exchangeNow - this.grace));
+    const to = Number.isFinite(this.latestStarted) ? Math.max(byClock, this.grid.previousOpen(this.latestStarted)) : byClock;
     return to >= this.next ? { from: this.next, to } : null;
   }
 
@@ -275,11 +280,15 @@ export class ClosedCandleDetector {
     };
   }
 
-  /** Runs candles through the shared pipeline; logs and counts the rejected ones with the frame they came from. */
-  private validate(raw: readonly RawCandle[], frame: unknown): StoredCandle[] {
+  /**
+   * Runs candles through the shared pipeline; logs and counts the rejected ones with the frame they came from.
+   *
+   * @returns the valid candles, sorted, and the rejections (their `index` is the row's in `raw`).
+   */
+  private validate(raw: readonly RawCandle[], frame: unknown): { rows: StoredCandle[]; invalid: readonly Rejection[] } {
     const result = processCandles(raw, this.options.timeframe, { where: this.options.where });
     for (const r of result.rejected) this.reject(r, frame);
-    return Array.from({ length: result.candles.openTime.length }, (_, i) => candleAt(result.candles, i));
+    return { rows: Array.from({ length: result.candles.openTime.length }, (_, i) => candleAt(result.candles, i)), invalid: result.rejected };
   }
 
   /** Logs and counts a candle the pipeline rejected, with the frame it came from. */
@@ -338,7 +347,7 @@ export class ClosedCandleDetector {
       } else {
         break;
       }
-      this.next = t + this.tf;
+      this.next = this.grid.nextOpen(t);
     }
     return out;
   }
@@ -352,7 +361,7 @@ export class ClosedCandleDetector {
 
   private noteAbsent(t: number): void {
     const lastGap = this.absentGaps[this.absentGaps.length - 1];
-    if (lastGap !== undefined && lastGap.end + this.tf === t) {
+    if (lastGap !== undefined && this.grid.nextOpen(lastGap.end) === t) {
       this.absentGaps[this.absentGaps.length - 1] = { start: lastGap.start, end: t, missing: lastGap.missing + 1 };
     } else {
       this.absentGaps.push({ start: t, end: t, missing: 1 });
@@ -364,8 +373,10 @@ export class ClosedCandleDetector {
   }
 }
 
-function alignUp(t: number, tf: number): number {
-  return Math.ceil(t / tf) * tf;
+/** The first open time of `grid` at or after `t`. */
+function alignUp(t: number, grid: TimeframeGrid): number {
+  const start = grid.bucketStart(t);
+  return start === t ? t : grid.nextOpen(start);
 }
 
 function sameValues(a: StoredCandle, b: StoredCandle): boolean {

@@ -5,7 +5,7 @@
  * @module
  */
 import { allocateBatch, copyRow, type CandleBatch } from '../core/candle';
-import { timeframeToMs, type Timeframe } from '../core/timeframe';
+import { timeframeGrid, type Timeframe } from '../core/timeframe';
 import { findGaps } from './gaps';
 
 /**
@@ -34,7 +34,7 @@ export function fillGaps(batch: CandleBatch, timeframe: Timeframe, policy: FillP
   if (policy === 'none') return batch;
   const gaps = findGaps(batch.openTime, timeframe);
   if (gaps.length === 0) return batch;
-  const length = timeframeToMs(timeframe);
+  const { nextOpen } = timeframeGrid(timeframe);
   const n = batch.openTime.length;
   const out = allocateBatch(n + gaps.reduce((sum, g) => sum + g.missing, 0));
   let row = 0;
@@ -42,10 +42,10 @@ export function fillGaps(batch: CandleBatch, timeframe: Timeframe, policy: FillP
   for (let i = 0; i < n; i++) {
     copyRow(batch, i, out, row++);
     const gap = gaps[next];
-    if (gap === undefined || gap.start !== batch.openTime[i]! + length) continue;
+    if (gap === undefined || gap.start !== nextOpen(batch.openTime[i]!)) continue;
     const close = batch.close[i]!;
-    for (let k = 0; k < gap.missing; k++, row++) {
-      out.openTime[row] = gap.start + k * length;
+    for (let k = 0, t = gap.start; k < gap.missing; k++, row++, t = nextOpen(t)) {
+      out.openTime[row] = t;
       out.open[row] = close;
       out.high[row] = close;
       out.low[row] = close;

@@ -4,7 +4,7 @@
  * @module
  */
 import { isoUtc } from '../core/time';
-import { timeframeToMs, type Timeframe } from '../core/timeframe';
+import { timeframeGrid, type Timeframe } from '../core/timeframe';
 
 /**
  * A run of consecutive missing candles.
@@ -19,8 +19,9 @@ export interface Gap {
 }
 
 /**
- * Finds the gaps in a series of open times. Between two consecutive open times `a < b`, the missing candles are those
- * at `a + k·length` (k ≥ 1) strictly before `b`. Steps that are not positive (unsorted or repeated input) are ignored.
+ * Finds the gaps in a series of open times. Between two consecutive open times `a < b`, the missing candles are the
+ * open times of the timeframe after `a` and strictly before `b` (`a + k·length`, k ≥ 1, for fixed-length timeframes;
+ * the next calendar months for `1M`). Steps that are not positive (unsorted or repeated input) are ignored.
  *
  * @param openTime - candle open times in UTC epoch ms, sorted ascending and unique (e.g. pipeline output).
  * @param timeframe - e.g. `5m`.
@@ -28,7 +29,9 @@ export interface Gap {
  * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} when `timeframe` is not valid.
  */
 export function findGaps(openTime: Float64Array, timeframe: Timeframe): Gap[] {
-  const length = timeframeToMs(timeframe);
+  const grid = timeframeGrid(timeframe);
+  const length = grid.fixedMs;
+  if (length === null) return walkGaps(openTime, grid.nextOpen);
   const gaps: Gap[] = [];
   for (let i = 1; i < openTime.length; i++) {
     const previous = openTime[i - 1]!;
@@ -37,6 +40,22 @@ export function findGaps(openTime: Float64Array, timeframe: Timeframe): Gap[] {
       const missing = Math.ceil(step / length) - 1;
       gaps.push({ start: previous + length, end: previous + missing * length, missing });
     }
+  }
+  return gaps;
+}
+
+/** {@link findGaps} for candles of variable length: steps from each open time to the next one by `nextOpen`. */
+function walkGaps(openTime: Float64Array, nextOpen: (openTime: number) => number): Gap[] {
+  const gaps: Gap[] = [];
+  for (let i = 1; i < openTime.length; i++) {
+    const start = nextOpen(openTime[i - 1]!);
+    let end = start;
+    let missing = 0;
+    for (let t = start; t < openTime[i]!; t = nextOpen(t)) {
+      end = t;
+      missing++;
+    }
+    if (missing > 0) gaps.push({ start, end, missing });
   }
   return gaps;
 }

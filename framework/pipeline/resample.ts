@@ -8,8 +8,7 @@ import { allocateBatch, batchLength, concatBatches, sliceBatch, sourceCode } fro
 import type { CandleBatch } from '../core/candle';
 import { InvalidCandleError, InvalidTimeframeError } from '../core/errors';
 import { isoUtc } from '../core/time';
-import { bucketOpenTime, timeframeToMs } from '../core/timeframe';
-import type { Timeframe } from '../core/timeframe';
+import { nestsIn, timeframeGrid, type Timeframe, type TimeframeGrid } from '../core/timeframe';
 
 /** What to do with a bucket that lacks some of its constituent candles. */
 export type IncompletePolicy = 'drop' | 'keep';
@@ -34,14 +33,16 @@ export interface ResampleResult {
 /**
  * Aggregates candles of timeframe `from` into candles of the coarser timeframe `to`.
  *
- * Buckets are UTC-aligned: a candle belongs to the bucket whose open time is `bucketOpenTime(openTime, to)`
- * (multiples of the `to` length counted from the Unix epoch, the way Binance aligns minutes, hours and days).
+ * Buckets are the exchanges' candles of `to`: a candle belongs to the bucket whose open time is
+ * `bucketOpenTime(openTime, to)` (see {@link "core/timeframe"!TimeframeGrid | TimeframeGrid}: minutes, hours and days
+ * counted from the Unix epoch, `3d` as Binance, weeks from Monday 00:00 UTC, `1M` calendar months).
  * Each bucket's candle has: open = the first constituent's open, close = the last one's close, high = the maximum
  * high, low = the minimum low, volume = the sum of volumes rounded to 8 decimals (Binance quotes volumes with 8 decimals; rounding removes
  * the float noise of the sum, so the value survives a round trip through Binance's decimal strings), source `resample`, and `receivedAt` = the latest known `receivedAt`
  * of its constituents (NaN if none is known).
  *
- * Incomplete buckets (policy): a bucket of `to` holds `to / from` candles of `from`. With `incomplete: 'drop'`
+ * Incomplete buckets (policy): a bucket of `to` holds as many candles of `from` as fit in it (`to / from`; for `1M`,
+ * the month's days, hours…). With `incomplete: 'drop'`
  * (the default) a bucket missing any constituent candle, e.g. during exchange maintenance or at the edges of the
  * data, is omitted, so the coarser series shows a gap there instead of a candle that looks complete but is not.
  * With `'keep'` it is aggregated from the constituents present. Either way its open time is listed in
@@ -51,10 +52,10 @@ export interface ResampleResult {
  *   `from`, and already validated (finite OHLCV, high ≥ low…) by the pipeline; only order, uniqueness and alignment
  *   are checked here.
  * @param from - timeframe of `batch`, e.g. `5m`.
- * @param to - target timeframe, a whole multiple of `from` (`from` itself gives an unchanged copy with source
- *   `resample`), not in weeks.
- * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} when a timeframe is invalid, `to` is not
- *   a whole multiple of `from`, or `to` is in weeks (Binance aligns weeks to Mondays, epoch buckets to Thursdays).
+ * @param to - target timeframe whose candles each hold whole candles of `from` (see
+ *   {@link "core/timeframe"!nestsIn | nestsIn}; `from` itself gives an unchanged copy with source `resample`).
+ * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} when a timeframe is invalid or a candle
+ *   of `from` can straddle two of `to` (`to` not a whole multiple of `from`, `1w` from `3d`, `1M` from `1w`).
  * @throws {@link "core/errors"!InvalidCandleError | InvalidCandleError} naming the row when open times are not strictly
  *   increasing or not aligned to `from`.
  */
@@ -64,28 +65,27 @@ export function resampleCandles(
   to: Timeframe,
   options: ResampleOptions = {},
 ): ResampleResult {
-  const fromMs = timeframeToMs(from);
-  const toMs = timeframeToMs(to);
-  if (toMs % fromMs !== 0) {
-    throw new InvalidTimeframeError(`cannot resample ${from} to ${to}: ${to} is not a whole multiple of ${from}`);
-  }
-  if (to.endsWith('w')) {
+  const fromGrid = timeframeGrid(from);
+  const toGrid = timeframeGrid(to);
+  if (!nestsIn(from, to)) {
     throw new InvalidTimeframeError(
-      `cannot resample to ${to}: weekly buckets are not supported (exchanges align weeks to Mondays)`,
+      `cannot resample ${from} to ${to}: a ${from} candle (opening ${fromGrid.rule}) can straddle two ${to} candles ` +
+        `(opening ${toGrid.rule}); pick a timeframe ${to} is made of, e.g. 1d`,
     );
   }
-  checkInput(batch, from, fromMs);
+  checkInput(batch, fromGrid);
 
-  const perBucket = toMs / fromMs;
   const keepIncomplete = options.incomplete === 'keep';
   const n = batchLength(batch);
   const out = allocateBatch(n);
   const incomplete: number[] = [];
   let rows = 0;
   for (let start = 0; start < n; ) {
-    const bucket = bucketOpenTime(batch.openTime[start]!, to);
+    const bucket = toGrid.bucketStart(batch.openTime[start]!);
+    const bucketEnd = toGrid.nextOpen(bucket);
     let end = start + 1;
-    while (end < n && batch.openTime[end]! < bucket + toMs) end++;
+    while (end < n && batch.openTime[end]! < bucketEnd) end++;
+    const perBucket = candlesIn(fromGrid, bucket, bucketEnd);
     if (end - start < perBucket) incomplete.push(bucket);
     if (end - start === perBucket || keepIncomplete) aggregate(batch, start, end, bucket, out, rows++);
     start = end;
@@ -124,11 +124,21 @@ function aggregate(
   out.source[row] = sourceCode('resample');
 }
 
-function checkInput(batch: CandleBatch, from: Timeframe, fromMs: number): void {
+/** How many candles of `grid` open in `[start, end)`, both open times of it. */
+function candlesIn(grid: TimeframeGrid, start: number, end: number): number {
+  if (grid.fixedMs !== null) return (end - start) / grid.fixedMs;
+  let count = 0;
+  for (let t = start; t < end; t = grid.nextOpen(t)) count++;
+  return count;
+}
+
+function checkInput(batch: CandleBatch, from: TimeframeGrid): void {
   const t = batch.openTime;
   for (let i = 0; i < t.length; i++) {
-    if (t[i]! % fromMs !== 0) {
-      throw new InvalidCandleError(`cannot resample: row ${i} has open time ${shownTime(t[i]!)}, not aligned to ${from}`);
+    if (!from.isAligned(t[i]!)) {
+      throw new InvalidCandleError(
+        `cannot resample: row ${i} has open time ${shownTime(t[i]!)}, not aligned to ${from.timeframe} (its candles open ${from.rule})`,
+      );
     }
     if (i > 0 && t[i]! <= t[i - 1]!) {
       throw new InvalidCandleError(

@@ -5,7 +5,7 @@
  */
 import type { Candle } from '../core/candle';
 import { isoUtc } from '../core/time';
-import { timeframeToMs, type Timeframe } from '../core/timeframe';
+import { timeframeGrid, type Timeframe, type TimeframeGrid } from '../core/timeframe';
 
 /**
  * Checks one candle given as its six numbers; returns `null` when it is valid, otherwise a readable reason.
@@ -28,8 +28,8 @@ const PRICE_FIELDS = ['open', 'high', 'low', 'close'] as const;
  * - `open`, `high`, `low`, `close` are > 0 (quote currency);
  * - `volume` ≥ 0 (zero-volume flat candles from quiet markets are valid);
  * - `high` ≥ max(`open`, `close`) and `low` ≤ min(`open`, `close`) (hence `high` ≥ `low`);
- * - `openTime` (UTC epoch ms) is a multiple of the timeframe's length (see
- *   {@link "core/timeframe"!isAligned | isAligned}).
+ * - `openTime` (UTC epoch ms) is an open time of the timeframe as the exchanges define it (see
+ *   {@link "core/timeframe"!TimeframeGrid | TimeframeGrid}: weeks on Mondays, `3d` as Binance, `1M` calendar months).
  *
  * @param timeframe - e.g. `5m`.
  * @returns a check that gives `null` for a valid candle, or every problem found, naming the field(s) and their
@@ -37,7 +37,8 @@ const PRICE_FIELDS = ['open', 'high', 'low', 'close'] as const;
  * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} when `timeframe` is not valid.
  */
 export function ohlcvValidator(timeframe: Timeframe): OhlcvCheck {
-  const length = timeframeToMs(timeframe);
+  const grid = timeframeGrid(timeframe);
+  const aligned = grid.isAligned;
   return (openTime, open, high, low, close, volume) => {
     // One branch for the common case; NaN fails every comparison, and `low > 0`, `low ≤ open, close ≤ high < ∞`
     // bound all prices, so this is exactly the list above.
@@ -50,11 +51,11 @@ export function ohlcvValidator(timeframe: Timeframe): OhlcvCheck {
       high < Number.POSITIVE_INFINITY &&
       volume >= 0 &&
       volume < Number.POSITIVE_INFINITY &&
-      openTime % length === 0
+      aligned(openTime)
     ) {
       return null;
     }
-    return describeProblems({ openTime, open, high, low, close, volume }, timeframe, length);
+    return describeProblems({ openTime, open, high, low, close, volume }, grid);
   };
 }
 
@@ -70,7 +71,7 @@ export function candleProblem(c: Candle, timeframe: Timeframe): string | null {
   return ohlcvValidator(timeframe)(c.openTime, c.open, c.high, c.low, c.close, c.volume);
 }
 
-function describeProblems(c: Candle, timeframe: Timeframe, length: number): string {
+function describeProblems(c: Candle, grid: TimeframeGrid): string {
   const nonFinite = (['openTime', ...PRICE_FIELDS, 'volume'] as const).filter((f) => !Number.isFinite(c[f]));
   if (nonFinite.length > 0) return nonFinite.map((f) => `${f} ${c[f]} is not a finite number`).join('; ');
   const problems: string[] = [];
@@ -80,8 +81,8 @@ function describeProblems(c: Candle, timeframe: Timeframe, length: number): stri
   if (c.volume < 0) problems.push(`volume ${c.volume} is negative`);
   if (c.high < Math.max(c.open, c.close)) problems.push(`high ${c.high} is below max(open ${c.open}, close ${c.close})`);
   if (c.low > Math.min(c.open, c.close)) problems.push(`low ${c.low} is above min(open ${c.open}, close ${c.close})`);
-  if (c.openTime % length !== 0) {
-    problems.push(`openTime ${c.openTime} (${isoUtc(c.openTime)}) is not aligned to the ${timeframe} timeframe`);
+  if (!grid.isAligned(c.openTime)) {
+    problems.push(`openTime ${c.openTime} (${isoUtc(c.openTime)}) is not aligned to the ${grid.timeframe} timeframe (its candles open ${grid.rule})`);
   }
   return problems.join('; ');
 }

@@ -1,6 +1,6 @@
 import type { Trade } from '../broker/types';
 import { FrameworkError } from '../core/errors';
-import { timeframeToMs, type Timeframe } from '../core/timeframe';
+import { timeframeGrid, type Timeframe } from '../core/timeframe';
 
 /** Milliseconds in a year of 365 days, the year used by {@link computeMetrics} for CAGR and annualisation. */
 export const YEAR_MS = 365 * 24 * 3600 * 1000;
@@ -53,7 +53,8 @@ export interface MetricsInput {
  * - `exposure`: fraction of candles during which a position was open;
  * - `buyAndHoldReturn`: `lastClose / firstOpen − 1` (fraction), holding the asset over the run, before fees.
  *
- * `candles per year` = 365 × 24 × 3600 × 1000 / timeframe in ms (8760 for `1h`).
+ * `candles per year` = 365 × 24 × 3600 × 1000 / timeframe in ms (8760 for `1h`, 52.14 for `1w`; 12 for `1M`, a month counting
+ * as a twelfth of the year).
  */
 export interface Metrics {
   readonly startEquity: number;
@@ -97,12 +98,12 @@ export function computeMetrics(input: MetricsInput): Metrics {
   if (!(input.exposedCandles >= 0 && input.exposedCandles <= n)) {
     throw new FrameworkError(`cannot compute metrics: exposedCandles ${input.exposedCandles} is outside [0, ${n}]`);
   }
-  const timeframeMs = timeframeToMs(input.timeframe);
+  const grid = timeframeGrid(input.timeframe);
   const startEquity = equity[0]!;
   const endEquity = equity[n - 1]!;
-  const years = (time[n - 1]! + timeframeMs - time[0]!) / YEAR_MS;
+  const years = (grid.nextOpen(time[n - 1]!) - time[0]!) / YEAR_MS;
   const cagr = endEquity > 0 && startEquity > 0 ? (endEquity / startEquity) ** (1 / years) - 1 : -1;
-  const ratios = returnRatios(equity, Math.sqrt(YEAR_MS / timeframeMs));
+  const ratios = returnRatios(equity, Math.sqrt(YEAR_MS / grid.nominalMs));
   const drawdown = drawdowns(equity, time);
   return {
     startEquity,

@@ -8,7 +8,7 @@ import type { CandleBatch } from '../core/candle';
 import { batchLength } from '../core/candle';
 import { FrameworkError, InvalidCandleError } from '../core/errors';
 import type { Timeframe } from '../core/timeframe';
-import { timeframeToMs } from '../core/timeframe';
+import { timeframeGrid } from '../core/timeframe';
 import type { SimulatorAccount } from './account';
 
 /**
@@ -68,6 +68,9 @@ export const MALFORMED_KINDS: readonly MalformedKind[] = ['json', 'nan', 'highBe
  * - `rest429`: HTTP 429 with a `Retry-After` header (seconds, default 1) and Binance's error body (code -1003; ccxt
  *   raises `DDoSProtection`);
  * - `rest500`: HTTP 500 with Binance's error body (code -1000; ccxt raises `OperationFailed`);
+ * - `restMalformed`: one row of a kline REST answer (the middle one; an opportunity is each answer with rows) is
+ *   invalid: its high and low swapped, so high < low (a row an exchange API sends corrupted once; a later read of
+ *   the same candle is valid);
  * - `revision`: closed candles whose REST version differs from what the WebSocket sent (volume multiplied by
  *   `volumeFactor`, default 1.25): each candle closing after `startTime` is revised with probability `rate`, plus every
  *   candle whose open time is listed in `openTimes`; and each candle listed in `closes` gets that close over REST
@@ -98,6 +101,7 @@ export interface FaultConfig {
   readonly orderTimeout?: FaultTrigger & { readonly answerAfterMs?: number };
   readonly orderPartial?: FaultTrigger & { readonly fillFraction?: number };
   readonly order429?: FaultTrigger & { readonly retryAfterSec?: number };
+  readonly restMalformed?: FaultTrigger;
   readonly revision?: {
     readonly rate?: number;
     readonly openTimes?: readonly number[];
@@ -118,6 +122,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'malformed',
   'rest429',
   'rest500',
+  'restMalformed',
   'revision',
   'orderReject',
   'orderTimeout',
@@ -157,8 +162,8 @@ export interface SimulatorConfig {
 }
 
 /**
- * Binance spot kline intervals the simulator plays: those with a fixed length and epoch-aligned buckets.
- * Binance's `1s`, `1w` (Monday-aligned) and `1M` (calendar months) are not supported.
+ * Binance spot kline intervals the simulator plays, on Binance's grid (see `core/timeframe`: `3d` as Binance, `1w` on
+ * Mondays, `1M` calendar months). Binance's `1s` is not supported (the framework's timeframes start at minutes).
  */
 export const SUPPORTED_INTERVALS: readonly Timeframe[] = [
   '1m',
@@ -174,6 +179,8 @@ export const SUPPORTED_INTERVALS: readonly Timeframe[] = [
   '12h',
   '1d',
   '3d',
+  '1w',
+  '1M',
 ];
 
 /**
@@ -226,13 +233,13 @@ function validateAccount(account: SimulatorAccount, fail: (message: string) => n
 
 function validateCandles(market: SimulatedMarket): void {
   const b = market.candles;
-  const tf = timeframeToMs(market.timeframe);
+  const grid = timeframeGrid(market.timeframe);
   const where = (i: number): string => `${market.symbol} ${market.timeframe} candle #${i} (open time ${b.openTime[i]})`;
   for (let i = 0; i < batchLength(b); i += 1) {
     const t = b.openTime[i]!;
     const [o, h, l, c, v] = [b.open[i]!, b.high[i]!, b.low[i]!, b.close[i]!, b.volume[i]!];
     if (![t, o, h, l, c, v].every(Number.isFinite)) throw new InvalidCandleError(`${where(i)}: non-finite value`);
-    if (t % tf !== 0) throw new InvalidCandleError(`${where(i)}: open time not aligned to ${market.timeframe}`);
+    if (!grid.isAligned(t)) throw new InvalidCandleError(`${where(i)}: open time not aligned to ${market.timeframe} (its candles open ${grid.rule})`);
     if (i > 0 && t <= b.openTime[i - 1]!) throw new InvalidCandleError(`${where(i)}: open times not strictly increasing`);
     if (h < Math.max(o, c) || l > Math.min(o, c)) throw new InvalidCandleError(`${where(i)}: high/low inconsistent`);
     if (v < 0) throw new InvalidCandleError(`${where(i)}: negative volume`);
@@ -252,6 +259,7 @@ function validateFaults(faults: FaultConfig, fail: (message: string) => never): 
     ['orderTimeout', faults.orderTimeout],
     ['orderPartial', faults.orderPartial],
     ['order429', faults.order429],
+    ['restMalformed', faults.restMalformed],
   ];
   for (const [name, t] of triggers) {
     if (t === undefined) continue;

@@ -50,6 +50,7 @@ export class FaultInjector {
       ['orderTimeout', config.orderTimeout],
       ['orderPartial', config.orderPartial],
       ['order429', config.order429],
+      ['restMalformed', config.restMalformed],
     ];
     for (const [kind, trigger] of entries) {
       if (trigger === undefined) continue;
@@ -118,6 +119,11 @@ export class FaultInjector {
   /** Fraction of a partially filled MARKET order's quantity that fills. */
   orderFillFraction(): number {
     return this.config.orderPartial?.fillFraction ?? 0.5;
+  }
+
+  /** Decides whether the next kline REST answer with rows gets one malformed row (`restMalformed`). */
+  decideRestRows(): boolean {
+    return this.fires('restMalformed');
   }
 
   /** Stall length in exchange ms, given the timeframe length of the frame that triggered it. */

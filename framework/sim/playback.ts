@@ -104,7 +104,8 @@ export class Playback {
 
 /** The cursor of the first event after `startTime`. */
 function firstCursor(tape: MarketTape, startTime: number): Cursor {
-  const index = lowerBound(tape.candles.openTime, startTime - tape.tfMs + 1);
+  // The first candle not closed by `startTime`: after the one before the candle containing it.
+  const index = lowerBound(tape.candles.openTime, tape.grid.previousOpen(tape.grid.bucketStart(startTime)) + 1);
   if (index >= tape.candles.openTime.length) return { tape, index, step: 0 };
   return { tape, index, step: stepAt(tape, index, startTime) + 1 };
 }

@@ -245,5 +245,16 @@ function klines(params: URLSearchParams, ctx: RestContext): Answer {
     rows.push(klineRow(klineAt(tape, i, step, true)));
   }
   if (revised > 0) ctx.faults.record('revision', revised);
+  if (rows.length > 0 && ctx.faults.decideRestRows()) {
+    malformRow(rows[(rows.length - 1) >> 1]!);
+    ctx.faults.record('restMalformed');
+  }
   return { status: 200, body: rows, weight };
+}
+
+/** The `restMalformed` fault: swaps a row's high and low, so that high < low (low raised above high when equal). */
+function malformRow(row: KlineRow): void {
+  const [high, low] = [row[2], row[3]];
+  row[2] = low;
+  row[3] = high === low ? String(Number(high) * 1.01) : high;
 }

@@ -89,8 +89,6 @@ export class Simulator {
   readonly restUrl: string;
   readonly wsUrl: string;
   readonly streamUrl: string;
-  /** Candles with a revised REST version, by market (config order) then open time. */
-  readonly revisions: readonly SimulatorRevision[];
   private stopped = false;
 
   /** The orders placed on the account so far, oldest first (see `config.account`; empty without an account). */
@@ -127,7 +125,11 @@ export class Simulator {
     this.restUrl = `http://127.0.0.1:${port}`;
     this.wsUrl = `ws://127.0.0.1:${port}/ws`;
     this.streamUrl = `ws://127.0.0.1:${port}/stream`;
-    this.revisions = playback.tapes.flatMap((tape) =>
+  }
+
+  /** Candles with a revised REST version, by market (config order) then open time. */
+  get revisions(): readonly SimulatorRevision[] {
+    return this.playback.tapes.flatMap((tape) =>
       [...new Set([...tape.revisedVolume.keys(), ...tape.revisedClose.keys()])]
         .sort((a, b) => a - b)
         .map((i) => ({
@@ -140,6 +142,24 @@ export class Simulator {
           restClose: tape.revisedClose.get(i) ?? tape.candles.close[i]!,
         })),
     );
+  }
+
+  /**
+   * Revises a candle from now on: once it has closed, REST reports `close` for the candle of `symbol` at `timeframe`
+   * opening at `openTime` (high and low widen to hold it), while the WebSocket's closing frame keeps the dataset's.
+   * The `revision` fault's `closes`, planted while running: a test can revise a candle relative to where a live run
+   * has got to, whatever the machine's speed.
+   *
+   * @throws {@link "sim/config"!SimulatorConfigError | SimulatorConfigError} when that market or candle is not
+   *   simulated.
+   */
+  reviseClose(symbol: string, timeframe: Timeframe, openTime: number, close: number): void {
+    const tape = this.playback.tapes.find((t) => t.symbol === symbol && t.timeframe === timeframe);
+    const i = tape === undefined ? -1 : lowerBound(tape.candles.openTime, openTime);
+    if (tape === undefined || tape.candles.openTime[i] !== openTime || !(close > 0)) {
+      throw new SimulatorConfigError(`reviseClose: ${symbol} ${timeframe} has no candle at ${openTime} to revise to close ${close}`);
+    }
+    tape.revisedClose.set(i, close);
   }
 
   /** Current exchange time, UTC epoch ms. */

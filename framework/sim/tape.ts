@@ -13,7 +13,7 @@
 import type { CandleBatch } from '../core/candle';
 import { batchLength } from '../core/candle';
 import type { Timeframe } from '../core/timeframe';
-import { timeframeToMs } from '../core/timeframe';
+import { timeframeGrid, type TimeframeGrid } from '../core/timeframe';
 import type { SimulatedMarket } from './config';
 import type { Rng } from './rng';
 import { upperBound } from '../core/search';
@@ -55,7 +55,9 @@ export interface MarketTape {
   readonly quote: string;
   /** Binance interval, e.g. `15m` (the same notation as the framework's timeframes). */
   readonly timeframe: Timeframe;
-  /** Timeframe length in ms. */
+  /** Where its candles open and close (see `core/timeframe`). */
+  readonly grid: TimeframeGrid;
+  /** A typical candle length in ms (the grid's `nominalMs`), which sizes stalls and misaligned frames. */
   readonly tfMs: number;
   /** Binance stream name of its klines, e.g. `btcusdt@kline_15m`. */
   readonly streamName: string;
@@ -72,8 +74,11 @@ export interface MarketTape {
   readonly firstTradeId: Float64Array;
   /** Candle index → the volume REST reports once the candle has closed (the `revision` fault). */
   readonly revisedVolume: ReadonlyMap<number, number>;
-  /** Candle index → the close REST reports once the candle has closed (`revision.closes`); high/low widen to hold it. */
-  readonly revisedClose: ReadonlyMap<number, number>;
+  /**
+   * Candle index → the close REST reports once the candle has closed (`revision.closes`, or planted while running by
+   * `Simulator.reviseClose`); high/low widen to hold it.
+   */
+  readonly revisedClose: Map<number, number>;
 }
 
 /** How revisions are chosen for a tape; see `FaultConfig.revision`. */
@@ -93,7 +98,7 @@ export function buildTape(market: SimulatedMarket, updatesPerCandle: number, rev
   const [base = '', quote = ''] = market.symbol.split('/');
   const c = market.candles;
   const n = batchLength(c);
-  const tfMs = timeframeToMs(market.timeframe);
+  const grid = timeframeGrid(market.timeframe);
   const priceDecimals = Math.max(maxDecimals(c.open), maxDecimals(c.high), maxDecimals(c.low), maxDecimals(c.close));
   const volumeDecimals = maxDecimals(c.volume);
   const trades = new Float64Array(n);
@@ -107,7 +112,7 @@ export function buildTape(market: SimulatedMarket, updatesPerCandle: number, rev
   const revisedVolume = new Map<number, number>();
   for (let i = 0; i < n; i += 1) {
     const t = c.openTime[i]!;
-    const byRate = t + tfMs > revision.after && revision.rng() < revision.rate;
+    const byRate = grid.nextOpen(t) > revision.after && revision.rng() < revision.rate;
     if (byRate || revision.openTimes.has(t)) {
       const v = c.volume[i]!;
       const step = 10 ** -volumeDecimals;
@@ -127,7 +132,8 @@ export function buildTape(market: SimulatedMarket, updatesPerCandle: number, rev
     base,
     quote,
     timeframe: market.timeframe,
-    tfMs,
+    grid,
+    tfMs: grid.nominalMs,
     streamName: `${id.toLowerCase()}@kline_${market.timeframe}`,
     candles: c,
     updatesPerCandle,
@@ -147,7 +153,8 @@ export function buildTape(market: SimulatedMarket, updatesPerCandle: number, rev
 export function eventTime(tape: MarketTape, i: number, step: number): number {
   const t = tape.candles.openTime[i]!;
   const u = tape.updatesPerCandle;
-  return step >= u ? t + tape.tfMs : t + Math.floor((step * tape.tfMs) / u);
+  const close = tape.grid.nextOpen(t);
+  return step >= u ? close : t + Math.floor((step * (close - t)) / u);
 }
 
 /** Number of candles visible at exchange time `now` (open time ≤ `now`); they are the first ones of the tape. */
@@ -198,7 +205,7 @@ export function klineAt(tape: MarketTape, i: number, step: number, rest: boolean
   const firstTradeId = trades === 0 ? -1 : tape.firstTradeId[i]!;
   return {
     openTime: c.openTime[i]!,
-    closeTime: c.openTime[i]! + tape.tfMs - 1,
+    closeTime: tape.grid.nextOpen(c.openTime[i]!) - 1,
     open,
     high,
     low,

@@ -16,7 +16,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { FrameworkError, InvalidTimestampError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
-import { isTimeframe, timeframeToMs } from '../core/timeframe';
+import { isTimeframe, timeframeGrid } from '../core/timeframe';
 
 /**
  * A subscription whose exchange id or symbol cannot name a dataset folder (e.g. `BTCUSDT` without a slash,
@@ -67,7 +67,7 @@ export function datasetDir(root: string, subscription: Subscription): string {
       `invalid exchange id "${exchange}": expected a ccxt id in lower-case letters and digits (e.g. "binance")`,
     );
   }
-  timeframeToMs(timeframe);
+  timeframeGrid(timeframe);
   return join(root, exchange, symbolToFolder(symbol), timeframe);
 }
 
@@ -158,7 +158,7 @@ export function listDatasets(root: string): Subscription[] {
     (a, b) =>
       compareText(a.exchange, b.exchange) ||
       compareText(a.symbol, b.symbol) ||
-      timeframeToMs(a.timeframe) - timeframeToMs(b.timeframe),
+      timeframeGrid(a.timeframe).nominalMs - timeframeGrid(b.timeframe).nominalMs,
   );
 }
 

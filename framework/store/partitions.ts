@@ -16,7 +16,7 @@ import type { CandleBatch } from '../core/candle';
 import { CorruptDataError, DatasetNotFoundError, InvalidCandleError, InvalidTimestampError } from '../core/errors';
 import { describeSubscription } from '../core/subscription';
 import type { Subscription } from '../core/subscription';
-import { timeframeToMs } from '../core/timeframe';
+import { timeframeGrid, type TimeframeGrid } from '../core/timeframe';
 import { isoUtc } from '../core/time';
 import { datasetDir, listDatasets, listPartitions, monthOf, monthRange, partitionMonth, partitionPath } from './layout';
 import { decodeCandles, encodeCandles } from './parquet-codec';
@@ -70,13 +70,13 @@ export function readDataset(root: string, subscription: Subscription, range: Tim
   const to = rangeBound(range.to, 'to', Number.POSITIVE_INFINITY);
   const paths = listPartitions(root, subscription);
   if (paths.length === 0) throw datasetNotFound(root, subscription);
-  const timeframeMs = timeframeToMs(subscription.timeframe);
+  const grid = timeframeGrid(subscription.timeframe);
   const months = paths
     .map((path) => ({ path, month: monthRange(partitionMonth(path)!) }))
     .filter(({ month }) => month.end > from && month.start < to);
   // One batch for every partition, sized for full months (a partition holds at most one month of candles): each file
   // is decoded straight into its place instead of into a batch of its own that is then copied.
-  const out = allocateBatch(months.reduce((rows, { month }) => rows + (month.end - month.start) / timeframeMs, 0));
+  const out = allocateBatch(months.reduce((rows, { month }) => rows + candlesPerMonth(month, grid), 0));
   let filled = 0;
   for (const { path, month } of months) {
     let inPlace = false;
@@ -84,7 +84,7 @@ export function readDataset(root: string, subscription: Subscription, range: Tim
       inPlace = filled + rows <= batchLength(out);
       return inPlace ? sliceBatch(out, filled, filled + rows) : allocateBatch(rows);
     });
-    checkPartitionContents(batch, path, month, timeframeMs);
+    checkPartitionContents(batch, path, month, grid);
     const start = lowerBound(batch.openTime, from);
     const end = lowerBound(batch.openTime, to);
     if (start > 0 || !inPlace) copyRows(out, sliceBatch(batch, start, end), filled);
@@ -111,7 +111,7 @@ export function readDataset(root: string, subscription: Subscription, range: Tim
  */
 export function writeCandles(root: string, subscription: Subscription, batch: CandleBatch): string[] {
   const dir = datasetDir(root, subscription);
-  const timeframeMs = timeframeToMs(subscription.timeframe);
+  const grid = timeframeGrid(subscription.timeframe);
   checkIncoming(batch, subscription);
   const incoming = sortUnique(batch);
   const months: { path: string; candles: CandleBatch }[] = [];
@@ -123,7 +123,7 @@ export function writeCandles(root: string, subscription: Subscription, batch: Ca
     let existing = allocateBatch(0);
     if (statSync(path, { throwIfNoEntry: false })?.isFile() === true) {
       existing = readPartitionFile(path);
-      checkPartitionContents(existing, path, month, timeframeMs);
+      checkPartitionContents(existing, path, month, grid);
     }
     months.push({ path, candles: sortUnique(concatBatches([existing, sliceBatch(incoming, start, end)])) });
     start = end;
@@ -147,25 +147,32 @@ function datasetNotFound(root: string, subscription: Subscription): DatasetNotFo
   );
 }
 
+/** The most candles of `grid` that open in `month` (a partition holds at most this many). */
+function candlesPerMonth(month: { readonly start: number; readonly end: number }, grid: TimeframeGrid): number {
+  return Math.ceil((month.end - month.start) / (grid.fixedMs ?? grid.nominalMs));
+}
+
 function checkPartitionContents(
   batch: CandleBatch,
   path: string,
   month: { readonly start: number; readonly end: number },
-  timeframeMs: number,
+  grid: TimeframeGrid,
 ): void {
   const t = batch.openTime;
   for (let i = 0; i < t.length; i++) {
     if (t[i]! < month.start || t[i]! >= month.end) {
       throw new CorruptDataError(`${path}: row ${i} has open time ${isoUtc(t[i]!)}, outside the file's month`);
     }
-    if (t[i]! % timeframeMs !== 0) {
-      throw new CorruptDataError(`${path}: row ${i} has open time ${isoUtc(t[i]!)}, not aligned to the dataset's timeframe`);
+    if (!grid.isAligned(t[i]!)) {
+      throw new CorruptDataError(
+        `${path}: row ${i} has open time ${isoUtc(t[i]!)}, not aligned to the dataset's timeframe ${grid.timeframe} (its candles open ${grid.rule})`,
+      );
     }
   }
 }
 
 function checkIncoming(batch: CandleBatch, subscription: Subscription): void {
-  const timeframeMs = timeframeToMs(subscription.timeframe);
+  const grid = timeframeGrid(subscription.timeframe);
   const where = `cannot store candles in ${describeSubscription(subscription)}`;
   const n = batchLength(batch);
   for (const key of Object.keys(batch) as (keyof CandleBatch)[]) {
@@ -175,9 +182,9 @@ function checkIncoming(batch: CandleBatch, subscription: Subscription): void {
   }
   for (let i = 0; i < n; i++) {
     const t = batch.openTime[i]!;
-    if (!Number.isSafeInteger(t) || t % timeframeMs !== 0) {
+    if (!Number.isSafeInteger(t) || !grid.isAligned(t)) {
       throw new InvalidCandleError(
-        `${where}: row ${i} has open time ${t}, not an integer multiple of ${subscription.timeframe} in ms`,
+        `${where}: row ${i} has open time ${t}, not an integer open time of ${subscription.timeframe} (its candles open ${grid.rule})`,
       );
     }
     if (batch.source[i]! >= CANDLE_SOURCES.length) {

@@ -133,7 +133,7 @@ describe('npm run new-strategy', () => {
       [['Frame'], 'the class name Frame is taken by the framework'],
       [['data-frame'], 'the class name DataFrame is taken by the framework'],
       [['ok', '--symbol', 'BTCUSDT'], '--symbol "BTCUSDT": expected a unified symbol BASE/QUOTE'],
-      [['ok', '--timeframe', '1M'], '--timeframe: invalid timeframe "1M"'],
+      [['ok', '--timeframe', '1Y'], '--timeframe: invalid timeframe "1Y"'],
     ] as const;
     const outcomes = await Promise.all(cases.map(([args]) => newStrategy(...args, '--dir', dir)));
     for (const [i, [, message]] of cases.entries()) {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import type { CandleBatch, StoredCandle } from '../../framework/core/candle';
 import type { Logger } from '../../framework/core/logger';
+import { lowerBound } from '../../framework/core/search';
 import type { Subscription } from '../../framework/core/subscription';
 import { createExchange } from '../../framework/feeds/live/exchange';
 import { LiveFeed, type LiveFeedOptions, type LiveFeedStatus } from '../../framework/feeds/live/live-feed';
@@ -78,6 +79,11 @@ export interface RunOptions {
   readonly candles: number;
   readonly feed?: Partial<LiveFeedOptions>;
   readonly seed?: number;
+  /**
+   * Drive the exchange clock by what the feed has done instead of wall time (see {@link driveClock}): the simulator's
+   * clock is manual and the feed's runs at rate 1 between re-syncs.
+   */
+  readonly lockstep?: boolean;
 }
 
 /**
@@ -88,7 +94,7 @@ export async function runFeed(options: RunOptions): Promise<FeedRun> {
   const sim = await startSimulator({
     markets: [{ symbol: BTC_5M.symbol, timeframe: BTC_5M.timeframe, candles: dataset() }],
     startTime: START,
-    speed: SPEED,
+    speed: options.lockstep === true ? 0 : SPEED,
     ...(options.faults !== undefined && { faults: options.faults }),
     seed: options.seed ?? 7,
   });
@@ -105,25 +111,53 @@ export async function runFeed(options: RunOptions): Promise<FeedRun> {
       maxOpenConnections = Math.max(maxOpenConnections, sim.stats.wsOpenConnections);
     },
     logger,
-    clockRate: SPEED,
+    clockRate: options.lockstep === true ? 1 : SPEED,
     silenceTimeoutMs: 8 * TF_5M,
     monitorIntervalMs: 100,
     clockResyncIntervalMs: 1_000,
     backoff: { baseMs: 5, maxMs: 100 },
     ...options.feed,
   });
+  let driving = true;
+  const driver = options.lockstep === true ? driveClock(sim, emitted, () => driving) : Promise.resolve();
   try {
     await feed.start();
     await waitFor(() => emitted.length >= options.candles || feed.status().state === 'failed', `${options.candles} candles`);
+    driving = false;
+    await driver;
     await feed.stop();
     await feed.finished;
     const status = feed.status();
     await waitFor(() => sim.stats.wsOpenConnections === 0, 'the simulator to see the connection closed', 5_000).catch(() => undefined);
     return { emitted, status, sim, feed, lines, maxOpenConnections, openAfterStop: sim.stats.wsOpenConnections };
   } finally {
+    driving = false;
+    await driver;
     await feed.stop();
     await exchange.close();
     await sim.stop();
+  }
+}
+
+/**
+ * Moves a manual simulator clock one 5m candle at a time: a step once the feed has emitted every candle of the
+ * dataset closed by then, or, while it is behind (the warm-up backfill), once it has emitted 50 more. The stream
+ * delivers while the backfill runs, as at full speed, but the exchange never runs away from the feed, however slow
+ * the machine. Polls every millisecond until `running()` is false.
+ */
+async function driveClock(sim: Simulator, emitted: readonly StoredCandle[], running: () => boolean): Promise<void> {
+  const openTimes = dataset().openTime;
+  let mark = 0;
+  while (running()) {
+    const candleNow = sim.clock() - (sim.clock() % TF_5M);
+    // The dataset's latest candle closed by now (the exchange's own gaps have none).
+    const index = lowerBound(openTimes, candleNow) - 1;
+    const last = index < 0 ? Number.NEGATIVE_INFINITY : openTimes[index]!;
+    if ((emitted.at(-1)?.openTime ?? Number.NEGATIVE_INFINITY) >= last || emitted.length >= mark + 50) {
+      mark = emitted.length;
+      sim.advanceTo(candleNow + TF_5M);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }
 

@@ -1,7 +1,9 @@
 /**
  * The chaos parity test: a live run against the simulator over 2,000+ real 1m candles with every fault type enabled,
  * killed with SIGKILL and restarted, then `npm run diff` on both runs: zero unexplained mismatches, signals equal one
- * for one, and a planted exchange revision that changes a signal explained as exactly one revision.
+ * for one, and a planted exchange revision that changes a signal explained as exactly one revision. The revision is
+ * planted, and the first run killed, on what the run has done (followed the stream, acted on the candle, stored the
+ * revision), not after a wall-clock delay, so the test holds on a loaded machine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -47,6 +49,22 @@ function journaledCandles(run: string): number {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').length - 1 : 0;
 }
 
+/** The candles a run has journaled so far (none while it has no journal yet, or its run.json is being written). */
+function readJournalSafe(run: string): readonly { openTime: number; source: string }[] {
+  try {
+    return readJournal(run).candles;
+  } catch {
+    return [];
+  }
+}
+
+/** The close of the candle at `openTime` in the live store (read only, safe while a run writes), or undefined. */
+function storedClose(root: string, openTime: number): number | undefined {
+  if (!existsSync(root)) return undefined;
+  const stored = readStoredCandles(root, { ...M1, exchange: 'sim' }, { from: openTime, to: openTime + MINUTE });
+  return stored.close[0];
+}
+
 async function until(condition: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -57,13 +75,6 @@ async function until(condition: () => boolean, what: string, timeoutMs = 120_000
 
 beforeAll(async () => {
   const candles = replayCandles('datasets', M1);
-  // Plant a revision on a candle the strategy will signal on, ~600 candles (12 s at this speed) after the simulator
-  // starts, well after the first run has connected and well before it is killed: its close becomes its open, so the
-  // replay of the stored (revised) candle gives no signal there.
-  const from = candles.openTime.findIndex((t) => t >= START + 600 * MINUTE);
-  let i = from;
-  while (Math.abs(candles.close[i]! / candles.open[i]! - 1) <= 0.003) i++;
-  planted = { openTime: candles.openTime[i]!, close: candles.open[i]! };
   sim = await startSimulator({
     markets: [{ symbol: M1.symbol, timeframe: M1.timeframe, candles }],
     startTime: START,
@@ -77,14 +88,43 @@ beforeAll(async () => {
       malformed: { rate: 0.003 },
       rest429: { rate: 0.02 },
       rest500: { rate: 0.02 },
-      revision: { rate: 0.01, closes: [planted] },
+      revision: { rate: 0.01 },
     },
   });
 
-  // First run: killed with SIGKILL after 900 candles.
+  // First run: killed with SIGKILL once it has acted on 900 candles and on the planted revision (below).
   const first = live(100_000);
-  await until(() => journaledCandles(newestRun()) >= 900, 'the first run to act on 900 candles');
-  runs.push(newestRun());
+  const firstRun = async (): Promise<string> => {
+    // Following the stream: its newest candle came over the WebSocket and is the last one closed on the exchange.
+    await until(() => {
+      const last = readJournalSafe(newestRun()).at(-1);
+      return last?.source === 'websocket' && last.openTime >= sim.clock() - 3 * MINUTE;
+    }, 'the first run to follow the stream');
+    return newestRun();
+  };
+  const run = await firstRun();
+  // Plant a revision on a candle the strategy will signal on, 100 candles after the exchange's now: the run follows
+  // the stream by then, however long it took to start on this machine, so it acts on the WebSocket version. Its close
+  // becomes its open, so the replay of the stored (revised) candle gives no signal there. If a stall of this machine
+  // made the run read that candle over REST (the revised version: live and replay then agree), plant the next one.
+  let plantedAs: { openTime: number; source: string } | undefined;
+  for (let attempt = 1; plantedAs?.source !== 'websocket'; attempt++) {
+    if (attempt > 5) throw new Error('the first run read each of 5 planted candles over REST, never from the stream');
+    let i = candles.openTime.findIndex((t) => t >= Math.max(sim.clock(), planted?.openTime ?? 0) + 100 * MINUTE);
+    while (Math.abs(candles.close[i]! / candles.open[i]! - 1) <= 0.003) i++;
+    planted = { openTime: candles.openTime[i]!, close: candles.open[i]! };
+    sim.reviseClose(M1.symbol, M1.timeframe, planted.openTime, planted.close);
+    await until(() => (plantedAs = readJournalSafe(run).find((c) => c.openTime === planted.openTime)) !== undefined, 'the planted candle');
+  }
+  const store = path.join(scratch, 'store');
+  await until(
+    () =>
+      journaledCandles(run) >= 900 &&
+      readJournalSafe(run).some((c) => c.openTime === planted.openTime) &&
+      storedClose(store, planted.openTime) === planted.close,
+    'the first run to act on 900 candles and on the planted one, and to store its revision',
+  );
+  runs.push(run);
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
 
@@ -100,7 +140,8 @@ beforeAll(async () => {
   console.info(
     `chaos parity: candles acted on ${acted.join(' + ')}, faults ${JSON.stringify(sim.stats.faults)}, ` +
       `signals ${reports.map((r) => `${r.liveSignals} live / ${r.replaySignals} replay / ${r.matched} matched`).join(' + ')}, ` +
-      `mismatches ${reports.map((r) => r.mismatches.map((m) => m.cause.kind).join(',') || 'none').join(' + ')}`,
+      `mismatches ${reports.map((r) => r.mismatches.map((m) => m.cause.kind).join(',') || 'none').join(' + ')}, ` +
+      `planted ${JSON.stringify(planted)} acted on as ${JSON.stringify(runs.flatMap((run) => readJournal(run).candles).find((c) => c.openTime === planted.openTime))}`,
   );
 }, 300_000);
 

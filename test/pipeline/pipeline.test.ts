@@ -148,7 +148,7 @@ describe('processCandles rejects invalid rows and invents nothing', () => {
     const result = processCandles(toBatch(input), '5m', { where });
     expect(rowsOf(result.candles)).toEqual(slice);
     expect(result.rejected.map((r) => r.index)).toEqual([11, 22]);
-    expect(result.rejected[0]!.reason).toMatch(/^BTC_USDT-5m.json row 11: openTime \d+ \(.*\) is not aligned to the 5m timeframe$/);
+    expect(result.rejected[0]!.reason).toMatch(/^BTC_USDT-5m.json row 11: openTime \d+ \(.*\) is not aligned to the 5m timeframe \(its candles open at multiples of 5m from 1970-01-01 00:00 UTC\)$/);
     expect(result.rejected[1]!.reason).toBe('BTC_USDT-5m.json row 22: high 90 is below max(open 100, close 100)');
     expect(result.rejected[1]!.value).toMatchObject({ openTime: slice[20]![0], open: 100, high: 90 });
     // The invalid row sharing an open time with a valid one is not a duplicate.

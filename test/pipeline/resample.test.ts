@@ -115,8 +115,9 @@ describe('resampleCandles on real Binance candles', () => {
   it('rejects timeframes that are not whole multiples, and unsorted or misaligned input', () => {
     const batch = rowsToBatch(jsonRows('BTC_USDT-5m.json').slice(0, 12));
     expect(() => resampleCandles(batch, '5m', '7m')).toThrow(InvalidTimeframeError);
-    expect(() => resampleCandles(batch, '15m', '5m')).toThrow('cannot resample 15m to 5m: 5m is not a whole multiple of 15m');
-    expect(() => resampleCandles(batch, '5m', '1w')).toThrow(InvalidTimeframeError);
+    expect(() => resampleCandles(batch, '15m', '5m')).toThrow('cannot resample 15m to 5m: a 15m candle');
+    expect(() => resampleCandles(batch, '3d', '1w')).toThrow(InvalidTimeframeError);
+    expect(() => resampleCandles(batch, '1w', '1M')).toThrow(InvalidTimeframeError);
     const swapped = rowsToBatch(jsonRows('BTC_USDT-5m.json').slice(0, 12));
     swapped.openTime.set([swapped.openTime[3]!, swapped.openTime[2]!], 2);
     expect(() => resampleCandles(swapped, '5m', '15m')).toThrow(InvalidCandleError);

@@ -55,7 +55,7 @@ describe('candleProblem rejections', () => {
     ['volume negative', { volume: -0.5 }, `volume -0.5 is negative`],
     ['open zero', { open: 0, low: 0 }, `open 0 is not positive; low 0 is not positive`],
     ['negative prices', { low: -1 }, `low -1 is not positive`],
-    ['open time off the 5m grid', { openTime: openTime + 60_000 }, `openTime ${openTime + 60_000} (2020-12-01T00:16:00.000Z) is not aligned to the 5m timeframe`],
+    ['open time off the 5m grid', { openTime: openTime + 60_000 }, `openTime ${openTime + 60_000} (2020-12-01T00:16:00.000Z) is not aligned to the 5m timeframe (its candles open at multiples of 5m from 1970-01-01 00:00 UTC)`],
   ] as const)('%s', (_name, change, reason) => {
     expect(candleProblem({ ...real, ...change }, '5m')).toBe(reason);
   });
@@ -72,14 +72,14 @@ describe('candleProblem rejections', () => {
     expect(problem?.split('; ')).toEqual([
       `volume ${-volume} is negative`,
       `high ${open - 1} is below max(open ${open}, close ${close})`,
-      `openTime ${openTime + 1} (2020-12-01T00:15:00.001Z) is not aligned to the 5m timeframe`,
+      `openTime ${openTime + 1} (2020-12-01T00:15:00.001Z) is not aligned to the 5m timeframe (its candles open at multiples of 5m from 1970-01-01 00:00 UTC)`,
     ]);
   });
 
   it('checks alignment against the given timeframe', () => {
     const minute = candle(rows1m.find(([t]) => t % 300_000 !== 0)!);
     expect(candleProblem(minute, '1m')).toBeNull();
-    expect(candleProblem(minute, '5m')).toMatch(/is not aligned to the 5m timeframe$/);
+    expect(candleProblem(minute, '5m')).toMatch(/is not aligned to the 5m timeframe \(its candles open at multiples of 5m/);
   });
 
   it('throws on an invalid timeframe', () => {

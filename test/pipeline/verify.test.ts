@@ -72,7 +72,7 @@ describe('verifyCandles on damaged data', () => {
     const text = formatContinuityReport(report, 'damaged');
     expect(text.split('\n')[0]).toBe(`damaged: NOT OK (10 duplicates, ${drops} unsorted, 1 invalid)`);
     expect(text).toContain(
-      `  invalid rows:\n    - BTC_USDT-5m.json row 510: openTime ${invalid[0]} (${new Date(invalid[0]).toISOString()}) is not aligned to the 5m timeframe`,
+      `  invalid rows:\n    - BTC_USDT-5m.json row 510: openTime ${invalid[0]} (${new Date(invalid[0]).toISOString()}) is not aligned to the 5m timeframe (its candles open at multiples of 5m from 1970-01-01 00:00 UTC)`,
     );
   });
 

@@ -23,8 +23,11 @@ describe('simulator configuration errors', () => {
     await expect(startSimulator(config({ faults: { revision: { openTimes: [START + 1] } } }))).rejects.toThrow(
       /openTimes/,
     );
+    const seconds = { symbol: 'BTC/USDT', timeframe: '1s', candles: rowsToBatch(ROWS) };
+    await expect(startSimulator(config({ markets: [seconds] }))).rejects.toThrow(/"1s" is not supported/);
+    // Hourly candles are not weekly ones: the 1w grid opens on Mondays only.
     const weekly = { symbol: 'BTC/USDT', timeframe: '1w', candles: rowsToBatch(ROWS) };
-    await expect(startSimulator(config({ markets: [weekly] }))).rejects.toThrow(/"1w" is not supported/);
+    await expect(startSimulator(config({ markets: [weekly] }))).rejects.toThrow(/not aligned to 1w \(its candles open on Mondays/);
     const noSlash = { symbol: 'BTCUSDT', timeframe: '1h', candles: rowsToBatch(ROWS) };
     await expect(startSimulator(config({ markets: [noSlash] }))).rejects.toThrow(/BTC\/USDT/);
   });

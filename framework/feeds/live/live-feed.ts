@@ -11,7 +11,7 @@ import { FrameworkError, messageOf } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { describeSubscription, type Subscription } from '../../core/subscription';
 import { isoUtc } from '../../core/time';
-import { bucketOpenTime, timeframeToMs } from '../../core/timeframe';
+import { timeframeGrid, type TimeframeGrid } from '../../core/timeframe';
 import type { Gap } from '../../pipeline/gaps';
 import { ClosedCandleDetector, type CandleRevision } from '../../pipeline/closed-candles';
 import { rawCandleFromOhlcv } from '../../pipeline/normalize';
@@ -139,7 +139,7 @@ export interface LiveFeedStatus {
  */
 export class LiveFeed {
   private lifecycle: LiveFeedState = 'idle';
-  private readonly tf: number;
+  private readonly grid: TimeframeGrid;
   private readonly where: string;
   private readonly abort = new AbortController();
   private readonly clock: ExchangeClock;
@@ -169,7 +169,7 @@ export class LiveFeed {
    * @throws {@link "core/errors"!InvalidTimeframeError | InvalidTimeframeError} for a bad timeframe.
    */
   constructor(private readonly options: LiveFeedOptions) {
-    this.tf = timeframeToMs(options.subscription.timeframe);
+    this.grid = timeframeGrid(options.subscription.timeframe);
     this.where = describeSubscription(options.subscription);
     this.gate = options.gate ?? new RateLimitGate();
     this.rest = options.rest ?? options.exchange;
@@ -205,7 +205,8 @@ export class LiveFeed {
       await this.retry(() => this.clock.start(), 'exchange clock sync');
       exchange.receivedAtClock = () => this.clock.now();
       if (this.options.logger !== undefined) exchange.logger = this.options.logger;
-      const last = this.options.lastStoredOpenTime ?? bucketOpenTime(this.clock.now(), subscription.timeframe) - 2 * this.tf;
+      const { previousOpen } = this.grid;
+      const last = this.options.lastStoredOpenTime ?? previousOpen(previousOpen(this.grid.bucketStart(this.clock.now())));
       this.detector = new ClosedCandleDetector({
         timeframe: subscription.timeframe,
         where: this.where,
@@ -218,7 +219,7 @@ export class LiveFeed {
         symbol: subscription.symbol,
         timeframe: subscription.timeframe,
         clock: this.clock,
-        silenceTimeoutMs: this.options.silenceTimeoutMs ?? Math.min(2 * this.tf, 60_000),
+        silenceTimeoutMs: this.options.silenceTimeoutMs ?? Math.min(2 * this.grid.nominalMs, 60_000),
         backoff: this.backoff(),
         ...(this.options.logger !== undefined && { logger: this.options.logger }),
         onFrame: (frame) => void this.enqueue(() => this.detector!.update(frame.update)),
@@ -273,7 +274,7 @@ export class LiveFeed {
       state: this.lifecycle,
       connection: this.stream?.state ?? 'idle',
       lastClosed,
-      lagMs: lastClosed !== null && synced ? this.clock.now() - (lastClosed.openTime + this.tf) : null,
+      lagMs: lastClosed !== null && synced ? this.clock.now() - this.grid.nextOpen(lastClosed.openTime) : null,
       emitted: counts?.emitted ?? 0,
       fromWebsocket: this.fromWs,
       fromRest: this.fromRestCount,

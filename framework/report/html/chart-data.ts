@@ -8,7 +8,7 @@ import type { EquityCurve } from '../../broker/equity-curve';
 import type { Trade } from '../../broker/types';
 import type { CandleBatch } from '../../core/candle';
 import { lowerBound } from '../../core/search';
-import { timeframeToMs, type Timeframe } from '../../core/timeframe';
+import { timeframeGrid, type Timeframe } from '../../core/timeframe';
 import type { FrameColumns } from '../../strategy/frame';
 import type { IndicatorLayout, PaneSeriesStyle } from './indicator-layout';
 
@@ -95,7 +95,7 @@ export interface ChartBars {
  * within it.
  */
 export function chartBars(openTime: Float64Array, timeframe: Timeframe): ChartBars {
-  const timeframeMs = timeframeToMs(timeframe);
+  const timeframeMs = timeframeGrid(timeframe).nominalMs;
   const n = openTime.length;
   const candlesPerBar = Math.max(1, Math.ceil(((openTime[n - 1]! - openTime[0]!) / timeframeMs + 1) / MAX_CHART_BARS));
   const barMs = candlesPerBar * timeframeMs;
