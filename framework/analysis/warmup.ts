@@ -8,7 +8,7 @@ import { batchLength, sliceBatch, type CandleBatch } from '../core/candle';
 import { FrameworkError } from '../core/errors';
 import { lowerBound } from '../core/search';
 import { describeSubscription } from '../core/subscription';
-import { timeframeToMs } from '../core/timeframe';
+import { nextOpenTime, timeframeGrid } from '../core/timeframe';
 import type { InformativeCandles } from '../engine/engine';
 import { computeIndicatorColumns } from '../engine/indicators';
 import { computeInformativeColumns, mergeInformative } from '../engine/informative';
@@ -195,12 +195,13 @@ function frameColumnsOf(
   return async (candles) => {
     const columns = { ...(await computeIndicatorColumns(strategy, candles, file)) };
     const first = candles.openTime[0]!;
-    const closes = candles.openTime[candles.openTime.length - 1]! + timeframeToMs(traded!.timeframe);
+    const closes = nextOpenTime(candles.openTime[candles.openTime.length - 1]!, traded!.timeframe);
     for (const s of others) {
       const all = informative.get(describeSubscription(s));
       if (all === undefined) continue;
       const from = lowerBound(all.openTime, first);
-      const to = lowerBound(all.openTime, closes - timeframeToMs(s.timeframe) + 1);
+      // The informative candles closed by then: those that opened before the bucket holding `closes`.
+      const to = lowerBound(all.openTime, timeframeGrid(s.timeframe).bucketStart(closes));
       if (to <= from) continue;
       const computed = await computeInformativeColumns(strategy, s, sliceBatch(all, from, to), file);
       Object.assign(columns, mergeInformative(traded!, candles.openTime, s, computed));

@@ -3,14 +3,15 @@
  *
  * @module
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { FrameworkError } from '../core/errors';
 import path from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { checkBacktest, formatBacktestCheck } from '../analysis/backtest-check';
 import { createLogger } from '../core/logger';
 import { DEFAULT_MAX_GAP, runBacktest } from '../engine/backtest';
-import { readParamsFile } from '../optimize/results';
+import { BEST_PARAMS_FILE, readParamsFile } from '../optimize/results';
 import { formatReport } from '../report/table';
 import { dateArg, numberArg, paramsArg, parseCommandLine, validateOptions } from './args';
 import {
@@ -47,7 +48,7 @@ const program = withCommonOptions(
     .option('--to <time>', 'stop before this open time (exclusive), same forms as --from')
     .option('--datasets <dir>', 'candle store root', 'datasets')
     .option('--runs <dir>', 'where run folders are written', 'runs')
-    .option('--params-file <file>', 'parameters (and, unless --from/--to are given, the span) from a file such as npm run optimize\'s best-params.json')
+    .option('--params-file <file>', 'parameters (and, unless --from/--to are given, the span) from a file such as npm run optimize\'s best-params.json; "latest": the one it wrote last')
     .option('--no-check', 'skip the sampled lookahead check run after the backtest')
     .option('--allow-lookahead', 'exit 0 even when the lookahead check finds a bias (it is still reported)')
     .option(
@@ -61,7 +62,8 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
   await runCommand(raw['verbose'] === true, async () => {
     const options = validateOptions(optionsSchema, raw);
     const logger = createLogger(logLevel(options));
-    const fromFile = options.paramsFile === undefined ? undefined : readParamsFile(readFileSync(options.paramsFile, 'utf8'), options.paramsFile);
+    const paramsFile = options.paramsFile === 'latest' ? latestBestParams(options.runs) : options.paramsFile;
+    const fromFile = paramsFile === undefined ? undefined : readParamsFile(readFileSync(paramsFile, 'utf8'), paramsFile);
     const from = options.from ?? fromFile?.from;
     const to = options.to ?? fromFile?.to;
     const started = performance.now();
@@ -101,5 +103,24 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
     process.exitCode = 1;
   });
 });
+
+/**
+ * `--params-file latest`: the `best-params.json` that `npm run optimize` wrote last under `runsRoot` (by modification
+ * time; its folders are named by a hash of their settings, not by time).
+ *
+ * @throws FrameworkError when there is none.
+ */
+function latestBestParams(runsRoot: string): string {
+  const files = existsSync(runsRoot)
+    ? readdirSync(runsRoot)
+        .filter((name) => name.startsWith('optimize-'))
+        .map((name) => path.join(runsRoot, name, BEST_PARAMS_FILE))
+        .filter((file) => existsSync(file))
+    : [];
+  if (files.length === 0) {
+    throw new FrameworkError(`--params-file latest: no ${BEST_PARAMS_FILE} in ${runsRoot}/optimize-*/; run npm run optimize first, or name the file`);
+  }
+  return files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]!;
+}
 
 await parseCommandLine(program);

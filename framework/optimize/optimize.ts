@@ -14,7 +14,7 @@ import { batchLength } from '../core/candle';
 import { CorruptDataError, DatasetNotFoundError, FrameworkError, messageOf } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { describeSubscription } from '../core/subscription';
-import { timeframeToMs } from '../core/timeframe';
+import { timeframeGrid } from '../core/timeframe';
 import { replayCandles } from '../feeds/replay';
 import { writeArtifact } from '../report/artifact';
 import { mkdirDurable } from '../store/durable';
@@ -174,7 +174,7 @@ export async function optimize(options: OptimizeOptions): Promise<OptimizeResult
     throw new FrameworkError(`--objective strategy: ${options.file} declares no objective (add \`override readonly objective = (metrics) => …\`)`);
   }
   if (!Number.isInteger(config.batch) || config.batch < 1) throw new FrameworkError(`--batch ${config.batch}: expected a whole number ≥ 1`);
-  const windows = walkForwardWindows(traded.openTime, timeframeToMs(subscription!.timeframe), config.windows, config.anchored, strategy.warmup + 2);
+  const windows = walkForwardWindows(traded.openTime, timeframeGrid(subscription!.timeframe).nominalMs, config.windows, config.anchored, strategy.warmup + 2);
   const id = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 12);
   const dir = join(options.runsRoot ?? 'runs', `optimize-${id}`);
   mkdirDurable(dir);

@@ -8,7 +8,7 @@
  */
 import { FrameworkError } from '../core/errors';
 import { isoUtc } from '../core/time';
-import { timeframeToMs, type Timeframe } from '../core/timeframe';
+import { nextOpenTime, type Timeframe } from '../core/timeframe';
 import type { Gap } from './gaps';
 
 /**
@@ -26,7 +26,7 @@ export class GapError extends FrameworkError {}
 
 /** Whether every missing candle of `gap` (open times `start`…`end`, each lasting one timeframe) lies inside one known gap. */
 export function isKnownGap(gap: Gap, timeframe: Timeframe, known: readonly KnownGap[]): boolean {
-  const end = gap.end + timeframeToMs(timeframe);
+  const end = nextOpenTime(gap.end, timeframe);
   return known.some((k) => k.from <= gap.start && end <= k.to);
 }
 

@@ -20,7 +20,7 @@ import { groupTableHtml, monthlyReturnsHtml, returnDistributionHtml, tradeStatsH
 import { computeAnalytics } from './analytics';
 import { annualisationWarning } from './metrics';
 import { lowerBound } from '../core/search';
-import { timeframeToMs } from '../core/timeframe';
+import { nextOpenTime } from '../core/timeframe';
 import type { RunSummary, SignalOutcome } from './run-summary';
 import { writeAll } from '../store/durable';
 import { createArtifact } from './artifact';
@@ -101,7 +101,7 @@ function renderParts(input: HtmlReportInput): [string, ChartData, string] {
   const metricsFrom = summary.metricsFrom ?? summary.firstCandle;
   const from = lowerBound(equity.time, metricsFrom);
   const analytics = computeAnalytics(equity.time.subarray(from), equity.equity.subarray(from), trades);
-  const span = summary.lastCandle + timeframeToMs(summary.timeframe) - metricsFrom;
+  const span = nextOpenTime(summary.lastCandle, summary.timeframe) - metricsFrom;
   const warning = annualisationWarning(span, equity.time.length - from);
   const quote = quoteCurrency(summary);
   const assets = pageAssets();

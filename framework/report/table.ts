@@ -2,7 +2,7 @@ import Table from 'cli-table3';
 import { describeSubscription } from '../core/subscription';
 import { annualisationWarning } from './metrics';
 import type { RunSummary } from './run-summary';
-import { timeframeToMs } from '../core/timeframe';
+import { timeframeGrid } from '../core/timeframe';
 import { formatDuration, formatMinute, formatNumber, formatPercent } from './format';
 
 /**
@@ -54,8 +54,8 @@ export function formatReport(summary: RunSummary): string {
   });
   table.push(...rows);
   const from = summary.metricsFrom ?? summary.firstCandle;
-  const tf = timeframeToMs(summary.timeframe);
-  const warning = annualisationWarning(summary.lastCandle + tf - from, Math.round((summary.lastCandle - from) / tf) + 1);
+  const grid = timeframeGrid(summary.timeframe);
+  const warning = annualisationWarning(grid.nextOpen(summary.lastCandle) - from, Math.round((summary.lastCandle - from) / grid.nominalMs) + 1);
   return warning === null ? table.toString() : `${table.toString()}\nWarning: ${warning}`;
 }
 

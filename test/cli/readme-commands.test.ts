@@ -33,6 +33,17 @@ const EXPECTED: Readonly<Record<string, { readonly code: number; readonly line: 
   'npm run backtest -- strategies/macd.ts': { code: 0, line: /^21912 candles in [\d.]+ s; run written to runs\/\S+-macd-\w+\/$/m },
   'npm run backtest -- strategies/rsi-mean-reversion.ts': { code: 0, line: /^5482 candles in [\d.]+ s; run written to runs\/\S+\/$/m },
   'npm run backtest -- strategies/ema-cross.ts': { code: 0, line: /^5482 candles in [\d.]+ s; run written to runs\/\S+-ema-cross-\w+\/$/m },
+  'npm run backtest -- strategies/dca.ts': { code: 0, line: /^5482 candles in [\d.]+ s; run written to runs\/\S+-dca-\w+\/$/m },
+  'npm run optimize -- strategies/macd.ts --trials 30 --windows 2': {
+    code: 0,
+    line: /^62 trials \(\d+ run now\) in [\d.]+ s; written to runs\/optimize-\w+\/$/m,
+  },
+  'npm run optimize -- strategies/macd.ts --sampler grid --space fast=8..16:4 --space slow=26 --space signal=9 --windows 1 --min-trades 30': {
+    code: 0,
+    line: /^4 trials \(\d+ run now\) in [\d.]+ s; written to runs\/optimize-\w+\/$/m,
+  },
+  // The grid search's chosen trial (written last): fast ∈ {8, 12, 16} on the first half of the 15m candles.
+  'npm run backtest -- strategies/macd.ts --params-file latest': { code: 0, line: /^10956 candles in [\d.]+ s; run written to runs\/\S+-macd-\w+\/$/m },
   'npm run live -- strategies/macd.ts --exchange sim --speed 6000 --max-candles 20': { code: 0, line: /^│ Period\s+│ .* 20 candles │$/m },
   'npm run sim -- --dataset binance/BTC_USDT/15m --speed 600 --duration 5': {
     code: 0,
