@@ -139,7 +139,9 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
   // and journaled that as a last checkpoint: the replay ends the same way.
   const endOfRun = header.mode === 'live' && existsSync(join(runDir, 'summary.json')) ? span.last : null;
   const replay = await replaySignals(loaded, header, input, acted, 0, endOfRun);
-  const inSpan = (s: SignalRecord) => s.openTime >= span.first && s.openTime <= span.last;
+  // A live run is compared on the candles it acted on: not those that closed while a killed run was down (history to
+  // the continued run) nor those its feed never delivered (their effect on later candles is explained as `missing`).
+  const inSpan = (s: SignalRecord) => s.openTime >= span.first && s.openTime <= span.last && (acted === null || acted.has(s.openTime));
   const replayed = new Map(replay.signals.filter(inSpan).map((s) => [s.openTime, s]));
   const live = new Map(journal.signals.filter(inSpan).map((s) => [s.openTime, s]));
   const revisions = revisedCandles(journal, candles);

@@ -134,7 +134,10 @@ beforeAll(async () => {
   second.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const code = await new Promise<number | null>((r) => second.once('exit', r));
   if (code !== 0) throw new Error(`the restarted live run exited ${code}: ${stderr.join('').slice(-2_000)}`);
-  runs.push(newestRun());
+  // The same command continued the killed run in its folder (its broker restored from trading.jsonl): one run whose
+  // journal holds both parts, compared by one diff.
+  const folders = readdirSync(path.join(scratch, 'runs'));
+  if (folders.length !== 1) throw new Error(`expected the restart to continue the killed run, found the runs ${folders.join(', ')}`);
   for (const run of runs) reports.push(await diffRun(STRATEGY, run));
   const acted = runs.map((run) => readJournal(run).candles.length);
   console.info(
