@@ -4,7 +4,10 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'framework/**/*.test.ts'],
     testTimeout: 60_000,
-    hookTimeout: 120_000,
+    hookTimeout: 180_000,
     pool: 'forks',
+    // Most files wait on child processes, sockets, Chromium or RabbitMQ rather than compute: four files at a time keep
+    // both cores busy (one at a time left them idle half the run). The tests assert on what happened, not on timing.
+    maxWorkers: 4,
   },
 });

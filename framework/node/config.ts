@@ -28,7 +28,8 @@ import { FrameworkError, messageOf } from '../core/errors';
 
 const ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
-const strategySchema = z.strictObject({
+/** Zod schema of one strategy of a node (see {@link NodeStrategy}). */
+export const strategySchema = z.strictObject({
   id: z.string().regex(ID, 'an id is 1-63 lower-case letters, digits, "-" or "_", starting with a letter or digit'),
   file: z.string().min(1),
   params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).default({}),
@@ -38,7 +39,8 @@ const strategySchema = z.strictObject({
   heapMb: z.number().int().min(32).max(16_384).default(512),
 });
 
-const nodeSchema = z
+/** Zod schema of a node configuration (see {@link NodeConfig}): the strategies, unique ids, fractions adding up to at most 1. */
+export const nodeSchema = z
   .strictObject({
     bus: z
       .string()

@@ -51,6 +51,7 @@ export interface SupervisorOptions {
   readonly startupTimeoutMs?: number;
   /** Time a worker asked to stop has before it is SIGKILLed; default 30,000. */
   readonly stopTimeoutMs?: number;
+  /** Every {@link SupervisorEvent}, as it happens (publish them as `system.*` events; `worker_failed` is the alert). */
   readonly onEvent?: (event: SupervisorEvent) => void;
   /** Messages from workers other than heartbeats (`event`s to publish, …). */
   readonly onMessage?: (id: string, message: WorkerMessage) => void;

@@ -32,7 +32,7 @@ describe('verifyCandles on the real files', () => {
         '  duplicates: 0',
         '  unsorted:   0',
         '  invalid:    0',
-        '  gaps:       6 (177 missing candles)',
+        '  gaps:       6 (177 missing candles; 0 known exchange outages)',
         '    - 46 candles missing from 2020-12-21T14:10:00.000Z to 2020-12-21T17:55:00.000Z',
         '    - 12 candles missing from 2020-12-25T02:00:00.000Z to 2020-12-25T02:55:00.000Z',
         '    - 15 candles missing from 2021-02-11T03:45:00.000Z to 2021-02-11T04:55:00.000Z',
