@@ -122,18 +122,26 @@ export const httpUrlArg = fromText((text) => {
  * Repeated `--param name=value` options (collected by {@link collectRepeated}) → a record of parameter texts. The
  * strategy loader checks the names against the strategy's parameters and parses the values as their defaults' types.
  */
-export const paramsArg = z.array(z.string()).transform((items, context) => {
-  const out: Record<string, string> = {};
-  for (const [i, item] of items.entries()) {
-    const at = item.indexOf('=');
-    if (at <= 0) {
-      context.addIssue({ code: 'custom', path: [i], message: 'expected name=value, e.g. --param fast=10' });
-      return z.NEVER;
+export const paramsArg = namedValuesArg('expected name=value, e.g. --param fast=10');
+
+/**
+ * Repeated `name=text` options → a record of texts by name; an item without a name before its `=` is refused with
+ * `message`.
+ */
+export function namedValuesArg(message: string): z.ZodType<Record<string, string>, string[]> {
+  return z.array(z.string()).transform((items, context) => {
+    const out: Record<string, string> = {};
+    for (const [i, item] of items.entries()) {
+      const at = item.indexOf('=');
+      if (at <= 0) {
+        context.addIssue({ code: 'custom', path: [i], message });
+        return z.NEVER;
+      }
+      out[item.slice(0, at)] = item.slice(at + 1);
     }
-    out[item.slice(0, at)] = item.slice(at + 1);
-  }
-  return out;
-});
+    return out;
+  });
+}
 
 /** commander collector of a repeatable option: every occurrence's text, in order. */
 export function collectRepeated(value: string, previous: readonly string[] = []): string[] {

@@ -13,23 +13,12 @@ import { optimize } from '../optimize/optimize';
 import { formatWindows, writeBestParams } from '../optimize/results';
 import { writeResultsPage } from '../optimize/results-page';
 import { SAMPLERS } from '../optimize/samplers';
-import { choiceArg, collectRepeated, dateArg, numberArg, parseCommandLine, validateOptions } from './args';
+import { choiceArg, collectRepeated, dateArg, namedValuesArg, numberArg, parseCommandLine, validateOptions } from './args';
 import { brokerArgs, brokerFromOptions, commonArgs, logLevel, runCommand, withBrokerOptions, withCommonOptions } from './common';
 import { startProgress, type Progress } from './progress';
 
 /** Repeated `--space name=range` → a record of range texts (the strategy's space parses them). */
-const spaceArg = z.array(z.string()).transform((items, context) => {
-  const out: Record<string, string> = {};
-  for (const [i, item] of items.entries()) {
-    const at = item.indexOf('=');
-    if (at <= 0) {
-      context.addIssue({ code: 'custom', path: [i], message: 'expected name=range, e.g. --space fast=5..20' });
-      return z.NEVER;
-    }
-    out[item.slice(0, at)] = item.slice(at + 1);
-  }
-  return out;
-});
+const spaceArg = namedValuesArg('expected name=range, e.g. --space fast=5..20');
 
 const wholeNumber = (what: string, min: number) => numberArg({ what, integer: true, min });
 
