@@ -33,7 +33,9 @@ function live(args: readonly string[]): { child: ChildProcess; stderr: () => str
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'framework/cli/live.ts', FILE, '--sim-url', sim!.restUrl, '--speed', String(SPEED),
-      '--store', path.join(scratch, 'store'), '--runs', path.join(scratch, 'runs'), ...args],
+      // At 300 ms of real time per candle a loaded machine delivers some candles late: the stale rule (tested on its own
+      // in test/parity/stale.test.ts) is off so that the replay below, which trades every candle, is the reference.
+      '--store', path.join(scratch, 'store'), '--runs', path.join(scratch, 'runs'), '--stale-after', 'off', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
