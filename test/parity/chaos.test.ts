@@ -133,7 +133,7 @@ beforeAll(async () => {
   const stderr: string[] = [];
   second.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const code = await new Promise<number | null>((r) => second.once('exit', r));
-  if (code !== 0) throw new Error(`the restarted live run exited ${code}: ${stderr.join('').slice(-2_000)}`);
+  if (code !== 0) throw new Error(`the restarted live run exited ${code}: ${stderr.join('').split('\n').filter((l) => /error/i.test(l)).join('\n').slice(-3_000)}`);
   // The same command continued the killed run in its folder (its broker restored from trading.jsonl): one run whose
   // journal holds both parts, compared by one diff.
   const folders = readdirSync(path.join(scratch, 'runs'));

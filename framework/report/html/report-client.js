@@ -338,7 +338,6 @@
     }
     return fixedFormats[digits].format(v);
   }
-  var QUANTITY = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 8 });
   function minute(ms) {
     return new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
   }
@@ -354,7 +353,7 @@
       tr.dataset.exit = String(Math.floor(exitTime / 1000));
       [
         String(i + 1), side, minute(entryTime), number(entryPrice, trades.pricePrecision), minute(exitTime),
-        number(exitPrice, trades.pricePrecision), QUANTITY.format(quantity), number(fees, 2),
+        number(exitPrice, trades.pricePrecision), number(quantity, trades.quantityPrecision), number(fees, 2),
         number(pnl, 2) + ' ' + trades.quote, (returnPct === null ? 'n/a' : number(returnPct * 100, 2) + '%'),
         r[9], r[10], r[11],
       ].forEach(function (text) {

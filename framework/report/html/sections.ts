@@ -107,14 +107,26 @@ const TRADE_HEADINGS = [
 
 /**
  * The trades of a run as the page script fills the trades table from them (embedded as JSON): `quote`, the quote
- * currency; `pricePrecision`, decimals for prices; one row per trade,
+ * currency; `pricePrecision`, decimals for prices; `quantityPrecision`, decimals for quantities (those of the market's
+ * lot step when the broker had one, e.g. 5 for Binance BTC/USDT's 0.00001, else 8, Binance's finest); one row per trade,
  * `[side, entryTime, entryPrice, exitTime, exitPrice, quantity, fees, pnl, returnPct, exitReason, entryTag, exitTag]`
  * (times UTC epoch ms, prices and money in the quote currency, `returnPct` a fraction, absent tags as `""`).
  */
 export interface TradeRows {
   readonly quote: string;
   readonly pricePrecision: number;
+  readonly quantityPrecision: number;
   readonly rows: readonly (readonly (string | number)[])[];
+}
+
+/** Decimals of a lot step (`0.00001` → 5; at most 8), or 8 without one. */
+export function stepDecimals(step: number | undefined): number {
+  if (step === undefined) return 8;
+  for (let d = 0; d < 8; d++) {
+    const scaled = step * 10 ** d;
+    if (Math.round(scaled) >= 1 && Math.abs(Math.round(scaled) - scaled) < 1e-9) return d;
+  }
+  return 8;
 }
 
 /** The {@link TradeRows} of `trades`. */
@@ -122,6 +134,7 @@ export function tradeRows(trades: readonly Trade[], summary: RunSummary, pricePr
   return {
     quote: quoteCurrency(summary),
     pricePrecision,
+    quantityPrecision: stepDecimals(summary.broker.amountStep),
     rows: trades.map((t) => [
       t.side, t.entryTime, t.entryPrice, t.exitTime, t.exitPrice, t.quantity, t.fees, t.pnl, t.returnPct,
       t.exitReason, t.entryTag ?? '', t.exitTag ?? '',
