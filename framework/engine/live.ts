@@ -197,6 +197,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   });
   const config = { strategyKey: strategyKeyOf(loaded.strategy), ...brokerConfig({ ...(amountStep !== undefined && { amountStep }), ...options.broker }) };
   const broker = killed === null ? new PaperBroker(config) : PaperBroker.restore(config, killed.state, killed);
+  // A continued run's report covers the continued part: its exposure counts from here (the restored count is the killed part's).
+  const exposedBefore = broker.exposedCandles;
   if (killed !== null) {
     logger?.warn({ run: killed.dir, lastCandle: isoUtc(killed.state.lastTime), position: killed.state.position }, 'continuing a killed run');
   }
@@ -369,7 +371,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const feed = markets[0]!.feed!.status();
   let summary: RunSummary | null = null;
   try {
-    if (liveCandles.length > 0) summary = await writeReport(dir, runId, startedAt, engine, broker, markets, liveCandles);
+    if (liveCandles.length > 0) summary = await writeReport(dir, runId, startedAt, engine, broker, markets, liveCandles, exposedBefore);
   } catch (error) {
     if (failure === null) throw error;
     logger?.error({ err: messageOf(error) }, `${dir}: the report could not be written either`);
@@ -399,6 +401,7 @@ async function writeReport(
   broker: PaperBroker,
   markets: readonly Market[],
   liveCandles: readonly StoredCandle[],
+  exposedBefore: number,
 ): Promise<RunSummary> {
   const traded = markets[0]!;
   const first = liveCandles[0]!;
@@ -423,7 +426,7 @@ async function writeReport(
       trades: broker.trades,
       firstOpen: first.open,
       lastClose: last.close,
-      exposedCandles: broker.exposedCandles,
+      exposedCandles: broker.exposedCandles - exposedBefore,
     }),
     startedAt,
     finishedAt,

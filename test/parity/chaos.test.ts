@@ -33,7 +33,9 @@ function live(maxCandles: number): ChildProcess {
   return spawn(
     process.execPath,
     ['--import', 'tsx', 'framework/cli/live.ts', STRATEGY, '--sim-url', sim.restUrl, '--speed', String(SPEED),
-      '--store', path.join(scratch, 'store'), '--runs', path.join(scratch, 'runs'), '--max-candles', String(maxCandles), '--quiet'],
+      '--store', path.join(scratch, 'store'), '--runs', path.join(scratch, 'runs'), '--max-candles', String(maxCandles), '--quiet',
+      // At 20 ms of real time per candle most candles would be stale (the rule has its own test): trade every one.
+      '--stale-after', 'off'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
 }
