@@ -86,6 +86,13 @@ describe('npm run live after a SIGKILL', () => {
     expect(runs).toHaveLength(1); // the same folder, continued
     const dir = path.join(scratch, 'runs', runs[0]!);
     expect(existsSync(path.join(dir, 'summary.json'))).toBe(true);
+    // The report covers the continued part: its exposure counts only that part's candles (not the killed part's).
+    const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as { candles: number; metrics: { exposure: number } };
+    type Exposed = { exposedCandles: number };
+    const restored = killedAt.at(-1) as unknown as Exposed;
+    const final = checkpoints().at(-1) as unknown as Exposed;
+    expect(restored.exposedCandles).toBeGreaterThan(0); // killed while long
+    expect(summary.metrics.exposure).toBe((final.exposedCandles - restored.exposedCandles) / summary.candles);
     const journal = readTradingJournal(dir);
     expect(checkpoints().length).toBeGreaterThan(killedAt.length + 30);
 
