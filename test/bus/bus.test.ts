@@ -6,7 +6,7 @@ import { InProcessBus } from '../../framework/bus/in-process';
 import { CandleSequencer } from '../../framework/bus/sequencer';
 import { marketDataTopic, TOPICS } from '../../framework/bus/topics';
 import type { Candle } from '../../framework/core/candle';
-import { mulberry32 } from '../../framework/sim/rng';
+import { mulberry32 } from '../../framework/core/rng';
 import { loadJsonCandles } from '../support/shared-data';
 import { startRabbitMq, type RabbitMq } from '../support/rabbitmq';
 
