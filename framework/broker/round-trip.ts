@@ -71,7 +71,7 @@ export function closeRoundTrip(trip: RoundTrip, exitTime: number, exitReason: Ex
     quantity,
     fees,
     pnl,
-    returnPct: pnl / (quantity * entryPrice + trip.entryFees),
+    returnFraction: pnl / (quantity * entryPrice + trip.entryFees),
     exitReason,
     ...(trip.entryTag !== undefined && { entryTag: trip.entryTag }),
     ...(exitTag !== undefined && { exitTag }),

@@ -77,7 +77,7 @@ export interface Fill {
  * - `pnl`: realised net profit in quote currency, `quantity × (exitPrice − entryPrice) − fees` for a long,
  *   `quantity × (entryPrice − exitPrice) − fees` for a short (= Σ exit notionals − Σ entry notionals − fees for a
  *   long, since the exits sum to `quantity`);
- * - `returnPct`: net return as a fraction (not percent) of the capital committed by the entries,
+ * - `returnFraction`: net return as a fraction (not percent) of the capital committed by the entries,
  *   `pnl / (quantity × entryPrice + Σ entry and add fees)`;
  * - `exitReason`: why the last exit happened (a partial exit followed by a signal exit is `signal`);
  * - `entryTag`, `exitTag`: tags of the entry signal and of the last exit (or reversing entry) signal.
@@ -91,7 +91,7 @@ export interface Trade {
   readonly quantity: number;
   readonly fees: number;
   readonly pnl: number;
-  readonly returnPct: number;
+  readonly returnFraction: number;
   readonly exitReason: ExitReason;
   readonly entryTag?: string;
   readonly exitTag?: string;

@@ -45,7 +45,12 @@ export class AmqpBus implements MessageBus {
   static async connect(url: string, options: AmqpBusOptions = {}): Promise<AmqpBus> {
     const connection = new Connection({ url, retryLow: 250, retryHigh: 5_000, connectionTimeout: 10_000 });
     connection.on('error', (error: Error) => options.onError?.(error));
-    await connection.onConnect(30_000);
+    try {
+      await connection.onConnect(30_000);
+    } catch (error) {
+      await connection.close(); // else the library keeps retrying and holds the process open
+      throw error;
+    }
     return new AmqpBus(connection, options.exchange ?? 'candlecraft');
   }
 
@@ -79,6 +84,12 @@ export class AmqpBus implements MessageBus {
         await consumer.close();
       },
     };
+  }
+
+  async declare(options: Omit<ConsumerOptions, 'prefetch'>): Promise<void> {
+    await this.#connection.exchangeDeclare({ exchange: this.#exchange, type: 'topic', durable: true });
+    await this.#connection.queueDeclare({ queue: options.queue, durable: true });
+    for (const routingKey of options.topics) await this.#connection.queueBind({ queue: options.queue, exchange: this.#exchange, routingKey });
   }
 
   async close(): Promise<void> {

@@ -51,6 +51,11 @@ export interface MessageBus {
   publish(topic: string, body: unknown): Promise<void>;
   /** Declares the queue and its bindings and consumes it with `handler`. */
   consume(options: ConsumerOptions, handler: BusHandler): Promise<BusConsumer>;
+  /**
+   * Declares the queue and its bindings without consuming it: what is published on its topics from now on waits in
+   * it for a consumer (a publisher calls it before publishing work that consumers may not have subscribed to yet).
+   */
+  declare(options: Omit<ConsumerOptions, 'prefetch'>): Promise<void>;
   /** Closes every consumer and the connection. */
   close(): Promise<void>;
 }

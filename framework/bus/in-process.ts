@@ -42,9 +42,7 @@ export class InProcessBus implements MessageBus {
   }
 
   async consume(options: ConsumerOptions, handler: BusHandler): Promise<BusConsumer> {
-    const queue = this.#queues.get(options.queue) ?? { topics: new Set<string>(), messages: [], consumers: [], next: 0 };
-    this.#queues.set(options.queue, queue);
-    for (const topic of options.topics) queue.topics.add(topic);
+    const queue = this.#queue(options);
     const consumer: Consumer = { handler, prefetch: Math.max(1, options.prefetch ?? 1), inFlight: 0, settled: new Set() };
     queue.consumers.push(consumer);
     this.#pump(queue);
@@ -57,10 +55,22 @@ export class InProcessBus implements MessageBus {
     };
   }
 
+  async declare(options: Omit<ConsumerOptions, 'prefetch'>): Promise<void> {
+    this.#queue(options);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     const all = [...this.#queues.values()].flatMap((q) => q.consumers.splice(0));
     await Promise.all(all.flatMap((c) => [...c.settled]));
+  }
+
+  /** The queue named in `options`, created if new, bound to its topics. */
+  #queue(options: Omit<ConsumerOptions, 'prefetch'>): Queue {
+    const queue = this.#queues.get(options.queue) ?? { topics: new Set<string>(), messages: [], consumers: [], next: 0 };
+    this.#queues.set(options.queue, queue);
+    for (const topic of options.topics) queue.topics.add(topic);
+    return queue;
   }
 
   /** Hands queued messages to consumers with room, round robin. */

@@ -190,3 +190,21 @@ export async function parseCommandLine(program: Command, argv: readonly string[]
     process.exitCode = error.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
   }
 }
+
+/**
+ * Adds the options of a command that replays stored candles: `--from` and `--to` (the span, `[from, to)`) and
+ * `--datasets` (the candle store root, default `datasets`); validate them with {@link replayArgs}.
+ */
+export function withReplayOptions(command: Command): Command {
+  return command
+    .option('--from <time>', 'first candle open time: a UTC date YYYY-MM-DD[THH:MM[:SS]] or epoch ms')
+    .option('--to <time>', 'stop before this open time (exclusive), same forms as --from')
+    .option('--datasets <dir>', 'candle store root', 'datasets');
+}
+
+/** The schema of {@link withReplayOptions}' options, to spread into a command's option schema: UTC epoch ms and a folder. */
+export const replayArgs = {
+  from: dateArg.optional(),
+  to: dateArg.optional(),
+  datasets: z.string(),
+};

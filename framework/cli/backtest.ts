@@ -13,7 +13,7 @@ import { createLogger } from '../core/logger';
 import { DEFAULT_MAX_GAP, runBacktest } from '../engine/backtest';
 import { BEST_PARAMS_FILE, readParamsFile } from '../optimize/results';
 import { formatReport } from '../report/table';
-import { dateArg, numberArg, paramsArg, parseCommandLine, validateOptions } from './args';
+import { numberArg, paramsArg, parseCommandLine, replayArgs, validateOptions, withReplayOptions } from './args';
 import {
   brokerArgs,
   brokerFromOptions,
@@ -29,9 +29,7 @@ import { startProgress, type Progress } from './progress';
 const optionsSchema = z.object({
   ...commonArgs,
   ...brokerArgs,
-  from: dateArg.optional(),
-  to: dateArg.optional(),
-  datasets: z.string(),
+  ...replayArgs,
   runs: z.string(),
   param: paramsArg,
   maxGap: numberArg({ what: 'candles', integer: true, min: 0 }),
@@ -41,12 +39,9 @@ const optionsSchema = z.object({
 });
 
 const program = withCommonOptions(
-  withParamOption(withBrokerOptions(new Command('backtest')))
+  withParamOption(withBrokerOptions(withReplayOptions(new Command('backtest'))))
     .description('Backtest a strategy on its stored candles (datasets/) and write the run to runs/<run-id>/')
     .argument('<strategy>', 'strategy plugin file, e.g. strategies/macd.ts')
-    .option('--from <time>', 'first candle open time: a UTC date YYYY-MM-DD[THH:MM[:SS]] or epoch ms')
-    .option('--to <time>', 'stop before this open time (exclusive), same forms as --from')
-    .option('--datasets <dir>', 'candle store root', 'datasets')
     .option('--runs <dir>', 'where run folders are written', 'runs')
     .option('--params-file <file>', 'parameters (and, unless --from/--to are given, the span) from a file such as npm run optimize\'s best-params.json; "latest": the one it wrote last')
     .option('--no-check', 'skip the sampled lookahead check run after the backtest')

@@ -9,14 +9,12 @@ import { z } from 'zod';
 import { runCheck } from '../analysis/check';
 import { formatCheckReport } from '../analysis/report';
 import { createLogger } from '../core/logger';
-import { dateArg, numberArg, paramsArg, parseCommandLine, validateOptions } from './args';
+import { numberArg, paramsArg, parseCommandLine, replayArgs, validateOptions, withReplayOptions } from './args';
 import { commonArgs, logLevel, runCommand, withCommonOptions, withParamOption } from './common';
 
 const optionsSchema = z.object({
   ...commonArgs,
-  from: dateArg.optional(),
-  to: dateArg.optional(),
-  datasets: z.string(),
+  ...replayArgs,
   param: paramsArg,
   cuts: numberArg({ what: 'histories', integer: true, min: 1 }).optional(),
   signalCuts: numberArg({ what: 'histories', integer: true, min: 0 }).optional(),
@@ -24,12 +22,9 @@ const optionsSchema = z.object({
 });
 
 const program = withCommonOptions(
-  withParamOption(new Command('check'))
+  withParamOption(withReplayOptions(new Command('check')))
     .description('Check a strategy for lookahead bias and a too-short warm-up on its stored candles (datasets/)')
     .argument('<strategy>', 'strategy plugin file, e.g. strategies/macd.ts')
-    .option('--from <time>', 'first candle open time: a UTC date YYYY-MM-DD[THH:MM[:SS]] or epoch ms')
-    .option('--to <time>', 'stop before this open time (exclusive), same forms as --from')
-    .option('--datasets <dir>', 'candle store root', 'datasets')
     .option('--cuts <n>', 'truncated histories spread over the data (default 20)')
     .option('--signal-cuts <n>', 'further truncated histories ending at signal candles, at most (default 10)')
     .option('--tolerance <fraction>', 'relative tolerance of the warm-up analysis (default 1e-9)'),

@@ -27,6 +27,7 @@ import {
   withParamOption,
 } from './common';
 import { StatusLine } from './status-line';
+import { runOutsideTsxRelay } from './tsx-relay';
 
 /** The simulator's default start: 2021-06-01 00:00 UTC, inside every shipped dataset. */
 const DEFAULT_START = '2021-06-01';
@@ -173,4 +174,7 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
   process.exit();
 });
 
+// Under `npx tsx`, the run goes one process down, where tsx cannot SIGKILL it mid-stop (see cli/tsx-relay).
+const outside = await runOutsideTsxRelay();
+if (outside !== null) process.exit(outside);
 await parseCommandLine(program);

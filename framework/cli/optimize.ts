@@ -13,7 +13,7 @@ import { optimize } from '../optimize/optimize';
 import { formatWindows, writeBestParams } from '../optimize/results';
 import { writeResultsPage } from '../optimize/results-page';
 import { SAMPLERS } from '../optimize/samplers';
-import { choiceArg, collectRepeated, dateArg, namedValuesArg, numberArg, parseCommandLine, validateOptions } from './args';
+import { choiceArg, collectRepeated, namedValuesArg, numberArg, parseCommandLine, replayArgs, validateOptions, withReplayOptions } from './args';
 import { brokerArgs, brokerFromOptions, commonArgs, logLevel, runCommand, withBrokerOptions, withCommonOptions } from './common';
 import { startProgress, type Progress } from './progress';
 
@@ -25,9 +25,7 @@ const wholeNumber = (what: string, min: number) => numberArg({ what, integer: tr
 const optionsSchema = z.object({
   ...commonArgs,
   ...brokerArgs,
-  from: dateArg.optional(),
-  to: dateArg.optional(),
-  datasets: z.string(),
+  ...replayArgs,
   runs: z.string(),
   space: spaceArg,
   // `total-return` is accepted for `total_return`.
@@ -43,12 +41,9 @@ const optionsSchema = z.object({
 });
 
 const program = withCommonOptions(
-  withBrokerOptions(new Command('optimize'))
+  withBrokerOptions(withReplayOptions(new Command('optimize')))
     .description('Search a strategy\'s parameters with walk-forward validation; trials go to runs/optimize-<id>/ (the same command resumes)')
     .argument('<strategy>', 'strategy plugin file, e.g. strategies/macd.ts')
-    .option('--from <time>', 'first candle open time: a UTC date YYYY-MM-DD[THH:MM[:SS]] or epoch ms')
-    .option('--to <time>', 'stop before this open time (exclusive), same forms as --from')
-    .option('--datasets <dir>', 'candle store root', 'datasets')
     .option('--runs <dir>', 'where optimize-<id>/ is written', 'runs')
     .option('--space <name=range>', 'override a parameter\'s range: fast=5..20, slow=10..60:2, signal=5,9,12 (repeatable)', collectRepeated, [])
     .option('--objective <name>', `what to maximise: ${OBJECTIVES.join(', ')}`, 'sharpe')

@@ -270,7 +270,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         // while the run was stopping or waiting for informative candles).
         runJournal.recordCandle({ ...candle, arrivedAt }, null);
         const row = tradedMarket.history.batch.openTime.lastIndexOf(candle.openTime);
-        const stale = staleReason(candle.openTime, tradedMarket.grid.nominalMs, arrivedAt, staleAfter);
+        const stale = staleReason(candle.openTime, tradedMarket.grid, arrivedAt, staleAfter);
         if (stale !== null) logger?.warn({ openTime: isoUtc(candle.openTime) }, `${describeSubscription(traded)}: ${stale}; not traded`);
         // Counted before the engine runs: a strategy that throws has still had the candle (the broker has filled on it).
         liveCandles.push(candle);

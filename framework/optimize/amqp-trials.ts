@@ -1,18 +1,21 @@
 /**
- * Trials over RabbitMQ (`npm run optimize -- --bus amqp://…` and `npm run optimize-worker -- --bus amqp://…`), with
- * the `rabbitmq-client` library: the search publishes each trial as a persistent message to the durable queue
- * `candlecraft.optimize.trials` (publisher confirms); workers on any machine consume it one at a time, run it over
- * their own copy of the candles (the same datasets give the same candles) and publish the result to the search's
- * durable result queue, then acknowledge the trial: a worker that dies mid-trial leaves it unacknowledged, and RabbitMQ
- * hands it to another worker. A result for a trial already recorded (a trial published again after a restart of the
- * search) is acknowledged and dropped; the search's own log decides what was done.
+ * Trials over RabbitMQ (`npm run optimize -- --bus amqp://…` and `npm run optimize-worker -- --bus amqp://…`), on the
+ * project's message bus ({@link "bus/amqp"!AmqpBus | AmqpBus}: its topic exchange, durable queues, persistent
+ * messages, publisher confirms and acknowledgement after the handler): the search publishes each trial on the topic
+ * `optimize.trials`, which the durable queue `candlecraft.optimize.trials` holds; workers on any machine consume it
+ * one at a time, run each trial over their own copy of the candles (the same datasets give the same candles), publish
+ * the result on the search's own topic `optimize.<search id>.results` (its durable queue
+ * `candlecraft.optimize.<search id>.results`), then acknowledge the trial: a worker that dies mid-trial leaves it
+ * unacknowledged, and RabbitMQ hands it to another worker. A result for a trial already recorded (a trial published
+ * again after a restart of the search) is dropped; the search's own log decides what was done.
  *
  * @module
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Connection, type Consumer, type Publisher } from 'rabbitmq-client';
 import type { BrokerConfig } from '../broker/broker-config';
+import { AmqpBus } from '../bus/amqp';
+import type { MessageBus } from '../bus/bus';
 import { FrameworkError } from '../core/errors';
 import { describeSubscription } from '../core/subscription';
 import { replayCandles } from '../feeds/replay';
@@ -20,7 +23,10 @@ import { jsonLine } from '../report/json-lines';
 import { strategyFromModule } from '../strategy/loader';
 import { runTrial, type StrategyPlugin, type TrialCandles, type TrialRequest, type TrialResult } from './trial';
 
-/** The queue every search publishes its trials to and every worker consumes. */
+/** The topic every search publishes its trials on. */
+export const TRIALS_TOPIC = 'optimize.trials';
+
+/** The queue of {@link TRIALS_TOPIC} that every worker consumes. */
 export const TRIALS_QUEUE = 'candlecraft.optimize.trials';
 
 /** Where a trial's candles come from: the strategy file, the candle store and the search's range (UTC epoch ms). */
@@ -32,7 +38,7 @@ export interface TrialSource {
   readonly broker: BrokerConfig;
 }
 
-/** A trial message. */
+/** A trial message; `replyTo` is the topic of the search's results. */
 interface TrialMessage {
   readonly trial: string;
   readonly source: TrialSource;
@@ -47,19 +53,25 @@ interface ResultMessage {
   readonly error?: string;
 }
 
-async function connect(url: string): Promise<Connection> {
-  const connection = new Connection({ url, retryLow: 250, retryHigh: 5_000, connectionTimeout: 10_000 });
-  connection.on('error', () => undefined); // retried by the library
+/**
+ * The bus at `url`.
+ *
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} naming `--bus` when the broker cannot be reached within 30 s.
+ */
+async function connect(url: string): Promise<MessageBus> {
   try {
-    await connection.onConnect(30_000);
+    return await AmqpBus.connect(url);
   } catch (error) {
-    await connection.close();
     throw new FrameworkError(`--bus ${url}: cannot connect to RabbitMQ (${(error as Error).message})`, { cause: error });
   }
-  return connection;
 }
 
-/** JSON numbers that are not finite travel as strings (`jsonLine`): numbers again. */
+/** A message as a JSON value with the numbers JSON cannot hold (NaN, ±Infinity: a trial's metrics may) as strings (`jsonLine`). */
+function wire(message: TrialMessage | ResultMessage): unknown {
+  return JSON.parse(jsonLine(message));
+}
+
+/** The strings {@link wire} made of non-finite numbers: numbers again. */
 function reviveResult(result: TrialResult): TrialResult {
   const numbers = (record: object) =>
     Object.fromEntries(Object.entries(record).map(([k, v]) => [k, typeof v === 'string' ? Number(v) : v]));
@@ -68,54 +80,46 @@ function reviveResult(result: TrialResult): TrialResult {
 
 /** The search's side: runs trials by publishing them and waiting for their results. */
 export class AmqpTrialRunner {
-  readonly #connection: Connection;
-  readonly #publisher: Publisher;
-  readonly #consumer: Consumer;
+  readonly #bus: MessageBus;
   readonly #results: string;
   readonly #pending = new Map<string, { resolve: (r: TrialResult) => void; reject: (e: Error) => void }>();
 
-  private constructor(connection: Connection, results: string) {
-    this.#connection = connection;
+  private constructor(bus: MessageBus, results: string) {
+    this.#bus = bus;
     this.#results = results;
-    this.#publisher = connection.createPublisher({ confirm: true, maxAttempts: 3 });
-    this.#consumer = connection.createConsumer(
-      { queue: results, queueOptions: { durable: true }, qos: { prefetchCount: 64 }, requeue: true },
-      (message) => {
-        const body = JSON.parse(String(message.body)) as ResultMessage;
-        const waiting = this.#pending.get(body.trial);
-        if (waiting === undefined) return; // recorded already, or published by an earlier run of the search
-        this.#pending.delete(body.trial);
-        if (body.error !== undefined) waiting.reject(new FrameworkError(body.error));
-        else waiting.resolve(reviveResult(body.result!));
-      },
-    );
-    this.#consumer.on('error', () => undefined);
   }
 
   /**
-   * Connects to RabbitMQ at `url` and starts consuming the results of search `searchId`.
+   * Connects to RabbitMQ at `url`, declares the trials queue (trials published before any worker ever ran wait in it)
+   * and starts consuming the results of search `searchId`.
    *
    * @throws {@link "core/errors"!FrameworkError | FrameworkError} when the broker cannot be reached within 30 s.
    */
   static async open(url: string, searchId: string): Promise<AmqpTrialRunner> {
-    const runner = new AmqpTrialRunner(await connect(url), `candlecraft.optimize.${searchId}.results`);
-    await new Promise<void>((resolve) => runner.#consumer.once('ready', () => resolve()));
+    const bus = await connect(url);
+    const runner = new AmqpTrialRunner(bus, `optimize.${searchId}.results`);
+    await bus.declare({ queue: TRIALS_QUEUE, topics: [TRIALS_TOPIC] });
+    await bus.consume({ queue: `candlecraft.${runner.#results}`, topics: [runner.#results], prefetch: 64 }, (message) => {
+      const body = message.body as ResultMessage;
+      const waiting = runner.#pending.get(body.trial);
+      if (waiting === undefined) return; // recorded already, or published by an earlier run of the search
+      runner.#pending.delete(body.trial);
+      if (body.error !== undefined) waiting.reject(new FrameworkError(body.error));
+      else waiting.resolve(reviveResult(body.result!));
+    });
     return runner;
   }
 
   /** Publishes trial `trial` and resolves with its result, from whichever worker runs it. */
   async run(trial: string, source: TrialSource, request: TrialRequest): Promise<TrialResult> {
     const result = new Promise<TrialResult>((resolve, reject) => this.#pending.set(trial, { resolve, reject }));
-    const message: TrialMessage = { trial, source, request, replyTo: this.#results };
-    await this.#publisher.send({ routingKey: TRIALS_QUEUE, durable: true, contentType: 'application/json' }, jsonLine(message));
+    await this.#bus.publish(TRIALS_TOPIC, wire({ trial, source, request, replyTo: this.#results }));
     return result;
   }
 
   /** Stops consuming results and closes the connection. */
   async close(): Promise<void> {
-    await this.#consumer.close();
-    await this.#publisher.close();
-    await this.#connection.close();
+    await this.#bus.close();
   }
 }
 
@@ -135,8 +139,7 @@ export interface TrialWorker {
  * @throws {@link "core/errors"!FrameworkError | FrameworkError} when the broker cannot be reached within 30 s.
  */
 export async function serveTrials(url: string, onTrial?: (trial: string) => void): Promise<TrialWorker> {
-  const connection = await connect(url);
-  const publisher = connection.createPublisher({ confirm: true, maxAttempts: 3 });
+  const bus = await connect(url);
   const sources = new Map<string, Promise<{ plugin: StrategyPlugin; candles: TrialCandles }>>();
   let done = 0;
   const load = (source: TrialSource) => {
@@ -157,30 +160,21 @@ export async function serveTrials(url: string, onTrial?: (trial: string) => void
     }
     return loaded;
   };
-  const consumer = connection.createConsumer(
-    { queue: TRIALS_QUEUE, queueOptions: { durable: true }, qos: { prefetchCount: 1 }, concurrency: 1, requeue: true },
-    async (message) => {
-      const body = JSON.parse(String(message.body)) as TrialMessage;
-      let reply: ResultMessage;
-      try {
-        const { plugin, candles } = await load(body.source);
-        reply = { trial: body.trial, result: await runTrial(plugin, candles, body.request, body.source.broker) };
-      } catch (error) {
-        reply = { trial: body.trial, error: `trial ${body.trial}: ${(error as Error).message}` };
-      }
-      await publisher.send({ routingKey: body.replyTo, durable: true, contentType: 'application/json' }, jsonLine(reply));
-      done += 1;
-      onTrial?.(body.trial);
-    },
-  );
-  consumer.on('error', () => undefined);
-  await new Promise<void>((resolve) => consumer.once('ready', () => resolve()));
+  await bus.consume({ queue: TRIALS_QUEUE, topics: [TRIALS_TOPIC], prefetch: 1 }, async (message) => {
+    const body = message.body as TrialMessage;
+    let reply: ResultMessage;
+    try {
+      const { plugin, candles } = await load(body.source);
+      reply = { trial: body.trial, result: await runTrial(plugin, candles, body.request, body.source.broker) };
+    } catch (error) {
+      reply = { trial: body.trial, error: `trial ${body.trial}: ${(error as Error).message}` };
+    }
+    await bus.publish(body.replyTo, wire(reply));
+    done += 1;
+    onTrial?.(body.trial);
+  });
   return {
     done: () => done,
-    close: async () => {
-      await consumer.close();
-      await publisher.close();
-      await connection.close();
-    },
+    close: () => bus.close(),
   };
 }

@@ -174,7 +174,7 @@ export async function optimize(options: OptimizeOptions): Promise<OptimizeResult
     throw new FrameworkError(`--objective strategy: ${options.file} declares no objective (add \`override readonly objective = (metrics) => …\`)`);
   }
   if (!Number.isInteger(config.batch) || config.batch < 1) throw new FrameworkError(`--batch ${config.batch}: expected a whole number ≥ 1`);
-  const windows = walkForwardWindows(traded.openTime, timeframeGrid(subscription!.timeframe).nominalMs, config.windows, config.anchored, strategy.warmup + 2);
+  const windows = walkForwardWindows(traded.openTime, timeframeGrid(subscription!.timeframe), config.windows, config.anchored, strategy.warmup + 2);
   const id = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 12);
   const dir = join(options.runsRoot ?? 'runs', `optimize-${id}`);
   mkdirDurable(dir);

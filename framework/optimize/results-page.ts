@@ -4,10 +4,11 @@
  *
  * @module
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatMinute, formatNumber, formatPercent } from '../report/format';
 import { escapeHtml, jsonForScript } from '../report/html/format';
+import { pageStart } from '../report/html/page';
 import { describeRange } from '../strategy/parameters';
 import type { OptimizeResult, WindowResult } from './optimize';
 import type { TrialRow } from './trial-log';
@@ -19,6 +20,12 @@ const WIDTH = 1000;
 const HEIGHT = 320;
 const PAD = 40;
 
+/** The page's own styles, after the report's stylesheet. */
+const PAGE_CSS = `svg { width: 100%; height: auto; border: 1px solid var(--border); border-radius: 6px; }
+svg text { font: 11px system-ui, sans-serif; fill: var(--muted); }
+#trials th { cursor: pointer; }
+#trials td, #trials th, #windows td, #windows th { text-align: right; }`;
+
 /**
  * Renders the page: the search's settings; the walk-forward windows (spans, chosen parameters, in-sample vs
  * out-of-sample Sharpe, return, drawdown and trades, deflated Sharpe ratio); the out-of-sample equity of the chosen
@@ -28,7 +35,6 @@ const PAD = 40;
  * (click its header). Charts are inline SVG; the sorting is a few lines of inline script.
  */
 export function renderResultsPage(result: OptimizeResult): string {
-  const css = readFileSync(new URL('../report/html/report.css', import.meta.url), 'utf8');
   const { config } = result;
   const searched = Object.keys(config.space);
   const title = `optimize · ${config.strategy.name} · ${config.market} · ${result.id}`;
@@ -40,23 +46,7 @@ export function renderResultsPage(result: OptimizeResult): string {
     ['Objective', `${config.objective}${config.constraints.minTrades > 0 ? `, at least ${config.constraints.minTrades} trades` : ''}`],
     ['Walk-forward', `${config.windows} ${config.anchored ? 'anchored' : 'rolling'} windows`],
   ];
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="candlecraft">
-<title>${escapeHtml(title)}</title>
-<style>
-${css}
-svg { width: 100%; height: auto; border: 1px solid var(--border); border-radius: 6px; }
-svg text { font: 11px system-ui, sans-serif; fill: var(--muted); }
-#trials th { cursor: pointer; }
-#trials td, #trials th, #windows td, #windows th { text-align: right; }
-</style>
-</head>
-<body>
-<h1>${escapeHtml(`Optimisation of ${config.strategy.name}`)}</h1>
+  return `${pageStart(title, PAGE_CSS)}<h1>${escapeHtml(`Optimisation of ${config.strategy.name}`)}</h1>
 <p class="sub">${escapeHtml(config.market)} · ${escapeHtml(result.id)}</p>
 <dl class="facts">${facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>
 <section>

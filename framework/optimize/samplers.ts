@@ -8,7 +8,7 @@
  */
 import { FrameworkError } from '../core/errors';
 import { gridLevels, type ParameterRange } from '../strategy/parameters';
-import { namedRng, type Rng } from '../sim/rng';
+import { namedRng, type Rng } from '../core/rng';
 import { tpePoint, uniformPoint, type Observation } from './tpe';
 
 export type { Observation } from './tpe';

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { Rng } from '../sim/rng';
+import type { Rng } from '../core/rng';
 import { normalCdf } from './overfitting';
 
 /** A finished trial as a sampler sees it: its point in the unit cube and its score (null: infeasible, worst). */

@@ -105,10 +105,13 @@ export class TrialLog {
   }
 }
 
-/** Non-finite metrics were written as strings (`"Infinity"`): numbers again. */
+/** Earlier names of metrics, by their current names: the logs of searches made before the rename resume. */
+const FORMER_METRIC_NAMES: Readonly<Record<string, keyof Metrics>> = { expectancyPct: 'expectancyFraction' };
+
+/** Non-finite metrics were written as strings (`"Infinity"`): numbers again; metrics under a former name renamed. */
 function reviveRow(row: TrialRow): TrialRow {
   const metrics = Object.fromEntries(
-    Object.entries(row.metrics).map(([k, v]) => [k, typeof v === 'string' ? Number(v) : v]),
+    Object.entries(row.metrics).map(([k, v]) => [FORMER_METRIC_NAMES[k] ?? k, typeof v === 'string' ? Number(v) : v]),
   ) as unknown as Metrics;
   return { ...row, metrics };
 }
@@ -116,7 +119,7 @@ function reviveRow(row: TrialRow): TrialRow {
 /** The metric columns of `trials.parquet`, in order. */
 const METRIC_KEYS: readonly (keyof Metrics)[] = [
   'totalReturn', 'cagr', 'sharpe', 'sortino', 'calmar', 'maxDrawdown', 'maxDrawdownDuration', 'trades', 'winRate',
-  'profitFactor', 'expectancy', 'expectancyPct', 'exposure', 'buyAndHoldReturn', 'startEquity', 'endEquity',
+  'profitFactor', 'expectancy', 'expectancyFraction', 'exposure', 'buyAndHoldReturn', 'startEquity', 'endEquity',
 ];
 
 /**

@@ -5,6 +5,7 @@
  * @module
  */
 import { FrameworkError } from '../core/errors';
+import type { TimeframeGrid } from '../core/timeframe';
 
 /** Rows `[start, end)` of the candles, with their open times: `[from, to)` in UTC epoch ms, as `--from`/`--to`. */
 export interface Span {
@@ -25,7 +26,8 @@ export interface WalkForwardWindow {
  * Splits `openTime` (ascending UTC epoch ms, one per candle) into `windows + 1` spans of equal candle counts
  * (the last takes the remainder). Window k searches span k (rolling) or spans 0..k (`anchored`) and is scored on
  * span k + 1 only, as in R. Pardo, "The Evaluation and Optimization of Trading Strategies" (2008), ch. 11. A span's
- * `to` is the open time of the next span's first candle (or the last candle's open time + `timeframeMs`), so
+ * `to` is the open time of the next span's first candle (or the open time after the last candle's on `grid`, the
+ * candles' timeframe: the 1st of the next month for `1M`), so
  * `npm run backtest -- --from <from> --to <to>` replays exactly its candles.
  *
  * @throws {@link "core/errors"!FrameworkError | FrameworkError} when `windows` is not a whole number ≥ 1, or a span would hold fewer than
@@ -33,7 +35,7 @@ export interface WalkForwardWindow {
  */
 export function walkForwardWindows(
   openTime: ArrayLike<number>,
-  timeframeMs: number,
+  grid: TimeframeGrid,
   windows: number,
   anchored: boolean,
   minCandles: number,
@@ -52,7 +54,7 @@ export function walkForwardWindows(
     start: boundary(a),
     end: boundary(b),
     from: openTime[boundary(a)]!,
-    to: boundary(b) >= n ? openTime[n - 1]! + timeframeMs : openTime[boundary(b)]!,
+    to: boundary(b) >= n ? grid.nextOpen(openTime[n - 1]!) : openTime[boundary(b)]!,
   });
   return Array.from({ length: windows }, (_, k) => ({
     index: k,

@@ -234,9 +234,9 @@ function replayedCandles(loaded: LoadedStrategy, header: RunHeader, last: number
 function staleCandles({ header, candles }: JournalContents): Map<number, string> {
   const held = new Map<number, string>();
   const staleAfter = header.staleAfter ?? Number.POSITIVE_INFINITY;
-  const timeframeMs = timeframeGrid(header.subscription.timeframe).nominalMs;
+  const grid = timeframeGrid(header.subscription.timeframe);
   for (const candle of candles) {
-    const reason = candle.arrivedAt === undefined ? null : staleReason(candle.openTime, timeframeMs, candle.arrivedAt, staleAfter);
+    const reason = candle.arrivedAt === undefined ? null : staleReason(candle.openTime, grid, candle.arrivedAt, staleAfter);
     if (reason !== null) held.set(candle.openTime, reason);
   }
   return held;

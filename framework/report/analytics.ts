@@ -31,7 +31,7 @@ export interface DurationStats {
   readonly meanLoser: number | null;
 }
 
-/** One bin of {@link ReturnDistribution}: trades whose `returnPct` lies in `[from, to)` (the last bin includes `to`). */
+/** One bin of {@link ReturnDistribution}: trades whose `returnFraction` lies in `[from, to)` (the last bin includes `to`). */
 export interface ReturnBin {
   readonly from: number;
   readonly to: number;
@@ -43,7 +43,7 @@ export type ReturnDistribution = readonly ReturnBin[];
 
 /**
  * The trades of one group (an entry tag, or an exit reason): `trades` count, `wins` (`pnl > 0`), `winRate`
- * (`wins / trades`), `pnl` (sum, quote currency), `meanReturn` (mean `returnPct`, fraction), `meanDuration` (ms).
+ * (`wins / trades`), `pnl` (sum, quote currency), `meanReturn` (mean `returnFraction`), `meanDuration` (ms).
  */
 export interface GroupResult {
   readonly key: string;
@@ -55,10 +55,10 @@ export interface GroupResult {
   readonly meanDuration: number;
 }
 
-/** A trade picked out by the report: its 0-based index in the run's trades, its `returnPct` and `pnl`. */
+/** A trade picked out by the report: its 0-based index in the run's trades, its `returnFraction` and `pnl`. */
 export interface NotableTrade {
   readonly index: number;
-  readonly returnPct: number;
+  readonly returnFraction: number;
   readonly pnl: number;
 }
 
@@ -71,7 +71,7 @@ export interface RunAnalytics {
   readonly byEntryTag: readonly GroupResult[];
   /** By exit reason (`signal`, `stop_loss`, …). Most trades first. */
   readonly byExitReason: readonly GroupResult[];
-  /** The trade with the largest / smallest `returnPct` (the first one on ties); `null` without trades. */
+  /** The trade with the largest / smallest `returnFraction` (the first one on ties); `null` without trades. */
   readonly bestTrade: NotableTrade | null;
   readonly worstTrade: NotableTrade | null;
   /** See {@link dailySharpe}. */
@@ -166,13 +166,13 @@ function returnDistribution(trades: readonly Trade[]): ReturnDistribution {
   let lo = Infinity;
   let hi = -Infinity;
   for (const t of trades) {
-    lo = Math.min(lo, t.returnPct);
-    hi = Math.max(hi, t.returnPct);
+    lo = Math.min(lo, t.returnFraction);
+    hi = Math.max(hi, t.returnFraction);
   }
   if (lo === hi) return [{ from: lo, to: hi, trades: trades.length }];
   const width = (hi - lo) / RETURN_BINS;
   const counts = new Array<number>(RETURN_BINS).fill(0);
-  for (const t of trades) counts[Math.min(RETURN_BINS - 1, Math.floor((t.returnPct - lo) / width))]! += 1;
+  for (const t of trades) counts[Math.min(RETURN_BINS - 1, Math.floor((t.returnFraction - lo) / width))]! += 1;
   return counts.map((count, i) => ({ from: lo + i * width, to: i === RETURN_BINS - 1 ? hi : lo + (i + 1) * width, trades: count }));
 }
 
@@ -193,7 +193,7 @@ function groupTrades(trades: readonly Trade[], keyOf: (t: Trade) => string): Gro
         wins,
         winRate: wins / group.length,
         pnl: group.reduce((s, t) => s + t.pnl, 0),
-        meanReturn: group.reduce((s, t) => s + t.returnPct, 0) / group.length,
+        meanReturn: group.reduce((s, t) => s + t.returnFraction, 0) / group.length,
         meanDuration: group.reduce((s, t) => s + duration(t), 0) / group.length,
       };
     })
@@ -203,9 +203,9 @@ function groupTrades(trades: readonly Trade[], keyOf: (t: Trade) => string): Gro
 function notable(trades: readonly Trade[], sign: 1 | -1): NotableTrade | null {
   let best = -1;
   for (let i = 0; i < trades.length; i++) {
-    if (best < 0 || sign * trades[i]!.returnPct > sign * trades[best]!.returnPct) best = i;
+    if (best < 0 || sign * trades[i]!.returnFraction > sign * trades[best]!.returnFraction) best = i;
   }
-  return best < 0 ? null : { index: best, returnPct: trades[best]!.returnPct, pnl: trades[best]!.pnl };
+  return best < 0 ? null : { index: best, returnFraction: trades[best]!.returnFraction, pnl: trades[best]!.pnl };
 }
 
 function duration(t: Trade): number {

@@ -15,6 +15,7 @@ import type { FrameColumns } from '../strategy/frame';
 import { chartBars, chartData, type ChartData } from './html/chart-data';
 import { escapeHtml, jsonForScript, writeJsonForScript } from './html/format';
 import { layoutIndicators } from './html/indicator-layout';
+import { pageStart } from './html/page';
 import { headerHtml, metricsHtml, quoteCurrency, signalsHtml, tradeRows, tradesTableHtml } from './html/sections';
 import { groupTableHtml, monthlyReturnsHtml, returnDistributionHtml, tradeStatsHtml } from './html/analytics-sections';
 import { computeAnalytics } from './analytics';
@@ -115,19 +116,7 @@ function renderParts(input: HtmlReportInput): [string, ChartData, string] {
         `bars for ${batchLength(candles).toLocaleString('en-US')} candles); indicators and equity are shown at each bar's ` +
         'last candle. The metrics and trades use every candle.';
   return [
-    `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="candlecraft">
-<title>${escapeHtml(title)}</title>
-<style>
-${assets.css}
-</style>
-</head>
-<body>
-${headerHtml(summary)}
+    `${pageStart(title)}${headerHtml(summary)}
 <section>
 <h2>Metrics</h2>
 ${metricsHtml(summary)}
@@ -246,12 +235,11 @@ function check(input: HtmlReportInput): void {
 interface PageAssets {
   readonly library: string;
   readonly client: string;
-  readonly css: string;
 }
 
 let assets: PageAssets | undefined;
 
-/** The inlined library, page script and styles, read once from disk. */
+/** The inlined library and page script, read once from disk. */
 function pageAssets(): PageAssets {
   if (assets === undefined) {
     const require = createRequire(import.meta.url);
@@ -263,7 +251,6 @@ function pageAssets(): PageAssets {
     assets = {
       library: inlineScript(readFileSync(library, 'utf8'), library),
       client: inlineScript(readFileSync(new URL('./html/report-client.js', import.meta.url), 'utf8'), 'report-client.js'),
-      css: readFileSync(new URL('./html/report.css', import.meta.url), 'utf8'),
     };
   }
   return assets;

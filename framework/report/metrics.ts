@@ -48,7 +48,7 @@ export interface MetricsInput {
  * - `trades`: number of closed trades; `winRate`: fraction with `pnl > 0` (`null` with no trades);
  * - `profitFactor`: gross profit / gross loss of trade `pnl`s; `Infinity` with profits and no losses, `null` with
  *   no trades (or neither profit nor loss);
- * - `expectancy`: mean net `pnl` per trade (quote currency); `expectancyPct`: mean `returnPct` (fraction);
+ * - `expectancy`: mean net `pnl` per trade (quote currency); `expectancyFraction`: mean `returnFraction` (a fraction: 0.01 = 1%);
  *   both `null` with no trades;
  * - `exposure`: fraction of candles during which a position was open;
  * - `buyAndHoldReturn`: `lastClose / firstOpen − 1` (fraction), holding the asset over the run, before fees.
@@ -70,7 +70,7 @@ export interface Metrics {
   readonly winRate: number | null;
   readonly profitFactor: number | null;
   readonly expectancy: number | null;
-  readonly expectancyPct: number | null;
+  readonly expectancyFraction: number | null;
   readonly exposure: number;
   readonly buyAndHoldReturn: number;
 }
@@ -171,10 +171,10 @@ function drawdowns(equity: ArrayLike<number>, time: ArrayLike<number>): { max: n
 
 function tradeStats(trades: readonly Trade[]): Pick<
   Metrics,
-  'trades' | 'winRate' | 'profitFactor' | 'expectancy' | 'expectancyPct'
+  'trades' | 'winRate' | 'profitFactor' | 'expectancy' | 'expectancyFraction'
 > {
   const count = trades.length;
-  if (count === 0) return { trades: 0, winRate: null, profitFactor: null, expectancy: null, expectancyPct: null };
+  if (count === 0) return { trades: 0, winRate: null, profitFactor: null, expectancy: null, expectancyFraction: null };
   let wins = 0;
   let grossProfit = 0;
   let grossLoss = 0;
@@ -188,10 +188,10 @@ function tradeStats(trades: readonly Trade[]): Pick<
       grossLoss -= t.pnl;
     }
     pnl += t.pnl;
-    returns += t.returnPct;
+    returns += t.returnFraction;
   }
   const profitFactor = grossLoss > 0 ? grossProfit / grossLoss : grossProfit > 0 ? Number.POSITIVE_INFINITY : null;
-  return { trades: count, winRate: wins / count, profitFactor, expectancy: pnl / count, expectancyPct: returns / count };
+  return { trades: count, winRate: wins / count, profitFactor, expectancy: pnl / count, expectancyFraction: returns / count };
 }
 
 /** Shortest metric span (ms) over which {@link annualisationWarning} stays silent: 30 days. */

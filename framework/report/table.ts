@@ -43,7 +43,7 @@ export function formatReport(summary: RunSummary): string {
     ['Win rate', formatPercent(m.winRate)],
     ['Profit factor', formatNumber(m.profitFactor, 2)],
     ['Expectancy', money(m.expectancy)],
-    ['Expectancy per trade', formatPercent(m.expectancyPct)],
+    ['Expectancy per trade', formatPercent(m.expectancyFraction)],
     ['Exposure', formatPercent(m.exposure)],
   ];
   const table = new Table({

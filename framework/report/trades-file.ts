@@ -14,9 +14,12 @@
  * | `quantity` | Float64 | base currency |
  * | `fees` | Float64 | entry and exit fees, quote currency |
  * | `pnl` | Float64 | net profit, quote currency (fees included) |
- * | `return_pct` | Float64 | net return as a fraction of the amount committed (0.01 = 1%) |
+ * | `return_fraction` | Float64 | net return as a fraction of the amount committed (0.01 = 1%) |
  * | `exit_reason` | Utf8 | why it closed: `signal`, `stop_loss`, `take_profit`, `reversal`, `end_of_data` |
  * | `entry_tag`, `exit_tag` | Utf8, nullable | the signals' tags |
+ *
+ * Files written before `return_fraction` had its name call it `return_pct` (it held the same fraction);
+ * {@link readTradesFile} reads them too.
  *
  * @module
  */
@@ -47,7 +50,7 @@ const NUMBER_COLUMNS = [
   ['quantity', 'quantity'],
   ['fees', 'fees'],
   ['pnl', 'pnl'],
-  ['return_pct', 'returnPct'],
+  ['return_fraction', 'returnFraction'],
 ] as const;
 
 const COLUMN_NAMES = [
@@ -59,11 +62,14 @@ const COLUMN_NAMES = [
   'quantity',
   'fees',
   'pnl',
-  'return_pct',
+  'return_fraction',
   'exit_reason',
   'entry_tag',
   'exit_tag',
 ];
+
+/** Earlier names of columns, by their current names: files of older runs are read under the current ones. */
+const FORMER_NAMES: Readonly<Record<string, string>> = { return_pct: 'return_fraction' };
 
 /**
  * Writes `trades` to the new file `path` (schema in the module comment), Snappy-compressed.
@@ -105,19 +111,20 @@ export function writeTradesFile(path: string, trades: readonly Trade[]): void {
 
 /**
  * Reads a file written by {@link writeTradesFile} back into the trades written (equal to them; a null tag is an absent
- * one).
+ * one). A file of an older run, with a column under its former name (`return_pct`), reads the same.
  *
  * @throws {@link "core/errors"!CorruptDataError | CorruptDataError} naming `path` when it is not a readable Parquet file
  *   or its columns are not the schema's; file-system errors (a missing file) propagate.
  */
 export function readTradesFile(path: string): Trade[] {
   const table = readParquetTable(readFileSync(path), path);
-  const names = table.schema.fields.map((f) => f.name);
+  const stored = table.schema.fields.map((f) => f.name);
+  const names = stored.map((name) => FORMER_NAMES[name] ?? name);
   if (names.join() !== COLUMN_NAMES.join()) {
-    throw new CorruptDataError(`${path}: not a trades file: columns are [${names.join(', ')}], expected [${COLUMN_NAMES.join(', ')}]`);
+    throw new CorruptDataError(`${path}: not a trades file: columns are [${stored.join(', ')}], expected [${COLUMN_NAMES.join(', ')}]`);
   }
   const n = table.numRows;
-  const column = (name: string): Vector => table.getChild(name)!;
+  const column = (name: string): Vector => table.getChildAt(names.indexOf(name))!;
   const times = (name: string): Float64Array => {
     const vector = column(name);
     if (!isUtcMillis(vector.type)) throw new CorruptDataError(`${path}: column ${name} is ${String(vector.type)}, expected Timestamp<MILLISECOND, UTC>`);
@@ -139,7 +146,7 @@ export function readTradesFile(path: string): Trade[] {
   );
   const trades: Trade[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    const [entryPrice, exitPrice, quantity, fees, pnl, returnPct] = numbers.map((values) => values[i]!);
+    const [entryPrice, exitPrice, quantity, fees, pnl, returnFraction] = numbers.map((values) => values[i]!);
     trades[i] = {
       side: side![i] as PositionSide,
       entryTime: entryTime[i]!,
@@ -149,7 +156,7 @@ export function readTradesFile(path: string): Trade[] {
       quantity: quantity!,
       fees: fees!,
       pnl: pnl!,
-      returnPct: returnPct!,
+      returnFraction: returnFraction!,
       exitReason: exitReason![i] as ExitReason,
       ...(entryTag![i] !== null && { entryTag: entryTag![i]! }),
       ...(exitTag![i] !== null && { exitTag: exitTag![i]! }),

@@ -1,7 +1,7 @@
 import type { FaultConfig, FaultKind, FaultTrigger, MalformedKind } from './config';
 import { FAULT_KINDS, MALFORMED_KINDS } from './config';
-import type { Rng } from './rng';
-import { namedRng } from './rng';
+import type { Rng } from '../core/rng';
+import { namedRng } from '../core/rng';
 
 /** Which WebSocket faults fire for one kline frame delivery; the stream applies them in this order of priority. */
 export interface FrameFaults {

@@ -37,7 +37,7 @@ import { Playback } from './playback';
 import { SimAccount, type SimulatedOrder } from './account';
 import { OrderDesk } from './orders';
 import { handleRest, RequestMeter, type RestRequestRecord } from './rest';
-import { namedRng } from './rng';
+import { namedRng } from '../core/rng';
 import { StreamHub } from './stream';
 import { lowerBound } from '../core/search';
 import { buildTape } from './tape';

@@ -15,7 +15,7 @@ import { batchLength } from '../core/candle';
 import type { Timeframe } from '../core/timeframe';
 import { timeframeGrid, type TimeframeGrid } from '../core/timeframe';
 import type { SimulatedMarket } from './config';
-import type { Rng } from './rng';
+import type { Rng } from '../core/rng';
 import { upperBound } from '../core/search';
 
 /**

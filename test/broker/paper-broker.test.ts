@@ -56,8 +56,8 @@ describe('PaperBroker: fills, fees, slippage', () => {
     // fees 9.990010 + 10.898193 = 20.888203; pnl = 90.818273 × 10 − 20.888203 = 887.294524
     expect(t.fees).toBeCloseTo(20.888203, 5);
     expect(t.pnl).toBeCloseTo(887.294524, 5);
-    // committed capital = notional + entry fee = 10000 → returnPct 0.0887294524
-    expect(t.returnPct).toBeCloseTo(0.0887294524, 9);
+    // committed capital = notional + entry fee = 10000 → returnFraction 0.0887294524
+    expect(t.returnFraction).toBeCloseTo(0.0887294524, 9);
   });
 
   it('applies slippage adversely: buys higher, sells lower (long and short)', () => {
@@ -115,7 +115,7 @@ describe('PaperBroker: short positions', () => {
     // buy back at 80: 7992.007992 + fee 7.992008 → cash 11980.01998; pnl = 99.9001 × 20 − 17.982018 = 1980.01998
     expect(b.cash).toBeCloseTo(11_980.01998, 5);
     expect(b.trades[0]?.pnl).toBeCloseTo(1_980.01998, 5);
-    expect(b.trades[0]?.returnPct).toBeCloseTo(0.198001998, 8);
+    expect(b.trades[0]?.returnFraction).toBeCloseTo(0.198001998, 8);
   });
 
   it('reverses: an opposite entry closes the position (reason reversal) and opens the new side at the same open', () => {

@@ -106,7 +106,7 @@ describe('PaperBroker: scaling in', () => {
     //   = 49.95004995 − 0.64935065 = 49.3006993 (= final cash − 10000)
     expect(t.fees).toBeCloseTo(0.64935065, 8);
     expect(t.pnl).toBeCloseTo(49.3006993, 6);
-    expect(t.returnPct).toBeCloseTo(49.3006993 / 300, 9); // committed: 299.7002997 + fees 0.2997003 = 300
+    expect(t.returnFraction).toBeCloseTo(49.3006993 / 300, 9); // committed: 299.7002997 + fees 0.2997003 = 300
   });
 });
 

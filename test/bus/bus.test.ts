@@ -6,7 +6,7 @@ import { InProcessBus } from '../../framework/bus/in-process';
 import { CandleSequencer } from '../../framework/bus/sequencer';
 import { marketDataTopic, TOPICS } from '../../framework/bus/topics';
 import type { Candle } from '../../framework/core/candle';
-import { mulberry32 } from '../../framework/sim/rng';
+import { mulberry32 } from '../../framework/core/rng';
 import { loadJsonCandles } from '../support/shared-data';
 import { startRabbitMq, type RabbitMq } from '../support/rabbitmq';
 
@@ -98,6 +98,21 @@ describe.each(transports)('the %s bus', (_name, connect) => {
     expect(third.map((m) => m.redelivered)).toEqual([false, true]);
     expect(new Set(seen.map((m) => (m.body as Candle).openTime))).toEqual(new Set(candles.slice(0, 5).map((c) => c.openTime)));
     expect(seen.map((m) => m.body)).toContainEqual(candles[4]);
+    await bus.close();
+  });
+
+  it('keeps what is published after declare() in the queue until its first consumer comes; undeclared topics are dropped', async () => {
+    const bus = await connect();
+    const queue = queueName('declared');
+    const topic = marketDataTopic({ exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
+    await bus.publish(topic, candles[0]); // no queue bound yet: dropped, as RabbitMQ drops an unroutable message
+    await bus.declare({ queue, topics: [topic] });
+    for (const c of candles.slice(1, 4)) await bus.publish(topic, c);
+    const seen: Candle[] = [];
+    await bus.consume({ queue, topics: [topic] }, (m) => void seen.push(m.body as Candle));
+    await until(() => seen.length >= 3, 'three deliveries');
+    await new Promise((r) => setTimeout(r, 200)); // nothing more arrives
+    expect(seen.map((c) => c.openTime).sort((a, b) => a - b)).toEqual(candles.slice(1, 4).map((c) => c.openTime));
     await bus.close();
   });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { deflatedSharpe, normalQuantile } from '../../framework/optimize/overfitting';
 import { createSampler, haltonPoint } from '../../framework/optimize/samplers';
 import { walkForwardWindows } from '../../framework/optimize/windows';
+import { timeframeGrid } from '../../framework/core/timeframe';
 import { choice, float, inRange, int, parseRange, valueAt } from '../../framework/strategy/parameters';
 
 describe('parameter ranges', () => {
@@ -62,13 +63,22 @@ describe('samplers', () => {
 describe('walk-forward windows', () => {
   it('cut the candles into windows + 1 spans; each window is scored on the next span', () => {
     const openTime = Array.from({ length: 10 }, (_, i) => i * 60_000);
-    const [w0, w1] = walkForwardWindows(openTime, 60_000, 2, false, 2);
+    const [w0, w1] = walkForwardWindows(openTime, timeframeGrid('1m'), 2, false, 2);
     // 10 candles / 3 spans = 3 candles each, the last span taking the remainder: [0,3) [3,6) [6,10).
     expect([w0!.inSample.start, w0!.inSample.end, w0!.outOfSample.start, w0!.outOfSample.end]).toEqual([0, 3, 3, 6]);
     expect([w1!.inSample.start, w1!.outOfSample.end, w1!.outOfSample.to]).toEqual([3, 10, 600_000]);
-    const anchored = walkForwardWindows(openTime, 60_000, 2, true, 2);
+    const anchored = walkForwardWindows(openTime, timeframeGrid('1m'), 2, true, 2);
     expect(anchored[1]!.inSample.start).toBe(0);
-    expect(() => walkForwardWindows(openTime, 60_000, 4, false, 3)).toThrow(/fewer than the 3 needed/);
+    expect(() => walkForwardWindows(openTime, timeframeGrid('1m'), 4, false, 3)).toThrow(/fewer than the 3 needed/);
+  });
+
+  it('end the last span at the next open time on the grid: the 1st of the next month for 1M', () => {
+    // Twelve monthly candles of 2021; the last span ends where January 2022 opens (a nominal month of 30.42 days
+    // after 2021-12-01 would end it on 2021-12-31 10:00, leaving December's candle half outside its own span).
+    const openTime = Array.from({ length: 12 }, (_, m) => Date.UTC(2021, m, 1));
+    const [w0, w1] = walkForwardWindows(openTime, timeframeGrid('1M'), 2, false, 2);
+    expect([w0!.outOfSample.from, w0!.outOfSample.to]).toEqual([Date.UTC(2021, 4, 1), Date.UTC(2021, 8, 1)]);
+    expect(w1!.outOfSample.to).toBe(Date.UTC(2022, 0, 1));
   });
 });
 

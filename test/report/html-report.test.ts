@@ -210,7 +210,7 @@ describe('report.html of a real MACD backtest', () => {
         formatNumber(t.quantity, 8), // no lot step in a backtest's broker: Binance's 8 decimals, the same for every row
         formatNumber(t.fees, 2),
         formatMoney(t.pnl, 'USDT'),
-        formatPercent(t.returnPct),
+        formatPercent(t.returnFraction),
         t.exitReason,
         t.entryTag ?? '',
         t.exitTag ?? '',
@@ -418,7 +418,7 @@ describe('report.html of a real MACD backtest', () => {
     const entry = (tr['entry_time'] as (number | Date)[]).map(Number);
     const exit = (tr['exit_time'] as (number | Date)[]).map(Number);
     const pnl = tr['pnl'] as number[];
-    const ret = tr['return_pct'] as number[];
+    const ret = tr['return_fraction'] as number[];
     const reason = tr['exit_reason'] as string[];
     const n = pnl.length;
     expect(n).toBeGreaterThan(100);

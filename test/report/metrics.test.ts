@@ -7,8 +7,8 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const T0 = Date.UTC(2021, 0, 1);
 
-function trade(pnl: number, returnPct: number): Trade {
-  return { side: 'long', entryTime: T0, entryPrice: 1, exitTime: T0 + HOUR, exitPrice: 1, quantity: 1, fees: 0, pnl, returnPct, exitReason: 'signal' };
+function trade(pnl: number, returnFraction: number): Trade {
+  return { side: 'long', entryTime: T0, entryPrice: 1, exitTime: T0 + HOUR, exitPrice: 1, quantity: 1, fees: 0, pnl, returnFraction, exitReason: 'signal' };
 }
 
 function input(equity: number[], overrides: Partial<MetricsInput> = {}): MetricsInput {
@@ -75,9 +75,9 @@ describe('computeMetrics on hand-checkable curves', () => {
     expect(m.winRate).toBeCloseTo(2 / 3, 12);
     expect(m.profitFactor).toBeCloseTo(2.6, 12); // 130 / 50
     expect(m.expectancy).toBeCloseTo(80 / 3, 12); // 26.667 quote per trade
-    expect(m.expectancyPct).toBeCloseTo(0.08 / 3, 12);
+    expect(m.expectancyFraction).toBeCloseTo(0.08 / 3, 12);
     expect(computeMetrics(input([100, 100], { trades: [trade(10, 0.01)] })).profitFactor).toBe(Number.POSITIVE_INFINITY);
-    expect(computeMetrics(input([100, 100]))).toMatchObject({ trades: 0, winRate: null, profitFactor: null, expectancy: null, expectancyPct: null });
+    expect(computeMetrics(input([100, 100]))).toMatchObject({ trades: 0, winRate: null, profitFactor: null, expectancy: null, expectancyFraction: null });
   });
 
   it('rejects inconsistent input with a FrameworkError', () => {

@@ -157,7 +157,7 @@ describe('a backtest of BTC/USDT 1h through broker, metrics and run writer', asy
     expect(metrics.trades).toBe(tradeRows.length);
     expect(metrics.winRate).toBeCloseTo(wins.length / tradeRows.length, 12);
     expect(metrics.expectancy!).toBeCloseTo(tradeRows.reduce((s, t) => s + t.pnl, 0) / tradeRows.length, 9);
-    expect(metrics.expectancyPct!).toBeCloseTo(tradeRows.reduce((s, t) => s + t.returnPct, 0) / tradeRows.length, 12);
+    expect(metrics.expectancyFraction!).toBeCloseTo(tradeRows.reduce((s, t) => s + t.returnFraction, 0) / tradeRows.length, 12);
     // exposed: entry candle through exit candle, except that a signal exit fills at the exit candle's open
     const exposed = new Set<number>();
     for (const t of tradeRows) {

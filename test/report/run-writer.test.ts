@@ -39,7 +39,7 @@ const metrics: Metrics = {
   winRate: 1,
   profitFactor: Number.POSITIVE_INFINITY,
   expectancy: 2_345.678,
-  expectancyPct: 0.2345,
+  expectancyFraction: 0.2345,
   exposure: 0.5,
   buyAndHoldReturn: -0.05,
 };
@@ -69,7 +69,7 @@ const trade: Trade = {
   quantity: 99.8,
   fees: 22.3,
   pnl: 2_345.678,
-  returnPct: 0.2345,
+  returnFraction: 0.2345,
   exitReason: 'take_profit',
   entryTag: 'up2',
 };
@@ -122,7 +122,7 @@ describe('writeRunArtifacts', () => {
     // Plain Parquet, as any reader sees it: times as UTC timestamps, a missing tag as null.
     const table = tableFromIPC(readParquet(readFileSync(files.trades)).intoIPCStream());
     expect(table.schema.fields.map((f) => f.name)).toEqual([
-      'side', 'entry_time', 'entry_price', 'exit_time', 'exit_price', 'quantity', 'fees', 'pnl', 'return_pct',
+      'side', 'entry_time', 'entry_price', 'exit_time', 'exit_price', 'quantity', 'fees', 'pnl', 'return_fraction',
       'exit_reason', 'entry_tag', 'exit_tag',
     ]);
     expect(Number(table.get(1)!['entry_time'])).toBe(T0 + 4 * HOUR);

@@ -63,7 +63,7 @@ export function tradeStatsHtml(analytics: RunAnalytics, quote: string): string {
   const notable = (name: string, t: RunAnalytics['bestTrade']): string =>
     t === null
       ? valued('dd', name, null, 'n/a')
-      : valued('dd', name, t.returnPct, `#${t.index + 1}: ${formatPercent(t.returnPct)} (${formatMoney(t.pnl, quote)})`);
+      : valued('dd', name, t.returnFraction, `#${t.index + 1}: ${formatPercent(t.returnFraction)} (${formatMoney(t.pnl, quote)})`);
   const items: [string, string][] = [
     ['Mean trade duration', valued('dd', 'duration:mean', d.mean, duration(d.mean))],
     ['Median trade duration', valued('dd', 'duration:median', d.median, duration(d.median))],

@@ -81,12 +81,15 @@ export interface ChartData {
 
 /**
  * The bars a run is charted in (see {@link ChartData}): `rows` holds the index of each bar's last candle, in order;
- * `barMs` is a bar's length in ms (`candlesPerBar` timeframes).
+ * `barMs` is a bar's length in ms (`candlesPerBar` timeframes; a nominal month of 365 / 12 days for `1M`);
+ * `barOpen(time)` is the open time of the bar holding the instant `time` (UTC epoch ms): when bars are candles, the
+ * open time of its candle on the timeframe's grid (Mondays for `1w`, the 1st of the month for `1M`).
  */
 export interface ChartBars {
   readonly rows: Int32Array;
   readonly candlesPerBar: number;
   readonly barMs: number;
+  readonly barOpen: (time: number) => number;
 }
 
 /**
@@ -95,11 +98,12 @@ export interface ChartBars {
  * within it.
  */
 export function chartBars(openTime: Float64Array, timeframe: Timeframe): ChartBars {
-  const timeframeMs = timeframeGrid(timeframe).nominalMs;
+  const grid = timeframeGrid(timeframe);
   const n = openTime.length;
-  const candlesPerBar = Math.max(1, Math.ceil(((openTime[n - 1]! - openTime[0]!) / timeframeMs + 1) / MAX_CHART_BARS));
-  const barMs = candlesPerBar * timeframeMs;
-  return { rows: bucketLasts(openTime, barMs), candlesPerBar, barMs };
+  const candlesPerBar = Math.max(1, Math.ceil(((openTime[n - 1]! - openTime[0]!) / grid.nominalMs + 1) / MAX_CHART_BARS));
+  const barMs = candlesPerBar * grid.nominalMs;
+  const barOpen = candlesPerBar === 1 ? grid.bucketStart : (time: number) => time - (time % barMs);
+  return { rows: bucketLasts(openTime, barOpen), candlesPerBar, barMs, barOpen };
 }
 
 /**
@@ -123,12 +127,12 @@ export interface ChartDataInput {
 /** Builds the {@link ChartData} of a run. Pure. */
 export function chartData(input: ChartDataInput): ChartData {
   const { candles, indicators, layout } = input;
-  const { rows: bars, candlesPerBar, barMs } = input.bars;
+  const { rows: bars, candlesPerBar, barMs, barOpen } = input.bars;
   const column = (name: string): readonly (number | null)[] => rounded(indicators[name]!, bars);
-  const equityBars = sameValues(input.equity.time, candles.openTime) ? null : bucketLasts(input.equity.time, barMs);
+  const equityBars = sameValues(input.equity.time, candles.openTime) ? null : bucketLasts(input.equity.time, barOpen);
   const merged = mergedCandles(candles, bars);
   return {
-    timeDeltas: deltas(candles.openTime, bars, barMs),
+    timeDeltas: deltas(candles.openTime, bars, barOpen),
     ...merged,
     pricePrecision: decimals([merged.open, merged.high, merged.low, merged.close]),
     overlays: layout.overlays.map((name) => ({ name, values: column(name) })),
@@ -136,9 +140,9 @@ export function chartData(input: ChartDataInput): ChartData {
       name: pane.name,
       series: pane.columns.map(({ name, style }) => ({ name, style, values: column(name) })),
     })),
-    fillDeltas: fillDeltas(input.trades, barMs),
+    fillDeltas: fillDeltas(input.trades, barOpen),
     equity: {
-      timeDeltas: equityBars === null ? null : deltas(input.equity.time, equityBars, barMs),
+      timeDeltas: equityBars === null ? null : deltas(input.equity.time, equityBars, barOpen),
       equity: rounded(input.equity.equity, equityBars ?? bars),
       buyAndHold: rounded(buyAndHold(candles, input.equity, input.metricsFrom), equityBars ?? bars),
     },
@@ -148,15 +152,12 @@ export function chartData(input: ChartDataInput): ChartData {
   };
 }
 
-/**
- * Index of the last row of each bar: rows of ascending `times` (UTC epoch ms) grouped by the `barMs`-long UTC-aligned
- * bucket they fall in.
- */
-function bucketLasts(times: Float64Array, barMs: number): Int32Array {
+/** Index of the last row of each bar: rows of ascending `times` (UTC epoch ms) grouped by the bar they fall in. */
+function bucketLasts(times: Float64Array, barOpen: (time: number) => number): Int32Array {
   const lasts = new Int32Array(times.length);
   let bars = 0;
   for (let i = 0; i < times.length; i++) {
-    if (i + 1 === times.length || Math.floor(times[i + 1]! / barMs) !== Math.floor(times[i]! / barMs)) lasts[bars++] = i;
+    if (i + 1 === times.length || barOpen(times[i + 1]!) !== barOpen(times[i]!)) lasts[bars++] = i;
   }
   return lasts.subarray(0, bars);
 }
@@ -229,20 +230,15 @@ function rounded(values: ArrayLike<number>, at: Int32Array): (number | null)[] {
 }
 
 /** The bars' open times (of the rows `at` of `times`, UTC epoch ms) as UTC seconds, delta-encoded (see {@link ChartData}). */
-function deltas(times: Float64Array, at: Int32Array, barMs: number): number[] {
+function deltas(times: Float64Array, at: Int32Array, barOpen: (time: number) => number): number[] {
   const out: number[] = new Array(at.length);
   let previous = 0;
   for (let b = 0; b < at.length; b++) {
-    const time = seconds(barOpen(times[at[b]!]!, barMs));
+    const time = seconds(barOpen(times[at[b]!]!));
     out[b] = time - previous;
     previous = time;
   }
   return out;
-}
-
-/** Open time (UTC epoch ms) of the `barMs`-long bar holding `time`; `time` itself when bars are candles. */
-function barOpen(time: number, barMs: number): number {
-  return time - (time % barMs);
 }
 
 function sameValues(a: Float64Array, b: Float64Array): boolean {
@@ -250,12 +246,12 @@ function sameValues(a: Float64Array, b: Float64Array): boolean {
 }
 
 /** The bars (UTC seconds) of the trades' entry and exit fills, in trade order, delta-encoded (see {@link ChartData}). */
-function fillDeltas(trades: readonly Trade[], barMs: number): number[] {
+function fillDeltas(trades: readonly Trade[], barOpen: (time: number) => number): number[] {
   const out: number[] = new Array(2 * trades.length);
   let previous = 0;
   trades.forEach((t, i) => {
-    const entry = seconds(barOpen(t.entryTime, barMs));
-    const exit = seconds(barOpen(t.exitTime, barMs));
+    const entry = seconds(barOpen(t.entryTime));
+    const exit = seconds(barOpen(t.exitTime));
     out[2 * i] = entry - previous;
     out[2 * i + 1] = exit - entry;
     previous = exit;

@@ -204,7 +204,7 @@
     var out = [];
     rows.forEach(function (r, i) {
       out.push({ time: bars[2 * i], kind: 'entry', side: r[0], price: r[2] });
-      out.push({ time: bars[2 * i + 1], kind: 'exit', side: r[0], price: r[4], returnPct: r[8] });
+      out.push({ time: bars[2 * i + 1], kind: 'exit', side: r[0], price: r[4], returnFraction: r[8] });
     });
     return out;
   }
@@ -235,7 +235,7 @@
         current = { group: group, time: t[Math.min(t.length - 1, group * barsPerGroup)], sum: 0, exits: 0 };
         out.push(current);
       }
-      if (m.kind === 'exit') { current.exits += 1; current.sum += m.returnPct; }
+      if (m.kind === 'exit') { current.exits += 1; current.sum += m.returnFraction; }
     });
     return out.map(function (g) {
       return {
@@ -254,10 +254,10 @@
    */
   function marker(m, withText) {
     var upward = (m.kind === 'entry') === (m.side === 'long');
-    var color = m.kind === 'entry' ? (m.side === 'long' ? '#2962ff' : '#ff6d00') : (m.returnPct > 0 ? UP : DOWN);
+    var color = m.kind === 'entry' ? (m.side === 'long' ? '#2962ff' : '#ff6d00') : (m.returnFraction > 0 ? UP : DOWN);
     var text = m.kind === 'entry'
       ? m.side
-      : (m.returnPct > 0 ? '+' : '') + (m.returnPct * 100).toFixed(2) + '%';
+      : (m.returnFraction > 0 ? '+' : '') + (m.returnFraction * 100).toFixed(2) + '%';
     return {
       time: m.time,
       position: upward ? 'atPriceTop' : 'atPriceBottom',
@@ -346,7 +346,7 @@
     var body = document.createDocumentFragment();
     trades.rows.forEach(function (r, i) {
       var side = r[0], entryTime = r[1], entryPrice = r[2], exitTime = r[3], exitPrice = r[4], quantity = r[5];
-      var fees = r[6], pnl = r[7], returnPct = r[8];
+      var fees = r[6], pnl = r[7], returnFraction = r[8];
       var tr = document.createElement('tr');
       tr.className = pnl > 0 ? 'win' : 'loss';
       tr.dataset.entry = String(Math.floor(entryTime / 1000));
@@ -354,7 +354,7 @@
       [
         String(i + 1), side, minute(entryTime), number(entryPrice, trades.pricePrecision), minute(exitTime),
         number(exitPrice, trades.pricePrecision), number(quantity, trades.quantityPrecision), number(fees, 2),
-        number(pnl, 2) + ' ' + trades.quote, (returnPct === null ? 'n/a' : number(returnPct * 100, 2) + '%'),
+        number(pnl, 2) + ' ' + trades.quote, (returnFraction === null ? 'n/a' : number(returnFraction * 100, 2) + '%'),
         r[9], r[10], r[11],
       ].forEach(function (text) {
         tr.appendChild(document.createElement('td')).textContent = text;

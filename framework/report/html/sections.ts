@@ -28,7 +28,7 @@ const METRICS: Readonly<Record<keyof Metrics, { readonly label: string; readonly
   winRate: { label: 'Win rate', kind: 'percent' },
   profitFactor: { label: 'Profit factor', kind: 'ratio' },
   expectancy: { label: 'Expectancy', kind: 'money' },
-  expectancyPct: { label: 'Expectancy per trade', kind: 'percent' },
+  expectancyFraction: { label: 'Expectancy per trade', kind: 'percent' },
   exposure: { label: 'Exposure', kind: 'percent' },
   buyAndHoldReturn: { label: 'Buy & hold return', kind: 'percent' },
 };
@@ -109,8 +109,8 @@ const TRADE_HEADINGS = [
  * The trades of a run as the page script fills the trades table from them (embedded as JSON): `quote`, the quote
  * currency; `pricePrecision`, decimals for prices; `quantityPrecision`, decimals for quantities (those of the market's
  * lot step when the broker had one, e.g. 5 for Binance BTC/USDT's 0.00001, else 8, Binance's finest); one row per trade,
- * `[side, entryTime, entryPrice, exitTime, exitPrice, quantity, fees, pnl, returnPct, exitReason, entryTag, exitTag]`
- * (times UTC epoch ms, prices and money in the quote currency, `returnPct` a fraction, absent tags as `""`).
+ * `[side, entryTime, entryPrice, exitTime, exitPrice, quantity, fees, pnl, returnFraction, exitReason, entryTag, exitTag]`
+ * (times UTC epoch ms, prices and money in the quote currency, `returnFraction` a fraction: 0.01 = 1%, absent tags as `""`).
  */
 export interface TradeRows {
   readonly quote: string;
@@ -136,7 +136,7 @@ export function tradeRows(trades: readonly Trade[], summary: RunSummary, pricePr
     pricePrecision,
     quantityPrecision: stepDecimals(summary.broker.amountStep),
     rows: trades.map((t) => [
-      t.side, t.entryTime, t.entryPrice, t.exitTime, t.exitPrice, t.quantity, t.fees, t.pnl, t.returnPct,
+      t.side, t.entryTime, t.entryPrice, t.exitTime, t.exitPrice, t.quantity, t.fees, t.pnl, t.returnFraction,
       t.exitReason, t.entryTag ?? '', t.exitTag ?? '',
     ]),
   };

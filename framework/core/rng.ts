@@ -2,7 +2,7 @@
  * A seeded pseudo-random number generator returning floats in [0, 1).
  *
  * Algorithm: Mulberry32 (Tommy Ettinger, public domain), a 32-bit state generator; streams are derived from a seed and
- * a name with FNV-1a so that each fault type draws from its own independent, reproducible stream.
+ * a name with FNV-1a so that each stream (a simulator fault type, an optimisation sampler) draws from its own independent, reproducible stream.
  *
  * @see https://gist.github.com/tommyettinger/46a874533244883189143505d203312c
  */
