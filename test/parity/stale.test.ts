@@ -90,6 +90,19 @@ describe('candles backfilled after a reconnect are not traded', () => {
     }
   });
 
+  it('acts only on closed candles with their final values: every candle journaled is the dataset\'s (no faults played)', () => {
+    // The simulator came back with its clock behind the run's estimate (its start takes real time, times the speed):
+    // a feed that judged REST answers by the old estimate took forming candles as closed.
+    const data = markets[0]!.candles;
+    const row = new Map(Array.from(data.openTime, (t, i) => [t, i]));
+    const differing = journal.candles.filter((c) => {
+      const i = row.get(c.openTime)!;
+      return [c.open, c.high, c.low, c.close, c.volume].join() !== [data.open[i], data.high[i], data.low[i], data.close[i], data.volume[i]].join();
+    });
+    expect(differing.map((c) => `${new Date(c.openTime).toISOString()} ${c.source} close ${c.close}`)).toEqual([]);
+    expect(live.feed.revisions).toBe(0);
+  });
+
   it('backfilled the candles that closed during the outage over REST, each stale, none traded', () => {
     // Every candle that closed while the exchange was away arrived after the simulator came back; all but the last
     // four closed more than three timeframes (and the clock estimate's error) before that.
