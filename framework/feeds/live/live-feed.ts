@@ -160,7 +160,7 @@ export class LiveFeed {
   private backfillCount = 0;
   /**
    * Set when the stream lost its connection: the exchange may have restarted (or this machine stalled) since the clock
-   * was synced, so the clock is synced again before the next REST answer is judged by it (see {@link LiveFeed.fetchPage}).
+   * was synced, so the clock is synced again before the next REST answer is judged by it (in `fetchPage`).
    */
   private clockSuspect = false;
   private failure: unknown;
