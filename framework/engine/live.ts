@@ -308,7 +308,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
           market.queue.push(candle, () => {
             market.history.append(candle);
             if (!live || !running) return;
-            const arrivedAt = Math.floor(market.feed!.exchangeNow());
+            // Never before it was received: a re-sync of the clock estimate (after a lost connection) may step it back.
+            const arrivedAt = Math.floor(Math.max(market.feed!.exchangeNow(), candle.receivedAt ?? Number.NEGATIVE_INFINITY));
             if (market === tradedMarket) pending.push({ candle, arrivedAt });
             else runJournal.recordCandle({ ...candle, arrivedAt }, describeSubscription(market.subscription));
             draining = draining.then(drain);

@@ -59,5 +59,5 @@ describe('an exchange that restarts with its clock behind the feed', () => {
       await feed.stop();
       await exchange.close();
     }
-  }, 60_000);
+  }, 120_000);
 });

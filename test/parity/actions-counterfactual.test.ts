@@ -18,6 +18,9 @@ import { readTradingJournal } from '../../framework/report/trading-journal';
 import { LiveCandleStore } from '../../framework/store/live-store';
 import { runCli } from '../support/cli';
 
+/** A test that runs `npm run diff` as a child process: it replays the run from the origin, minutes on a loaded machine. */
+const CLI_TIMEOUT_MS = 180_000;
+
 const STRATEGY = 'test/fixtures/strategies/every-candle-1m.ts';
 const SIM_M1 = { exchange: 'sim', symbol: 'BTC/USDT', timeframe: '1m' } as const;
 const MINUTE = 60_000;
@@ -104,7 +107,7 @@ describe('actions that differ because a candle was revised after the run acted o
     const { code, stdout } = await runCli('framework/cli/diff.ts', [STRATEGY, '--run', live.dir]);
     expect(code).toBe(0);
     expect(stdout).toContain(`was revised after the run acted on it (the replay with the versions the run saw gives the run's action)`);
-  });
+  }, CLI_TIMEOUT_MS);
 
   it('leaves unexplained what no counterfactual reproduces: the same run diffed with another fee rate exits 1', async () => {
     const tampered = path.join(scratch, 'tampered');
@@ -119,5 +122,5 @@ describe('actions that differ because a candle was revised after the run acted o
     const { code, stdout } = await runCli('framework/cli/diff.ts', [STRATEGY, '--run', tampered]);
     expect(code).toBe(1);
     expect(stdout).toContain('UNEXPLAINED: the same signals were acted on differently');
-  });
+  }, CLI_TIMEOUT_MS);
 });

@@ -98,7 +98,7 @@ describe('candles.jsonl lists only the candles the run acted on', () => {
     const report = await diffRun(file, live.dir);
     expect(report.span!.last).toBe(lastActed);
     expect(report.unexplained).toBe(0);
-  }, 120_000);
+  }, 240_000);
 });
 
 describe('replay signals on candles the live run did not act on', () => {
@@ -144,5 +144,5 @@ describe('replay signals on candles the live run did not act on', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('replay signals on candles the run did not act on: 1 (not compared; 0 without a proven reason)');
     expect(stdout).toContain('2021-04-21T03:30:00.000Z  replay: enter_long (even_minute)  not acted live: never delivered to the run');
-  }, 120_000);
+  }, 240_000);
 });
