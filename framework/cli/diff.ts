@@ -4,14 +4,14 @@
  *
  * @module
  */
-import type { ActionsReport } from '../parity/actions';
+import type { ActionDifference, ActionsReport } from '../parity/actions';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { FrameworkError } from '../core/errors';
 import { isoUtc } from '../core/time';
-import { diffRun, type Mismatch, type MismatchCause } from '../parity/diff';
+import { diffRun, type Mismatch, type MismatchCause, type NotActedSignal } from '../parity/diff';
 import type { Signal } from '../strategy/signal';
 import { parseCommandLine, validateOptions } from './args';
 import { commonArgs, runCommand, withCommonOptions } from './common';
@@ -88,6 +88,7 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
       `signals: ${report.liveSignals} in the run, ${report.replaySignals} in the replay; ${report.matched} matched, ` +
         `${report.mismatches.length} mismatched (${report.mismatches.filter((m) => m.cause.kind === 'unexplained').length} unexplained)`,
       ...describeActions(report.actions),
+      ...describeNotActed(report.notActed),
       `indicator values of matched signals not bit-for-bit equal: ${report.indicatorDrift}`,
       `candles revised after the run acted on them: ${report.revisions.length}`,
       ...report.mismatches.map(describeMismatch),
@@ -111,8 +112,33 @@ function describeActions(actions: ActionsReport | null): string[] {
       (d) =>
         `  ${d.kind} ${d.kind === 'state' ? `after ${isoUtc(d.time)}` : `#${d.index + 1} (${isoUtc(d.time)})`}: ${d.field} ` +
         `run ${JSON.stringify(pick(d.live, d.field))} vs replay ${JSON.stringify(pick(d.replay, d.field))}; ` +
-        (d.followsSignalMismatch === null ? 'unexplained: the same signals were acted on differently' : `follows the signal mismatch at ${isoUtc(d.followsSignalMismatch)}`),
+        describeActionCause(d),
     ),
+  ];
+}
+
+function describeActionCause(d: ActionDifference): string {
+  if (d.followsSignalMismatch !== null) return `follows the signal mismatch at ${isoUtc(d.followsSignalMismatch)}`;
+  switch (d.cause?.kind) {
+    case 'revision':
+      return `candle ${isoUtc(d.cause.openTime)} was revised after the run acted on it (the replay with the versions the run saw gives the run's action)`;
+    case 'missing':
+      return `candle ${isoUtc(d.cause.openTime)} was missing or late in the live run (the replay without it gives the run's action)`;
+    case undefined:
+      return 'UNEXPLAINED: the same signals were acted on differently';
+  }
+}
+
+/** The replay's signals on candles of the span the run did not act on, each with the reason (not compared). */
+function describeNotActed(notActed: readonly NotActedSignal[]): string[] {
+  if (notActed.length === 0) return [];
+  const unproven = notActed.filter((n) => n.reason === null).length;
+  return [
+    `replay signals on candles the run did not act on: ${notActed.length} (not compared; ${unproven} without a proven reason)`,
+    ...notActed
+      .slice(0, 20)
+      .map((n) => `  ${isoUtc(n.openTime)}  replay: ${describeSignal(n.replay)}  not acted live: ${n.reason ?? 'UNEXPLAINED (no proven reason)'}`),
+    ...(notActed.length > 20 ? [`  … ${notActed.length - 20} more in diff.json`] : []),
   ];
 }
 

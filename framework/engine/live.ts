@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { brokerConfig, strategyKeyOf, type BrokerConfig } from '../broker/broker-config';
 import { PaperBroker } from '../broker/paper-broker';
-import { allocateBatch, sliceBatch, type StoredCandle } from '../core/candle';
+import { allocateBatch, candleAt, sliceBatch, type StoredCandle } from '../core/candle';
 import { FrameworkError, messageOf } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
@@ -266,14 +266,16 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         const waiting = markets.slice(1).some((m) => m.grid.nextOpen(m.grid.nextOpen(m.history.lastOpenTime ?? -Infinity)) <= closes);
         if (waiting) return;
         pending.shift();
-        // Journaled as the run acts on it, so candles.jsonl lists exactly the candles acted on (not those made durable
-        // while the run was stopping or waiting for informative candles).
-        runJournal.recordCandle({ ...candle, arrivedAt }, null);
         const row = tradedMarket.history.batch.openTime.lastIndexOf(candle.openTime);
+        // The version acted on is the history's (a revision made durable while the candle waited has replaced it).
+        // Journaled as the run acts on it, so candles.jsonl lists exactly the candles acted on (not those made durable
+        // while the run was stopping or waiting for informative candles), with the values acted on.
+        const acted = candleAt(tradedMarket.history.batch, row);
+        runJournal.recordCandle({ ...acted, arrivedAt }, null);
         const stale = staleReason(candle.openTime, tradedMarket.grid, arrivedAt, staleAfter);
         if (stale !== null) logger?.warn({ openTime: isoUtc(candle.openTime) }, `${describeSubscription(traded)}: ${stale}; not traded`);
         // Counted before the engine runs: a strategy that throws has still had the candle (the broker has filled on it).
-        liveCandles.push(candle);
+        liveCandles.push(acted);
         const record = await engine.onClosedCandle(sliceBatch(tradedMarket.history.batch, 0, row + 1), informativeCandles(markets), stale);
         await executor?.flush(); // the candle's exchange orders are answered (and journaled) before the next candle
         if (record !== null) {
@@ -306,7 +308,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
           market.queue.push(candle, () => {
             market.history.append(candle);
             if (!live || !running) return;
-            const arrivedAt = Math.floor(market.feed!.exchangeNow());
+            // Never before it was received: a re-sync of the clock estimate (after a lost connection) may step it back.
+            const arrivedAt = Math.floor(Math.max(market.feed!.exchangeNow(), candle.receivedAt ?? Number.NEGATIVE_INFINITY));
             if (market === tradedMarket) pending.push({ candle, arrivedAt });
             else runJournal.recordCandle({ ...candle, arrivedAt }, describeSubscription(market.subscription));
             draining = draining.then(drain);

@@ -6,8 +6,10 @@
  * whose state is captured after each of them ({@link StateRecorder}).
  *
  * A difference is attributed to the first signal mismatch at or before it (a different signal changes everything the
- * broker does afterwards) and shares that mismatch's explanation; a difference with no signal mismatch at or before it
- * is unexplained: the same signals were acted on differently.
+ * broker does afterwards) and shares that mismatch's explanation. One with no signal mismatch at or before it (the same
+ * signals acted on differently) is explained only by a counterfactual replay that reproduces the live action (the diff
+ * runs them, see {@link withCauses}): with the candle versions the live run acted on (a revision), or without the
+ * candles it never acted on (missing or late); otherwise it is unexplained.
  *
  * @module
  */
@@ -28,8 +30,16 @@ export interface ReplayedActions {
 }
 
 /**
+ * Why the same signals were acted on differently, proven by a counterfactual replay that reproduces the live action:
+ * - `revision`: replaying with the candle versions the live run acted on (those the exchange revised after it decided)
+ *   does; `openTime`: the latest such candle at or before the action (see the diff's `revisions` for its values);
+ * - `missing`: replaying without the candles the live run never acted on does; `openTime`: the first of them.
+ */
+export type ActionCause = { readonly kind: 'revision'; readonly openTime: number } | { readonly kind: 'missing'; readonly openTime: number };
+
+/**
  * One action that differs: which list (`event`, `fill`, `trade`, or `state` after a candle), its position (`index` in
- * the list, or the candle's open time for a state), its `time` (the candle it belongs to, UTC epoch ms), the first
+ * the list; for a state, in the live run's checkpoints), its `time` (the candle it belongs to, UTC epoch ms), the first
  * differing field and both values (null: absent on that side).
  */
 export interface ActionDifference {
@@ -39,8 +49,10 @@ export interface ActionDifference {
   readonly field: string;
   readonly live: unknown;
   readonly replay: unknown;
-  /** Open time of the signal mismatch it follows from, or null (then it is unexplained). */
+  /** Open time of the signal mismatch it follows from, or null. */
   readonly followsSignalMismatch: number | null;
+  /** For one that follows no signal mismatch, the cause a counterfactual replay proved, or null (unexplained). */
+  readonly cause: ActionCause | null;
 }
 
 /** Counts compared per list, and every difference. */
@@ -118,7 +130,7 @@ export function compareActions(live: TradingJournalContents, replay: ReplayedAct
     return found;
   };
   const push = (kind: ActionDifference['kind'], index: number, time: number, field: string, l: unknown, r: unknown): void => {
-    differences.push({ kind, index, time, field, live: l, replay: r, followsSignalMismatch: follows(time) });
+    differences.push({ kind, index, time, field, live: l, replay: r, followsSignalMismatch: follows(time), cause: null });
   };
   const lists = (
     kind: 'event' | 'fill' | 'trade',
@@ -138,10 +150,10 @@ export function compareActions(live: TradingJournalContents, replay: ReplayedAct
   lists('trade', live.trades, replay.trades, (t) => (t as Trade).exitTime);
   // Keyed by time and occurrence: a run that stopped cleanly has a second checkpoint at its last candle (its close).
   const replayStates = new Map(keyed(replay.checkpoints).map(([key, c]) => [key, c.state]));
-  for (const [key, { time, state }] of keyed(live.checkpoints)) {
+  for (const [i, [key, { time, state }]] of keyed(live.checkpoints).entries()) {
     const other: BrokerState | null = replayStates.get(key) ?? null;
     const field = other === null ? '(missing)' : firstDifference(state, other);
-    if (field !== null) push('state', time, time, field, state, other);
+    if (field !== null) push('state', i, time, field, state, other);
   }
   return {
     events: { live: live.events.length, replay: replay.events.length },
@@ -149,8 +161,26 @@ export function compareActions(live: TradingJournalContents, replay: ReplayedAct
     trades: { live: live.trades.length, replay: replay.trades.length },
     states: live.checkpoints.length,
     differences,
-    unexplained: differences.filter((d) => d.followsSignalMismatch === null).length,
+    unexplained: differences.filter(isUnexplained).length,
   };
+}
+
+/** Identifies a difference within one live run's comparisons: its list and position (`state#12`, `fill#0`). */
+export function differenceKey(d: Pick<ActionDifference, 'kind' | 'index'>): string {
+  return `${d.kind}#${d.index}`;
+}
+
+/**
+ * `report` with the causes proven for its differences (by {@link differenceKey}); those that follow no signal
+ * mismatch and have no cause stay unexplained.
+ */
+export function withCauses(report: ActionsReport, causes: ReadonlyMap<string, ActionCause>): ActionsReport {
+  const differences = report.differences.map((d) => ({ ...d, cause: d.followsSignalMismatch === null ? (causes.get(differenceKey(d)) ?? null) : null }));
+  return { ...report, differences, unexplained: differences.filter(isUnexplained).length };
+}
+
+function isUnexplained(d: ActionDifference): boolean {
+  return d.followsSignalMismatch === null && d.cause === null;
 }
 
 /**

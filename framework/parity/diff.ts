@@ -4,6 +4,7 @@ import { brokerConfig } from '../broker/broker-config';
 import { PaperBroker } from '../broker/paper-broker';
 import {
   batchFromCandles,
+  CANDLE_SOURCES,
   candleAt,
   candlesFromBatch,
   concatBatches,
@@ -21,9 +22,17 @@ import { staleReason } from '../engine/stale';
 import { loadHistory } from '../feeds/history';
 import { replayCandles } from '../feeds/replay';
 import { readJournal, type JournalContents, type RunHeader } from '../report/journal';
-import { readTradingJournal } from '../report/trading-journal';
+import { readTradingJournal, type TradingJournalContents } from '../report/trading-journal';
 import type { OrderEvent } from '../broker/orders';
-import { compareActions, StateRecorder, type ActionsReport, type ReplayedActions } from './actions';
+import {
+  compareActions,
+  differenceKey,
+  StateRecorder,
+  withCauses,
+  type ActionCause,
+  type ActionsReport,
+  type ReplayedActions,
+} from './actions';
 import type { SignalRecord } from '../report/run-summary';
 import type { BaseStrategy } from '../strategy/base-strategy';
 import { freshStrategy } from '../strategy/fresh';
@@ -77,6 +86,24 @@ export interface Mismatch extends SignalComparison {
 }
 
 /**
+ * A replay signal on a candle inside the live run's span that the run never acted on (the diff does not compare it),
+ * with why: `reason` names the proof, from the store's provenance of that candle against the journal's arrival of the
+ * next candle the run acted on:
+ * - `closed while the run was down: …`: the candle was in the run's store before the run acted on a later candle, yet
+ *   was not acted on; a running run acts on every traded candle in order, so it was not running then (a killed run,
+ *   continued later: that candle is history to the continuation);
+ * - `never delivered to the run: …`: the run's store did not have it when the run acted on the later candle (stored
+ *   afterwards, or not in the live store at all: the replay has it from the shipped datasets).
+ * `reason` is null when neither can be shown (e.g. a journal without arrival times); such a signal counts as
+ * unexplained.
+ */
+export interface NotActedSignal {
+  readonly openTime: number;
+  readonly replay: Signal;
+  readonly reason: string | null;
+}
+
+/**
  * The outcome of {@link diffRun}, also written as `diff.json` in the run folder. Times are UTC epoch ms.
  *
  * - `span`: the open times of the first and last candle compared (the live run's candles; a backtest's whole range);
@@ -84,7 +111,9 @@ export interface Mismatch extends SignalComparison {
  * - `indicatorDrift`: matched signals whose journaled indicator values are not bit-for-bit those of the replay, with
  *   no revised candle at or before them to explain it;
  * - `mismatches`: each difference with its cause; `unexplained` counts those without one;
- * - `revisions`: every candle the run acted on whose stored values changed afterwards.
+ * - `revisions`: every candle the run acted on whose stored values changed afterwards;
+ * - `notActed`: replay signals on candles of the span the live run did not act on, with the reason (see
+ *   {@link NotActedSignal}); those without a proven reason count in `unexplained`.
  */
 export interface DiffReport {
   readonly run: string;
@@ -105,6 +134,7 @@ export interface DiffReport {
   readonly actions: ActionsReport | null;
   readonly unexplained: number;
   readonly revisions: readonly RevisedCandle[];
+  readonly notActed: readonly NotActedSignal[];
 }
 
 /**
@@ -130,7 +160,7 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
     liveSignals: journal.signals.length,
   };
   if (span === null) {
-    return save(runDir, { ...base, span, replaySignals: 0, matched: 0, indicatorDrift: 0, mismatches: [], actions: null, unexplained: 0, revisions: [] });
+    return save(runDir, { ...base, span, replaySignals: 0, matched: 0, indicatorDrift: 0, mismatches: [], actions: null, unexplained: 0, revisions: [], notActed: [] });
   }
   const input = { ...replayedCandles(loaded, header, span.last), held: staleCandles(journal) };
   const { candles } = input;
@@ -140,12 +170,18 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
   const endOfRun = header.mode === 'live' && existsSync(join(runDir, 'summary.json')) ? span.last : null;
   const replay = await replaySignals(loaded, header, input, acted, 0, endOfRun);
   // A live run is compared on the candles it acted on: not those that closed while a killed run was down (history to
-  // the continued run) nor those its feed never delivered (their effect on later candles is explained as `missing`).
-  const inSpan = (s: SignalRecord) => s.openTime >= span.first && s.openTime <= span.last && (acted === null || acted.has(s.openTime));
-  const replayed = new Map(replay.signals.filter(inSpan).map((s) => [s.openTime, s]));
-  const live = new Map(journal.signals.filter(inSpan).map((s) => [s.openTime, s]));
+  // the continued run) nor those its feed never delivered (their effect on later candles is explained as `missing`);
+  // the replay's signals on those are listed with the reason.
+  const inSpan = (s: SignalRecord) => s.openTime >= span.first && s.openTime <= span.last;
+  const actedOn = (s: SignalRecord) => inSpan(s) && (acted === null || acted.has(s.openTime));
+  const replayed = new Map(replay.signals.filter(actedOn).map((s) => [s.openTime, s]));
+  const live = new Map(journal.signals.filter(actedOn).map((s) => [s.openTime, s]));
+  const notActed = replay.signals
+    .filter((s) => inSpan(s) && !actedOn(s))
+    .map((s) => ({ openTime: s.openTime, replay: s.signal, reason: notActedReason(s.openTime, journal, candles) }));
   const revisions = revisedCandles(journal, candles);
-  const explain = explainer(loaded, header, journal, input, revisions, replay.columns, acted);
+  const view = liveView(header, journal, candles, revisions);
+  const explain = explainer(loaded, header, input, view, replay.columns, acted);
 
   let matched = 0;
   let indicatorDrift = 0;
@@ -172,8 +208,15 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
   const actions =
     trading === null || trading.checkpoints.length === 0
       ? null
-      : compareActions(trading, replay.actions, mismatches.map((m) => m.openTime).sort((a, b) => a - b));
-  const unexplained = mismatches.filter((m) => m.cause.kind === 'unexplained').length + (actions?.unexplained ?? 0);
+      : await explainActions(
+          compareActions(trading, replay.actions, mismatches.map((m) => m.openTime).sort((a, b) => a - b)),
+          trading,
+          view,
+          candles,
+          (history) => replaySignals(loaded, header, { ...input, candles: history }, acted, 0, endOfRun),
+        );
+  const unexplained =
+    mismatches.filter((m) => m.cause.kind === 'unexplained').length + (actions?.unexplained ?? 0) + notActed.filter((n) => n.reason === null).length;
   return save(runDir, {
     ...base,
     span,
@@ -184,6 +227,7 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
     actions,
     unexplained,
     revisions,
+    notActed,
   });
 }
 
@@ -341,6 +385,47 @@ interface Explanation {
 }
 
 /**
+ * The history as the live run had it when it decided at one candle: `upTo`, the replay's candles up to it (row `row`);
+ * `reverted`, the revisions at or before it stored after that decision (the run acted on their `before` versions);
+ * `unseen`, the open times in the live span up to it that the run never acted on (missing or late); `firstSeen`, the
+ * run's first candle acted on.
+ */
+interface LiveView {
+  readonly row: number;
+  readonly upTo: CandleBatch;
+  readonly reverted: readonly RevisedCandle[];
+  readonly unseen: readonly number[];
+  readonly firstSeen: number;
+}
+
+/** {@link LiveView} of each candle of the replay (null for an open time it does not hold). */
+function liveView(
+  header: RunHeader,
+  journal: JournalContents,
+  candles: CandleBatch,
+  revisions: readonly RevisedCandle[],
+): (openTime: number) => LiveView | null {
+  const seen = new Map(journal.candles.map((c) => [c.openTime, c]));
+  const firstSeen = journal.candles[0]?.openTime ?? Number.POSITIVE_INFINITY;
+  const index = rowIndex(candles);
+  return (openTime) => {
+    const row = index.get(openTime);
+    if (row === undefined) return null;
+    const upTo = sliceBatch(candles, 0, row + 1);
+    const decidedAt = seen.get(openTime)?.receivedAt ?? null;
+    // The versions the live run had when it decided: a revision stored after that decision was not yet in its history.
+    const reverted = revisions.filter((r) => r.openTime <= openTime && revisedAfter(candles, index.get(r.openTime)!, decidedAt));
+    const unseen = header.mode === 'live' ? Array.from(upTo.openTime).filter((t) => t >= firstSeen && !seen.has(t)) : [];
+    return { row, upTo, reverted, unseen, firstSeen };
+  };
+}
+
+/** `history` as the live run saw it: the revisions in `reverted` back to the versions it acted on. */
+function asSeen(history: CandleBatch, reverted: readonly RevisedCandle[]): CandleBatch {
+  return withVersions(history, reverted.map((r) => r.before));
+}
+
+/**
  * Explains a mismatch by counterfactual replays of the history up to its candle (see {@link MismatchCause}): with the
  * candle versions the live run saw, without the candles it never acted on, both, truncated (lookahead); when none
  * reproduces the live signal, it is unexplained, with a hint when a replay that calls `onData` only from the live run's
@@ -349,37 +434,29 @@ interface Explanation {
 function explainer(
   loaded: LoadedStrategy,
   header: RunHeader,
-  journal: JournalContents,
   input: ReplayInput,
-  revisions: readonly RevisedCandle[],
+  view: (openTime: number) => LiveView | null,
   fullColumns: FrameColumns,
   acted: ReadonlySet<number> | null,
 ): (comparison: SignalComparison) => Promise<Explanation> {
   const { candles } = input;
-  const seen = new Map(journal.candles.map((c) => [c.openTime, c]));
-  const firstSeen = journal.candles[0]?.openTime ?? Number.POSITIVE_INFINITY;
   const index = rowIndex(candles);
   const signalAt = async (history: CandleBatch, openTime: number, from = 0): Promise<{ signal: Signal | null; replayed: Replayed }> => {
     const replayed = await replaySignals(loaded, header, { ...input, candles: history }, acted, from);
     return { signal: replayed.signals.find((s) => s.openTime === openTime)?.signal ?? null, replayed };
   };
   return async ({ openTime, live }) => {
-    const row = index.get(openTime);
-    if (row === undefined) return { cause: { kind: 'unexplained' } };
-    const upTo = sliceBatch(candles, 0, row + 1);
-    const decidedAt = seen.get(openTime)?.receivedAt ?? null;
-    // The versions the live run had when it decided: a revision stored after that decision was not yet in its history.
-    const reverted = revisions.filter((r) => r.openTime <= openTime && revisedAfter(candles, index.get(r.openTime)!, decidedAt));
-    const unseen = header.mode === 'live' ? Array.from(upTo.openTime).filter((t) => t >= firstSeen && !seen.has(t)) : [];
-    const asSeen = (history: CandleBatch): CandleBatch => withVersions(history, reverted.map((r) => r.before));
-    if (reverted.length > 0 && sameOrBothNull((await signalAt(asSeen(upTo), openTime)).signal, live)) {
+    const v = view(openTime);
+    if (v === null) return { cause: { kind: 'unexplained' } };
+    const { row, upTo, reverted, unseen, firstSeen } = v;
+    if (reverted.length > 0 && sameOrBothNull((await signalAt(asSeen(upTo, reverted), openTime)).signal, live)) {
       return { cause: { kind: 'revision', candle: reverted.at(-1)! } };
     }
     if (unseen.length > 0) {
       if (sameOrBothNull((await signalAt(without(upTo, unseen), openTime)).signal, live)) {
         return { cause: { kind: 'missing', openTime: unseen[0]! } };
       }
-      if (reverted.length > 0 && sameOrBothNull((await signalAt(asSeen(without(upTo, unseen)), openTime)).signal, live)) {
+      if (reverted.length > 0 && sameOrBothNull((await signalAt(asSeen(without(upTo, unseen), reverted), openTime)).signal, live)) {
         return { cause: { kind: 'revision', candle: reverted.at(-1)! } };
       }
     }
@@ -391,7 +468,7 @@ function explainer(
     const column = firstDifferingColumn(fullColumns, truncated.replayed.columns, row);
     if (column !== null && sameOrBothNull(truncated.signal, live)) return { cause: { kind: 'lookahead', column } };
     if (header.mode !== 'live' || firstSeen > openTime) return { cause: { kind: 'unexplained' } };
-    const liveSpan = await signalAt(asSeen(without(upTo, unseen)), openTime, index.get(firstSeen) ?? 0);
+    const liveSpan = await signalAt(asSeen(without(upTo, unseen), reverted), openTime, index.get(firstSeen) ?? 0);
     if (!sameOrBothNull(liveSpan.signal, live)) return { cause: { kind: 'unexplained' } };
     const fields = differingFields(truncated.replayed.strategy, liveSpan.replayed.strategy);
     return {
@@ -403,6 +480,75 @@ function explainer(
         `. Derive such values from the frame (indicator columns) so that live and replay agree`,
     };
   };
+}
+
+/**
+ * Explains the action differences that follow no signal mismatch (the same signals acted on differently) by
+ * counterfactual replays, each on a fresh strategy instance and broker: for the candle of the action, the history as
+ * the live run had it then ({@link LiveView}) with the revised candles back to the versions it acted on (a revision),
+ * without the candles it never acted on (missing or late), or both (a revision). A difference is explained when that
+ * replay's action at the same place equals the live run's; the others stay unexplained. Replays are shared by the
+ * actions whose candles had the same history.
+ *
+ * @param replayOn - the diff's replay (same broker, stale decisions and end of run) on another history.
+ */
+async function explainActions(
+  report: ActionsReport,
+  live: TradingJournalContents,
+  view: (openTime: number) => LiveView | null,
+  candles: CandleBatch,
+  replayOn: (history: CandleBatch) => Promise<Replayed>,
+): Promise<ActionsReport> {
+  const open = report.differences.filter((d) => d.followsSignalMismatch === null);
+  if (open.length === 0) return report;
+  const differing = new Map<string, Promise<ReadonlySet<string>>>();
+  const stillDiffering = (reverted: readonly RevisedCandle[], unseen: readonly number[]): Promise<ReadonlySet<string>> => {
+    const key = JSON.stringify([reverted.map((r) => r.openTime), unseen]);
+    let found = differing.get(key);
+    if (found === undefined) {
+      // The whole span is replayed: an action depends on the candles up to its own, which are those of the view.
+      found = replayOn(asSeen(without(candles, unseen), reverted)).then(
+        (cf) => new Set(compareActions(live, cf.actions, []).differences.map(differenceKey)),
+      );
+      differing.set(key, found);
+    }
+    return found;
+  };
+  const causes = new Map<string, ActionCause>();
+  for (const d of open) {
+    const v = view(d.time);
+    if (v === null) continue;
+    const tries: [readonly RevisedCandle[], readonly number[], ActionCause][] = [];
+    if (v.reverted.length > 0) tries.push([v.reverted, [], { kind: 'revision', openTime: v.reverted.at(-1)!.openTime }]);
+    if (v.unseen.length > 0) {
+      tries.push([[], v.unseen, { kind: 'missing', openTime: v.unseen[0]! }]);
+      if (v.reverted.length > 0) tries.push([v.reverted, v.unseen, { kind: 'revision', openTime: v.reverted.at(-1)!.openTime }]);
+    }
+    for (const [reverted, unseen, cause] of tries) {
+      if (!(await stillDiffering(reverted, unseen)).has(differenceKey(d))) {
+        causes.set(differenceKey(d), cause);
+        break;
+      }
+    }
+  }
+  return withCauses(report, causes);
+}
+
+/**
+ * Why the live run did not act on the candle opening at `openTime` inside its span (see {@link NotActedSignal}), or
+ * null when it cannot be shown: the store's provenance of the candle in the replay (`candles`) against the arrival of
+ * the next candle the run acted on.
+ */
+function notActedReason(openTime: number, journal: JournalContents, candles: CandleBatch): string | null {
+  const next = journal.candles.find((c) => c.openTime > openTime);
+  const row = candles.openTime.indexOf(openTime);
+  if (next?.arrivedAt === undefined || row < 0) return null;
+  const receivedAt = candles.receivedAt[row]!;
+  const later = `the candle of ${isoUtc(next.openTime)}, acted on at ${isoUtc(next.arrivedAt)}`;
+  if (Number.isNaN(receivedAt)) return `never delivered to the run: not in its live store when it acted on ${later} nor since (the replay has it from the shipped datasets)`;
+  const stored = `stored at ${isoUtc(receivedAt)} from ${CANDLE_SOURCES[candles.source[row]!] ?? 'import'}`;
+  if (receivedAt <= next.arrivedAt) return `closed while the run was down: ${stored}, before the run acted on ${later}; a continued run's history, not traded`;
+  return `never delivered to the run: ${stored}, after it had acted on ${later}`;
 }
 
 /** Whether the stored version of candle `row` was received after `decidedAt` (UTC epoch ms; unknown: yes). */

@@ -201,4 +201,11 @@ describe('chaos parity: every fault, a SIGKILL and a restart', () => {
     }
     expect(reports.reduce((n, r) => n + r.matched, 0)).toBeGreaterThan(20);
   });
+
+  it('lists the replay signals on candles that closed while the killed run was down as not acted live, with that reason', () => {
+    // Hundreds of candles close while the second process starts; the strategy signals on about one in five candles.
+    const notActed = reports.flatMap((r) => r.notActed);
+    expect(notActed.length).toBeGreaterThan(0);
+    for (const n of notActed) expect(n.reason).toMatch(/^closed while the run was down: stored at .*, before the run acted on the candle of /);
+  });
 });

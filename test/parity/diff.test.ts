@@ -9,6 +9,9 @@ import { runLive, type LiveResult } from '../../framework/engine/live';
 import { diffRun } from '../../framework/parity/diff';
 import { readJournal } from '../../framework/report/journal';
 
+/** A test that runs `npm run diff` as a child process: it replays the run from the origin, minutes on a loaded machine. */
+const CLI_TIMEOUT_MS = 180_000;
+
 const exec = promisify(execFile);
 const scratch = mkdtempSync(path.join(tmpdir(), 'parity-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -55,7 +58,7 @@ describe('a live run of a 15m strategy with a 1h informative subscription, again
   it('npm run diff prints the comparison and exits 0', async () => {
     const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'framework/cli/diff.ts', FILTERED, '--run', live.dir]);
     expect(stdout).toContain(`${live.engine.signals.length} matched, 0 mismatched (0 unexplained)`);
-  });
+  }, CLI_TIMEOUT_MS);
 });
 
 describe('npm run diff on a live run of a strategy with lookahead in populateIndicators', () => {

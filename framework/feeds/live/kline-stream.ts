@@ -176,13 +176,25 @@ export class KlineStream {
     this.closing = this.closeConnection(reason);
   }
 
+  /**
+   * Replaces a connection silent for longer than the threshold. Timers run before the event loop reads the sockets:
+   * after a stall of this machine (a loaded CPU, a paused process) the frames received meanwhile are still unread, so
+   * the verdict waits for the next read (`setImmediate` runs after it) and the stall is not taken for a silent exchange.
+   */
   private checkSilence(): void {
-    if (this.connection !== 'open' && this.connection !== 'connecting') return;
-    const since = Math.max(this.lastFrameAt, this.watchStartedAt);
-    const silentMs = this.options.clock.now() - since;
-    if (silentMs > this.options.silenceTimeoutMs) {
-      this.replaceConnection(`no frame for ${Math.round(silentMs)} exchange ms (threshold ${this.options.silenceTimeoutMs})`);
-    }
+    if (this.silentMs() <= this.options.silenceTimeoutMs) return;
+    setImmediate(() => {
+      const silentMs = this.silentMs();
+      if (silentMs > this.options.silenceTimeoutMs) {
+        this.replaceConnection(`no frame for ${Math.round(silentMs)} exchange ms (threshold ${this.options.silenceTimeoutMs})`);
+      }
+    });
+  }
+
+  /** Exchange ms since the last frame (or the subscription), while connecting or open; 0 otherwise. */
+  private silentMs(): number {
+    if (this.connection !== 'open' && this.connection !== 'connecting') return 0;
+    return this.options.clock.now() - Math.max(this.lastFrameAt, this.watchStartedAt);
   }
 
   /** ccxt clients carrying this subscription. */

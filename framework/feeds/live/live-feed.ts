@@ -158,6 +158,11 @@ export class LiveFeed {
   private fromWs = 0;
   private fromRestCount = 0;
   private backfillCount = 0;
+  /**
+   * Set when the stream lost its connection: the exchange may have restarted (or this machine stalled) since the clock
+   * was synced, so the clock is synced again before the next REST answer is judged by it (in `fetchPage`).
+   */
+  private clockSuspect = false;
   private failure: unknown;
   private stopping: Promise<void> | undefined;
   private settle!: { resolve: () => void; reject: (error: unknown) => void };
@@ -227,7 +232,10 @@ export class LiveFeed {
           this.badFrames++;
           this.options.logger?.warn({ frame, reason }, `${this.where}: bad WebSocket frame skipped`);
         },
-        onReconnect: () => this.requestBackfill(),
+        onReconnect: () => {
+          this.clockSuspect = true;
+          this.requestBackfill();
+        },
       });
       this.stream.start();
       this.requestBackfill();
@@ -398,7 +406,17 @@ export class LiveFeed {
     // clock's error) is one the answer has surely reached, whatever the delays before it is processed.
     let sentAt = Number.NEGATIVE_INFINITY;
     let startedBefore = Number.NEGATIVE_INFINITY;
-    const rows = await this.retry(() => {
+    const rows = await this.retry(async () => {
+      // A REST answer's last row counts as closed by the clock alone: after a lost connection the clock is synced
+      // again first (an exchange that restarted with its clock behind the estimate would otherwise have its forming
+      // candle taken as closed).
+      if (this.clockSuspect) {
+        this.clockSuspect = false;
+        await this.clock.sync().catch((error: unknown) => {
+          this.clockSuspect = true;
+          throw error;
+        });
+      }
       sentAt = this.safeNow();
       startedBefore = this.detector!.latestStartedOpenTime;
       return rest.fetchOHLCV(subscription.symbol, subscription.timeframe, from, limit);

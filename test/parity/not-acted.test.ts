@@ -1,0 +1,148 @@
+/**
+ * The span of a live run is exactly the candles it acted on, and the diff says what it did not compare:
+ * - `candles.jsonl` lists only the candles the run acted on: a 15m run whose 1h informative feed stops (the exchange
+ *   has no more 1h candles) keeps storing 15m candles durably, but cannot act on them (each waits for the 1h candle that
+ *   closes with it) and never journals them;
+ * - a replay signal on a candle inside the span that the run did not act on (the exchange had no candle there when the
+ *   run read it) is listed as not acted live, with the proven reason, and not counted as a mismatch.
+ * Real ccxt, the simulator on loopback playing the shipped datasets (edited: a 1h tape cut short, a 1m candle taken out).
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { batchFromCandles, candlesFromBatch, sliceBatch, type CandleBatch } from '../../framework/core/candle';
+import { lowerBound } from '../../framework/core/search';
+import { runLive } from '../../framework/engine/live';
+import { replayCandles } from '../../framework/feeds/replay';
+import { diffRun } from '../../framework/parity/diff';
+import { readJournal } from '../../framework/report/journal';
+import { readTradingJournal } from '../../framework/report/trading-journal';
+import { startSimulator, type Simulator } from '../../framework/sim/simulator';
+import { readStoredCandles } from '../../framework/store/live-store';
+import { waitFor } from '../feeds/support';
+import { runCli } from '../support/cli';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const scratch = mkdtempSync(path.join(tmpdir(), 'not-acted-'));
+const sims: Simulator[] = [];
+afterAll(async () => {
+  for (const sim of sims) await sim.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/** The candles of `batch` opening before `to` (UTC epoch ms). */
+const before = (batch: CandleBatch, to: number): CandleBatch => sliceBatch(batch, 0, lowerBound(batch.openTime, to));
+
+/** Open time of the last traded candle journaled by the (one) run under `runsRoot` so far, or −∞. */
+function lastJournaled(runsRoot: string): number {
+  const [dir] = existsSync(runsRoot) ? readdirSync(runsRoot) : [];
+  const file = dir === undefined ? '' : path.join(runsRoot, dir, 'candles.jsonl');
+  const last = file !== '' && existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').at(-1) : '';
+  return last === undefined || last === '' ? Number.NEGATIVE_INFINITY : (JSON.parse(last) as { openTime: number }).openTime;
+}
+
+describe('candles.jsonl lists only the candles the run acted on', () => {
+  it('not those stored durably while the run waited for an informative candle that never came', async () => {
+    const file = 'strategies/macd-trend-filter.ts';
+    const start = Date.UTC(2021, 0, 10);
+    const m15 = replayCandles('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '15m' });
+    const h1 = replayCandles('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
+    // The exchange's last 1h candle opens at start + 48h (two days of live candles first: however slow the run's start,
+    // it trades before then). A 15m candle is acted on once the 1h candle that closed with it (or before) has arrived:
+    // the one closing at start + 49h45 waits for the 1h candle of start + 48h45 … 49h45, which never comes. The last
+    // candle acted on is therefore the one opening at start + 49h30.
+    const lastActed = start + 49 * HOUR + 30 * MINUTE;
+    const sim = await startSimulator({
+      markets: [
+        { symbol: 'BTC/USDT', timeframe: '15m', candles: m15 },
+        { symbol: 'BTC/USDT', timeframe: '1h', candles: before(h1, start + 49 * HOUR) },
+      ],
+      startTime: start,
+      speed: 20_000,
+    });
+    sims.push(sim);
+    const storeRoot = path.join(scratch, 'store-informative');
+    const runsRoot = path.join(scratch, 'runs-informative');
+    const abort = new AbortController();
+    const running = runLive({
+      file,
+      simulator: { endpoints: { restUrl: sim.restUrl, wsUrl: sim.wsUrl }, speed: 20_000 },
+      storeRoot,
+      runsRoot,
+      staleAfter: Number.POSITIVE_INFINITY,
+      signal: abort.signal,
+    });
+    const stored = (): CandleBatch => readStoredCandles(storeRoot, { exchange: 'sim', symbol: 'BTC/USDT', timeframe: '15m' });
+    try {
+      // The run has acted on every candle it can, and five 15m candles after those are in its write-ahead log: made
+      // durable while it waited.
+      await waitFor(
+        () => lastJournaled(runsRoot) === lastActed && stored().openTime.filter((t) => t > lastActed).length >= 5,
+        'the last candle acted on and five 15m candles stored past it',
+        90_000,
+      );
+    } finally {
+      abort.abort();
+    }
+    const live = await running;
+    const journal = readJournal(live.dir);
+    const times = journal.candles.map((c) => c.openTime);
+    expect(times.at(-1)).toBe(lastActed);
+    expect(stored().openTime.filter((t) => t > lastActed).length).toBeGreaterThanOrEqual(5);
+    // Exactly the candles acted on: those the broker checkpointed (one each, plus the close at the stop) and the run's own list.
+    const checkpoints = readTradingJournal(live.dir).checkpoints.map((c) => c.time);
+    expect([...times, lastActed]).toEqual(checkpoints);
+    expect(times).toEqual(live.liveCandles.map((c) => c.openTime));
+    const report = await diffRun(file, live.dir);
+    expect(report.span!.last).toBe(lastActed);
+    expect(report.unexplained).toBe(0);
+  }, 240_000);
+});
+
+describe('replay signals on candles the live run did not act on', () => {
+  it('are listed as not acted live with the proven reason, not counted as mismatches', async () => {
+    const file = 'test/fixtures/strategies/every-candle-1m.ts';
+    const start = Date.UTC(2021, 3, 21, 2, 0);
+    const m1 = replayCandles('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1m' });
+    // The exchange has no candle at start + 90 min (the shipped datasets, which the replay reads, do): after the run's
+    // start, however slow.
+    const hole = start + 90 * MINUTE;
+    const tape = batchFromCandles(candlesFromBatch(before(m1, start + 2 * HOUR)).filter((c) => c.openTime !== hole));
+    const sim = await startSimulator({ markets: [{ symbol: 'BTC/USDT', timeframe: '1m', candles: tape }], startTime: start, speed: 1_200 });
+    sims.push(sim);
+    const runsRoot = path.join(scratch, 'runs-hole');
+    const abort = new AbortController();
+    const live = await runLive({
+      file,
+      simulator: { endpoints: { restUrl: sim.restUrl, wsUrl: sim.wsUrl }, speed: 1_200 },
+      storeRoot: path.join(scratch, 'store-hole'),
+      runsRoot,
+      staleAfter: Number.POSITIVE_INFINITY,
+      signal: abort.signal,
+      // Stop two candles after the hole.
+      onStatus: () => void (lastJournaled(runsRoot) >= hole + 2 * MINUTE && abort.abort()),
+    });
+    const acted = readJournal(live.dir).candles.map((c) => c.openTime);
+    expect(acted[0]).toBeLessThan(hole);
+    expect(acted.at(-1)).toBeGreaterThan(hole);
+    expect(acted).not.toContain(hole);
+    const report = await diffRun(file, live.dir);
+    // every-candle-1m decides by the open time alone: at an even minute, enter long.
+    expect(report.notActed).toEqual([
+      {
+        openTime: hole,
+        replay: { action: 'enter_long', tag: 'even_minute' },
+        reason: expect.stringMatching(/^never delivered to the run: not in its live store when it acted on the candle of 2021-04-21T03:31:00\.000Z/),
+      },
+    ]);
+    expect(report.mismatches).toEqual([]);
+    expect(report.matched).toBe(report.liveSignals);
+    expect(report.unexplained).toBe(0);
+    const { code, stdout } = await runCli('framework/cli/diff.ts', [file, '--run', live.dir]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('replay signals on candles the run did not act on: 1 (not compared; 0 without a proven reason)');
+    expect(stdout).toContain('2021-04-21T03:30:00.000Z  replay: enter_long (even_minute)  not acted live: never delivered to the run');
+  }, 240_000);
+});
