@@ -3,7 +3,8 @@ import { CANDLE_SOURCES, type CandleBatch, type CandleSource } from '../../frame
 import { InvalidCandleError, InvalidTimeframeError } from '../../framework/core/errors';
 import type { RawCandle } from '../../framework/pipeline/normalize';
 import { processCandles } from '../../framework/pipeline/pipeline';
-import { loadRows, rowsOf, seededRandom, shuffled, toBatch, utc, type OhlcvRow } from './realData';
+import { mulberry32 } from '../../framework/core/rng';
+import { loadRows, rowsOf, shuffled, toBatch, utc, type OhlcvRow } from './realData';
 
 const rows = loadRows('BTC_USDT-5m.json');
 const where = 'BTC_USDT-5m.json';
@@ -115,7 +116,7 @@ describe('processCandles orders out-of-order input', () => {
   const slice = rows.slice(30_000, 32_000);
 
   it('sorts a seeded shuffle of real candles back into the original', () => {
-    const input = shuffled(slice, seededRandom(42));
+    const input = shuffled(slice, mulberry32(42));
     let drops = 0;
     for (let i = 1; i < input.length; i++) if (input[i]![0] < input[i - 1]![0]) drops++;
     const batch = toBatch(input);
@@ -129,7 +130,7 @@ describe('processCandles orders out-of-order input', () => {
   });
 
   it('sorts and de-duplicates a shuffle that holds every candle twice', () => {
-    const input = shuffled([...slice, ...slice], seededRandom(7));
+    const input = shuffled([...slice, ...slice], mulberry32(7));
     const result = processCandles(input.map(raw), '5m', { where });
     expect(rowsOf(result.candles)).toEqual(slice);
     expect(result.duplicates).toBe(slice.length);

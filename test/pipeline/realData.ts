@@ -42,18 +42,6 @@ export function rowsOf(batch: CandleBatch): OhlcvRow[] {
   ]);
 }
 
-/** Mulberry32: a small seeded PRNG giving floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A Fisher–Yates shuffle of a copy of `items`. */
 export function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];

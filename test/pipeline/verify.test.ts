@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatContinuityReport, verifyCandles } from '../../framework/pipeline/verify';
-import { loadRows, seededRandom, shuffled, toBatch, type OhlcvRow } from './realData';
+import { mulberry32 } from '../../framework/core/rng';
+import { loadRows, shuffled, toBatch, type OhlcvRow } from './realData';
 
 describe('verifyCandles on the real files', () => {
   it.each([
@@ -55,7 +56,7 @@ describe('verifyCandles on damaged data', () => {
 
   it('counts duplicates, unsorted and invalid rows, and lists the invalid ones', () => {
     const invalid: OhlcvRow = [rows[100]![0] + 1, 1, 1, 1, 1, 1];
-    const damaged = [...shuffled(rows.slice(0, 50), seededRandom(1)), ...rows.slice(50), ...rows.slice(200, 210), invalid];
+    const damaged = [...shuffled(rows.slice(0, 50), mulberry32(1)), ...rows.slice(50), ...rows.slice(200, 210), invalid];
     let drops = 0;
     for (let i = 1; i < damaged.length - 1; i++) if (damaged[i]![0] < damaged[i - 1]![0]) drops++;
     const report = verifyCandles(toBatch(damaged), '5m', 'BTC_USDT-5m.json');
