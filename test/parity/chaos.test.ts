@@ -101,7 +101,8 @@ beforeAll(async () => {
     await until(() => {
       const last = readJournalSafe(newestRun()).at(-1);
       return last?.source === 'websocket' && last.openTime >= sim.clock() - 3 * MINUTE;
-    }, 'the first run to follow the stream');
+      // Catching up with the exchange after its start takes minutes on an overloaded machine.
+    }, 'the first run to follow the stream', 400_000);
     return newestRun();
   };
   const run = await firstRun();
@@ -148,7 +149,7 @@ beforeAll(async () => {
       `mismatches ${reports.map((r) => r.mismatches.map((m) => m.cause.kind).join(',') || 'none').join(' + ')}, ` +
       `planted ${JSON.stringify(planted)} acted on as ${JSON.stringify(runs.flatMap((run) => readJournal(run).candles).find((c) => c.openTime === planted.openTime))}`,
   );
-}, 300_000);
+}, 900_000);
 
 afterAll(async () => {
   await sim?.stop();
