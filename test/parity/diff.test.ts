@@ -28,7 +28,8 @@ describe('a live run of a 15m strategy with a 1h informative subscription, again
       runsRoot: path.join(scratch, 'runs'),
       maxCandles: 200,
     });
-  });
+    // 200 candles acted on, each with two fdatasyncs: minutes on an overloaded machine.
+  }, 600_000);
 
   it('journals every traded candle and signal with the strategy, parameters hash and provenance', () => {
     const journal = readJournal(live.dir);
