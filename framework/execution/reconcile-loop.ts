@@ -177,7 +177,7 @@ export class ReconciliationLoop {
 
   async #pass(why: 'start' | 'interval' | 'reconnect'): Promise<void> {
     this.#passes += 1;
-    if (this.#passes === 1) this.#startedAt = this.#options.now();
+    if (this.#passes === 1) this.#startedAt = Math.floor(this.#options.now());
     this.#reconnectsSeen = this.#options.reconnects();
     this.#options.logger?.debug({ pass: this.#passes, why, time: this.#options.now() }, 'reconciliation pass');
     await this.#driver.reconcileNow();
