@@ -47,7 +47,7 @@ const optionsSchema = z.object({
   // `off`: no candle is stale.
   staleAfter: z.union([z.literal('off').transform(() => Number.POSITIVE_INFINITY), numberArg({ what: 'timeframes (e.g. 1, 0.5, 3) or "off"', min: 0, minInclusive: false })]),
   realOrders: z.boolean().optional(),
-  reconcileEvery: numberArg({ what: 'seconds of exchange time', min: 0, minInclusive: false }),
+  reconcileEvery: numberArg({ what: 'seconds', min: 0, minInclusive: false }),
   datasets: z.string(),
   store: z.string(),
   runs: z.string(),
@@ -119,7 +119,7 @@ const program = withCommonOptions(
     )
     .option(
       '--reconcile-every <seconds>',
-      "with --real-orders: seconds between reconciliations with the exchange account (exchange time: on the simulator its faster clock's)",
+      "with --real-orders: seconds (real time, also on the simulator) between reconciliations with the exchange account",
       '30',
     )
     .option('--datasets <dir>', 'shipped candle store (history, read only)', 'datasets')

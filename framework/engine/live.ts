@@ -61,10 +61,7 @@ export interface LiveOptions {
    * {@link OrderExecutor}); journaled in `orders.jsonl` and `events.jsonl`. Omitted: paper trading only.
    */
   readonly realOrders?: ApiCredentials;
-  /**
-   * With {@link realOrders}: exchange ms between reconciliation passes (default 30 000; on the simulator its clock's
-   * ms, see `execution/reconcile-loop.ts`).
-   */
+  /** With {@link realOrders}: real ms between reconciliation passes (default 30 000; see `execution/reconcile-loop.ts`). */
   readonly reconcileIntervalMs?: number;
   /**
    * The stale rule's limit, in timeframes (default 1): a traded candle that arrives more than this long after its
@@ -224,7 +221,6 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
           dir,
           strategy: loaded.strategy.name,
           ...(options.reconcileIntervalMs !== undefined && { intervalMs: options.reconcileIntervalMs }),
-          clockRate: sim?.speed ?? 1,
           now: () => markets[0]?.feed?.exchangeNow() ?? Date.now(),
           reconnects: () => markets.reduce((n, m) => n + (m.feed?.status().reconnects ?? 0), 0),
           ...(logger !== undefined && { logger }),

@@ -5,12 +5,12 @@
  * connector (its trading instance: one request budget and one rate-limit back-off with the feeds and the orders).
  *
  * **When.** Once at start (after the broker is restored and the executor has resolved what a killed run left in
- * flight, before the first live candle is acted on), then every `intervalMs` of exchange time after the previous pass
- * ended, and before the next candle is acted on after any feed reconnected. On a real exchange exchange time is real
- * time (default 30 s); on the simulator, whose clock runs `clockRate` times faster, the timer waits
- * `intervalMs / clockRate` real ms, so a pass comes as often per candle as it would on the real exchange. Every pass
- * runs between two candles (`exclusive`), never while the executor has an order in flight: the run's holding it
- * compares is settled, and an order of the run being filled cannot look like a trade made by hand.
+ * flight, before the first live candle is acted on), then every `intervalMs` of real time after the previous pass
+ * ended (default 30 s), and before the next candle is acted on after any feed reconnected. Real time on the simulator
+ * too: its faster clock does not make REST calls cheaper, and passes timed by its clock (15 ms apart at speed 2 000)
+ * would crowd out the candles (late candles are stale, not traded). Every pass runs between two candles
+ * (`exclusive`), never while the executor has an order in flight: the run's holding it compares is settled, and an
+ * order of the run being filled cannot look like a trade made by hand.
  *
  * **What the run holds** is the executor's holding (what the exchange filled for the run's own orders), with the
  * exchange order ids of every order in `orders.jsonl` to tell the run's trades from others.
@@ -41,7 +41,7 @@ import { readOrderRecords, type OrderRecord } from './orders-journal';
 import type { Finding } from './reconcile';
 import { ExchangeReconciliation, type ReconciliationRecord, type ReconcilingExchange } from './reconcile-driver';
 
-/** Default time between the end of a pass and the start of the next: 30 s of exchange time. */
+/** Default real time between the end of a pass and the start of the next: 30 s. */
 export const DEFAULT_RECONCILE_INTERVAL_MS = 30_000;
 
 /** The broker as the engine drives it: what {@link ReconciliationLoop.gate} wraps. */
@@ -66,10 +66,8 @@ export interface ReconciliationLoopOptions {
   readonly dir: string;
   /** The strategy's name, for the events. */
   readonly strategy: string;
-  /** Exchange ms between the end of a pass and the start of the next (default {@link DEFAULT_RECONCILE_INTERVAL_MS}). */
+  /** Real ms between the end of a pass and the start of the next (default {@link DEFAULT_RECONCILE_INTERVAL_MS}). */
   readonly intervalMs?: number;
-  /** Exchange ms per real ms: 1 on a real exchange, the simulator's speed on it. */
-  readonly clockRate: number;
   /** The exchange clock (the records' `time`). */
   readonly now: () => number;
   /** Connections the run's feeds have replaced so far (all feeds). */
@@ -167,19 +165,21 @@ export class ReconciliationLoop {
 
   #schedule(): void {
     if (this.#stopped) return;
-    const realMs = (this.#options.intervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS) / this.#options.clockRate;
     this.#timer = setTimeout(() => {
       this.#queue()
         .catch((error: unknown) => this.#options.logger?.error({ error: String(error) }, 'reconciliation failed'))
         .finally(() => this.#schedule());
-    }, realMs);
+    }, this.#options.intervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS);
   }
 
+  /** A pass; `why` is logged (`reconnect` whenever a feed reconnected since the previous pass, whatever started it). */
   async #pass(why: 'start' | 'interval' | 'reconnect'): Promise<void> {
     this.#passes += 1;
     if (this.#passes === 1) this.#startedAt = Math.floor(this.#options.now());
-    this.#reconnectsSeen = this.#options.reconnects();
-    this.#options.logger?.debug({ pass: this.#passes, why, time: this.#options.now() }, 'reconciliation pass');
+    const reconnects = this.#options.reconnects();
+    const after = reconnects === this.#reconnectsSeen ? why : 'reconnect';
+    this.#reconnectsSeen = reconnects;
+    this.#options.logger?.debug({ pass: this.#passes, why: after, time: this.#options.now() }, 'reconciliation pass');
     await this.#driver.reconcileNow();
   }
 

@@ -7,6 +7,7 @@ import { runLive, type LiveResult } from '../../framework/engine/live';
 import type { OrderRecord } from '../../framework/execution/orders-journal';
 import { replayCandles } from '../../framework/feeds/replay';
 import type { SignalRecord } from '../../framework/report/run-summary';
+import type { FaultConfig } from '../../framework/sim/config';
 import { startSimulator, type Simulator } from '../../framework/sim/simulator';
 import { runCli } from '../support/cli';
 
@@ -20,8 +21,8 @@ const credentials = { apiKey: 'recon-live-key', secret: 'recon-live-secret' };
 const START = Date.UTC(2021, 3, 22);
 /** A 1m candle every 100 ms of real time: slow enough for a loaded machine to keep up after its start. */
 const SPEED = 600;
-/** One reconciliation per minute of exchange time: one per candle. */
-const INTERVAL_MS = 60_000;
+/** A reconciliation every 100 ms of real time: about one per candle. */
+const INTERVAL_MS = 100;
 const scratch = mkdtempSync(path.join(tmpdir(), 'reconcile-live-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -82,12 +83,15 @@ async function liveRun(
   params: Record<string, string>,
   maxCandles: number,
   meanwhile: (sim: Simulator, dir: () => string, logs: readonly LogLine[]) => Promise<void>,
+  faults: FaultConfig = {},
+  intervalMs = INTERVAL_MS,
 ): Promise<Run> {
   const sim = await startSimulator({
     markets: [{ symbol: M1.symbol, timeframe: M1.timeframe, candles: replayCandles('datasets', M1) }],
     startTime: START,
     speed: SPEED,
     account: credentials,
+    faults,
   });
   const logs: LogLine[] = [];
   const logger = pino({ level: 'debug', base: null }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
@@ -99,7 +103,7 @@ async function liveRun(
       params,
       simulator: { endpoints: { restUrl: sim.restUrl, wsUrl: sim.wsUrl }, speed: SPEED },
       realOrders: credentials,
-      reconcileIntervalMs: INTERVAL_MS,
+      reconcileIntervalMs: intervalMs,
       storeRoot: path.join(scratch, `store-${name}`),
       runsRoot,
       maxCandles,
@@ -159,14 +163,23 @@ describe('reconciliation in a live run with --real-orders, on the simulator\'s a
     }
   }, 120_000);
 
-  it('extra holdings bought by hand are reported as external and never traded: the account ends holding the paper position plus them', async () => {
+  it('extra holdings bought by hand are reported as external and never traded: the account ends holding the paper position plus them; a reconnect is followed by a pass', async () => {
     const EXTRA = 0.005;
     let boughtAt = 0;
-    const { sim, live } = await liveRun('extra', { hold: '4', add: '0' }, 80, async (account, dir) => {
+    const meanwhile = async (account: Simulator, dir: () => string): Promise<void> => {
       await until('the run to be long', () => paperLong(dir()) && account.account.balance('BTC').free > 0);
       boughtAt = account.account.trade({ symbol: 'BTC/USDT', side: 'buy', quantity: EXTRA }).transactTime;
-    });
+    };
+    // The 120th WebSocket frame is a dropped connection: the feed reconnects. No pass on a timer within the run (60 s):
+    // after the start, passes come after reconnects only.
+    const { sim, live, logs } = await liveRun('extra', { hold: '4', add: '0' }, 80, meanwhile, { drop: { nth: [120] } }, 60_000);
     try {
+      // Every reconnect is reconciled before the next candle is acted on (one pass may cover several reconnects), and
+      // finds the extra holdings.
+      const afterReconnect = logs.filter((l) => l.msg === 'reconciliation pass' && l['why'] === 'reconnect').length;
+      expect(live.feed.reconnects).toBeGreaterThanOrEqual(1);
+      expect(afterReconnect).toBeGreaterThanOrEqual(1);
+      expect(afterReconnect).toBeLessThanOrEqual(live.feed.reconnects);
       const events = lines<Record<string, unknown>>(live.dir, 'events.jsonl').filter((e) => e['type'] === 'position_mismatch');
       expect(events.length).toBeGreaterThanOrEqual(1);
       expect(events.filter((e) => !(e['finding'] === 'external' && units(e['externalQuantity'] as number) === units(EXTRA)))).toEqual([]);
