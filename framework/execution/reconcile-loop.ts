@@ -172,12 +172,12 @@ export class ReconciliationLoop {
     }, this.#options.intervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS);
   }
 
-  /** A pass; `why` is logged (`reconnect` whenever a feed reconnected since the previous pass, whatever started it). */
+  /** A pass; `why` is logged (after the first, `reconnect` whenever a feed reconnected since the previous pass). */
   async #pass(why: 'start' | 'interval' | 'reconnect'): Promise<void> {
     this.#passes += 1;
     if (this.#passes === 1) this.#startedAt = Math.floor(this.#options.now());
     const reconnects = this.#options.reconnects();
-    const after = reconnects === this.#reconnectsSeen ? why : 'reconnect';
+    const after = why === 'start' || reconnects === this.#reconnectsSeen ? why : 'reconnect';
     this.#reconnectsSeen = reconnects;
     this.#options.logger?.debug({ pass: this.#passes, why: after, time: this.#options.now() }, 'reconciliation pass');
     await this.#driver.reconcileNow();

@@ -87,7 +87,7 @@ describe('npm run live --real-orders after a SIGKILL while long', () => {
     }
     first.child.kill('SIGKILL');
     await first.exited;
-    expect(first.stderr()).toMatch(/"why":"start".*"msg":"reconciliation pass"/);
+    expect(first.stderr()).toMatch(/"pass":1,"why":"start",.*"msg":"reconciliation pass"/);
     const ordersBefore = sim.account.orders.length;
     expect(ordersBefore).toBeGreaterThan(0);
 
