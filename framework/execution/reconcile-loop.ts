@@ -46,8 +46,11 @@ export const DEFAULT_RECONCILE_INTERVAL_MS = 30_000;
 
 /** The broker as the engine drives it: what {@link ReconciliationLoop.gate} wraps. */
 export interface GatedBroker {
+  /** Processes one closed candle (fills, triggers, marking). */
   onCandle(candle: Candle): void;
+  /** Hands over the signal decided on the close of `candle`; returns whether it became an order and, if not, why. */
   submit(signal: Signal, candle: Candle): SignalDecision;
+  /** The read-only account view handed to `onData`. */
   readonly account: AccountView;
 }
 
