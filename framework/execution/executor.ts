@@ -31,6 +31,9 @@
  * (e.g. what the paper broker could not afford when the open gapped above the deciding close). An order given up is
  * journaled and reported as `trade_failed`; the next event drives the holding to its target again.
  *
+ * **Sold outside the run.** A paper `closed_on_exchange` fill (reconciliation found the holding sold by hand, see
+ * `execution/reconcile-loop.ts`) sends nothing: the holding drops by its quantity, journaled as a `reconcile` line.
+ *
  * **Records.** Every request and its outcome goes to `orders.jsonl` ({@link OrderRecord}), every fill or final
  * failure to `events.jsonl` ({@link "execution/events"!ExecutionEvent | ExecutionEvent}); each line is fsynced before
  * the next request, and an order's `sending` line before the order goes out, so a run killed during a request leaves
