@@ -69,7 +69,7 @@ function checkpoints(): { position: unknown }[] {
 }
 
 describe('npm run live --real-orders after a SIGKILL while long', () => {
-  it('restores the position and the holding, reconciles in sync, trades as a run without the kill, sends no order twice', { timeout: 240_000 }, async () => {
+  it('restores the position and the holding, reconciles in sync, trades as a run without the kill, sends no order twice', { timeout: 420_000 }, async () => {
     sim = await startSimulator({
       markets: [{ symbol: 'BTC/USDT', timeframe: '15m', candles: readDataset('datasets', BTC_15M) }],
       startTime: Date.UTC(2021, 2, 1),
@@ -77,7 +77,7 @@ describe('npm run live --real-orders after a SIGKILL while long', () => {
       account: credentials,
     });
     const first = live(['--verbose']);
-    const deadline = Date.now() + 120_000;
+    const deadline = Date.now() + 180_000;
     // Kill the whole child once it has acted on 8 candles and holds a position (and so does the account).
     for (;;) {
       const states = checkpoints();

@@ -107,6 +107,8 @@ async function liveRun(
       storeRoot: path.join(scratch, `store-${name}`),
       runsRoot,
       maxCandles,
+      // The stale rule (tested on its own) is off: a loaded machine that delivers candles late still trades them.
+      staleAfter: Number.POSITIVE_INFINITY,
       logger,
       onStatus: (_status, _signals, _faults, symbols) => blocked.push(symbols ?? []),
     });
