@@ -215,7 +215,7 @@ describe('reconciliation in a live run with --real-orders, on the simulator\'s a
       expect(refused.length).toBeGreaterThanOrEqual(1);
       expect(refused.every((s) => !s.acted && s.signal.action === 'enter_long')).toBe(true);
       // A withdrawal is no trade: nothing on the account explains the shortfall.
-      expect(refused[0]!.reason).toMatch(/^blocked: reconciliation: the exchange holds [0-9.e-]+ BTC less than the run expects; sales outside the run explain 0$/);
+      expect(refused[0]!.reason).toBe('blocked: reconciliation: the exchange holds 0.001 BTC less than the run expects; sales outside the run explain 0');
       const unexplained = lines<Record<string, number>>(live.dir, 'events.jsonl').find((e) => e['finding'] === ('unexplained' as unknown as number))!;
       expect(units(unexplained['expectedQuantity']!) - units(unexplained['exchangeQuantity']!)).toBe(units(WITHDRAWN));
       // Entries resumed after it was resolved: adds acted on after the last refusal.
