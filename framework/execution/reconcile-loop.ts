@@ -38,7 +38,7 @@ import type { Candle } from '../core/candle';
 import { EventLog } from './events';
 import type { OrderExecutor } from './executor';
 import { readOrderRecords, type OrderRecord } from './orders-journal';
-import type { Finding } from './reconcile';
+import type { Finding, RunSymbolState } from './reconcile';
 import { ExchangeReconciliation, type ReconciliationRecord, type ReconcilingExchange } from './reconcile-driver';
 
 /** Default real time between the end of a pass and the start of the next: 30 s. */
@@ -186,7 +186,7 @@ export class ReconciliationLoop {
     await this.#driver.reconcileNow();
   }
 
-  #runState() {
+  #runState(): RunSymbolState {
     const { symbol, base, executor } = this.#options;
     const orders = [...this.#earlier, ...executor.records];
     return {
@@ -213,7 +213,7 @@ export class ReconciliationLoop {
       }
       case 'external':
         this.#events.write(event);
-        logger?.warn({ pass: this.#passes, externalQuantity: finding.externalQuantity }, `${finding.symbol}: the account holds ${finding.externalQuantity} ${this.#options.base} the run does not own; never traded`);
+        logger?.warn({ pass: this.#passes, externalQuantity: finding.externalQuantity }, `${finding.symbol}: the account holds ${Number(finding.externalQuantity.toPrecision(12))} ${this.#options.base} the run does not own; never traded`);
         break;
       case 'unexplained':
         this.#blockedBecause = finding.reason;
