@@ -19,7 +19,11 @@
  * - `closed_on_exchange`: the paper broker closes that quantity at the exchange's price on the next candle
  *   ({@link "broker/paper-broker"!PaperBroker.closeOnExchange | closeOnExchange}; the trade's exit reason is
  *   `closed_on_exchange`, journaled in `trading.jsonl` like any fill; the executor counts it off its holding without
- *   sending anything); a `position_mismatch` event in `events.jsonl`;
+ *   sending anything); a `position_mismatch` event in `events.jsonl`. The close waits for the orders pending on
+ *   paper (already filled on the exchange when decided) to fill at that candle's open, so a sale of coins the run just
+ *   bought closes the entry they came from. Known limit: a sale larger than the paper position at that point (e.g. the
+ *   paper broker filled less than the exchange because its cash ran short) is closed only up to the paper position;
+ *   the rest stays a `closed_on_exchange` finding (reported once) and the executor's holding above the account's;
  * - `external`: a `position_mismatch` event; the run never trades what it does not own (its orders only ever move its
  *   own holding);
  * - `unexplained`: a `position_mismatch` event, and new entries on the symbol are refused (fail closed: the signal is
