@@ -55,7 +55,8 @@ export interface PendingOrder {
  *    beyond a trigger fills it at the open (a gap through); otherwise a trigger in the candle's range fills at its
  *    price; when both are, the stop is assumed first (the conservative choice). A trigger creates a `stop_loss`
  *    (market, slipped) or `take_profit` (limit, not slipped) order for the whole position, filled at once.
- * 6. **Trades** are round trips, flat to flat (see {@link Trade}).
+ * 6. **Trades** are round trips, flat to flat (see {@link Trade}). A sale found on the exchange by reconciliation
+ *    ({@link closeOnExchange}) closes the position at the exchange's price on the next candle.
  * 7. **Marking.** After fills, equity is marked at the candle's close: `equity = cash + positionValue`, where
  *    `positionValue` is `+quantity × close` for a long and `−quantity × close` for a short (a short's sale proceeds
  *    are in cash). One row per candle goes to {@link equityCurve}.
@@ -89,6 +90,8 @@ export class PaperBroker {
   readonly #fills: Fill[] = [];
   readonly #ignored: IgnoredSignal[] = [];
   readonly #listeners: OrderListener[] = [];
+  /** Closes found on the exchange, applied at the next candle (see {@link closeOnExchange}). */
+  #externalCloses: { readonly quantity: number; readonly price: number }[] = [];
 
   /**
    * @param config - account settings; see {@link BrokerConfig} and {@link brokerConfig} for defaults.
@@ -251,6 +254,7 @@ export class PaperBroker {
     }
     this.#lastTime = candle.openTime;
     while (this.#pending.length > 0) this.#fillAtOpen(this.#pending[0]!, candle);
+    for (const close of this.#externalCloses.splice(0)) this.#closeExternally(close.quantity, close.price, candle.openTime);
     if (this.#position !== null) {
       this.#exposedCandles += 1;
       this.#checkTriggers(this.#position, candle);
@@ -308,6 +312,35 @@ export class PaperBroker {
       this.#mark(candle.close);
       this.#curve.replaceLast(candle.openTime, this.#cash, this.#positionValue(candle.close));
     }
+  }
+
+  /**
+   * Records that `quantity` (base currency) of the position was sold (a long) or bought back (a short) outside the run,
+   * at `price` (quote currency, the exchange's fill price): reconciliation's `closed_on_exchange` finding. It is applied
+   * on the next candle given to {@link onCandle}, after the orders pending for that candle's open have filled (they were
+   * already sent to the exchange when decided, so the exchange's shortfall is counted against the position they make)
+   * and before its stop-loss / take-profit check: a `closed_on_exchange` market order of `min(quantity, position)`
+   * filled at `price` without slippage, paying `feeRate`; a position closed that way ends its trade with exit reason
+   * `closed_on_exchange`. Nothing happens when the position is flat by then. Not part of {@link snapshot}: a run
+   * killed before the next candle finds the sale again when it reconciles at its restart.
+   *
+   * @throws {@link "core/errors"!FrameworkError | FrameworkError} when `quantity` or `price` is not a positive number.
+   */
+  closeOnExchange(quantity: number, price: number): void {
+    if (!(quantity > 0) || !(price > 0) || !Number.isFinite(quantity) || !Number.isFinite(price)) {
+      throw new FrameworkError(`broker closeOnExchange: quantity ${quantity} and price ${price} must be positive numbers`);
+    }
+    this.#externalCloses.push({ quantity, price });
+  }
+
+  #closeExternally(quantity: number, price: number, time: number): void {
+    const position = this.#position;
+    if (position === null) return;
+    const closed = Math.min(quantity, position.quantity);
+    const order = this.#newOrder('closed_on_exchange', position.side === 'long' ? 'sell' : 'buy', 'market', closed, time, undefined);
+    this.#emit(order);
+    this.#applyFill(order, null, time, price, closed);
+    this.#emit({ ...order, status: 'filled', filledQuantity: closed, averagePrice: price });
   }
 
   #requireLast(candle: Candle, method: string): void {
@@ -533,6 +566,7 @@ function exitReasonOf(reason: OrderReason): ExitReason {
     case 'take_profit':
     case 'reversal':
     case 'end_of_data':
+    case 'closed_on_exchange':
       return reason;
     default:
       return 'signal';

@@ -16,9 +16,11 @@ export type PositionSide = 'long' | 'short';
  * - `stop_loss` / `take_profit`: the position's stop or take-profit price was touched within a candle;
  * - `reversal`: an entry signal of the opposite side closed it (at the same open as the new entry);
  * - `end_of_data`: {@link "broker/paper-broker"!PaperBroker.closeAll | PaperBroker.closeAll} at the end of a run, at
- *   the last candle's close.
+ *   the last candle's close;
+ * - `closed_on_exchange`: reconciliation found the position sold outside the run (by hand on the exchange), closed at
+ *   the exchange's price (see {@link "broker/paper-broker"!PaperBroker.closeOnExchange | PaperBroker.closeOnExchange}).
  */
-export type ExitReason = 'signal' | 'stop_loss' | 'take_profit' | 'reversal' | 'end_of_data';
+export type ExitReason = 'signal' | 'stop_loss' | 'take_profit' | 'reversal' | 'end_of_data' | 'closed_on_exchange';
 
 /**
  * The open position (one per broker: the traded symbol).

@@ -48,6 +48,7 @@ const optionsSchema = z.object({
   // `off`: no candle is stale.
   staleAfter: z.union([z.literal('off').transform(() => Number.POSITIVE_INFINITY), numberArg({ what: 'timeframes (e.g. 1, 0.5, 3) or "off"', min: 0, minInclusive: false })]),
   realOrders: z.boolean().optional(),
+  reconcileEvery: numberArg({ what: 'seconds', min: 0, minInclusive: false }),
   datasets: z.string(),
   store: z.string(),
   runs: z.string(),
@@ -80,10 +81,10 @@ function simulatorEndpoints(url: URL): { restUrl: string; wsUrl: string } {
 
 /**
  * One compact line: connection, last closed candle, lag, candles and where they came from, backfills, reconnects, bad
- * frames, duplicates dropped, revisions, stale candles, rate-limit waits, signals and, on the in-process simulator,
- * the faults it injected.
+ * frames, duplicates dropped, revisions, stale candles, rate-limit waits, signals, on the in-process simulator the
+ * faults it injected, and the symbols whose entries reconciliation blocks.
  */
-function statusLine(status: LiveFeedStatus, signals: number, faults?: Readonly<Record<string, number>>): string {
+function statusLine(status: LiveFeedStatus, signals: number, faults?: Readonly<Record<string, number>>, blocked: readonly string[] = []): string {
   const last = status.lastClosed === null ? '—' : isoUtc(status.lastClosed.openTime).slice(0, 16).replace('T', ' ');
   const lag = status.lagMs === null ? '—' : `${(status.lagMs / 1000).toFixed(1)}s`;
   const injected = faults === undefined ? 0 : Object.values(faults).reduce((sum, n) => sum + n, 0);
@@ -92,7 +93,8 @@ function statusLine(status: LiveFeedStatus, signals: number, faults?: Readonly<R
     `(ws ${status.fromWebsocket}, rest ${status.fromRest}) | backfills ${status.backfills} | ` +
     `reconnects ${status.reconnects} | bad frames ${status.invalidFrames} | duplicates ${status.duplicates} | ` +
     `revisions ${status.revisions} | stale ${status.stale} | rate-limit waits ${status.rateLimitWaits} | signals ${signals}` +
-    (faults === undefined ? '' : ` | faults injected ${injected}`)
+    (faults === undefined ? '' : ` | faults injected ${injected}`) +
+    (blocked.length === 0 ? '' : ` | ENTRIES BLOCKED ${blocked.join(', ')} (reconciliation)`)
   );
 }
 
@@ -115,6 +117,11 @@ const program = withCommonOptions(
     .option(
       '--real-orders',
       `also mirror every paper fill on the exchange's spot account as market orders, with the keys in ${API_KEY_VARIABLE} and ${API_SECRET_VARIABLE}`,
+    )
+    .option(
+      '--reconcile-every <seconds>',
+      "with --real-orders: seconds (real time, also on the simulator) between reconciliations with the exchange account",
+      '30',
     )
     .option('--datasets <dir>', 'shipped candle store (history, read only)', 'datasets')
     .option('--store <dir>', 'live candle store (write-ahead log + Parquet)', 'live-data')
@@ -144,7 +151,7 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
       storeRoot: options.store,
       runsRoot: options.runs,
       broker: brokerFromOptions(options),
-      ...(options.realOrders === true && { realOrders: credentialsFromEnvironment() }),
+      ...(options.realOrders === true && { realOrders: credentialsFromEnvironment(), reconcileIntervalMs: options.reconcileEvery * 1000 }),
       signal: abort.signal,
       logger,
       ...((options.exchange === 'sim' || options.simUrl !== undefined) && {
@@ -155,9 +162,9 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
       }),
       ...(options.maxCandles !== undefined && { maxCandles: options.maxCandles }),
       staleAfter: options.staleAfter,
-      onStatus: (feed, signals, faults) => {
-        if (status !== null) status.update(statusLine(feed, signals, faults));
-        else logger.info({ status: statusLine(feed, signals, faults) }, 'closed candle');
+      onStatus: (feed, signals, faults, blocked) => {
+        if (status !== null) status.update(statusLine(feed, signals, faults, blocked));
+        else logger.info({ status: statusLine(feed, signals, faults, blocked) }, 'closed candle');
       },
     });
     status?.finish();

@@ -11,6 +11,7 @@ import { loadHistory } from '../feeds/history';
 import { Connector } from '../connector/connector';
 import type { ApiCredentials } from '../feeds/live/exchange';
 import { OrderExecutor } from '../execution/executor';
+import { ReconciliationLoop } from '../execution/reconcile-loop';
 import { LiveFeed, type LiveFeedStatus } from '../feeds/live/live-feed';
 import { writeHtmlReport } from '../report/html-report';
 import { RunJournal } from '../report/journal';
@@ -60,6 +61,8 @@ export interface LiveOptions {
    * {@link OrderExecutor}); journaled in `orders.jsonl` and `events.jsonl`. Omitted: paper trading only.
    */
   readonly realOrders?: ApiCredentials;
+  /** With {@link realOrders}: real ms between reconciliation passes (default 30 000; see `execution/reconcile-loop.ts`). */
+  readonly reconcileIntervalMs?: number;
   /**
    * The stale rule's limit, in timeframes (default 1): a traded candle that arrives more than this long after its
    * close extends the history and `onData` sees it, but its signal is not traded (see `staleReason`).
@@ -74,7 +77,7 @@ export interface LiveOptions {
    * Called after every traded closed candle with the traded feed's status, the number of signals so far and, on the
    * in-process simulator, the faults it has injected by kind.
    */
-  readonly onStatus?: (status: LiveFeedStatus, signals: number, faults?: Readonly<Record<string, number>>) => void;
+  readonly onStatus?: (status: LiveFeedStatus, signals: number, faults?: Readonly<Record<string, number>>, blocked?: readonly string[]) => void;
 }
 
 /** The outcome of a live run. `summary` is null when no traded candle closed before the stop. */
@@ -204,10 +207,27 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   }
   if (executor !== null) broker.addOrderListener(executor.listener);
   let journal: RunJournal | null = null;
-  const engine = new Engine({ strategy: loaded.strategy, broker, file: options.file, subscription: traded, informative });
+  const markets: Market[] = [];
+  // Reconciliation with the exchange account (real orders only): at start, every interval, after every reconnect.
+  const reconciliation =
+    executor === null
+      ? null
+      : new ReconciliationLoop({
+          exchange: connectorOf(traded).trading!,
+          symbol: traded.symbol,
+          base: connectorOf(traded).trading!.market(traded.symbol).base,
+          broker,
+          executor,
+          dir,
+          strategy: loaded.strategy.name,
+          ...(options.reconcileIntervalMs !== undefined && { intervalMs: options.reconcileIntervalMs }),
+          now: () => markets[0]?.feed?.exchangeNow() ?? Date.now(),
+          reconnects: () => markets.reduce((n, m) => n + (m.feed?.status().reconnects ?? 0), 0),
+          ...(logger !== undefined && { logger }),
+        });
+  const engine = new Engine({ strategy: loaded.strategy, broker: reconciliation?.gate(broker) ?? broker, file: options.file, subscription: traded, informative });
   const liveCandles: StoredCandle[] = [];
   const trading = TradingJournal.open(dir, broker);
-  const markets: Market[] = [];
   let stop: () => void = () => undefined;
   let started = false;
   let failure: { readonly error: unknown } | null = null;
@@ -265,6 +285,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         const closes = tradedMarket.grid.nextOpen(candle.openTime);
         const waiting = markets.slice(1).some((m) => m.grid.nextOpen(m.grid.nextOpen(m.history.lastOpenTime ?? -Infinity)) <= closes);
         if (waiting) return;
+        await reconciliation?.beforeCandle(); // after a reconnect: reconciled before the next candle is acted on
+        if (!running) return;
         pending.shift();
         const row = tradedMarket.history.batch.openTime.lastIndexOf(candle.openTime);
         // The version acted on is the history's (a revision made durable while the candle waited has replaced it).
@@ -283,7 +305,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
           logger?.info({ openTime: isoUtc(record.openTime), signal: record.signal, acted: record.acted }, 'signal');
         }
         trading.checkpoint(candle.openTime); // durable before the next candle is acted on
-        options.onStatus?.(tradedMarket.feed!.status(), engine.signals.length, simulator?.stats.faults);
+        options.onStatus?.(tradedMarket.feed!.status(), engine.signals.length, simulator?.stats.faults, reconciliation?.blocked());
         if (options.maxCandles !== undefined && liveCandles.length >= options.maxCandles) stop();
       }
     };
@@ -350,12 +372,15 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     await Promise.race([starting, stopped]);
     warmingUp = false;
     started = true;
+    // The first pass before the first live candle is acted on (candles wait for it in the chain), then every interval.
+    await reconciliation?.start((task) => (draining = draining.then(task)));
     await Promise.race([stopped, ...markets.flatMap((m) => [m.feed!.finished, m.queue.failed])]);
   } catch (error) {
     failure = { error };
   } finally {
     clearInterval(dataWatch);
     stop();
+    await reconciliation?.stop();
     for (const market of markets) await market.feed?.stop();
     for (const market of markets) await market.queue.settled();
     await executor?.flush().catch(() => undefined); // a failure was raised by the drain already

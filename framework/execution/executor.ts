@@ -31,6 +31,9 @@
  * (e.g. what the paper broker could not afford when the open gapped above the deciding close). An order given up is
  * journaled and reported as `trade_failed`; the next event drives the holding to its target again.
  *
+ * **Sold outside the run.** A paper `closed_on_exchange` fill (reconciliation found the holding sold by hand, see
+ * `execution/reconcile-loop.ts`) sends nothing: the holding drops by its quantity, journaled as a `reconcile` line.
+ *
  * **Records.** Every request and its outcome goes to `orders.jsonl` ({@link OrderRecord}), every fill or final
  * failure to `events.jsonl` ({@link "execution/events"!ExecutionEvent | ExecutionEvent}); each line is fsynced before
  * the next request, and an order's `sending` line before the order goes out, so a run killed during a request leaves
@@ -155,6 +158,11 @@ export class OrderExecutor {
   onOrderEvent(event: OrderEvent): void {
     const { order, targetQuantity } = event;
     if (this.#closed || order.reason === 'end_of_data') return;
+    if (order.reason === 'closed_on_exchange') {
+      // Sold outside the run (reconciliation found it): nothing to send; the run's holding is that much smaller.
+      if (order.status === 'filled') this.#queue = this.#queue.then(() => this.#settle(order, targetQuantity));
+      return;
+    }
     if (order.type !== 'market' && order.status !== 'filled' && order.status !== 'partially_filled') return;
     if (targetQuantity < 0) {
       throw new SpotShortError(
@@ -208,6 +216,42 @@ export class OrderExecutor {
         this.#used.set(order.clientOrderId, attempt + 1);
         if ((await this.#execute({ ...command, amount })).kind !== 'done') return;
       }
+    } catch (error) {
+      this.#broken = { error };
+      this.#logger?.error({ error: messageOf(error) }, 'real orders stopped');
+    }
+  }
+
+  /**
+   * Counts a `closed_on_exchange` fill of the paper broker: the exchange sold `order.filledQuantity` of the run's
+   * holding outside the run, so the holding drops by that much; journaled in `orders.jsonl` (request `reconcile`,
+   * status `closed_on_exchange`) so that a restart takes up the smaller holding. Nothing is sent.
+   */
+  #settle(order: Order, target: number): void {
+    if (this.#broken !== null) return;
+    try {
+      const held = Math.round((this.#held - order.filledQuantity) * 1e12) / 1e12;
+      const record: OrderRecord = {
+        time: Date.now(),
+        request: 'reconcile',
+        clientOrderId: order.clientOrderId,
+        paperClientOrderId: order.clientOrderId,
+        reason: order.reason,
+        openTime: order.decidedAt,
+        side: order.side,
+        amount: order.filledQuantity,
+        target,
+        held,
+        orderId: null,
+        status: 'closed_on_exchange',
+        filled: order.filledQuantity,
+        average: order.averagePrice,
+        fee: null,
+        failure: null,
+      };
+      this.#orders.write(record);
+      this.records.push(record);
+      this.#held = held;
     } catch (error) {
       this.#broken = { error };
       this.#logger?.error({ error: messageOf(error) }, 'real orders stopped');

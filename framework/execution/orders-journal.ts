@@ -11,7 +11,9 @@ export const ORDERS_FILE = 'orders.jsonl';
 /**
  * One exchange request of the executor and its outcome, a line of `orders.jsonl` (no credentials in it):
  * - `time`: UTC epoch ms (machine clock) when the outcome was known; `request`: `create` (an order sent, or with a
- *   `not_sent` failure one that never left) or `fetch` (looked up by its client order id);
+ *   `not_sent` failure one that never left), `fetch` (looked up by its client order id) or `reconcile` (no request:
+ *   the paper broker's `closed_on_exchange` fill, a sale reconciliation found outside the run, counted off `held`;
+ *   status `closed_on_exchange`, `average` the exchange's price);
  * - `clientOrderId`: the exchange order's client id; `paperClientOrderId`: the paper order it mirrors (the same id for
  *   the first exchange order, `<id>r1`… for follow-ups); `reason` and `openTime`: the paper order's reason and
  *   decision candle (UTC epoch ms of its open time);
@@ -26,7 +28,7 @@ export const ORDERS_FILE = 'orders.jsonl';
  */
 export interface OrderRecord {
   readonly time: number;
-  readonly request: 'create' | 'fetch';
+  readonly request: 'create' | 'fetch' | 'reconcile';
   readonly clientOrderId: string;
   readonly paperClientOrderId: string;
   readonly reason: OrderReason;

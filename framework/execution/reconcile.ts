@@ -232,20 +232,25 @@ export class PositionReconciler {
     if (difference > 0) return { ...facts, kind: 'external', externalQuantity: difference, resumed: agreed() };
     const shortfall = -difference;
     if (report.trades === undefined) {
-      return unexplained(`the exchange holds ${shortfall} ${run.base} less than the run expects, and its trades were not reported`);
+      return unexplained(`the exchange holds ${shown(shortfall)} ${run.base} less than the run expects, and its trades were not reported`);
     }
     const accounted = this.#accounted.get(run.symbol) ?? new Set<string>();
     const external = report.trades.filter((t) => !runOrderIds.has(t.exchangeOrderId) && !accounted.has(t.id));
     const netSold = external.reduce((sum, t) => sum + (t.side === 'sell' ? t.quantity : -t.quantity), 0);
     if (netSold + this.tolerance < shortfall) {
       return unexplained(
-        `the exchange holds ${shortfall} ${run.base} less than the run expects; sales outside the run explain ${Math.max(0, netSold)}`,
+        `the exchange holds ${shown(shortfall)} ${run.base} less than the run expects; sales outside the run explain ${shown(Math.max(0, netSold))}`,
       );
     }
     const cover = coveringSells(external, shortfall);
     this.#blocked.delete(run.symbol);
     return { ...facts, kind: 'closed_on_exchange', closedQuantity: shortfall, price: cover.price, tradeIds: cover.ids, resumed: wasBlocked };
   }
+}
+
+/** A base quantity for a message, without the binary rounding noise of a difference (0.0009999999999999974 → 0.001). */
+function shown(quantity: number): number {
+  return Number(quantity.toPrecision(12));
 }
 
 /** Volume-weighted price of the most recent sells among `trades` that cover `quantity` (newest first), and their ids. */

@@ -65,6 +65,27 @@ export interface ActionsReport {
   readonly unexplained: number;
 }
 
+/** A sale outside the run that the live run applied (see `PaperBroker.closeOnExchange`): base quantity, quote price. */
+export interface ExternalClose {
+  readonly quantity: number;
+  readonly price: number;
+}
+
+/**
+ * The live run's `closed_on_exchange` fills (a sale by hand that reconciliation found), by the open time of the candle
+ * on which the run applied each: recorded external events, which the replay cannot know about and applies from the
+ * record on the same candle (`PaperBroker.closeOnExchange` before that candle), as it replays stale decisions from the
+ * journal's arrival times.
+ */
+export function recordedExternalCloses(live: TradingJournalContents | null): Map<number, ExternalClose[]> {
+  const closes = new Map<number, ExternalClose[]>();
+  for (const fill of live?.fills ?? []) {
+    if (fill.reason !== 'closed_on_exchange') continue;
+    closes.set(fill.time, [...(closes.get(fill.time) ?? []), { quantity: fill.quantity, price: fill.price }]);
+  }
+  return closes;
+}
+
 /**
  * A broker wrapper for the replay that records the paper broker's state after each candle, as the live run's
  * checkpoints do (after the candle's fills, `onData` and its signal): the state of a candle is taken when the next

@@ -27,10 +27,12 @@ import type { OrderEvent } from '../broker/orders';
 import {
   compareActions,
   differenceKey,
+  recordedExternalCloses,
   StateRecorder,
   withCauses,
   type ActionCause,
   type ActionsReport,
+  type ExternalClose,
   type ReplayedActions,
 } from './actions';
 import type { SignalRecord } from '../report/run-summary';
@@ -162,7 +164,12 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
   if (span === null) {
     return save(runDir, { ...base, span, replaySignals: 0, matched: 0, indicatorDrift: 0, mismatches: [], actions: null, unexplained: 0, revisions: [], notActed: [] });
   }
-  const input = { ...replayedCandles(loaded, header, span.last), held: staleCandles(journal) };
+  const trading = header.mode === 'live' ? readTradingJournal(runDir) : null;
+  const input = {
+    ...replayedCandles(loaded, header, span.last),
+    held: new Map([...staleCandles(journal), ...blockedCandles(journal)]),
+    closes: recordedExternalCloses(trading),
+  };
   const { candles } = input;
   const acted = header.mode === 'live' ? new Set(journal.candles.map((c) => c.openTime)) : null;
   // A live run that stopped cleanly (summary.json written) closed its paper position at its last candle for the report
@@ -204,7 +211,6 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
     const comparison = { openTime, live: l?.signal ?? null, replay: r?.signal ?? null };
     mismatches.push({ ...comparison, ...(await explain(comparison)) });
   }
-  const trading = header.mode === 'live' ? readTradingJournal(runDir) : null;
   const actions =
     trading === null || trading.checkpoints.length === 0
       ? null
@@ -267,7 +273,7 @@ function replayedCandles(loaded: LoadedStrategy, header: RunHeader, last: number
   const informative = new Map(
     loaded.subscriptions.slice(1).map((s) => [describeSubscription(s), storedCandles(header, s, closedBefore(s.timeframe, closes) + 1)]),
   );
-  return { candles: storedCandles(header, header.subscription, last + 1), informative, held: new Map() };
+  return { candles: storedCandles(header, header.subscription, last + 1), informative, held: new Map(), closes: new Map() };
 }
 
 /**
@@ -286,6 +292,15 @@ function staleCandles({ header, candles }: JournalContents): Map<number, string>
   return held;
 }
 
+/**
+ * The live run's candles whose entry signal reconciliation refused (an unexplained difference with the exchange
+ * blocked entries, see `execution/reconcile-loop.ts`), by open time, with the journaled reason: a recorded decision
+ * the replay, which has no exchange, takes from the journal.
+ */
+function blockedCandles({ signals }: JournalContents): Map<number, string> {
+  return new Map(signals.filter((s) => s.reason?.startsWith('blocked: reconciliation') === true).map((s) => [s.openTime, s.reason!]));
+}
+
 /** Open time of the last candle of `timeframe` closed by `closes` (UTC epoch ms). */
 function closedBefore(timeframe: string, closes: number): number {
   const grid = timeframeGrid(timeframe);
@@ -295,8 +310,13 @@ function closedBefore(timeframe: string, closes: number): number {
 interface ReplayInput {
   readonly candles: CandleBatch;
   readonly informative: InformativeCandles;
-  /** The live run's stale candles, by open time, with the live decision's reason (see {@link staleCandles}). */
+  /**
+   * The live run's stale candles and those whose entry reconciliation blocked, by open time, with the live decision's
+   * reason (see {@link staleCandles}, {@link blockedCandles}).
+   */
   readonly held: ReadonlyMap<number, string>;
+  /** The live run's sales outside the run, applied before the candle of each (see `recordedExternalCloses`). */
+  readonly closes: ReadonlyMap<number, readonly ExternalClose[]>;
 }
 
 /**
@@ -333,7 +353,7 @@ async function replaySignals(
   paper.addOrderListener((event) => events.push(event));
   const engine = new Engine({
     strategy,
-    broker: acted === null ? paper : recorder.wrap(actedCandlesOnly(paper, acted), (t) => acted.has(t)),
+    broker: acted === null ? paper : recorder.wrap(actedCandlesOnly(paper, acted, input.closes), (t) => acted.has(t)),
     file: loaded.file,
     subscription: header.subscription,
     informative: loaded.subscriptions.slice(1),
@@ -351,13 +371,15 @@ async function replaySignals(
  * The replay's broker for a live run: the paper broker sees only the candles the live run acted on, as the live
  * broker did (not the history before the run, nor candles that closed while a killed run was down), so that a strategy
  * reading its account (`onData`'s third argument) sees the same position in the replay as live. Signals on other
- * candles are not submitted.
+ * candles are not submitted. The sales outside the run the live run applied (`closes`) are applied on the same candles.
  */
-function actedCandlesOnly(paper: PaperBroker, acted: ReadonlySet<number>): Broker {
+function actedCandlesOnly(paper: PaperBroker, acted: ReadonlySet<number>, closes: ReadonlyMap<number, readonly ExternalClose[]>): Broker {
   return {
     account: paper.account,
     onCandle: (candle) => {
-      if (acted.has(candle.openTime)) paper.onCandle(candle);
+      if (!acted.has(candle.openTime)) return;
+      for (const close of closes.get(candle.openTime) ?? []) paper.closeOnExchange(close.quantity, close.price);
+      paper.onCandle(candle);
     },
     submit: (signal, candle) =>
       acted.has(candle.openTime) ? paper.submit(signal, candle) : { acted: false, reason: 'not a candle the live run acted on' },

@@ -267,6 +267,22 @@ export class SimAccount {
   }
 
   /**
+   * A transfer by hand, not a trade (a person depositing coins, or withdrawing them to another wallet): adds
+   * `amount` (negative: removes it) to the free balance of `asset`. Listed nowhere else: no order, no trade, so
+   * reconciliation cannot explain a withdrawal by the account's trades.
+   *
+   * @throws {@link SimulatorAccountError} when a withdrawal exceeds the free balance.
+   */
+  transfer(request: { readonly asset: string; readonly amount: number }): void {
+    this.#match();
+    const units = toUnits(request.amount);
+    if ((this.#free.get(request.asset) ?? 0) + units < 0) {
+      throw new SimulatorAccountError(`hand withdrawal of ${-request.amount} ${request.asset}: only ${fromUnits(this.#free.get(request.asset) ?? 0)} free`);
+    }
+    this.#move(request.asset, units);
+  }
+
+  /**
    * Places an order, all or nothing: on refusal nothing changes.
    *
    * @param request - the order.

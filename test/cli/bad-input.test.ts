@@ -21,6 +21,7 @@ describe('one argument-validation layer: a bad value is one line naming the opti
     ['check', ['strategies/macd.ts', '--cuts', 'many'], 'error: --cuts "many": expected a whole number (histories) ≥ 1'],
     ['live', ['strategies/macd.ts', '--exchange', 'kraken'], 'error: --exchange "kraken": expected one of binance, sim'],
     ['live', ['strategies/macd.ts', '--exchange', 'sim', '--start', 'June'], 'error: --start "June": expected a UTC date YYYY-MM-DD[THH:MM[:SS]] or epoch ms'],
+    ['live', ['strategies/macd.ts', '--exchange', 'sim', '--real-orders', '--reconcile-every', '0'], 'error: --reconcile-every "0": expected a number (seconds) > 0'],
     ['sim', ['--dataset', 'binance/BTC_USDT', '--duration', '1'], 'error: --dataset "binance/BTC_USDT": expected <exchange>/<BASE>_<QUOTE>/<timeframe>'],
     ['download', ['binance', 'BTC/USDT', '15m', '--since', 'last week'], 'error: --since "last week": expected a UTC date'],
     ['data', ['resample', 'binance/BTC_USDT/5m', '30m', '--incomplete', 'fill', '--out', path.join(scratch, 'resampled')], 'error: --incomplete "fill": expected one of drop, keep'],
