@@ -48,6 +48,8 @@ export interface MarketDataOptions {
   readonly publish: (topic: string, message: MarketDataMessage) => Promise<void>;
   /** Called once when the in-process simulator's data has ended and every subscription's last candle is durable. */
   readonly onDataEnded?: (lastOpenTimes: ReadonlyMap<string, number>) => void;
+  /** Aborting it ends a start still under way (the caller then calls {@link MarketData.stop}). */
+  readonly signal?: AbortSignal;
   readonly logger?: Logger;
 }
 
@@ -148,7 +150,13 @@ export class MarketData {
         });
         store.compactEvery({ candles: 1_000 });
       }
-      for (const entry of feeds) await entry.feed!.start();
+      // A stop (Ctrl-C) also ends a start still waiting for the exchange: the caller stops what was opened.
+      const starting = (async () => {
+        for (const entry of feeds) await entry.feed!.start();
+      })();
+      starting.catch(() => undefined); // observed by the race below; a rejection after a stop is the stop's
+      const aborted = new Promise<void>((resolve) => options.signal?.addEventListener('abort', () => resolve(), { once: true }));
+      await Promise.race([starting, ...(options.signal?.aborted === true ? [Promise.resolve()] : [aborted])]);
       warmingUp = false;
     } catch (error) {
       await node.stop();

@@ -173,6 +173,7 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
       ...(options.simulator !== undefined && { simulator: options.simulator }),
       publish: (topic, message) => bus.publish(topic, message),
       onDataEnded: (last) => void waitForLastCandles(last).then(settle),
+      ...(options.signal !== undefined && { signal: options.signal }),
       ...(logger !== undefined && { logger }),
     });
     logger?.info({ subscriptions: [...unique.keys()], workers: config.strategies.filter((s) => s.enabled).length }, 'node running');

@@ -26,6 +26,11 @@ export interface WorkerArguments extends Omit<StrategyWorkerOptions, 'strategy' 
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as WorkerArguments;
+const abort = new AbortController();
+onStopRequest(() => abort.abort());
+process.on('disconnect', () => abort.abort()); // the node is gone: stop cleanly rather than run unsupervised
+process.on('SIGTERM', () => abort.abort());
+process.on('SIGINT', () => undefined); // a terminal's Ctrl-C reaches the whole group: the node stops its workers
 startWorker();
 const logger = createLogger(args.logLevel).child({ strategy: args.id });
 let loaded: LoadedStrategy;
@@ -35,10 +40,6 @@ try {
   process.stderr.write(`${args.id}: ${messageOf(error)}\n`);
   failToLoad(messageOf(error));
 }
-const abort = new AbortController();
-onStopRequest(() => abort.abort());
-process.on('disconnect', () => abort.abort()); // the node is gone: stop cleanly rather than run unsupervised
-process.on('SIGINT', () => undefined); // a terminal's Ctrl-C reaches the whole group: the node stops its workers
 let bus: MessageBus;
 try {
   bus = args.bus === 'in-process' ? new IpcBusClient(processBusChannel()) : await AmqpBus.connect(args.bus);

@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { rmSync } from 'node:fs';
 import { brokerConfig, strategyKeyOf, type BrokerConfig } from '../broker/broker-config';
 import { PaperBroker } from '../broker/paper-broker';
 import type { MessageBus, BusMessage } from '../bus/bus';
@@ -270,6 +271,8 @@ export async function runStrategyWorker(options: StrategyWorkerOptions): Promise
   }
   trading.close();
   (journal as RunJournal | null)?.close();
+  // A new run stopped before its first candle (its history never loaded) leaves no folder behind.
+  if ((journal as RunJournal | null) === null && killed === null) rmSync(dir, { recursive: true, force: true });
   const failed = failure as { readonly error: unknown } | null; // set by the drain's closure
   if (failed !== null) throw failed.error;
   return { dir, summary, liveCandles };

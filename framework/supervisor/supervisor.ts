@@ -178,6 +178,7 @@ export class Supervisor {
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
     worker.child = child;
+    child.on('error', () => undefined); // a send to a child that just died (EPIPE): its exit is handled below
     worker.state = 'running';
     worker.lastHeartbeat = null;
     worker.startedAt = Date.now();

@@ -26,7 +26,7 @@ export type SupervisorMessage =
 export const HEARTBEAT_ENV = 'CANDLECRAFT_HEARTBEAT_MS';
 
 function send(message: WorkerMessage): void {
-  process.send?.(message);
+  if (process.connected) process.send?.(message); // once the supervisor is gone there is no one to tell
 }
 
 /**
