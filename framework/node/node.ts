@@ -90,6 +90,9 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
   let settle: () => void = () => undefined;
   const ended = new Promise<void>((resolve) => (settle = resolve));
   const supervisor: Supervisor = new Supervisor({
+    // A worker's first candle computes its indicators over the whole history (seconds on a loaded machine): a minute
+    // of silence, not ten seconds, marks it stuck.
+    heartbeatTimeoutMs: 60_000,
     ...options.supervisor,
     onMessage: (id, message) => {
       if (message.type === 'bus') host?.receive(id, message.frame, (frame) => supervisor.post(id, { type: 'bus', frame }));

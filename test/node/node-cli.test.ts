@@ -86,7 +86,7 @@ function journal(dir: string): { kind: string; state?: { equity: number; positio
 const checkpoints = (dir: string | undefined): number => (dir === undefined ? 0 : journal(dir).filter((l) => l.kind === 'state').length);
 
 async function until(predicate: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 240_000;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; node stderr: ${stderr.slice(-3_000)}`);
     if (node?.exitCode !== null) throw new Error(`the node exited (${node?.exitCode}) while waiting for ${what}: ${stderr.slice(-3_000)}`);
