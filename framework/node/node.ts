@@ -45,7 +45,10 @@ export interface NodeOptions {
   /** The control socket; default `<runsRoot>/node.sock`. */
   readonly controlSocket?: string;
   readonly simulator?: NodeSimulator;
-  /** Paper broker settings of every strategy (the allocation's `quote` is its initial cash). */
+  /**
+   * Paper broker settings of every strategy; `initialCash` is the account's (default 10,000): a strategy's initial cash
+   * is its allocation, `quote` as is or `fraction` of the account.
+   */
   readonly broker?: Partial<BrokerConfig>;
   readonly staleAfter?: number;
   /** Each worker stops by itself after this many traded candles. */
@@ -123,7 +126,7 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
       storeRoot: options.storeRoot ?? 'live-data',
       runsRoot: join(runsRoot, s.id),
       simulated: options.simulator !== undefined,
-      broker: { ...options.broker, ...('quote' in s.allocation && { initialCash: s.allocation.quote }) },
+      broker: { ...options.broker, initialCash: initialCashOf(s, options.broker?.initialCash ?? DEFAULT_ACCOUNT_CASH) },
       ...(options.staleAfter !== undefined && { staleAfter: Number.isFinite(options.staleAfter) ? options.staleAfter : 'off' }),
       ...(options.maxCandles !== undefined && { maxCandles: options.maxCandles }),
       bus: busUrl,
@@ -166,9 +169,8 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
     });
     server = await serveAdmin(options.controlSocket ?? join(runsRoot, 'node.sock'), admin);
     for (const s of config.strategies) if (s.enabled) supervisor.start(specOf(s));
-    const unique = new Map(
-      config.strategies.filter((s) => s.enabled).flatMap((s) => subscriptionsOf.get(s.id) ?? []).map((s) => [marketDataTopic(s), s]),
-    );
+    // Every configured strategy's subscriptions, the disabled ones' too: `start <id>` finds its market data served.
+    const unique = new Map(config.strategies.flatMap((s) => subscriptionsOf.get(s.id) ?? []).map((s) => [marketDataTopic(s), s]));
     market = await MarketData.start({
       subscriptions: [...unique.values()],
       datasetsRoot: options.datasetsRoot ?? 'datasets',
@@ -208,6 +210,14 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** The paper account's cash when `--cash` is not given (quote currency), as the paper broker's default. */
+const DEFAULT_ACCOUNT_CASH = 10_000;
+
+/** A strategy's initial cash (quote currency): its allocation, a fixed amount or a fraction of the account's `cash`. */
+function initialCashOf(s: NodeStrategy, cash: number): number {
+  return 'quote' in s.allocation ? s.allocation.quote : s.allocation.fraction * cash;
 }
 
 /** A strategy's parameters as the loader takes them (text, as `--param`). */
