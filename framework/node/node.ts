@@ -102,7 +102,10 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
     },
     onEvent: (event) => {
       if (event.type === 'worker_failed') logger?.error({ strategy: event.id, reason: event.reason }, `${event.id}: failed, not restarted`);
-      else if (event.type === 'worker_ended') logger?.warn({ strategy: event.id }, `${event.id}: worker ${event.description}`);
+      else if (event.type === 'worker_ended') {
+        const expected = event.end.kind === 'stopped' || (event.end.kind === 'exited' && event.end.code === 0);
+        (expected ? logger?.info.bind(logger) : logger?.warn.bind(logger))?.({ strategy: event.id }, `${event.id}: worker ${event.description}`);
+      }
       else logger?.info({ ...event }, `${event.id}: ${event.type.replace('_', ' ')}`);
       void bus.publish(systemTopic(event.type === 'worker_failed' ? 'alert' : event.type), event).catch(() => undefined);
       if (event.type === 'worker_ended') {
