@@ -22,7 +22,9 @@ export type IpcBusFrame =
 
 /** A worker's end of the IPC channel: sends a frame, and subscribes to the frames the node sends. */
 export interface IpcChannel {
+  /** Sends a frame to the node. */
   send(frame: IpcBusFrame): void;
+  /** Calls `listener` with every frame the node sends. */
   onFrame(listener: (frame: IpcBusFrame) => void): void;
 }
 
