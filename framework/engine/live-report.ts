@@ -12,12 +12,27 @@ import { computeMetrics } from '../report/metrics';
 import type { RunSummary } from '../report/run-summary';
 import { writeRunArtifacts } from '../report/run-writer';
 import type { Engine, InformativeCandles } from './engine';
+import type { TimeframeGrid } from '../core/timeframe';
 import type { CandleHistory } from './history';
 
 /** One subscription of a live run as the report needs it: the traded one first, then the informative ones. */
 export interface MarketHistory {
   readonly subscription: Subscription;
   readonly history: CandleHistory;
+}
+
+/**
+ * Whether the traded candle opening at `openTime` (on the traded `grid`) must still wait for an informative
+ * subscription: until each one's history holds every candle that closed with it (a 1h candle closing with a 15m one is
+ * visible to it, as in the replay). The barrier of a live run, across feeds or bus routing keys.
+ */
+export function waitsForInformative(
+  grid: TimeframeGrid,
+  openTime: number,
+  informative: readonly { readonly grid: TimeframeGrid; readonly history: CandleHistory }[],
+): boolean {
+  const closes = grid.nextOpen(openTime);
+  return informative.some((m) => m.grid.nextOpen(m.grid.nextOpen(m.history.lastOpenTime ?? -Infinity)) <= closes);
 }
 
 /** The informative subscriptions' histories, keyed as the engine expects. */

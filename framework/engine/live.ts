@@ -26,7 +26,7 @@ import { readDataset } from '../store/partitions';
 import { loadStrategy } from '../strategy/loader';
 import { Engine } from './engine';
 import { CandleHistory } from './history';
-import { informativeCandles, writeReport } from './live-report';
+import { informativeCandles, waitsForInformative, writeReport } from './live-report';
 import { checkStaleAfter, DEFAULT_STALE_AFTER, staleReason } from './stale';
 
 /**
@@ -261,9 +261,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     const drain = async (): Promise<void> => {
       while (running && pending.length > 0) {
         const { candle, arrivedAt } = pending[0]!;
-        const closes = tradedMarket.grid.nextOpen(candle.openTime);
-        const waiting = markets.slice(1).some((m) => m.grid.nextOpen(m.grid.nextOpen(m.history.lastOpenTime ?? -Infinity)) <= closes);
-        if (waiting) return;
+        if (waitsForInformative(tradedMarket.grid, candle.openTime, markets.slice(1))) return;
         pending.shift();
         // Journaled as the run acts on it, so candles.jsonl lists exactly the candles acted on (not those made durable
         // while the run was stopping or waiting for informative candles).

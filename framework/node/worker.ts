@@ -35,7 +35,7 @@ import { timeframeGrid, type TimeframeGrid } from '../core/timeframe';
 import { isoUtc } from '../core/time';
 import { Engine } from '../engine/engine';
 import { CandleHistory } from '../engine/history';
-import { informativeCandles, writeReport } from '../engine/live-report';
+import { informativeCandles, waitsForInformative, writeReport } from '../engine/live-report';
 import { checkStaleAfter, DEFAULT_STALE_AFTER, staleReason } from '../engine/stale';
 import { loadHistory } from '../feeds/history';
 import { strategySnapshot } from '../portfolio/snapshot';
@@ -174,9 +174,7 @@ export async function runStrategyWorker(options: StrategyWorkerOptions): Promise
   const drain = async (): Promise<void> => {
     while (running && pending.length > 0) {
       const { candle, arrivedAt } = pending[0]!;
-      const closes = tradedMarket.grid.nextOpen(candle.openTime);
-      const waiting = markets.slice(1).some((m) => m.grid.nextOpen(m.grid.nextOpen(m.history.lastOpenTime ?? -Infinity)) <= closes);
-      if (waiting) return;
+      if (waitsForInformative(tradedMarket.grid, candle.openTime, markets.slice(1))) return;
       pending.shift();
       journal!.recordCandle({ ...candle, arrivedAt }, null);
       const row = tradedMarket.history.batch.openTime.lastIndexOf(candle.openTime);

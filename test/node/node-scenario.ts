@@ -143,8 +143,8 @@ export function describeNode(transport: string, busArgs: () => readonly string[]
       const killedAt = checkpoints(runDirs('macd-fast')[0]);
       process.kill(killedPid, 'SIGKILL');
       const killedTime = Date.now();
-      await until(() => checkpoints(runDirs('macd-fast')[0]) > killedAt, 'the restarted worker to act on a candle');
-      console.log(`SIGKILL to the restarted worker's first candle: ${Date.now() - killedTime} ms`);
+      await until(() => /macd-fast: continuing a killed run/.test(stderr), 'the restarted worker to continue its run');
+      console.log(`SIGKILL to the restarted worker continuing its run: ${Date.now() - killedTime} ms`);
       await until(() => checkpoints(runDirs('macd-fast')[0]) >= killedAt + 10, 'the restarted worker to act on ten more candles');
       const afterKill = await admin('status');
       const fast = afterKill.status.workers.find((w) => w.id === 'macd-fast')!;
