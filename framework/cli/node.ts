@@ -14,7 +14,7 @@ import { sendAdmin, type AdminRequest, type NodeStatus } from '../node/admin';
 import { loadNodeConfig } from '../node/config';
 import { runNode } from '../node/node';
 import { FAULT_KINDS, type FaultConfig } from '../sim/config';
-import { choiceArg, choiceListArg, dateArg, httpUrlArg, numberArg, parseCommandLine, validateOptions } from './args';
+import { choiceArg, choiceListArg, dateArg, httpUrlArg, numberArg, parseCommandLine, UsageError, validateOptions } from './args';
 import { brokerArgs, brokerFromOptions, commonArgs, logLevel, runCommand, withBrokerOptions, withCommonOptions } from './common';
 
 const EXCHANGES = ['binance', 'sim'] as const;
@@ -124,10 +124,10 @@ adminProgram.action(async (command: string, id: string | undefined, raw: Record<
 function adminRequest(command: string, id: string | undefined): AdminRequest {
   if (command === 'status') return { command };
   if (command === 'stop' || command === 'start' || command === 'restart') {
-    if (id === undefined) throw new Error(`node ${command}: name the strategy id, e.g. npm run node -- ${command} macd-fast`);
+    if (id === undefined) throw new UsageError(`node ${command}: name the strategy id, e.g. npm run node -- ${command} macd-fast`);
     return { command, id };
   }
-  throw new Error(`node ${command}: unknown command; expected ${ADMIN_COMMANDS.join(', ')} or a node configuration file`);
+  throw new UsageError(`node ${command}: unknown command; expected ${ADMIN_COMMANDS.join(', ')} or a node configuration file`);
 }
 
 /** The status as a table: per strategy, then the total and the exposure per asset. Money in quote currency. */
