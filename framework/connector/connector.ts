@@ -94,7 +94,12 @@ export class Connector {
     this.trading = options.credentials === undefined ? null : this.#own(this.#create(options.credentials));
     const load = this.marketData.loadMarkets.bind(this.marketData);
     this.marketData.loadMarkets = async (reload?: boolean, params?: object) => {
-      const markets = await load(reload, params);
+      // ccxt keeps the promise of a failed load and hands the same rejection to every later call: forget it, so that
+      // a retry (the feed's, after e.g. a kept-alive socket the exchange had closed) reads the markets again.
+      const markets = await load(reload, params).catch((error: unknown) => {
+        (this.marketData as { marketsLoading?: unknown }).marketsLoading = undefined;
+        throw error;
+      });
       for (const exchange of this.#instances) if (exchange !== this.marketData) exchange.setMarketsFromExchange(this.marketData);
       return markets;
     };

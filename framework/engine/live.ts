@@ -13,22 +13,21 @@ import type { ApiCredentials } from '../feeds/live/exchange';
 import { OrderExecutor } from '../execution/executor';
 import { ReconciliationLoop } from '../execution/reconcile-loop';
 import { LiveFeed, type LiveFeedStatus } from '../feeds/live/live-feed';
-import { writeHtmlReport } from '../report/html-report';
 import { RunJournal } from '../report/journal';
 import { TradingJournal } from '../report/trading-journal';
 import { findUnfinishedRun } from '../report/unfinished-run';
 import { hashParameters } from '../strategy/parameters';
-import { computeMetrics } from '../report/metrics';
 import type { RunSummary } from '../report/run-summary';
-import { createRunDir, writeRunArtifacts } from '../report/run-writer';
+import { createRunDir } from '../report/run-writer';
 import type { FaultConfig } from '../sim/config';
 import { startSimulator, type Simulator } from '../sim/simulator';
 import { DurableQueue } from '../store/durable-queue';
 import { LiveCandleStore } from '../store/live-store';
 import { readDataset } from '../store/partitions';
 import { loadStrategy } from '../strategy/loader';
-import { Engine, type InformativeCandles } from './engine';
+import { Engine } from './engine';
 import { CandleHistory } from './history';
+import { informativeCandles, waitsForInformative, writeReport } from './live-report';
 import { checkStaleAfter, DEFAULT_STALE_AFTER, staleReason } from './stale';
 
 /**
@@ -282,9 +281,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     const drain = async (): Promise<void> => {
       while (running && pending.length > 0) {
         const { candle, arrivedAt } = pending[0]!;
-        const closes = tradedMarket.grid.nextOpen(candle.openTime);
-        const waiting = markets.slice(1).some((m) => m.grid.nextOpen(m.grid.nextOpen(m.history.lastOpenTime ?? -Infinity)) <= closes);
-        if (waiting) return;
+        if (waitsForInformative(tradedMarket.grid, candle.openTime, markets.slice(1))) return;
         await reconciliation?.beforeCandle(); // after a reconnect: reconciled before the next candle is acted on
         if (!running) return;
         pending.shift();
@@ -413,68 +410,6 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     throw failure.error;
   }
   return { summary, dir, engine, broker, liveCandles, feed, dataEndedAt };
-}
-
-/** The informative subscriptions' histories, keyed as the engine expects. */
-function informativeCandles(markets: readonly Market[]): InformativeCandles {
-  return new Map(markets.slice(1).map((m) => [describeSubscription(m.subscription), m.history.batch]));
-}
-
-/** Closes the position at the last candle and writes the summary, trades, equity curve and HTML report. */
-async function writeReport(
-  dir: string,
-  runId: string,
-  startedAt: number,
-  engine: Engine,
-  broker: PaperBroker,
-  markets: readonly Market[],
-  liveCandles: readonly StoredCandle[],
-  exposedBefore: number,
-): Promise<RunSummary> {
-  const traded = markets[0]!;
-  const first = liveCandles[0]!;
-  const last = liveCandles[liveCandles.length - 1]!;
-  broker.closeAll(last);
-  const curve = broker.equityCurve;
-  const finishedAt = Date.now();
-  const summary: RunSummary = {
-    runId,
-    mode: 'live',
-    strategy: { name: engine.identity.name, parameters: engine.identity.parameters },
-    subscription: traded.subscription,
-    timeframe: traded.subscription.timeframe,
-    firstCandle: first.openTime,
-    lastCandle: last.openTime,
-    candles: liveCandles.length,
-    broker: broker.config,
-    metrics: computeMetrics({
-      equity: curve.equity,
-      time: curve.time,
-      timeframe: traded.subscription.timeframe,
-      trades: broker.trades,
-      firstOpen: first.open,
-      lastClose: last.close,
-      exposedCandles: broker.exposedCandles - exposedBefore,
-    }),
-    startedAt,
-    finishedAt,
-    durationMs: finishedAt - startedAt,
-  };
-  await writeRunArtifacts(dir, { summary, trades: broker.trades, equity: curve });
-  // The page shows the live span with some history before it for context.
-  const history = traded.history.batch;
-  const end = history.openTime.lastIndexOf(last.openTime) + 1;
-  const start = Math.max(0, end - liveCandles.length - 500);
-  const columns = await engine.frameColumns(sliceBatch(history, 0, end), informativeCandles(markets));
-  writeHtmlReport(dir, {
-    summary,
-    candles: sliceBatch(history, start, end),
-    indicators: Object.fromEntries(Object.entries(columns).map(([name, values]) => [name, values.subarray(start, end)])),
-    trades: broker.trades,
-    signals: engine.signals,
-    equity: curve,
-  });
-  return summary;
 }
 
 /** Starts the in-process simulator on the subscriptions' datasets; returns it and the open time of its last traded candle. */

@@ -31,6 +31,11 @@ export interface StrategySnapshot {
   readonly realisedPnl: number;
   readonly unrealisedPnl: number;
   readonly positions: readonly PositionMark[];
+  /**
+   * True for the state after the run's stop closed the position at the last candle's close (the report's close): a
+   * later state of the same candle.
+   */
+  readonly closedAtStop?: boolean;
 }
 
 /** Exposure to one asset: signed base `quantity` and its `value` at the latest mark (quote currency). */
@@ -79,13 +84,15 @@ export class Portfolio {
   readonly #total = new Drawdown();
 
   /**
-   * Takes a strategy's snapshot; an older one than the latest held for that strategy (a redelivery) is ignored.
+   * Takes a strategy's snapshot; one older than the latest held for that strategy (a redelivery), or of the same
+   * candle, is ignored, except the state closed at the stop ({@link StrategySnapshot.closedAtStop}) after the candle's.
    *
    * @returns whether it was taken.
    */
   update(snapshot: StrategySnapshot): boolean {
     const previous = this.#latest.get(snapshot.strategyId);
-    if (previous !== undefined && snapshot.time <= previous.time) return false;
+    const later = previous === undefined || snapshot.time > previous.time || (snapshot.time === previous.time && snapshot.closedAtStop === true && previous.closedAtStop !== true);
+    if (!later) return false;
     this.#latest.set(snapshot.strategyId, snapshot);
     const own = this.#drawdowns.get(snapshot.strategyId) ?? new Drawdown();
     own.add(snapshot.equity);

@@ -10,7 +10,8 @@
 
 /**
  * How a worker ended:
- * - `exited`: it exited by itself (`code`), e.g. after an uncaught exception;
+ * - `exited`: it exited by itself (`code`), e.g. after an uncaught exception; code 0 means it finished its work (a
+ *   run with a candle limit): not restarted (OTP's "transient" child);
  * - `crashed`: killed by a signal it did not ask for;
  * - `unresponsive`: it missed its heartbeats (an endless loop blocks its event loop) and the supervisor killed it;
  * - `out_of_memory`: V8 aborted at the heap limit the supervisor gave it;
@@ -62,7 +63,7 @@ export function decideRestart(
   random: number,
   policy: RestartPolicy = DEFAULT_RESTART_POLICY,
 ): RestartDecision {
-  if (end.kind === 'stopped') return { action: 'none' };
+  if (end.kind === 'stopped' || (end.kind === 'exited' && end.code === 0)) return { action: 'none' };
   if (end.kind === 'load_failed') return { action: 'fail', reason: `the plugin failed to load (not retried): ${end.message}` };
   const recent = restarts.filter((t) => now - t < policy.windowMs).length;
   if (recent >= policy.maxRestarts) {
@@ -79,7 +80,7 @@ export function decideRestart(
 export function describeEnd(end: WorkerEnd): string {
   switch (end.kind) {
     case 'exited':
-      return `exited with code ${end.code}`;
+      return end.code === 0 ? 'finished (exit code 0)' : `exited with code ${end.code}`;
     case 'crashed':
       return `killed by ${end.signal}`;
     case 'unresponsive':

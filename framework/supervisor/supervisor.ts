@@ -152,6 +152,14 @@ export class Supervisor {
     return true;
   }
 
+  /** Sends a message to a running worker (e.g. a bus frame); false when it is not running. */
+  post(id: string, message: SupervisorMessage): boolean {
+    const child = this.#workers.get(id)?.child;
+    if (child === null || child === undefined || child.exitCode !== null || !child.connected) return false;
+    child.send(message);
+    return true;
+  }
+
   /** Every worker's status, in start order. */
   status(): WorkerStatus[] {
     return [...this.#workers.values()].map((w) => ({
@@ -170,6 +178,7 @@ export class Supervisor {
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
     worker.child = child;
+    child.on('error', () => undefined); // a send to a child that just died (EPIPE): its exit is handled below
     worker.state = 'running';
     worker.lastHeartbeat = null;
     worker.startedAt = Date.now();

@@ -51,6 +51,12 @@ const EXPECTED: Readonly<Record<string, { readonly code: number; readonly line: 
   },
   'npm run diff -- strategies/macd.ts --run latest': { code: 0, line: /^signals: \d+ in the run, \d+ in the replay; \d+ matched, 0 mismatched \(0 unexplained\)$/m },
   'npm run check -- strategies/macd.ts': { code: 0, line: /^Result: passed/m },
+  // Three workers of 20 candles each on the in-process simulator; the node prints the portfolio at the end.
+  'npm run node -- nodes/example.yaml --exchange sim --speed 6000 --max-candles 20': { code: 0, line: /^runs written to runs\/<strategy id>\/$/m },
+  'npm run diff -- strategies/macd.ts --run latest --runs runs/macd-fast': {
+    code: 0,
+    line: /^signals: \d+ in the run, \d+ in the replay; \d+ matched, 0 mismatched \(0 unexplained\)$/m,
+  },
   'npm run data -- list': { code: 0, line: /binance BTC\/USDT 15m\s+│\s+21912 │/ },
   'npm run data -- verify binance/BTC_USDT/5m': { code: 0, line: /^binance BTC\/USDT 5m: OK$/m },
   'npm run data -- resample binance/BTC_USDT/5m 15m --out .tmp/datasets --force': {

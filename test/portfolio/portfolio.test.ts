@@ -47,6 +47,15 @@ describe('Portfolio', () => {
     expect(strategies.find((s) => s.strategyId === 'b')!.maxDrawdown).toBeCloseTo(1 - 9_225 / 11_000, 12);
   });
 
+  it("takes the state closed at the stop after its candle's, once", () => {
+    const p = new Portfolio();
+    p.update(snap('a', T, 10_500, [{ symbol: 'BTC/USDT', quantity: 0.1, markPrice: 35_000 }]));
+    // The stop closes the position at the same candle's close, paying a fee of 3.5: a later state of that candle.
+    expect(p.update({ ...snap('a', T, 10_496.5, [], -3.5), closedAtStop: true })).toBe(true);
+    expect(p.update({ ...snap('a', T, 10_000), closedAtStop: true })).toBe(false); // redelivered: ignored
+    expect(p.status().total).toMatchObject({ equity: 10_496.5, exposure: {} });
+  });
+
   it('ignores a snapshot older than the one it holds (a redelivered message)', () => {
     const p = new Portfolio();
     expect(p.update(snap('a', T + H, 10_500))).toBe(true);

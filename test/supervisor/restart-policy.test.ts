@@ -16,6 +16,11 @@ describe('decideRestart', () => {
     });
   });
 
+  it('does not restart a worker that finished its work (exit code 0), as an OTP transient child', () => {
+    expect(decideRestart({ kind: 'exited', code: 0 }, [], 10 * MIN, 0.5, policy)).toEqual({ action: 'none' });
+    expect(decideRestart({ kind: 'exited', code: 2 }, [], 10 * MIN, 0.5, policy).action).toBe('restart');
+  });
+
   it('caps the delay at maxDelayMs', () => {
     // Restarts long ago do not count; with maxRestarts 10 and 5 recent: ceiling min(4000, 500 × 32) = 4000; 0.5 → 2000.
     const recent = [1, 2, 3, 4, 5].map((k) => 10 * MIN - k * 1_000);

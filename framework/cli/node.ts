@@ -1,0 +1,160 @@
+/**
+ * `npm run node -- <config> [options]`: runs a trading node (its strategies as supervised workers fed by one
+ * connector over the bus). `npm run node -- status | stop <id> | start <id> | restart <id>` talk to a running node
+ * through its control socket (`<runs>/node.sock`, or `--control <path>`). Ctrl-C stops the node cleanly.
+ *
+ * @module
+ */
+import path from 'node:path';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { createLogger } from '../core/logger';
+import { isoUtc } from '../core/time';
+import { sendAdmin, type AdminRequest, type NodeStatus } from '../node/admin';
+import { loadNodeConfig } from '../node/config';
+import { runNode } from '../node/node';
+import { FAULT_KINDS, type FaultConfig } from '../sim/config';
+import { choiceArg, choiceListArg, dateArg, httpUrlArg, numberArg, parseCommandLine, UsageError, validateOptions } from './args';
+import { brokerArgs, brokerFromOptions, commonArgs, logLevel, runCommand, withBrokerOptions, withCommonOptions } from './common';
+
+const EXCHANGES = ['binance', 'sim'] as const;
+const ADMIN_COMMANDS = ['status', 'stop', 'start', 'restart'] as const;
+
+const runSchema = z.object({
+  ...commonArgs,
+  ...brokerArgs,
+  exchange: choiceArg(EXCHANGES).optional(),
+  simUrl: httpUrlArg.optional(),
+  speed: numberArg({ what: 'exchange ms per real ms', min: 0, minInclusive: false }),
+  start: dateArg,
+  faults: choiceListArg(FAULT_KINDS),
+  faultRate: numberArg({ what: 'a probability', min: 0, max: 1 }),
+  maxCandles: numberArg({ what: 'candles', integer: true, min: 1 }).optional(),
+  staleAfter: z.union([z.literal('off').transform(() => Number.POSITIVE_INFINITY), numberArg({ what: 'timeframes (e.g. 1, 0.5, 3) or "off"', min: 0, minInclusive: false })]),
+  bus: z.string().regex(/^(in-process|amqps?:\/\/.+)$/, 'expected "in-process" or an amqp:// URL').optional(),
+  control: z.string().optional(),
+  datasets: z.string(),
+  store: z.string(),
+  runs: z.string(),
+});
+
+const adminSchema = z.object({ ...commonArgs, control: z.string().optional(), runs: z.string(), json: z.boolean().optional() });
+
+const runProgram = withCommonOptions(
+  withBrokerOptions(new Command('node'))
+    .description('Run a trading node: the strategies of a node configuration as supervised workers over one connector')
+    .argument('<config>', 'node configuration, YAML (node.yaml) or TypeScript (node.config.ts)')
+    .option('--exchange <name>', `${EXCHANGES.join(' or ')}: the strategies' exchange (public market data), or the built-in simulator`)
+    .option('--sim-url <url>', 'connect to a simulator already running (npm run sim) at this http:// address')
+    .option('--speed <n>', 'simulator: exchange ms per real ms', '600')
+    .option('--start <time>', 'simulator: exchange time to start playing from (UTC date or epoch ms)', '2021-06-01')
+    .option('--faults <list>', `simulator: faults to inject, comma-separated (${FAULT_KINDS.join(',')})`, '')
+    .option('--fault-rate <p>', 'simulator: probability of each fault per opportunity', '0.01')
+    .option('--max-candles <n>', 'each worker stops after this many live closed candles')
+    .option('--stale-after <n>', 'do not trade a candle that arrives more than n timeframes after its close; "off" trades every candle', '1')
+    .option('--bus <url>', 'the message bus: "in-process" (default, or the configuration\'s) or amqp://user:password@host:port')
+    .option('--control <path>', 'the control socket (default <runs>/node.sock)')
+    .option('--datasets <dir>', 'shipped candle store (history, read only)', 'datasets')
+    .option('--store <dir>', 'live candle store (write-ahead log + Parquet)', 'live-data')
+    .option('--runs <dir>', 'run folders go to <runs>/<strategy id>/', 'runs'),
+);
+
+const adminProgram = withCommonOptions(
+  new Command('node')
+    .description("Admin commands for a running node, through its control socket: status, stop <id>, start <id>, restart <id>")
+    .argument('<command>', ADMIN_COMMANDS.join(', '))
+    .argument('[id]', 'the strategy id (stop, start, restart)')
+    .option('--control <path>', 'the control socket (default <runs>/node.sock)')
+    .option('--runs <dir>', 'the runs folder of the node', 'runs')
+    .option('--json', 'print the reply as JSON'),
+);
+
+runProgram.action(async (file: string, raw: Record<string, unknown>) => {
+  await runCommand(raw['verbose'] === true, async () => {
+    const options = validateOptions(runSchema, raw);
+    const config = await loadNodeConfig(file);
+    const level = logLevel(options);
+    const logger = createLogger(level);
+    const abort = new AbortController();
+    const stopping = (): void => {
+      if (abort.signal.aborted) return;
+      process.stderr.write('stopping: workers finish their candle and write their runs; flushing the candle log\n');
+      abort.abort();
+    };
+    process.on('SIGINT', stopping);
+    process.on('SIGTERM', stopping);
+    const faults = Object.fromEntries(options.faults.map((k) => [k, { rate: options.faultRate }])) as FaultConfig;
+    const simUrl = options.simUrl;
+    const result = await runNode({
+      config,
+      ...(options.bus !== undefined && { bus: options.bus }),
+      datasetsRoot: options.datasets,
+      storeRoot: options.store,
+      runsRoot: options.runs,
+      ...(options.control !== undefined && { controlSocket: options.control }),
+      broker: brokerFromOptions(options),
+      staleAfter: options.staleAfter,
+      ...(options.maxCandles !== undefined && { maxCandles: options.maxCandles }),
+      ...((options.exchange === 'sim' || simUrl !== undefined) && {
+        simulator:
+          simUrl === undefined
+            ? { start: options.start, speed: options.speed, faults }
+            : { endpoints: { restUrl: simUrl.origin, wsUrl: `ws://${simUrl.host}/ws` }, speed: options.speed },
+      }),
+      signal: abort.signal,
+      logger,
+      logLevel: level,
+    });
+    process.stdout.write(`${formatStatus(result)}\nruns written to ${path.relative('.', options.runs) || '.'}/<strategy id>/\n`);
+  });
+  process.exit();
+});
+
+adminProgram.action(async (command: string, id: string | undefined, raw: Record<string, unknown>) => {
+  await runCommand(raw['verbose'] === true, async () => {
+    const options = validateOptions(adminSchema, raw);
+    const request = adminRequest(command, id);
+    const reply = await sendAdmin(options.control ?? path.join(options.runs, 'node.sock'), request);
+    if (options.json === true) process.stdout.write(`${JSON.stringify(reply)}\n`);
+    else process.stdout.write(`${reply.message}\n${reply.status === undefined ? '' : `${formatStatus(reply.status)}\n`}`);
+    if (!reply.ok) process.exitCode = 1;
+  });
+});
+
+function adminRequest(command: string, id: string | undefined): AdminRequest {
+  if (command === 'status') return { command };
+  if (command === 'stop' || command === 'start' || command === 'restart') {
+    if (id === undefined) throw new UsageError(`node ${command}: name the strategy id, e.g. npm run node -- ${command} macd-fast`);
+    return { command, id };
+  }
+  throw new UsageError(`node ${command}: unknown command; expected ${ADMIN_COMMANDS.join(', ')} or a node configuration file`);
+}
+
+/** The status as a table: per strategy, then the total and the exposure per asset. Money in quote currency. */
+function formatStatus(status: NodeStatus): string {
+  const money = (n: number): string => n.toFixed(2);
+  const byId = new Map(status.portfolio.strategies.map((s) => [s.strategyId, s]));
+  const rows = status.workers.map((w) => {
+    const s = byId.get(w.id);
+    return [
+      w.id,
+      w.state,
+      String(w.restarts),
+      s === undefined ? '—' : isoUtc(s.time).slice(0, 16).replace('T', ' '),
+      s === undefined ? '—' : money(s.equity),
+      s === undefined ? '—' : money(s.realisedPnl),
+      s === undefined ? '—' : money(s.unrealisedPnl),
+      s === undefined ? '—' : `${(s.maxDrawdown * 100).toFixed(2)}%`,
+    ];
+  });
+  const t = status.portfolio.total;
+  rows.push(['total', '', '', '', money(t.equity), money(t.realisedPnl), money(t.unrealisedPnl), `${(t.maxDrawdown * 100).toFixed(2)}%`]);
+  const header = ['strategy', 'state', 'restarts', 'last candle', 'equity', 'realised', 'unrealised', 'max drawdown'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const exposure = Object.entries(t.exposure).map(([asset, e]) => `${asset} ${e.quantity} (${money(e.value)})`);
+  return [line(header), ...rows.map(line), `exposure: ${exposure.length === 0 ? 'none' : exposure.join(', ')}`].join('\n');
+}
+
+const first = process.argv[2];
+await parseCommandLine((ADMIN_COMMANDS as readonly string[]).includes(first ?? '') ? adminProgram : runProgram);

@@ -1,0 +1,127 @@
+/**
+ * The trading node's admin commands and its local control socket. `npm run node -- status | stop <id> | start <id> |
+ * restart <id>` connect to the running node's Unix socket (default `<runs>/node.sock`, `--control` to name another),
+ * send one request as a line of JSON and read one answer line: the node's acknowledgement, with the result. The socket
+ * is a file, so only users who may open it (its directory's permissions) can send commands; nothing listens on the
+ * network.
+ *
+ * Every command is idempotent: stopping a stopped strategy, or starting a running one, answers `ok` and says so.
+ *
+ * @module
+ */
+import { createConnection, createServer, type Server } from 'node:net';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { FrameworkError, messageOf } from '../core/errors';
+import type { PortfolioStatus } from '../portfolio/portfolio';
+import type { WorkerState } from '../supervisor/supervisor';
+
+/** An admin request. */
+export type AdminRequest =
+  | { readonly command: 'status' }
+  | { readonly command: 'stop' | 'start' | 'restart'; readonly id: string };
+
+/** One strategy's line of {@link NodeStatus}: its worker's state and run folder (null before its first candle). */
+export interface WorkerLine {
+  readonly id: string;
+  readonly file: string;
+  readonly state: WorkerState | 'disabled';
+  readonly pid: number | null;
+  readonly restarts: number;
+}
+
+/** The node's state: its workers and the portfolio aggregated from their snapshots. */
+export interface NodeStatus {
+  readonly workers: readonly WorkerLine[];
+  readonly portfolio: PortfolioStatus;
+}
+
+/** The acknowledgement of a request: whether it succeeded, one line saying what was done, and the status after it. */
+export interface AdminReply {
+  readonly ok: boolean;
+  readonly message: string;
+  readonly status?: NodeStatus;
+}
+
+/** Runs one admin request in the node. */
+export type AdminHandler = (request: AdminRequest) => Promise<AdminReply>;
+
+/**
+ * Serves `handler` on the Unix socket `path`; a socket file left by a node that was killed is replaced.
+ *
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} when another node answers on `path`.
+ */
+export async function serveAdmin(path: string, handler: AdminHandler): Promise<Server> {
+  if (existsSync(path)) {
+    const alive = await sendAdmin(path, { command: 'status' }).then(
+      () => true,
+      () => false,
+    );
+    if (alive) throw new FrameworkError(`${path}: another node is running with this control socket; stop it or pass --control <path>`);
+    rmSync(path, { force: true });
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  const server = createServer((socket) => {
+    let buffer = '';
+    socket.setEncoding('utf8');
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      const end = buffer.indexOf('\n');
+      if (end < 0) return;
+      const line = buffer.slice(0, end);
+      buffer = '';
+      void (async () => {
+        let reply: AdminReply;
+        try {
+          reply = await handler(parseRequest(line));
+        } catch (error) {
+          reply = { ok: false, message: messageOf(error) };
+        }
+        socket.end(`${JSON.stringify(reply)}\n`);
+      })();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => resolve());
+  });
+  return server;
+}
+
+/**
+ * Sends one request to the node listening on `path` and returns its reply.
+ *
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} when no node answers there.
+ */
+export function sendAdmin(path: string, request: AdminRequest, timeoutMs = 120_000): Promise<AdminReply> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    let answer = '';
+    const timer = setTimeout(() => socket.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new FrameworkError(`no node answers on ${path}: ${messageOf(error)} (is npm run node running with this --runs or --control?)`));
+    });
+    socket.on('end', () => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(answer) as AdminReply);
+      } catch {
+        reject(new FrameworkError(`${path}: the node's answer is not JSON: ${answer.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+function parseRequest(line: string): AdminRequest {
+  const value = JSON.parse(line) as Partial<{ command: unknown; id: unknown }>;
+  if (value.command === 'status') return { command: 'status' };
+  if ((value.command === 'stop' || value.command === 'start' || value.command === 'restart') && typeof value.id === 'string') {
+    return { command: value.command, id: value.id };
+  }
+  throw new Error(`unknown request ${line.slice(0, 200)}: expected status, or stop, start or restart with an id`);
+}

@@ -1,0 +1,61 @@
+/**
+ * The program of one trading-node worker process, forked by the node's supervisor: loads its strategy (a plugin that
+ * fails to load is reported and not retried), joins the bus (the node's in-process bus over IPC, or RabbitMQ) and
+ * runs {@link runStrategyWorker} until the supervisor asks it to stop or its candle limit is reached (exit code 0:
+ * finished, not restarted). Its one argument is the JSON of a {@link WorkerArguments}.
+ *
+ * @module
+ */
+import { AmqpBus } from '../bus/amqp';
+import type { MessageBus } from '../bus/bus';
+import { IpcBusClient } from '../bus/ipc';
+import { messageOf } from '../core/errors';
+import { createLogger, type LogLevel } from '../core/logger';
+import { loadStrategy, type LoadedStrategy } from '../strategy/loader';
+import { failToLoad, onStopRequest, processBusChannel, startWorker } from '../supervisor/worker-runtime';
+import { runStrategyWorker, type StrategyWorkerOptions } from './worker';
+
+/** What the node passes a worker (JSON): its strategy, the bus (`in-process` or an amqp:// URL) and its run settings. */
+export interface WorkerArguments extends Omit<StrategyWorkerOptions, 'strategy' | 'bus' | 'signal' | 'logger' | 'staleAfter'> {
+  /** See `StrategyWorkerOptions.staleAfter`; `off` (JSON has no Infinity): no candle is stale. */
+  readonly staleAfter?: number | 'off';
+  readonly file: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly bus: string;
+  readonly logLevel: LogLevel;
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as WorkerArguments;
+const abort = new AbortController();
+onStopRequest(() => abort.abort());
+process.on('disconnect', () => abort.abort()); // the node is gone: stop cleanly rather than run unsupervised
+process.on('SIGTERM', () => abort.abort());
+process.on('SIGINT', () => undefined); // a terminal's Ctrl-C reaches the whole group: the node stops its workers
+startWorker();
+const logger = createLogger(args.logLevel).child({ strategy: args.id });
+let loaded: LoadedStrategy;
+try {
+  loaded = await loadStrategy(args.file, args.params);
+} catch (error) {
+  process.stderr.write(`${args.id}: ${messageOf(error)}\n`);
+  failToLoad(messageOf(error));
+}
+let bus: MessageBus;
+try {
+  bus = args.bus === 'in-process' ? new IpcBusClient(processBusChannel()) : await AmqpBus.connect(args.bus);
+  const { staleAfter, ...rest } = args;
+  const result = await runStrategyWorker({
+    ...rest,
+    ...(staleAfter !== undefined && { staleAfter: staleAfter === 'off' ? Number.POSITIVE_INFINITY : staleAfter }),
+    strategy: loaded,
+    bus,
+    signal: abort.signal,
+    logger,
+  });
+  logger.info({ run: result.dir, candles: result.liveCandles.length }, `${args.id}: stopped`);
+  await bus.close();
+  process.exit(0);
+} catch (error) {
+  process.stderr.write(`${args.id}: ${messageOf(error)}\n`);
+  process.exit(1);
+}

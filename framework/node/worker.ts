@@ -1,0 +1,279 @@
+/**
+ * One strategy of the trading node, in its own process: the worker side of `npm run live`. It consumes its
+ * strategy's market-data topics from the bus (one durable queue per worker), puts each subscription's candles back in
+ * order with a {@link "bus/sequencer"!CandleSequencer | CandleSequencer} (duplicates and redeliveries dropped, a hole
+ * filled from the connector's store), and acts on them with the same engine, paper broker, journals and report as
+ * {@link "engine/live"!runLive | runLive}, in a run folder of its own: `npm run diff -- <strategy> --run <dir>` checks
+ * it like any live run.
+ *
+ * - History: on the first traded candle it receives, each subscription's history is loaded from the shipped dataset
+ *   plus the connector's store (every candle is durable there before it is published): the traded one up to that
+ *   candle, the informative ones up to the exchange time it arrived at. Candles received before are in the store, so
+ *   in that history.
+ * - A candle is acted on (traded) when the connector flagged it `live` (not the feeds' warm-up backfill), in open-time
+ *   order, once every informative subscription has delivered the candles that closed with it (the barrier of
+ *   `runLive`, across routing keys); the stale rule uses the `arrivedAt` the connector stamped.
+ * - A delivery is acknowledged once the candle is in the worker's history (the store holds it durably; a restarted
+ *   worker reloads it from there). A worker killed before its stop is continued by its next start: same run folder,
+ *   broker restored from `trading.jsonl`; candles that closed meanwhile are history, not traded (as `npm run live`).
+ * - After each traded candle the broker is checkpointed in `trading.jsonl`, then a `system.snapshot` is published for
+ *   the node's portfolio.
+ *
+ * @module
+ */
+import { rmSync } from 'node:fs';
+import { brokerConfig, strategyKeyOf, type BrokerConfig } from '../broker/broker-config';
+import { PaperBroker } from '../broker/paper-broker';
+import type { MessageBus, BusMessage } from '../bus/bus';
+import { CandleSequencer } from '../bus/sequencer';
+import { marketDataTopic, systemTopic } from '../bus/topics';
+import { allocateBatch, candleAt, candlesFromBatch, sliceBatch, type StoredCandle } from '../core/candle';
+import { messageOf } from '../core/errors';
+import type { Logger } from '../core/logger';
+import { describeSubscription, type Subscription } from '../core/subscription';
+import { timeframeGrid, type TimeframeGrid } from '../core/timeframe';
+import { isoUtc } from '../core/time';
+import { Engine } from '../engine/engine';
+import { CandleHistory } from '../engine/history';
+import { informativeCandles, waitsForInformative, writeReport } from '../engine/live-report';
+import { checkStaleAfter, DEFAULT_STALE_AFTER, staleReason } from '../engine/stale';
+import { loadHistory } from '../feeds/history';
+import { strategySnapshot } from '../portfolio/snapshot';
+import { RunJournal } from '../report/journal';
+import type { RunSummary } from '../report/run-summary';
+import { createRunDir } from '../report/run-writer';
+import { TradingJournal } from '../report/trading-journal';
+import { findUnfinishedRun } from '../report/unfinished-run';
+import type { LoadedStrategy } from '../strategy/loader';
+import { hashParameters } from '../strategy/parameters';
+import { readStoredCandles } from '../store/live-store';
+import type { MarketDataMessage } from './market-data';
+
+/** The topic of the snapshots workers publish for the portfolio. */
+export const SNAPSHOT_TOPIC = systemTopic('snapshot');
+
+/** What a worker runs. Times are UTC epoch ms; money in the quote currency. */
+export interface StrategyWorkerOptions {
+  /** The strategy's id in the node: its queue is `worker.<id>`, its snapshots carry it. */
+  readonly id: string;
+  readonly strategy: LoadedStrategy;
+  readonly datasetsRoot: string;
+  /** The connector's live candle store (read only here). */
+  readonly storeRoot: string;
+  /** This strategy's own folder of run folders. */
+  readonly runsRoot: string;
+  /** Whether the connector plays the simulator (its candles are stored under the exchange id `sim`). */
+  readonly simulated: boolean;
+  readonly broker?: Partial<BrokerConfig>;
+  /** See `LiveOptions.staleAfter` (default 1). */
+  readonly staleAfter?: number;
+  /** Stop by itself after this many traded candles. */
+  readonly maxCandles?: number;
+  readonly bus: MessageBus;
+  /** Aborting it stops the worker cleanly (finish the current candle, write the report). */
+  readonly signal?: AbortSignal;
+  readonly logger?: Logger;
+}
+
+/** How a worker's run ended: its folder, its summary (null when it acted on no candle) and the candles it acted on. */
+export interface StrategyWorkerResult {
+  readonly dir: string;
+  readonly summary: RunSummary | null;
+  readonly liveCandles: readonly StoredCandle[];
+}
+
+interface Market {
+  readonly subscription: Subscription;
+  readonly topic: string;
+  readonly grid: TimeframeGrid;
+  history: CandleHistory;
+  sequencer: CandleSequencer | null;
+  /** Delivery details of candles buffered behind a hole, by open time. */
+  readonly received: Map<number, { readonly live: boolean; readonly arrivedAt: number }>;
+}
+
+/**
+ * Runs the strategy until stopped (see the module description).
+ *
+ * @throws the store's errors when its history cannot be read; the strategy's when acting on a candle fails (the
+ *   report of the candles acted on is written first).
+ */
+export async function runStrategyWorker(options: StrategyWorkerOptions): Promise<StrategyWorkerResult> {
+  const startedAt = Date.now();
+  const { logger, strategy: loaded } = options;
+  const staleAfter = checkStaleAfter(options.staleAfter ?? DEFAULT_STALE_AFTER);
+  const [traded, ...informative] = loaded.subscriptions as [Subscription, ...Subscription[]];
+  const storedAs = (s: Subscription): Subscription => (options.simulated ? { ...s, exchange: 'sim' } : s);
+  const killed = findUnfinishedRun(options.runsRoot, {
+    name: loaded.strategy.name,
+    parametersHash: hashParameters({ ...loaded.strategy.params }),
+    subscription: traded,
+    stored: storedAs(traded),
+  });
+  const { runId, dir } = killed === null ? createRunDir(options.runsRoot, loaded.strategy.name) : { runId: killed.header.runId, dir: killed.dir };
+  const config = { strategyKey: strategyKeyOf(loaded.strategy), ...brokerConfig({ ...options.broker }) };
+  const broker = killed === null ? new PaperBroker(config) : PaperBroker.restore(config, killed.state, killed);
+  const exposedBefore = broker.exposedCandles;
+  const resumeAfter = killed?.state.lastTime ?? Number.NEGATIVE_INFINITY;
+  if (killed !== null) logger?.warn({ run: killed.dir, lastCandle: isoUtc(killed.state.lastTime) }, `${options.id}: continuing a killed run`);
+  const engine = new Engine({ strategy: loaded.strategy, broker, file: loaded.file, subscription: traded, informative });
+  const trading = TradingJournal.open(dir, broker);
+  const markets: Market[] = loaded.subscriptions.map((subscription) => ({
+    subscription,
+    topic: marketDataTopic(subscription),
+    grid: timeframeGrid(subscription.timeframe),
+    history: new CandleHistory(allocateBatch(0)),
+    sequencer: null,
+    received: new Map(),
+  }));
+  const tradedMarket = markets[0]!;
+  const byTopic = new Map(markets.map((m) => [m.topic, m]));
+  const liveCandles: StoredCandle[] = [];
+  const pending: { readonly candle: StoredCandle; readonly arrivedAt: number }[] = [];
+  let journal: RunJournal | null = null;
+  let running = true;
+  let draining = Promise.resolve();
+  let failure: { readonly error: unknown } | null = null;
+  let resolveStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  const stop = (): void => {
+    running = false;
+    resolveStopped();
+  };
+  options.signal?.addEventListener('abort', stop, { once: true });
+  if (options.signal?.aborted === true) stop();
+
+  /** Loads every subscription's history on the first traded candle (see the module description) and opens the journal. */
+  const load = (first: StoredCandle, arrivedAt: number): RunJournal => {
+    for (const m of markets) {
+      const to = m === tradedMarket ? first.openTime : m.grid.bucketStart(arrivedAt);
+      m.history = new CandleHistory(loadHistory(options.datasetsRoot, m.subscription, { root: options.storeRoot, subscription: storedAs(m.subscription) }, to));
+      m.sequencer = new CandleSequencer(m.grid.nominalMs, m.history.lastOpenTime);
+    }
+    logger?.info({ candles: tradedMarket.history.length, run: dir }, `${options.id}: history for ${describeSubscription(traded)} loaded`);
+    return killed !== null
+      ? RunJournal.resume(dir, killed.state.lastTime)
+      : RunJournal.create(dir, {
+          runId,
+          mode: 'live',
+          file: loaded.file,
+          strategy: engine.identity,
+          subscription: traded,
+          origin: {
+            firstCandle: tradedMarket.history.batch.openTime[0] ?? Number.NaN,
+            datasetsRoot: options.datasetsRoot,
+            store: { root: options.storeRoot, subscription: storedAs(traded) },
+          },
+          startedAt,
+          staleAfter,
+          broker: config,
+        });
+  };
+
+  /** Acts on queued traded candles whose informative candles have all arrived (none once stopping): as runLive. */
+  const drain = async (): Promise<void> => {
+    while (running && pending.length > 0) {
+      const { candle, arrivedAt } = pending[0]!;
+      if (waitsForInformative(tradedMarket.grid, candle.openTime, markets.slice(1))) return;
+      pending.shift();
+      const row = tradedMarket.history.batch.openTime.lastIndexOf(candle.openTime);
+      // The version acted on is the history's (a revision that came while the candle waited has replaced it): as runLive.
+      const acted = candleAt(tradedMarket.history.batch, row);
+      journal!.recordCandle({ ...acted, arrivedAt }, null);
+      const stale = staleReason(candle.openTime, tradedMarket.grid, arrivedAt, staleAfter);
+      if (stale !== null) logger?.warn({ openTime: isoUtc(candle.openTime) }, `${options.id}: ${describeSubscription(traded)}: ${stale}; not traded`);
+      liveCandles.push(acted);
+      const record = await engine.onClosedCandle(sliceBatch(tradedMarket.history.batch, 0, row + 1), informativeCandles(markets), stale);
+      if (record !== null) journal!.recordSignal({ ...record, arrivedAt });
+      trading.checkpoint(candle.openTime);
+      await publishSnapshot(false);
+      if (options.maxCandles !== undefined && liveCandles.length >= options.maxCandles) stop();
+    }
+  };
+
+  const publishSnapshot = async (closedAtStop: boolean): Promise<void> => {
+    const snapshot = strategySnapshot(options.id, traded.symbol, broker.snapshot(), broker.trades, config.initialCash);
+    await options.bus.publish(SNAPSHOT_TOPIC, { ...snapshot, ...(closedAtStop && { closedAtStop }) }).catch((error: unknown) => {
+      logger?.warn({ err: messageOf(error) }, `${options.id}: snapshot not published`);
+    });
+  };
+
+  /** Takes one candle in sequence: into the history, then (live, traded) queued to be acted on. */
+  const take = (market: Market, candle: StoredCandle, live: boolean, arrivedAt: number): void => {
+    market.history.append(candle);
+    if (!live || !running) return;
+    if (market === tradedMarket) {
+      if (candle.openTime > resumeAfter) pending.push({ candle, arrivedAt });
+    } else {
+      journal!.recordCandle({ ...candle, arrivedAt }, describeSubscription(market.subscription));
+    }
+  };
+
+  const onMessage = (message: BusMessage): void => {
+    if (failure !== null) throw failure.error; // not acknowledged: the next start gets it again
+    const market = byTopic.get(message.topic);
+    if (market === undefined) return;
+    const body = message.body as MarketDataMessage;
+    if (body.kind === 'revision') {
+      // Before the history is loaded the store's version is read with it; after, a candle not yet taken arrives with
+      // its final version from the store when its hole is filled, or is the revised one the connector re-published.
+      if (market.history.lastOpenTime !== null && body.candle.openTime <= market.history.lastOpenTime && market.history.replace(body.candle)) {
+        logger?.warn({ openTime: isoUtc(body.candle.openTime) }, `${options.id}: ${describeSubscription(market.subscription)}: candle revised by the exchange`);
+      }
+      return;
+    }
+    if (journal === null) {
+      if (market !== tradedMarket) return; // in the store: read with the history at the first traded candle
+      journal = load(body.candle, body.arrivedAt);
+    }
+    const sequencer = market.sequencer!;
+    market.received.set(body.candle.openTime, { live: body.live, arrivedAt: body.arrivedAt });
+    let step = sequencer.offer(body.candle);
+    if (step.hole !== null) {
+      // Every published candle was durable first: the store has the missing ones.
+      const { from, to } = step.hole;
+      const filled = candlesFromBatch(readStoredCandles(options.storeRoot, storedAs(market.subscription), { from, to }));
+      let ready = [...step.ready];
+      for (const candle of filled) {
+        market.received.set(candle.openTime, { live: body.live, arrivedAt: body.arrivedAt });
+        step = sequencer.offer(candle);
+        ready = [...ready, ...step.ready];
+      }
+      step = { ...step, ready };
+      if (filled.length > 0) logger?.warn({ from: isoUtc(from), to: isoUtc(to), candles: filled.length }, `${options.id}: ${market.topic}: hole filled from the store`);
+    }
+    for (const candle of step.ready) {
+      const received = market.received.get(candle.openTime)!;
+      market.received.delete(candle.openTime);
+      take(market, candle as StoredCandle, received.live, received.arrivedAt);
+    }
+    for (const openTime of market.received.keys()) if (openTime <= (sequencer.lastOpenTime ?? -Infinity)) market.received.delete(openTime);
+    draining = draining.then(drain).catch((error: unknown) => {
+      failure ??= { error };
+      stop();
+    });
+  };
+
+  const consumer = await options.bus.consume({ queue: `worker.${options.id}`, topics: markets.map((m) => m.topic), prefetch: 1 }, onMessage);
+  await stopped;
+  await consumer.close();
+  await draining;
+  let summary: RunSummary | null = null;
+  try {
+    if (liveCandles.length > 0) summary = await writeReport(dir, runId, startedAt, engine, broker, markets, liveCandles, exposedBefore);
+  } catch (error) {
+    if ((failure as { readonly error: unknown } | null) === null) throw error;
+    logger?.error({ err: messageOf(error) }, `${dir}: the report could not be written either`);
+  }
+  if (summary !== null) {
+    trading.checkpoint(summary.lastCandle);
+    await publishSnapshot(true);
+  }
+  trading.close();
+  (journal as RunJournal | null)?.close();
+  // A new run stopped before its first candle (its history never loaded) leaves no folder behind.
+  if ((journal as RunJournal | null) === null && killed === null) rmSync(dir, { recursive: true, force: true });
+  const failed = failure as { readonly error: unknown } | null; // set by the drain's closure
+  if (failed !== null) throw failed.error;
+  return { dir, summary, liveCandles };
+}

@@ -1,0 +1,204 @@
+/**
+ * `npm run node` end to end, on either bus (node-cli.test.ts: in-process; node-amqp.test.ts: RabbitMQ), with real
+ * processes and real sockets: a node of three strategies — two instances of
+ * strategies/macd.ts with different parameters and strategies/macd-trend-filter.ts (15m traded, 1h informative) — over
+ * two subscriptions, on the project's simulator (started here, on the shipped datasets) with the in-process bus.
+ *
+ * It proves: one WebSocket per unique subscription whatever the number of strategies; a worker SIGKILLed mid-run is
+ * restarted by the supervisor and continues its run folder while the others keep their process; admin commands over
+ * the control socket are acknowledged and idempotent; `status` equals the sum of the workers' trading journals (read
+ * here from the files); and `npm run diff` exits 0 on every run folder every worker wrote.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { sendAdmin } from '../../framework/node/admin';
+import { startSimulator, type Simulator } from '../../framework/sim/simulator';
+import { readDataset } from '../../framework/store/partitions';
+import { runCli } from '../support/cli';
+
+const SPEED = 3_000; // a 15m candle every 300 ms of real time, a 1h candle every 1.2 s
+const scratch = mkdtempSync(path.join(tmpdir(), 'node-cli-'));
+const runs = path.join(scratch, 'runs');
+const control = path.join(scratch, 'node.sock');
+const config = path.join(scratch, 'node.yaml');
+const FILES: Readonly<Record<string, string>> = {
+  'macd-fast': 'strategies/macd.ts',
+  'macd-slow': 'strategies/macd.ts',
+  trend: 'strategies/macd-trend-filter.ts',
+};
+writeFileSync(
+  config,
+  [
+    'strategies:',
+    '  - { id: macd-fast, file: strategies/macd.ts, params: { fast: 6, slow: 14, signal: 5 }, allocation: { quote: 5000 } }',
+    '  - { id: macd-slow, file: strategies/macd.ts, params: { fast: 12, slow: 26 }, allocation: { quote: 3000 } }',
+    '  - { id: trend, file: strategies/macd-trend-filter.ts, allocation: { quote: 2000 } }',
+    '',
+  ].join('\n'),
+);
+
+let sim: Simulator | null = null;
+let node: ChildProcess | null = null;
+afterAll(async () => {
+  if (node !== null && node.exitCode === null) {
+    node.kill('SIGKILL');
+    await new Promise((r) => node!.once('exit', r));
+  }
+  await sim?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+interface StatusReply {
+  ok: boolean;
+  message: string;
+  status: {
+    workers: { id: string; state: string; pid: number | null; restarts: number }[];
+    portfolio: {
+      strategies: { strategyId: string; equity: number; realisedPnl: number; time: number }[];
+      total: { equity: number; realisedPnl: number; exposure: Record<string, { quantity: number }> };
+    };
+  };
+}
+
+/** `npm run node -- <args> --json` against the node's control socket. */
+async function adminCli(...args: string[]): Promise<StatusReply> {
+  const outcome = await runCli('framework/cli/node.ts', [...args, '--control', control, '--json']);
+  expect(outcome.code, outcome.stderr).toBe(0);
+  return JSON.parse(outcome.stdout) as StatusReply;
+}
+
+/** The same request through the library client (no CLI process to start: seconds saved per call). */
+async function admin(command: 'status' | 'stop' | 'start' | 'restart', id?: string): Promise<StatusReply> {
+  const request = command === 'status' ? { command } : { command, id: id! };
+  return (await sendAdmin(control, request)) as unknown as StatusReply;
+}
+
+/** Run folders of a strategy, oldest first. */
+function runDirs(id: string): string[] {
+  const dir = path.join(runs, id);
+  return existsSync(dir) ? readdirSync(dir).sort().map((name) => path.join(dir, name)) : [];
+}
+
+/** The JSON lines of a run's trading journal. */
+function journal(dir: string): { kind: string; state?: { equity: number; position: { quantity: number; side: string } | null }; trade?: { pnl: number } }[] {
+  const file = path.join(dir, 'trading.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.endsWith('}'))
+    .map((line) => JSON.parse(line) as ReturnType<typeof journal>[number]);
+}
+
+const checkpoints = (dir: string | undefined): number => (dir === undefined ? 0 : journal(dir).filter((l) => l.kind === 'state').length);
+
+async function until(predicate: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 240_000;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; node stderr: ${stderr.slice(-3_000)}`);
+    if (node?.exitCode !== null) throw new Error(`the node exited (${node?.exitCode}) while waiting for ${what}: ${stderr.slice(-3_000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+let stderr = '';
+
+/** Defines the scenario's test for the bus named `transport`, with the node options `busArgs()` (read when it runs). */
+export function describeNode(transport: string, busArgs: () => readonly string[]): void {
+  describe(`npm run node (${transport})`, () => {
+    it('runs 3 strategies over 2 subscriptions: one socket each, a SIGKILLed worker continues its run, admin, status = journals, diff 0', { timeout: 600_000 }, async () => {
+      sim = await startSimulator({
+        markets: ['15m', '1h'].map((timeframe) => ({
+          symbol: 'BTC/USDT',
+          timeframe,
+          candles: readDataset('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe }),
+        })),
+        startTime: Date.UTC(2021, 0, 10), // 40 days of history: quick to load, compute and replay
+        speed: SPEED,
+      });
+      node = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'framework/cli/node.ts', config, '--sim-url', sim.restUrl, '--speed', String(SPEED),
+          // On a loaded machine some candles arrive late at 300 ms per candle: every candle is traded so that the replay
+          // (npm run diff) is the reference; the stale rule has its own tests.
+          '--stale-after', 'off', '--store', path.join(scratch, 'store'), '--runs', runs, '--control', control, ...busArgs()],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      const spawnedAt = Date.now();
+      node.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      node.stdout!.resume();
+      const exited = new Promise<number | null>((r) => node!.once('exit', (code) => r(code)));
+
+      await until(() => Object.keys(FILES).every((id) => checkpoints(runDirs(id)[0]) >= 10), 'ten candles acted on by every worker');
+      console.log(`node started, every worker 10 candles in: ${Date.now() - spawnedAt} ms`);
+      // One WebSocket per unique subscription (15m and 1h), not one per strategy.
+      expect(sim.stats.wsOpenConnections).toBe(2);
+
+      const before = await adminCli('status');
+      expect(before.ok).toBe(true);
+      const pid = (id: string, reply: StatusReply): number | null => reply.status.workers.find((w) => w.id === id)!.pid;
+      const killedPid = pid('macd-fast', before)!;
+      const killedAt = checkpoints(runDirs('macd-fast')[0]);
+      process.kill(killedPid, 'SIGKILL');
+      const killedTime = Date.now();
+      await until(() => /macd-fast: continuing a killed run/.test(stderr), 'the restarted worker to continue its run');
+      console.log(`SIGKILL to the restarted worker continuing its run: ${Date.now() - killedTime} ms`);
+      await until(() => checkpoints(runDirs('macd-fast')[0]) >= killedAt + 10, 'the restarted worker to act on ten more candles');
+      const afterKill = await admin('status');
+      const fast = afterKill.status.workers.find((w) => w.id === 'macd-fast')!;
+      expect(fast.restarts).toBe(1);
+      expect(fast.pid).not.toBe(killedPid);
+      expect(runDirs('macd-fast')).toHaveLength(1); // the same run folder, continued
+      expect(stderr).toMatch(/macd-fast: continuing a killed run/);
+      // The others were not touched.
+      for (const id of ['macd-slow', 'trend']) {
+        expect(pid(id, afterKill)).toBe(pid(id, before));
+        expect(afterKill.status.workers.find((w) => w.id === id)!.restarts).toBe(0);
+      }
+
+      // Admin commands are acknowledged and idempotent.
+      const restarted = await admin('restart', 'trend');
+      expect(restarted).toMatchObject({ ok: true, message: 'trend restarted' });
+      expect(await admin('start', 'trend')).toMatchObject({ ok: true, message: 'trend is already running' });
+      await until(() => runDirs('trend').length === 2 && checkpoints(runDirs('trend')[1]) >= 5, 'the restarted trend worker to act on five candles');
+      for (const id of Object.keys(FILES)) expect(await admin('stop', id)).toMatchObject({ ok: true, message: `${id} stopped` });
+      expect(await admin('stop', 'trend')).toMatchObject({ ok: true, message: 'trend was not running' });
+      const unknown = await runCli('framework/cli/node.ts', ['stop', 'nope', '--control', control]);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stdout).toMatch(/no strategy "nope" in this node/);
+
+      // status = the sum of the workers' journals (each one's newest run: its last checkpoint and its closed trades).
+      const final = await adminCli('status');
+      expect(final.status.workers.map((w) => w.state)).toEqual(['stopped', 'stopped', 'stopped']);
+      let equity = 0;
+      let realised = 0;
+      for (const id of Object.keys(FILES)) {
+        const lines = journal(runDirs(id).at(-1)!);
+        const last = lines.filter((l) => l.kind === 'state').at(-1)!.state!;
+        const pnl = lines.filter((l) => l.kind === 'trade').reduce((sum, l) => sum + l.trade!.pnl, 0);
+        const line = final.status.portfolio.strategies.find((s) => s.strategyId === id)!;
+        expect(line.equity).toBe(last.equity);
+        expect(line.realisedPnl).toBeCloseTo(pnl, 9);
+        equity += last.equity;
+        realised += pnl;
+      }
+      expect(final.status.portfolio.total.equity).toBeCloseTo(equity, 9);
+      expect(final.status.portfolio.total.realisedPnl).toBeCloseTo(realised, 9);
+      expect(final.status.portfolio.total.exposure).toEqual({}); // every position closed at the stop
+
+      node.kill('SIGINT');
+      expect(await exited, stderr.slice(-3_000)).toBe(0);
+
+      // npm run diff on every run folder of every worker: the killed and continued one, and both of the restarted one.
+      const runsToDiff = Object.entries(FILES).flatMap(([id, file]) => runDirs(id).map((dir) => ({ id, file, dir })));
+      expect(runsToDiff).toHaveLength(4);
+      const diffs = await Promise.all(runsToDiff.map(({ file, dir }) => runCli('framework/cli/diff.ts', [file, '--run', dir])));
+      diffs.forEach((diff, i) => {
+        expect(diff.code, `${runsToDiff[i]!.dir}\n${diff.stdout}\n${diff.stderr}`).toBe(0);
+        expect(diff.stdout).toMatch(/0 unexplained/);
+      });
+    });
+  });
+}
