@@ -17,19 +17,31 @@ import type Ccxt from 'ccxt';
 /** The ccxt module (CommonJS build): `ccxt.exchanges` (ids), `ccxt[id]` (the REST exchange classes), `ccxt.pro`. */
 export const ccxt = createRequire(import.meta.url)('ccxt') as typeof Ccxt;
 
-export const {
-  pro,
-  BadResponse,
-  DDoSProtection,
-  DuplicateOrderId,
-  ExchangeClosedByUser,
-  ExchangeError,
-  ExchangeNotAvailable,
-  InvalidNonce,
-  InvalidOrder,
-  NetworkError,
-  OperationFailed,
-  OrderNotFound,
-  RateLimitExceeded,
-  RequestTimeout,
-} = ccxt;
+/** ccxt's WebSocket (ccxt.pro) exchange classes, e.g. `new pro.binance(…)`. */
+export const pro = ccxt.pro;
+/** ccxt's error for an exchange answer it cannot parse (an `OperationFailed`). */
+export const BadResponse = ccxt.BadResponse;
+/** ccxt's error for a rate-limit or anti-DDoS answer (HTTP 429, 418; a `NetworkError`). */
+export const DDoSProtection = ccxt.DDoSProtection;
+/** ccxt's error for an order whose client order id the exchange already has (an `InvalidOrder`). */
+export const DuplicateOrderId = ccxt.DuplicateOrderId;
+/** ccxt's error that rejects pending WebSocket watches when the exchange is closed by its user (an `ExchangeError`). */
+export const ExchangeClosedByUser = ccxt.ExchangeClosedByUser;
+/** ccxt's base class of the errors an exchange answered (not a network failure). */
+export const ExchangeError = ccxt.ExchangeError;
+/** ccxt's error for an exchange that is down or in maintenance (a `NetworkError`). */
+export const ExchangeNotAvailable = ccxt.ExchangeNotAvailable;
+/** ccxt's error for a request whose nonce or timestamp the exchange refused (a `NetworkError`). */
+export const InvalidNonce = ccxt.InvalidNonce;
+/** ccxt's error for an order the exchange refused as invalid (an `ExchangeError`). */
+export const InvalidOrder = ccxt.InvalidOrder;
+/** ccxt's base class of the errors in reaching the exchange: timeouts, rate limits, maintenance (an `OperationFailed`). */
+export const NetworkError = ccxt.NetworkError;
+/** ccxt's base class of the failures worth retrying: network errors and answers it cannot parse. */
+export const OperationFailed = ccxt.OperationFailed;
+/** ccxt's error for an order the exchange does not know (an `InvalidOrder`). */
+export const OrderNotFound = ccxt.OrderNotFound;
+/** ccxt's error for a request over the exchange's rate limit (a `NetworkError`). */
+export const RateLimitExceeded = ccxt.RateLimitExceeded;
+/** ccxt's error for a request without an answer within its timeout (a `NetworkError`). */
+export const RequestTimeout = ccxt.RequestTimeout;
