@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './test/support/sequencer';
 
 export default defineConfig({
   test: {
@@ -9,5 +10,7 @@ export default defineConfig({
     // Most files wait on child processes, sockets, Chromium or RabbitMQ rather than compute: four files at a time keep
     // both cores busy (one at a time left them idle half the run). The tests assert on what happened, not on timing.
     maxWorkers: 4,
+    // Longest files first (test/durations.json), so that no long file starts near the end of the run.
+    sequence: { sequencer: LongestFirstSequencer },
   },
 });

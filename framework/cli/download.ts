@@ -14,7 +14,8 @@
  * @module
  */
 import path from 'node:path';
-import ccxt, { type Exchange } from 'ccxt';
+import type { Exchange } from 'ccxt';
+import { ccxt } from '../core/ccxt';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { createLogger } from '../core/logger';

@@ -11,7 +11,6 @@ import { FrameworkError } from '../core/errors';
 import { createLogger } from '../core/logger';
 import type { ApiCredentials } from '../feeds/live/exchange';
 import { isoUtc } from '../core/time';
-import { runLive } from '../engine/live';
 import type { LiveFeedStatus } from '../feeds/live/live-feed';
 import { formatReport } from '../report/table';
 import { FAULT_KINDS, type FaultConfig } from '../sim/config';
@@ -144,6 +143,8 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
       abort.abort();
     });
     const faults = Object.fromEntries(options.faults.map((k) => [k, { rate: options.faultRate }])) as FaultConfig;
+    // The engine (ccxt, the feeds, the store) is loaded only for valid options: a bad value fails without it.
+    const { runLive } = await import('../engine/live');
     const result = await runLive({
       file,
       params: options.param,

@@ -1,10 +1,11 @@
 /**
  * A progress bar for long commands (downloads, backtests), drawn on standard error with `cli-progress` so that standard
- * output keeps only the command's result.
+ * output keeps only the command's result. `cli-progress` is required only when a bar is drawn (standard error is a
+ * terminal), so that a command run from a script or a test does not load it.
  *
  * @module
  */
-import { Presets, SingleBar } from 'cli-progress';
+import { createRequire } from 'node:module';
 
 /** A running progress bar; see {@link startProgress}. */
 export interface Progress {
@@ -32,6 +33,7 @@ const SILENT: Progress = { update: () => undefined, stop: () => undefined };
  */
 export function startProgress(label: string, total: number, enabled = true): Progress {
   if (!enabled || process.stderr.isTTY !== true) return SILENT;
+  const { Presets, SingleBar } = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
   const bar = new SingleBar(
     {
       stream: process.stderr,

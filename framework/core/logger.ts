@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 
 /** How chatty a command is: `--verbose` → `debug`, default `info`, `--quiet` → `warn`. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -14,12 +15,16 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
  * - Otherwise (a file, a pipe, a test harness): one JSON object per line, with `level` (pino's number: 20 debug,
  *   30 info, 40 warn, 50 error), `time` in UTC epoch ms and `msg`.
  *
+ * `pino-pretty` (30 files) is required only for a terminal: a command whose standard error is a file or a pipe, as in
+ * the tests, never loads it.
+ *
  * @param level - the lowest level written (default `info`).
  * @param terminal - where the human-readable lines go when standard error is a terminal (default: standard error
  *   itself), e.g. a stream that clears a status line before each log line.
  */
 export function createLogger(level: LogLevel = 'info', terminal?: NodeJS.WritableStream): Logger {
   if (process.stderr.isTTY !== true) return pino({ level, base: null }, pino.destination(2));
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
   return pino(
     { level, base: null },
     pretty({

@@ -14,6 +14,13 @@
  * then. A strategy that calls `df.std()` loads mathjs then, once; one that imports one of them itself before danfo
  * loads gets the real module (a module already cached is left alone).
  *
+ * The same holds for the libraries of danfo's printing and file and URL readers, which a candle DataFrame never uses
+ * either: `table` (`toString`, `print`), `papaparse` and `request` (`readCSV`), `stream-json` and `node-fetch`
+ * (`readJSON`, `readExcel` from a URL). `request` alone loads ~200 files (ajv, sshpk, tough-cookie with psl's public
+ * suffix list): under tsx danfo took 600 ms of CPU to load with them and 110 ms without. danfo wraps three of them in
+ * TypeScript's `__importDefault`, which reads `__esModule` at load: their stand-ins answer it as the real module does
+ * (`true` for node-fetch, absent for request and papaparse) without loading it.
+ *
  * @module
  */
 import { createRequire, Module } from 'node:module';
@@ -21,14 +28,28 @@ import { createRequire, Module } from 'node:module';
 type Danfo = typeof import('danfojs-node');
 
 /** danfojs-node's dependencies loaded on first use instead of with danfo (see the module comment). */
-export const DEFERRED_DANFO_DEPENDENCIES = ['mathjs', 'xlsx', '@tensorflow/tfjs'] as const;
+export const DEFERRED_DANFO_DEPENDENCIES = [
+  'mathjs',
+  'xlsx',
+  '@tensorflow/tfjs',
+  'table',
+  'request',
+  'papaparse',
+  'node-fetch',
+  'stream-json',
+  'stream-json/streamers/StreamArray',
+] as const;
 
 /**
  * What a stand-in answers without loading its module: TensorFlow.js's `Tensor` for `instanceof`, of which nothing is an
- * instance while TensorFlow.js is not loaded (a tensor is only made by it).
+ * instance while TensorFlow.js is not loaded (a tensor is only made by it); `__esModule` as the real module has it, for
+ * danfo's `__importDefault(require(…))`.
  */
 const ANSWERED_UNLOADED: Readonly<Record<string, Readonly<Record<string | symbol, unknown>>>> = {
   '@tensorflow/tfjs': { Tensor: { [Symbol.hasInstance]: () => false } },
+  request: { __esModule: undefined },
+  papaparse: { __esModule: undefined },
+  'node-fetch': { __esModule: true },
 };
 
 let danfo: Promise<Danfo> | undefined;

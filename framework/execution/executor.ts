@@ -42,7 +42,8 @@
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidOrder, type Exchange, type Order as CcxtOrder } from 'ccxt';
+import type { Exchange, Order as CcxtOrder } from 'ccxt';
+import { InvalidOrder } from '../core/ccxt';
 import type { Logger } from '../core/logger';
 import { FrameworkError, messageOf } from '../core/errors';
 import { isoUtc } from '../core/time';

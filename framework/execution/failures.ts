@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { BadResponse, DDoSProtection, DuplicateOrderId, ExchangeError, ExchangeNotAvailable, InvalidNonce, NetworkError, OperationFailed, OrderNotFound, RateLimitExceeded, RequestTimeout } from 'ccxt';
+import { BadResponse, DDoSProtection, DuplicateOrderId, ExchangeError, ExchangeNotAvailable, InvalidNonce, NetworkError, OperationFailed, OrderNotFound, RateLimitExceeded, RequestTimeout } from '../core/ccxt';
 import { messageOf } from '../core/errors';
 
 /**

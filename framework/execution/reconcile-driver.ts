@@ -13,7 +13,8 @@
  *
  * @module
  */
-import { OrderNotFound, type Exchange } from 'ccxt';
+import type { Exchange } from 'ccxt';
+import { OrderNotFound } from '../core/ccxt';
 import { messageOf } from '../core/errors';
 import type { Logger } from '../core/logger';
 import {

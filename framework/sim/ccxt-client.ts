@@ -27,7 +27,7 @@
  */
 
 import { Agent } from 'node:http';
-import { pro } from 'ccxt';
+import { pro } from '../core/ccxt';
 
 /** A ccxt.pro binance instance. */
 export type ProBinance = InstanceType<typeof pro.binance>;

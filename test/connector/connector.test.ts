@@ -3,7 +3,7 @@
  * rate-limit back-off (a 429 answered to one holds back every REST caller of the exchange account for its
  * Retry-After, as the simulator's own request log shows) and one request budget.
  */
-import { DDoSProtection, RequestTimeout } from 'ccxt';
+import { DDoSProtection, RequestTimeout } from '../../framework/core/ccxt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connector } from '../../framework/connector/connector';
 import type { StoredCandle } from '../../framework/core/candle';

@@ -1,4 +1,4 @@
-import { DDoSProtection, NetworkError, OperationFailed } from 'ccxt';
+import { DDoSProtection, NetworkError, OperationFailed } from '../../framework/core/ccxt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectCcxt } from '../../framework/sim/ccxt-client';
 import type { FaultConfig } from '../../framework/sim/config';

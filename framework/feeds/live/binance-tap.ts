@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { pro } from 'ccxt';
+import { pro } from '../../core/ccxt';
 import type { Logger } from '../../core/logger';
 import { readKlineEvent, type KlineFrame } from './binance-kline';
 

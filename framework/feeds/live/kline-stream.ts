@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ExchangeClosedByUser } from 'ccxt';
+import { ExchangeClosedByUser } from '../../core/ccxt';
 import type { Logger } from '../../core/logger';
 import type { Timeframe } from '../../core/timeframe';
 import type { KlineFrame } from './binance-kline';

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { DDoSProtection, OperationFailed, RateLimitExceeded } from 'ccxt';
+import { DDoSProtection, OperationFailed, RateLimitExceeded } from '../../core/ccxt';
 import { FrameworkError, messageOf } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 
