@@ -35,11 +35,10 @@ export default class MacdCrossover extends ColumnStrategy {
   }
 
   populateColumns({ close }: CandleColumns): IndicatorColumns {
-    const fast = ema(close, this.params.fast);
+    const macd = ema(close, this.params.fast); // the fast EMA, made the MACD in place:
     const slow = ema(close, this.params.slow);
-    const macd = new Float64Array(close.length);
-    for (let i = 0; i < macd.length; i++) macd[i] = fast[i]! - slow[i]!; // NaN until the slow EMA has a value
-    const signal = ema(macd, this.params.signal);
+    for (let i = 0; i < macd.length; i++) macd[i] = macd[i]! - slow[i]!; // NaN until the slow EMA has a value
+    const signal = ema(macd, this.params.signal, slow); // into the slow EMA's array, no longer needed
     const hist = new Float64Array(macd.length);
     for (let i = 0; i < hist.length; i++) hist[i] = macd[i]! - signal[i]!;
     return { macd, macd_signal: signal, macd_hist: hist };

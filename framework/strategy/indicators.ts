@@ -117,14 +117,16 @@ function aligned(outputs: number, length: number, valueAt: (k: number) => number
  *
  * @param values - the input, one value per candle, oldest first (e.g. the closes, or an oscillator with leading NaN).
  * @param period - look-back in values, a positive integer.
- * @returns a new `Float64Array` of `values.length`.
- * @throws RangeError when `period` is not a positive integer.
+ * @param out - where to write the result, as long as `values` (it may be `values` itself, or an array no longer
+ *   needed: over a million candles a fresh array costs more than the average); default a new array.
+ * @returns `out`: a `Float64Array` of `values.length`.
+ * @throws RangeError when `period` is not a positive integer or `out` is not as long as `values`.
  */
-export function ema(values: ArrayLike<number>, period: number): Float64Array {
+export function ema(values: ArrayLike<number>, period: number, out: Float64Array = new Float64Array(values.length)): Float64Array {
   if (!Number.isInteger(period) || period < 1) throw new RangeError(`ema: period must be a positive integer, got ${period}`);
   const k = 2 / (period + 1);
   const n = values.length;
-  const out = new Float64Array(n);
+  if (out.length !== n) throw new RangeError(`ema: out has ${out.length} values for ${n} inputs`);
   let seen = 0;
   let sum = 0;
   let previous = Number.NaN;

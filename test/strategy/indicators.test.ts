@@ -108,6 +108,14 @@ describe('ema', () => {
     }
   });
 
+  it('writes into the array given, which may be its input', () => {
+    const expected = emaColumn(minutes, 12);
+    const copy = Float64Array.from(minutes);
+    expect(emaColumn(copy, 12, copy)).toBe(copy);
+    expect(firstDifference(copy, expected)).toBe(-1);
+    expect(() => emaColumn(minutes, 12, new Float64Array(3))).toThrow(`ema: out has 3 values for ${minutes.length} inputs`);
+  });
+
   it('refuses a period that is not a positive integer', () => {
     expect(() => emaColumn([1, 2], 0)).toThrow(/period must be a positive integer, got 0/);
     expect(() => emaColumn([1, 2], 2.5)).toThrow(/got 2.5/);
