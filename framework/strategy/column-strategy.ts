@@ -54,9 +54,9 @@ export abstract class ColumnStrategy extends BaseStrategy {
    * `populateColumns` on the candles themselves).
    */
   override async populateIndicators(df: DataFrame): Promise<DataFrame> {
-    const column = (name: (typeof CANDLE_FRAME_COLUMNS)[number]): Float64Array => Float64Array.from(df.column(name).values as number[]);
-    const [open_time, open, high, low, close, volume] = CANDLE_FRAME_COLUMNS.map(column) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-    const columns = await this.populateColumns({ open_time, open, high, low, close, volume });
+    const column = (name: string): Float64Array => Float64Array.from(df.column(name).values as number[]);
+    const candles = Object.fromEntries(CANDLE_FRAME_COLUMNS.map((name) => [name, column(name)])) as unknown as CandleColumns;
+    const columns = await this.populateColumns(candles);
     for (const [name, values] of Object.entries(columns)) df.addColumn(name, Array.from(values), { inplace: true });
     return df;
   }

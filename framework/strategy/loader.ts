@@ -77,7 +77,8 @@ export function strategyFromModule(
     throw new StrategyLoadError(`${file}: ${problem}`, { cause });
   };
   const [exportName, StrategyClass] = findStrategyClass(module, fail);
-  const required = (StrategyClass as unknown as Record<symbol, unknown>)[COLUMN_STRATEGY_BRAND] === true ? [...REQUIRED_METHODS, 'populateColumns(candles)'] : REQUIRED_METHODS;
+  const columnar = (StrategyClass as unknown as Record<symbol, unknown>)[COLUMN_STRATEGY_BRAND] === true;
+  const required = columnar ? [...REQUIRED_METHODS, 'populateColumns(candles)'] : REQUIRED_METHODS;
   const missing = required.filter((m) => typeof StrategyClass.prototype[m.split('(')[0]!] !== 'function');
   if (missing.length > 0) fail(`class ${StrategyClass.name} does not implement ${missing.join(', ')}`);
 
