@@ -35,16 +35,26 @@ const THROUGHPUT_PLAN: readonly (readonly [symbols: number, candlesPerSymbol: nu
 const LATENCY_CANDLES = 700;
 const LATENCY_SPEED = 15_000;
 
-/** One measurement of the optimisation case: a trial and the hand-written loop over the same candles. */
+/**
+ * One measurement of the optimisation case: a trial and the hand-written loop over the same candles, in wall-clock
+ * time and in CPU time of this process (user + system: what a shared machine's other jobs do not add).
+ */
 export interface OptimizeRun {
   readonly candles: number;
   readonly trialMs: number;
   readonly loopMs: number;
+  readonly trialCpuMs: number;
+  readonly loopCpuMs: number;
   readonly trades: number;
   readonly loopTrades: number;
 }
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
+/** CPU time this process has used so far (user + system), ms. */
+const cpuMs = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 const label = (run: number): string => (run < 0 ? 'warm-up' : `run ${run + 1}`);
 
 async function runCase(name: ChildCase, runs: number): Promise<unknown> {
@@ -112,12 +122,16 @@ async function runCase(name: ChildCase, runs: number): Promise<unknown> {
         const request = { params: { fast: 12, slow: 26, signal: 9 }, from: traded.openTime[0]!, to: traded.openTime[count - 1]! + 60_000 };
         out.push(
           ...(await repeat(1, runs, async (run) => {
-            const t0 = performance.now();
+            const [t0, c0] = [performance.now(), cpuMs()];
             const trial = await runTrial(plugin, { traded, informative: new Map() }, request, brokerConfig());
-            const trialMs = performance.now() - t0;
+            const [trialMs, trialCpuMs] = [performance.now() - t0, cpuMs() - c0];
+            const c1 = cpuMs();
             const loop = macdLoop(traded);
-            log(`  ${count.toLocaleString('en-US')} candles, ${label(run)}: trial ${trialMs.toFixed(0)} ms (${trial.metrics.trades} trades), hand-written loop ${loop.ms.toFixed(0)} ms (${loop.trades} trades)`);
-            return { candles: count, trialMs, loopMs: loop.ms, trades: trial.metrics.trades, loopTrades: loop.trades };
+            const loopCpuMs = cpuMs() - c1;
+            log(
+              `  ${count.toLocaleString('en-US')} candles, ${label(run)}: trial ${trialMs.toFixed(0)} ms (CPU ${trialCpuMs.toFixed(0)} ms, ${trial.metrics.trades} trades), hand-written loop ${loop.ms.toFixed(0)} ms (CPU ${loopCpuMs.toFixed(0)} ms, ${loop.trades} trades)`,
+            );
+            return { candles: count, trialMs, loopMs: loop.ms, trialCpuMs, loopCpuMs, trades: trial.metrics.trades, loopTrades: loop.trades };
           })),
         );
       }

@@ -2,18 +2,19 @@
  * MACD crossover, long only: the classic trend-following example.
  *
  * - Indicators: MACD 12/26/9 on the close, with exponential averages for both the oscillator and the signal line, as
- *   in Gerald Appel's definition: `technicalindicators`' EMA fed one close at a time (`streamToCandles`), which gives
- *   its `MACD.calculate` bit for bit at a third of the cost over a long history.
+ *   in Gerald Appel's definition: the framework's `ema`, a loop over typed arrays that gives `technicalindicators`'
+ *   `EMA` (and its `MACD.calculate`) bit for bit, computed in `populateColumns` (a `ColumnStrategy`: the candles as arrays, no
+ *   DataFrame), which makes an optimisation trial over a million candles many times cheaper.
  * - Enter long when the MACD histogram (MACD − signal) crosses above zero; exit when it crosses below zero.
  * - Trades binance BTC/USDT on 15-minute candles.
  *
- * Copy this file to start a strategy of your own: declare parameters in `params`, compute indicator columns in
- * `populateIndicators` (vectorised, over the whole history), and decide per closed candle in `onData`.
+ * Copy this file to start a strategy of your own: declare parameters in `params`, compute indicator columns over the
+ * whole history (vectorised: in `populateColumns` on arrays as here, or in `populateIndicators` on a danfojs DataFrame
+ * as `ema-cross.ts` does), and decide per closed candle in `onData`.
  */
-import { EMA } from 'technicalindicators';
-import { BaseStrategy, choice, int, streamToCandles, type Candle, type DataFrame, type Frame, type Signal } from '../framework';
+import { choice, ColumnStrategy, ema, int, type Candle, type CandleColumns, type Frame, type IndicatorColumns, type Signal } from '../framework';
 
-export default class MacdCrossover extends BaseStrategy {
+export default class MacdCrossover extends ColumnStrategy {
   override readonly name = 'macd';
 
   /** MACD periods in candles. */
@@ -33,17 +34,14 @@ export default class MacdCrossover extends BaseStrategy {
     return [{ exchange: 'binance', symbol: 'BTC/USDT', timeframe: '15m' }];
   }
 
-  populateIndicators(df: DataFrame): DataFrame {
-    const closes = df['close'].values as number[];
-    const ema = (period: number, values: number[]) => streamToCandles(new EMA({ period, values: [] }), values);
-    const fast = ema(this.params.fast, closes);
-    const slow = ema(this.params.slow, closes);
-    const macd = fast.map((f, i) => f - slow[i]!); // NaN until the slow EMA has a value
-    const signal = ema(this.params.signal, macd);
-    df.addColumn('macd', macd, { inplace: true });
-    df.addColumn('macd_signal', signal, { inplace: true });
-    df.addColumn('macd_hist', macd.map((m, i) => m - signal[i]!), { inplace: true });
-    return df;
+  populateColumns({ close }: CandleColumns): IndicatorColumns {
+    const macd = ema(close, this.params.fast); // the fast EMA, made the MACD in place:
+    const slow = ema(close, this.params.slow);
+    for (let i = 0; i < macd.length; i++) macd[i] = macd[i]! - slow[i]!; // NaN until the slow EMA has a value
+    const signal = ema(macd, this.params.signal, slow); // into the slow EMA's array, no longer needed
+    const hist = new Float64Array(macd.length);
+    for (let i = 0; i < hist.length; i++) hist[i] = macd[i]! - signal[i]!;
+    return { macd, macd_signal: signal, macd_hist: hist };
   }
 
   onData(_candle: Candle, frame: Frame): Signal | null {

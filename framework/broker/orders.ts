@@ -90,6 +90,16 @@ export function clientOrderId(strategyKey: string, decidedAt: number, counter: n
     throw new RangeError(`clientOrderId: decidedAt ${decidedAt} is not a whole number of seconds since 1970 (UTC ms)`);
   }
   if (!Number.isInteger(counter) || counter < 0) throw new RangeError(`clientOrderId: counter ${counter} is not an integer ≥ 0`);
-  const key = createHash('sha256').update(strategyKey).digest('hex').slice(0, 8);
-  return `cc${key}-${(decidedAt / 1000).toString(36)}-${counter.toString(36)}`;
+  return `cc${keyDigits(strategyKey)}-${(decidedAt / 1000).toString(36)}-${counter.toString(36)}`;
+}
+
+/** The last strategy key hashed and its digits: a broker asks for one key all run long (a hash per order: 3 µs here). */
+let hashed = { strategyKey: '', digits: '' };
+
+/** The first 8 hex digits of SHA-256(`strategyKey`). */
+function keyDigits(strategyKey: string): string {
+  if (hashed.strategyKey !== strategyKey || hashed.digits === '') {
+    hashed = { strategyKey, digits: createHash('sha256').update(strategyKey).digest('hex').slice(0, 8) };
+  }
+  return hashed.digits;
 }

@@ -92,13 +92,17 @@ export class PaperBroker {
   readonly #listeners: OrderListener[] = [];
   /** Closes found on the exchange, applied at the next candle (see {@link closeOnExchange}). */
   #externalCloses: { readonly quantity: number; readonly price: number }[] = [];
+  readonly #keepFills: boolean;
 
   /**
    * @param config - account settings; see {@link BrokerConfig} and {@link brokerConfig} for defaults.
+   * @param options - `keepFills: false` keeps no {@link fills} (an optimisation trial, which scores trades and
+   *   equity only: keeping 80,000 fill records of a million-candle replay costs more than making them).
    * @throws {@link "core/errors"!FrameworkError | FrameworkError} naming the bad field when the configuration is
    *   invalid.
    */
-  constructor(config: BrokerConfig) {
+  constructor(config: BrokerConfig, options: { readonly keepFills?: boolean } = {}) {
+    this.#keepFills = options.keepFills ?? true;
     this.config = brokerConfig(config);
     this.#slippage = this.config.slippageBps / 10_000;
     this.#strategyKey = this.config.strategyKey ?? DEFAULT_STRATEGY_KEY;
@@ -146,7 +150,7 @@ export class PaperBroker {
     return this.#trades;
   }
 
-  /** All fills, oldest first. */
+  /** All fills, oldest first (none when constructed with `keepFills: false`). */
   get fills(): readonly Fill[] {
     return this.#fills;
   }
@@ -427,11 +431,11 @@ export class PaperBroker {
       return;
     }
     this.#applyFill(order, signal, candle.openTime, price, quantity);
-    const filled: Order = { ...order, filledQuantity: quantity, averagePrice: price };
     if (quantity === order.quantity) {
       this.#pending.shift();
-      this.#emit({ ...filled, status: 'filled' });
+      if (this.#listeners.length > 0) this.#emit({ ...order, filledQuantity: quantity, averagePrice: price, status: 'filled' });
     } else {
+      const filled: Order = { ...order, filledQuantity: quantity, averagePrice: price };
       this.#pending[0] = { order: { ...filled, status: 'partially_filled' }, signal };
       this.#emit(this.#pending[0].order);
       this.#pending.shift();
@@ -443,7 +447,7 @@ export class PaperBroker {
   #applyFill(order: Order, signal: Signal | null, time: number, price: number, quantity: number): void {
     const fee = this.config.feeRate * price * quantity;
     this.#cash += order.side === 'buy' ? -(price * quantity + fee) : price * quantity - fee;
-    this.#fills.push({ time, clientOrderId: order.clientOrderId, side: order.side, price, quantity, fee, reason: order.reason });
+    if (this.#keepFills) this.#fills.push({ time, clientOrderId: order.clientOrderId, side: order.side, price, quantity, fee, reason: order.reason });
     const position = this.#position;
     if (order.reason === 'entry' || order.reason === 'add') {
       const side: PositionSide = order.side === 'buy' ? 'long' : 'short';
@@ -505,7 +509,7 @@ export class PaperBroker {
     const order = this.#newOrder(reason, side, type, position.quantity, time, undefined);
     this.#emit(order);
     this.#applyFill(order, null, time, price, position.quantity);
-    this.#emit({ ...order, status: 'filled', filledQuantity: position.quantity, averagePrice: price });
+    if (this.#listeners.length > 0) this.#emit({ ...order, status: 'filled', filledQuantity: position.quantity, averagePrice: price });
   }
 
   #mark(close: number): void {

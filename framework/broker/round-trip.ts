@@ -62,7 +62,7 @@ export function closeRoundTrip(trip: RoundTrip, exitTime: number, exitReason: Ex
   const { enteredQuantity: quantity, entryPrice, exitPrice } = trip;
   const fees = trip.entryFees + trip.exitFees;
   const pnl = (trip.side === 'long' ? quantity * (exitPrice - entryPrice) : quantity * (entryPrice - exitPrice)) - fees;
-  return {
+  const trade: { -readonly [K in keyof Trade]: Trade[K] } = {
     side: trip.side,
     entryTime: trip.openedAt,
     entryPrice,
@@ -73,7 +73,10 @@ export function closeRoundTrip(trip: RoundTrip, exitTime: number, exitReason: Ex
     pnl,
     returnFraction: pnl / (quantity * entryPrice + trip.entryFees),
     exitReason,
-    ...(trip.entryTag !== undefined && { entryTag: trip.entryTag }),
-    ...(exitTag !== undefined && { exitTag }),
   };
+  // Added one by one rather than spread into the literal: spreading costs a runtime call per trade (tens of
+  // thousands in a long backtest); the keys and their order are the same.
+  if (trip.entryTag !== undefined) trade.entryTag = trip.entryTag;
+  if (exitTag !== undefined) trade.exitTag = exitTag;
+  return trade;
 }

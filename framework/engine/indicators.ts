@@ -2,6 +2,7 @@ import type { DataFrame } from 'danfojs-node';
 import type { CandleBatch } from '../core/candle';
 import { messageOf, StrategyRuntimeError } from '../core/errors';
 import type { BaseStrategy } from '../strategy/base-strategy';
+import { isColumnStrategy, type ColumnStrategy } from '../strategy/column-strategy';
 import type { FrameColumns } from '../strategy/frame';
 import { columnarDataFrame, columnValues } from './columnar-frame';
 import { loadDanfo } from './danfo';
@@ -33,18 +34,29 @@ export async function candleDataFrame(candles: CandleBatch): Promise<DataFrame> 
 
 /**
  * Runs the strategy's `populateIndicators` over `candles` and returns every column as a `Float64Array`
- * (see {@link extractColumns}).
+ * (see {@link extractColumns}); for a {@link ColumnStrategy}, its `populateColumns` on the candle arrays instead, with
+ * no DataFrame (see {@link arrayColumns}).
  *
  * @param file - the plugin file, for error messages.
  * @throws {@link "core/errors"!StrategyRuntimeError | StrategyRuntimeError} naming the file when `populateIndicators`
  *   throws, returns something that is not a DataFrame, changes the number of rows, or adds a column that is not numeric
- *   or boolean.
+ *   or boolean; or when `populateColumns` throws or breaks the same rules.
  */
 export async function computeIndicatorColumns(
   strategy: BaseStrategy,
   candles: CandleBatch,
   file: string,
 ): Promise<FrameColumns> {
+  if (isColumnStrategy(strategy)) {
+    const { openTime, open, high, low, close, volume } = candles;
+    let returned: unknown;
+    try {
+      returned = await strategy.populateColumns({ open_time: openTime, open, high, low, close, volume });
+    } catch (error) {
+      throw new StrategyRuntimeError(`${file}: populateColumns threw: ${messageOf(error)}`, { cause: error });
+    }
+    return arrayColumns(returned, candles, `${file}: populateColumns`);
+  }
   let df: DataFrame = await candleDataFrame(candles);
   try {
     df = await strategy.populateIndicators(df);
@@ -87,6 +99,51 @@ export function extractColumns(df: unknown, candles: CandleBatch, where: string)
     columns[name] = toFloat64(columnValues(frame, name)!, (bad) =>
       fail(`column "${name}" holds ${JSON.stringify(bad)}; indicator columns must be numbers or booleans`),
     );
+  }
+  return columns;
+}
+
+/**
+ * The frame columns of what a {@link ColumnStrategy}'s `populateColumns` returned: OHLCV and `open_time` from `candles`, then each
+ * returned column in its order, a `Float64Array` as it is (not copied), any other array copied into one (booleans
+ * become 1/0, null/undefined NaN, as {@link extractColumns} does).
+ *
+ * @param where - names the strategy method for messages, e.g. `strategies/macd.ts: populateColumns`.
+ * @throws {@link "core/errors"!StrategyRuntimeError | StrategyRuntimeError} when `returned` is not an object of
+ *   columns, a column is not an array of one value per candle or holds something else than numbers or booleans, or a
+ *   column is named `open_time` or after an OHLCV column.
+ */
+export function arrayColumns(returned: unknown, candles: CandleBatch, where: string): FrameColumns {
+  const fail = (problem: string): never => {
+    throw new StrategyRuntimeError(`${where} ${problem}`);
+  };
+  if (returned === null || typeof returned !== 'object' || Array.isArray(returned) || ArrayBuffer.isView(returned)) {
+    fail('must return an object of indicator columns, e.g. { macd: Float64Array }');
+  }
+  const rows = candles.openTime.length;
+  const columns: Record<string, Float64Array> = {
+    open_time: candles.openTime,
+    open: candles.open,
+    high: candles.high,
+    low: candles.low,
+    close: candles.close,
+    volume: candles.volume,
+  };
+  for (const [name, values] of Object.entries(returned as object)) {
+    if ((CANDLE_FRAME_COLUMNS as readonly string[]).includes(name)) {
+      fail(`returned a column "${name}": open_time and the OHLCV columns are the candles' own`);
+    }
+    const length = (values as { length?: unknown } | null)?.length;
+    if (typeof values !== 'object' || values === null || typeof length !== 'number') {
+      fail(`column "${name}" is not an array (got ${JSON.stringify(values) ?? String(values)}); return one value per candle`);
+    }
+    if (length !== rows) fail(`column "${name}" has ${String(length)} values for ${rows} candles; it must have one per candle`);
+    columns[name] =
+      values instanceof Float64Array
+        ? values
+        : toFloat64(values as ArrayLike<unknown>, (bad) =>
+            fail(`column "${name}" holds ${JSON.stringify(bad)}; indicator columns must be numbers or booleans`),
+          );
   }
   return columns;
 }

@@ -54,8 +54,8 @@ export interface TrialResult {
 /**
  * Runs one trial exactly as `npm run backtest -- <file> --from <from> --to <to> --param …` would compute its metrics:
  * the same loader checks (parameters checked against the strategy's space) on the plugin module already imported, indicators computed from the span's first candle,
- * the same engine loop, paper broker and {@link measureReplay}; but over candles already in memory, and writing no
- * file.
+ * the same engine loop, paper broker and {@link measureReplay}; but over candles already in memory, writing no file
+ * and keeping neither the signal journal nor the fills (the metrics read the trades and the equity curve only).
  *
  * @throws {@link "core/errors"!StrategyLoadError | StrategyLoadError} for a parameter outside the space;
  *   {@link FrameworkError} when the span holds no candle; strategy errors as the backtest throws them.
@@ -81,9 +81,9 @@ export async function runTrial(
       return [key, span(batch, request.from, request.to)];
     }),
   );
-  const paper = new PaperBroker(broker);
+  const paper = new PaperBroker(broker, { keepFills: false });
   const engine = new Engine({ strategy: loaded.strategy, broker: paper, file, subscription, informative: informativeSubscriptions });
-  await engine.replay(traded, { informative });
+  await engine.replay(traded, { informative, journal: false });
   const metrics = measureReplay(traded, paper, subscription.timeframe, loaded.strategy.warmup);
   const curve = paper.equityCurve;
   return {

@@ -25,7 +25,8 @@ export const STRATEGY_BRAND: unique symbol = Symbol.for('candlecraft.BaseStrateg
  * 2. {@link populateIndicators} receives every candle of the run as a danfojs `DataFrame` (columns `open_time`,
  *    `open`, `high`, `low`, `close`, `volume`) and returns it with indicator columns added (vectorised, once per
  *    replay). Indicator columns must be numeric or boolean and as long as the frame. Values may only depend on the
- *    current and earlier rows: `npm run check` tests that.
+ *    current and earlier rows: `npm run check` tests that. A strategy whose indicators are loops over arrays extends
+ *    {@link "strategy/column-strategy"!ColumnStrategy | ColumnStrategy} instead and gets them as arrays, no DataFrame.
  *    Informative subscriptions get {@link populateInformative}.
  * 3. {@link onData} is called once per closed candle in time order with the candle, a {@link Frame} on the
  *    current and earlier rows and a read-only {@link AccountView} of the broker (position, open orders, equity, cash);

@@ -102,3 +102,59 @@ function aligned(outputs: number, length: number, valueAt: (k: number) => number
   for (let i = padding; i < length; i++) out[i] = valueAt(i - padding) ?? Number.NaN;
   return out;
 }
+
+/**
+ * The exponential moving average of `values` as a candle-aligned column, computed on typed arrays: bit for bit what
+ * `streamToCandles(new EMA({ period, values: [] }), values)` gives with `technicalindicators`' `EMA` (version 3.1, its
+ * default configuration: no `precision` rounding), in a plain loop instead of one generator step per value, several
+ * times faster over a long history.
+ *
+ * The arithmetic is that library's (`lib/moving_averages/EMA.js` and `SMA.js`): NaN inputs are skipped and give NaN;
+ * the first `period − 1` values fed give NaN; the `period`-th gives the seed, their simple average summed from 0 in input
+ * order, `(sum − 0 + value) / period`; from then on `ema = (value − ema) × k + ema` with `k = 2 / (period + 1)`. A seed
+ * of 0 or NaN (falsy in that library's check) is not returned: its first value is `(value − seed) × k + seed` on the
+ * same input, as the library's generator computes it.
+ *
+ * @param values - the input, one value per candle, oldest first (e.g. the closes, or an oscillator with leading NaN).
+ * @param period - look-back in values, a positive integer.
+ * @param out - where to write the result, as long as `values` (it may be `values` itself, or an array no longer
+ *   needed: over a million candles a fresh array costs more than the average); default a new array.
+ * @returns `out`: a `Float64Array` of `values.length`.
+ * @throws RangeError when `period` is not a positive integer or `out` is not as long as `values`.
+ */
+export function ema(values: ArrayLike<number>, period: number, out: Float64Array = new Float64Array(values.length)): Float64Array {
+  if (!Number.isInteger(period) || period < 1) throw new RangeError(`ema: period must be a positive integer, got ${period}`);
+  const k = 2 / (period + 1);
+  const n = values.length;
+  if (out.length !== n) throw new RangeError(`ema: out has ${out.length} values for ${n} inputs`);
+  let seen = 0;
+  let sum = 0;
+  let previous = Number.NaN;
+  let i = 0;
+  for (; i < n && seen < period; i++) {
+    const value = values[i]!;
+    if (Number.isNaN(value)) {
+      out[i] = Number.NaN;
+      continue;
+    }
+    seen++;
+    if (seen < period) {
+      sum = sum + value;
+      out[i] = Number.NaN;
+      continue;
+    }
+    const seed = (sum - 0 + value) / period;
+    previous = seed ? seed : (value - seed) * k + seed;
+    out[i] = previous;
+  }
+  for (; i < n; i++) {
+    const value = values[i]!;
+    if (Number.isNaN(value)) {
+      out[i] = Number.NaN;
+      continue;
+    }
+    previous = (value - previous) * k + previous;
+    out[i] = previous;
+  }
+  return out;
+}

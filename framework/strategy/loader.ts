@@ -6,6 +6,7 @@ import { messageOf, StrategyLoadError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
 import { isTimeframe } from '../core/timeframe';
 import { BaseStrategy, STRATEGY_BRAND, type ParameterValue } from './base-strategy';
+import { COLUMN_STRATEGY_BRAND } from './column-strategy';
 import { isOutsideProject, resolveImportsFromProject } from './outside-imports';
 import { describeRange, inRange, parseValue } from './parameters';
 
@@ -76,7 +77,9 @@ export function strategyFromModule(
     throw new StrategyLoadError(`${file}: ${problem}`, { cause });
   };
   const [exportName, StrategyClass] = findStrategyClass(module, fail);
-  const missing = REQUIRED_METHODS.filter((m) => typeof StrategyClass.prototype[m.split('(')[0]!] !== 'function');
+  const columnar = (StrategyClass as unknown as Record<symbol, unknown>)[COLUMN_STRATEGY_BRAND] === true;
+  const required = columnar ? [...REQUIRED_METHODS, 'populateColumns(candles)'] : REQUIRED_METHODS;
+  const missing = required.filter((m) => typeof StrategyClass.prototype[m.split('(')[0]!] !== 'function');
   if (missing.length > 0) fail(`class ${StrategyClass.name} does not implement ${missing.join(', ')}`);
 
   let strategy: BaseStrategy = undefined as never;

@@ -65,10 +65,54 @@ export const signalSchema = z
  */
 export function parseSignal(value: unknown): Signal | null {
   if (value === undefined || value === null) return null;
+  const plain = plainSignal(value);
+  if (plain !== null) return plain;
   const result = signalSchema.safeParse(value);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || 'signal'}: ${i.message}`).join('; ');
     throw new Error(`malformed signal ${JSON.stringify(value)}: ${problems}`);
   }
   return result.data as Signal;
+}
+
+/** The keys of a {@link Signal}, in {@link signalSchema}'s order (the order of the keys of what it returns). */
+const SIGNAL_KEYS = ['action', 'size', 'add', 'stopLoss', 'takeProfit', 'tag'] as const;
+
+/**
+ * What {@link signalSchema} returns for `value` when `value` is a plain object (an object literal) that is plainly a
+ * valid signal, made without zod: a new object with the same keys in the schema's order (a key given as undefined
+ * kept), `size` copied. Null for anything else, which zod then parses (and explains when invalid). A backtest of a
+ * million candles parses tens of thousands of signals, and zod spent microseconds on each (a test checks that both
+ * give the same result).
+ */
+function plainSignal(value: unknown): Signal | null {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return null;
+  const given = value as Record<string, unknown>;
+  for (const key in given) if (!(SIGNAL_KEYS as readonly string[]).includes(key)) return null;
+  const { action, size, add, stopLoss, takeProfit, tag } = given;
+  if (action !== 'enter_long' && action !== 'exit_long' && action !== 'enter_short' && action !== 'exit_short') return null;
+  const copy = size === undefined ? undefined : plainSize(size);
+  if (copy === null) return null;
+  if (!(add === undefined || typeof add === 'boolean')) return null;
+  if (!(stopLoss === undefined || (typeof stopLoss === 'number' && stopLoss > 0 && stopLoss < 1))) return null;
+  if (!(takeProfit === undefined || (typeof takeProfit === 'number' && takeProfit > 0 && takeProfit < Infinity))) return null;
+  if (!(tag === undefined || (typeof tag === 'string' && tag.length <= 200))) return null;
+  const out: Record<string, unknown> = { action };
+  if ('size' in given) out['size'] = copy;
+  if ('add' in given) out['add'] = add;
+  if ('stopLoss' in given) out['stopLoss'] = stopLoss;
+  if ('takeProfit' in given) out['takeProfit'] = takeProfit;
+  if ('tag' in given) out['tag'] = tag;
+  return out as unknown as Signal;
+}
+
+/** A copy of a plain `{ fraction }` in (0, 1] or `{ quote }` > 0 (finite), else null. */
+function plainSize(size: unknown): PositionSize | null {
+  if (typeof size !== 'object' || size === null || Object.getPrototypeOf(size) !== Object.prototype) return null;
+  const keys = Object.keys(size);
+  if (keys.length !== 1) return null;
+  const { fraction, quote } = size as Record<string, unknown>;
+  if (keys[0] === 'fraction' && typeof fraction === 'number' && fraction > 0 && fraction <= 1) return { fraction };
+  if (keys[0] === 'quote' && typeof quote === 'number' && quote > 0 && quote < Infinity) return { quote };
+  return null;
 }

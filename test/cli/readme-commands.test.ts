@@ -108,7 +108,7 @@ describe('README.md', () => {
       sh('npm run backtest -- .tmp/readme-strategy.ts --runs .tmp/readme-runs --quiet --param fast=5'),
       sh('npm run backtest -- strategies/macd.ts --runs .tmp/readme-runs --quiet'),
     ]);
-    // MACD.calculate with exponential averages equals strategies/macd.ts's three streamed EMAs (README), so the example
+    // MACD.calculate with exponential averages equals strategies/macd.ts's three EMAs (`ema`, README), so the example
     // with its default parameters trades as the shipped strategy; fast=5 trades differently.
     expect(trades(example12.stdout)).toBe(trades(shipped.stdout));
     expect(trades(example5.stdout)).not.toBe(trades(example12.stdout));

@@ -10,7 +10,7 @@ import MacdCrossover from '../../strategies/macd';
 const BTC_5M = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '5m' } as const;
 
 /** On-balance volume: a running sum from the first candle, which never forgets where it started. */
-class OnBalanceVolume extends MacdCrossover {
+class OnBalanceVolume extends RsiMeanReversion {
   override populateIndicators(df: DataFrame): DataFrame {
     const close = df['close'].values as number[];
     const volume = df['volume'].values as number[];
