@@ -55,7 +55,7 @@ function parseStrace(text: string): Syscall[] {
     calls.push({ name, path: files.get(fd) ?? '', args: target[2]!, result: Number(/^(-?\d+)/.exec(result)?.[1] ?? Number.NaN), entered, returned });
   };
   for (const [i, line] of text.split('\n').entries()) {
-    const m = /^(\d+) [\d.]+ (.*)$/.exec(line);
+    const m = /^(\d+) +[\d.]+ (.*)$/.exec(line); // strace pads the pid to five columns
     if (m === null) continue;
     const [, tid, rest] = m as unknown as [string, string, string];
     const resumed = /^<\.\.\. (\w+) resumed>(.*)\) += (.*)$/.exec(rest);
