@@ -89,6 +89,7 @@ export interface ChartBars {
   readonly rows: Int32Array;
   readonly candlesPerBar: number;
   readonly barMs: number;
+  /** The open time of the bar holding the instant `time` (UTC epoch ms), as described above. */
   readonly barOpen: (time: number) => number;
 }
 
