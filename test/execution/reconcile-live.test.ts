@@ -76,14 +76,14 @@ function paperLong(dir: string): boolean {
 }
 
 /**
- * A live run with real orders of the fixture (`params`) on a fresh simulator account; `meanwhile(sim, dir, logs)` acts
- * on the account while it runs.
+ * A live run with real orders of the fixture (`params`) on a fresh simulator account; `meanwhile(sim, dir, logs, stop)`
+ * acts on the account while it runs and may stop it (otherwise it stops after `maxCandles`).
  */
 async function liveRun(
   name: string,
   params: Record<string, string>,
   maxCandles: number,
-  meanwhile: (sim: Simulator, dir: () => string, logs: readonly LogLine[]) => Promise<void>,
+  meanwhile: (sim: Simulator, dir: () => string, logs: readonly LogLine[], stop: () => void) => Promise<void>,
   faults: FaultConfig = {},
   intervalMs = INTERVAL_MS,
 ): Promise<Run> {
@@ -98,8 +98,10 @@ async function liveRun(
   const logger = pino({ level: 'debug', base: null }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
   const blocked: (readonly string[])[] = [];
   const runsRoot = path.join(scratch, `runs-${name}`);
+  const abort = new AbortController();
   try {
     const run = runLive({
+      signal: abort.signal,
       file: FIXTURE,
       params,
       simulator: { endpoints: { restUrl: sim.restUrl, wsUrl: sim.wsUrl }, speed: SPEED },
@@ -117,7 +119,7 @@ async function liveRun(
       const found = existsSync(runsRoot) ? readdirSync(runsRoot) : [];
       return found.length === 1 ? path.join(runsRoot, found[0]!) : '';
     };
-    const acting = until('the run folder', () => dir() !== '').then(() => meanwhile(sim, dir, logs));
+    const acting = until('the run folder', () => dir() !== '').then(() => meanwhile(sim, dir, logs, () => abort.abort()));
     const [live] = await Promise.all([run, acting]);
     return { sim, live, logs, blocked };
   } catch (error) {
@@ -130,12 +132,18 @@ describe('reconciliation in a live run with --real-orders, on the simulator\'s a
   it('a hand sale while long is found within one interval; the trade closes as closed_on_exchange at the exchange\'s price; npm run diff exits 0', async () => {
     let sold: { price: number; quantity: number } | null = null;
     let passesBefore = 0;
-    const { sim, live, logs } = await liveRun('sale', { hold: '0', add: '0' }, 40, async (account, dir, log) => {
+    // Stopped once the sale is found and the strategy is long again (at most 400 candles: a loaded machine is slow).
+    const { sim, live, logs } = await liveRun('sale', { hold: '0', add: '0' }, 400, async (account, dir, log, stop) => {
       await until('the run to be long', () => paperLong(dir()) && account.account.balance('BTC').free > 0);
       // Passes started before the sale; the sale must be found by the next one at the latest.
       passesBefore = log.filter((l) => l.msg === 'reconciliation pass').length;
       const order = account.account.trade({ symbol: 'BTC/USDT', side: 'sell', quantity: account.account.balance('BTC').free });
       sold = { price: order.price, quantity: order.executedQuantity };
+      const journal = (): string[] => readFileSync(path.join(dir(), 'trading.jsonl'), 'utf8').split('\n');
+      const closedAt = (): number => journal().findIndex((l) => l.includes('"closed_on_exchange"'));
+      await until('the trade to close as closed_on_exchange', () => log.some((l) => l.msg.includes('sold outside the run')) && closedAt() >= 0);
+      await until('the run to be long again', () => journal().slice(closedAt()).some((l) => l.includes('"kind":"position"') && !l.includes('"position":null')));
+      stop();
     });
     try {
       expect(sold).not.toBeNull();
