@@ -95,7 +95,10 @@ export interface Mismatch extends SignalComparison {
  *   was not acted on; a running run acts on every traded candle in order, so it was not running then (a killed run,
  *   continued later: that candle is history to the continuation);
  * - `never delivered to the run: …`: the run's store did not have it when the run acted on the later candle (stored
- *   afterwards, or not in the live store at all: the replay has it from the shipped datasets).
+ *   afterwards);
+ * - `not in the run's live store …`: the run never received it (the replay has it from the shipped datasets): the
+ *   exchange had no candle there when the run read it, or it closed while a killed run was down (the continued run's
+ *   history took it from the shipped datasets, which the journal cannot tell apart).
  * `reason` is null when neither can be shown (e.g. a journal without arrival times); such a signal counts as
  * unexplained.
  */
@@ -567,7 +570,12 @@ function notActedReason(openTime: number, journal: JournalContents, candles: Can
   if (next?.arrivedAt === undefined || row < 0) return null;
   const receivedAt = candles.receivedAt[row]!;
   const later = `the candle of ${isoUtc(next.openTime)}, acted on at ${isoUtc(next.arrivedAt)}`;
-  if (Number.isNaN(receivedAt)) return `never delivered to the run: not in its live store when it acted on ${later} nor since (the replay has it from the shipped datasets)`;
+  if (Number.isNaN(receivedAt)) {
+    return (
+      `not in the run's live store (the replay has it from the shipped datasets): never received by the run, which acted on ${later}; ` +
+      `the exchange had no candle there when the run read it, or it closed while the run was down (a continued run takes it from the shipped datasets as history)`
+    );
+  }
   const stored = `stored at ${isoUtc(receivedAt)} from ${CANDLE_SOURCES[candles.source[row]!] ?? 'import'}`;
   if (receivedAt <= next.arrivedAt) return `closed while the run was down: ${stored}, before the run acted on ${later}; a continued run's history, not traded`;
   return `never delivered to the run: ${stored}, after it had acted on ${later}`;

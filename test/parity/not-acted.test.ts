@@ -135,7 +135,7 @@ describe('replay signals on candles the live run did not act on', () => {
       {
         openTime: hole,
         replay: { action: 'enter_long', tag: 'even_minute' },
-        reason: expect.stringMatching(/^never delivered to the run: not in its live store when it acted on the candle of 2021-04-21T03:31:00\.000Z/),
+        reason: expect.stringMatching(/^not in the run's live store \(the replay has it from the shipped datasets\): never received by the run, which acted on the candle of 2021-04-21T03:31:00\.000Z/),
       },
     ]);
     expect(report.mismatches).toEqual([]);
@@ -144,6 +144,6 @@ describe('replay signals on candles the live run did not act on', () => {
     const { code, stdout } = await runCli('framework/cli/diff.ts', [file, '--run', live.dir]);
     expect(code).toBe(0);
     expect(stdout).toContain('replay signals on candles the run did not act on: 1 (not compared; 0 without a proven reason)');
-    expect(stdout).toContain('2021-04-21T03:30:00.000Z  replay: enter_long (even_minute)  not acted live: never delivered to the run');
+    expect(stdout).toContain("2021-04-21T03:30:00.000Z  replay: enter_long (even_minute)  not acted live: not in the run's live store");
   }, 600_000);
 });

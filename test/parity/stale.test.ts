@@ -59,7 +59,8 @@ beforeAll(async () => {
     onStatus: () => void traded++,
   });
   try {
-    await waitFor(() => traded >= 15, '15 traded candles before the outage', 60_000);
+    // Waits on what the run did, in minutes: a load of 36 on the two cores made the run's start take over a minute.
+    await waitFor(() => traded >= 15, '15 traded candles before the outage', 300_000);
     const stoppedAt = { exchange: first.clock(), real: performance.now() };
     await first.stop();
     await new Promise((resolve) => setTimeout(resolve, (OUTAGE * MINUTE) / SPEED));
@@ -67,14 +68,14 @@ beforeAll(async () => {
     sims.push(await startSimulator({ port: first.port, markets, startTime, speed: SPEED }));
     down = { from: stoppedAt.exchange, to: startTime };
     const before = traded;
-    await waitFor(() => traded >= before + OUTAGE + 10, 'the backfill and 10 more candles after it', 60_000);
+    await waitFor(() => traded >= before + OUTAGE + 10, 'the backfill and 10 more candles after it', 300_000);
   } finally {
     abort.abort();
     live = await running;
   }
   journal = readJournal(live.dir);
   report = await diffRun(STRATEGY, live.dir);
-}, 180_000);
+}, 900_000);
 
 afterAll(async () => {
   for (const sim of sims) await sim.stop();
