@@ -18,7 +18,7 @@ export const DEFAULT_STALE_AFTER = 1;
  * just closed). The same inputs give the same reason, so the replay of a live run (`npm run diff`) reproduces the live
  * decision from the journal's `arrivedAt`.
  *
- * Lateness is counted in the grid's candles after the close ({@link timeframesAfter}): on calendar months (`1M`) a
+ * Lateness is counted in the grid's candles after the close (`timeframesAfter`): on calendar months (`1M`) a
  * candle of January closes on February 1st 00:00 UTC and, with a limit of 1, may arrive until March 1st 00:00 UTC
  * (28 or 29 days later), never by a nominal month length.
  *

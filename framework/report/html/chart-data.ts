@@ -89,6 +89,7 @@ export interface ChartBars {
   readonly rows: Int32Array;
   readonly candlesPerBar: number;
   readonly barMs: number;
+  /** Open time (UTC epoch ms) of the bar holding the instant `time` (UTC epoch ms). */
   readonly barOpen: (time: number) => number;
 }
 
