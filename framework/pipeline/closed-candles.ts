@@ -251,6 +251,15 @@ export class ClosedCandleDetector {
     return this.latestStarted;
   }
 
+  /**
+   * Forgets the sightings so far as evidence of what has closed (after a lost connection: an exchange that came back
+   * may show again, forming, a candle whose successor was seen before). Until the next sighting, closed is judged by
+   * the clock alone.
+   */
+  forgetStarted(): void {
+    this.latestStarted = Number.NEGATIVE_INFINITY;
+  }
+
   /** Open time of the next candle to emit (UTC epoch ms). */
   get nextOpenTime(): number {
     return this.next;

@@ -234,6 +234,7 @@ export class LiveFeed {
         },
         onReconnect: () => {
           this.clockSuspect = true;
+          this.detector?.forgetStarted();
           this.requestBackfill();
         },
       });
