@@ -14,7 +14,8 @@ import { isoUtc } from '../core/time';
 import type { LiveFeedStatus } from '../feeds/live/live-feed';
 import { formatReport } from '../report/table';
 import { FAULT_KINDS, type FaultConfig } from '../sim/config';
-import { choiceArg, choiceListArg, dateArg, httpUrlArg, numberArg, paramsArg, parseCommandLine, validateOptions } from './args';
+import { numberArg, paramsArg, parseCommandLine, validateOptions } from './args';
+import { LIVE_EXCHANGES, liveMarketArgs } from './market-args';
 import {
   brokerArgs,
   brokerFromOptions,
@@ -31,21 +32,12 @@ import { runOutsideTsxRelay } from './tsx-relay';
 /** The simulator's default start: 2021-06-01 00:00 UTC, inside every shipped dataset. */
 const DEFAULT_START = '2021-06-01';
 
-/** `binance`: the exchange's public market data; `sim`: the project's simulator, started in this process. */
-const EXCHANGES = ['binance', 'sim'] as const;
+const EXCHANGES = LIVE_EXCHANGES;
 
 const optionsSchema = z.object({
   ...commonArgs,
   ...brokerArgs,
-  exchange: choiceArg(EXCHANGES).optional(),
-  simUrl: httpUrlArg.optional(),
-  speed: numberArg({ what: 'exchange ms per real ms', min: 0, minInclusive: false }),
-  start: dateArg,
-  faults: choiceListArg(FAULT_KINDS),
-  faultRate: numberArg({ what: 'a probability', min: 0, max: 1 }),
-  maxCandles: numberArg({ what: 'candles', integer: true, min: 1 }).optional(),
-  // `off`: no candle is stale.
-  staleAfter: z.union([z.literal('off').transform(() => Number.POSITIVE_INFINITY), numberArg({ what: 'timeframes (e.g. 1, 0.5, 3) or "off"', min: 0, minInclusive: false })]),
+  ...liveMarketArgs,
   realOrders: z.boolean().optional(),
   reconcileEvery: numberArg({ what: 'seconds', min: 0, minInclusive: false }),
   datasets: z.string(),

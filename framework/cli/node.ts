@@ -14,23 +14,17 @@ import { sendAdmin, type AdminRequest, type NodeStatus } from '../node/admin';
 import { loadNodeConfig } from '../node/config';
 import { runNode } from '../node/node';
 import { FAULT_KINDS, type FaultConfig } from '../sim/config';
-import { choiceArg, choiceListArg, dateArg, httpUrlArg, numberArg, parseCommandLine, UsageError, validateOptions } from './args';
+import { parseCommandLine, UsageError, validateOptions } from './args';
+import { LIVE_EXCHANGES, liveMarketArgs } from './market-args';
 import { brokerArgs, brokerFromOptions, commonArgs, logLevel, runCommand, withBrokerOptions, withCommonOptions } from './common';
 
-const EXCHANGES = ['binance', 'sim'] as const;
+const EXCHANGES = LIVE_EXCHANGES;
 const ADMIN_COMMANDS = ['status', 'stop', 'start', 'restart'] as const;
 
 const runSchema = z.object({
   ...commonArgs,
   ...brokerArgs,
-  exchange: choiceArg(EXCHANGES).optional(),
-  simUrl: httpUrlArg.optional(),
-  speed: numberArg({ what: 'exchange ms per real ms', min: 0, minInclusive: false }),
-  start: dateArg,
-  faults: choiceListArg(FAULT_KINDS),
-  faultRate: numberArg({ what: 'a probability', min: 0, max: 1 }),
-  maxCandles: numberArg({ what: 'candles', integer: true, min: 1 }).optional(),
-  staleAfter: z.union([z.literal('off').transform(() => Number.POSITIVE_INFINITY), numberArg({ what: 'timeframes (e.g. 1, 0.5, 3) or "off"', min: 0, minInclusive: false })]),
+  ...liveMarketArgs,
   bus: z.string().regex(/^(in-process|amqps?:\/\/.+)$/, 'expected "in-process" or an amqp:// URL').optional(),
   control: z.string().optional(),
   datasets: z.string(),
