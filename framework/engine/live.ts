@@ -20,10 +20,9 @@ import { hashParameters } from '../strategy/parameters';
 import type { RunSummary } from '../report/run-summary';
 import { createRunDir } from '../report/run-writer';
 import type { FaultConfig } from '../sim/config';
-import { startSimulator, type Simulator } from '../sim/simulator';
 import { DurableQueue } from '../store/durable-queue';
 import { LiveCandleStore } from '../store/live-store';
-import { readDataset } from '../store/partitions';
+import { startDatasetSimulator } from './dataset-simulator';
 import { loadStrategy } from '../strategy/loader';
 import { Engine } from './engine';
 import { CandleHistory } from './history';
@@ -162,7 +161,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const datasetsRoot = options.datasetsRoot ?? 'datasets';
   const storeRoot = options.storeRoot ?? 'live-data';
   const sim = options.simulator;
-  const simulated = sim !== undefined && 'start' in sim ? await startSim(datasetsRoot, loaded.subscriptions, sim) : null;
+  const simulated = sim !== undefined && 'start' in sim ? await startDatasetSimulator(datasetsRoot, loaded.subscriptions, sim) : null;
   const simulator = simulated?.simulator ?? null;
   const endpoints = simulator ?? (sim !== undefined && 'endpoints' in sim ? sim.endpoints : null);
   // One connector per exchange account: every REST and WebSocket access of the run to it, one budget, one back-off.
@@ -346,7 +345,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     }
     // The in-process simulator's data ends: once its clock has passed the last traded candle's close and that candle
     // has been acted on (or, when it never comes, a second later), stop rather than wait for candles that never come.
-    const lastSimulated = simulated?.lastOpenTime;
+    const lastSimulated = simulated?.lastOpenTimes[0];
     if (simulator !== null && lastSimulated !== undefined) {
       let passedAt: number | null = null;
       dataWatch = setInterval(() => {
@@ -412,21 +411,3 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   return { summary, dir, engine, broker, liveCandles, feed, dataEndedAt };
 }
 
-/** Starts the in-process simulator on the subscriptions' datasets; returns it and the open time of its last traded candle. */
-async function startSim(
-  root: string,
-  subscriptions: readonly Subscription[],
-  options: { start: number; speed: number; faults?: FaultConfig },
-): Promise<{ readonly simulator: Simulator; readonly lastOpenTime: number | undefined }> {
-  if (subscriptions.some((s) => s.exchange !== subscriptions[0]!.exchange)) {
-    throw new FrameworkError('the simulator plays one exchange: every subscription must be on the same exchange');
-  }
-  const markets = subscriptions.map((s) => ({ symbol: s.symbol, timeframe: s.timeframe, candles: readDataset(root, s) }));
-  const simulator = await startSimulator({
-    markets,
-    startTime: options.start,
-    speed: options.speed,
-    ...(options.faults !== undefined && { faults: options.faults }),
-  });
-  return { simulator, lastOpenTime: markets[0]!.candles.openTime.at(-1) };
-}

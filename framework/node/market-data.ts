@@ -22,10 +22,10 @@ import { Connector } from '../connector/connector';
 import { loadHistory } from '../feeds/history';
 import { LiveFeed, type LiveFeedStatus } from '../feeds/live/live-feed';
 import type { FaultConfig } from '../sim/config';
-import { startSimulator, type Simulator } from '../sim/simulator';
+import type { Simulator } from '../sim/simulator';
 import { DurableQueue } from '../store/durable-queue';
 import { LiveCandleStore } from '../store/live-store';
-import { readDataset } from '../store/partitions';
+import { startDatasetSimulator } from '../engine/dataset-simulator';
 
 /** A market-data message: a closed candle, durable in the connector's store, or a stored revision of one. */
 export type MarketDataMessage =
@@ -89,7 +89,7 @@ export class MarketData {
     const { logger } = options;
     const unique = [...new Map(options.subscriptions.map((s) => [describeSubscription(s), s])).values()];
     const sim = options.simulator;
-    const simulated = sim !== undefined && 'start' in sim ? await startSim(options.datasetsRoot, unique, sim) : null;
+    const simulated = sim !== undefined && 'start' in sim ? await startDatasetSimulator(options.datasetsRoot, unique, sim) : null;
     const endpoints = simulated?.simulator ?? (sim !== undefined && 'endpoints' in sim ? sim.endpoints : null);
     const connectors = new Map(
       [...new Set(unique.map((s) => s.exchange))].map((id) => [
@@ -163,7 +163,7 @@ export class MarketData {
       if (error instanceof FrameworkError) throw error;
       throw new FrameworkError(`the node's market data could not start: ${messageOf(error)}`, { cause: error });
     }
-    if (simulated !== null && options.onDataEnded !== undefined) node.#watchDataEnd(simulated.lastOpenTimes, options.onDataEnded, logger);
+    if (simulated !== null && options.onDataEnded !== undefined) node.#watchDataEnd(new Map(unique.map((s, i) => [marketDataTopic(s), simulated.lastOpenTimes[i] ?? Number.NaN])), options.onDataEnded, logger);
     return node;
   }
 
@@ -209,22 +209,3 @@ export class MarketData {
   }
 }
 
-/** Starts the in-process simulator on the subscriptions' datasets; returns it and each one's last open time by topic. */
-async function startSim(
-  root: string,
-  subscriptions: readonly Subscription[],
-  options: { readonly start: number; readonly speed: number; readonly faults?: FaultConfig },
-): Promise<{ readonly simulator: Simulator; readonly lastOpenTimes: ReadonlyMap<string, number> }> {
-  if (subscriptions.some((s) => s.exchange !== subscriptions[0]!.exchange)) {
-    throw new FrameworkError('the simulator plays one exchange: every subscription must be on the same exchange');
-  }
-  const markets = subscriptions.map((s) => ({ symbol: s.symbol, timeframe: s.timeframe, candles: readDataset(root, s) }));
-  const simulator = await startSimulator({
-    markets,
-    startTime: options.start,
-    speed: options.speed,
-    ...(options.faults !== undefined && { faults: options.faults }),
-  });
-  const lastOpenTimes = new Map(subscriptions.map((s, i) => [marketDataTopic(s), markets[i]!.candles.openTime.at(-1) ?? Number.NaN]));
-  return { simulator, lastOpenTimes };
-}
