@@ -86,14 +86,7 @@ export function extractColumns(df: unknown, candles: CandleBatch, where: string)
   const frame = df as DataFrame;
   if (frame.shape[0] !== rows) fail(`returned ${frame.shape[0]} rows for ${rows} candles; it must keep every row in order`);
 
-  const columns: Record<string, Float64Array> = {
-    open_time: candles.openTime,
-    open: candles.open,
-    high: candles.high,
-    low: candles.low,
-    close: candles.close,
-    volume: candles.volume,
-  };
+  const columns = candleColumns(candles);
   for (const name of frame.columns) {
     if ((CANDLE_FRAME_COLUMNS as readonly string[]).includes(name)) continue;
     columns[name] = toFloat64(columnValues(frame, name)!, (bad) =>
@@ -121,14 +114,7 @@ export function arrayColumns(returned: unknown, candles: CandleBatch, where: str
     fail('must return an object of indicator columns, e.g. { macd: Float64Array }');
   }
   const rows = candles.openTime.length;
-  const columns: Record<string, Float64Array> = {
-    open_time: candles.openTime,
-    open: candles.open,
-    high: candles.high,
-    low: candles.low,
-    close: candles.close,
-    volume: candles.volume,
-  };
+  const columns = candleColumns(candles);
   for (const [name, values] of Object.entries(returned as object)) {
     if ((CANDLE_FRAME_COLUMNS as readonly string[]).includes(name)) {
       fail(`returned a column "${name}": open_time and the OHLCV columns are the candles' own`);
@@ -160,4 +146,9 @@ function toFloat64(values: ArrayLike<unknown>, reject: (value: unknown) => never
     else reject(v);
   }
   return out;
+}
+
+/** `open_time` and the OHLCV columns of `candles` (not copied), to which indicator columns are added. */
+function candleColumns(candles: CandleBatch): Record<string, Float64Array> {
+  return { open_time: candles.openTime, open: candles.open, high: candles.high, low: candles.low, close: candles.close, volume: candles.volume };
 }
