@@ -90,8 +90,8 @@ export class PaperBroker {
   readonly #fills: Fill[] = [];
   readonly #ignored: IgnoredSignal[] = [];
   readonly #listeners: OrderListener[] = [];
-  /** Closes found on the exchange, applied at the next candle (see {@link closeOnExchange}). */
-  #externalCloses: { readonly quantity: number; readonly price: number }[] = [];
+  /** The sale found on the exchange, applied at the next candle (see {@link closeOnExchange}). */
+  #externalClose: { readonly quantity: number; readonly price: number } | null = null;
   readonly #keepFills: boolean;
 
   /**
@@ -258,7 +258,9 @@ export class PaperBroker {
     }
     this.#lastTime = candle.openTime;
     while (this.#pending.length > 0) this.#fillAtOpen(this.#pending[0]!, candle);
-    for (const close of this.#externalCloses.splice(0)) this.#closeExternally(close.quantity, close.price, candle.openTime);
+    const external = this.#externalClose;
+    this.#externalClose = null;
+    if (external !== null) this.#closeExternally(external.quantity, external.price, candle.openTime);
     if (this.#position !== null) {
       this.#exposedCandles += 1;
       this.#checkTriggers(this.#position, candle);
@@ -323,10 +325,13 @@ export class PaperBroker {
    * at `price` (quote currency, the exchange's fill price): reconciliation's `closed_on_exchange` finding. It is applied
    * on the next candle given to {@link onCandle}, after the orders pending for that candle's open have filled (they were
    * already sent to the exchange when decided, so the exchange's shortfall is counted against the position they make)
-   * and before its stop-loss / take-profit check: a `closed_on_exchange` market order of `min(quantity, position)`
-   * filled at `price` without slippage, paying `feeRate`; a position closed that way ends its trade with exit reason
-   * `closed_on_exchange`. Nothing happens when the position is flat by then. Not part of {@link snapshot}: a run
-   * killed before the next candle finds the sale again when it reconciles at its restart.
+   * and before its stop-loss / take-profit check: a `closed_on_exchange` market order of `quantity` (the exchange's
+   * sale), of which `min(quantity, position)` fills at `price` without slippage, paying `feeRate` (status `filled`,
+   * or `cancelled` with that `filledQuantity` when the position held less, or nothing: the rest was never on paper,
+   * and an executor counts the whole sale off the exchange holding); a position closed that way ends its trade with
+   * exit reason `closed_on_exchange`. A later call before that candle replaces the sale (reconciliation reports the
+   * whole shortfall each time). Not part of {@link snapshot}: a run killed before the next candle finds the sale again
+   * when it reconciles at its restart.
    *
    * @throws {@link "core/errors"!FrameworkError | FrameworkError} when `quantity` or `price` is not a positive number.
    */
@@ -334,17 +339,16 @@ export class PaperBroker {
     if (!(quantity > 0) || !(price > 0) || !Number.isFinite(quantity) || !Number.isFinite(price)) {
       throw new FrameworkError(`broker closeOnExchange: quantity ${quantity} and price ${price} must be positive numbers`);
     }
-    this.#externalCloses.push({ quantity, price });
+    this.#externalClose = { quantity, price };
   }
 
   #closeExternally(quantity: number, price: number, time: number): void {
     const position = this.#position;
-    if (position === null) return;
-    const closed = Math.min(quantity, position.quantity);
-    const order = this.#newOrder('closed_on_exchange', position.side === 'long' ? 'sell' : 'buy', 'market', closed, time, undefined);
+    const closed = Math.min(quantity, position?.quantity ?? 0);
+    const order = this.#newOrder('closed_on_exchange', position?.side === 'short' ? 'buy' : 'sell', 'market', quantity, time, undefined);
     this.#emit(order);
-    this.#applyFill(order, null, time, price, closed);
-    this.#emit({ ...order, status: 'filled', filledQuantity: closed, averagePrice: price });
+    if (closed > 0) this.#applyFill(order, null, time, price, closed);
+    this.#emit({ ...order, status: closed === quantity ? 'filled' : 'cancelled', filledQuantity: closed, averagePrice: price });
   }
 
   #requireLast(candle: Candle, method: string): void {

@@ -132,14 +132,17 @@ interface Market {
  *    the journal) more than {@link LiveOptions.staleAfter} timeframes after its close is stale (see `staleReason`):
  *    `onData` runs on it, but its signal is journaled `acted: false` with the reason instead of going to the broker.
  * 4. After each traded candle is acted on, the broker's order events, fills, trades and state are appended to the
- *    run's `trading.jsonl` and fdatasynced before the next candle is acted on (see `report/trading-journal.ts`).
+ *    run's `trading.jsonl` and fdatasynced before the next candle is acted on (see `report/trading-journal.ts`); with
+ *    real orders, the candle's exchange orders go out after that (write-ahead) and are answered before the next candle.
  * 5. On stop: feeds and sockets closed, the candles still waiting for their fsync stored (not acted on), logs
  *    compacted into Parquet, the run's report written to `runs/<run-id>/`.
  *
  * A run killed before its stop (no `summary.json`) is continued by the next run of the same strategy, parameters and
  * market on the same exchange (or simulator): in the same folder, with the broker restored from the last checkpoint of
  * `trading.jsonl` (position, stops, pending orders, earlier trades); the candles that closed while it was down are
- * history, not traded. Its report's equity curve and candle count cover the continued part.
+ * history, not traded. With real orders, an order the killed run left in flight is looked up by its client order id,
+ * and what the restored paper position asks for beyond the exchange holding goes out before the first candle
+ * (`OrderExecutor.catchUp`). Its report's equity curve and candle count cover the continued part.
  *
  * With {@link LiveOptions.simulator} live candles are stored under the exchange id `sim`, never mixed with real
  * exchange data.
@@ -232,6 +235,11 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   let dataEndedAt: number | null = null;
   let dataWatch: NodeJS.Timeout | undefined;
   try {
+    if (executor !== null && killed !== null) {
+      // What the killed run checkpointed on paper but may not have sent, before the first reconciliation.
+      executor.catchUp(killed.events);
+      await executor.flush();
+    }
     for (const subscription of loaded.subscriptions) {
       const store = LiveCandleStore.open(storeRoot, storedAs(subscription));
       const grid = timeframeGrid(subscription.timeframe);
@@ -295,12 +303,14 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         // Counted before the engine runs: a strategy that throws has still had the candle (the broker has filled on it).
         liveCandles.push(acted);
         const record = await engine.onClosedCandle(sliceBatch(tradedMarket.history.batch, 0, row + 1), informativeCandles(markets), stale);
-        await executor?.flush(); // the candle's exchange orders are answered (and journaled) before the next candle
         if (record !== null) {
           runJournal.recordSignal({ ...record, arrivedAt });
           logger?.info({ openTime: isoUtc(record.openTime), signal: record.signal, acted: record.acted }, 'signal');
         }
         trading.checkpoint(candle.openTime); // durable before the next candle is acted on
+        // Write-ahead: the candle's exchange orders go out once the paper decisions behind them are durable, and are
+        // answered (and journaled) before the next candle is acted on.
+        await executor?.flush();
         options.onStatus?.(tradedMarket.feed!.status(), engine.signals.length, simulator?.stats.faults, reconciliation?.blocked());
         if (options.maxCandles !== undefined && liveCandles.length >= options.maxCandles) stop();
       }

@@ -77,8 +77,26 @@ export interface TradeFailedEvent extends EventHead {
  */
 export type ReconciliationEvent = ReconciliationRecord & EventHead & { readonly clientOrderId: null };
 
+/**
+ * A sale outside the run larger than the paper position it closed (`position_mismatch`, `finding: 'sold_beyond_paper'`):
+ * the exchange sold `soldQuantity` of the run's holding at `price`; the paper position held `paperQuantity` of it
+ * (closed as `closed_on_exchange` on the candle opening at `openTime`); `beyondPaper` = the rest, which the run's
+ * exchange holding had beyond the paper position. Counted off the holding (`held` after it), never traded.
+ */
+export interface SoldBeyondPaperEvent extends EventHead {
+  readonly type: 'position_mismatch';
+  readonly finding: 'sold_beyond_paper';
+  readonly clientOrderId: null;
+  readonly openTime: number;
+  readonly soldQuantity: number;
+  readonly paperQuantity: number;
+  readonly beyondPaper: number;
+  readonly price: number;
+  readonly held: number;
+}
+
 /** Every standard event. */
-export type ExecutionEvent = TradeExecutedEvent | TradeFailedEvent | ReconciliationEvent;
+export type ExecutionEvent = TradeExecutedEvent | TradeFailedEvent | ReconciliationEvent | SoldBeyondPaperEvent;
 
 /** The file the events of a run go to, in its run folder. */
 export const EVENTS_FILE = 'events.jsonl';

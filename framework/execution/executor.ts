@@ -9,8 +9,10 @@
  * in the base currency — not the account's whole balance), rounded to the market's amount precision
  * (`amountToPrecision`, truncating). Entries, DCA adds, exits, partial exits, reversals, stop-losses and take-profits
  * all become exchange orders that way; an event that leaves nothing to do (the holding already matches, or the
- * difference is below the amount precision) sends nothing. Orders go out one at a time, in event order;
- * {@link OrderExecutor.flush} waits for them.
+ * difference is below the amount precision) sends nothing. Events are queued, not sent: the orders go out one at a
+ * time, in event order, when {@link OrderExecutor.flush} is called, which the run does after it has journaled (and
+ * fsynced) the paper decision behind them — write-ahead, so a run killed while an order is in flight restarts with the
+ * paper position, stops and orders that order belongs to (see {@link OrderExecutor.catchUp}).
  *
  * **Stops are not placed on the exchange.** A working stop-loss or take-profit stays on paper; when the paper broker's
  * trigger fires (checked on each closed candle's high/low), its fill event becomes a market order sent at that
@@ -31,8 +33,13 @@
  * (e.g. what the paper broker could not afford when the open gapped above the deciding close). An order given up is
  * journaled and reported as `trade_failed`; the next event drives the holding to its target again.
  *
- * **Sold outside the run.** A paper `closed_on_exchange` fill (reconciliation found the holding sold by hand, see
- * `execution/reconcile-loop.ts`) sends nothing: the holding drops by its quantity, journaled as a `reconcile` line.
+ * **Sold outside the run.** A paper `closed_on_exchange` order (reconciliation found the holding sold by hand, see
+ * `execution/reconcile-loop.ts`) sends nothing: once the paper broker has booked it, the holding drops by the order's
+ * `quantity` (what the exchange sold of the run's holding), journaled as a `reconcile` line. When the paper position
+ * held less than that (the order is `cancelled` with `filledQuantity` below its `quantity`: e.g. the exchange had
+ * filled more for the run than the paper broker could afford), the holding still drops by the whole sale, so the run
+ * and the account agree again, and the part beyond the paper position is reported as a `position_mismatch` event
+ * (`finding: 'sold_beyond_paper'`); nothing is traded to make it up.
  *
  * **Records.** Every request and its outcome goes to `orders.jsonl` ({@link OrderRecord}), every fill or final
  * failure to `events.jsonl` ({@link "execution/events"!ExecutionEvent | ExecutionEvent}); each line is fsynced before
@@ -103,6 +110,8 @@ export class OrderExecutor {
   #held = 0;
   /** Average price of the run's last exchange fill (quote currency): the reference for the minimum order value. */
   #lastPrice: number | null = null;
+  /** Orders queued by {@link onOrderEvent}, sent by the next {@link flush}. */
+  #waiting: (() => Promise<void> | void)[] = [];
   #queue: Promise<void> = Promise.resolve();
   #broken: { readonly error: unknown } | null = null;
   #closed = false;
@@ -124,8 +133,9 @@ export class OrderExecutor {
    *
    * In a run folder that already has an `orders.jsonl` (a killed run continued), takes up where it stopped: the
    * holding and the client order ids used so far come from the journal, and an order whose `sending` line has no
-   * answer after it (the run died during the request) is looked up by its client order id — never sent again: the
-   * paper decision behind it was not checkpointed — and its fill, if the exchange has it, counted.
+   * answer after it (the run died during the request) is looked up by its client order id and its fill, if the exchange
+   * has it, counted; it is never sent again as such: what the paper position still asks for after it goes out with
+   * {@link catchUp}.
    *
    * @returns the market's amount step in base currency (e.g. 0.00001 BTC), for the paper broker's `amountStep`, so
    *   that paper quantities are ones the exchange can trade; undefined when the exchange does not say.
@@ -148,7 +158,7 @@ export class OrderExecutor {
   }
 
   /**
-   * Queues the exchange order that mirrors `event` (see the module doc). Working stop and limit orders stay on paper:
+   * Queues the exchange order that mirrors `event` (see the module doc); {@link flush} sends it. Working stop and limit orders stay on paper:
    * only market orders and stop / limit orders that filled are mirrored. Nothing is mirrored once {@link close}d, nor the
    * report's close at the end of a run (`end_of_data`): stopping a run leaves the exchange position in place (as
    * freqtrade does), for the next run to take over — including an order sent on the last candle that the paper broker
@@ -161,7 +171,7 @@ export class OrderExecutor {
     if (this.#closed || order.reason === 'end_of_data') return;
     if (order.reason === 'closed_on_exchange') {
       // Sold outside the run (reconciliation found it): nothing to send; the run's holding is that much smaller.
-      if (order.status === 'filled') this.#queue = this.#queue.then(() => this.#settle(order, targetQuantity));
+      if (order.status === 'filled' || order.status === 'cancelled') this.#waiting.push(() => this.#settle(order, targetQuantity));
       return;
     }
     if (order.type !== 'market' && order.status !== 'filled' && order.status !== 'partially_filled') return;
@@ -170,15 +180,40 @@ export class OrderExecutor {
         `--real-orders: strategy "${this.#strategy}" opened a short (${order.reason} ${order.side} decided on the candle of ${isoUtc(order.decidedAt)}), but a spot account cannot short: emit no enter_short, or run without --real-orders`,
       );
     }
-    this.#queue = this.#queue.then(() => this.#mirror(order, targetQuantity));
+    this.#waiting.push(() => this.#mirror(order, targetQuantity));
   }
 
   /**
-   * Resolves once every order queued so far is done (filled or given up).
+   * After a restart in the same run folder (after {@link start}), takes up the paper events of the killed run that
+   * the exchange may not have seen: the run journals a candle's paper decisions (`trading.jsonl`) before its orders go
+   * out, so a kill can leave them checkpointed but not (all) sent. `events` are the restored trading journal's order
+   * events, oldest first. Queues (for {@link flush}):
+   * - the `closed_on_exchange` orders booked on paper with no `reconcile` line in `orders.jsonl` (counted off the
+   *   holding, see the module doc);
+   * - then an order that drives the holding to the last event's target (the restored paper position with its pending
+   *   orders), under the client order id of the last event that is mirrored (a follow-up `r<n>` id once that id was
+   *   used): nothing when the holding already matches.
+   */
+  catchUp(events: readonly OrderEvent[]): void {
+    const settled = new Set(readOrderRecords(this.#dir).filter((r) => r.request === 'reconcile').map((r) => r.paperClientOrderId));
+    for (const event of events) {
+      const { order } = event;
+      if (order.reason !== 'closed_on_exchange' || settled.has(order.clientOrderId)) continue;
+      if (order.status === 'filled' || order.status === 'cancelled') this.onOrderEvent(event);
+    }
+    const last = events.at(-1);
+    const mirrored = events.findLast((e) => e.order.reason !== 'closed_on_exchange' && e.order.reason !== 'end_of_data');
+    if (last === undefined || mirrored === undefined || this.#closed) return;
+    this.#waiting.push(() => this.#mirror(mirrored.order, last.targetQuantity));
+  }
+
+  /**
+   * Sends the orders queued so far, one at a time in event order, and resolves once each is done (filled or given up).
    *
    * @throws the journal's file-system error, if writing a record failed (the orders after it were not sent).
    */
   async flush(): Promise<void> {
+    for (const task of this.#waiting.splice(0)) this.#queue = this.#queue.then(task);
     await this.#queue;
     if (this.#broken !== null) throw this.#broken.error;
   }
@@ -231,7 +266,7 @@ export class OrderExecutor {
   #settle(order: Order, target: number): void {
     if (this.#broken !== null) return;
     try {
-      const held = Math.round((this.#held - order.filledQuantity) * 1e12) / 1e12;
+      const held = Math.round((this.#held - order.quantity) * 1e12) / 1e12;
       const record: OrderRecord = {
         time: Date.now(),
         request: 'reconcile',
@@ -240,12 +275,12 @@ export class OrderExecutor {
         reason: order.reason,
         openTime: order.decidedAt,
         side: order.side,
-        amount: order.filledQuantity,
+        amount: order.quantity,
         target,
         held,
         orderId: null,
         status: 'closed_on_exchange',
-        filled: order.filledQuantity,
+        filled: order.quantity,
         average: order.averagePrice,
         fee: null,
         failure: null,
@@ -253,6 +288,27 @@ export class OrderExecutor {
       this.#orders.write(record);
       this.records.push(record);
       this.#held = held;
+      const beyondPaper = Math.round((order.quantity - order.filledQuantity) * 1e12) / 1e12;
+      if (beyondPaper > 0) {
+        this.#events.write({
+          type: 'position_mismatch',
+          finding: 'sold_beyond_paper',
+          time: Date.now(),
+          strategy: this.#strategy,
+          symbol: this.#symbol,
+          clientOrderId: null,
+          openTime: order.decidedAt,
+          soldQuantity: order.quantity,
+          paperQuantity: order.filledQuantity,
+          beyondPaper,
+          price: order.averagePrice,
+          held,
+        });
+        this.#logger?.warn(
+          { soldQuantity: order.quantity, paperQuantity: order.filledQuantity, beyondPaper, held },
+          `${this.#symbol}: sold outside the run ${beyondPaper} more than the paper position held; counted off the run's holding, not traded`,
+        );
+      }
     } catch (error) {
       this.#broken = { error };
       this.#logger?.error({ error: messageOf(error) }, 'real orders stopped');

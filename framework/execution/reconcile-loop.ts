@@ -21,9 +21,10 @@
  *   `closed_on_exchange`, journaled in `trading.jsonl` like any fill; the executor counts it off its holding without
  *   sending anything); a `position_mismatch` event in `events.jsonl`. The close waits for the orders pending on
  *   paper (already filled on the exchange when decided) to fill at that candle's open, so a sale of coins the run just
- *   bought closes the entry they came from. Known limit: a sale larger than the paper position at that point (e.g. the
- *   paper broker filled less than the exchange because its cash ran short) is closed only up to the paper position;
- *   the rest stays a `closed_on_exchange` finding (reported once) and the executor's holding above the account's;
+ *   bought closes the entry they came from. A sale larger than the paper position at that point (e.g. the paper
+ *   broker filled less than the exchange because its cash ran short) closes the whole paper trade; the executor counts
+ *   the whole sale off its holding (so the run and the account agree again) and reports the part beyond the paper
+ *   position as a `position_mismatch` event with `finding: 'sold_beyond_paper'`; nothing is traded to make it up;
  * - `external`: a `position_mismatch` event; the run never trades what it does not own (its orders only ever move its
  *   own holding);
  * - `unexplained`: a `position_mismatch` event, and new entries on the symbol are refused (fail closed: the signal is

@@ -72,16 +72,18 @@ export interface ExternalClose {
 }
 
 /**
- * The live run's `closed_on_exchange` fills (a sale by hand that reconciliation found), by the open time of the candle
+ * The live run's `closed_on_exchange` orders (a sale by hand that reconciliation found), by the open time of the candle
  * on which the run applied each: recorded external events, which the replay cannot know about and applies from the
  * record on the same candle (`PaperBroker.closeOnExchange` before that candle), as it replays stale decisions from the
  * journal's arrival times.
  */
 export function recordedExternalCloses(live: TradingJournalContents | null): Map<number, ExternalClose[]> {
   const closes = new Map<number, ExternalClose[]>();
-  for (const fill of live?.fills ?? []) {
-    if (fill.reason !== 'closed_on_exchange') continue;
-    closes.set(fill.time, [...(closes.get(fill.time) ?? []), { quantity: fill.quantity, price: fill.price }]);
+  for (const { order } of live?.events ?? []) {
+    // The order's final event: the exchange's whole sale (`quantity`, which may exceed the paper position) and price.
+    if (order.reason !== 'closed_on_exchange' || (order.status !== 'filled' && order.status !== 'cancelled')) continue;
+    const close = { quantity: order.quantity, price: order.averagePrice };
+    closes.set(order.decidedAt, [...(closes.get(order.decidedAt) ?? []), close]);
   }
   return closes;
 }

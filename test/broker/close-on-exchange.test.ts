@@ -66,13 +66,35 @@ describe('PaperBroker.closeOnExchange', () => {
     expect(b.trades[0]).toMatchObject({ entryTime: T0 + HOUR, exitTime: T0 + HOUR, entryPrice: 100.1, exitPrice: 99, exitReason: 'closed_on_exchange' });
   });
 
-  it('does nothing when the position is flat by then; refuses a quantity or price that is not positive', () => {
+  it('a sale larger than the position closes the whole trade; the order keeps the whole sale, cancelled beyond the position', () => {
+    const { b, events } = broker();
+    b.onCandle(at(0, 100));
+    b.submit(ENTRY, at(0, 100));
+    b.onCandle(at(1, 100));
+    b.closeOnExchange(5, 101); // replaced by the next finding (the whole shortfall each time), not added to it
+    b.closeOnExchange(12, 105); // 12 sold on the exchange, 9.99 of it on paper
+    b.onCandle(at(2, 104));
+    expect(b.position).toBeNull();
+    expect(b.trades[0]).toMatchObject({ exitReason: 'closed_on_exchange', exitPrice: 105, quantity: 9.99 });
+    expect(b.fills.filter((f) => f.reason === 'closed_on_exchange').map((f) => f.quantity)).toEqual([9.99]);
+    const closing = events.filter((e) => e.order.reason === 'closed_on_exchange').map((e) => [e.order.status, e.order.quantity, e.order.filledQuantity]);
+    expect(closing).toEqual([
+      ['accepted', 12, 0],
+      ['cancelled', 12, 9.99],
+    ]);
+  });
+
+  it('books the sale without a fill when the position is flat by then; refuses a quantity or price that is not positive', () => {
     const { b, events } = broker();
     b.onCandle(at(0, 100));
     b.closeOnExchange(1, 100);
     b.onCandle(at(1, 100));
     expect(b.fills).toEqual([]);
-    expect(events).toEqual([]);
+    expect(b.trades).toEqual([]);
+    expect(events.map((e) => [e.order.reason, e.order.status, e.order.quantity, e.order.filledQuantity, e.targetQuantity])).toEqual([
+      ['closed_on_exchange', 'accepted', 1, 0, -1],
+      ['closed_on_exchange', 'cancelled', 1, 0, 0],
+    ]);
     expect(() => b.closeOnExchange(0, 100)).toThrow('broker closeOnExchange: quantity 0 and price 100 must be positive numbers');
     expect(() => b.closeOnExchange(1, Number.NaN)).toThrow(/must be positive numbers/);
   });
