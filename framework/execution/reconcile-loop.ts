@@ -110,7 +110,7 @@ export class ReconciliationLoop {
       exchange: options.exchange,
       runState: () => [this.#runState()],
       // The account's trades since the run's first order (its decision candle) or, before any, since this start.
-      tradesSince: () => Math.min(this.#earlier[0]?.openTime ?? this.#startedAt, this.#startedAt),
+      tradesSince: () => Math.min((this.#earlier[0] ?? options.executor.records[0])?.openTime ?? this.#startedAt, this.#startedAt),
       onFinding: (record, finding) => this.#act(record, finding),
       now: options.now,
       ...(options.logger !== undefined && { logger: options.logger }),

@@ -78,6 +78,29 @@ describe('--real-orders on the simulator: 300 candles of stops, take-profits, pa
     for (const kind of ['entry', 'add', 'partial_exit', 'stop_loss', 'take_profit']) expect(kinds, kind).toContain(kind);
   });
 
+  it('keeps equity = cash + marked position after every live candle, both rebuilt from the fills alone', () => {
+    const { fills } = live.broker;
+    const curve = live.broker.equityCurve;
+    expect(curve.time).toHaveLength(live.liveCandles.length);
+    let cash = live.broker.config.initialCash;
+    let quantity = 0;
+    let next = 0;
+    const violations: string[] = [];
+    live.liveCandles.forEach((candle, i) => {
+      for (; next < fills.length && fills[next]!.time <= candle.openTime; next += 1) {
+        const f = fills[next]!;
+        quantity += f.side === 'buy' ? f.quantity : -f.quantity;
+        cash += f.side === 'buy' ? -(f.price * f.quantity + f.fee) : f.price * f.quantity - f.fee;
+      }
+      const marked = cash + quantity * candle.close;
+      if (curve.time[i] !== candle.openTime || Math.abs(curve.equity[i]! - marked) > 1e-9 * marked) {
+        violations.push(`${new Date(candle.openTime).toISOString()}: equity ${curve.equity[i]} vs ${cash} + ${quantity} × ${candle.close}`);
+      }
+    });
+    expect(next).toBe(fills.length);
+    expect(violations).toEqual([]);
+  });
+
   it('the account, asked through ccxt at the end, holds the paper target at the stop, as the journal says', async () => {
     const exchange = createExchange('binance', { urls: sim, enableRateLimit: false, credentials });
     try {
