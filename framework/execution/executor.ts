@@ -158,8 +158,8 @@ export class OrderExecutor {
   }
 
   /**
-   * Queues the exchange order that mirrors `event` (see the module doc); {@link flush} sends it. Working stop and limit orders stay on paper:
-   * only market orders and stop / limit orders that filled are mirrored. Nothing is mirrored once {@link close}d, nor the
+   * Queues the exchange order that mirrors `event` (see the module doc); {@link flush} sends it. Working stop and limit
+   * orders stay on paper: only market orders and stop / limit orders that filled are mirrored. Nothing is mirrored once {@link close}d, nor the
    * report's close at the end of a run (`end_of_data`): stopping a run leaves the exchange position in place (as
    * freqtrade does), for the next run to take over — including an order sent on the last candle that the paper broker
    * had not filled yet when the run stopped.
