@@ -50,6 +50,7 @@ export interface TradedCandleDrainOptions {
   readonly maxCandles?: number;
   /** Whether the run still acts on candles (false once stopping). */
   readonly running: () => boolean;
+  /** Stops the run (at {@link maxCandles}). */
   readonly stop: () => void;
   /** Before a candle is acted on (a reconciliation pending after a reconnect); the run may have stopped meanwhile. */
   readonly beforeCandle?: () => Promise<void>;
