@@ -65,7 +65,7 @@ export class AmqpBus implements MessageBus {
     const consumer = this.#connection.createConsumer(
       {
         queue: options.queue,
-        queueOptions: { durable: true },
+        queueOptions: options.exclusive === true ? { exclusive: true, autoDelete: true } : { durable: true },
         qos: { prefetchCount: Math.max(1, options.prefetch ?? 1) },
         exchanges: [{ exchange: this.#exchange, type: 'topic', durable: true }],
         queueBindings: options.topics.map((routingKey) => ({ exchange: this.#exchange, routingKey })),

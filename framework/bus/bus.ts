@@ -28,12 +28,14 @@ export type BusHandler = (message: BusMessage) => Promise<void> | void;
 /**
  * A consumer's queue: its `queue` name (durable: messages published while no consumer is attached wait in it), the
  * topic patterns bound to it (`market_data.binance.*.15m`, `events.#`: AMQP topic rules), and how many unacknowledged
- * messages it may hold at once (`prefetch`, default 1: one at a time, in queue order).
+ * messages it may hold at once (`prefetch`, default 1: one at a time, in queue order). An `exclusive` queue is this
+ * consumer's alone and is deleted when it closes (AMQP's exclusive, auto-delete queue: e.g. where one admin reply comes).
  */
 export interface ConsumerOptions {
   readonly queue: string;
   readonly topics: readonly string[];
   readonly prefetch?: number;
+  readonly exclusive?: boolean;
 }
 
 /** A running consumer. */

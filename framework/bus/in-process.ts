@@ -50,6 +50,7 @@ export class InProcessBus implements MessageBus {
       close: async () => {
         const at = queue.consumers.indexOf(consumer);
         if (at >= 0) queue.consumers.splice(at, 1);
+        if (options.exclusive === true) this.#queues.delete(options.queue);
         await Promise.all(consumer.settled);
       },
     };

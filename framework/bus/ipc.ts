@@ -63,7 +63,7 @@ export class IpcBusClient implements MessageBus {
   async consume(options: ConsumerOptions, handler: BusHandler): Promise<BusConsumer> {
     const consumer = ++this.#next;
     this.#handlers.set(consumer, handler);
-    this.#channel.send({ op: 'consume', consumer, options: { queue: options.queue, topics: [...options.topics], ...(options.prefetch !== undefined && { prefetch: options.prefetch }) } });
+    this.#channel.send({ op: 'consume', consumer, options: { queue: options.queue, topics: [...options.topics], ...(options.prefetch !== undefined && { prefetch: options.prefetch }), ...(options.exclusive === true && { exclusive: true }) } });
     return {
       close: async () => {
         this.#handlers.delete(consumer);

@@ -4,9 +4,10 @@
  *
  * - market data: `market_data.<exchange>.<base>_<quote>.<timeframe>`, e.g. `market_data.binance.btc_usdt.15m`
  *   (exchange and symbol in lower case; the timeframe as written, since `1m` and `1M` differ);
- * - commands: `commands.execute_trade`, `commands.admin`;
+ * - commands: `commands.execute_trade`;
  * - events: `events.trade_executed`, `events.trade_failed`, `events.position_mismatch`;
- * - `system.<name>`: heartbeats, alerts, worker lifecycle (`system.heartbeat`, `system.alert`, …).
+ * - `system.<name>`: alerts, worker lifecycle, snapshots, admin (`system.alert`, `system.worker_started`,
+ *   `system.snapshot`, `system.admin.request`, `system.admin.reply.<request id>`, …).
  *
  * @module
  */
@@ -15,7 +16,6 @@ import type { Subscription } from '../core/subscription';
 /** The fixed topics. */
 export const TOPICS = {
   executeTrade: 'commands.execute_trade',
-  admin: 'commands.admin',
   tradeExecuted: 'events.trade_executed',
   tradeFailed: 'events.trade_failed',
   positionMismatch: 'events.position_mismatch',

@@ -1,7 +1,8 @@
 /**
  * `npm run node -- <config> [options]`: runs a trading node (its strategies as supervised workers fed by one
  * connector over the bus). `npm run node -- status | stop <id> | start <id> | restart <id>` talk to a running node
- * through its control socket (`<runs>/node.sock`, or `--control <path>`). Ctrl-C stops the node cleanly.
+ * through its control socket (`<runs>/node.sock`, or `--control <path>`), or with `--bus amqp://…` over its RabbitMQ
+ * bus from any machine. Ctrl-C stops the node cleanly.
  *
  * @module
  */
@@ -10,7 +11,9 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { createLogger } from '../core/logger';
 import { isoUtc } from '../core/time';
-import { sendAdmin, type AdminRequest, type NodeStatus } from '../node/admin';
+import { AmqpBus } from '../bus/amqp';
+import { sendAdmin, type AdminReply, type AdminRequest, type NodeStatus } from '../node/admin';
+import { sendAdminOverBus } from '../node/admin-bus';
 import { loadNodeConfig } from '../node/config';
 import { runNode } from '../node/node';
 import { FAULT_KINDS, type FaultConfig } from '../sim/config';
@@ -32,7 +35,13 @@ const runSchema = z.object({
   runs: z.string(),
 });
 
-const adminSchema = z.object({ ...commonArgs, control: z.string().optional(), runs: z.string(), json: z.boolean().optional() });
+const adminSchema = z.object({
+  ...commonArgs,
+  control: z.string().optional(),
+  bus: z.string().regex(/^amqps?:\/\/.+$/, 'expected the node\'s amqp:// URL (an in-process bus is reached through --control)').optional(),
+  runs: z.string(),
+  json: z.boolean().optional(),
+});
 
 const runProgram = withCommonOptions(
   withBrokerOptions(new Command('node'))
@@ -59,6 +68,7 @@ const adminProgram = withCommonOptions(
     .argument('<command>', ADMIN_COMMANDS.join(', '))
     .argument('[id]', 'the strategy id (stop, start, restart)')
     .option('--control <path>', 'the control socket (default <runs>/node.sock)')
+    .option('--bus <url>', "send the command over the node's RabbitMQ bus (amqp://…) instead: from any machine")
     .option('--runs <dir>', 'the runs folder of the node', 'runs')
     .option('--json', 'print the reply as JSON'),
 );
@@ -108,12 +118,22 @@ adminProgram.action(async (command: string, id: string | undefined, raw: Record<
   await runCommand(raw['verbose'] === true, async () => {
     const options = validateOptions(adminSchema, raw);
     const request = adminRequest(command, id);
-    const reply = await sendAdmin(options.control ?? path.join(options.runs, 'node.sock'), request);
+    const reply = options.bus === undefined ? await sendAdmin(options.control ?? path.join(options.runs, 'node.sock'), request) : await overBus(options.bus, request);
     if (options.json === true) process.stdout.write(`${JSON.stringify(reply)}\n`);
     else process.stdout.write(`${reply.message}\n${reply.status === undefined ? '' : `${formatStatus(reply.status)}\n`}`);
     if (!reply.ok) process.exitCode = 1;
   });
 });
+
+/** Sends `request` over the RabbitMQ bus at `url` (see `node/admin-bus.ts`). */
+async function overBus(url: string, request: AdminRequest): Promise<AdminReply> {
+  const bus = await AmqpBus.connect(url);
+  try {
+    return await sendAdminOverBus(bus, request);
+  } finally {
+    await bus.close();
+  }
+}
 
 function adminRequest(command: string, id: string | undefined): AdminRequest {
   if (command === 'status') return { command };

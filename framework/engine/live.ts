@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { brokerConfig, strategyKeyOf, type BrokerConfig } from '../broker/broker-config';
 import { PaperBroker } from '../broker/paper-broker';
-import { allocateBatch, candleAt, sliceBatch, type StoredCandle } from '../core/candle';
+import { allocateBatch, type StoredCandle } from '../core/candle';
 import { FrameworkError, messageOf } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
@@ -26,8 +26,9 @@ import { startDatasetSimulator } from './dataset-simulator';
 import { loadStrategy } from '../strategy/loader';
 import { Engine } from './engine';
 import { CandleHistory } from './history';
-import { informativeCandles, waitsForInformative, writeReport } from './live-report';
-import { checkStaleAfter, DEFAULT_STALE_AFTER, staleReason } from './stale';
+import { writeReport } from './live-report';
+import { checkStaleAfter, DEFAULT_STALE_AFTER } from './stale';
+import { tradedCandleDrain, type TradedCandle } from './traded-candles';
 
 /**
  * The project's exchange simulator as the exchange of a live run: started in-process on the subscriptions' datasets
@@ -272,7 +273,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     const runJournal = journal;
 
     let warmingUp = true;
-    const pending: { readonly candle: StoredCandle; readonly arrivedAt: number }[] = [];
+    const pending: TradedCandle[] = [];
     let draining = Promise.resolve();
     let running = true;
     let resolveStopped: () => void = () => undefined;
@@ -284,37 +285,27 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     options.signal?.addEventListener('abort', () => stop(), { once: true });
     if (options.signal?.aborted === true) stop();
 
-    /** Acts on queued traded candles whose informative candles have all arrived (none once stopping). */
-    const drain = async (): Promise<void> => {
-      while (running && pending.length > 0) {
-        const { candle, arrivedAt } = pending[0]!;
-        if (waitsForInformative(tradedMarket.grid, candle.openTime, markets.slice(1))) return;
-        await reconciliation?.beforeCandle(); // after a reconnect: reconciled before the next candle is acted on
-        if (!running) return;
-        pending.shift();
-        const row = tradedMarket.history.batch.openTime.lastIndexOf(candle.openTime);
-        // The version acted on is the history's (a revision made durable while the candle waited has replaced it).
-        // Journaled as the run acts on it, so candles.jsonl lists exactly the candles acted on (not those made durable
-        // while the run was stopping or waiting for informative candles), with the values acted on.
-        const acted = candleAt(tradedMarket.history.batch, row);
-        runJournal.recordCandle({ ...acted, arrivedAt }, null);
-        const stale = staleReason(candle.openTime, tradedMarket.grid, arrivedAt, staleAfter);
-        if (stale !== null) logger?.warn({ openTime: isoUtc(candle.openTime) }, `${describeSubscription(traded)}: ${stale}; not traded`);
-        // Counted before the engine runs: a strategy that throws has still had the candle (the broker has filled on it).
-        liveCandles.push(acted);
-        const record = await engine.onClosedCandle(sliceBatch(tradedMarket.history.batch, 0, row + 1), informativeCandles(markets), stale);
-        if (record !== null) {
-          runJournal.recordSignal({ ...record, arrivedAt });
-          logger?.info({ openTime: isoUtc(record.openTime), signal: record.signal, acted: record.acted }, 'signal');
-        }
-        trading.checkpoint(candle.openTime); // durable before the next candle is acted on
+    // Acts on queued traded candles whose informative candles have all arrived (none once stopping).
+    const drain = tradedCandleDrain({
+      engine,
+      journal: runJournal,
+      trading,
+      markets,
+      pending,
+      acted: liveCandles,
+      staleAfter,
+      ...(options.maxCandles !== undefined && { maxCandles: options.maxCandles }),
+      running: () => running,
+      stop: () => stop(),
+      beforeCandle: async () => reconciliation?.beforeCandle(), // after a reconnect: reconciled before the next candle is acted on
+      afterCandle: async () => {
         // Write-ahead: the candle's exchange orders go out once the paper decisions behind them are durable, and are
         // answered (and journaled) before the next candle is acted on.
         await executor?.flush();
         options.onStatus?.(tradedMarket.feed!.status(), engine.signals.length, simulator?.stats.faults, reconciliation?.blocked());
-        if (options.maxCandles !== undefined && liveCandles.length >= options.maxCandles) stop();
-      }
-    };
+      },
+      ...(logger !== undefined && { logger }),
+    });
 
     for (const market of markets) {
       market.feed = new LiveFeed({

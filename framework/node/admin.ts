@@ -118,10 +118,19 @@ export function sendAdmin(path: string, request: AdminRequest, timeoutMs = 120_0
 }
 
 function parseRequest(line: string): AdminRequest {
-  const value = JSON.parse(line) as Partial<{ command: unknown; id: unknown }>;
-  if (value.command === 'status') return { command: 'status' };
-  if ((value.command === 'stop' || value.command === 'start' || value.command === 'restart') && typeof value.id === 'string') {
-    return { command: value.command, id: value.id };
+  return parseAdminRequest(JSON.parse(line));
+}
+
+/**
+ * An admin request from its JSON value (a control-socket line, a bus message).
+ *
+ * @throws Error naming the request and what is allowed when it is none.
+ */
+export function parseAdminRequest(value: unknown): AdminRequest {
+  const v = (typeof value === 'object' && value !== null ? value : {}) as Partial<{ command: unknown; id: unknown }>;
+  if (v.command === 'status') return { command: 'status' };
+  if ((v.command === 'stop' || v.command === 'start' || v.command === 'restart') && typeof v.id === 'string') {
+    return { command: v.command, id: v.id };
   }
-  throw new Error(`unknown request ${line.slice(0, 200)}: expected status, or stop, start or restart with an id`);
+  throw new Error(`unknown request ${JSON.stringify(value).slice(0, 200)}: expected status, or stop, start or restart with an id`);
 }

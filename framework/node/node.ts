@@ -4,7 +4,8 @@
  * ({@link MarketData}: one feed per unique subscription, the write-ahead log once, publication once durable) over the
  * message bus — in-process by default (the workers reach it over IPC), RabbitMQ with an amqp:// URL. The node
  * aggregates the workers' `system.snapshot`s in a {@link "portfolio/portfolio"!Portfolio | Portfolio} and answers
- * admin commands on its control socket (see `node/admin.ts`).
+ * admin commands on its control socket (see `node/admin.ts`) and on the bus (`system.admin.request`, see
+ * `node/admin-bus.ts`).
  *
  * Each strategy's run folders are under `<runs>/<id>/`, so two instances of one file are two runs; a worker killed
  * mid-run is restarted by the policy and continues its run folder. The node stops on `signal`, at the simulator's data
@@ -28,6 +29,7 @@ import { Portfolio, type StrategySnapshot } from '../portfolio/portfolio';
 import { loadStrategy } from '../strategy/loader';
 import { Supervisor, type SupervisorOptions, type WorkerSpec } from '../supervisor/supervisor';
 import { serveAdmin, type AdminHandler, type AdminReply, type NodeStatus } from './admin';
+import { serveAdminOnBus } from './admin-bus';
 import type { NodeConfig, NodeStrategy } from './config';
 import { MarketData, type NodeSimulator } from './market-data';
 import { SNAPSHOT_TOPIC } from './worker';
@@ -171,6 +173,7 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
       portfolio.update(m.body as StrategySnapshot);
     });
     server = await serveAdmin(options.controlSocket ?? join(runsRoot, 'node.sock'), admin);
+    await serveAdminOnBus(bus, admin); // the same commands from other machines (closed with the bus)
     for (const s of config.strategies) if (s.enabled) supervisor.start(specOf(s));
     // Every configured strategy's subscriptions, the disabled ones' too: `start <id>` finds its market data served.
     const unique = new Map(config.strategies.flatMap((s) => subscriptionsOf.get(s.id) ?? []).map((s) => [marketDataTopic(s), s]));

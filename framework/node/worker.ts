@@ -27,7 +27,7 @@ import { PaperBroker } from '../broker/paper-broker';
 import type { MessageBus, BusMessage } from '../bus/bus';
 import { CandleSequencer } from '../bus/sequencer';
 import { marketDataTopic, systemTopic } from '../bus/topics';
-import { allocateBatch, candleAt, candlesFromBatch, sliceBatch, type StoredCandle } from '../core/candle';
+import { allocateBatch, candlesFromBatch, type StoredCandle } from '../core/candle';
 import { messageOf } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
@@ -35,8 +35,9 @@ import { timeframeGrid, type TimeframeGrid } from '../core/timeframe';
 import { isoUtc } from '../core/time';
 import { Engine } from '../engine/engine';
 import { CandleHistory } from '../engine/history';
-import { informativeCandles, waitsForInformative, writeReport } from '../engine/live-report';
-import { checkStaleAfter, DEFAULT_STALE_AFTER, staleReason } from '../engine/stale';
+import { writeReport } from '../engine/live-report';
+import { checkStaleAfter, DEFAULT_STALE_AFTER } from '../engine/stale';
+import { tradedCandleDrain, type TradedCandle } from '../engine/traded-candles';
 import { loadHistory } from '../feeds/history';
 import { strategySnapshot } from '../portfolio/snapshot';
 import { RunJournal } from '../report/journal';
@@ -129,7 +130,7 @@ export async function runStrategyWorker(options: StrategyWorkerOptions): Promise
   const tradedMarket = markets[0]!;
   const byTopic = new Map(markets.map((m) => [m.topic, m]));
   const liveCandles: StoredCandle[] = [];
-  const pending: { readonly candle: StoredCandle; readonly arrivedAt: number }[] = [];
+  const pending: TradedCandle[] = [];
   let journal: RunJournal | null = null;
   let running = true;
   let draining = Promise.resolve();
@@ -170,26 +171,24 @@ export async function runStrategyWorker(options: StrategyWorkerOptions): Promise
         });
   };
 
-  /** Acts on queued traded candles whose informative candles have all arrived (none once stopping): as runLive. */
-  const drain = async (): Promise<void> => {
-    while (running && pending.length > 0) {
-      const { candle, arrivedAt } = pending[0]!;
-      if (waitsForInformative(tradedMarket.grid, candle.openTime, markets.slice(1))) return;
-      pending.shift();
-      const row = tradedMarket.history.batch.openTime.lastIndexOf(candle.openTime);
-      // The version acted on is the history's (a revision that came while the candle waited has replaced it): as runLive.
-      const acted = candleAt(tradedMarket.history.batch, row);
-      journal!.recordCandle({ ...acted, arrivedAt }, null);
-      const stale = staleReason(candle.openTime, tradedMarket.grid, arrivedAt, staleAfter);
-      if (stale !== null) logger?.warn({ openTime: isoUtc(candle.openTime) }, `${options.id}: ${describeSubscription(traded)}: ${stale}; not traded`);
-      liveCandles.push(acted);
-      const record = await engine.onClosedCandle(sliceBatch(tradedMarket.history.batch, 0, row + 1), informativeCandles(markets), stale);
-      if (record !== null) journal!.recordSignal({ ...record, arrivedAt });
-      trading.checkpoint(candle.openTime);
-      await publishSnapshot(false);
-      if (options.maxCandles !== undefined && liveCandles.length >= options.maxCandles) stop();
-    }
-  };
+  /** Acts on queued traded candles whose informative candles have all arrived (none once stopping): runLive's loop. */
+  let drain = async (): Promise<void> => undefined;
+  const drainInto = (runJournal: RunJournal): (() => Promise<void>) =>
+    tradedCandleDrain({
+      engine,
+      journal: runJournal,
+      trading,
+      markets,
+      pending,
+      acted: liveCandles,
+      staleAfter,
+      ...(options.maxCandles !== undefined && { maxCandles: options.maxCandles }),
+      running: () => running,
+      stop,
+      afterCandle: async () => publishSnapshot(false),
+      logPrefix: `${options.id}: `,
+      ...(logger !== undefined && { logger }),
+    });
 
   const publishSnapshot = async (closedAtStop: boolean): Promise<void> => {
     const snapshot = strategySnapshot(options.id, traded.symbol, broker.snapshot(), broker.trades, config.initialCash);
@@ -225,6 +224,7 @@ export async function runStrategyWorker(options: StrategyWorkerOptions): Promise
     if (journal === null) {
       if (market !== tradedMarket) return; // in the store: read with the history at the first traded candle
       journal = load(body.candle, body.arrivedAt);
+      drain = drainInto(journal);
     }
     const sequencer = market.sequencer!;
     market.received.set(body.candle.openTime, { live: body.live, arrivedAt: body.arrivedAt });

@@ -5,8 +5,8 @@
  * two subscriptions, on the project's simulator (started here, on the shipped datasets) with the in-process bus.
  *
  * It proves: one WebSocket per unique subscription whatever the number of strategies; a worker SIGKILLed mid-run is
- * restarted by the supervisor and continues its run folder while the others keep their process; admin commands over
- * the control socket are acknowledged and idempotent; `status` equals the sum of the workers' trading journals (read
+ * restarted by the supervisor and continues its run folder while the others keep their process; admin commands (over
+ * the control socket; on RabbitMQ over the bus, as from another machine) are acknowledged and idempotent; `status` equals the sum of the workers' trading journals (read
  * here from the files); and `npm run diff` exits 0 on every run folder every worker wrote.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -14,7 +14,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { AmqpBus } from '../../framework/bus/amqp';
 import { sendAdmin } from '../../framework/node/admin';
+import { sendAdminOverBus } from '../../framework/node/admin-bus';
 import { startSimulator, type Simulator } from '../../framework/sim/simulator';
 import { readDataset } from '../../framework/store/partitions';
 import { runCli } from '../support/cli';
@@ -63,17 +65,28 @@ interface StatusReply {
   };
 }
 
-/** `npm run node -- <args> --json` against the node's control socket. */
+/** The bus options of the scenario's node (read when it runs): `[]` for the in-process bus. */
+let nodeBusArgs: () => readonly string[] = () => [];
+
+/** `npm run node -- <args> --json`: over the node's RabbitMQ bus when it has one (as from another machine), else its control socket. */
 async function adminCli(...args: string[]): Promise<StatusReply> {
-  const outcome = await runCli('framework/cli/node.ts', [...args, '--control', control, '--json']);
+  const to = nodeBusArgs().length > 0 ? nodeBusArgs() : ['--control', control];
+  const outcome = await runCli('framework/cli/node.ts', [...args, ...to, '--json']);
   expect(outcome.code, outcome.stderr).toBe(0);
   return JSON.parse(outcome.stdout) as StatusReply;
 }
 
-/** The same request through the library client (no CLI process to start: seconds saved per call). */
+/** The same request through the library client (no CLI process to start: seconds saved per call), by the same route. */
 async function admin(command: 'status' | 'stop' | 'start' | 'restart', id?: string): Promise<StatusReply> {
   const request = command === 'status' ? { command } : { command, id: id! };
-  return (await sendAdmin(control, request)) as unknown as StatusReply;
+  const url = nodeBusArgs()[1];
+  if (url === undefined) return (await sendAdmin(control, request)) as unknown as StatusReply;
+  const bus = await AmqpBus.connect(url);
+  try {
+    return (await sendAdminOverBus(bus, request)) as unknown as StatusReply;
+  } finally {
+    await bus.close();
+  }
 }
 
 /** Run folders of a strategy, oldest first. */
@@ -107,6 +120,7 @@ let stderr = '';
 
 /** Defines the scenario's test for the bus named `transport`, with the node options `busArgs()` (read when it runs). */
 export function describeNode(transport: string, busArgs: () => readonly string[]): void {
+  nodeBusArgs = busArgs;
   describe(`npm run node (${transport})`, () => {
     it('runs 3 strategies over 2 subscriptions: one socket each, a SIGKILLed worker continues its run, admin, status = journals, diff 0', { timeout: 600_000 }, async () => {
       sim = await startSimulator({
