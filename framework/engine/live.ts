@@ -23,6 +23,7 @@ import type { FaultConfig } from '../sim/config';
 import { DurableQueue } from '../store/durable-queue';
 import { LiveCandleStore } from '../store/live-store';
 import { startDatasetSimulator } from './dataset-simulator';
+import { lastClockReading, simulatorHistoryStart } from './simulator-clock';
 import { loadStrategy } from '../strategy/loader';
 import { Engine } from './engine';
 import { CandleHistory } from './history';
@@ -161,7 +162,21 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const datasetsRoot = options.datasetsRoot ?? 'datasets';
   const storeRoot = options.storeRoot ?? 'live-data';
   const sim = options.simulator;
-  const simulated = sim !== undefined && 'start' in sim ? await startDatasetSimulator(datasetsRoot, loaded.subscriptions, sim) : null;
+  const storedAs = (s: Subscription): Subscription => (sim === undefined ? s : { ...s, exchange: 'sim' });
+  const runsRoot = options.runsRoot ?? 'runs';
+  // The same command after a SIGKILL continues the killed run: same folder, broker restored from trading.jsonl.
+  const killed = findUnfinishedRun(runsRoot, {
+    name: loaded.strategy.name,
+    parametersHash: hashParameters({ ...loaded.strategy.params }),
+    subscription: traded,
+    stored: storedAs(traded),
+  });
+  // Continuing on the in-process simulator: its clock resumes after what the killed run traded (simulator-clock.ts).
+  const resume = killed === null ? null : lastClockReading(killed.dir);
+  const simulated =
+    sim !== undefined && 'start' in sim
+      ? await startDatasetSimulator(datasetsRoot, loaded.subscriptions, { ...sim, ...(resume !== null && { resume }) })
+      : null;
   const simulator = simulated?.simulator ?? null;
   const endpoints = simulator ?? (sim !== undefined && 'endpoints' in sim ? sim.endpoints : null);
   // One connector per exchange account: every REST and WebSocket access of the run to it, one budget, one back-off.
@@ -176,15 +191,6 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     ]),
   );
   const connectorOf = (s: Subscription): Connector => connectors.get(s.exchange)!;
-  const storedAs = (s: Subscription): Subscription => (endpoints === null ? s : { ...s, exchange: 'sim' });
-  const runsRoot = options.runsRoot ?? 'runs';
-  // The same command after a SIGKILL continues the killed run: same folder, broker restored from trading.jsonl.
-  const killed = findUnfinishedRun(runsRoot, {
-    name: loaded.strategy.name,
-    parametersHash: hashParameters({ ...loaded.strategy.params }),
-    subscription: traded,
-    stored: storedAs(traded),
-  });
   const { runId, dir } = killed === null ? createRunDir(runsRoot, loaded.strategy.name) : { runId: killed.header.runId, dir: killed.dir };
   const executor =
     options.realOrders === undefined
@@ -201,7 +207,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   // A continued run's report covers the continued part: its exposure counts from here (the restored count is the killed part's).
   const exposedBefore = broker.exposedCandles;
   if (killed !== null) {
-    logger?.warn({ run: killed.dir, lastCandle: isoUtc(killed.state.lastTime), position: killed.state.position }, 'continuing a killed run');
+    const clock = simulator === null ? {} : { simulatorClock: isoUtc(simulator.clock()) };
+    logger?.warn({ run: killed.dir, lastCandle: isoUtc(killed.state.lastTime), position: killed.state.position, ...clock }, 'continuing a killed run');
   }
   if (executor !== null) broker.addOrderListener(executor.listener);
   let journal: RunJournal | null = null;
@@ -231,6 +238,9 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   let failure: { readonly error: unknown } | null = null;
   let dataEndedAt: number | null = null;
   let dataWatch: NodeJS.Timeout | undefined;
+  // On a simulator the history is the run's live store from one warm-up page back, filled over REST (the feeds'
+  // backfill); the simulator's datasets are its data, never read as the run's history. A continued run keeps its origin.
+  let historyFrom = sim === undefined ? undefined : killed?.header.origin.from;
   try {
     for (const subscription of loaded.subscriptions) {
       const store = LiveCandleStore.open(storeRoot, storedAs(subscription));
@@ -239,7 +249,9 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       markets.push({ subscription, store, queue, grid, feed: null, history: new CandleHistory(allocateBatch(0)) });
       const now = (await connectorOf(subscription).marketData.fetchTime()) ?? Date.now();
       const location = { root: storeRoot, subscription: storedAs(subscription) };
-      markets.at(-1)!.history = new CandleHistory(loadHistory(datasetsRoot, subscription, location, grid.bucketStart(now)));
+      if (sim !== undefined) historyFrom ??= simulatorHistoryStart(now, loaded.subscriptions.map((s) => s.timeframe), loaded.strategy.warmup);
+      const shipped = sim === undefined ? datasetsRoot : null;
+      markets.at(-1)!.history = new CandleHistory(loadHistory(shipped, subscription, location, grid.bucketStart(now), historyFrom));
     }
     const tradedMarket = markets[0]!;
     logger?.info(
@@ -253,9 +265,11 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       strategy: engine.identity,
       subscription: traded,
       origin: {
-        firstCandle: tradedMarket.history.batch.openTime[0] ?? Number.NaN,
-        datasetsRoot,
+        // A new run on a simulator has its history still to fetch: it starts at `historyFrom`.
+        firstCandle: tradedMarket.history.batch.openTime[0] ?? historyFrom ?? Number.NaN,
+        datasetsRoot: sim === undefined ? datasetsRoot : null,
         store: { root: storeRoot, subscription: storedAs(traded) },
+        ...(historyFrom !== undefined && { from: historyFrom }),
       },
       startedAt,
       staleAfter,
@@ -310,7 +324,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       market.feed = new LiveFeed({
         ...connectorOf(market.subscription).feedAccess(),
         subscription: market.subscription,
-        lastStoredOpenTime: market.history.lastOpenTime,
+        lastStoredOpenTime: market.history.lastOpenTime ?? (historyFrom === undefined ? null : market.grid.previousOpen(historyFrom)),
         clockRate: sim?.speed ?? 1,
         // The simulator sends a few frames per candle rather than Binance's one every ~2 s, on a clock `speed` times
         // faster: allow two candles of silence but at least 250 ms of real time (event-loop jitter), and re-read recent

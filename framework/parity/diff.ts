@@ -260,9 +260,9 @@ function spanOf({ header, candles, signals }: JournalContents): { first: number;
 /** The candles of `subscription` the run stored, from its origin, with open times before `to`. */
 function storedCandles(header: RunHeader, subscription: Subscription, to: number): CandleBatch {
   const { origin } = header;
-  if (header.mode === 'live') {
+  if (header.mode === 'live' || origin.datasetsRoot === null) {
     const store = origin.store === null ? null : { root: origin.store.root, subscription: { ...subscription, exchange: origin.store.subscription.exchange } };
-    return loadHistory(origin.datasetsRoot, subscription, store, to);
+    return loadHistory(origin.datasetsRoot, subscription, store, to, origin.from);
   }
   return replayCandles(origin.datasetsRoot, subscription, {
     ...(origin.from !== undefined && { from: origin.from }),
