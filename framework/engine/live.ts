@@ -255,7 +255,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     }
     const tradedMarket = markets[0]!;
     logger?.info(
-      { candles: tradedMarket.history.length, last: isoUtc(tradedMarket.history.lastOpenTime ?? Number.NaN), run: dir },
+      { candles: tradedMarket.history.length, last: tradedMarket.history.lastOpenTime === null ? null : isoUtc(tradedMarket.history.lastOpenTime), run: dir },
       `history for ${describeSubscription(traded)} loaded`,
     );
     journal = killed !== null ? RunJournal.resume(dir, killed.state.lastTime) : RunJournal.create(dir, {
