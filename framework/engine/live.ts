@@ -47,7 +47,10 @@ export interface LiveOptions {
   readonly params?: Readonly<Record<string, string>>;
   /** Run against the project's exchange simulator instead of the subscription's exchange. */
   readonly simulator?: SimulatorOptions;
-  /** The shipped candle store (read only): the history the run starts from; default `datasets`. */
+  /**
+   * The shipped candle store (read only), default `datasets`: the history the run starts from on an exchange; on the
+   * in-process simulator, the data it plays (never the run's history).
+   */
   readonly datasetsRoot?: string;
   /** Where live candles are stored (write-ahead log + monthly Parquet partitions); default `live-data`. */
   readonly storeRoot?: string;
@@ -118,7 +121,8 @@ interface Market {
  * subscription (the first is traded, the others informative).
  *
  * 1. History (the indicators' origin, as in the backtest): for each subscription, the shipped candles plus those the
- *    live store already holds, through the candle pipeline, up to the exchange's now.
+ *    live store already holds, through the candle pipeline, up to the exchange's now. On a simulator: the live store
+ *    alone, from one warm-up page before now (`simulatorHistoryStart`; a continued run keeps its killed part's start).
  * 2. Each feed backfills over REST from its last stored candle to now (stored and added to the history, not traded:
  *    warm-up), then follows the WebSocket stream.
  * 3. Every closed candle is appended to its write-ahead log at once and, once durable (fdatasynced) and in order,
@@ -140,7 +144,9 @@ interface Market {
  * A run killed before its stop (no `summary.json`) is continued by the next run of the same strategy, parameters and
  * market on the same exchange (or simulator): in the same folder, with the broker restored from the last checkpoint of
  * `trading.jsonl` (position, stops, pending orders, earlier trades); the candles that closed while it was down are
- * history, not traded. Its report's equity curve and candle count cover the continued part.
+ * history, not traded. Its report's equity curve and candle count cover the continued part. On the in-process
+ * simulator, the simulator's clock resumes after what the killed part traded, plus the time it was down
+ * (`resumedExchangeTime`).
  *
  * With {@link LiveOptions.simulator} live candles are stored under the exchange id `sim`, never mixed with real
  * exchange data.
