@@ -273,7 +273,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       origin: {
         // A new run on a simulator has its history still to fetch: it starts at `historyFrom`.
         firstCandle: tradedMarket.history.batch.openTime[0] ?? historyFrom ?? Number.NaN,
-        datasetsRoot: sim === undefined ? datasetsRoot : null,
+        datasetsRoot,
         store: { root: storeRoot, subscription: storedAs(traded) },
         ...(historyFrom !== undefined && { from: historyFrom }),
       },

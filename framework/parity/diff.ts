@@ -260,7 +260,7 @@ function spanOf({ header, candles, signals }: JournalContents): { first: number;
 /** The candles of `subscription` the run stored, from its origin, with open times before `to`. */
 function storedCandles(header: RunHeader, subscription: Subscription, to: number): CandleBatch {
   const { origin } = header;
-  if (header.mode === 'live' || origin.datasetsRoot === null) {
+  if (header.mode === 'live') {
     const store = origin.store === null ? null : { root: origin.store.root, subscription: { ...subscription, exchange: origin.store.subscription.exchange } };
     return loadHistory(origin.datasetsRoot, subscription, store, to, origin.from);
   }
