@@ -203,10 +203,19 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       ? null
       : new OrderExecutor({ venue: connectorOf(traded).trading!, symbol: traded.symbol, strategy: loaded.strategy.name, dir, ...(logger !== undefined && { logger }) });
   // With real orders the paper broker sizes in the market's amount step: every paper quantity is one the exchange fills.
+  /**
+   * A start that failed (exchange unreachable, unknown market) leaves no new run folder behind (a killed run's stays,
+   * to be continued later), and its error names the market.
+   */
+  const startFailed = (error: unknown): FrameworkError => {
+    if (killed === null) rmSync(dir, { recursive: true, force: true });
+    if (error instanceof FrameworkError) return error;
+    return new FrameworkError(`${describeSubscription(traded)}: the live run could not start: ${messageOf(error)}`, { cause: error });
+  };
   const amountStep = await executor?.start().catch(async (error: unknown) => {
     for (const connector of connectors.values()) await connector.close();
     await simulator?.stop();
-    throw error;
+    throw startFailed(error);
   });
   const config = { strategyKey: strategyKeyOf(loaded.strategy), ...brokerConfig({ ...(amountStep !== undefined && { amountStep }), ...options.broker }) };
   const broker = killed === null ? new PaperBroker(config) : PaperBroker.restore(config, killed.state, killed);
@@ -407,10 +416,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     await simulator?.stop();
   }
   if (failure !== null && !started) {
-    // A start that failed (exchange unreachable, unknown market) leaves no run folder behind.
-    rmSync(dir, { recursive: true, force: true });
-    if (failure.error instanceof FrameworkError) throw failure.error;
-    throw new FrameworkError(`${describeSubscription(traded)}: the live run could not start: ${messageOf(failure.error)}`, { cause: failure.error });
+    throw startFailed(failure.error);
   }
   const feed = markets[0]!.feed!.status();
   let summary: RunSummary | null = null;

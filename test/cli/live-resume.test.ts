@@ -73,6 +73,13 @@ describe('npm run live after a SIGKILL', () => {
     const killedAt = checkpoints();
     const storedAtKill = readStoredCandles(STORE, { ...BTC_15M, exchange: 'sim' }).openTime;
 
+    // A continuation whose start fails (its simulator unreachable) leaves the killed run's folder as it was.
+    const journalAtKill = readFileSync(path.join(scratch, 'runs', readdirSync(path.join(scratch, 'runs'))[0]!, 'trading.jsonl'), 'utf8');
+    const failed = live(['--sim-url', 'http://127.0.0.1:1']);
+    expect(await failed.exited).toBe(1);
+    expect(failed.stderr()).toMatch(/the live run could not start/);
+    expect(readFileSync(path.join(scratch, 'runs', readdirSync(path.join(scratch, 'runs'))[0]!, 'trading.jsonl'), 'utf8')).toBe(journalAtKill);
+
     const second = live(['--max-candles', '40']);
     expect(await second.exited, second.stderr().slice(-2_000)).toBe(0);
     expect(second.stderr()).toMatch(/continuing a killed run/);
