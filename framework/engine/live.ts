@@ -48,8 +48,8 @@ export interface LiveOptions {
   /** Run against the project's exchange simulator instead of the subscription's exchange. */
   readonly simulator?: SimulatorOptions;
   /**
-   * The shipped candle store (read only), default `datasets`: the history the run starts from on an exchange; on the
-   * in-process simulator, the data it plays (never the run's history).
+   * The shipped candle store (read only), default `datasets`: the history the run starts from on an exchange; on a
+   * simulator never read by the run (the in-process simulator plays it; `npm run diff` compares the run with it).
    */
   readonly datasetsRoot?: string;
   /** Where live candles are stored (write-ahead log + monthly Parquet partitions); default `live-data`. */
@@ -202,16 +202,14 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     options.realOrders === undefined
       ? null
       : new OrderExecutor({ venue: connectorOf(traded).trading!, symbol: traded.symbol, strategy: loaded.strategy.name, dir, ...(logger !== undefined && { logger }) });
-  // With real orders the paper broker sizes in the market's amount step: every paper quantity is one the exchange fills.
-  /**
-   * A start that failed (exchange unreachable, unknown market) leaves no new run folder behind (a killed run's stays,
-   * to be continued later), and its error names the market.
-   */
+  // A start that failed (exchange unreachable, unknown market) leaves no new run folder behind (a killed run's stays,
+  // to be continued later), and its error names the market.
   const startFailed = (error: unknown): FrameworkError => {
     if (killed === null) rmSync(dir, { recursive: true, force: true });
     if (error instanceof FrameworkError) return error;
     return new FrameworkError(`${describeSubscription(traded)}: the live run could not start: ${messageOf(error)}`, { cause: error });
   };
+  // With real orders the paper broker sizes in the market's amount step: every paper quantity is one the exchange fills.
   const amountStep = await executor?.start().catch(async (error: unknown) => {
     for (const connector of connectors.values()) await connector.close();
     await simulator?.stop();
