@@ -14,7 +14,7 @@ import { resumedExchangeTime, type ExchangeClockReading } from './simulator-cloc
 /**
  * Starts the simulator on the datasets under `root` of `subscriptions`, from exchange time `options.start` (UTC epoch
  * ms) at `options.speed` exchange ms per real ms, with `options.faults`. Returns it and the open time of each
- * subscription's last candle (in `subscriptions`' order; `undefined` for an empty dataset).
+ * subscription's first and last candle (in `subscriptions`' order; `undefined` for an empty dataset).
  *
  * With `options.resume` (the exchange clock as a killed run last saw it), the clock starts instead where
  * {@link resumedExchangeTime} puts it: after everything the run traded, the time it was down later.
@@ -26,7 +26,7 @@ export async function startDatasetSimulator(
   root: string,
   subscriptions: readonly Subscription[],
   options: { readonly start: number; readonly speed: number; readonly faults?: FaultConfig; readonly resume?: ExchangeClockReading },
-): Promise<{ readonly simulator: Simulator; readonly lastOpenTimes: readonly (number | undefined)[] }> {
+): Promise<{ readonly simulator: Simulator; readonly firstOpenTimes: readonly (number | undefined)[]; readonly lastOpenTimes: readonly (number | undefined)[] }> {
   if (subscriptions.some((s) => s.exchange !== subscriptions[0]!.exchange)) {
     throw new FrameworkError('the simulator plays one exchange: every subscription must be on the same exchange');
   }
@@ -38,5 +38,5 @@ export async function startDatasetSimulator(
     speed: options.speed,
     ...(options.faults !== undefined && { faults: options.faults }),
   });
-  return { simulator, lastOpenTimes: markets.map((m) => m.candles.openTime.at(-1)) };
+  return { simulator, firstOpenTimes: markets.map((m) => m.candles.openTime[0]), lastOpenTimes: markets.map((m) => m.candles.openTime.at(-1)) };
 }

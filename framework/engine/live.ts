@@ -278,8 +278,9 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       strategy: engine.identity,
       subscription: traded,
       origin: {
-        // A new run on a simulator has its history still to fetch: it starts at `historyFrom`.
-        firstCandle: tradedMarket.history.batch.openTime[0] ?? historyFrom ?? Number.NaN,
+        // A new run on a simulator has its history still to fetch: from `historyFrom`, or the in-process simulator's
+        // first candle when its data starts later.
+        firstCandle: tradedMarket.history.batch.openTime[0] ?? Math.max(historyFrom ?? Number.NaN, simulated?.firstOpenTimes[0] ?? -Infinity),
         datasetsRoot,
         store: { root: storeRoot, subscription: storedAs(traded) },
         ...(historyFrom !== undefined && { from: historyFrom }),
