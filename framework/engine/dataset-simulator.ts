@@ -9,11 +9,15 @@ import { FrameworkError } from '../core/errors';
 import type { FaultConfig } from '../sim/config';
 import { startSimulator, type Simulator } from '../sim/simulator';
 import { readDataset } from '../store/partitions';
+import { resumedExchangeTime, type ExchangeClockReading } from './simulator-clock';
 
 /**
  * Starts the simulator on the datasets under `root` of `subscriptions`, from exchange time `options.start` (UTC epoch
  * ms) at `options.speed` exchange ms per real ms, with `options.faults`. Returns it and the open time of each
- * subscription's last candle (in `subscriptions`' order; `undefined` for an empty dataset).
+ * subscription's first and last candle (in `subscriptions`' order; `undefined` for an empty dataset).
+ *
+ * With `options.resume` (the exchange clock as a killed run last saw it), the clock starts instead where
+ * {@link resumedExchangeTime} puts it: after everything the run traded, the time it was down later.
  *
  * @throws FrameworkError when the subscriptions are on more than one exchange (the simulator plays one); the store's
  *   errors for a missing or unreadable dataset.
@@ -21,17 +25,18 @@ import { readDataset } from '../store/partitions';
 export async function startDatasetSimulator(
   root: string,
   subscriptions: readonly Subscription[],
-  options: { readonly start: number; readonly speed: number; readonly faults?: FaultConfig },
-): Promise<{ readonly simulator: Simulator; readonly lastOpenTimes: readonly (number | undefined)[] }> {
+  options: { readonly start: number; readonly speed: number; readonly faults?: FaultConfig; readonly resume?: ExchangeClockReading },
+): Promise<{ readonly simulator: Simulator; readonly firstOpenTimes: readonly (number | undefined)[]; readonly lastOpenTimes: readonly (number | undefined)[] }> {
   if (subscriptions.some((s) => s.exchange !== subscriptions[0]!.exchange)) {
     throw new FrameworkError('the simulator plays one exchange: every subscription must be on the same exchange');
   }
   const markets = subscriptions.map((s) => ({ symbol: s.symbol, timeframe: s.timeframe, candles: readDataset(root, s) }));
+  const lastTraded = markets[0]?.candles.openTime.at(-1) ?? Number.POSITIVE_INFINITY;
   const simulator = await startSimulator({
     markets,
-    startTime: options.start,
+    startTime: options.resume === undefined ? options.start : resumedExchangeTime(options.resume, Date.now(), options.speed, lastTraded),
     speed: options.speed,
     ...(options.faults !== undefined && { faults: options.faults }),
   });
-  return { simulator, lastOpenTimes: markets.map((m) => m.candles.openTime.at(-1)) };
+  return { simulator, firstOpenTimes: markets.map((m) => m.candles.openTime[0]), lastOpenTimes: markets.map((m) => m.candles.openTime.at(-1)) };
 }

@@ -23,6 +23,7 @@ import type { FaultConfig } from '../sim/config';
 import { DurableQueue } from '../store/durable-queue';
 import { LiveCandleStore } from '../store/live-store';
 import { startDatasetSimulator } from './dataset-simulator';
+import { lastClockReading, simulatorHistoryStart } from './simulator-clock';
 import { loadStrategy } from '../strategy/loader';
 import { Engine } from './engine';
 import { CandleHistory } from './history';
@@ -47,7 +48,10 @@ export interface LiveOptions {
   readonly params?: Readonly<Record<string, string>>;
   /** Run against the project's exchange simulator instead of the subscription's exchange. */
   readonly simulator?: SimulatorOptions;
-  /** The shipped candle store (read only): the history the run starts from; default `datasets`. */
+  /**
+   * The shipped candle store (read only), default `datasets`: the history the run starts from on an exchange; on a
+   * simulator never read by the run (the in-process simulator plays it; `npm run diff` compares the run with it).
+   */
   readonly datasetsRoot?: string;
   /** Where live candles are stored (write-ahead log + monthly Parquet partitions); default `live-data`. */
   readonly storeRoot?: string;
@@ -118,7 +122,8 @@ interface Market {
  * subscription (the first is traded, the others informative).
  *
  * 1. History (the indicators' origin, as in the backtest): for each subscription, the shipped candles plus those the
- *    live store already holds, through the candle pipeline, up to the exchange's now.
+ *    live store already holds, through the candle pipeline, up to the exchange's now. On a simulator: the live store
+ *    alone, from one warm-up page before now (`simulatorHistoryStart`; a continued run keeps its killed part's start).
  * 2. Each feed backfills over REST from its last stored candle to now (stored and added to the history, not traded:
  *    warm-up), then follows the WebSocket stream.
  * 3. Every closed candle is appended to its write-ahead log at once and, once durable (fdatasynced) and in order,
@@ -143,7 +148,9 @@ interface Market {
  * `trading.jsonl` (position, stops, pending orders, earlier trades); the candles that closed while it was down are
  * history, not traded. With real orders, an order the killed run left in flight is looked up by its client order id,
  * and what the restored paper position asks for beyond the exchange holding goes out before the first candle
- * (`OrderExecutor.catchUp`). Its report's equity curve and candle count cover the continued part.
+ * (`OrderExecutor.catchUp`). Its report's equity curve and candle count cover the continued part. On the in-process
+ * simulator, the simulator's clock resumes after what the killed part traded, plus the time it was down
+ * (`resumedExchangeTime`).
  *
  * With {@link LiveOptions.simulator} live candles are stored under the exchange id `sim`, never mixed with real
  * exchange data.
@@ -165,7 +172,21 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const datasetsRoot = options.datasetsRoot ?? 'datasets';
   const storeRoot = options.storeRoot ?? 'live-data';
   const sim = options.simulator;
-  const simulated = sim !== undefined && 'start' in sim ? await startDatasetSimulator(datasetsRoot, loaded.subscriptions, sim) : null;
+  const storedAs = (s: Subscription): Subscription => (sim === undefined ? s : { ...s, exchange: 'sim' });
+  const runsRoot = options.runsRoot ?? 'runs';
+  // The same command after a SIGKILL continues the killed run: same folder, broker restored from trading.jsonl.
+  const killed = findUnfinishedRun(runsRoot, {
+    name: loaded.strategy.name,
+    parametersHash: hashParameters({ ...loaded.strategy.params }),
+    subscription: traded,
+    stored: storedAs(traded),
+  });
+  // Continuing on the in-process simulator: its clock resumes after what the killed run traded (simulator-clock.ts).
+  const resume = killed === null ? null : lastClockReading(killed.dir);
+  const simulated =
+    sim !== undefined && 'start' in sim
+      ? await startDatasetSimulator(datasetsRoot, loaded.subscriptions, { ...sim, ...(resume !== null && { resume }) })
+      : null;
   const simulator = simulated?.simulator ?? null;
   const endpoints = simulator ?? (sim !== undefined && 'endpoints' in sim ? sim.endpoints : null);
   // One connector per exchange account: every REST and WebSocket access of the run to it, one budget, one back-off.
@@ -180,32 +201,31 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     ]),
   );
   const connectorOf = (s: Subscription): Connector => connectors.get(s.exchange)!;
-  const storedAs = (s: Subscription): Subscription => (endpoints === null ? s : { ...s, exchange: 'sim' });
-  const runsRoot = options.runsRoot ?? 'runs';
-  // The same command after a SIGKILL continues the killed run: same folder, broker restored from trading.jsonl.
-  const killed = findUnfinishedRun(runsRoot, {
-    name: loaded.strategy.name,
-    parametersHash: hashParameters({ ...loaded.strategy.params }),
-    subscription: traded,
-    stored: storedAs(traded),
-  });
   const { runId, dir } = killed === null ? createRunDir(runsRoot, loaded.strategy.name) : { runId: killed.header.runId, dir: killed.dir };
   const executor =
     options.realOrders === undefined
       ? null
       : new OrderExecutor({ venue: connectorOf(traded).trading!, symbol: traded.symbol, strategy: loaded.strategy.name, dir, ...(logger !== undefined && { logger }) });
+  // A start that failed (exchange unreachable, unknown market) leaves no new run folder behind (a killed run's stays,
+  // to be continued later), and its error names the market.
+  const startFailed = (error: unknown): FrameworkError => {
+    if (killed === null) rmSync(dir, { recursive: true, force: true });
+    if (error instanceof FrameworkError) return error;
+    return new FrameworkError(`${describeSubscription(traded)}: the live run could not start: ${messageOf(error)}`, { cause: error });
+  };
   // With real orders the paper broker sizes in the market's amount step: every paper quantity is one the exchange fills.
   const amountStep = await executor?.start().catch(async (error: unknown) => {
     for (const connector of connectors.values()) await connector.close();
     await simulator?.stop();
-    throw error;
+    throw startFailed(error);
   });
   const config = { strategyKey: strategyKeyOf(loaded.strategy), ...brokerConfig({ ...(amountStep !== undefined && { amountStep }), ...options.broker }) };
   const broker = killed === null ? new PaperBroker(config) : PaperBroker.restore(config, killed.state, killed);
   // A continued run's report covers the continued part: its exposure counts from here (the restored count is the killed part's).
   const exposedBefore = broker.exposedCandles;
   if (killed !== null) {
-    logger?.warn({ run: killed.dir, lastCandle: isoUtc(killed.state.lastTime), position: killed.state.position }, 'continuing a killed run');
+    const clock = simulator === null ? {} : { simulatorClock: isoUtc(simulator.clock()) };
+    logger?.warn({ run: killed.dir, lastCandle: isoUtc(killed.state.lastTime), position: killed.state.position, ...clock }, 'continuing a killed run');
   }
   if (executor !== null) broker.addOrderListener(executor.listener);
   let journal: RunJournal | null = null;
@@ -235,6 +255,9 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   let failure: { readonly error: unknown } | null = null;
   let dataEndedAt: number | null = null;
   let dataWatch: NodeJS.Timeout | undefined;
+  // On a simulator the history is the run's live store from one warm-up page back, filled over REST (the feeds'
+  // backfill); the simulator's datasets are its data, never read as the run's history. A continued run keeps its origin.
+  let historyFrom = sim === undefined ? undefined : killed?.header.origin.from;
   try {
     if (executor !== null && killed !== null) {
       // What the killed run checkpointed on paper but may not have sent, before the first reconciliation.
@@ -248,11 +271,13 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       markets.push({ subscription, store, queue, grid, feed: null, history: new CandleHistory(allocateBatch(0)) });
       const now = (await connectorOf(subscription).marketData.fetchTime()) ?? Date.now();
       const location = { root: storeRoot, subscription: storedAs(subscription) };
-      markets.at(-1)!.history = new CandleHistory(loadHistory(datasetsRoot, subscription, location, grid.bucketStart(now)));
+      if (sim !== undefined) historyFrom ??= simulatorHistoryStart(now, loaded.subscriptions.map((s) => s.timeframe), loaded.strategy.warmup);
+      const shipped = sim === undefined ? datasetsRoot : null;
+      markets.at(-1)!.history = new CandleHistory(loadHistory(shipped, subscription, location, grid.bucketStart(now), historyFrom));
     }
     const tradedMarket = markets[0]!;
     logger?.info(
-      { candles: tradedMarket.history.length, last: isoUtc(tradedMarket.history.lastOpenTime ?? Number.NaN), run: dir },
+      { candles: tradedMarket.history.length, last: tradedMarket.history.lastOpenTime === null ? null : isoUtc(tradedMarket.history.lastOpenTime), run: dir },
       `history for ${describeSubscription(traded)} loaded`,
     );
     journal = killed !== null ? RunJournal.resume(dir, killed.state.lastTime) : RunJournal.create(dir, {
@@ -262,9 +287,12 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       strategy: engine.identity,
       subscription: traded,
       origin: {
-        firstCandle: tradedMarket.history.batch.openTime[0] ?? Number.NaN,
+        // A new run on a simulator has its history still to fetch: from `historyFrom`, or the in-process simulator's
+        // first candle when its data starts later.
+        firstCandle: tradedMarket.history.batch.openTime[0] ?? Math.max(historyFrom ?? Number.NaN, simulated?.firstOpenTimes[0] ?? -Infinity),
         datasetsRoot,
         store: { root: storeRoot, subscription: storedAs(traded) },
+        ...(historyFrom !== undefined && { from: historyFrom }),
       },
       startedAt,
       staleAfter,
@@ -311,7 +339,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       market.feed = new LiveFeed({
         ...connectorOf(market.subscription).feedAccess(),
         subscription: market.subscription,
-        lastStoredOpenTime: market.history.lastOpenTime,
+        lastStoredOpenTime: market.history.lastOpenTime ?? (historyFrom === undefined ? null : market.grid.previousOpen(historyFrom)),
         clockRate: sim?.speed ?? 1,
         // The simulator sends a few frames per candle rather than Binance's one every ~2 s, on a clock `speed` times
         // faster: allow two candles of silence but at least 250 ms of real time (event-loop jitter), and re-read recent
@@ -388,10 +416,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     await simulator?.stop();
   }
   if (failure !== null && !started) {
-    // A start that failed (exchange unreachable, unknown market) leaves no run folder behind.
-    rmSync(dir, { recursive: true, force: true });
-    if (failure.error instanceof FrameworkError) throw failure.error;
-    throw new FrameworkError(`${describeSubscription(traded)}: the live run could not start: ${messageOf(failure.error)}`, { cause: failure.error });
+    throw startFailed(failure.error);
   }
   const feed = markets[0]!.feed!.status();
   let summary: RunSummary | null = null;

@@ -262,7 +262,7 @@ function storedCandles(header: RunHeader, subscription: Subscription, to: number
   const { origin } = header;
   if (header.mode === 'live') {
     const store = origin.store === null ? null : { root: origin.store.root, subscription: { ...subscription, exchange: origin.store.subscription.exchange } };
-    return loadHistory(origin.datasetsRoot, subscription, store, to);
+    return loadHistory(origin.datasetsRoot, subscription, store, to, origin.from);
   }
   return replayCandles(origin.datasetsRoot, subscription, {
     ...(origin.from !== undefined && { from: origin.from }),

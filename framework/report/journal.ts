@@ -14,9 +14,12 @@ import { readSignalsFile, SIGNALS_FILE } from './signals-file';
  * the shipped store and, for live runs, the live store (the history is their union, the live store winning).
  *
  * - `firstCandle`: open time (UTC epoch ms) of the first candle of the history: the indicators' origin;
- * - `datasetsRoot`: the shipped candle store read for the history;
+ * - `datasetsRoot`: the shipped candle store read for the history; for a live run on the simulator, the data the
+ *   simulator played, which the run never reads (its history is its live store, filled over the simulator's REST API)
+ *   but `npm run diff` replays with the store, to find the candles the run never received;
  * - `store`: the live store (root and the subscription it files candles under), or null for a backtest;
- * - `from`, `to`: the backtest's range (`to` exclusive), if one was given.
+ * - `from`, `to`: the backtest's range (`to` exclusive), if one was given; for a live run on the simulator, `from` is
+ *   where every subscription's history starts (UTC epoch ms).
  */
 export interface RunOrigin {
   readonly firstCandle: number;

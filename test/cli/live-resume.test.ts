@@ -1,8 +1,10 @@
 /**
- * `npm run live` continues a run killed by SIGKILL: a live child on the simulator (running in this process) is killed
- * while long; the same command is run again. It must continue the same run folder with the broker restored from
+ * `npm run live` continues a run killed by SIGKILL: a live child on its in-process simulator (`--exchange sim`) is
+ * killed while long; the same command is run again. It must continue the same run folder with the broker restored from
  * trading.jsonl (position, stop, client order ids), and the whole run's trades must equal those of a replay of exactly
- * the candles the run acted on (both parts) through a fresh broker, with no order made twice.
+ * the candles the run acted on (both parts) through a fresh broker, with no order made twice. The restarted simulator
+ * resumes its clock after what the run traded plus the time it was down (nothing is traded twice), and the candles
+ * that closed meanwhile come over its REST API into the run's store (the backfill), not from the simulator's datasets.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -11,31 +13,28 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { brokerConfig, strategyKeyOf } from '../../framework/broker/broker-config';
 import { PaperBroker } from '../../framework/broker/paper-broker';
-import { batchFromCandles, type StoredCandle } from '../../framework/core/candle';
+import { batchFromCandles, CANDLE_SOURCES, type StoredCandle } from '../../framework/core/candle';
 import { Engine } from '../../framework/engine/engine';
 import { diffRun } from '../../framework/parity/diff';
 import { readTradingJournal } from '../../framework/report/trading-journal';
-import { startSimulator, type Simulator } from '../../framework/sim/simulator';
-import { readDataset } from '../../framework/store/partitions';
+import { readStoredCandles } from '../../framework/store/live-store';
 import { loadStrategy } from '../../framework/strategy/loader';
 
 const FILE = 'test/fixtures/strategies/account-scaling.ts';
 const BTC_15M = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '15m' } as const;
 const SPEED = 3_000; // a 15m candle every 300 ms
+const M15 = 900_000;
 const scratch = mkdtempSync(path.join(tmpdir(), 'live-resume-'));
-let sim: Simulator | null = null;
-afterAll(async () => {
-  await sim?.stop();
-  rmSync(scratch, { recursive: true, force: true });
-});
+const STORE = path.join(scratch, 'store');
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function live(args: readonly string[]): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'framework/cli/live.ts', FILE, '--sim-url', sim!.restUrl, '--speed', String(SPEED),
+    ['--import', 'tsx', 'framework/cli/live.ts', FILE, '--exchange', 'sim', '--start', '2021-03-01', '--speed', String(SPEED),
       // At 300 ms of real time per candle a loaded machine delivers some candles late: the stale rule (tested on its own
       // in test/parity/stale.test.ts) is off so that the replay below, which trades every candle, is the reference.
-      '--store', path.join(scratch, 'store'), '--runs', path.join(scratch, 'runs'), '--stale-after', 'off', ...args],
+      '--store', STORE, '--runs', path.join(scratch, 'runs'), '--stale-after', 'off', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
@@ -60,11 +59,6 @@ function checkpoints(): { position: unknown }[] {
 
 describe('npm run live after a SIGKILL', () => {
   it('continues the killed run: same folder, restored position, the trades of a replay of the candles acted on', { timeout: 240_000 }, async () => {
-    sim = await startSimulator({
-      markets: [{ symbol: 'BTC/USDT', timeframe: '15m', candles: readDataset('datasets', BTC_15M) }],
-      startTime: Date.UTC(2021, 2, 1),
-      speed: SPEED,
-    });
     const first = live([]);
     const deadline = Date.now() + 120_000;
     // Kill once it has acted on a dozen candles and holds a position.
@@ -77,6 +71,14 @@ describe('npm run live after a SIGKILL', () => {
     first.child.kill('SIGKILL');
     await first.exited;
     const killedAt = checkpoints();
+    const storedAtKill = readStoredCandles(STORE, { ...BTC_15M, exchange: 'sim' }).openTime;
+
+    // A continuation whose start fails (its simulator unreachable) leaves the killed run's folder as it was.
+    const journalAtKill = readFileSync(path.join(scratch, 'runs', readdirSync(path.join(scratch, 'runs'))[0]!, 'trading.jsonl'), 'utf8');
+    const failed = live(['--sim-url', 'http://127.0.0.1:1']);
+    expect(await failed.exited).toBe(1);
+    expect(failed.stderr()).toMatch(/the live run could not start/);
+    expect(readFileSync(path.join(scratch, 'runs', readdirSync(path.join(scratch, 'runs'))[0]!, 'trading.jsonl'), 'utf8')).toBe(journalAtKill);
 
     const second = live(['--max-candles', '40']);
     expect(await second.exited, second.stderr().slice(-2_000)).toBe(0);
@@ -101,6 +103,22 @@ describe('npm run live after a SIGKILL', () => {
     const times = acted.map((c) => c.openTime);
     expect(new Set(times).size).toBe(times.length);
     expect([...times].sort((a, b) => a - b)).toEqual(times);
+
+    // The restarted simulator's clock went on past the killed part: the candles that closed while the run was down,
+    // after the last one it had stored, came over REST into the store (as history, not traded), with no gap.
+    const killedLast = (killedAt.at(-1) as unknown as { lastTime: number }).lastTime;
+    const continuedFirst = times[times.indexOf(killedLast) + 1]!;
+    const stored = readStoredCandles(STORE, { ...BTC_15M, exchange: 'sim' });
+    const lastAtKill = storedAtKill.at(-1)!;
+    const between = Array.from(stored.openTime.keys()).filter((i) => stored.openTime[i]! > lastAtKill && stored.openTime[i]! < continuedFirst);
+    expect(between.map((i) => stored.openTime[i])).toEqual(between.map((_, k) => lastAtKill + (k + 1) * M15));
+    expect(between.length).toBe((continuedFirst - lastAtKill) / M15 - 1);
+    // Those closed by the time the simulator resumed (its clock is logged) were read over REST: at least one.
+    const resumedAt = Date.parse(/simulatorClock\W+(\d{4}-\d\d-\d\dT[\d:.]+Z)/.exec(second.stderr())![1]!);
+    expect(resumedAt).toBeGreaterThan(killedLast + M15);
+    const downtime = between.filter((i) => stored.openTime[i]! + M15 <= resumedAt);
+    expect(downtime.length).toBeGreaterThan(0);
+    expect(downtime.map((i) => CANDLE_SOURCES[stored.source[i]!])).toEqual(downtime.map(() => 'rest'));
 
     // A fresh broker over exactly those candles, with the same strategy and settings.
     const { strategy } = await loadStrategy(FILE);

@@ -213,8 +213,8 @@ describe('chaos parity: every fault, a SIGKILL and a restart', () => {
     // Hundreds of candles close while the second process starts; the strategy signals on about one in five candles.
     const notActed = reports.flatMap((r) => r.notActed);
     expect(notActed.length).toBeGreaterThan(0);
-    // Stored by the killed run before it acted on them, or, for those that closed while no process ran, taken by the
-    // continued run from the shipped datasets (the simulator plays them) as history.
+    // Stored by the killed run before it acted on them, or, for those that closed while no process ran, backfilled over
+    // REST by the continued run as history (a run on the simulator never reads the datasets it plays).
     for (const n of notActed) {
       expect(n.reason).toMatch(/^(closed while the run was down: stored at .*, before the run acted on the candle of |not in the run's live store \(the replay has it from the shipped datasets\))/);
     }
