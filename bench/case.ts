@@ -15,12 +15,14 @@ import { checkedBacktest, inProcessBacktest, MACD_1M, stagedBacktest } from './b
 import { BENCH_1M, BENCH_ROOT } from './data';
 import { macdLoop } from './macd-loop';
 import { latencyRun } from './live-latency';
+import { nodeRun, type NodeRun } from './node';
+import { startRabbitMq } from '../test/support/rabbitmq';
 import { throughputRun, type ThroughputRun } from './live-throughput';
 import { engineRun, rawLoop, type EngineRun } from './overhead';
 import { median, repeat } from './stats';
 
 /** The cases this entry point runs. */
-const CHILD_CASES = ['overhead', 'backtest-stages', 'backtest-whole', 'lookahead', 'throughput', 'latency', 'optimize'] as const;
+const CHILD_CASES = ['overhead', 'backtest-stages', 'backtest-whole', 'lookahead', 'throughput', 'latency', 'optimize', 'node'] as const;
 /** One of {@link CHILD_CASES}. */
 type ChildCase = (typeof CHILD_CASES)[number];
 
@@ -112,6 +114,29 @@ async function runCase(name: ChildCase, runs: number): Promise<unknown> {
     }
     case 'latency':
       return latencyRun(LATENCY_CANDLES, LATENCY_SPEED);
+    case 'node': {
+      // Each run: the node on the in-process bus, then on a RabbitMQ server started here (one for all runs).
+      const rabbit = await startRabbitMq();
+      try {
+        const out: NodeRun[] = [];
+        for (const bus of ['in-process', rabbit.url]) {
+          log(`  bus ${bus === 'in-process' ? bus : 'RabbitMQ'}`);
+          out.push(
+            ...(await repeat(0, runs, async (run) => {
+              const r = await nodeRun(bus);
+              const sorted = [...r.closeToSignalMs].sort((a, b) => a - b);
+              log(
+                `    ${label(run)}: start-up ${(r.startupMs / 1000).toFixed(1)} s, close-to-signal p50 ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} ms, ${Math.round(r.candlesPerSecond)} candles/s, worker RSS ${Math.round(Math.max(...r.workerRssMb))} MB max`,
+              );
+              return r;
+            })),
+          );
+        }
+        return out;
+      } finally {
+        await rabbit.dispose();
+      }
+    }
     case 'optimize': {
       // The candles are read once (as npm run optimize does) and every trial replays a span of them.
       const all = replayCandles(BENCH_ROOT, BENCH_1M);

@@ -18,7 +18,11 @@
  * 6. the lookahead check every `npm run backtest` runs after the 1M-candle backtest of case 2: its time and its share
  *    of the backtest's (target: at most a fifth).
  *
- * Options: `--only overhead,backtest,command,throughput,latency,optimize,lookahead` runs some cases; `--runs N` measured runs per case
+ * 7. the trading node: `npm run node` with 20 strategies over 10 symbols on the in-process bus and on RabbitMQ (started
+ *    here): start-up time, close-to-signal p50/p99 per worker, candles/s through the connector, RSS per worker (see
+ *    `bench/node.ts`).
+ *
+ * Options: `--only overhead,backtest,command,throughput,latency,optimize,lookahead,node` runs some cases; `--runs N` measured runs per case
  * (default 3, after 1 warm-up).
  *
  * @module
@@ -34,9 +38,10 @@ import type { LatencyRun } from './live-latency';
 import type { ThroughputRun } from './live-throughput';
 import type { OptimizeRun } from './case';
 import type { EngineRun } from './overhead';
+import type { NodeRun } from './node';
 import { formatNumber, median, percentile, repeat, verdict, type Figure } from './stats';
 
-const CASES = ['overhead', 'backtest', 'command', 'throughput', 'latency', 'optimize', 'lookahead'] as const;
+const CASES = ['overhead', 'backtest', 'command', 'throughput', 'latency', 'optimize', 'lookahead', 'node'] as const;
 type Case = (typeof CASES)[number];
 
 const args = process.argv.slice(2);
@@ -238,6 +243,22 @@ if (wanted('lookahead')) {
   details['lookaheadCheck'] = runs;
   add('lookahead.check.seconds', 'Lookahead check of npm run backtest (1M candles)', 's', runs.map((r) => r.checkMs / 1000));
   add('lookahead.check.share', '  its time / the backtest\'s (runBacktest)', '×', runs.map((r) => r.checkMs / r.backtestMs), { kind: 'max', value: 0.2 });
+}
+
+if (wanted('node')) {
+  log(`trading node: 20 strategies × 10 symbols, npm run node on the in-process bus, then on RabbitMQ (${RUNS} runs each)`);
+  const runs = await child<NodeRun[]>('node', RUNS);
+  details['node'] = runs.map((r) => ({ ...r, closeToSignalMs: { p50: percentile(r.closeToSignalMs, 50), p99: percentile(r.closeToSignalMs, 99), samples: r.closeToSignalMs.length } }));
+  for (const bus of ['in-process', 'amqp']) {
+    const of = runs.filter((r) => r.bus === bus);
+    const name = bus === 'amqp' ? 'RabbitMQ' : 'in-process bus';
+    add(`node.${bus}.startupSeconds`, `Node start-up, 20 workers to their first decision (${name})`, 's', of.map((r) => r.startupMs / 1000));
+    add(`node.${bus}.closeToSignal.p50`, `  close-to-signal p50, every worker (${name})`, 'ms', of.map((r) => percentile(r.closeToSignalMs, 50)));
+    add(`node.${bus}.closeToSignal.p99`, `  close-to-signal p99, every worker (${name})`, 'ms', of.map((r) => percentile(r.closeToSignalMs, 99)));
+    add(`node.${bus}.candlesPerSecond`, `  candles/s through the connector to 20 workers (${name})`, 'candles/s', of.map((r) => r.candlesPerSecond));
+    add(`node.${bus}.workerRssMb`, `  RSS per worker, median (${name})`, 'MB', of.map((r) => median(r.workerRssMb)));
+    add(`node.${bus}.nodeRssMb`, `  RSS of the node process: connector, bus, supervisor (${name})`, 'MB', of.map((r) => r.nodeRssMb));
+  }
 }
 
 rmSync(join(BENCH_ROOT, 'scratch'), { recursive: true, force: true });

@@ -7,7 +7,8 @@
  * {@link benchSymbol}`(0…symbols-1)` on a manual clock starting {@link HISTORY} candles in, with one forming and one
  * closing frame per candle. Messages, over the IPC channel: it sends {@link SimReady} once listening and
  * {@link SimSubscribed} once every market has a subscriber (after {@link SimRequest} `subscribers`); `advance` moves
- * its clock forward by whole candles (`candles` × 1 minute), emitting their frames; `stop` stops it and exits.
+ * its clock forward by whole candles (`candles` × 1 minute), emitting their frames, and answers {@link SimAdvanced};
+ * `stop` stops it and exits.
  *
  * @module
  */
@@ -37,6 +38,14 @@ export interface SimReady {
 export interface SimSubscribed {
   readonly type: 'subscribed';
 }
+/**
+ * Sent by the simulator process after each `advance`: the wall-clock time (UTC epoch ms, sub-ms, the machine's clock
+ * shared by every process) at which the frames of the candles it closed were queued on the sockets.
+ */
+export interface SimAdvanced {
+  readonly type: 'advanced';
+  readonly wallMs: number;
+}
 /** What the bench asks of the simulator process. */
 export type SimRequest = { readonly type: 'subscribers' } | { readonly type: 'advance'; readonly candles: number } | { readonly type: 'stop' };
 
@@ -52,7 +61,7 @@ async function main(): Promise<void> {
     speed: 0,
     updatesPerCandle: 1,
   });
-  const send = (message: SimReady | SimSubscribed): void => void process.send!(message);
+  const send = (message: SimReady | SimSubscribed | SimAdvanced): void => void process.send!(message);
   process.on('message', (request: SimRequest) => {
     switch (request.type) {
       case 'subscribers':
@@ -60,6 +69,7 @@ async function main(): Promise<void> {
         return;
       case 'advance':
         sim.advanceTo(sim.clock() + request.candles * MINUTE);
+        send({ type: 'advanced', wallMs: performance.timeOrigin + performance.now() });
         return;
       case 'stop':
         void sim.stop().then(() => process.disconnect());

@@ -7,7 +7,7 @@
 import { FrameworkError } from '../core/errors';
 import type { BinanceKlineTap } from '../feeds/live/binance-tap';
 import { createExchange, type ApiCredentials, type CreateExchangeOptions } from '../feeds/live/exchange';
-import { RateLimitGate } from '../feeds/live/retry';
+import { callWithRetry, DEFAULT_BACKOFF, RateLimitGate } from '../feeds/live/retry';
 
 /**
  * Options of {@link Connector}.
@@ -43,6 +43,9 @@ export interface ConnectorStatus {
 export class ConnectorClosedError extends FrameworkError {}
 
 type HandleErrors = BinanceKlineTap['handleErrors'];
+
+/** Attempts of {@link Connector.serverTime} (with {@link DEFAULT_BACKOFF}'s waits between them: 0.5 s, 1 s). */
+export const SERVER_TIME_ATTEMPTS = 3;
 
 /**
  * One exchange account's connection for a run (NautilusTrader's data and execution clients in one, freqtrade's
@@ -116,6 +119,26 @@ export class Connector {
     const exchange = this.#own(this.#create(undefined));
     if (this.marketData.markets !== undefined) exchange.setMarketsFromExchange(this.marketData);
     return exchange;
+  }
+
+  /**
+   * The exchange's server time, UTC epoch ms (`Date.now()` when the exchange has no time endpoint), through the shared
+   * back-off. A temporary failure (ccxt's `OperationFailed` family: e.g. a kept-alive socket the exchange had closed,
+   * which a loaded machine meets at start) is retried up to {@link SERVER_TIME_ATTEMPTS} times in all, so that an
+   * unreachable exchange still fails a start within a few seconds.
+   *
+   * @throws the last error of ccxt's `fetchTime` once the attempts are spent, or at once when it is not temporary.
+   */
+  async serverTime(): Promise<number> {
+    const time = await callWithRetry(() => this.marketData.fetchTime(), {
+      what: `${this.#options.exchange}: fetchTime`,
+      backoff: DEFAULT_BACKOFF,
+      responseHeaders: () => this.marketData.last_response_headers,
+      gate: this.gate,
+      signal: this.#closed.signal,
+      maxAttempts: SERVER_TIME_ATTEMPTS,
+    });
+    return time ?? Date.now();
   }
 
   /**

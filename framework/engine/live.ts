@@ -269,7 +269,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       const grid = timeframeGrid(subscription.timeframe);
       const queue = new DurableQueue(store);
       markets.push({ subscription, store, queue, grid, feed: null, history: new CandleHistory(allocateBatch(0)) });
-      const now = (await connectorOf(subscription).marketData.fetchTime()) ?? Date.now();
+      const now = await connectorOf(subscription).serverTime();
       const location = { root: storeRoot, subscription: storedAs(subscription) };
       if (sim !== undefined) historyFrom ??= simulatorHistoryStart(now, loaded.subscriptions.map((s) => s.timeframe), loaded.strategy.warmup);
       const shipped = sim === undefined ? datasetsRoot : null;

@@ -106,7 +106,7 @@ export class MarketData {
         const connector = connectors.get(subscription.exchange)!;
         const grid = timeframeGrid(subscription.timeframe);
         const store = LiveCandleStore.open(options.storeRoot, storedAs(subscription));
-        const now = (await connector.marketData.fetchTime()) ?? Date.now();
+        const now = await connector.serverTime();
         const history = loadHistory(options.datasetsRoot, subscription, { root: options.storeRoot, subscription: storedAs(subscription) }, grid.bucketStart(now));
         const entry: Feed = {
           subscription,

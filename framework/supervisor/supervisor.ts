@@ -9,6 +9,7 @@
  * @module
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { decideRestart, DEFAULT_RESTART_POLICY, describeEnd, type RestartPolicy, type WorkerEnd } from './restart-policy';
 import { HEARTBEAT_ENV, type SupervisorMessage, type WorkerMessage } from './worker-runtime';
 
@@ -49,6 +50,13 @@ export interface SupervisorOptions {
   readonly heartbeatTimeoutMs?: number;
   /** Time a starting worker has to send its first heartbeat (loading tsx and the plugin); default 60,000. */
   readonly startupTimeoutMs?: number;
+  /**
+   * Workers starting at once (forked, first heartbeat not yet received); the others wait for a slot, and their
+   * start-up time counts from their fork. Default: the machine's cores (`os.availableParallelism()`): twenty workers
+   * forked together on two loaded cores each took over a minute to load, missed the start-up timeout and were all
+   * killed and restarted, again and again.
+   */
+  readonly maxStarting?: number;
   /** Time a worker asked to stop has before it is SIGKILLed; default 30,000. */
   readonly stopTimeoutMs?: number;
   /** Every {@link SupervisorEvent}, as it happens (publish them as `system.*` events; `worker_failed` is the alert). */
@@ -83,6 +91,8 @@ export class Supervisor {
   readonly #workers = new Map<string, Worker>();
   readonly #options: SupervisorOptions;
   readonly #watchdog: NodeJS.Timeout;
+  /** Spawns waiting for a start-up slot (see {@link SupervisorOptions.maxStarting}), in order. */
+  #waiting: { readonly worker: Worker; readonly attempt: number }[] = [];
 
   constructor(options: SupervisorOptions = {}) {
     this.#options = options;
@@ -127,6 +137,7 @@ export class Supervisor {
     if (worker === undefined) return;
     worker.stopping = true;
     if (worker.timer !== null) clearTimeout(worker.timer);
+    this.#waiting = this.#waiting.filter((w) => w.worker !== worker);
     const child = worker.child;
     if (child === null || child.exitCode !== null || child.signalCode !== null) {
       worker.state = worker.state === 'failed' ? 'failed' : 'stopped';
@@ -170,7 +181,25 @@ export class Supervisor {
     }));
   }
 
+  /** Forks the worker now if a start-up slot is free, else queues it (see {@link SupervisorOptions.maxStarting}). */
   #spawn(worker: Worker, attempt: number): void {
+    worker.state = 'running';
+    worker.child = null;
+    this.#waiting.push({ worker, attempt });
+    this.#startNext();
+  }
+
+  /** Forks waiting workers, in order, while start-up slots are free. */
+  #startNext(): void {
+    const slots = this.#options.maxStarting ?? availableParallelism();
+    const starting = (): number => [...this.#workers.values()].filter((w) => w.child !== null && w.lastHeartbeat === null).length;
+    while (this.#waiting.length > 0 && starting() < slots) {
+      const { worker, attempt } = this.#waiting.shift()!;
+      if (!worker.stopping) this.#fork(worker, attempt);
+    }
+  }
+
+  #fork(worker: Worker, attempt: number): void {
     const { spec } = worker;
     const child = fork(spec.module, [...(spec.args ?? [])], {
       execArgv: ['--import', 'tsx', `--max-old-space-size=${spec.heapMb ?? 512}`],
@@ -192,7 +221,11 @@ export class Supervisor {
       else process.stderr.write(text);
     });
     child.on('message', (message: WorkerMessage) => {
-      if (message.type === 'heartbeat') worker.lastHeartbeat = Date.now();
+      if (message.type === 'heartbeat') {
+        const first = worker.lastHeartbeat === null;
+        worker.lastHeartbeat = Date.now();
+        if (first) this.#startNext();
+      }
       else if (message.type === 'load_failed') worker.loadFailure = message.message;
       if (message.type !== 'heartbeat') this.#options.onMessage?.(spec.id, message);
     });
@@ -208,6 +241,7 @@ export class Supervisor {
   #ended(worker: Worker, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (worker.child !== child) return;
     worker.child = null;
+    this.#startNext();
     const end = this.#endOf(worker, code, signal);
     this.#emit({ type: 'worker_ended', id: worker.spec.id, end, description: describeEnd(end) });
     const now = Date.now();
