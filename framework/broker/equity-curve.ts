@@ -56,6 +56,11 @@ export class EquityCurveBuffer {
     this.#write(this.#length - 1, time, cash, positionValue);
   }
 
+  /** Removes every row, keeping the memory (a buffer reused run after run: see the broker's `equityCurve` option). */
+  clear(): void {
+    this.#length = 0;
+  }
+
   /** Equity of the last row, or `NaN` when empty. */
   lastEquity(): number {
     return this.#length === 0 ? Number.NaN : this.#equity[this.#length - 1]!;

@@ -25,31 +25,41 @@ export interface RoundTrip {
 
 /** A round trip opened by an entry fill. */
 export function openRoundTrip(side: PositionSide, time: number, price: number, quantity: number, fee: number, tag: string | undefined): RoundTrip {
-  return {
-    side,
-    openedAt: time,
-    enteredQuantity: quantity,
-    entryPrice: price,
-    entryFees: fee,
-    exitedQuantity: 0,
-    exitPrice: 0,
-    exitFees: 0,
-    ...(tag !== undefined && { entryTag: tag }),
-  };
+  return roundTrip(side, time, tag, quantity, price, fee, 0, 0, 0);
 }
 
 /** `trip` with an add's fill (it increases the position). */
 export function addEntry(trip: RoundTrip, price: number, quantity: number, fee: number): RoundTrip {
   const enteredQuantity = trip.enteredQuantity + quantity;
   const entryPrice = (trip.enteredQuantity * trip.entryPrice + quantity * price) / enteredQuantity;
-  return { ...trip, enteredQuantity, entryPrice, entryFees: trip.entryFees + fee };
+  return roundTrip(trip.side, trip.openedAt, trip.entryTag, enteredQuantity, entryPrice, trip.entryFees + fee, trip.exitedQuantity, trip.exitPrice, trip.exitFees);
 }
 
 /** `trip` with an exit's fill (it reduces the position). */
 export function addExit(trip: RoundTrip, price: number, quantity: number, fee: number): RoundTrip {
   const exitedQuantity = trip.exitedQuantity + quantity;
   const exitPrice = trip.exitedQuantity === 0 ? price : (trip.exitedQuantity * trip.exitPrice + quantity * price) / exitedQuantity;
-  return { ...trip, exitedQuantity, exitPrice, exitFees: trip.exitFees + fee };
+  return roundTrip(trip.side, trip.openedAt, trip.entryTag, trip.enteredQuantity, trip.entryPrice, trip.entryFees, exitedQuantity, exitPrice, trip.exitFees + fee);
+}
+
+/**
+ * A round trip with its keys in the order of the spreads it replaces (`{ ...trip, exitFees }` and the like), written
+ * out: a spread copies through a runtime call, once per fill of a long backtest.
+ */
+function roundTrip(
+  side: PositionSide,
+  openedAt: number,
+  entryTag: string | undefined,
+  enteredQuantity: number,
+  entryPrice: number,
+  entryFees: number,
+  exitedQuantity: number,
+  exitPrice: number,
+  exitFees: number,
+): RoundTrip {
+  return entryTag === undefined
+    ? { side, openedAt, enteredQuantity, entryPrice, entryFees, exitedQuantity, exitPrice, exitFees }
+    : { side, openedAt, enteredQuantity, entryPrice, entryFees, exitedQuantity, exitPrice, exitFees, entryTag };
 }
 
 /**

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { EquityCurveBuffer } from '../broker/equity-curve';
 import { PaperBroker } from '../broker/paper-broker';
 import type { BrokerConfig } from '../broker/broker-config';
 import { batchLength, sliceBatch, type CandleBatch } from '../core/candle';
@@ -11,6 +12,7 @@ import { FrameworkError } from '../core/errors';
 import { lowerBound } from '../core/search';
 import { describeSubscription } from '../core/subscription';
 import { measureReplay } from '../engine/backtest';
+import { CandleObjects } from '../engine/candle-objects';
 import { Engine } from '../engine/engine';
 import type { Metrics } from '../report/metrics';
 import type { StrategyParameters } from '../strategy/base-strategy';
@@ -69,7 +71,8 @@ export async function runTrial(
   const { file } = plugin;
   const overrides = Object.fromEntries(Object.entries(request.params).map(([k, v]) => [k, String(v)]));
   const loaded = strategyFromModule(plugin.module, file, overrides);
-  const traded = span(candles.traded, request.from, request.to);
+  const [start, end] = [lowerBound(candles.traded.openTime, request.from), lowerBound(candles.traded.openTime, request.to)];
+  const traded = sliceBatch(candles.traded, start, end);
   if (batchLength(traded) === 0) throw new FrameworkError(`${file}: no candles in the trial's span`);
   const subscription = loaded.subscriptions[0]!;
   const informativeSubscriptions = loaded.subscriptions.slice(1);
@@ -81,18 +84,29 @@ export async function runTrial(
       return [key, span(batch, request.from, request.to)];
     }),
   );
-  const paper = new PaperBroker(broker, { keepFills: false });
-  const engine = new Engine({ strategy: loaded.strategy, broker: paper, file, subscription, informative: informativeSubscriptions });
-  await engine.replay(traded, { informative, journal: false });
-  const metrics = measureReplay(traded, paper, subscription.timeframe, loaded.strategy.warmup);
-  const curve = paper.equityCurve;
-  return {
-    metrics,
-    moments: returnMoments(curve.equity),
-    candles: batchLength(traded),
-    ...(request.equity === true && { equity: { time: Array.from(curve.time), equity: Array.from(curve.equity) } }),
-  };
+  const buffer = spareCurves.pop() ?? new EquityCurveBuffer();
+  try {
+    const paper = new PaperBroker(broker, { keepFills: false, equityCurve: buffer });
+    const engine = new Engine({ strategy: loaded.strategy, broker: paper, file, subscription, informative: informativeSubscriptions });
+    await engine.replay(traded, { informative, journal: false, candles: CandleObjects.of(candles.traded).slice(start, end) });
+    const metrics = measureReplay(traded, paper, subscription.timeframe, loaded.strategy.warmup);
+    const curve = paper.equityCurve;
+    return {
+      metrics,
+      moments: returnMoments(curve.equity),
+      candles: batchLength(traded),
+      ...(request.equity === true && { equity: { time: Array.from(curve.time), equity: Array.from(curve.equity) } }),
+    };
+  } finally {
+    spareCurves.push(buffer);
+  }
 }
+
+/**
+ * Equity curve buffers of finished trials, reused by the next ones of this process (thread): each holds a curve as
+ * long as the longest trial's, allocated once rather than per trial.
+ */
+const spareCurves: EquityCurveBuffer[] = [];
 
 /** The rows of `batch` with open time in `[from, to)`, as views on its memory. */
 function span(batch: CandleBatch, from: number, to: number): CandleBatch {
