@@ -7,7 +7,8 @@ import { brokerConfig, DEFAULT_STRATEGY_KEY, type BrokerConfig } from './broker-
 import type { BrokerState } from './broker-state';
 import { EquityCurveBuffer, type EquityCurve } from './equity-curve';
 import { clientOrderId as orderId, type Order, type OrderListener, type OrderReason, type OrderSide } from './orders';
-import { addEntry, addExit, closeRoundTrip, openRoundTrip, type RoundTrip } from './round-trip';
+import { addEntry, addExit, closeRoundTrip, openRoundTrip, tripPnl, tripReturn, type OpenRoundTrip } from './round-trip';
+import { addToTally, emptyTally, type TradeTally } from './trade-tally';
 import { affordableQuantity, entryQuantity, exitQuantity, remainingQuantity } from './sizing';
 import type { ExitReason, Fill, IgnoredSignal, Position, PositionSide, SignalDecision, Trade } from './types';
 
@@ -76,11 +77,13 @@ export class PaperBroker {
 
   readonly #slippage: number;
   readonly #strategyKey: string;
-  #cash: number;
-  #equity: number;
+  // Numbers from the start (set in the constructor): a field declared without a value starts undefined, and V8 then
+  // boxes every number later stored in it (a new heap number per candle for the equity).
+  #cash = Number.NaN;
+  #equity = Number.NaN;
   #lastClose = Number.NaN;
   #position: Position | null = null;
-  #trip: RoundTrip | null = null;
+  #trip: OpenRoundTrip | null = null;
   #pending: PendingOrder[] = [];
   /** The candle of the last order created and how many were created on it (changed in place: one per order). */
   #counter = { decidedAt: Number.NaN, next: 0 };
@@ -94,19 +97,28 @@ export class PaperBroker {
   /** Closes found on the exchange, applied at the next candle (see {@link closeOnExchange}). */
   #externalCloses: { readonly quantity: number; readonly price: number }[] = [];
   readonly #keepFills: boolean;
+  readonly #keepTrades: boolean;
+  /** Every closed trade's result, summed as they close (earlier trades of a restored broker included). */
+  readonly #tally = emptyTally();
 
   /**
    * @param config - account settings; see {@link BrokerConfig} and {@link brokerConfig} for defaults.
    * @param options - `keepFills: false` keeps no {@link fills} (an optimisation trial, which scores trades and
    *   equity only: keeping 80,000 fill records of a million-candle replay costs more than making them).
+   *   `keepTrades: false` keeps no {@link trades} either, only their {@link tradeTally} (what the metrics read:
+   *   a trial needs no trade records, and a kept record per trade outlives every young-generation collection).
    *   `equityCurve`: the buffer to write the {@link equityCurve} into, emptied first, for a caller that reuses one
    *   run after run (an optimisation's trials: a fresh million-row curve per trial costs more to allocate than to
    *   write); it must not be given to another broker while this one's curve is still read.
    * @throws {@link "core/errors"!FrameworkError | FrameworkError} naming the bad field when the configuration is
    *   invalid.
    */
-  constructor(config: BrokerConfig, options: { readonly keepFills?: boolean; readonly equityCurve?: EquityCurveBuffer } = {}) {
+  constructor(
+    config: BrokerConfig,
+    options: { readonly keepFills?: boolean; readonly keepTrades?: boolean; readonly equityCurve?: EquityCurveBuffer } = {},
+  ) {
     this.#keepFills = options.keepFills ?? true;
+    this.#keepTrades = options.keepTrades ?? true;
     this.#curve = options.equityCurve ?? new EquityCurveBuffer();
     this.#curve.clear();
     this.config = brokerConfig(config);
@@ -151,9 +163,14 @@ export class PaperBroker {
     return this.#pending.map((p) => p.order);
   }
 
-  /** Closed trades (round trips), oldest first. */
+  /** Closed trades (round trips), oldest first (none when constructed with `keepTrades: false`). */
   get trades(): readonly Trade[] {
     return this.#trades;
+  }
+
+  /** The totals of every closed trade (see {@link TradeTally}), kept whether or not the trades are. */
+  get tradeTally(): TradeTally {
+    return { ...this.#tally };
   }
 
   /** All fills, oldest first (none when constructed with `keepFills: false`). */
@@ -234,6 +251,7 @@ export class PaperBroker {
     const broker = new PaperBroker(config);
     broker.#fills.push(...(earlier.fills ?? []));
     broker.#trades.push(...(earlier.trades ?? []));
+    for (const t of earlier.trades ?? []) addToTally(broker.#tally, t.pnl, t.returnFraction);
     broker.#lastTime = state.lastTime;
     broker.#lastClose = state.lastClose;
     broker.#cash = state.cash;
@@ -298,7 +316,7 @@ export class PaperBroker {
       this.#pending.push({ order, signal });
       this.#emit(order);
     }
-    return { acted: true };
+    return ACTED;
   }
 
   /**
@@ -466,7 +484,8 @@ export class PaperBroker {
       const held = position?.quantity ?? 0;
       const total = held + quantity;
       const average = position === null ? price : (held * position.averageEntryPrice + quantity * price) / total;
-      this.#trip = this.#trip === null ? openRoundTrip(side, time, price, quantity, fee, signal?.tag) : addEntry(this.#trip, price, quantity, fee);
+      if (this.#trip === null) this.#trip = openRoundTrip(side, time, price, quantity, fee, signal?.tag);
+      else addEntry(this.#trip, price, quantity, fee);
       const sign = side === 'long' ? 1 : -1;
       const stopPrice = signal?.stopLoss !== undefined ? average * (1 - sign * signal.stopLoss) : position?.stopPrice;
       const takeProfitPrice = signal?.takeProfit !== undefined ? average * (1 + sign * signal.takeProfit) : position?.takeProfitPrice;
@@ -480,13 +499,20 @@ export class PaperBroker {
       return;
     }
     if (position === null || this.#trip === null) return; // unreachable: exits are planned from a held position
-    this.#trip = addExit(this.#trip, price, quantity, fee);
+    addExit(this.#trip, price, quantity, fee);
     const left = remainingQuantity(position.quantity, quantity, this.config.amountStep);
     if (left > 0) {
       this.#position = Object.freeze({ ...position, quantity: left });
       return;
     }
-    this.#trades.push(closeRoundTrip(this.#trip, time, exitReasonOf(order.reason), order.tag));
+    if (this.#keepTrades) {
+      const trade = closeRoundTrip(this.#trip, time, exitReasonOf(order.reason), order.tag);
+      this.#trades.push(trade);
+      addToTally(this.#tally, trade.pnl, trade.returnFraction);
+    } else {
+      const pnl = tripPnl(this.#trip);
+      addToTally(this.#tally, pnl, tripReturn(this.#trip, pnl));
+    }
     this.#trip = null;
     this.#position = null;
   }
@@ -571,6 +597,9 @@ export class PaperBroker {
     return target;
   }
 }
+
+/** The decision of every signal that became orders (one frozen object: nothing to allocate per signal). */
+const ACTED: SignalDecision = Object.freeze({ acted: true });
 
 /** The trade's exit reason for the reason of the order that made the position flat. */
 function exitReasonOf(reason: OrderReason): ExitReason {

@@ -57,7 +57,8 @@ export interface TrialResult {
  * Runs one trial exactly as `npm run backtest -- <file> --from <from> --to <to> --param …` would compute its metrics:
  * the same loader checks (parameters checked against the strategy's space) on the plugin module already imported, indicators computed from the span's first candle,
  * the same engine loop, paper broker and {@link measureReplay}; but over candles already in memory, writing no file
- * and keeping neither the signal journal nor the fills (the metrics read the trades and the equity curve only).
+ * and keeping no signal journal, fill or trade record (the metrics read the trades' tally and the equity curve only),
+ * the candle objects made once per process (see {@link CandleObjects}) and the equity curve's memory reused.
  *
  * @throws {@link "core/errors"!StrategyLoadError | StrategyLoadError} for a parameter outside the space;
  *   {@link FrameworkError} when the span holds no candle; strategy errors as the backtest throws them.
@@ -86,7 +87,7 @@ export async function runTrial(
   );
   const buffer = spareCurves.pop() ?? new EquityCurveBuffer();
   try {
-    const paper = new PaperBroker(broker, { keepFills: false, equityCurve: buffer });
+    const paper = new PaperBroker(broker, { keepFills: false, keepTrades: false, equityCurve: buffer });
     const engine = new Engine({ strategy: loaded.strategy, broker: paper, file, subscription, informative: informativeSubscriptions });
     await engine.replay(traded, { informative, journal: false, candles: CandleObjects.of(candles.traded).slice(start, end) });
     const metrics = measureReplay(traded, paper, subscription.timeframe, loaded.strategy.warmup);
