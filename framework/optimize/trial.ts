@@ -12,7 +12,6 @@ import { FrameworkError } from '../core/errors';
 import { lowerBound } from '../core/search';
 import { describeSubscription } from '../core/subscription';
 import { measureReplay } from '../engine/backtest';
-import { CandleObjects } from '../engine/candle-objects';
 import { Engine } from '../engine/engine';
 import type { Metrics } from '../report/metrics';
 import type { StrategyParameters } from '../strategy/base-strategy';
@@ -58,7 +57,7 @@ export interface TrialResult {
  * the same loader checks (parameters checked against the strategy's space) on the plugin module already imported, indicators computed from the span's first candle,
  * the same engine loop, paper broker and {@link measureReplay}; but over candles already in memory, writing no file
  * and keeping no signal journal, fill or trade record (the metrics read the trades' tally and the equity curve only),
- * the candle objects made once per process (see {@link CandleObjects}) and the equity curve's memory reused.
+ * and the equity curve's memory reused from one trial to the next.
  *
  * @throws {@link "core/errors"!StrategyLoadError | StrategyLoadError} for a parameter outside the space;
  *   {@link FrameworkError} when the span holds no candle; strategy errors as the backtest throws them.
@@ -72,8 +71,7 @@ export async function runTrial(
   const { file } = plugin;
   const overrides = Object.fromEntries(Object.entries(request.params).map(([k, v]) => [k, String(v)]));
   const loaded = strategyFromModule(plugin.module, file, overrides);
-  const [start, end] = [lowerBound(candles.traded.openTime, request.from), lowerBound(candles.traded.openTime, request.to)];
-  const traded = sliceBatch(candles.traded, start, end);
+  const traded = span(candles.traded, request.from, request.to);
   if (batchLength(traded) === 0) throw new FrameworkError(`${file}: no candles in the trial's span`);
   const subscription = loaded.subscriptions[0]!;
   const informativeSubscriptions = loaded.subscriptions.slice(1);
@@ -89,7 +87,7 @@ export async function runTrial(
   try {
     const paper = new PaperBroker(broker, { keepFills: false, keepTrades: false, equityCurve: buffer });
     const engine = new Engine({ strategy: loaded.strategy, broker: paper, file, subscription, informative: informativeSubscriptions });
-    await engine.replay(traded, { informative, journal: false, candles: CandleObjects.of(candles.traded).slice(start, end) });
+    await engine.replay(traded, { informative, journal: false });
     const metrics = measureReplay(traded, paper, subscription.timeframe, loaded.strategy.warmup);
     const curve = paper.equityCurve;
     return {
