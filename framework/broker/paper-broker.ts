@@ -6,8 +6,9 @@ import type { Signal } from '../strategy/signal';
 import { brokerConfig, DEFAULT_STRATEGY_KEY, type BrokerConfig } from './broker-config';
 import type { BrokerState } from './broker-state';
 import { EquityCurveBuffer, type EquityCurve } from './equity-curve';
-import { clientOrderId, type Order, type OrderListener, type OrderReason, type OrderSide } from './orders';
-import { addEntry, addExit, closeRoundTrip, openRoundTrip, type RoundTrip } from './round-trip';
+import { clientOrderId as orderId, type Order, type OrderListener, type OrderReason, type OrderSide } from './orders';
+import { addEntry, addExit, closeRoundTrip, openRoundTrip, tripPnl, tripReturn, type OpenRoundTrip } from './round-trip';
+import { addToTally, emptyTally, type TradeTally } from './trade-tally';
 import { affordableQuantity, entryQuantity, exitQuantity, remainingQuantity } from './sizing';
 import type { ExitReason, Fill, IgnoredSignal, Position, PositionSide, SignalDecision, Trade } from './types';
 
@@ -76,16 +77,19 @@ export class PaperBroker {
 
   readonly #slippage: number;
   readonly #strategyKey: string;
-  #cash: number;
-  #equity: number;
+  // Numbers from the start (set in the constructor): a field declared without a value starts undefined, and V8 then
+  // boxes every number later stored in it (a new heap number per candle for the equity).
+  #cash = Number.NaN;
+  #equity = Number.NaN;
   #lastClose = Number.NaN;
   #position: Position | null = null;
-  #trip: RoundTrip | null = null;
+  #trip: OpenRoundTrip | null = null;
   #pending: PendingOrder[] = [];
+  /** The candle of the last order created and how many were created on it (changed in place: one per order). */
   #counter = { decidedAt: Number.NaN, next: 0 };
   #lastTime = Number.NEGATIVE_INFINITY;
   #exposedCandles = 0;
-  readonly #curve = new EquityCurveBuffer();
+  readonly #curve: EquityCurveBuffer;
   readonly #trades: Trade[] = [];
   readonly #fills: Fill[] = [];
   readonly #ignored: IgnoredSignal[] = [];
@@ -93,16 +97,30 @@ export class PaperBroker {
   /** The sale found on the exchange, applied at the next candle (see {@link closeOnExchange}). */
   #externalClose: { readonly quantity: number; readonly price: number } | null = null;
   readonly #keepFills: boolean;
+  readonly #keepTrades: boolean;
+  /** Every closed trade's result, summed as they close (earlier trades of a restored broker included). */
+  readonly #tally = emptyTally();
 
   /**
    * @param config - account settings; see {@link BrokerConfig} and {@link brokerConfig} for defaults.
    * @param options - `keepFills: false` keeps no {@link fills} (an optimisation trial, which scores trades and
    *   equity only: keeping 80,000 fill records of a million-candle replay costs more than making them).
+   *   `keepTrades: false` keeps no {@link trades} either, only their {@link tradeTally} (what the metrics read:
+   *   a trial needs no trade records, and a kept record per trade outlives every young-generation collection).
+   *   `equityCurve`: the buffer to write the {@link equityCurve} into, emptied first, for a caller that reuses one
+   *   run after run (an optimisation's trials: a fresh million-row curve per trial costs more to allocate than to
+   *   write); it must not be given to another broker while this one's curve is still read.
    * @throws {@link "core/errors"!FrameworkError | FrameworkError} naming the bad field when the configuration is
    *   invalid.
    */
-  constructor(config: BrokerConfig, options: { readonly keepFills?: boolean } = {}) {
+  constructor(
+    config: BrokerConfig,
+    options: { readonly keepFills?: boolean; readonly keepTrades?: boolean; readonly equityCurve?: EquityCurveBuffer } = {},
+  ) {
     this.#keepFills = options.keepFills ?? true;
+    this.#keepTrades = options.keepTrades ?? true;
+    this.#curve = options.equityCurve ?? new EquityCurveBuffer();
+    this.#curve.clear();
     this.config = brokerConfig(config);
     this.#slippage = this.config.slippageBps / 10_000;
     this.#strategyKey = this.config.strategyKey ?? DEFAULT_STRATEGY_KEY;
@@ -145,9 +163,14 @@ export class PaperBroker {
     return this.#pending.map((p) => p.order);
   }
 
-  /** Closed trades (round trips), oldest first. */
+  /** Closed trades (round trips), oldest first (none when constructed with `keepTrades: false`). */
   get trades(): readonly Trade[] {
     return this.#trades;
+  }
+
+  /** The totals of every closed trade (see {@link TradeTally}), kept whether or not the trades are. */
+  get tradeTally(): TradeTally {
+    return { ...this.#tally };
   }
 
   /** All fills, oldest first (none when constructed with `keepFills: false`). */
@@ -228,6 +251,7 @@ export class PaperBroker {
     const broker = new PaperBroker(config);
     broker.#fills.push(...(earlier.fills ?? []));
     broker.#trades.push(...(earlier.trades ?? []));
+    for (const t of earlier.trades ?? []) addToTally(broker.#tally, t.pnl, t.returnFraction);
     broker.#lastTime = state.lastTime;
     broker.#lastClose = state.lastClose;
     broker.#cash = state.cash;
@@ -265,8 +289,11 @@ export class PaperBroker {
       this.#exposedCandles += 1;
       this.#checkTriggers(this.#position, candle);
     }
-    this.#mark(candle.close);
-    this.#curve.push(candle.openTime, this.#cash, this.#positionValue(candle.close));
+    const { close } = candle;
+    const value = this.#positionValue(close);
+    this.#lastClose = close;
+    this.#equity = this.#cash + value;
+    this.#curve.push(candle.openTime, this.#cash, value);
   }
 
   /**
@@ -289,7 +316,7 @@ export class PaperBroker {
       this.#pending.push({ order, signal });
       this.#emit(order);
     }
-    return { acted: true };
+    return ACTED;
   }
 
   /**
@@ -403,21 +430,22 @@ export class PaperBroker {
   }
 
   #newOrder(reason: OrderReason, side: OrderSide, type: Order['type'], quantity: number, decidedAt: number, tag: string | undefined): Order {
-    if (this.#counter.decidedAt !== decidedAt) this.#counter = { decidedAt, next: 0 };
-    const id = clientOrderId(this.#strategyKey, decidedAt, this.#counter.next);
-    this.#counter = { decidedAt, next: this.#counter.next + 1 };
-    return Object.freeze({
-      clientOrderId: id,
-      side,
-      type,
-      reason,
-      quantity,
-      decidedAt,
-      status: 'accepted',
-      filledQuantity: 0,
-      averagePrice: Number.NaN,
-      ...(tag !== undefined && { tag }),
-    });
+    const counter = this.#counter;
+    if (counter.decidedAt !== decidedAt) {
+      counter.decidedAt = decidedAt;
+      counter.next = 0;
+    }
+    const clientOrderId = orderId(this.#strategyKey, decidedAt, counter.next);
+    counter.next += 1;
+    // Two literals rather than a spread of the optional tag: the same keys in the same order, without the runtime
+    // call a spread costs per order (80,000 orders over a million candles of MACD).
+    const status = 'accepted';
+    const averagePrice = Number.NaN;
+    return Object.freeze(
+      tag === undefined
+        ? { clientOrderId, side, type, reason, quantity, decidedAt, status, filledQuantity: 0, averagePrice }
+        : { clientOrderId, side, type, reason, quantity, decidedAt, status, filledQuantity: 0, averagePrice, tag },
+    );
   }
 
   /** Fills the first pending order at `candle`'s open (market, slipped), removing it from the pending orders. */
@@ -458,30 +486,35 @@ export class PaperBroker {
       const held = position?.quantity ?? 0;
       const total = held + quantity;
       const average = position === null ? price : (held * position.averageEntryPrice + quantity * price) / total;
-      this.#trip = this.#trip === null ? openRoundTrip(side, time, price, quantity, fee, signal?.tag) : addEntry(this.#trip, price, quantity, fee);
+      if (this.#trip === null) this.#trip = openRoundTrip(side, time, price, quantity, fee, signal?.tag);
+      else addEntry(this.#trip, price, quantity, fee);
       const sign = side === 'long' ? 1 : -1;
       const stopPrice = signal?.stopLoss !== undefined ? average * (1 - sign * signal.stopLoss) : position?.stopPrice;
       const takeProfitPrice = signal?.takeProfit !== undefined ? average * (1 + sign * signal.takeProfit) : position?.takeProfitPrice;
       const tag = position === null ? signal?.tag : position.tag;
-      this.#position = Object.freeze({
-        side,
-        quantity: total,
-        averageEntryPrice: average,
-        openedAt: position?.openedAt ?? time,
-        ...(stopPrice !== undefined && { stopPrice }),
-        ...(takeProfitPrice !== undefined && { takeProfitPrice }),
-        ...(tag !== undefined && { tag }),
-      });
+      // The optional keys added one by one rather than spread (a runtime call per spread); same keys, same order.
+      const next: { -readonly [K in keyof Position]: Position[K] } = { side, quantity: total, averageEntryPrice: average, openedAt: position?.openedAt ?? time };
+      if (stopPrice !== undefined) next.stopPrice = stopPrice;
+      if (takeProfitPrice !== undefined) next.takeProfitPrice = takeProfitPrice;
+      if (tag !== undefined) next.tag = tag;
+      this.#position = Object.freeze(next);
       return;
     }
     if (position === null || this.#trip === null) return; // unreachable: exits are planned from a held position
-    this.#trip = addExit(this.#trip, price, quantity, fee);
+    addExit(this.#trip, price, quantity, fee);
     const left = remainingQuantity(position.quantity, quantity, this.config.amountStep);
     if (left > 0) {
       this.#position = Object.freeze({ ...position, quantity: left });
       return;
     }
-    this.#trades.push(closeRoundTrip(this.#trip, time, exitReasonOf(order.reason), order.tag));
+    if (this.#keepTrades) {
+      const trade = closeRoundTrip(this.#trip, time, exitReasonOf(order.reason), order.tag);
+      this.#trades.push(trade);
+      addToTally(this.#tally, trade.pnl, trade.returnFraction);
+    } else {
+      const pnl = tripPnl(this.#trip);
+      addToTally(this.#tally, pnl, tripReturn(this.#trip, pnl));
+    }
     this.#trip = null;
     this.#position = null;
   }
@@ -566,6 +599,9 @@ export class PaperBroker {
     return target;
   }
 }
+
+/** The decision of every signal that became orders (one frozen object: nothing to allocate per signal). */
+const ACTED: SignalDecision = Object.freeze({ acted: true });
 
 /** The trade's exit reason for the reason of the order that made the position flat. */
 function exitReasonOf(reason: OrderReason): ExitReason {

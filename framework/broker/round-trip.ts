@@ -23,9 +23,15 @@ export interface RoundTrip {
   readonly entryTag?: string;
 }
 
+/**
+ * A round trip as the broker keeps it while it is open: changed in place by each fill (a new object per fill cost a
+ * million-candle backtest 200 bytes of garbage per fill). Never handed out: a broker snapshot copies it.
+ */
+export type OpenRoundTrip = { -readonly [K in keyof RoundTrip]: RoundTrip[K] };
+
 /** A round trip opened by an entry fill. */
-export function openRoundTrip(side: PositionSide, time: number, price: number, quantity: number, fee: number, tag: string | undefined): RoundTrip {
-  return {
+export function openRoundTrip(side: PositionSide, time: number, price: number, quantity: number, fee: number, tag: string | undefined): OpenRoundTrip {
+  const trip: OpenRoundTrip = {
     side,
     openedAt: time,
     enteredQuantity: quantity,
@@ -34,22 +40,25 @@ export function openRoundTrip(side: PositionSide, time: number, price: number, q
     exitedQuantity: 0,
     exitPrice: 0,
     exitFees: 0,
-    ...(tag !== undefined && { entryTag: tag }),
   };
+  if (tag !== undefined) trip.entryTag = tag;
+  return trip;
 }
 
-/** `trip` with an add's fill (it increases the position). */
-export function addEntry(trip: RoundTrip, price: number, quantity: number, fee: number): RoundTrip {
+/** Books an add's fill (it increases the position) into `trip`. */
+export function addEntry(trip: OpenRoundTrip, price: number, quantity: number, fee: number): void {
   const enteredQuantity = trip.enteredQuantity + quantity;
-  const entryPrice = (trip.enteredQuantity * trip.entryPrice + quantity * price) / enteredQuantity;
-  return { ...trip, enteredQuantity, entryPrice, entryFees: trip.entryFees + fee };
+  trip.entryPrice = (trip.enteredQuantity * trip.entryPrice + quantity * price) / enteredQuantity;
+  trip.enteredQuantity = enteredQuantity;
+  trip.entryFees += fee;
 }
 
-/** `trip` with an exit's fill (it reduces the position). */
-export function addExit(trip: RoundTrip, price: number, quantity: number, fee: number): RoundTrip {
+/** Books an exit's fill (it reduces the position) into `trip`. */
+export function addExit(trip: OpenRoundTrip, price: number, quantity: number, fee: number): void {
   const exitedQuantity = trip.exitedQuantity + quantity;
-  const exitPrice = trip.exitedQuantity === 0 ? price : (trip.exitedQuantity * trip.exitPrice + quantity * price) / exitedQuantity;
-  return { ...trip, exitedQuantity, exitPrice, exitFees: trip.exitFees + fee };
+  trip.exitPrice = trip.exitedQuantity === 0 ? price : (trip.exitedQuantity * trip.exitPrice + quantity * price) / exitedQuantity;
+  trip.exitedQuantity = exitedQuantity;
+  trip.exitFees += fee;
 }
 
 /**
@@ -60,8 +69,8 @@ export function addExit(trip: RoundTrip, price: number, quantity: number, fee: n
  */
 export function closeRoundTrip(trip: RoundTrip, exitTime: number, exitReason: ExitReason, exitTag: string | undefined): Trade {
   const { enteredQuantity: quantity, entryPrice, exitPrice } = trip;
-  const fees = trip.entryFees + trip.exitFees;
-  const pnl = (trip.side === 'long' ? quantity * (exitPrice - entryPrice) : quantity * (entryPrice - exitPrice)) - fees;
+  const fees = tripFees(trip);
+  const pnl = tripPnl(trip);
   const trade: { -readonly [K in keyof Trade]: Trade[K] } = {
     side: trip.side,
     entryTime: trip.openedAt,
@@ -71,7 +80,7 @@ export function closeRoundTrip(trip: RoundTrip, exitTime: number, exitReason: Ex
     quantity,
     fees,
     pnl,
-    returnFraction: pnl / (quantity * entryPrice + trip.entryFees),
+    returnFraction: tripReturn(trip, pnl),
     exitReason,
   };
   // Added one by one rather than spread into the literal: spreading costs a runtime call per trade (tens of
@@ -79,4 +88,20 @@ export function closeRoundTrip(trip: RoundTrip, exitTime: number, exitReason: Ex
   if (trip.entryTag !== undefined) trade.entryTag = trip.entryTag;
   if (exitTag !== undefined) trade.exitTag = exitTag;
   return trade;
+}
+
+/** The fees of a closed round trip (quote currency): the {@link Trade.fees} of its trade. */
+function tripFees(trip: RoundTrip): number {
+  return trip.entryFees + trip.exitFees;
+}
+
+/** The net result of a closed round trip (quote currency): the {@link Trade.pnl} of its trade. */
+export function tripPnl(trip: RoundTrip): number {
+  const { enteredQuantity: quantity, entryPrice, exitPrice } = trip;
+  return (trip.side === 'long' ? quantity * (exitPrice - entryPrice) : quantity * (entryPrice - exitPrice)) - tripFees(trip);
+}
+
+/** The {@link Trade.returnFraction} of a closed round trip whose net result is `pnl`. */
+export function tripReturn(trip: RoundTrip, pnl: number): number {
+  return pnl / (trip.enteredQuantity * trip.entryPrice + trip.entryFees);
 }

@@ -220,7 +220,7 @@ export function measureReplay(candles: CandleBatch, broker: PaperBroker, timefra
     equity: curve.equity.subarray(from),
     time: curve.time.subarray(from),
     timeframe,
-    trades: broker.trades,
+    trades: broker.tradeTally,
     firstOpen: candles.open[from]!,
     lastClose: candles.close[n - 1]!,
     exposedCandles: broker.exposedCandles,

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { EquityCurveBuffer } from '../broker/equity-curve';
 import { PaperBroker } from '../broker/paper-broker';
 import type { BrokerConfig } from '../broker/broker-config';
 import { batchLength, sliceBatch, type CandleBatch } from '../core/candle';
@@ -55,7 +56,8 @@ export interface TrialResult {
  * Runs one trial exactly as `npm run backtest -- <file> --from <from> --to <to> --param …` would compute its metrics:
  * the same loader checks (parameters checked against the strategy's space) on the plugin module already imported, indicators computed from the span's first candle,
  * the same engine loop, paper broker and {@link measureReplay}; but over candles already in memory, writing no file
- * and keeping neither the signal journal nor the fills (the metrics read the trades and the equity curve only).
+ * and keeping no signal journal, fill or trade record (the metrics read the trades' tally and the equity curve only),
+ * and the equity curve's memory reused from one trial to the next.
  *
  * @throws {@link "core/errors"!StrategyLoadError | StrategyLoadError} for a parameter outside the space;
  *   {@link FrameworkError} when the span holds no candle; strategy errors as the backtest throws them.
@@ -81,18 +83,29 @@ export async function runTrial(
       return [key, span(batch, request.from, request.to)];
     }),
   );
-  const paper = new PaperBroker(broker, { keepFills: false });
-  const engine = new Engine({ strategy: loaded.strategy, broker: paper, file, subscription, informative: informativeSubscriptions });
-  await engine.replay(traded, { informative, journal: false });
-  const metrics = measureReplay(traded, paper, subscription.timeframe, loaded.strategy.warmup);
-  const curve = paper.equityCurve;
-  return {
-    metrics,
-    moments: returnMoments(curve.equity),
-    candles: batchLength(traded),
-    ...(request.equity === true && { equity: { time: Array.from(curve.time), equity: Array.from(curve.equity) } }),
-  };
+  const buffer = spareCurves.pop() ?? new EquityCurveBuffer();
+  try {
+    const paper = new PaperBroker(broker, { keepFills: false, keepTrades: false, equityCurve: buffer });
+    const engine = new Engine({ strategy: loaded.strategy, broker: paper, file, subscription, informative: informativeSubscriptions });
+    await engine.replay(traded, { informative, journal: false });
+    const metrics = measureReplay(traded, paper, subscription.timeframe, loaded.strategy.warmup);
+    const curve = paper.equityCurve;
+    return {
+      metrics,
+      moments: returnMoments(curve.equity),
+      candles: batchLength(traded),
+      ...(request.equity === true && { equity: { time: Array.from(curve.time), equity: Array.from(curve.equity) } }),
+    };
+  } finally {
+    spareCurves.push(buffer);
+  }
 }
+
+/**
+ * Equity curve buffers of finished trials, reused by the next ones of this process (thread): each holds a curve as
+ * long as the longest trial's, allocated once rather than per trial.
+ */
+const spareCurves: EquityCurveBuffer[] = [];
 
 /** The rows of `batch` with open time in `[from, to)`, as views on its memory. */
 function span(batch: CandleBatch, from: number, to: number): CandleBatch {

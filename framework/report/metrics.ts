@@ -1,3 +1,4 @@
+import { tallyTrades, type TradeTally } from '../broker/trade-tally';
 import type { Trade } from '../broker/types';
 import { FrameworkError } from '../core/errors';
 import { timeframeGrid, type Timeframe } from '../core/timeframe';
@@ -12,7 +13,8 @@ export const YEAR_MS = 365 * 24 * 3600 * 1000;
  *   (UTC epoch ms), same length ≥ 1, in time order (e.g. the columns of
  *   {@link "broker/equity-curve"!EquityCurve | EquityCurve});
  * - `timeframe`: the candles' timeframe, e.g. `1h`;
- * - `trades`: closed trades of the run;
+ * - `trades`: closed trades of the run, or their {@link "broker/trade-tally"!TradeTally | TradeTally} (a broker that
+ *   keeps no trades tallies them as they close);
  * - `firstOpen`: open price of the first candle, `lastClose`: close price of the last candle (quote currency),
  *   for the buy-and-hold benchmark;
  * - `exposedCandles`: candles during which a position was open
@@ -22,7 +24,7 @@ export interface MetricsInput {
   readonly equity: ArrayLike<number>;
   readonly time: ArrayLike<number>;
   readonly timeframe: Timeframe;
-  readonly trades: readonly Trade[];
+  readonly trades: readonly Trade[] | TradeTally;
   readonly firstOpen: number;
   readonly lastClose: number;
   readonly exposedCandles: number;
@@ -115,7 +117,7 @@ export function computeMetrics(input: MetricsInput): Metrics {
     calmar: drawdown.max > 0 ? cagr / drawdown.max : null,
     maxDrawdown: drawdown.max,
     maxDrawdownDuration: drawdown.longest,
-    ...tradeStats(trades),
+    ...tradeStats(Array.isArray(trades) ? tallyTrades(trades) : (trades as TradeTally)),
     exposure: input.exposedCandles / n,
     buyAndHoldReturn: input.lastClose / input.firstOpen - 1,
   };
@@ -169,27 +171,9 @@ function drawdowns(equity: ArrayLike<number>, time: ArrayLike<number>): { max: n
   return { max, longest };
 }
 
-function tradeStats(trades: readonly Trade[]): Pick<
-  Metrics,
-  'trades' | 'winRate' | 'profitFactor' | 'expectancy' | 'expectancyFraction'
-> {
-  const count = trades.length;
+function tradeStats(tally: TradeTally): Pick<Metrics, 'trades' | 'winRate' | 'profitFactor' | 'expectancy' | 'expectancyFraction'> {
+  const { count, wins, grossProfit, grossLoss, pnl, returns } = tally;
   if (count === 0) return { trades: 0, winRate: null, profitFactor: null, expectancy: null, expectancyFraction: null };
-  let wins = 0;
-  let grossProfit = 0;
-  let grossLoss = 0;
-  let pnl = 0;
-  let returns = 0;
-  for (const t of trades) {
-    if (t.pnl > 0) {
-      wins += 1;
-      grossProfit += t.pnl;
-    } else {
-      grossLoss -= t.pnl;
-    }
-    pnl += t.pnl;
-    returns += t.returnFraction;
-  }
   const profitFactor = grossLoss > 0 ? grossProfit / grossLoss : grossProfit > 0 ? Number.POSITIVE_INFINITY : null;
   return { trades: count, winRate: wins / count, profitFactor, expectancy: pnl / count, expectancyFraction: returns / count };
 }
