@@ -12,7 +12,6 @@ import { createLogger } from '../core/logger';
 import { isoUtc } from '../core/time';
 import { sendAdmin, type AdminRequest, type NodeStatus } from '../node/admin';
 import { loadNodeConfig } from '../node/config';
-import { runNode } from '../node/node';
 import { FAULT_KINDS, type FaultConfig } from '../sim/config';
 import { parseCommandLine, UsageError, validateOptions } from './args';
 import { LIVE_EXCHANGES, liveMarketArgs } from './market-args';
@@ -79,6 +78,9 @@ runProgram.action(async (file: string, raw: Record<string, unknown>) => {
     process.on('SIGTERM', stopping);
     const faults = Object.fromEntries(options.faults.map((k) => [k, { rate: options.faultRate }])) as FaultConfig;
     const simUrl = options.simUrl;
+    // The node (the engine, ccxt, the feeds, the store) is loaded only to run one: an admin command (status, stop,
+    // start, restart) is a small client of the control socket and starts without it.
+    const { runNode } = await import('../node/node');
     const result = await runNode({
       config,
       ...(options.bus !== undefined && { bus: options.bus }),
