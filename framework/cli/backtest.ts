@@ -8,9 +8,8 @@ import { FrameworkError } from '../core/errors';
 import path from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { checkBacktest, formatBacktestCheck } from '../analysis/backtest-check';
 import { createLogger } from '../core/logger';
-import { DEFAULT_MAX_GAP, runBacktest } from '../engine/backtest';
+import { DEFAULT_MAX_GAP } from '../pipeline/gap-policy';
 import { BEST_PARAMS_FILE, readParamsFile } from '../optimize/results';
 import { formatReport } from '../report/table';
 import { numberArg, paramsArg, parseCommandLine, replayArgs, validateOptions, withReplayOptions } from './args';
@@ -61,6 +60,12 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
     const fromFile = paramsFile === undefined ? undefined : readParamsFile(readFileSync(paramsFile, 'utf8'), paramsFile);
     const from = options.from ?? fromFile?.from;
     const to = options.to ?? fromFile?.to;
+    // The engine and the check (the store, Parquet, the report) are loaded only for valid options: a bad value fails
+    // without them.
+    const [{ runBacktest }, { checkBacktest, formatBacktestCheck }] = await Promise.all([
+      import('../engine/backtest'),
+      import('../analysis/backtest-check'),
+    ]);
     const started = performance.now();
     let progress: Progress | null = null;
     const result = await runBacktest({

@@ -15,7 +15,6 @@ import { AmqpBus } from '../bus/amqp';
 import { sendAdmin, type AdminReply, type AdminRequest, type NodeStatus } from '../node/admin';
 import { sendAdminOverBus } from '../node/admin-bus';
 import { loadNodeConfig } from '../node/config';
-import { runNode } from '../node/node';
 import { FAULT_KINDS, type FaultConfig } from '../sim/config';
 import { parseCommandLine, UsageError, validateOptions } from './args';
 import { LIVE_EXCHANGES, liveMarketArgs } from './market-args';
@@ -89,6 +88,9 @@ runProgram.action(async (file: string, raw: Record<string, unknown>) => {
     process.on('SIGTERM', stopping);
     const faults = Object.fromEntries(options.faults.map((k) => [k, { rate: options.faultRate }])) as FaultConfig;
     const simUrl = options.simUrl;
+    // The node (the engine, ccxt, the feeds, the store) is loaded only to run one: an admin command (status, stop,
+    // start, restart) is a small client of the control socket and starts without it.
+    const { runNode } = await import('../node/node');
     const result = await runNode({
       config,
       ...(options.bus !== undefined && { bus: options.bus }),

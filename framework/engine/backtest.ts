@@ -6,7 +6,7 @@ import type { Logger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { isoUtc } from '../core/time';
 import { replayCandles } from '../feeds/replay';
-import { enforceGapPolicy, isKnownGap } from '../pipeline/gap-policy';
+import { DEFAULT_MAX_GAP, enforceGapPolicy, isKnownGap } from '../pipeline/gap-policy';
 import { describeGap, findGaps } from '../pipeline/gaps';
 import { KNOWN_GAPS_FILE, readKnownGaps } from '../store/known-gaps';
 import { readDataset } from '../store/partitions';
@@ -47,9 +47,6 @@ export interface BacktestOptions {
    */
   readonly maxGap?: number;
 }
-
-/** The default of {@link BacktestOptions.maxGap}: three missing candles. */
-export const DEFAULT_MAX_GAP = 3;
 
 /** The outcome of a backtest: its summary, where its files are, and the engine's journal. */
 export interface BacktestResult {

@@ -21,6 +21,9 @@ export interface KnownGap {
   readonly note: string;
 }
 
+/** The default number of missing candles a replay trades across (a backtest's `--max-gap`): three. */
+export const DEFAULT_MAX_GAP = 3;
+
 /** A replay stopped by a gap longer than it allows; names the gap. */
 export class GapError extends FrameworkError {}
 

@@ -15,7 +15,7 @@
  * @module
  */
 import { closeSync, readFileSync, rmSync } from 'node:fs';
-import { Field, Float64, makeData, Schema } from 'apache-arrow';
+import { arrow } from '../store/arrow';
 import type { Data, Timestamp, Vector } from 'apache-arrow';
 import { Compression, Encoding, transformParquetStream, WriterPropertiesBuilder } from 'parquet-wasm';
 import type { RecordBatch as WasmRecordBatch } from 'parquet-wasm';
@@ -34,9 +34,9 @@ const VALUE_COLUMNS = [
   ['position_value', 'positionValue'],
 ] as const;
 
-const SCHEMA = new Schema([
-  new Field('time', TIMESTAMP_TYPE, false),
-  ...VALUE_COLUMNS.map(([name]) => new Field(name, new Float64(), false)),
+const SCHEMA = new arrow.Schema([
+  new arrow.Field('time', TIMESTAMP_TYPE, false),
+  ...VALUE_COLUMNS.map(([name]) => new arrow.Field(name, new arrow.Float64(), false)),
 ]);
 
 /**
@@ -100,7 +100,7 @@ function rowGroups(time: Data<Timestamp>, curve: EquityCurve): ReadableStream<Wa
       const length = Math.min(ROWS_PER_GROUP, time.length - start);
       const children = [
         time.slice(start, length),
-        ...VALUE_COLUMNS.map(([, key]) => makeData({ type: new Float64(), data: curve[key].subarray(start, start + length), length, nullCount: 0 })),
+        ...VALUE_COLUMNS.map(([, key]) => arrow.makeData({ type: new arrow.Float64(), data: curve[key].subarray(start, start + length), length, nullCount: 0 })),
       ];
       const table = codecTable(SCHEMA.fields, children, length);
       controller.enqueue(table.recordBatch(0)!);

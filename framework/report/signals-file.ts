@@ -28,8 +28,8 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { DataType, Field, makeData, Struct } from 'apache-arrow';
-import type { Vector } from 'apache-arrow';
+import { arrow } from '../store/arrow';
+import type { Field, Vector } from 'apache-arrow';
 import { Compression, WriterPropertiesBuilder } from 'parquet-wasm';
 import { CANDLE_SOURCES, type CandleSource } from '../core/candle';
 import { CorruptDataError, FrameworkError } from '../core/errors';
@@ -116,8 +116,8 @@ function signalsColumns(path: string, journal: JournalColumns): TableColumn[] {
   ];
   if (n > 0) {
     const children = [...journal.frame].map(([name, values]) => float64Column(name, values));
-    const type = new Struct(children.map(([field]) => field));
-    columns.push([new Field('indicators', type, false), makeData({ type, length: n, nullCount: 0, children: children.map(([, data]) => data) })]);
+    const type = new arrow.Struct(children.map(([field]) => field));
+    columns.push([new arrow.Field('indicators', type, false), arrow.makeData({ type, length: n, nullCount: 0, children: children.map(([, data]) => data) })]);
   }
   return columns;
 }
@@ -212,7 +212,7 @@ function sizeOf(fraction: unknown, quote: unknown): PositionSize | undefined {
 
 /** The `indicators` struct's Float64 columns, by name. */
 function indicatorColumns(vector: Vector, corrupt: (problem: string) => Error): [string, Float64Array][] {
-  if (!DataType.isStruct(vector.type)) throw corrupt(`column indicators is ${String(vector.type)}, expected a struct`);
+  if (!arrow.DataType.isStruct(vector.type)) throw corrupt(`column indicators is ${String(vector.type)}, expected a struct`);
   return vector.type.children.map((field: Field) => {
     const values = vector.getChild(field.name)!;
     if (!isFloat64(values.type)) throw corrupt(`indicators.${field.name} is ${String(values.type)}, expected Float64`);

@@ -5,24 +5,8 @@
  *
  * @module
  */
-import {
-  Bool,
-  DataType,
-  Field,
-  Float64,
-  makeData,
-  Precision,
-  RecordBatch,
-  Schema,
-  Struct,
-  Table as ArrowTable,
-  tableFromIPC,
-  tableToIPC,
-  TimestampMillisecond,
-  TimeUnit,
-  Utf8,
-} from 'apache-arrow';
-import type { Data, Vector } from 'apache-arrow';
+import { arrow } from './arrow';
+import type { Data, DataType, Field, Table as ArrowTable, Vector } from 'apache-arrow';
 import { readParquet, Table as WasmTable } from 'parquet-wasm';
 import { endianness } from 'node:os';
 import { CorruptDataError, messageOf } from '../core/errors';
@@ -32,7 +16,7 @@ const TWO_32 = 2 ** 32;
 const [LOW, HIGH] = endianness() === 'LE' ? [0, 1] : [1, 0];
 
 /** Arrow type of every timestamp column the project writes: ms since the epoch, UTC. */
-export const TIMESTAMP_TYPE = new TimestampMillisecond('UTC');
+export const TIMESTAMP_TYPE = new arrow.TimestampMillisecond('UTC');
 
 /**
  * Batch size passed to the Parquet reader. The reader caps it at the file's row count
@@ -49,7 +33,7 @@ const READ_BATCH_SIZE = 2 ** 31 - 1;
  */
 export function readParquetTable(bytes: Uint8Array, where: string): ArrowTable {
   try {
-    return tableFromIPC(readParquet(bytes, { batchSize: READ_BATCH_SIZE }).intoIPCStream());
+    return arrow.tableFromIPC(readParquet(bytes, { batchSize: READ_BATCH_SIZE }).intoIPCStream());
   } catch (error) {
     throw new CorruptDataError(`${where}: not a readable Parquet file (${messageOf(error)})`, { cause: error });
   }
@@ -63,9 +47,9 @@ export type TableColumn = readonly [Field, Data];
  * it as an Arrow IPC stream.
  */
 export function codecTable(fields: readonly Field[], children: readonly Data[], length: number): WasmTable {
-  const schema = new Schema([...fields]);
-  const batch = new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length, nullCount: 0, children: [...children] }));
-  return WasmTable.fromIPCStream(tableToIPC(new ArrowTable(schema, batch), 'stream'));
+  const schema = new arrow.Schema([...fields]);
+  const batch = new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length, nullCount: 0, children: [...children] }));
+  return WasmTable.fromIPCStream(arrow.tableToIPC(new arrow.Table(schema, batch), 'stream'));
 }
 
 /**
@@ -88,7 +72,7 @@ export function timestampData(values: Float64Array, nullable: boolean, notIntege
     words[2 * i + HIGH] = Math.floor(v / TWO_32);
     validity.set(i);
   }
-  return makeData({ type: TIMESTAMP_TYPE, data: ints, length: n, ...validity.validity() });
+  return arrow.makeData({ type: TIMESTAMP_TYPE, data: ints, length: n, ...validity.validity() });
 }
 
 /** {@link timestampData} as the column `name`. */
@@ -98,7 +82,7 @@ export function timestampColumn(
   nullable: boolean,
   notInteger: (row: number, value: number) => Error,
 ): TableColumn {
-  return [new Field(name, TIMESTAMP_TYPE, nullable), timestampData(values, nullable, notInteger)];
+  return [new arrow.Field(name, TIMESTAMP_TYPE, nullable), timestampData(values, nullable, notInteger)];
 }
 
 /**
@@ -129,18 +113,18 @@ export function readTimestamps(vector: Vector, out: Float64Array, notSafe: (row:
 
 /** Whether `type` is a UTC millisecond timestamp. */
 export function isUtcMillis(type: DataType): boolean {
-  return DataType.isTimestamp(type) && type.unit === TimeUnit.MILLISECOND && type.timezone === 'UTC';
+  return arrow.DataType.isTimestamp(type) && type.unit === arrow.TimeUnit.MILLISECOND && type.timezone === 'UTC';
 }
 
 /** Whether `type` is a 64-bit float. */
 export function isFloat64(type: DataType): boolean {
-  return DataType.isFloat(type) && type.precision === Precision.DOUBLE;
+  return arrow.DataType.isFloat(type) && type.precision === arrow.Precision.DOUBLE;
 }
 
 /** A Float64 column without nulls (the values are not copied). */
 export function float64Column(name: string, values: Float64Array): TableColumn {
-  const type = new Float64();
-  return [new Field(name, type, false), makeData({ type, data: values, length: values.length, nullCount: 0 })];
+  const type = new arrow.Float64();
+  return [new arrow.Field(name, type, false), arrow.makeData({ type, data: values, length: values.length, nullCount: 0 })];
 }
 
 /** An Arrow bitmap of `length` bits, all clear at first (as validity: bit i set = row i holds a value). */
@@ -187,8 +171,8 @@ export class NullableFloat64Column {
 
   /** The filled column, named `name`. */
   column(name: string): TableColumn {
-    const type = new Float64();
-    return [new Field(name, type, true), makeData({ type, data: this.#values, length: this.#values.length, ...this.#validity.validity() })];
+    const type = new arrow.Float64();
+    return [new arrow.Field(name, type, true), arrow.makeData({ type, data: this.#values, length: this.#values.length, ...this.#validity.validity() })];
   }
 }
 
@@ -229,8 +213,8 @@ export class Utf8Column {
       const value = values[i];
       if (value !== undefined) data.set(this.#bytes(value), valueOffsets[i]!);
     }
-    const type = new Utf8();
-    return [new Field(name, type, nullable), makeData({ type, data, valueOffsets, length: values.length, ...validity.validity() })];
+    const type = new arrow.Utf8();
+    return [new arrow.Field(name, type, nullable), arrow.makeData({ type, data, valueOffsets, length: values.length, ...validity.validity() })];
   }
 
   #bytes(text: string): Uint8Array {
@@ -242,6 +226,6 @@ export class Utf8Column {
 
 /** A Bool column without nulls: bit i of `bits` is row i. */
 export function boolColumn(name: string, bits: Bitmap): TableColumn {
-  const type = new Bool();
-  return [new Field(name, type, false), makeData({ type, data: bits.bytes, length: bits.length, nullCount: 0 })];
+  const type = new arrow.Bool();
+  return [new arrow.Field(name, type, false), arrow.makeData({ type, data: bits.bytes, length: bits.length, nullCount: 0 })];
 }

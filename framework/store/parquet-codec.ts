@@ -22,8 +22,8 @@
  */
 
 import { createHash } from 'node:crypto';
-import { DataType, Field, Float64, makeData, Schema, Utf8 } from 'apache-arrow';
-import type { Vector } from 'apache-arrow';
+import { arrow } from './arrow';
+import type { DataType, Vector } from 'apache-arrow';
 import { Compression, Encoding, writeParquet, WriterPropertiesBuilder } from 'parquet-wasm';
 import { allocateBatch, batchLength, CANDLE_SOURCES } from '../core/candle';
 import type { CandleBatch } from '../core/candle';
@@ -43,10 +43,10 @@ const COLUMNS = [
 type ColumnKind = (typeof COLUMNS)[number]['kind'];
 
 /** Arrow schema of a candle file. */
-const SCHEMA = new Schema(
+const SCHEMA = new arrow.Schema(
   COLUMNS.map(({ name, kind, nullable }) => {
-    const type = kind === 'timestamp' ? TIMESTAMP_TYPE : kind === 'float64' ? new Float64() : new Utf8();
-    return new Field(name, type, nullable);
+    const type = kind === 'timestamp' ? TIMESTAMP_TYPE : kind === 'float64' ? new arrow.Float64() : new arrow.Utf8();
+    return new arrow.Field(name, type, nullable);
   }),
 );
 
@@ -73,7 +73,7 @@ export function encodeCandles(batch: CandleBatch): Uint8Array {
   }
   const children = [
     timestampData(batch.openTime, false, notInteger('open time')),
-    ...PRICE_COLUMNS.map((name) => makeData({ type: new Float64(), data: batch[name], length: n, nullCount: 0 })),
+    ...PRICE_COLUMNS.map((name) => arrow.makeData({ type: new arrow.Float64(), data: batch[name], length: n, nullCount: 0 })),
     sourceData(batch.source),
     timestampData(batch.receivedAt, true, notInteger('receivedAt')),
   ];
@@ -225,7 +225,7 @@ function hasKind(type: DataType, kind: ColumnKind): boolean {
     case 'float64':
       return isFloat64(type);
     case 'utf8':
-      return DataType.isUtf8(type);
+      return arrow.DataType.isUtf8(type);
   }
 }
 

@@ -1,0 +1,4 @@
+/** README.md's optimize commands, as written, in README order (test/support/readme.ts). */
+import { runReadmeGroup } from '../../support/readme';
+
+runReadmeGroup('optimize');
