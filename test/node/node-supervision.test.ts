@@ -45,9 +45,16 @@ it('restarts a looping and an allocating strategy by policy, then fails them wit
   const workers = new Map(result.workers.map((w) => [w.id, w]));
   expect(workers.get('healthy')).toMatchObject({ state: 'stopped', restarts: 0 });
   const ended = (id: string): string[] => records.filter((r) => r.strategy === id && r.msg.startsWith(`${id}: worker `)).map((r) => r.msg);
-  for (const [id, end] of [['loops', 'missed its heartbeats (blocked event loop) and was killed'], ['allocates', 'ran out of memory at its heap limit']] as const) {
+  // Near its heap limit V8 collects garbage back to back before it aborts; on a loaded machine that can stop the
+  // heartbeats for longer than the timeout first, and the supervisor kills the worker as blocked (seen in CI at load
+  // 30). Either way it is restarted by policy and then failed; the heap limit itself is checked below.
+  const ends: readonly (readonly [string, RegExp])[] = [
+    ['loops', /^loops: worker missed its heartbeats \(blocked event loop\) and was killed$/],
+    ['allocates', /^allocates: worker (ran out of memory at its heap limit|missed its heartbeats \(blocked event loop\) and was killed)$/],
+  ];
+  for (const [id, end] of ends) {
     expect(workers.get(id)).toMatchObject({ state: 'failed', restarts: 1 });
-    expect(ended(id)).toEqual([`${id}: worker ${end}`, `${id}: worker ${end}`]);
+    expect(ended(id)).toEqual([expect.stringMatching(end), expect.stringMatching(end)]);
     // The alert: published on system.alert and logged as an error.
     expect(records.filter((r) => r.level === 50 && r.strategy === id)).toMatchObject([{ msg: `${id}: failed, not restarted`, reason: expect.stringContaining('restarts') }]);
   }
