@@ -264,6 +264,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     const runJournal = journal;
 
     let warmingUp = true;
+    let resumedAfter = killed?.state.lastTime ?? null;
     const pending: { readonly candle: StoredCandle; readonly arrivedAt: number }[] = [];
     let draining = Promise.resolve();
     let running = true;
@@ -289,6 +290,9 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         // Journaled as the run acts on it, so candles.jsonl lists exactly the candles acted on (not those made durable
         // while the run was stopping or waiting for informative candles), with the values acted on.
         const acted = candleAt(tradedMarket.history.batch, row);
+        // A continued run's first candle: the candles since the killed part's last one were history (the downtime).
+        if (resumedAfter !== null) trading.resumed({ after: resumedAfter, first: candle.openTime });
+        resumedAfter = null;
         runJournal.recordCandle({ ...acted, arrivedAt }, null);
         const stale = staleReason(candle.openTime, tradedMarket.grid, arrivedAt, staleAfter);
         if (stale !== null) logger?.warn({ openTime: isoUtc(candle.openTime) }, `${describeSubscription(traded)}: ${stale}; not traded`);

@@ -115,6 +115,8 @@ export async function runStrategyWorker(options: StrategyWorkerOptions): Promise
   const broker = killed === null ? new PaperBroker(config) : PaperBroker.restore(config, killed.state, killed);
   const exposedBefore = broker.exposedCandles;
   const resumeAfter = killed?.state.lastTime ?? Number.NEGATIVE_INFINITY;
+  /** A continued run's last candle acted on before the kill, until the continuation journals its resume. */
+  let resumedAfter = killed?.state.lastTime ?? null;
   if (killed !== null) logger?.warn({ run: killed.dir, lastCandle: isoUtc(killed.state.lastTime) }, `${options.id}: continuing a killed run`);
   const engine = new Engine({ strategy: loaded.strategy, broker, file: loaded.file, subscription: traded, informative });
   const trading = TradingJournal.open(dir, broker);
@@ -179,6 +181,8 @@ export async function runStrategyWorker(options: StrategyWorkerOptions): Promise
       const row = tradedMarket.history.batch.openTime.lastIndexOf(candle.openTime);
       // The version acted on is the history's (a revision that came while the candle waited has replaced it): as runLive.
       const acted = candleAt(tradedMarket.history.batch, row);
+      if (resumedAfter !== null) trading.resumed({ after: resumedAfter, first: candle.openTime }); // as runLive
+      resumedAfter = null;
       journal!.recordCandle({ ...acted, arrivedAt }, null);
       const stale = staleReason(candle.openTime, tradedMarket.grid, arrivedAt, staleAfter);
       if (stale !== null) logger?.warn({ openTime: isoUtc(candle.openTime) }, `${options.id}: ${describeSubscription(traded)}: ${stale}; not traded`);

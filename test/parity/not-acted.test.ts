@@ -135,7 +135,7 @@ describe('replay signals on candles the live run did not act on', () => {
       {
         openTime: hole,
         replay: { action: 'enter_long', tag: 'even_minute' },
-        reason: expect.stringMatching(/^not in the run's live store \(the replay has it from the shipped datasets\): never received by the run, which acted on the candle of 2021-04-21T03:31:00\.000Z/),
+        reason: expect.stringMatching(/^not in the run's live store \(the replay has it from the shipped datasets\): never received by the run, which was running \(no resume record covers it\) and acted on the candle of 2021-04-21T03:31:00\.000Z/),
       },
     ]);
     expect(report.mismatches).toEqual([]);
