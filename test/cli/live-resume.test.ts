@@ -2,7 +2,9 @@
  * `npm run live` continues a run killed by SIGKILL: a live child on the simulator (running in this process) is killed
  * while long; the same command is run again. It must continue the same run folder with the broker restored from
  * trading.jsonl (position, stop, client order ids), and the whole run's trades must equal those of a replay of exactly
- * the candles the run acted on (both parts) through a fresh broker, with no order made twice.
+ * the candles the run acted on (both parts) through a fresh broker, with no order made twice. The continuation journals
+ * its resume (trading.jsonl), and `npm run diff` exits 0 comparing signals, orders, fills, trades and the broker's state
+ * across both parts, attributing the replay's signals on the candles in between to the downtime by that record.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -13,12 +15,13 @@ import { brokerConfig, strategyKeyOf } from '../../framework/broker/broker-confi
 import { PaperBroker } from '../../framework/broker/paper-broker';
 import { batchFromCandles, type StoredCandle } from '../../framework/core/candle';
 import { Engine } from '../../framework/engine/engine';
-import { diffRun } from '../../framework/parity/diff';
+import type { DiffReport } from '../../framework/parity/diff';
 import { readTradingJournal } from '../../framework/report/trading-journal';
 import { startSimulator, type Simulator } from '../../framework/sim/simulator';
 import { readStoredCandles } from '../../framework/store/live-store';
 import { readDataset } from '../../framework/store/partitions';
 import { loadStrategy } from '../../framework/strategy/loader';
+import { runCli } from '../support/cli';
 
 const FILE = 'test/fixtures/strategies/account-scaling.ts';
 const BTC_15M = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '15m' } as const;
@@ -131,7 +134,20 @@ describe('npm run live after a SIGKILL', () => {
     // npm run diff covers both parts: every signal on a candle acted on matches the replay's; the replay's signals on
     // the downtime's candles (a restart takes seconds, over four candles here: the strategy signals on every fourth
     // candle at least) are listed as not acted live, closed while the run was down, proven by the resume record.
-    const report = await diffRun(FILE, dir);
+    const diff = await runCli('framework/cli/diff.ts', [FILE, '--run', dir]);
+    expect(diff.code, `${diff.stdout}\n${diff.stderr}`).toBe(0);
+    const report = JSON.parse(readFileSync(path.join(dir, 'diff.json'), 'utf8')) as DiffReport;
+    // Decisions, orders, fills, trades and the broker's state (position, cash, equity) after every candle acted on, in
+    // both parts, equal to the replay's.
+    expect(report.actions).toMatchObject({
+      events: { live: journal.events.length, replay: journal.events.length },
+      fills: { live: journal.fills.length, replay: journal.fills.length },
+      trades: { live: journal.trades.length, replay: journal.trades.length },
+      states: journal.checkpoints.length,
+      differences: [],
+      unexplained: 0,
+    });
+    expect(journal.checkpoints.some((c) => c.time < lastActedBeforeKill) && journal.checkpoints.some((c) => c.time >= firstContinued)).toBe(true);
     expect(report.liveSignals).toBeGreaterThan(10);
     expect(report.unexplained).toBe(0);
     expect(report.mismatches).toEqual([]);
