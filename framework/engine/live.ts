@@ -139,7 +139,8 @@ interface Market {
  * A run killed before its stop (no `summary.json`) is continued by the next run of the same strategy, parameters and
  * market on the same exchange (or simulator): in the same folder, with the broker restored from the last checkpoint of
  * `trading.jsonl` (position, stops, pending orders, earlier trades); the candles that closed while it was down are
- * history, not traded (its first candle journals a `RunResume` record naming that span for `npm run diff`). Its report's equity curve and candle count cover the continued part.
+ * history, not traded (its first candle journals a `RunResume` record naming that span for `npm run diff`). Its
+ * report's equity curve and candle count cover the continued part.
  *
  * With {@link LiveOptions.simulator} live candles are stored under the exchange id `sim`, never mixed with real
  * exchange data.
