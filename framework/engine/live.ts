@@ -146,11 +146,11 @@ interface Market {
  * A run killed before its stop (no `summary.json`) is continued by the next run of the same strategy, parameters and
  * market on the same exchange (or simulator): in the same folder, with the broker restored from the last checkpoint of
  * `trading.jsonl` (position, stops, pending orders, earlier trades); the candles that closed while it was down are
- * history, not traded. With real orders, an order the killed run left in flight is looked up by its client order id,
- * and what the restored paper position asks for beyond the exchange holding goes out before the first candle
- * (`OrderExecutor.catchUp`). Its report's equity curve and candle count cover the continued part. On the in-process
- * simulator, the simulator's clock resumes after what the killed part traded, plus the time it was down
- * (`resumedExchangeTime`).
+ * history, not traded (its first candle journals a `RunResume` record naming that span for `npm run diff`). With real
+ * orders, an order the killed run left in flight is looked up by its client order id, and what the restored paper
+ * position asks for beyond the exchange holding goes out before the first candle (`OrderExecutor.catchUp`). Its
+ * report's equity curve and candle count cover the continued part. On the in-process simulator, the simulator's clock
+ * resumes after what the killed part traded, plus the time it was down (`resumedExchangeTime`).
  *
  * With {@link LiveOptions.simulator} live candles are stored under the exchange id `sim`, never mixed with real
  * exchange data.
@@ -324,6 +324,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       staleAfter,
       ...(options.maxCandles !== undefined && { maxCandles: options.maxCandles }),
       running: () => running,
+      resumedAfter: killed?.state.lastTime ?? null,
       stop: () => stop(),
       beforeCandle: async () => reconciliation?.beforeCandle(), // after a reconnect: reconciled before the next candle is acted on
       afterCandle: async () => {

@@ -48,6 +48,12 @@ export interface TradedCandleDrainOptions {
   readonly staleAfter: number;
   /** Stop (through {@link stop}) after this many candles acted on. */
   readonly maxCandles?: number;
+  /**
+   * A continued run: the open time of the killed part's last candle. The first candle acted on journals a `RunResume`
+   * record (`after` it, `first` this one) with its checkpoint, so that `npm run diff` attributes exactly the candles
+   * between to the downtime. Null or absent for a new run.
+   */
+  readonly resumedAfter?: number | null;
   /** Whether the run still acts on candles (false once stopping). */
   readonly running: () => boolean;
   /** Stops the run (at {@link maxCandles}). */
@@ -70,7 +76,8 @@ export interface TradedCandleDrainOptions {
  *
  * 1. waits while an informative subscription has not delivered every candle that closed with it ({@link waitsForInformative});
  * 2. `beforeCandle`; nothing more once the run stopped;
- * 3. the history's version of the candle (a revision made durable while it waited has replaced it) is journaled in
+ * 3. on a continued run's first candle, the resume record ({@link TradedCandleDrainOptions.resumedAfter});
+ *    the history's version of the candle (a revision made durable while it waited has replaced it) is journaled in
  *    `candles.jsonl` with its `arrivedAt`, so that file lists exactly the candles acted on;
  * 4. the stale rule ({@link staleReason}): a stale candle's signal is held, not traded;
  * 5. counted in `acted`, then the engine computes the indicators and runs the strategy and broker on it;
@@ -84,6 +91,7 @@ export interface TradedCandleDrainOptions {
 export function tradedCandleDrain(options: TradedCandleDrainOptions): () => Promise<void> {
   const { engine, journal, trading, markets, pending, acted, staleAfter, running, logger } = options;
   const prefix = options.logPrefix ?? '';
+  let resumedAfter = options.resumedAfter ?? null;
   return async () => {
     while (running() && pending.length > 0) {
       const traded = markets[0]!;
@@ -94,6 +102,8 @@ export function tradedCandleDrain(options: TradedCandleDrainOptions): () => Prom
       pending.shift();
       const row = traded.history.batch.openTime.lastIndexOf(candle.openTime);
       const version = candleAt(traded.history.batch, row);
+      if (resumedAfter !== null) trading.resumed({ after: resumedAfter, first: candle.openTime });
+      resumedAfter = null;
       journal.recordCandle({ ...version, arrivedAt }, null);
       const stale = staleReason(candle.openTime, traded.grid, arrivedAt, staleAfter);
       if (stale !== null) logger?.warn({ openTime: isoUtc(candle.openTime) }, `${prefix}${describeSubscription(traded.subscription)}: ${stale}; not traded`);

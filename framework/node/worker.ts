@@ -116,6 +116,8 @@ export async function runStrategyWorker(options: StrategyWorkerOptions): Promise
   const broker = killed === null ? new PaperBroker(config) : PaperBroker.restore(config, killed.state, killed);
   const exposedBefore = broker.exposedCandles;
   const resumeAfter = killed?.state.lastTime ?? Number.NEGATIVE_INFINITY;
+  /** A continued run's last candle acted on before the kill, until the continuation journals its resume. */
+  const resumedAfter = killed?.state.lastTime ?? null;
   if (killed !== null) logger?.warn({ run: killed.dir, lastCandle: isoUtc(killed.state.lastTime) }, `${options.id}: continuing a killed run`);
   const engine = new Engine({ strategy: loaded.strategy, broker, file: loaded.file, subscription: traded, informative });
   const trading = TradingJournal.open(dir, broker);
@@ -184,6 +186,7 @@ export async function runStrategyWorker(options: StrategyWorkerOptions): Promise
       staleAfter,
       ...(options.maxCandles !== undefined && { maxCandles: options.maxCandles }),
       running: () => running,
+      resumedAfter,
       stop,
       afterCandle: async () => publishSnapshot(false),
       logPrefix: `${options.id}: `,

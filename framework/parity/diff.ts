@@ -22,7 +22,7 @@ import { staleReason } from '../engine/stale';
 import { loadHistory } from '../feeds/history';
 import { replayCandles } from '../feeds/replay';
 import { readJournal, type JournalContents, type RunHeader } from '../report/journal';
-import { readTradingJournal, type TradingJournalContents } from '../report/trading-journal';
+import { readTradingJournal, type RunResume, type TradingJournalContents } from '../report/trading-journal';
 import type { OrderEvent } from '../broker/orders';
 import {
   compareActions,
@@ -91,16 +91,16 @@ export interface Mismatch extends SignalComparison {
  * A replay signal on a candle inside the live run's span that the run never acted on (the diff does not compare it),
  * with why: `reason` names the proof, from the store's provenance of that candle against the journal's arrival of the
  * next candle the run acted on:
- * - `closed while the run was down: …`: the candle was in the run's store before the run acted on a later candle, yet
- *   was not acted on; a running run acts on every traded candle in order, so it was not running then (a killed run,
- *   continued later: that candle is history to the continuation);
- * - `never delivered to the run: …`: the run's store did not have it when the run acted on the later candle (stored
- *   afterwards);
- * - `not in the run's live store …`: the run never received it (the replay has it from the shipped datasets): the
- *   exchange had no candle there when the run read it, or it closed while a killed run was down (the continued run's
- *   history took it from the shipped datasets, which the journal cannot tell apart).
- * `reason` is null when neither can be shown (e.g. a journal without arrival times); such a signal counts as
- * unexplained.
+ * - `closed while the run was down: …`: it opens between the last candle a killed run had acted on and the first one
+ *   its continuation acted on, as `trading.jsonl`'s resume record ({@link "report/trading-journal"!RunResume |
+ *   RunResume}) journaled them: history to the continuation, whether the killed run had stored it or the continuation
+ *   took it from the live store or the shipped datasets;
+ * - `never delivered to the run: …`: the run, running then, did not have it in its store when it acted on the next
+ *   candle (stored afterwards);
+ * - `not in the run's live store …`: the run, running then, never received it (the replay has it from the shipped
+ *   datasets): the exchange had no candle there when the run read it.
+ * `reason` is null when none of these can be shown (e.g. a journal without arrival times, or a candle the running run
+ * had stored before it acted on a later one: it should have acted on it); such a signal counts as unexplained.
  */
 export interface NotActedSignal {
   readonly openTime: number;
@@ -188,7 +188,7 @@ export async function diffRun(file: string, runDir: string): Promise<DiffReport>
   const live = new Map(journal.signals.filter(actedOn).map((s) => [s.openTime, s]));
   const notActed = replay.signals
     .filter((s) => inSpan(s) && !actedOn(s))
-    .map((s) => ({ openTime: s.openTime, replay: s.signal, reason: notActedReason(s.openTime, journal, candles) }));
+    .map((s) => ({ openTime: s.openTime, replay: s.signal, reason: notActedReason(s.openTime, journal, candles, trading?.resumes ?? []) }));
   const revisions = revisedCandles(journal, candles);
   const view = liveView(header, journal, candles, revisions);
   const explain = explainer(loaded, header, input, view, replay.columns, acted);
@@ -561,10 +561,17 @@ async function explainActions(
 
 /**
  * Why the live run did not act on the candle opening at `openTime` inside its span (see {@link NotActedSignal}), or
- * null when it cannot be shown: the store's provenance of the candle in the replay (`candles`) against the arrival of
- * the next candle the run acted on.
+ * null when it cannot be shown: the run's resume records (`resumes`), else the store's provenance of the candle in the
+ * replay (`candles`) against the arrival of the next candle the run acted on.
  */
-function notActedReason(openTime: number, journal: JournalContents, candles: CandleBatch): string | null {
+function notActedReason(openTime: number, journal: JournalContents, candles: CandleBatch, resumes: readonly RunResume[]): string | null {
+  const down = resumes.find((r) => r.after < openTime && openTime < r.first);
+  if (down !== undefined) {
+    return (
+      `closed while the run was down: the run was killed after acting on the candle of ${isoUtc(down.after)} and its ` +
+      `continuation acted first on the candle of ${isoUtc(down.first)} (trading.jsonl's resume record); history to the continuation, not traded`
+    );
+  }
   const next = journal.candles.find((c) => c.openTime > openTime);
   const row = candles.openTime.indexOf(openTime);
   if (next?.arrivedAt === undefined || row < 0) return null;
@@ -572,13 +579,13 @@ function notActedReason(openTime: number, journal: JournalContents, candles: Can
   const later = `the candle of ${isoUtc(next.openTime)}, acted on at ${isoUtc(next.arrivedAt)}`;
   if (Number.isNaN(receivedAt)) {
     return (
-      `not in the run's live store (the replay has it from the shipped datasets): never received by the run, which acted on ${later}; ` +
-      `the exchange had no candle there when the run read it, or it closed while the run was down (a continued run takes it from the shipped datasets as history)`
+      `not in the run's live store (the replay has it from the shipped datasets): never received by the run, which was ` +
+      `running (no resume record covers it) and acted on ${later}; the exchange had no candle there when the run read it`
     );
   }
-  const stored = `stored at ${isoUtc(receivedAt)} from ${CANDLE_SOURCES[candles.source[row]!] ?? 'import'}`;
-  if (receivedAt <= next.arrivedAt) return `closed while the run was down: ${stored}, before the run acted on ${later}; a continued run's history, not traded`;
-  return `never delivered to the run: ${stored}, after it had acted on ${later}`;
+  // Stored before the running run acted on a later candle: it should have acted on this one first.
+  if (receivedAt <= next.arrivedAt) return null;
+  return `never delivered to the run: stored at ${isoUtc(receivedAt)} from ${CANDLE_SOURCES[candles.source[row]!] ?? 'import'}, after it had acted on ${later}`;
 }
 
 /** Whether the stored version of candle `row` was received after `decidedAt` (UTC epoch ms; unknown: yes). */

@@ -11,7 +11,8 @@
  * - `{"kind":"trade","trade":{…}}`: a closed {@link "broker/types"!Trade | Trade};
  * - `{"kind":"position","time":t,"position":{…}|null}`: the position after candle `t`, when it changed;
  * - `{"kind":"state","time":t,"state":{…}}`: the {@link "broker/broker-state"!BrokerState | BrokerState} after
- *   candle `t` (the checkpoint).
+ *   candle `t` (the checkpoint);
+ * - `{"kind":"resume","after":a,"first":f}`: a {@link RunResume}, before the lines of the continued run's first candle.
  *
  * @module
  */
@@ -39,6 +40,19 @@ export interface TradingJournalContents {
   readonly events: readonly OrderEvent[];
   /** Every checkpoint: the broker state after the candle opening at `time`, oldest first. */
   readonly checkpoints: readonly TradingCheckpoint[];
+  /** Every continuation of the run after a kill, oldest first. */
+  readonly resumes: readonly RunResume[];
+}
+
+/**
+ * A run killed, then continued by the same command: it had acted on the traded candles up to the one opening at
+ * `after` (its last checkpoint), and the continuation acted first on the one opening at `first` (UTC epoch ms of open
+ * times). The candles between closed while the run was down or starting again: the continuation took them as history
+ * and acted on none of them. Journaled with the first candle's checkpoint (durable together, or lost together).
+ */
+export interface RunResume {
+  readonly after: number;
+  readonly first: number;
 }
 
 /** The broker's state after the candle opening at `time` (UTC epoch ms), as a checkpoint journaled it. */
@@ -111,6 +125,14 @@ export class TradingJournal {
     fdatasyncSync(this.#fd);
   }
 
+  /**
+   * Records that the run continues after a kill ({@link RunResume}); call it as the continuation acts on its first
+   * candle, before that candle's events: the line is written with the candle's {@link checkpoint}.
+   */
+  resumed(resume: RunResume): void {
+    this.#lines.push(jsonLine({ kind: 'resume', ...resume }));
+  }
+
   /** Closes the file (after a last {@link checkpoint}). */
   close(): void {
     closeSync(this.#fd);
@@ -126,14 +148,15 @@ export class TradingJournal {
  */
 export function readTradingJournal(dir: string): TradingJournalContents {
   const path = join(dir, TRADING_FILE);
-  if (!existsSync(path)) return { state: null, fills: [], trades: [], events: [], checkpoints: [] };
+  if (!existsSync(path)) return { state: null, fills: [], trades: [], events: [], checkpoints: [], resumes: [] };
   const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1); // after the last newline: empty or torn
   let state: BrokerState | null = null;
-  let kept = { fills: 0, trades: 0, events: 0 };
+  let kept = { fills: 0, trades: 0, events: 0, resumes: 0 };
   const fills: Fill[] = [];
   const trades: Trade[] = [];
   const events: OrderEvent[] = [];
   const checkpoints: TradingCheckpoint[] = [];
+  const resumes: RunResume[] = [];
   lines.forEach((line, i) => {
     let record: { kind?: unknown; [key: string]: unknown };
     try {
@@ -144,13 +167,21 @@ export function readTradingJournal(dir: string): TradingJournalContents {
     if (record.kind === 'fill') fills.push(record['fill'] as Fill);
     else if (record.kind === 'trade') trades.push(record['trade'] as Trade);
     else if (record.kind === 'order') events.push({ order: record['order'], targetQuantity: record['targetQuantity'] } as OrderEvent);
+    else if (record.kind === 'resume') resumes.push({ after: record['after'] as number, first: record['first'] as number });
     else if (record.kind === 'state') {
       state = parseBrokerState(record['state'], `${path} line ${i + 1}`);
       checkpoints.push({ time: record['time'] as number, state });
-      kept = { fills: fills.length, trades: trades.length, events: events.length };
+      kept = { fills: fills.length, trades: trades.length, events: events.length, resumes: resumes.length };
     }
   });
-  return { state, fills: fills.slice(0, kept.fills), trades: trades.slice(0, kept.trades), events: events.slice(0, kept.events), checkpoints };
+  return {
+    state,
+    fills: fills.slice(0, kept.fills),
+    trades: trades.slice(0, kept.trades),
+    events: events.slice(0, kept.events),
+    checkpoints,
+    resumes: resumes.slice(0, kept.resumes),
+  };
 }
 
 /** Byte offset just after the newline of the last `state` line of `text` (0 when there is none). */

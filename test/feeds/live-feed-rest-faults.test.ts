@@ -1,6 +1,8 @@
 /**
  * The live feed against the simulator's REST faults (429 with Retry-After, 500, revised candles) and against every
- * fault at once: over 1,000+ real candles, the feed still emits exactly the dataset the simulator played.
+ * fault at once: over 1,000+ real candles, the feed still emits exactly the dataset the simulator played. The single
+ * faults are played with the exchange clock moved on what the feed has done (lockstep): the number of pages and how the
+ * stream and REST share the candles do not depend on how fast this machine is.
  */
 import { describe, expect, it } from 'vitest';
 import { problemsAgainstDataset, runFeed, START, TF_5M } from './support';
@@ -14,6 +16,7 @@ describe('live feed under REST faults (real ccxt, simulator on loopback)', () =>
       faults: { rest429: { nth: [8, 9], retryAfterSec: 1 } },
       lastStoredOpenTime: LAST_STORED,
       candles: CANDLES,
+      lockstep: true,
     });
     expect(problemsAgainstDataset(run.emitted, LAST_STORED, new Map())).toEqual([]);
     expect(run.sim.stats.faults.rest429).toBe(2);
@@ -25,14 +28,14 @@ describe('live feed under REST faults (real ccxt, simulator on loopback)', () =>
   });
 
   it('rest500: failed pages are retried, not skipped', async () => {
-    const run = await runFeed({ faults: { rest500: { rate: 0.2 } }, lastStoredOpenTime: LAST_STORED, candles: CANDLES });
+    const run = await runFeed({ faults: { rest500: { rate: 0.2 } }, lastStoredOpenTime: LAST_STORED, candles: CANDLES, lockstep: true });
     expect(problemsAgainstDataset(run.emitted, LAST_STORED, new Map())).toEqual([]);
     expect(run.sim.stats.faults.rest500).toBeGreaterThan(0);
     expect(run.status.restRetries).toBeGreaterThan(0);
   });
 
   it('revision: a candle revised after its closing frame is reported, never emitted twice', async () => {
-    const run = await runFeed({ faults: { revision: { rate: 0.05 } }, lastStoredOpenTime: LAST_STORED, candles: CANDLES });
+    const run = await runFeed({ faults: { revision: { rate: 0.05 } }, lastStoredOpenTime: LAST_STORED, candles: CANDLES, lockstep: true });
     const revised = new Map(run.sim.revisions.map((r) => [r.openTime, r] as const));
     const restVolume = new Map(run.sim.revisions.map((r) => [r.openTime, r.restVolume] as const));
     expect(problemsAgainstDataset(run.emitted, LAST_STORED, restVolume)).toEqual([]);

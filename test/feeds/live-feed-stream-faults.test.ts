@@ -1,7 +1,10 @@
 /**
  * The live feed against the simulator's WebSocket faults: over 1,000+ real candles (BTC/USDT 5m, February 2021, across
  * the exchange's real 15-candle gap), what the feed emits is exactly the dataset the simulator played — each candle
- * once, in order, nothing missing, with the exchange's values — whatever the stream does.
+ * once, in order, nothing missing, with the exchange's values — whatever the stream does. Faults that do not kill the
+ * connection are played with the exchange clock moved on what the feed has done (lockstep), so that what happens on the
+ * wire does not depend on how fast this machine is; `drop` and `stall` need the clock to run on its own while the
+ * connection is dead (and `stall` runs on until both stalls have fired).
  */
 import { describe, expect, it } from 'vitest';
 import { problemsAgainstDataset, runFeed, START, TF_5M } from './support';
@@ -9,6 +12,8 @@ import { problemsAgainstDataset, runFeed, START, TF_5M } from './support';
 const LAST_STORED = START - 20 * TF_5M;
 const CANDLES = 1_050;
 const NO_REVISIONS = new Map<number, number>();
+/** How long a stalled connection stays silent, in candles (1.2 s of real time at the simulator's speed). */
+const STALL_CANDLES = 400;
 
 describe('live feed under WebSocket faults (real ccxt, simulator on loopback)', () => {
   it('drop: the server kills the connection; the feed reconnects and backfills, no socket left behind', async () => {
@@ -22,14 +27,23 @@ describe('live feed under WebSocket faults (real ccxt, simulator on loopback)', 
   });
 
   it('stall: a silent but open connection is detected, closed (no zombie) and replaced', async () => {
+    // The 400th and 2,000th frames delivered stall their connection; how many frames come before the feed has emitted
+    // CANDLES depends on how much of the catch-up went over REST on this machine: it runs on until 500 candles after the
+    // second stall.
+    let secondStall: number | undefined;
     const run = await runFeed({
-      faults: { stall: { nth: [400, 2_000], durationMs: 40 * TF_5M } },
+      faults: { stall: { nth: [400, 2_000], durationMs: STALL_CANDLES * TF_5M } },
       lastStoredOpenTime: LAST_STORED,
       candles: CANDLES,
+      until: (sim, emitted) => {
+        if (sim.stats.faults.stall >= 2) secondStall ??= emitted.length;
+        return secondStall !== undefined && emitted.length >= secondStall + 500;
+      },
     });
     expect(problemsAgainstDataset(run.emitted, LAST_STORED, NO_REVISIONS)).toEqual([]);
     expect(run.sim.stats.faults.stall).toBe(2);
-    // A stalled connection stays silent for 40 candles, far past the 8-candle threshold: each one was replaced...
+    // A stalled connection stays silent for 400 candles, far past the silence threshold (8 candles, at least 250 ms of
+    // real time: about 83 candles here): each one was replaced...
     expect(run.sim.stats.wsConnections).toBeGreaterThanOrEqual(1 + run.sim.stats.faults.stall);
     expect(run.lines.some((l) => String(l['reason']).startsWith('no frame for'))).toBe(true);
     // ...and closed by the feed (the simulator never closes a stalled socket): with two stalls, a zombie would have
@@ -39,20 +53,20 @@ describe('live feed under WebSocket faults (real ccxt, simulator on loopback)', 
   });
 
   it('duplicate: frames sent twice are emitted once; repeated closing frames are counted', async () => {
-    const run = await runFeed({ faults: { duplicate: { rate: 0.05 } }, lastStoredOpenTime: LAST_STORED, candles: CANDLES });
+    const run = await runFeed({ faults: { duplicate: { rate: 0.05 } }, lastStoredOpenTime: LAST_STORED, candles: CANDLES, lockstep: true });
     expect(problemsAgainstDataset(run.emitted, LAST_STORED, NO_REVISIONS)).toEqual([]);
     expect(run.sim.stats.faults.duplicate).toBeGreaterThan(0);
     expect(run.status.duplicates).toBeGreaterThan(0);
   });
 
   it('outOfOrder: a frame held back behind the next one changes nothing', async () => {
-    const run = await runFeed({ faults: { outOfOrder: { rate: 0.05 } }, lastStoredOpenTime: LAST_STORED, candles: CANDLES });
+    const run = await runFeed({ faults: { outOfOrder: { rate: 0.05 } }, lastStoredOpenTime: LAST_STORED, candles: CANDLES, lockstep: true });
     expect(problemsAgainstDataset(run.emitted, LAST_STORED, NO_REVISIONS)).toEqual([]);
     expect(run.sim.stats.faults.outOfOrder).toBeGreaterThan(0);
   });
 
   it('malformed: bad frames (cut JSON, NaN, high < low, misaligned) are logged with the frame and counted; the feed goes on', async () => {
-    const run = await runFeed({ faults: { malformed: { rate: 0.02 } }, lastStoredOpenTime: LAST_STORED, candles: CANDLES });
+    const run = await runFeed({ faults: { malformed: { rate: 0.02 } }, lastStoredOpenTime: LAST_STORED, candles: CANDLES, lockstep: true });
     expect(problemsAgainstDataset(run.emitted, LAST_STORED, NO_REVISIONS)).toEqual([]);
     const byKind = run.sim.stats.malformedByKind;
     expect(byKind.json + byKind.nan + byKind.misaligned).toBeGreaterThan(0);

@@ -84,6 +84,11 @@ export interface RunOptions {
    * clock is manual and the feed's runs at rate 1 between re-syncs.
    */
   readonly lockstep?: boolean;
+  /**
+   * Run on after `candles` candles until this holds too (polled with what the simulator and the feed did so far): for a
+   * test that needs its faults to have fired, however the stream and REST shared the candles on this machine.
+   */
+  readonly until?: (sim: Simulator, emitted: readonly StoredCandle[]) => boolean;
 }
 
 /**
@@ -112,7 +117,10 @@ export async function runFeed(options: RunOptions): Promise<FeedRun> {
     },
     logger,
     clockRate: options.lockstep === true ? 1 : SPEED,
-    silenceTimeoutMs: 8 * TF_5M,
+    // Eight candles, but at least 250 ms of real time, as runLive allows on the simulator: at SPEED eight candles are
+    // 24 ms, which a loaded machine's event loop (the simulator's and the feed's) pauses for, and every pause would
+    // replace a live connection.
+    silenceTimeoutMs: Math.max(8 * TF_5M, 250 * (options.lockstep === true ? 1 : SPEED)),
     monitorIntervalMs: 100,
     clockResyncIntervalMs: 1_000,
     backoff: { baseMs: 5, maxMs: 100 },
@@ -122,7 +130,8 @@ export async function runFeed(options: RunOptions): Promise<FeedRun> {
   const driver = options.lockstep === true ? driveClock(sim, emitted, () => driving) : Promise.resolve();
   try {
     await feed.start();
-    await waitFor(() => emitted.length >= options.candles || feed.status().state === 'failed', `${options.candles} candles`);
+    const enough = (): boolean => emitted.length >= options.candles && (options.until?.(sim, emitted) ?? true);
+    await waitFor(() => enough() || feed.status().state === 'failed', `${options.candles} candles`);
     driving = false;
     await driver;
     await feed.stop();

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayCandles } from '../../framework/feeds/replay';
 import { diffRun, type DiffReport } from '../../framework/parity/diff';
 import { readJournal } from '../../framework/report/journal';
+import { readTradingJournal } from '../../framework/report/trading-journal';
 import { startSimulator, type Simulator } from '../../framework/sim/simulator';
 import { readStoredCandles } from '../../framework/store/live-store';
 
@@ -26,6 +27,8 @@ const scratch = mkdtempSync(path.join(tmpdir(), 'chaos-'));
 
 let sim: Simulator;
 let planted: { openTime: number; close: number };
+/** Open time of the last candle the first run had checkpointed when it was killed. */
+let lastCheckpointAtKill: number;
 const reports: DiffReport[] = [];
 const runs: string[] = [];
 /** Every live run started, killed in `afterAll` when still running (a failed wait must not leave one behind). */
@@ -135,6 +138,7 @@ beforeAll(async () => {
   runs.push(run);
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
+  lastCheckpointAtKill = readTradingJournal(run).checkpoints.at(-1)!.time;
 
   // Restart on the same store: it recovers the log, backfills the downtime, and carries on to 2,000+ candles in all.
   const second = live(1_200);
@@ -214,9 +218,18 @@ describe('chaos parity: every fault, a SIGKILL and a restart', () => {
     const notActed = reports.flatMap((r) => r.notActed);
     expect(notActed.length).toBeGreaterThan(0);
     // Stored by the killed run before it acted on them, or, for those that closed while no process ran, backfilled over
-    // REST by the continued run as history (a run on the simulator never reads the datasets it plays).
+    // REST by the continued run as history (a run on the simulator never reads the datasets it plays): all between the
+    // killed part's last checkpoint and the continuation's first candle, as the continuation journaled them in its
+    // resume record.
+    const [run] = runs;
+    const [resume, ...more] = readTradingJournal(run!).resumes;
+    expect(more).toEqual([]);
+    expect(resume!.after).toBe(lastCheckpointAtKill);
+    expect(resume!.first).toBe(readJournal(run!).candles.find((c) => c.openTime > lastCheckpointAtKill)!.openTime);
     for (const n of notActed) {
-      expect(n.reason).toMatch(/^(closed while the run was down: stored at .*, before the run acted on the candle of |not in the run's live store \(the replay has it from the shipped datasets\))/);
+      expect(n.openTime).toBeGreaterThan(resume!.after);
+      expect(n.openTime).toBeLessThan(resume!.first);
+      expect(n.reason).toMatch(/^closed while the run was down: the run was killed after acting on the candle of .*trading\.jsonl's resume record/);
     }
   });
 });
