@@ -214,9 +214,10 @@ describe('chaos parity: every fault, a SIGKILL and a restart', () => {
   });
 
   it('lists the replay signals on candles that closed while the killed run was down as not acted live, with that reason', () => {
-    // Hundreds of candles close while the second process starts; the strategy signals on about one in five candles.
+    // How many candles close while the second process starts depends on the machine (the restarted simulator's clock
+    // resumes after the time the run was down): none may carry a signal on an idle machine. Whatever is listed must lie
+    // in the downtime, with the reason proven by the resume record (test/cli/live-resume.test.ts asserts at least one).
     const notActed = reports.flatMap((r) => r.notActed);
-    expect(notActed.length).toBeGreaterThan(0);
     // Stored by the killed run before it acted on them, or, for those that closed while no process ran, backfilled over
     // REST by the continued run as history (a run on the simulator never reads the datasets it plays): all between the
     // killed part's last checkpoint and the continuation's first candle, as the continuation journaled them in its
