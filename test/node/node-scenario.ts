@@ -1,8 +1,10 @@
 /**
  * `npm run node` end to end, on either bus (node-cli.test.ts: in-process; node-amqp.test.ts: RabbitMQ), with real
- * processes and real sockets: a node of three strategies — two instances of
- * strategies/macd.ts with different parameters and strategies/macd-trend-filter.ts (15m traded, 1h informative) — over
- * two subscriptions, on the project's simulator (started here, on the shipped datasets) with the in-process bus.
+ * processes and real sockets: a node of five strategies — two instances of strategies/macd.ts with different
+ * parameters, strategies/macd-trend-filter.ts (15m traded, 1h informative), strategies/dca.ts (BTC/USDT 1h, buying
+ * every 4 hours) and strategies/rsi-mean-reversion.ts (ETH/USDT 1h) — over three subscriptions, on the project's
+ * simulator (started here, on the shipped datasets) with every market-data fault on: dropped connections, stalls,
+ * duplicated, out-of-order and malformed frames, REST 429/500 and malformed rows, and candles revised over REST.
  *
  * It proves: one WebSocket per unique subscription whatever the number of strategies; a worker SIGKILLed mid-run is
  * restarted by the supervisor and continues its run folder while the others keep their process; admin commands (over
@@ -30,7 +32,15 @@ const FILES: Readonly<Record<string, string>> = {
   'macd-fast': 'strategies/macd.ts',
   'macd-slow': 'strategies/macd.ts',
   trend: 'strategies/macd-trend-filter.ts',
+  dca: 'strategies/dca.ts',
+  rsi: 'strategies/rsi-mean-reversion.ts',
 };
+/** The unique subscriptions of the five strategies: one WebSocket each. */
+const SUBSCRIPTIONS = [
+  { symbol: 'BTC/USDT', timeframe: '15m' },
+  { symbol: 'BTC/USDT', timeframe: '1h' },
+  { symbol: 'ETH/USDT', timeframe: '1h' },
+] as const;
 writeFileSync(
   config,
   [
@@ -38,6 +48,8 @@ writeFileSync(
     '  - { id: macd-fast, file: strategies/macd.ts, params: { fast: 6, slow: 14, signal: 5 }, allocation: { quote: 5000 } }',
     '  - { id: macd-slow, file: strategies/macd.ts, params: { fast: 12, slow: 26 }, allocation: { quote: 3000 } }',
     '  - { id: trend, file: strategies/macd-trend-filter.ts, allocation: { quote: 2000 } }',
+    '  - { id: dca, file: strategies/dca.ts, params: { every: 4, takeProfit: 0.01 }, allocation: { quote: 1000 } }',
+    '  - { id: rsi, file: strategies/rsi-mean-reversion.ts, allocation: { quote: 1000 } }',
     '',
   ].join('\n'),
 );
@@ -122,16 +134,33 @@ let stderr = '';
 export function describeNode(transport: string, busArgs: () => readonly string[]): void {
   nodeBusArgs = busArgs;
   describe(`npm run node (${transport})`, () => {
-    it('runs 3 strategies over 2 subscriptions: one socket each, a SIGKILLed worker continues its run, admin, status = journals, diff 0', { timeout: 600_000 }, async () => {
+    it('runs 5 strategies over 3 subscriptions with every fault: one socket each, a SIGKILLed worker continues its run, admin, status = journals, diff 0', { timeout: 600_000 }, async () => {
       sim = await startSimulator({
-        markets: ['15m', '1h'].map((timeframe) => ({
-          symbol: 'BTC/USDT',
+        markets: SUBSCRIPTIONS.map(({ symbol, timeframe }) => ({
+          symbol,
           timeframe,
-          candles: readDataset('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe }),
+          candles: readDataset('datasets', { exchange: 'binance', symbol, timeframe }),
         })),
         startTime: Date.UTC(2021, 0, 10), // 40 days of history: quick to load, compute and replay
         speed: SPEED,
+        seed: 14,
+        // Every market-data fault, at rates that fire each a few times over the ~300 frames and ~100 REST requests of
+        // the run (the order-path faults have their own tests: these strategies trade on paper).
+        faults: {
+          drop: { rate: 0.02 },
+          stall: { rate: 0.01 },
+          duplicate: { rate: 0.05 },
+          outOfOrder: { rate: 0.05 },
+          malformed: { rate: 0.03 },
+          rest429: { rate: 0.03 },
+          rest500: { rate: 0.03 },
+          restMalformed: { rate: 0.05 },
+          revision: { rate: 0.05 },
+        },
       });
+      // One WebSocket per unique subscription, not one per strategy (six): never more than three open at once.
+      let mostSockets = 0;
+      const sockets = setInterval(() => (mostSockets = Math.max(mostSockets, sim!.stats.wsOpenConnections)), 20);
       node = spawn(
         process.execPath,
         ['--import', 'tsx', 'framework/cli/node.ts', config, '--sim-url', sim.restUrl, '--speed', String(SPEED),
@@ -147,8 +176,6 @@ export function describeNode(transport: string, busArgs: () => readonly string[]
 
       await until(() => Object.keys(FILES).every((id) => checkpoints(runDirs(id)[0]) >= 10), 'ten candles acted on by every worker');
       console.log(`node started, every worker 10 candles in: ${Date.now() - spawnedAt} ms`);
-      // One WebSocket per unique subscription (15m and 1h), not one per strategy.
-      expect(sim.stats.wsOpenConnections).toBe(2);
 
       const before = await adminCli('status');
       expect(before.ok).toBe(true);
@@ -167,7 +194,7 @@ export function describeNode(transport: string, busArgs: () => readonly string[]
       expect(runDirs('macd-fast')).toHaveLength(1); // the same run folder, continued
       expect(stderr).toMatch(/macd-fast: continuing a killed run/);
       // The others were not touched.
-      for (const id of ['macd-slow', 'trend']) {
+      for (const id of ['macd-slow', 'trend', 'dca', 'rsi']) {
         expect(pid(id, afterKill)).toBe(pid(id, before));
         expect(afterKill.status.workers.find((w) => w.id === id)!.restarts).toBe(0);
       }
@@ -185,7 +212,7 @@ export function describeNode(transport: string, busArgs: () => readonly string[]
 
       // status = the sum of the workers' journals (each one's newest run: its last checkpoint and its closed trades).
       const final = await adminCli('status');
-      expect(final.status.workers.map((w) => w.state)).toEqual(['stopped', 'stopped', 'stopped']);
+      expect(final.status.workers.map((w) => w.state)).toEqual(Object.keys(FILES).map(() => 'stopped'));
       let equity = 0;
       let realised = 0;
       for (const id of Object.keys(FILES)) {
@@ -204,10 +231,15 @@ export function describeNode(transport: string, busArgs: () => readonly string[]
 
       node.kill('SIGINT');
       expect(await exited, stderr.slice(-3_000)).toBe(0);
+      clearInterval(sockets);
+      const { faults, wsConnections } = sim.stats;
+      console.log(`node scenario: most sockets open at once ${mostSockets}, accepted ${wsConnections}, faults ${JSON.stringify(faults)}`);
+      expect(mostSockets).toBe(SUBSCRIPTIONS.length);
+      for (const kind of ['drop', 'stall', 'duplicate', 'outOfOrder', 'malformed', 'rest429', 'rest500', 'restMalformed', 'revision'] as const) expect(faults[kind], kind).toBeGreaterThan(0);
 
       // npm run diff on every run folder of every worker: the killed and continued one, and both of the restarted one.
       const runsToDiff = Object.entries(FILES).flatMap(([id, file]) => runDirs(id).map((dir) => ({ id, file, dir })));
-      expect(runsToDiff).toHaveLength(4);
+      expect(runsToDiff).toHaveLength(6);
       const diffs = await Promise.all(runsToDiff.map(({ file, dir }) => runCli('framework/cli/diff.ts', [file, '--run', dir])));
       diffs.forEach((diff, i) => {
         expect(diff.code, `${runsToDiff[i]!.dir}\n${diff.stdout}\n${diff.stderr}`).toBe(0);
