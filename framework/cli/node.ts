@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { createLogger } from '../core/logger';
 import { isoUtc } from '../core/time';
 import { AmqpBus } from '../bus/amqp';
-import { sendAdmin, type AdminReply, type AdminRequest, type NodeStatus } from '../node/admin';
+import { sendAdmin, type AdminReply, type AdminRequest, type NodeStatus, type StrategyLine } from '../node/admin';
 import { sendAdminOverBus } from '../node/admin-bus';
 import { loadNodeConfig } from '../node/config';
 import { FAULT_KINDS, type FaultConfig } from '../sim/config';
@@ -21,7 +21,7 @@ import { LIVE_EXCHANGES, liveMarketArgs } from './market-args';
 import { brokerArgs, brokerFromOptions, commonArgs, logLevel, runCommand, withBrokerOptions, withCommonOptions } from './common';
 
 const EXCHANGES = LIVE_EXCHANGES;
-const ADMIN_COMMANDS = ['status', 'stop', 'start', 'restart'] as const;
+const ADMIN_COMMANDS = ['list', 'status', 'stop', 'start', 'restart'] as const;
 
 const runSchema = z.object({
   ...commonArgs,
@@ -63,7 +63,7 @@ const runProgram = withCommonOptions(
 
 const adminProgram = withCommonOptions(
   new Command('node')
-    .description("Admin commands for a running node, through its control socket: status, stop <id>, start <id>, restart <id>")
+    .description("Admin commands for a running node, through its control socket: list, status, stop <id>, start <id>, restart <id>")
     .argument('<command>', ADMIN_COMMANDS.join(', '))
     .argument('[id]', 'the strategy id (stop, start, restart)')
     .option('--control <path>', 'the control socket (default <runs>/node.sock)')
@@ -122,7 +122,10 @@ adminProgram.action(async (command: string, id: string | undefined, raw: Record<
     const request = adminRequest(command, id);
     const reply = options.bus === undefined ? await sendAdmin(options.control ?? path.join(options.runs, 'node.sock'), request) : await overBus(options.bus, request);
     if (options.json === true) process.stdout.write(`${JSON.stringify(reply)}\n`);
-    else process.stdout.write(`${reply.message}\n${reply.status === undefined ? '' : `${formatStatus(reply.status)}\n`}`);
+    else {
+      const table = reply.status !== undefined ? formatStatus(reply.status) : reply.strategies !== undefined ? formatList(reply.strategies) : undefined;
+      process.stdout.write(`${reply.message}\n${table === undefined ? '' : `${table}\n`}`);
+    }
     if (!reply.ok) process.exitCode = 1;
   });
 });
@@ -138,7 +141,7 @@ async function overBus(url: string, request: AdminRequest): Promise<AdminReply> 
 }
 
 function adminRequest(command: string, id: string | undefined): AdminRequest {
-  if (command === 'status') return { command };
+  if (command === 'status' || command === 'list') return { command };
   if (command === 'stop' || command === 'start' || command === 'restart') {
     if (id === undefined) throw new UsageError(`node ${command}: name the strategy id, e.g. npm run node -- ${command} macd-fast`);
     return { command, id };
@@ -166,10 +169,28 @@ function formatStatus(status: NodeStatus): string {
   const t = status.portfolio.total;
   rows.push(['total', '', '', '', money(t.equity), money(t.realisedPnl), money(t.unrealisedPnl), `${(t.maxDrawdown * 100).toFixed(2)}%`]);
   const header = ['strategy', 'state', 'restarts', 'last candle', 'equity', 'realised', 'unrealised', 'max drawdown'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const exposure = Object.entries(t.exposure).map(([asset, e]) => `${asset} ${e.quantity} (${money(e.value)})`);
-  return [line(header), ...rows.map(line), `exposure: ${exposure.length === 0 ? 'none' : exposure.join(', ')}`].join('\n');
+  return [...table(header, rows, 4), `exposure: ${exposure.length === 0 ? 'none' : exposure.join(', ')}`].join('\n');
+}
+
+/** The configured strategies as a table (`list`): id, state, mode, allocation, file and parameters. */
+function formatList(strategies: readonly StrategyLine[]): string {
+  const rows = strategies.map((s) => [
+    s.id,
+    s.state,
+    s.mode,
+    'quote' in s.allocation ? `${s.allocation.quote} quote` : `${s.allocation.fraction * 100}% of the account`,
+    s.file,
+    Object.entries(s.params).map(([k, v]) => `${k}=${v}`).join(' ') || '(defaults)',
+  ]);
+  return table(['strategy', 'state', 'mode', 'allocation', 'file', 'params'], rows, 6).join('\n');
+}
+
+/** Lines of a text table: the first `left` columns padded on the right, the others (numbers) on the left. */
+function table(header: readonly string[], rows: readonly (readonly string[])[], left: number): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (i < left ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)];
 }
 
 const first = process.argv[2];

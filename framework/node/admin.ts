@@ -1,6 +1,6 @@
 /**
- * The trading node's admin commands and its local control socket. `npm run node -- status | stop <id> | start <id> |
- * restart <id>` connect to the running node's Unix socket (default `<runs>/node.sock`, `--control` to name another),
+ * The trading node's admin commands and its local control socket. `npm run node -- list | status | stop <id> |
+ * start <id> | restart <id>` connect to the running node's Unix socket (default `<runs>/node.sock`, `--control` to name another),
  * send one request as a line of JSON and read one answer line: the node's acknowledgement, with the result. The socket
  * is a file, so only users who may open it (its directory's permissions) can send commands; nothing listens on the
  * network.
@@ -18,6 +18,7 @@ import type { WorkerState } from '../supervisor/supervisor';
 
 /** An admin request. */
 export type AdminRequest =
+  | { readonly command: 'list' }
   | { readonly command: 'status' }
   | { readonly command: 'stop' | 'start' | 'restart'; readonly id: string };
 
@@ -30,17 +31,35 @@ export interface WorkerLine {
   readonly restarts: number;
 }
 
+/**
+ * One configured strategy, as `list` answers it: its configuration (parameters as overridden in the node
+ * configuration, allocation in quote currency or as a fraction of the account) and its worker's state.
+ */
+export interface StrategyLine {
+  readonly id: string;
+  readonly file: string;
+  readonly params: Readonly<Record<string, number | string | boolean>>;
+  readonly mode: 'paper' | 'real';
+  readonly allocation: { readonly quote: number } | { readonly fraction: number };
+  readonly enabled: boolean;
+  readonly state: WorkerState | 'disabled';
+}
+
 /** The node's state: its workers and the portfolio aggregated from their snapshots. */
 export interface NodeStatus {
   readonly workers: readonly WorkerLine[];
   readonly portfolio: PortfolioStatus;
 }
 
-/** The acknowledgement of a request: whether it succeeded, one line saying what was done, and the status after it. */
+/**
+ * The acknowledgement of a request: whether it succeeded, one line saying what was done, and the status after it
+ * (`strategies` instead for `list`).
+ */
 export interface AdminReply {
   readonly ok: boolean;
   readonly message: string;
   readonly status?: NodeStatus;
+  readonly strategies?: readonly StrategyLine[];
 }
 
 /** Runs one admin request in the node. */
@@ -129,8 +148,9 @@ function parseRequest(line: string): AdminRequest {
 export function parseAdminRequest(value: unknown): AdminRequest {
   const v = (typeof value === 'object' && value !== null ? value : {}) as Partial<{ command: unknown; id: unknown }>;
   if (v.command === 'status') return { command: 'status' };
+  if (v.command === 'list') return { command: 'list' };
   if ((v.command === 'stop' || v.command === 'start' || v.command === 'restart') && typeof v.id === 'string') {
     return { command: v.command, id: v.id };
   }
-  throw new Error(`unknown request ${JSON.stringify(value).slice(0, 200)}: expected status, or stop, start or restart with an id`);
+  throw new Error(`unknown request ${JSON.stringify(value).slice(0, 200)}: expected list, status, or stop, start or restart with an id`);
 }

@@ -28,7 +28,7 @@ import type { Subscription } from '../core/subscription';
 import { Portfolio, type StrategySnapshot } from '../portfolio/portfolio';
 import { loadStrategy } from '../strategy/loader';
 import { Supervisor, type SupervisorOptions, type WorkerSpec } from '../supervisor/supervisor';
-import { serveAdmin, type AdminHandler, type AdminReply, type NodeStatus } from './admin';
+import { serveAdmin, type AdminHandler, type AdminReply, type NodeStatus, type StrategyLine } from './admin';
 import { serveAdminOnBus } from './admin-bus';
 import type { NodeConfig, NodeStrategy } from './config';
 import { MarketData, type NodeSimulator } from './market-data';
@@ -149,8 +149,21 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
       portfolio: portfolio.status(),
     };
   };
+  const list = (): StrategyLine[] => {
+    const states = new Map(supervisor.status().map((w) => [w.id, w.state]));
+    return config.strategies.map((s) => ({
+      id: s.id,
+      file: s.file,
+      params: s.params,
+      mode: s.mode,
+      allocation: s.allocation,
+      enabled: s.enabled,
+      state: states.get(s.id) ?? 'disabled',
+    }));
+  };
   const admin: AdminHandler = async (request): Promise<AdminReply> => {
     if (request.command === 'status') return { ok: true, message: 'status', status: status() };
+    if (request.command === 'list') return { ok: true, message: `${config.strategies.length} strategies`, strategies: list() };
     const strategy = strategies.get(request.id);
     if (strategy === undefined) return { ok: false, message: `no strategy "${request.id}" in this node (ids: ${[...strategies.keys()].join(', ')})` };
     const state = supervisor.status().find((w) => w.id === request.id)?.state;

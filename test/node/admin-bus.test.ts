@@ -13,7 +13,7 @@ it('answers each admin request once on its reply topic, runs a redelivered one o
   const ran: AdminRequest[] = [];
   await serveAdminOnBus(bus, async (request) => {
     ran.push(request);
-    return { ok: true, message: request.command === 'status' ? 'status' : `${request.command} ${request.id}` };
+    return { ok: true, message: 'id' in request ? `${request.command} ${request.id}` : request.command };
   });
   expect(await sendAdminOverBus(bus, { command: 'stop', id: 'macd' })).toEqual({ ok: true, message: 'stop macd' });
 
@@ -26,7 +26,7 @@ it('answers each admin request once on its reply topic, runs a redelivered one o
   await bus.publish(ADMIN_REQUEST_TOPIC, { requestId: 'r3', expiresAt: Date.now() + 60_000, request: { command: 'halt' } });
   await expect.poll(() => replies.length).toBe(3);
   expect(replies.slice(0, 2)).toEqual([{ ok: true, message: 'restart trend' }, { ok: true, message: 'restart trend' }]);
-  expect(replies[2]).toMatchObject({ ok: false, message: expect.stringContaining('expected status, or stop, start or restart with an id') });
+  expect(replies[2]).toMatchObject({ ok: false, message: expect.stringContaining('expected list, status, or stop, start or restart with an id') });
   expect(ran).toEqual([{ command: 'stop', id: 'macd' }, { command: 'restart', id: 'trend' }]);
   await bus.close();
 });

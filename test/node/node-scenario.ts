@@ -82,6 +82,7 @@ let nodeBusArgs: () => readonly string[] = () => [];
 
 /** `npm run node -- <args> --json`: over the node's RabbitMQ bus when it has one (as from another machine), else its control socket. */
 async function adminCli(...args: string[]): Promise<StatusReply> {
+
   const to = nodeBusArgs().length > 0 ? nodeBusArgs() : ['--control', control];
   const outcome = await runCli('framework/cli/node.ts', [...args, ...to, '--json']);
   expect(outcome.code, outcome.stderr).toBe(0);
@@ -179,6 +180,12 @@ export function describeNode(transport: string, busArgs: () => readonly string[]
 
       const before = await adminCli('status');
       expect(before.ok).toBe(true);
+      // list: the configuration as the node runs it (the YAML above), each worker's state.
+      const listed = (await adminCli('list')) as unknown as { message: string; strategies: { id: string; file: string; params: object; mode: string; allocation: object; state: string }[] };
+      expect(listed.message).toBe('5 strategies');
+      expect(listed.strategies.map((s) => [s.id, s.file, s.mode, s.state])).toEqual(Object.entries(FILES).map(([id, file]) => [id, file, 'paper', 'running']));
+      expect(listed.strategies[0]).toMatchObject({ params: { fast: 6, slow: 14, signal: 5 }, allocation: { quote: 5000 } });
+      expect(listed.strategies[3]).toMatchObject({ params: { every: 4, takeProfit: 0.01 }, allocation: { quote: 1000 } });
       const pid = (id: string, reply: StatusReply): number | null => reply.status.workers.find((w) => w.id === id)!.pid;
       const killedPid = pid('macd-fast', before)!;
       const killedAt = checkpoints(runDirs('macd-fast')[0]);
