@@ -107,10 +107,10 @@ export async function runTrial(
  * trial's replay has run. A full garbage collection between two trials would otherwise find no object left with the
  * hidden classes (V8 maps) of those objects, free them, and discard every optimised function that depends on them (V8
  * logs `--trace-deopt`: "marking dependent code for deoptimization, reason: weak objects", for the engine's loop,
- * `onData`, the frame's reads and the broker's step): the next trial then ran its first tens of thousands of candles
- * unoptimised, boxing every number. Measured in the bench's optimisation case (a full collection before each trial),
- * CPU per trial, best of 8 to 30: 1,000,000 candles 280-380 ms → 118-135 ms, 100,000 candles 43-56 ms → 19-29 ms.
- * The cost: one trial's indicator columns held a trial longer (24 MB for MACD over 1,000,000 candles).
+ * `onData`, the frame's reads and the broker's step): the next trial then ran unoptimised until V8 had compiled them
+ * again. Measured with the bench's optimisation case (a full collection before each trial), CPU per trial, median of
+ * 7: 1,000,000 candles 415-421 ms → 182-190 ms, 100,000 candles 84-87 → 46-54 ms. The cost: one trial's indicator
+ * columns held a trial longer (24 MB for MACD over 1,000,000 candles).
  */
 const lastTrial: { engine: Engine | null } = { engine: null };
 
