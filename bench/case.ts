@@ -148,7 +148,7 @@ async function runCase(name: ChildCase, runs: number): Promise<unknown> {
       // run: a full collection, the trial, a full collection, the loop, so that neither pays for collecting the
       // other's garbage (run.ts starts this process with --expose-gc). Warm-up runs first, as a worker of npm run
       // optimize has run many trials before most of its trials: V8 optimises the engine's loop, the broker and the
-      // strategy over several trials (the first 100,000-candle trials of a process cost 3 to 5 times a later one),
+      // strategy over several trials (the first 100,000-candle trials of a process cost 2 to 5 times a later one),
       // the hand-written loop after one or two.
       const all = replayCandles(BENCH_ROOT, BENCH_1M);
       const plugin = { module: (await import(path.resolve(MACD_1M))) as Record<string, unknown>, file: MACD_1M };

@@ -14,8 +14,8 @@
  * 5. optimisation: one trial of `npm run optimize` (the MACD strategy on 1m over candles already in memory, metrics
  *    included) on 100,000 and 1,000,000 candles against a hand-written typed-array MACD loop over the same candles
  *    (`bench/macd-loop.ts`), in wall-clock and in CPU time (at least 7 runs after 10 warm-ups on 100,000 candles and
- *    3 on 1,000,000, each trial and each loop after a full collection; medians, and the best runs' ratio), and the whole `npm run backtest` command against that loop as
- *    a command;
+ *    3 on 1,000,000, each trial and each loop after a full collection; medians, and the best runs' ratio), and the
+ *    whole `npm run backtest` command against that loop as a command;
  * 6. the lookahead check every `npm run backtest` runs after the 1M-candle backtest of case 2: its time and its share
  *    of the backtest's (target: at most a fifth).
  *
