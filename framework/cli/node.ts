@@ -18,7 +18,7 @@ import { loadNodeConfig } from '../node/config';
 import { FAULT_KINDS, type FaultConfig } from '../sim/config';
 import { parseCommandLine, UsageError, validateOptions } from './args';
 import { LIVE_EXCHANGES, liveMarketArgs } from './market-args';
-import { brokerArgs, brokerFromOptions, commonArgs, logLevel, runCommand, withBrokerOptions, withCommonOptions } from './common';
+import { brokerArgs, brokerFromOptions, commonArgs, credentialsFromEnvironment, logLevel, runCommand, withBrokerOptions, withCommonOptions } from './common';
 
 const EXCHANGES = LIVE_EXCHANGES;
 const ADMIN_COMMANDS = ['status', 'stop', 'start', 'restart'] as const;
@@ -99,6 +99,7 @@ runProgram.action(async (file: string, raw: Record<string, unknown>) => {
       runsRoot: options.runs,
       ...(options.control !== undefined && { controlSocket: options.control }),
       broker: brokerFromOptions(options),
+      ...(config.strategies.some((s) => s.mode === 'real') && { credentials: credentialsFromEnvironment('mode: real') }),
       staleAfter: options.staleAfter,
       ...(options.maxCandles !== undefined && { maxCandles: options.maxCandles }),
       ...((options.exchange === 'sim' || simUrl !== undefined) && {
