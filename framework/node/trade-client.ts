@@ -94,7 +94,7 @@ export class TradeClient {
       }
       const resolve = state.waiting.get(body.commandId);
       if (resolve === undefined) {
-        logger?.debug({ command: body.commandId }, `${strategyId}: an answer to a command of an earlier start, skipped`);
+        logger?.info({ command: body.commandId }, `${strategyId}: an answer to a command of an earlier start, skipped`);
         return;
       }
       state.waiting.delete(body.commandId);

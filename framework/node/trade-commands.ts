@@ -10,7 +10,7 @@
  *   takes it up from its journal (an order left in flight is looked up, never resent), then runs the worker's
  *   catch-up (what its restored paper position asks for beyond the holding: nothing when the holding already matches).
  * - **Commands run one at a time**, in arrival order, each answered before the next starts; reconciliation passes run
- *   between them, never while an order is in flight.
+ *   between them, never while an order is in flight: when a run opens (after its catch-up), then every interval.
  * - **Idempotent.** A command carries the id of the paper order event it mirrors; a command already executed (a
  *   redelivery, a resend) is answered with its known result and nothing is sent. Beyond that, an executor only ever
  *   sends the difference between the paper target and what the exchange filled for the run, under the next unused
@@ -226,6 +226,7 @@ export class TradeDesk {
       run.executor.catchUp(command.catchUp);
       await run.executor.flush();
     }
+    await this.#reconciliation.reconcileNow(); // at the run's (re)start, as `npm run live --real-orders`: inside the chain
     return this.#reply(command, run, run.collected, { amountStep: run.amountStep ?? null });
   }
 
