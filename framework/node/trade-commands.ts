@@ -287,7 +287,9 @@ export class TradeDesk {
   #attribute(record: ReconciliationRecord, finding: Finding): void {
     if (finding.kind === 'unknown') return;
     const ids = [...this.#runs.values()].filter((r) => r.strategy.symbol === finding.symbol).map((r) => r.strategy.id);
-    this.#accountEvents.write({ ...record, strategy: ids.join(','), clientOrderId: null });
+    const wasBlocked = ids.some((id) => this.#blocked.has(id));
+    // As `npm run live --real-orders`: agreement is recorded only when it lifts a block.
+    if (finding.kind !== 'in_sync' || wasBlocked) this.#accountEvents.write({ ...record, strategy: ids.join(','), clientOrderId: null });
     let blocked: string | null = null;
     if (finding.kind === 'unexplained') blocked = finding.reason;
     if (finding.kind === 'closed_on_exchange') {
