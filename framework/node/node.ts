@@ -207,9 +207,12 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
       ...(logger !== undefined && { logger }),
     });
     if (real.length > 0) {
+      const exchanges = new Set(real.flatMap((s) => subscriptionsOf.get(s.id)?.slice(0, 1).map((t) => t.exchange) ?? []));
+      const venue = exchanges.size === 1 ? market.trading([...exchanges][0]!) : null;
+      if (venue === null) throw new FrameworkError(`mode: real: the real-mode strategies must trade on one exchange account, found ${[...exchanges].join(', ') || 'none loaded'}`);
       desk = await TradeDesk.start({
         bus,
-        venue: market.trading(subscriptionsOf.get(real[0]!.id)?.[0]?.exchange ?? '')!,
+        venue,
         strategies: real.flatMap((s) => subscriptionsOf.get(s.id)?.slice(0, 1).map((t) => ({ id: s.id, symbol: t.symbol, allocation: initialCashOf(s, options.broker?.initialCash ?? DEFAULT_ACCOUNT_CASH) })) ?? []),
         runsRoot,
         priceOf: (symbol) => lastClose.get(symbol),

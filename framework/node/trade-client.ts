@@ -87,9 +87,11 @@ export class TradeClient {
     const consumer = await options.bus.consume({ queue: `worker.${strategyId}.execution`, topics: [`events.*.${strategyId}`], prefetch: 1 }, (message) => {
       const body = message.body as StrategyEventMessage;
       if (body.kind === 'reconciliation') {
+        const was = state.blocked;
         state.blocked = body.blocked;
         if (body.blocked !== null) logger?.warn({ reason: body.blocked }, `${strategyId}: new entries blocked by reconciliation`);
-        else logger?.warn(`${strategyId}: reconciled with the exchange; new entries resumed`);
+        else if (was !== null) logger?.warn(`${strategyId}: reconciled with the exchange; new entries resumed`);
+        else logger?.warn({ finding: body.event['finding'] }, `${strategyId}: reconciliation: the account holds more than the node's strategies own; never traded`);
         return;
       }
       const resolve = state.waiting.get(body.commandId);

@@ -121,7 +121,12 @@ export async function runStrategyWorker(options: StrategyWorkerOptions): Promise
   const { runId, dir } = killed === null ? createRunDir(options.runsRoot, loaded.strategy.name) : { runId: killed.header.runId, dir: killed.dir };
   const client =
     options.realOrders === true
-      ? await TradeClient.open({ bus: options.bus, strategyId: options.id, runId, symbol: traded.symbol, restoredEvents: killed?.events ?? [], ...(logger !== undefined && { logger }) })
+      ? await TradeClient.open({ bus: options.bus, strategyId: options.id, runId, symbol: traded.symbol, restoredEvents: killed?.events ?? [], ...(logger !== undefined && { logger }) }).catch(
+          (error: unknown) => {
+            if (killed === null) rmSync(dir, { recursive: true, force: true }); // a new run that never started leaves no folder
+            throw error;
+          },
+        )
       : null;
   // The node's strategy id is part of the client order ids' key: two instances of one file on one account never share an id.
   const amountStep = client?.amountStep;
