@@ -7,6 +7,10 @@
  * admin commands on its control socket (see `node/admin.ts`) and on the bus (`system.admin.request`, see
  * `node/admin-bus.ts`).
  *
+ * Strategies in `mode: real` trade on the account through the same connector: their workers send
+ * `commands.execute_trade`, which a {@link TradeDesk} executes (capital allocation, idempotency, reconciliation: see
+ * `node/trade-commands.ts`).
+ *
  * Each strategy's run folders are under `<runs>/<id>/`, so two instances of one file are two runs; a worker killed
  * mid-run is restarted by the policy and continues its run folder. The node stops on `signal`, at the simulator's data
  * end (each worker first acts on the last candle), or once every worker has finished (its candle limit) or failed.

@@ -9,7 +9,7 @@
  * exchange; a shortfall of the account against the sum of two strategies' holdings on one symbol blocks new entries
  * of both (exits still go out) until the account is in sync again.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ import { replayCandles } from '../../framework/feeds/replay';
 import { TradeDesk } from '../../framework/node/trade-commands';
 import { COMMAND_TOPICS, type StrategyEventMessage, type TradeCommand, type TradeReply, type ReconciliationNotice } from '../../framework/node/trade-messages';
 import { startSimulator, type Simulator } from '../../framework/sim/simulator';
+import { runCli } from '../support/cli';
 
 const M1 = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1m' } as const;
 const credentials = { apiKey: 'desk-key', secret: 'desk-secret' };
@@ -163,4 +164,23 @@ describe('the connector executes commands.execute_trade for the node workers', (
     const account = lines<{ type: string; finding: string; strategy: string }>(path.join(scratch, 'events.jsonl'));
     expect(account.map((e) => [e.finding, e.strategy])).toContainEqual(['unexplained', 'a,b']);
   });
+});
+
+describe('npm run node with a mode: real strategy and no keys', () => {
+  it('is refused in one line before anything starts or is written', async () => {
+    const config = path.join(scratch, 'real.yaml');
+    writeFileSync(config, 'strategies:\n  - { id: a, file: strategies/macd.ts, mode: real, allocation: { quote: 1000 } }\n');
+    const saved = { key: process.env['CANDLECRAFT_API_KEY'], secret: process.env['CANDLECRAFT_API_SECRET'] };
+    delete process.env['CANDLECRAFT_API_KEY'];
+    delete process.env['CANDLECRAFT_API_SECRET'];
+    try {
+      const outcome = await runCli('framework/cli/node.ts', [config, '--exchange', 'sim', '--runs', path.join(scratch, 'no-keys')]);
+      expect(outcome.code).toBe(1);
+      expect(outcome.stderr.trim()).toBe('error: mode: real needs the API credentials in the environment: set CANDLECRAFT_API_KEY and CANDLECRAFT_API_SECRET');
+      expect(existsSync(path.join(scratch, 'no-keys'))).toBe(false);
+    } finally {
+      if (saved.key !== undefined) process.env['CANDLECRAFT_API_KEY'] = saved.key;
+      if (saved.secret !== undefined) process.env['CANDLECRAFT_API_SECRET'] = saved.secret;
+    }
+  }, 60_000);
 });
