@@ -140,6 +140,11 @@ export class TradeClient {
     };
   }
 
+  /** Why reconciliation blocks the strategy's new entries, or null (as the connector's last notice said). */
+  blocked(): string | null {
+    return this.#state.blocked;
+  }
+
   /**
    * Sends the queued commands one at a time, each once the previous is answered (call after the candle's checkpoint).
    *

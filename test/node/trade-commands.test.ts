@@ -13,7 +13,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { brokerConfig } from '../../framework/broker/broker-config';
 import type { OrderEvent } from '../../framework/broker/orders';
+import { PaperBroker } from '../../framework/broker/paper-broker';
+import { candleAt, type StoredCandle } from '../../framework/core/candle';
+import { TradeClient } from '../../framework/node/trade-client';
 import { InProcessBus } from '../../framework/bus/in-process';
 import { Connector } from '../../framework/connector/connector';
 import type { OrderRecord } from '../../framework/execution/orders-journal';
@@ -33,12 +37,15 @@ let bus: InProcessBus;
 let desk: TradeDesk;
 /** The close of the last candle before the simulator's frozen clock: the connector's reference price here. */
 let price: number;
+/** That candle: the one a worker's broker decides on. */
+let decidingCandle: StoredCandle;
 const messages = new Map<string, StrategyEventMessage[]>();
 
 beforeAll(async () => {
   const candles = replayCandles('datasets', M1);
   const last = candles.openTime.findLastIndex((t) => t + 60_000 <= START);
   price = candles.close[last]!;
+  decidingCandle = candleAt(candles, last);
   sim = await startSimulator({ markets: [{ symbol: M1.symbol, timeframe: M1.timeframe, candles }], startTime: START, speed: 0, account: { ...credentials, balances: { USDT: 10_000, BTC: 0 } } });
   connector = new Connector({ exchange: 'binance', urls: sim, enableRateLimit: false, credentials });
   bus = new InProcessBus();
@@ -52,6 +59,7 @@ beforeAll(async () => {
     strategies: [
       { id: 'a', symbol: 'BTC/USDT', allocation: 1_000 },
       { id: 'b', symbol: 'BTC/USDT', allocation: 1_000 },
+      { id: 'c', symbol: 'BTC/USDT', allocation: 1_000 },
     ],
     runsRoot: scratch,
     priceOf: () => price,
@@ -163,6 +171,43 @@ describe('the connector executes commands.execute_trade for the node workers', (
     expect(sim.account.orders.map((o) => o.clientOrderId)).toEqual(['cca-1', 'cca-3', 'ccb-1', 'cca-4']);
     const account = lines<{ type: string; finding: string; strategy: string }>(path.join(scratch, 'events.jsonl'));
     expect(account.map((e) => [e.finding, e.strategy])).toContainEqual(['unexplained', 'a,b']);
+  });
+});
+
+describe("a worker's side (TradeClient) with the connector's", () => {
+  it('mirrors its paper broker after the flush, and refuses entries on paper while reconciliation blocks it', async () => {
+    const client = await TradeClient.open({ bus, strategyId: 'c', runId: 'run-1', symbol: 'BTC/USDT', restoredEvents: [] });
+    expect(client.amountStep).toBeGreaterThan(0);
+    const broker = new PaperBroker({ strategyKey: 'c/test', ...brokerConfig({ initialCash: 1_000, amountStep: client.amountStep! }) });
+    broker.addOrderListener(client.listener);
+    const paperIds: string[] = [];
+    broker.addOrderListener((e) => paperIds.push(e.order.clientOrderId));
+    const gated = client.gate(broker);
+    gated.onCandle(decidingCandle);
+    expect(gated.submit({ action: 'enter_long', size: { quote: 200 } }, decidingCandle)).toEqual({ acted: true });
+    const before = sim.account.orders.length;
+    await client.flush(); // what the worker does after the candle's checkpoint
+    const sent = sim.account.orders.slice(before);
+    expect(sent.map((o) => [o.clientOrderId, o.side])).toEqual([[paperIds[0], 'BUY']]);
+    // a 0.013 + c's purchase; a withdrawal of 0.002 blocks a, b and c
+    sim.account.transfer({ asset: 'BTC', amount: -0.002 });
+    await desk.reconcileNow();
+    expect([...desk.blocked().keys()].sort()).toEqual(['a', 'b', 'c']);
+    // The notice reaches the worker's queue asynchronously.
+    for (let i = 0; i < 200 && client.blocked() === null; i++) await new Promise((r) => setTimeout(r, 25));
+    const decision = gated.submit({ action: 'enter_long', add: true, size: { quote: 100 } }, decidingCandle);
+    expect(decision.acted).toBe(false);
+    expect(decision.acted ? '' : decision.reason).toMatch(/^blocked: reconciliation: the exchange holds 0\.002 BTC less/);
+    // An exit is not blocked: it reaches the paper broker (which refuses it here for its own reason: the entry is
+    // still pending for the next open).
+    const exit = gated.submit({ action: 'exit_long' }, decidingCandle);
+    expect(exit.acted ? '' : exit.reason).not.toMatch(/blocked/);
+    sim.account.transfer({ asset: 'BTC', amount: 0.002 });
+    await desk.reconcileNow();
+    expect(desk.blocked().size).toBe(0);
+    for (let i = 0; i < 200 && client.blocked() !== null; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(client.blocked()).toBeNull();
+    await client.close();
   });
 });
 
