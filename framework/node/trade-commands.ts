@@ -218,10 +218,11 @@ export class TradeDesk {
         }),
       };
       run = opened;
-      run.amountStep = await run.executor.start();
+      run.amountStep = await run.executor.start(); // an order a killed connector left in flight: its events answered too
       this.#runs.set(strategy.id, run);
+    } else {
+      run.collected = [];
     }
-    run.collected = [];
     if (command.catchUp.length > 0) {
       run.executor.catchUp(command.catchUp);
       await run.executor.flush();
