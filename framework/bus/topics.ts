@@ -5,7 +5,8 @@
  * - market data: `market_data.<exchange>.<base>_<quote>.<timeframe>`, e.g. `market_data.binance.btc_usdt.15m`
  *   (exchange and symbol in lower case; the timeframe as written, since `1m` and `1M` differ);
  * - commands: `commands.execute_trade`;
- * - events: `events.trade_executed`, `events.trade_failed`, `events.position_mismatch`;
+ * - events: `events.trade_executed`, `events.trade_failed`, `events.position_mismatch`; addressed to one strategy of
+ *   a node with its id as the last word (`events.trade_executed.macd-fast`, see {@link strategyEventTopic});
  * - `system.<name>`: alerts, worker lifecycle, snapshots, admin (`system.alert`, `system.worker_started`,
  *   `system.snapshot`, `system.admin.request`, `system.admin.reply.<request id>`, …).
  *
@@ -39,6 +40,20 @@ export function marketDataTopic(s: Subscription): string {
     }
   }
   return `market_data.${words.join('.')}`;
+}
+
+/**
+ * An event addressed to one strategy of a node: `events.<type>.<strategy id>` (`events.trade_failed.macd-fast`), so
+ * that a worker binds `events.*.<id>` and gets its own replies only, while `events.trade_failed.#` still sees every
+ * strategy's.
+ *
+ * @throws RangeError when the id or the type holds a `.`, `*`, `#` or whitespace.
+ */
+export function strategyEventTopic(type: string, strategyId: string): string {
+  for (const word of [type, strategyId]) {
+    if (word === '' || /[.*#\s]/.test(word)) throw new RangeError(`event topic: "${word}" cannot be a routing-key word`);
+  }
+  return `events.${type}.${strategyId}`;
 }
 
 /** `system.<name>`. */

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import type { BrokerConfig } from '../broker/broker-config';
 import { FrameworkError, messageOf } from '../core/errors';
 import type { LogLevel } from '../core/logger';
+import type { ApiCredentials } from '../feeds/live/exchange';
 import { z } from 'zod';
 import { collectRepeated, numberArg, USAGE_EXIT_CODE, UsageError } from './args';
 
@@ -94,4 +95,22 @@ export function brokerFromOptions(options: BrokerCliOptions): Partial<BrokerConf
     ...(options.slippageBps !== undefined && { slippageBps: options.slippageBps }),
     ...(stake !== undefined && { stake }),
   };
+}
+
+const API_KEY_VARIABLE = 'CANDLECRAFT_API_KEY';
+const API_SECRET_VARIABLE = 'CANDLECRAFT_API_SECRET';
+
+/**
+ * The exchange account's API credentials, from the environment (`CANDLECRAFT_API_KEY`, `CANDLECRAFT_API_SECRET`;
+ * never from the command line, where they would land in the shell history and the process list).
+ *
+ * @param what - what needs them, for the message (`--real-orders`).
+ * @throws FrameworkError naming the missing variables (never their values).
+ */
+export function credentialsFromEnvironment(what: string): ApiCredentials {
+  const apiKey = process.env[API_KEY_VARIABLE] ?? '';
+  const secret = process.env[API_SECRET_VARIABLE] ?? '';
+  const missing = [apiKey === '' && API_KEY_VARIABLE, secret === '' && API_SECRET_VARIABLE].filter((v) => v !== false);
+  if (missing.length > 0) throw new FrameworkError(`${what} needs the API credentials in the environment: set ${missing.join(' and ')}`);
+  return { apiKey, secret };
 }

@@ -7,9 +7,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { FrameworkError } from '../core/errors';
 import { createLogger } from '../core/logger';
-import type { ApiCredentials } from '../feeds/live/exchange';
 import { isoUtc } from '../core/time';
 import type { LiveFeedStatus } from '../feeds/live/live-feed';
 import { formatReport } from '../report/table';
@@ -20,6 +18,7 @@ import {
   brokerArgs,
   brokerFromOptions,
   commonArgs,
+  credentialsFromEnvironment,
   logLevel,
   runCommand,
   withBrokerOptions,
@@ -45,25 +44,6 @@ const optionsSchema = z.object({
   runs: z.string(),
   param: paramsArg,
 });
-
-const API_KEY_VARIABLE = 'CANDLECRAFT_API_KEY';
-const API_SECRET_VARIABLE = 'CANDLECRAFT_API_SECRET';
-
-/**
- * The API credentials for `--real-orders`, from the environment (never from the command line, where they would land
- * in the shell history and the process list).
- *
- * @throws FrameworkError naming the missing variables (never their values).
- */
-function credentialsFromEnvironment(): ApiCredentials {
-  const apiKey = process.env[API_KEY_VARIABLE] ?? '';
-  const secret = process.env[API_SECRET_VARIABLE] ?? '';
-  const missing = [apiKey === '' && API_KEY_VARIABLE, secret === '' && API_SECRET_VARIABLE].filter((v) => v !== false);
-  if (missing.length > 0) {
-    throw new FrameworkError(`--real-orders needs the API credentials in the environment: set ${missing.join(' and ')}`);
-  }
-  return { apiKey, secret };
-}
 
 /** The REST and WebSocket addresses of a simulator from its `http://host:port` address. */
 function simulatorEndpoints(url: URL): { restUrl: string; wsUrl: string } {
@@ -107,7 +87,7 @@ const program = withCommonOptions(
     )
     .option(
       '--real-orders',
-      `also mirror every paper fill on the exchange's spot account as market orders, with the keys in ${API_KEY_VARIABLE} and ${API_SECRET_VARIABLE}`,
+      `also mirror every paper fill on the exchange's spot account as market orders, with the keys in CANDLECRAFT_API_KEY and CANDLECRAFT_API_SECRET`,
     )
     .option(
       '--reconcile-every <seconds>',
@@ -144,7 +124,7 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
       storeRoot: options.store,
       runsRoot: options.runs,
       broker: brokerFromOptions(options),
-      ...(options.realOrders === true && { realOrders: credentialsFromEnvironment(), reconcileIntervalMs: options.reconcileEvery * 1000 }),
+      ...(options.realOrders === true && { realOrders: credentialsFromEnvironment('--real-orders'), reconcileIntervalMs: options.reconcileEvery * 1000 }),
       signal: abort.signal,
       logger,
       ...((options.exchange === 'sim' || options.simUrl !== undefined) && {

@@ -16,9 +16,9 @@ import { sendAdmin, type AdminReply, type AdminRequest, type NodeStatus, type St
 import { sendAdminOverBus } from '../node/admin-bus';
 import { loadNodeConfig } from '../node/config';
 import { FAULT_KINDS, type FaultConfig } from '../sim/config';
-import { parseCommandLine, UsageError, validateOptions } from './args';
+import { numberArg, parseCommandLine, UsageError, validateOptions } from './args';
 import { LIVE_EXCHANGES, liveMarketArgs } from './market-args';
-import { brokerArgs, brokerFromOptions, commonArgs, logLevel, runCommand, withBrokerOptions, withCommonOptions } from './common';
+import { brokerArgs, brokerFromOptions, commonArgs, credentialsFromEnvironment, logLevel, runCommand, withBrokerOptions, withCommonOptions } from './common';
 
 const EXCHANGES = LIVE_EXCHANGES;
 const ADMIN_COMMANDS = ['list', 'status', 'stop', 'start', 'restart'] as const;
@@ -29,6 +29,7 @@ const runSchema = z.object({
   ...liveMarketArgs,
   bus: z.string().regex(/^(in-process|amqps?:\/\/.+)$/, 'expected "in-process" or an amqp:// URL').optional(),
   control: z.string().optional(),
+  reconcileEvery: numberArg({ what: 'seconds', min: 0, minInclusive: false }),
   datasets: z.string(),
   store: z.string(),
   runs: z.string(),
@@ -56,6 +57,7 @@ const runProgram = withCommonOptions(
     .option('--stale-after <n>', 'do not trade a candle that arrives more than n timeframes after its close; "off" trades every candle', '1')
     .option('--bus <url>', 'the message bus: "in-process" (default, or the configuration\'s) or amqp://user:password@host:port')
     .option('--control <path>', 'the control socket (default <runs>/node.sock)')
+    .option('--reconcile-every <seconds>', 'mode: real strategies: seconds between reconciliations of the account with their holdings', '30')
     .option('--datasets <dir>', 'shipped candle store (history, read only)', 'datasets')
     .option('--store <dir>', 'live candle store (write-ahead log + Parquet)', 'live-data')
     .option('--runs <dir>', 'run folders go to <runs>/<strategy id>/', 'runs'),
@@ -99,6 +101,7 @@ runProgram.action(async (file: string, raw: Record<string, unknown>) => {
       runsRoot: options.runs,
       ...(options.control !== undefined && { controlSocket: options.control }),
       broker: brokerFromOptions(options),
+      ...(config.strategies.some((s) => s.mode === 'real') && { credentials: credentialsFromEnvironment('mode: real'), reconcileIntervalMs: options.reconcileEvery * 1000 }),
       staleAfter: options.staleAfter,
       ...(options.maxCandles !== undefined && { maxCandles: options.maxCandles }),
       ...((options.exchange === 'sim' || simUrl !== undefined) && {

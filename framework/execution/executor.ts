@@ -56,7 +56,7 @@ import { FrameworkError, messageOf } from '../core/errors';
 import { isoUtc } from '../core/time';
 import type { Order, OrderEvent, OrderListener } from '../broker/orders';
 import { DEFAULT_LIMITS, exchangeClientOrderId, heldAfter, nextStep, orderTowards, type ExchangeAnswer, type ExecutionLimits, type Outcome, type Step } from './decisions';
-import { EventLog } from './events';
+import { EventLog, type ExecutionEvent } from './events';
 import { classifyFailure, isOrderNotFound, type Failure } from './failures';
 import { OrdersJournal, readOrderRecords, type OrderRecord } from './orders-journal';
 
@@ -80,7 +80,27 @@ export interface ExecutorOptions {
   readonly dir: string;
   /** Retry bounds and waits; unset fields take {@link "execution/decisions"!DEFAULT_LIMITS | DEFAULT_LIMITS}. */
   readonly limits?: Partial<ExecutionLimits>;
+  /**
+   * Checked before each exchange order is sent, after the market's precision and minimum order value: why the order
+   * must not go out (it is then journaled `not_sent` with that message and reported as `trade_failed`), or null. The
+   * trading node's connector refuses here what a strategy's capital allocation does not cover, and entries of a
+   * strategy blocked by reconciliation (`node/trade-commands.ts`).
+   */
+  readonly guard?: (order: { readonly side: 'buy' | 'sell'; readonly amount: number; readonly clientOrderId: string }) => string | null;
+  /** Receives every event as it is written to `events.jsonl` (the trading node replies with them to the worker). */
+  readonly onEvent?: (event: ExecutionEvent) => void;
   readonly logger?: Logger;
+}
+
+/**
+ * Whether the executor mirrors `event` on the exchange (see {@link OrderExecutor.onOrderEvent}): market orders and stop /
+ * limit orders that filled, a settled `closed_on_exchange`; never the report's close at the end of a run.
+ */
+export function isMirrored(event: OrderEvent): boolean {
+  const { order } = event;
+  if (order.reason === 'end_of_data') return false;
+  if (order.reason === 'closed_on_exchange') return order.status === 'filled' || order.status === 'cancelled';
+  return order.type === 'market' || order.status === 'filled' || order.status === 'partially_filled';
 }
 
 /** ccxt's precision modes (`ccxt/js/src/base/functions/number.js`; not exported by its type declarations). */
@@ -105,6 +125,8 @@ export class OrderExecutor {
   readonly #orders: OrdersJournal;
   readonly #dir: string;
   readonly #events: EventLog;
+  readonly #guard: ExecutorOptions['guard'];
+  readonly #onEvent: ExecutorOptions['onEvent'];
   /** Exchange orders used so far per paper client order id (the next follow-up's suffix). */
   readonly #used = new Map<string, number>();
   #held = 0;
@@ -125,6 +147,8 @@ export class OrderExecutor {
     this.#dir = options.dir;
     this.#orders = new OrdersJournal(options.dir);
     this.#events = new EventLog(options.dir);
+    this.#guard = options.guard;
+    this.#onEvent = options.onEvent;
   }
 
   /**
@@ -168,13 +192,12 @@ export class OrderExecutor {
    */
   onOrderEvent(event: OrderEvent): void {
     const { order, targetQuantity } = event;
-    if (this.#closed || order.reason === 'end_of_data') return;
+    if (this.#closed || !isMirrored(event)) return;
     if (order.reason === 'closed_on_exchange') {
       // Sold outside the run (reconciliation found it): nothing to send; the run's holding is that much smaller.
-      if (order.status === 'filled' || order.status === 'cancelled') this.#waiting.push(() => this.#settle(order, targetQuantity));
+      this.#waiting.push(() => this.#settle(order, targetQuantity));
       return;
     }
-    if (order.type !== 'market' && order.status !== 'filled' && order.status !== 'partially_filled') return;
     if (targetQuantity < 0) {
       throw new SpotShortError(
         `--real-orders: strategy "${this.#strategy}" opened a short (${order.reason} ${order.side} decided on the candle of ${isoUtc(order.decidedAt)}), but a spot account cannot short: emit no enter_short, or run without --real-orders`,
@@ -238,7 +261,7 @@ export class OrderExecutor {
         let refusal: string | null;
         try {
           amount = this.#rounded(wanted.amount);
-          refusal = amount === 0 ? null : this.#belowMinimum(amount);
+          refusal = amount === 0 ? null : (this.#belowMinimum(amount) ?? this.#guard?.({ side: wanted.side, amount, clientOrderId: command.clientOrderId }) ?? null);
         } catch (error) {
           refusal = messageOf(error);
         }
@@ -290,7 +313,7 @@ export class OrderExecutor {
       this.#held = held;
       const beyondPaper = Math.round((order.quantity - order.filledQuantity) * 1e12) / 1e12;
       if (beyondPaper > 0) {
-        this.#events.write({
+        this.#emit({
           type: 'position_mismatch',
           finding: 'sold_beyond_paper',
           time: Date.now(),
@@ -487,7 +510,7 @@ export class OrderExecutor {
     this.#held = heldAfter(this.#held, command.side, answer);
     if (answer.average !== null) this.#lastPrice = answer.average;
     const { order } = command;
-    this.#events.write({
+    this.#emit({
       type: 'trade_executed',
       time: Date.now(),
       strategy: this.#strategy,
@@ -510,9 +533,15 @@ export class OrderExecutor {
     );
   }
 
+  /** Writes an event to `events.jsonl` (fsynced), then hands it to `onEvent`. */
+  #emit(event: ExecutionEvent): void {
+    this.#events.write(event);
+    this.#onEvent?.(event);
+  }
+
   #failed(command: Command, failure: Failure): void {
     const { order } = command;
-    this.#events.write({
+    this.#emit({
       type: 'trade_failed',
       time: Date.now(),
       strategy: this.#strategy,

@@ -19,6 +19,7 @@ import { describeSubscription, type Subscription } from '../core/subscription';
 import { timeframeGrid, type TimeframeGrid } from '../core/timeframe';
 import { isoUtc } from '../core/time';
 import { Connector } from '../connector/connector';
+import type { ApiCredentials } from '../feeds/live/exchange';
 import { loadHistory } from '../feeds/history';
 import { LiveFeed, type LiveFeedStatus } from '../feeds/live/live-feed';
 import type { FaultConfig } from '../sim/config';
@@ -48,6 +49,11 @@ export interface MarketDataOptions {
   readonly publish: (topic: string, message: MarketDataMessage) => Promise<void>;
   /** Called once when the in-process simulator's data has ended and every subscription's last candle is durable. */
   readonly onDataEnded?: (lastOpenTimes: ReadonlyMap<string, number>) => void;
+  /**
+   * The account's API keys (`mode: real` strategies): the connector of each exchange gets them for its trading
+   * instance ({@link MarketData.trading}), so orders share one request budget and back-off with the feeds.
+   */
+  readonly credentials?: ApiCredentials;
   /** Aborting it ends a start still under way (the caller then calls {@link MarketData.stop}). */
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
@@ -69,11 +75,11 @@ const DATA_END_GRACE_MS = 1_000;
 /** See the module description. */
 export class MarketData {
   readonly #feeds: Feed[];
-  readonly #connectors: readonly Connector[];
+  readonly #connectors: ReadonlyMap<string, Connector>;
   readonly #simulator: Simulator | null;
   #watch: NodeJS.Timeout | undefined;
 
-  private constructor(feeds: Feed[], connectors: readonly Connector[], simulator: Simulator | null) {
+  private constructor(feeds: Feed[], connectors: ReadonlyMap<string, Connector>, simulator: Simulator | null) {
     this.#feeds = feeds;
     this.#connectors = connectors;
     this.#simulator = simulator;
@@ -94,12 +100,12 @@ export class MarketData {
     const connectors = new Map(
       [...new Set(unique.map((s) => s.exchange))].map((id) => [
         id,
-        new Connector({ exchange: id, ...(endpoints !== null && { urls: endpoints, enableRateLimit: false }) }),
+        new Connector({ exchange: id, ...(endpoints !== null && { urls: endpoints, enableRateLimit: false }), ...(options.credentials !== undefined && { credentials: options.credentials }) }),
       ]),
     );
     const storedAs = (s: Subscription): Subscription => (endpoints === null ? s : { ...s, exchange: 'sim' });
     const feeds: Feed[] = [];
-    const node = new MarketData(feeds, [...connectors.values()], simulated?.simulator ?? null);
+    const node = new MarketData(feeds, connectors, simulated?.simulator ?? null);
     let warmingUp = true;
     try {
       for (const subscription of unique) {
@@ -172,6 +178,11 @@ export class MarketData {
     return new Map(this.#feeds.filter((f) => f.feed !== null).map((f) => [f.topic, f.feed!.status()]));
   }
 
+  /** The trading instance (with the keys) of the connector of `exchange` (ccxt id), or null without keys or feed there. */
+  trading(exchange: string): NonNullable<Connector['trading']> | null {
+    return this.#connectors.get(exchange)?.trading ?? null;
+  }
+
   /** The in-process simulator, when the node started one. */
   get simulator(): Simulator | null {
     return this.#simulator;
@@ -187,7 +198,7 @@ export class MarketData {
     clearInterval(this.#watch);
     for (const f of this.#feeds) await f.feed?.stop();
     for (const f of this.#feeds) await f.queue.settled();
-    for (const connector of this.#connectors) await connector.close();
+    for (const connector of this.#connectors.values()) await connector.close();
     for (const f of this.#feeds) await f.store.close();
     await this.#simulator?.stop();
   }

@@ -7,6 +7,10 @@
  * admin commands on its control socket (see `node/admin.ts`) and on the bus (`system.admin.request`, see
  * `node/admin-bus.ts`).
  *
+ * Strategies in `mode: real` trade on the account through the same connector: their workers send
+ * `commands.execute_trade`, which a {@link TradeDesk} executes (capital allocation, idempotency, reconciliation: see
+ * `node/trade-commands.ts`).
+ *
  * Each strategy's run folders are under `<runs>/<id>/`, so two instances of one file are two runs; a worker killed
  * mid-run is restarted by the policy and continues its run folder. The node stops on `signal`, at the simulator's data
  * end (each worker first acts on the last candle), or once every worker has finished (its candle limit) or failed.
@@ -22,7 +26,8 @@ import type { MessageBus } from '../bus/bus';
 import { InProcessBus } from '../bus/in-process';
 import { IpcBusHost } from '../bus/ipc';
 import { marketDataTopic, systemTopic } from '../bus/topics';
-import { messageOf } from '../core/errors';
+import { FrameworkError, messageOf } from '../core/errors';
+import type { ApiCredentials } from '../feeds/live/exchange';
 import type { Logger, LogLevel } from '../core/logger';
 import type { Subscription } from '../core/subscription';
 import { Portfolio, type StrategySnapshot } from '../portfolio/portfolio';
@@ -32,6 +37,8 @@ import { serveAdmin, type AdminHandler, type AdminReply, type NodeStatus, type S
 import { serveAdminOnBus } from './admin-bus';
 import type { NodeConfig, NodeStrategy } from './config';
 import { MarketData, type NodeSimulator } from './market-data';
+import { TradeDesk } from './trade-commands';
+import { COMMAND_QUEUE, COMMAND_TOPICS } from './trade-messages';
 import { SNAPSHOT_TOPIC } from './worker';
 import type { WorkerArguments } from './worker-main';
 
@@ -53,6 +60,10 @@ export interface NodeOptions {
    */
   readonly broker?: Partial<BrokerConfig>;
   readonly staleAfter?: number;
+  /** The account's API keys, needed when a strategy is `mode: real` (see `node/trade-commands.ts`). */
+  readonly credentials?: ApiCredentials;
+  /** Real ms between reconciliation passes of the real-mode strategies' account (default 30 000). */
+  readonly reconcileIntervalMs?: number;
   /** Each worker stops by itself after this many traded candles. */
   readonly maxCandles?: number;
   readonly supervisor?: Omit<SupervisorOptions, 'onEvent' | 'onMessage'>;
@@ -83,6 +94,10 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
   const host = busUrl === 'in-process' ? new IpcBusHost(bus) : null;
   const portfolio = new Portfolio();
   const strategies = new Map(config.strategies.map((s) => [s.id, s]));
+  const real = config.strategies.filter((s) => s.mode === 'real');
+  if (real.length > 0 && options.credentials === undefined) {
+    throw new FrameworkError(`${real.map((s) => s.id).join(', ')}: mode: real needs the account's API keys (CANDLECRAFT_API_KEY and CANDLECRAFT_API_SECRET)`);
+  }
   const subscriptionsOf = new Map<string, readonly Subscription[]>();
   for (const s of config.strategies) {
     try {
@@ -135,6 +150,7 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
       ...(options.staleAfter !== undefined && { staleAfter: Number.isFinite(options.staleAfter) ? options.staleAfter : 'off' }),
       ...(options.maxCandles !== undefined && { maxCandles: options.maxCandles }),
       bus: busUrl,
+      ...(s.mode === 'real' && { realOrders: true }),
       logLevel: options.logLevel ?? 'info',
     };
     return { id: s.id, module: WORKER_MAIN, args: [JSON.stringify(args)], heapMb: s.heapMb };
@@ -180,8 +196,11 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
   };
 
   let market: MarketData | null = null;
+  let desk: TradeDesk | null = null;
   let server: Server | null = null;
+  const lastClose = new Map<string, number>(); // by symbol: the allocation check's reference price
   try {
+    if (real.length > 0) await bus.declare({ queue: COMMAND_QUEUE, topics: COMMAND_TOPICS }); // workers' commands wait for the desk
     const snapshots = await bus.consume({ queue: 'node.portfolio', topics: [SNAPSHOT_TOPIC], prefetch: 100 }, (m) => {
       portfolio.update(m.body as StrategySnapshot);
     });
@@ -195,11 +214,29 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
       datasetsRoot: options.datasetsRoot ?? 'datasets',
       storeRoot: options.storeRoot ?? 'live-data',
       ...(options.simulator !== undefined && { simulator: options.simulator }),
-      publish: (topic, message) => bus.publish(topic, message),
+      publish: (topic, message) => {
+        if (message.kind === 'candle') lastClose.set(unique.get(topic)!.symbol, message.candle.close);
+        return bus.publish(topic, message);
+      },
+      ...(options.credentials !== undefined && { credentials: options.credentials }),
       onDataEnded: (last) => void waitForLastCandles(last).then(settle),
       ...(options.signal !== undefined && { signal: options.signal }),
       ...(logger !== undefined && { logger }),
     });
+    if (real.length > 0) {
+      const exchanges = new Set(real.flatMap((s) => subscriptionsOf.get(s.id)?.slice(0, 1).map((t) => t.exchange) ?? []));
+      const venue = exchanges.size === 1 ? market.trading([...exchanges][0]!) : null;
+      if (venue === null) throw new FrameworkError(`mode: real: the real-mode strategies must trade on one exchange account, found ${[...exchanges].join(', ') || 'none loaded'}`);
+      desk = await TradeDesk.start({
+        bus,
+        venue,
+        strategies: real.flatMap((s) => subscriptionsOf.get(s.id)?.slice(0, 1).map((t) => ({ id: s.id, symbol: t.symbol, allocation: initialCashOf(s, options.broker?.initialCash ?? DEFAULT_ACCOUNT_CASH) })) ?? []),
+        runsRoot,
+        priceOf: (symbol) => lastClose.get(symbol),
+        ...(options.reconcileIntervalMs !== undefined && { reconcileIntervalMs: options.reconcileIntervalMs }),
+        ...(logger !== undefined && { logger }),
+      });
+    }
     logger?.info({ subscriptions: [...unique.keys()], workers: config.strategies.filter((s) => s.enabled).length }, 'node running');
     options.signal?.addEventListener('abort', settle, { once: true });
     if (options.signal?.aborted === true) settle();
@@ -209,6 +246,7 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
     return status();
   } finally {
     await supervisor.stopAll();
+    await desk?.stop();
     await market?.stop();
     server?.close();
     await bus.close();

@@ -40,6 +40,12 @@ try {
   process.stderr.write(`${args.id}: ${messageOf(error)}\n`);
   failToLoad(messageOf(error));
 }
+if (args.realOrders === true && loaded.strategy.canShort) {
+  // Not retried, as a plugin that fails to load: a spot account cannot short.
+  const message = `mode: real: strategy "${loaded.strategy.name}" declares canShort = true, but a spot account cannot short; run it with mode: paper`;
+  process.stderr.write(`${args.id}: ${message}\n`);
+  failToLoad(message);
+}
 let bus: MessageBus;
 try {
   bus = args.bus === 'in-process' ? new IpcBusClient(processBusChannel()) : await AmqpBus.connect(args.bus);

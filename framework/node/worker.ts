@@ -18,6 +18,10 @@
  *   broker restored from `trading.jsonl`; candles that closed meanwhile are history, not traded (as `npm run live`).
  * - After each traded candle the broker is checkpointed in `trading.jsonl`, then a `system.snapshot` is published for
  *   the node's portfolio.
+ * - `mode: real` ({@link StrategyWorkerOptions.realOrders}): the run is opened on the connector first (its amount
+ *   step sizes the paper broker; a continued run's catch-up goes out), and each candle's paper order events are sent
+ *   as `commands.execute_trade` once its checkpoint is durable, each answered before the next candle is acted on
+ *   (see `node/trade-client.ts`).
  *
  * @module
  */
@@ -48,6 +52,7 @@ import { findUnfinishedRun } from '../report/unfinished-run';
 import type { LoadedStrategy } from '../strategy/loader';
 import { hashParameters } from '../strategy/parameters';
 import { readStoredCandles } from '../store/live-store';
+import { TradeClient } from './trade-client';
 import type { MarketDataMessage } from './market-data';
 
 /** The topic of the snapshots workers publish for the portfolio. */
@@ -71,6 +76,8 @@ export interface StrategyWorkerOptions {
   /** Stop by itself after this many traded candles. */
   readonly maxCandles?: number;
   readonly bus: MessageBus;
+  /** `mode: real`: mirror the paper orders on the exchange account through the node's connector. */
+  readonly realOrders?: boolean;
   /** Aborting it stops the worker cleanly (finish the current candle, write the report). */
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
@@ -112,14 +119,26 @@ export async function runStrategyWorker(options: StrategyWorkerOptions): Promise
     stored: storedAs(traded),
   });
   const { runId, dir } = killed === null ? createRunDir(options.runsRoot, loaded.strategy.name) : { runId: killed.header.runId, dir: killed.dir };
-  const config = { strategyKey: strategyKeyOf(loaded.strategy), ...brokerConfig({ ...options.broker }) };
+  const client =
+    options.realOrders === true
+      ? await TradeClient.open({ bus: options.bus, strategyId: options.id, runId, symbol: traded.symbol, restoredEvents: killed?.events ?? [], ...(logger !== undefined && { logger }) }).catch(
+          (error: unknown) => {
+            if (killed === null) rmSync(dir, { recursive: true, force: true }); // a new run that never started leaves no folder
+            throw error;
+          },
+        )
+      : null;
+  // The node's strategy id is part of the client order ids' key: two instances of one file on one account never share an id.
+  const amountStep = client?.amountStep;
+  const config = { strategyKey: `${options.id}/${strategyKeyOf(loaded.strategy)}`, ...brokerConfig({ ...(amountStep !== undefined && { amountStep }), ...options.broker }) };
   const broker = killed === null ? new PaperBroker(config) : PaperBroker.restore(config, killed.state, killed);
+  if (client !== null) broker.addOrderListener(client.listener);
   const exposedBefore = broker.exposedCandles;
   const resumeAfter = killed?.state.lastTime ?? Number.NEGATIVE_INFINITY;
   /** A continued run's last candle acted on before the kill, until the continuation journals its resume. */
   const resumedAfter = killed?.state.lastTime ?? null;
   if (killed !== null) logger?.warn({ run: killed.dir, lastCandle: isoUtc(killed.state.lastTime) }, `${options.id}: continuing a killed run`);
-  const engine = new Engine({ strategy: loaded.strategy, broker, file: loaded.file, subscription: traded, informative });
+  const engine = new Engine({ strategy: loaded.strategy, broker: client?.gate(broker) ?? broker, file: loaded.file, subscription: traded, informative });
   const trading = TradingJournal.open(dir, broker);
   const markets: Market[] = loaded.subscriptions.map((subscription) => ({
     subscription,
@@ -188,7 +207,10 @@ export async function runStrategyWorker(options: StrategyWorkerOptions): Promise
       running: () => running,
       resumedAfter,
       stop,
-      afterCandle: async () => publishSnapshot(false),
+      afterCandle: async () => {
+        await client?.flush(); // write-ahead: after the candle's checkpoint
+        await publishSnapshot(false);
+      },
       logPrefix: `${options.id}: `,
       ...(logger !== undefined && { logger }),
     });
@@ -261,6 +283,7 @@ export async function runStrategyWorker(options: StrategyWorkerOptions): Promise
   await stopped;
   await consumer.close();
   await draining;
+  await client?.close();
   let summary: RunSummary | null = null;
   try {
     if (liveCandles.length > 0) summary = await writeReport(dir, runId, startedAt, engine, broker, markets, liveCandles, exposedBefore);
