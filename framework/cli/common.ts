@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import type { BrokerConfig } from '../broker/broker-config';
 import { FrameworkError, messageOf } from '../core/errors';
 import type { LogLevel } from '../core/logger';
-import { z } from 'zod';
+import { z } from '../core/zod';
 import { collectRepeated, numberArg, USAGE_EXIT_CODE, UsageError } from './args';
 
 /** Options every command takes. */

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { Command } from 'commander';
-import { z } from 'zod';
+import { z } from '../core/zod';
 import { FrameworkError } from '../core/errors';
 import { createLogger } from '../core/logger';
 import type { ApiCredentials } from '../feeds/live/exchange';
