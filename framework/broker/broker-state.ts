@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { z } from 'zod';
+import { z } from '../core/zod';
 import { FrameworkError } from '../core/errors';
 import { signalSchema, type Signal } from '../strategy/signal';
 import type { Order } from './orders';

@@ -11,7 +11,7 @@
  * @module
  */
 import { Command, CommanderError } from 'commander';
-import { z } from 'zod';
+import { z } from '../core/zod';
 import { FrameworkError } from '../core/errors';
 import { toEpochMs } from '../core/time';
 

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { FrameworkError } from '../core/errors';
 import path from 'node:path';
 import { Command } from 'commander';
-import { z } from 'zod';
+import { z } from '../core/zod';
 import { createLogger } from '../core/logger';
 import { DEFAULT_MAX_GAP } from '../pipeline/gap-policy';
 import { BEST_PARAMS_FILE, readParamsFile } from '../optimize/results';

@@ -5,7 +5,7 @@
  * @module
  */
 import { Command } from 'commander';
-import { z } from 'zod';
+import { z } from '../core/zod';
 import { runCheck } from '../analysis/check';
 import { formatCheckReport } from '../analysis/report';
 import { createLogger } from '../core/logger';

@@ -3,7 +3,7 @@ import type { BrokerConfig } from '../broker/broker-config';
 import { FrameworkError, messageOf } from '../core/errors';
 import type { LogLevel } from '../core/logger';
 import type { ApiCredentials } from '../feeds/live/exchange';
-import { z } from 'zod';
+import { z } from '../core/zod';
 import { collectRepeated, numberArg, USAGE_EXIT_CODE, UsageError } from './args';
 
 /** Options every command takes. */

@@ -20,7 +20,7 @@
 import path from 'node:path';
 import Table from 'cli-table3';
 import { Command, Option } from 'commander';
-import { z } from 'zod';
+import { z } from '../core/zod';
 import { FrameworkError, InvalidTimeframeError } from '../core/errors';
 import { createLogger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';

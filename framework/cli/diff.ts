@@ -8,7 +8,7 @@ import type { ActionDifference, ActionsReport } from '../parity/actions';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { z } from 'zod';
+import { z } from '../core/zod';
 import { FrameworkError } from '../core/errors';
 import { isoUtc } from '../core/time';
 import { diffRun, type Mismatch, type MismatchCause, type NotActedSignal } from '../parity/diff';

@@ -17,7 +17,7 @@ import path from 'node:path';
 import type { Exchange } from 'ccxt';
 import { ccxt } from '../core/ccxt';
 import { Command } from 'commander';
-import { z } from 'zod';
+import { z } from '../core/zod';
 import { createLogger } from '../core/logger';
 import type { Subscription } from '../core/subscription';
 import { describeSubscription } from '../core/subscription';

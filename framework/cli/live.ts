@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { Command } from 'commander';
-import { z } from 'zod';
+import { z } from '../core/zod';
 import { createLogger } from '../core/logger';
 import { isoUtc } from '../core/time';
 import type { LiveFeedStatus } from '../feeds/live/live-feed';

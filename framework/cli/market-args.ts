@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { z } from 'zod';
+import { z } from '../core/zod';
 import { FAULT_KINDS } from '../sim/config';
 import { choiceArg, choiceListArg, dateArg, httpUrlArg, numberArg } from './args';
 

@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { Command } from 'commander';
-import { z } from 'zod';
+import { z } from '../core/zod';
 import { createLogger } from '../core/logger';
 import { isoUtc } from '../core/time';
 import { AmqpBus } from '../bus/amqp';

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { z } from 'zod';
+import { z } from '../core/zod';
 import { createLogger } from '../core/logger';
 import { OBJECTIVES, type ObjectiveName } from '../optimize/objective';
 import { optimize } from '../optimize/optimize';

@@ -20,7 +20,7 @@
  */
 
 import { Command, Option } from 'commander';
-import { z } from 'zod';
+import { z } from '../core/zod';
 import type { FaultConfig, FaultKind, SimulatedMarket } from '../sim/config';
 import { FAULT_KINDS } from '../sim/config';
 import type { SimulatorAccount } from '../sim/account';

@@ -23,7 +23,7 @@ import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import { z } from '../core/zod';
 import { FrameworkError, messageOf } from '../core/errors';
 
 const ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;

@@ -13,7 +13,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import { z } from '../core/zod';
 import { CorruptDataError, messageOf } from '../core/errors';
 import { toEpochMs } from '../core/time';
 import type { KnownGap } from '../pipeline/gap-policy';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
+import { z } from '../core/zod';
 import { messageOf, StrategyLoadError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
 import { isTimeframe } from '../core/timeframe';
