@@ -15,6 +15,7 @@ import { AmqpBus } from '../bus/amqp';
 import { sendAdmin, type AdminReply, type AdminRequest, type NodeStatus } from '../node/admin';
 import { sendAdminOverBus } from '../node/admin-bus';
 import { loadNodeConfig } from '../node/config';
+import type { NodeSimulator } from '../node/market-data';
 import { FAULT_KINDS, type FaultConfig } from '../sim/config';
 import { parseCommandLine, UsageError, validateOptions } from './args';
 import { LIVE_EXCHANGES, liveMarketArgs } from './market-args';
@@ -28,6 +29,7 @@ const runSchema = z.object({
   ...brokerArgs,
   ...liveMarketArgs,
   bus: z.string().regex(/^(in-process|amqps?:\/\/.+)$/, 'expected "in-process" or an amqp:// URL').optional(),
+  role: z.enum(['all', 'connector', 'workers']),
   control: z.string().optional(),
   datasets: z.string(),
   store: z.string(),
@@ -55,6 +57,7 @@ const runProgram = withCommonOptions(
     .option('--max-candles <n>', 'each worker stops after this many live closed candles')
     .option('--stale-after <n>', 'do not trade a candle that arrives more than n timeframes after its close; "off" trades every candle', '1')
     .option('--bus <url>', 'the message bus: "in-process" (default, or the configuration\'s) or amqp://user:password@host:port')
+    .option('--role <role>', 'all (default): connector and workers here; connector or workers: that half only, the other in a second process on the same --bus amqp://…', 'all')
     .option('--control <path>', 'the control socket (default <runs>/node.sock)')
     .option('--datasets <dir>', 'shipped candle store (history, read only)', 'datasets')
     .option('--store <dir>', 'live candle store (write-ahead log + Parquet)', 'live-data')
@@ -90,10 +93,24 @@ runProgram.action(async (file: string, raw: Record<string, unknown>) => {
     const simUrl = options.simUrl;
     // The node (the engine, ccxt, the feeds, the store) is loaded only to run one: an admin command (status, stop,
     // start, restart) is a small client of the control socket and starts without it.
+    const simulator: NodeSimulator | undefined =
+      options.exchange === 'sim' || simUrl !== undefined
+        ? simUrl === undefined
+          ? { start: options.start, speed: options.speed, faults }
+          : { endpoints: { restUrl: simUrl.origin, wsUrl: `ws://${simUrl.host}/ws` }, speed: options.speed }
+        : undefined;
+    if (options.role === 'connector') {
+      const { runConnectorNode } = await import('../node/connector-node');
+      const bus = options.bus ?? config.bus;
+      await runConnectorNode({ config, bus, datasetsRoot: options.datasets, storeRoot: options.store, ...(simulator !== undefined && { simulator }), signal: abort.signal, logger });
+      process.stdout.write(`connector stopped; candles stored in ${path.relative('.', options.store) || '.'}\n`);
+      process.exit();
+    }
     const { runNode } = await import('../node/node');
     const result = await runNode({
       config,
       ...(options.bus !== undefined && { bus: options.bus }),
+      role: options.role,
       datasetsRoot: options.datasets,
       storeRoot: options.store,
       runsRoot: options.runs,
@@ -101,12 +118,7 @@ runProgram.action(async (file: string, raw: Record<string, unknown>) => {
       broker: brokerFromOptions(options),
       staleAfter: options.staleAfter,
       ...(options.maxCandles !== undefined && { maxCandles: options.maxCandles }),
-      ...((options.exchange === 'sim' || simUrl !== undefined) && {
-        simulator:
-          simUrl === undefined
-            ? { start: options.start, speed: options.speed, faults }
-            : { endpoints: { restUrl: simUrl.origin, wsUrl: `ws://${simUrl.host}/ws` }, speed: options.speed },
-      }),
+      ...(simulator !== undefined && { simulator }),
       signal: abort.signal,
       logger,
       logLevel: level,
