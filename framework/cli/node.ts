@@ -2,7 +2,8 @@
  * `npm run node -- <config> [options]`: runs a trading node (its strategies as supervised workers fed by one
  * connector over the bus). `npm run node -- status | stop <id> | start <id> | restart <id>` talk to a running node
  * through its control socket (`<runs>/node.sock`, or `--control <path>`), or with `--bus amqp://…` over its RabbitMQ
- * bus from any machine. Ctrl-C stops the node cleanly.
+ * bus from any machine. Ctrl-C stops the node cleanly. With RabbitMQ, `--role connector` and `--role workers` run the
+ * node's two halves as two processes (see `node/connector-node.ts`).
  *
  * @module
  */
