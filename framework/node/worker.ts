@@ -10,10 +10,10 @@
  *   plus the connector's store (every candle is durable there before it is published): the traded one up to that
  *   candle, the informative ones up to the exchange time it arrived at. Candles received before are in the store, so
  *   in that history.
- * - A candle is acted on (traded) from the first one the connector flagged `live` (not the feeds' warm-up backfill) on:
+ * - Candles are acted on (traded) from the first one the connector flagged `live` (not the feeds' warm-up backfill) on:
  *   a restarted connector's warm-up backfill closed while the worker ran, so it is acted on too (late: the stale rule
- *   judges it). In open-time order, once every informative subscription has delivered the candles that closed with it (the barrier of
- *   `runLive`, across routing keys); the stale rule uses the `arrivedAt` the connector stamped.
+ *   judges it). In open-time order, once every informative subscription has delivered the candles that closed with
+ *   it (the barrier of `runLive`, across routing keys); the stale rule uses the `arrivedAt` the connector stamped.
  * - A delivery is acknowledged once the candle is in the worker's history (the store holds it durably; a restarted
  *   worker reloads it from there). A worker killed before its stop is continued by its next start: same run folder,
  *   broker restored from `trading.jsonl`; candles that closed meanwhile are history, not traded (as `npm run live`).
