@@ -145,6 +145,14 @@ async function expectDiffsClean(runs: string): Promise<void> {
 }
 
 describe('npm run node split in two processes over RabbitMQ (--role connector / --role workers)', () => {
+  it('refuses --role connector or workers without an amqp:// bus, in one line', async () => {
+    const outcome = await runCli('framework/cli/node.ts', [config, '--role', 'workers', '--exchange', 'sim']);
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr.trim().split('\n')).toEqual([
+      'error: --role workers: the connector and the workers run in two processes only over RabbitMQ; give --bus amqp://… (the in-process bus lives in one process; without --role a node runs both)',
+    ]);
+  });
+
   it('acts on the same candles with the same signals and trades as one process, through a connector SIGKILL and a RabbitMQ stop/start', { timeout: 900_000 }, async () => {
     const common = (sim: Simulator, dir: string): string[] => [
       '--sim-url', sim.restUrl, '--speed', '1', // the manual clock: the feeds' exchange clock runs at real time between syncs
