@@ -10,6 +10,8 @@
  * Each strategy's run folders are under `<runs>/<id>/`, so two instances of one file are two runs; a worker killed
  * mid-run is restarted by the policy and continues its run folder. The node stops on `signal`, at the simulator's data
  * end (each worker first acts on the last candle), or once every worker has finished (its candle limit) or failed.
+ * With RabbitMQ, role `workers` runs all of this but the market data, served by a connector process on the same bus
+ * (`node/connector-node.ts`).
  *
  * @module
  */
