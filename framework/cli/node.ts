@@ -17,6 +17,7 @@ import { sendAdmin, type AdminReply, type AdminRequest, type NodeStatus } from '
 import { sendAdminOverBus } from '../node/admin-bus';
 import { loadNodeConfig } from '../node/config';
 import type { NodeSimulator } from '../node/market-data';
+import { checkNodeRole, NODE_ROLES } from '../node/role';
 import { FAULT_KINDS, type FaultConfig } from '../sim/config';
 import { parseCommandLine, UsageError, validateOptions } from './args';
 import { LIVE_EXCHANGES, liveMarketArgs } from './market-args';
@@ -30,7 +31,7 @@ const runSchema = z.object({
   ...brokerArgs,
   ...liveMarketArgs,
   bus: z.string().regex(/^(in-process|amqps?:\/\/.+)$/, 'expected "in-process" or an amqp:// URL').optional(),
-  role: z.enum(['all', 'connector', 'workers']),
+  role: z.enum(NODE_ROLES),
   control: z.string().optional(),
   datasets: z.string(),
   store: z.string(),
@@ -94,6 +95,7 @@ runProgram.action(async (file: string, raw: Record<string, unknown>) => {
     const simUrl = options.simUrl;
     // The node (the engine, ccxt, the feeds, the store) is loaded only to run one: an admin command (status, stop,
     // start, restart) is a small client of the control socket and starts without it.
+    checkNodeRole(options.role, options.bus ?? config.bus); // before the node's modules are loaded
     const simulator: NodeSimulator | undefined =
       options.exchange === 'sim' || simUrl !== undefined
         ? simUrl === undefined

@@ -20,27 +20,8 @@ import type { Subscription } from '../core/subscription';
 import { loadStrategy } from '../strategy/loader';
 import type { NodeConfig, NodeStrategy } from './config';
 import { MarketData, type NodeSimulator } from './market-data';
+import { checkNodeRole } from './role';
 import { workerQueue } from './worker';
-
-/** Which part of the node a process runs: both (default), only the connector, or only the workers. */
-export type NodeRole = 'all' | 'connector' | 'workers';
-
-/** The node roles, as `--role` takes them. */
-export const NODE_ROLES: readonly NodeRole[] = ['all', 'connector', 'workers'];
-
-/**
- * Checks that `role` can run on the bus `busUrl`.
- *
- * @throws {@link "core/errors"!FrameworkError | FrameworkError} for `connector` or `workers` on the in-process bus
- *   (it lives inside one process: the other half could never reach it).
- */
-export function checkNodeRole(role: NodeRole, busUrl: string): void {
-  if (role !== 'all' && !/^amqps?:\/\//.test(busUrl)) {
-    throw new FrameworkError(
-      `--role ${role}: the connector and the workers run in two processes only over RabbitMQ; give --bus amqp://… (the in-process bus lives in one process; without --role a node runs both)`,
-    );
-  }
-}
 
 /** Each strategy's subscriptions (from its plugin); a strategy that cannot be loaded is logged and left out. */
 export async function subscriptionsOfStrategies(config: NodeConfig, logger?: Logger): Promise<Map<string, readonly Subscription[]>> {

@@ -30,7 +30,8 @@ import { Supervisor, type SupervisorOptions, type WorkerSpec } from '../supervis
 import { serveAdmin, type AdminHandler, type AdminReply, type NodeStatus } from './admin';
 import { serveAdminOnBus } from './admin-bus';
 import type { NodeConfig, NodeStrategy } from './config';
-import { checkNodeRole, declareWorkerQueues, paramsOf, subscriptionsOfStrategies, uniqueSubscriptions, type NodeRole } from './connector-node';
+import { declareWorkerQueues, paramsOf, subscriptionsOfStrategies, uniqueSubscriptions } from './connector-node';
+import { checkNodeRole, type NodeRole } from './role';
 import { MarketData, type NodeSimulator } from './market-data';
 import { SNAPSHOT_TOPIC } from './worker';
 import type { WorkerArguments } from './worker-main';
