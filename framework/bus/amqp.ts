@@ -4,13 +4,17 @@
  * confirms (a publish resolves once the broker has taken responsibility for the message) and manual acknowledgement
  * after the handler (a consumer that dies before acknowledging gets the message redelivered, to itself or to another
  * consumer of the queue). The library reconnects, re-declares and re-subscribes by itself after a broker restart;
- * meanwhile `publish` retries and, failing, rejects: the caller keeps its own durable copy (the bus is never the only
- * copy of a candle), so nothing is lost.
+ * meanwhile `publish` rejects within {@link PUBLISH_WAIT_MS} (it does not wait for the broker to come back, so a
+ * publisher that publishes in order is never held up for long): the caller keeps its own durable copy (the bus is
+ * never the only copy of a candle; a worker fills the hole from the store), so nothing is lost.
  *
  * @module
  */
 import { Connection, type Consumer, type Publisher } from 'rabbitmq-client';
 import type { BusConsumer, BusHandler, ConsumerOptions, MessageBus } from './bus';
+
+/** How long (real ms) a publish waits for a connection to the broker, per attempt (two attempts). */
+export const PUBLISH_WAIT_MS = 1_000;
 
 /** Options of {@link AmqpBus.connect}. */
 export interface AmqpBusOptions {
@@ -32,7 +36,7 @@ export class AmqpBus implements MessageBus {
     this.#exchange = exchange;
     this.#publisher = connection.createPublisher({
       confirm: true,
-      maxAttempts: 3,
+      maxAttempts: 2, // a channel closed under a publish: once more on a new one
       exchanges: [{ exchange, type: 'topic', durable: true }],
     });
   }
@@ -43,7 +47,7 @@ export class AmqpBus implements MessageBus {
    * @throws Error when the broker cannot be reached within 30 s.
    */
   static async connect(url: string, options: AmqpBusOptions = {}): Promise<AmqpBus> {
-    const connection = new Connection({ url, retryLow: 250, retryHigh: 5_000, connectionTimeout: 10_000 });
+    const connection = new Connection({ url, retryLow: 250, retryHigh: 5_000, connectionTimeout: 10_000, acquireTimeout: PUBLISH_WAIT_MS });
     connection.on('error', (error: Error) => options.onError?.(error));
     try {
       await connection.onConnect(30_000);

@@ -2,7 +2,8 @@
  * `npm run node -- <config> [options]`: runs a trading node (its strategies as supervised workers fed by one
  * connector over the bus). `npm run node -- status | stop <id> | start <id> | restart <id>` talk to a running node
  * through its control socket (`<runs>/node.sock`, or `--control <path>`), or with `--bus amqp://…` over its RabbitMQ
- * bus from any machine. Ctrl-C stops the node cleanly.
+ * bus from any machine. Ctrl-C stops the node cleanly. With RabbitMQ, `--role connector` and `--role workers` run the
+ * node's two halves as two processes (see `node/connector-node.ts`).
  *
  * @module
  */
@@ -15,6 +16,8 @@ import { AmqpBus } from '../bus/amqp';
 import { sendAdmin, type AdminReply, type AdminRequest, type NodeStatus, type StrategyLine } from '../node/admin';
 import { sendAdminOverBus } from '../node/admin-bus';
 import { loadNodeConfig } from '../node/config';
+import type { NodeSimulator } from '../node/market-data';
+import { checkNodeRole, NODE_ROLES } from '../node/role';
 import { FAULT_KINDS, type FaultConfig } from '../sim/config';
 import { numberArg, parseCommandLine, UsageError, validateOptions } from './args';
 import { LIVE_EXCHANGES, liveMarketArgs } from './market-args';
@@ -28,6 +31,7 @@ const runSchema = z.object({
   ...brokerArgs,
   ...liveMarketArgs,
   bus: z.string().regex(/^(in-process|amqps?:\/\/.+)$/, 'expected "in-process" or an amqp:// URL').optional(),
+  role: z.enum(NODE_ROLES),
   control: z.string().optional(),
   reconcileEvery: numberArg({ what: 'seconds', min: 0, minInclusive: false }),
   datasets: z.string(),
@@ -56,6 +60,7 @@ const runProgram = withCommonOptions(
     .option('--max-candles <n>', 'each worker stops after this many live closed candles')
     .option('--stale-after <n>', 'do not trade a candle that arrives more than n timeframes after its close; "off" trades every candle', '1')
     .option('--bus <url>', 'the message bus: "in-process" (default, or the configuration\'s) or amqp://user:password@host:port')
+    .option('--role <role>', 'all (default): connector and workers here; connector or workers: that half only, the other in a second process on the same --bus amqp://…', 'all')
     .option('--control <path>', 'the control socket (default <runs>/node.sock)')
     .option('--reconcile-every <seconds>', 'mode: real strategies: seconds between reconciliations of the account with their holdings', '30')
     .option('--datasets <dir>', 'shipped candle store (history, read only)', 'datasets')
@@ -92,10 +97,25 @@ runProgram.action(async (file: string, raw: Record<string, unknown>) => {
     const simUrl = options.simUrl;
     // The node (the engine, ccxt, the feeds, the store) is loaded only to run one: an admin command (status, stop,
     // start, restart) is a small client of the control socket and starts without it.
+    checkNodeRole(options.role, options.bus ?? config.bus); // before the node's modules are loaded
+    const simulator: NodeSimulator | undefined =
+      options.exchange === 'sim' || simUrl !== undefined
+        ? simUrl === undefined
+          ? { start: options.start, speed: options.speed, faults }
+          : { endpoints: { restUrl: simUrl.origin, wsUrl: `ws://${simUrl.host}/ws` }, speed: options.speed }
+        : undefined;
+    if (options.role === 'connector') {
+      const { runConnectorNode } = await import('../node/connector-node');
+      const bus = options.bus ?? config.bus;
+      await runConnectorNode({ config, bus, datasetsRoot: options.datasets, storeRoot: options.store, ...(simulator !== undefined && { simulator }), signal: abort.signal, logger });
+      process.stdout.write(`connector stopped; candles stored in ${path.relative('.', options.store) || '.'}\n`);
+      process.exit();
+    }
     const { runNode } = await import('../node/node');
     const result = await runNode({
       config,
       ...(options.bus !== undefined && { bus: options.bus }),
+      role: options.role,
       datasetsRoot: options.datasets,
       storeRoot: options.store,
       runsRoot: options.runs,
@@ -104,12 +124,7 @@ runProgram.action(async (file: string, raw: Record<string, unknown>) => {
       ...(config.strategies.some((s) => s.mode === 'real') && { credentials: credentialsFromEnvironment('mode: real'), reconcileIntervalMs: options.reconcileEvery * 1000 }),
       staleAfter: options.staleAfter,
       ...(options.maxCandles !== undefined && { maxCandles: options.maxCandles }),
-      ...((options.exchange === 'sim' || simUrl !== undefined) && {
-        simulator:
-          simUrl === undefined
-            ? { start: options.start, speed: options.speed, faults }
-            : { endpoints: { restUrl: simUrl.origin, wsUrl: `ws://${simUrl.host}/ws` }, speed: options.speed },
-      }),
+      ...(simulator !== undefined && { simulator }),
       signal: abort.signal,
       logger,
       logLevel: level,

@@ -25,7 +25,7 @@ import { LiveFeed, type LiveFeedStatus } from '../feeds/live/live-feed';
 import type { FaultConfig } from '../sim/config';
 import type { Simulator } from '../sim/simulator';
 import { DurableQueue } from '../store/durable-queue';
-import { LiveCandleStore } from '../store/live-store';
+import { LiveCandleStore, readStoredCandles } from '../store/live-store';
 import { startDatasetSimulator } from '../engine/dataset-simulator';
 
 /** A market-data message: a closed candle, durable in the connector's store, or a stored revision of one. */
@@ -114,13 +114,16 @@ export class MarketData {
         const store = LiveCandleStore.open(options.storeRoot, storedAs(subscription));
         const now = await connector.serverTime();
         const history = loadHistory(options.datasetsRoot, subscription, { root: options.storeRoot, subscription: storedAs(subscription) }, grid.bucketStart(now));
+        // On a simulator the shipped datasets also hold its future: a restarted connector continues from the last
+        // candle it stored itself (the backfill brings those that closed while it was down), not from the dataset's.
+        const stored = endpoints === null ? undefined : readStoredCandles(options.storeRoot, storedAs(subscription), { to: grid.bucketStart(now) }).openTime.at(-1);
         const entry: Feed = {
           subscription,
           topic: marketDataTopic(subscription),
           store,
           queue: new DurableQueue(store),
           grid,
-          lastOpenTime: history.openTime.at(-1) ?? null,
+          lastOpenTime: stored ?? history.openTime.at(-1) ?? null,
           feed: null,
         };
         feeds.push(entry);

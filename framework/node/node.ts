@@ -14,6 +14,8 @@
  * Each strategy's run folders are under `<runs>/<id>/`, so two instances of one file are two runs; a worker killed
  * mid-run is restarted by the policy and continues its run folder. The node stops on `signal`, at the simulator's data
  * end (each worker first acts on the last candle), or once every worker has finished (its candle limit) or failed.
+ * With RabbitMQ, role `workers` runs all of this but the market data, served by a connector process on the same bus
+ * (`node/connector-node.ts`).
  *
  * @module
  */
@@ -26,16 +28,16 @@ import type { MessageBus } from '../bus/bus';
 import { InProcessBus } from '../bus/in-process';
 import { IpcBusHost } from '../bus/ipc';
 import { marketDataTopic, systemTopic } from '../bus/topics';
-import { FrameworkError, messageOf } from '../core/errors';
+import { FrameworkError } from '../core/errors';
 import type { ApiCredentials } from '../feeds/live/exchange';
 import type { Logger, LogLevel } from '../core/logger';
-import type { Subscription } from '../core/subscription';
 import { Portfolio, type StrategySnapshot } from '../portfolio/portfolio';
-import { loadStrategy } from '../strategy/loader';
 import { Supervisor, type SupervisorOptions, type WorkerSpec } from '../supervisor/supervisor';
 import { serveAdmin, type AdminHandler, type AdminReply, type NodeStatus, type StrategyLine } from './admin';
 import { serveAdminOnBus } from './admin-bus';
 import type { NodeConfig, NodeStrategy } from './config';
+import { declareWorkerQueues, paramsOf, subscriptionsOfStrategies, uniqueSubscriptions } from './connector-node';
+import { checkNodeRole, type NodeRole } from './role';
 import { MarketData, type NodeSimulator } from './market-data';
 import { TradeDesk } from './trade-commands';
 import { COMMAND_QUEUE, COMMAND_TOPICS } from './trade-messages';
@@ -47,6 +49,11 @@ export interface NodeOptions {
   readonly config: NodeConfig;
   /** Overrides the configuration's `bus` (`in-process` or an amqp:// URL). */
   readonly bus?: string;
+  /**
+   * `all` (default): connector and workers in this process; `workers`: no market data here, a connector process on
+   * the same RabbitMQ serves it (see `node/connector-node.ts`, which runs the `connector` role).
+   */
+  readonly role?: Exclude<NodeRole, 'connector'>;
   readonly datasetsRoot?: string;
   readonly storeRoot?: string;
   /** Each strategy's run folders go to `<runsRoot>/<id>/`; default `runs`. */
@@ -90,6 +97,8 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
   const { logger, config } = options;
   const runsRoot = options.runsRoot ?? 'runs';
   const busUrl = options.bus ?? config.bus;
+  const role = options.role ?? 'all';
+  checkNodeRole(role, busUrl);
   const bus: MessageBus = busUrl === 'in-process' ? new InProcessBus() : await AmqpBus.connect(busUrl, { onError: (e) => logger?.warn({ err: e.message }, 'bus connection') });
   const host = busUrl === 'in-process' ? new IpcBusHost(bus) : null;
   const portfolio = new Portfolio();
@@ -98,14 +107,11 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
   if (real.length > 0 && options.credentials === undefined) {
     throw new FrameworkError(`${real.map((s) => s.id).join(', ')}: mode: real needs the account's API keys (CANDLECRAFT_API_KEY and CANDLECRAFT_API_SECRET)`);
   }
-  const subscriptionsOf = new Map<string, readonly Subscription[]>();
-  for (const s of config.strategies) {
-    try {
-      subscriptionsOf.set(s.id, (await loadStrategy(s.file, paramsOf(s))).subscriptions);
-    } catch (error) {
-      logger?.error({ err: messageOf(error) }, `${s.id}: the strategy cannot be loaded; its worker will fail`);
-    }
+  if (real.length > 0 && role !== 'all') {
+    // The trade desk runs beside the market data it prices allocations with; the split node does not carry it yet.
+    throw new FrameworkError(`${real.map((s) => s.id).join(', ')}: mode: real runs on a one-process node (--role all), not with --role ${role}`);
   }
+  const subscriptionsOf = await subscriptionsOfStrategies(config, logger);
   const adminStopped = new Set<string>();
   let settle: () => void = () => undefined;
   const ended = new Promise<void>((resolve) => (settle = resolve));
@@ -208,8 +214,10 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
     await serveAdminOnBus(bus, admin); // the same commands from other machines (closed with the bus)
     for (const s of config.strategies) if (s.enabled) supervisor.start(specOf(s));
     // Every configured strategy's subscriptions, the disabled ones' too: `start <id>` finds its market data served.
-    const unique = new Map(config.strategies.flatMap((s) => subscriptionsOf.get(s.id) ?? []).map((s) => [marketDataTopic(s), s]));
-    market = await MarketData.start({
+    const unique = uniqueSubscriptions(config, subscriptionsOf);
+    // The workers' queues before the first candle: none is published to a worker not yet consuming.
+    if (role === 'all') await declareWorkerQueues(bus, config, subscriptionsOf);
+    market = role === 'workers' ? null : await MarketData.start({
       subscriptions: [...unique.values()],
       datasetsRoot: options.datasetsRoot ?? 'datasets',
       storeRoot: options.storeRoot ?? 'live-data',
@@ -223,7 +231,7 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
       ...(options.signal !== undefined && { signal: options.signal }),
       ...(logger !== undefined && { logger }),
     });
-    if (real.length > 0) {
+    if (real.length > 0 && market !== null) {
       const exchanges = new Set(real.flatMap((s) => subscriptionsOf.get(s.id)?.slice(0, 1).map((t) => t.exchange) ?? []));
       const venue = exchanges.size === 1 ? market.trading([...exchanges][0]!) : null;
       if (venue === null) throw new FrameworkError(`mode: real: the real-mode strategies must trade on one exchange account, found ${[...exchanges].join(', ') || 'none loaded'}`);
@@ -237,10 +245,10 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
         ...(logger !== undefined && { logger }),
       });
     }
-    logger?.info({ subscriptions: [...unique.keys()], workers: config.strategies.filter((s) => s.enabled).length }, 'node running');
+    logger?.info({ subscriptions: [...unique.keys()], workers: config.strategies.filter((s) => s.enabled).length, role }, 'node running');
     options.signal?.addEventListener('abort', settle, { once: true });
     if (options.signal?.aborted === true) settle();
-    await Promise.race([ended, market.failed()]);
+    await Promise.race([ended, ...(market === null ? [] : [market.failed()])]);
     await supervisor.stopAll();
     await snapshots.close();
     return status();
@@ -275,9 +283,4 @@ const DEFAULT_ACCOUNT_CASH = 10_000;
 /** A strategy's initial cash (quote currency): its allocation, a fixed amount or a fraction of the account's `cash`. */
 function initialCashOf(s: NodeStrategy, cash: number): number {
   return 'quote' in s.allocation ? s.allocation.quote : s.allocation.fraction * cash;
-}
-
-/** A strategy's parameters as the loader takes them (text, as `--param`). */
-function paramsOf(s: NodeStrategy): Record<string, string> {
-  return Object.fromEntries(Object.entries(s.params).map(([k, v]) => [k, String(v)]));
 }

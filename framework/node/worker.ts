@@ -10,9 +10,10 @@
  *   plus the connector's store (every candle is durable there before it is published): the traded one up to that
  *   candle, the informative ones up to the exchange time it arrived at. Candles received before are in the store, so
  *   in that history.
- * - A candle is acted on (traded) when the connector flagged it `live` (not the feeds' warm-up backfill), in open-time
- *   order, once every informative subscription has delivered the candles that closed with it (the barrier of
- *   `runLive`, across routing keys); the stale rule uses the `arrivedAt` the connector stamped.
+ * - Candles are acted on (traded) from the first one the connector flagged `live` (not the feeds' warm-up backfill) on:
+ *   a restarted connector's warm-up backfill closed while the worker ran, so it is acted on too (late: the stale rule
+ *   judges it). In open-time order, once every informative subscription has delivered the candles that closed with
+ *   it (the barrier of `runLive`, across routing keys); the stale rule uses the `arrivedAt` the connector stamped.
  * - A delivery is acknowledged once the candle is in the worker's history (the store holds it durably; a restarted
  *   worker reloads it from there). A worker killed before its stop is continued by its next start: same run folder,
  *   broker restored from `trading.jsonl`; candles that closed meanwhile are history, not traded (as `npm run live`).
@@ -57,6 +58,11 @@ import type { MarketDataMessage } from './market-data';
 
 /** The topic of the snapshots workers publish for the portfolio. */
 export const SNAPSHOT_TOPIC = systemTopic('snapshot');
+
+/** The durable queue of strategy `id`'s worker on the bus. */
+export function workerQueue(id: string): string {
+  return `worker.${id}`;
+}
 
 /** What a worker runs. Times are UTC epoch ms; money in the quote currency. */
 export interface StrategyWorkerOptions {
@@ -153,6 +159,11 @@ export async function runStrategyWorker(options: StrategyWorkerOptions): Promise
   const liveCandles: StoredCandle[] = [];
   const pending: TradedCandle[] = [];
   let journal: RunJournal | null = null;
+  /**
+   * Whether a candle flagged live has come: from then on every new candle is acted on (the stale rule judges a late
+   * one), also the warm-up backfill of a restarted connector, which closed while this worker was running.
+   */
+  let liveSeen = false;
   let running = true;
   let draining = Promise.resolve();
   let failure: { readonly error: unknown } | null = null;
@@ -252,7 +263,9 @@ export async function runStrategyWorker(options: StrategyWorkerOptions): Promise
       drain = drainInto(journal);
     }
     const sequencer = market.sequencer!;
-    market.received.set(body.candle.openTime, { live: body.live, arrivedAt: body.arrivedAt });
+    liveSeen ||= body.live;
+    const live = liveSeen;
+    market.received.set(body.candle.openTime, { live, arrivedAt: body.arrivedAt });
     let step = sequencer.offer(body.candle);
     if (step.hole !== null) {
       // Every published candle was durable first: the store has the missing ones.
@@ -260,7 +273,7 @@ export async function runStrategyWorker(options: StrategyWorkerOptions): Promise
       const filled = candlesFromBatch(readStoredCandles(options.storeRoot, storedAs(market.subscription), { from, to }));
       let ready = [...step.ready];
       for (const candle of filled) {
-        market.received.set(candle.openTime, { live: body.live, arrivedAt: body.arrivedAt });
+        market.received.set(candle.openTime, { live, arrivedAt: body.arrivedAt });
         step = sequencer.offer(candle);
         ready = [...ready, ...step.ready];
       }
@@ -279,7 +292,7 @@ export async function runStrategyWorker(options: StrategyWorkerOptions): Promise
     });
   };
 
-  const consumer = await options.bus.consume({ queue: `worker.${options.id}`, topics: markets.map((m) => m.topic), prefetch: 1 }, onMessage);
+  const consumer = await options.bus.consume({ queue: workerQueue(options.id), topics: markets.map((m) => m.topic), prefetch: 1 }, onMessage);
   await stopped;
   await consumer.close();
   await draining;
