@@ -238,7 +238,7 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
       desk = await TradeDesk.start({
         bus,
         venue,
-        strategies: real.flatMap((s) => subscriptionsOf.get(s.id)?.slice(0, 1).map((t) => ({ id: s.id, symbol: t.symbol, allocation: initialCashOf(s, options.broker?.initialCash ?? DEFAULT_ACCOUNT_CASH) })) ?? []),
+        strategies: real.flatMap((s) => subscriptionsOf.get(s.id)?.slice(0, 1).map((t) => ({ id: s.id, symbol: t.symbol, allocation: initialCashOf(s, options.broker?.initialCash ?? DEFAULT_ACCOUNT_CASH), enabled: s.enabled })) ?? []),
         runsRoot,
         priceOf: (symbol) => lastClose.get(symbol),
         ...(options.reconcileIntervalMs !== undefined && { reconcileIntervalMs: options.reconcileIntervalMs }),

@@ -53,7 +53,14 @@ import { COMMAND_QUEUE, COMMAND_TOPICS, replyTopic, type ReconciliationNotice, t
 export interface TradeDeskStrategy {
   readonly id: string;
   readonly symbol: string;
+  /** Quote currency. */
   readonly allocation: number;
+  /**
+   * Whether its worker starts with the node (default true): a symbol is reconciled only once every enabled strategy
+   * trading it has opened its run, since the holding of one not open yet (a continued run after the node's restart) is
+   * unknown here and would look like coins of nobody's.
+   */
+  readonly enabled?: boolean;
 }
 
 /** Options of {@link TradeDesk.start}. */
@@ -267,11 +274,15 @@ export class TradeDesk {
     });
   }
 
-  /** Per symbol traded by an open run: the sum of the strategies' holdings and every order of theirs. */
+  /**
+   * Per symbol traded by an open run: the sum of the strategies' holdings and every order of theirs; a symbol an
+   * enabled strategy has not opened its run on yet is left out (see {@link TradeDeskStrategy.enabled}).
+   */
   #accountState(): RunSymbolState[] {
     const bySymbol = new Map<string, Run[]>();
     for (const run of this.#runs.values()) bySymbol.set(run.strategy.symbol, [...(bySymbol.get(run.strategy.symbol) ?? []), run]);
-    return [...bySymbol].map(([symbol, runs]) => {
+    const waiting = new Set([...this.#strategies.values()].filter((s) => s.enabled !== false && !this.#runs.has(s.id)).map((s) => s.symbol));
+    return [...bySymbol].filter(([symbol]) => !waiting.has(symbol)).map(([symbol, runs]) => {
       const orders = runs.flatMap((r) => [...r.earlier, ...r.executor.records]);
       return {
         symbol,

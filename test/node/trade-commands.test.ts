@@ -59,7 +59,8 @@ beforeAll(async () => {
     strategies: [
       { id: 'a', symbol: 'BTC/USDT', allocation: 1_000 },
       { id: 'b', symbol: 'BTC/USDT', allocation: 1_000 },
-      { id: 'c', symbol: 'BTC/USDT', allocation: 1_000 },
+      // Started later (as by `npm run node -- start c`): a symbol waits for its enabled strategies' runs only.
+      { id: 'c', symbol: 'BTC/USDT', allocation: 1_000, enabled: false },
     ],
     runsRoot: scratch,
     priceOf: () => price,
