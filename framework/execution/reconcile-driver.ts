@@ -3,6 +3,10 @@
  * `fetchOpenOrders`, `fetchOrder` by client order id, `fetchMyTrades`), hands it with the run's state to the pure
  * {@link PositionReconciler} (rules in `reconcile.ts`), and emits each changed finding as an event record.
  *
+ * A pass reads the trades, then the balance, then the trades again (only those since the newest of the first read):
+ * the account moves on between requests, and only the trades reported before the balance was read are known to be
+ * reflected in it (`tradesBeforeBalance`); the second read lets a sale landing in between explain the balance at once.
+ *
  * When: {@link ExchangeReconciliation.start} reconciles at once, then every `intervalMs` (default 30 s) after the
  * previous pass ended; {@link ExchangeReconciliation.reconcileNow} runs a pass on demand (call it after every
  * reconnect); passes never overlap (a call during a pass runs one more pass after it).
@@ -144,14 +148,19 @@ export class ExchangeReconciliation {
   async #pass(): Promise<ReconcileResult> {
     const runs = this.#options.runState();
     const time = (this.#options.now ?? Date.now)();
+    const since = this.#options.tradesSince();
+    const before = new Map<string, readonly ExchangeTrade[] | undefined>();
+    for (const run of runs) before.set(run.symbol, await this.#trades(run.symbol, since));
     const balance = await this.#attempt('fetchBalance', () => this.#options.exchange.fetchBalance());
     const reports = new Map<string, ExchangeSymbolReport>();
     for (const run of runs) {
       const holding = balance === undefined ? undefined : (balance[run.base] as { total?: number } | undefined)?.total ?? 0;
+      const earlier = before.get(run.symbol);
       reports.set(run.symbol, {
         baseBalance: holding,
         openOrders: await this.#openOrders(run.symbol),
-        trades: await this.#trades(run.symbol),
+        trades: await this.#tradesAfter(run.symbol, since, earlier),
+        tradesBeforeBalance: earlier === undefined ? undefined : new Set(earlier.map((t) => t.id)),
         lookups: await this.#lookups(run),
       });
     }
@@ -179,11 +188,20 @@ export class ExchangeReconciliation {
     return orders?.map((o) => ({ exchangeOrderId: o.id ?? '', clientOrderId: o.clientOrderId ?? '', side: o.side === 'sell' ? 'sell' : 'buy' }));
   }
 
-  /** The account's trades on `symbol` since `tradesSince`, oldest first, paged by time. */
-  async #trades(symbol: string): Promise<readonly ExchangeTrade[] | undefined> {
+  /** `earlier` (the trades read before the balance) and those reported since the newest of them, oldest first. */
+  async #tradesAfter(symbol: string, since: number, earlier: readonly ExchangeTrade[] | undefined): Promise<readonly ExchangeTrade[] | undefined> {
+    if (earlier === undefined) return this.#trades(symbol, since);
+    const later = await this.#trades(symbol, earlier.reduce((newest, t) => Math.max(newest, t.time), since));
+    if (later === undefined) return undefined;
+    const known = new Set(earlier.map((t) => t.id));
+    return [...earlier, ...later.filter((t) => !known.has(t.id))];
+  }
+
+  /** The account's trades on `symbol` since `from` (UTC epoch ms, inclusive), oldest first, paged by time. */
+  async #trades(symbol: string, from: number): Promise<readonly ExchangeTrade[] | undefined> {
     const trades: ExchangeTrade[] = [];
     const seen = new Set<string>();
-    let since = this.#options.tradesSince();
+    let since = from;
     for (let page = 0; page < MAX_TRADE_PAGES; page += 1) {
       const batch = await this.#attempt(`fetchMyTrades ${symbol}`, () => this.#options.exchange.fetchMyTrades(symbol, since, TRADES_PAGE));
       if (batch === undefined) return undefined;

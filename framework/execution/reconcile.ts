@@ -12,10 +12,13 @@
  * - held > expected → `external`: the account holds base the run does not own (bought by hand, or held before the run
  *   started). Reported, never traded. External holdings absorb hand sales first: selling them is no concern of the run;
  * - held < expected → the run holds more than the exchange. If the exchange's trades since the run's first order that
- *   are not the run's (by exchange order id), and were not yet reported when the run and the exchange last agreed
- *   (`in_sync` or `external`: those are accounted for), sold at least the shortfall net, the shortfall was sold by hand:
- *   `closed_on_exchange`, the run closes that quantity at the price of those sales (volume-weighted over the most
- *   recent external sells that cover it). Otherwise → `unexplained`;
+ *   are not the run's (by exchange order id), and were not yet accounted for, sold at least the shortfall net, the
+ *   shortfall was sold by hand: `closed_on_exchange`, the run closes that quantity at the price of those sales
+ *   (volume-weighted over the most recent external sells that cover it). Otherwise → `unexplained`. Accounted for are
+ *   the trades the balance is known to reflect when the run and the exchange last agreed (`in_sync` or `external`):
+ *   those reported *before* that balance was read. A trade reported only after it may be missing from it (a sale by
+ *   hand landing between the two requests): taken as accounted for, it would be lost as the explanation of the
+ *   shortfall the next balance shows, and the symbol blocked for good;
  * - a working run order the exchange reports cancelled, expired, rejected or unknown → `unexplained`; an open order on
  *   the exchange that the run never sent is listed in the finding as external (never cancelled by the run);
  * - a report that is missing (its fetch failed) is never evidence of anything, above all not of a flat position: the
@@ -94,7 +97,10 @@ export interface ExchangeTrade {
  * What the exchange reported for one symbol. Each part is `undefined` when its fetch failed (missing, not empty).
  * - `baseBalance`: total balance (free + locked) of the base asset;
  * - `openOrders`: the symbol's open orders;
- * - `trades`: the account's fills on the symbol since the run's first order, oldest first;
+ * - `trades`: the account's fills on the symbol since the run's first order, oldest first, as reported after the
+ *   balance was read;
+ * - `tradesBeforeBalance`: ids of those the exchange had already reported before the balance was read, so the balance
+ *   reflects them (the module doc); `undefined` when that fetch failed;
  * - `lookups`: the result of looking each unsettled run order up by client order id (`null` = the exchange has no such
  *   order); an unsettled order absent from the map was not looked up (or the lookup failed).
  */
@@ -102,6 +108,7 @@ export interface ExchangeSymbolReport {
   readonly baseBalance: number | undefined;
   readonly openOrders: readonly ExchangeOpenOrder[] | undefined;
   readonly trades: readonly ExchangeTrade[] | undefined;
+  readonly tradesBeforeBalance: ReadonlySet<string> | undefined;
   readonly lookups: ReadonlyMap<string, ExchangeOrderReport | null>;
 }
 
@@ -155,7 +162,7 @@ export interface ReconcileResult {
 export class PositionReconciler {
   readonly #blocked = new Set<string>();
   readonly #previous = new Map<string, string>();
-  /** Per symbol: ids of the trades already reported when the run and the exchange last agreed. */
+  /** Per symbol: ids of the trades the balance reflected when the run and the exchange last agreed. */
   readonly #accounted = new Map<string, Set<string>>();
 
   /** @param tolerance - base quantity below which a difference is rounding, not a mismatch (default 1e-8). */
@@ -223,7 +230,7 @@ export class PositionReconciler {
     };
     const agreed = (): boolean => {
       this.#blocked.delete(run.symbol);
-      if (report.trades !== undefined) this.#accounted.set(run.symbol, new Set(report.trades.map((t) => t.id)));
+      if (report.tradesBeforeBalance !== undefined) this.#accounted.set(run.symbol, new Set(report.tradesBeforeBalance));
       return wasBlocked;
     };
     if (closedWorking.length > 0) return unexplained(`the run's working order(s) ${closedWorking.join(', ')}`);

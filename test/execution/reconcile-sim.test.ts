@@ -130,8 +130,8 @@ describe('reconciliation against the simulator\'s account, through real ccxt', (
   });
 
   it('a failed balance fetch is unknown, never a flat position; the next pass decides', async () => {
-    // Signed request 1 is the run's buy; 2 is the first pass's fetchBalance, answered 429.
-    const { ex } = await setUp({ order429: { nth: [2] } });
+    // Signed request 1 is the run's buy; the first pass reads the trades (2), then the balance (3), answered 429.
+    const { ex } = await setUp({ order429: { nth: [3] } });
     const run = new FakeRun();
     await run.buy(ex, 0.01, 'cc-run-entry-1');
     const records: ReconciliationRecord[] = [];

@@ -21,8 +21,10 @@ function run(position: number, unsettled: readonly UnsettledOrder[] = []): RunSy
   };
 }
 
+/** A report whose trades were all reported before the balance was read, unless `more` says otherwise. */
 function report(baseBalance: number | undefined, trades: readonly ExchangeTrade[] | undefined = [RUN_BUY], more: Partial<ExchangeSymbolReport> = {}): Map<string, ExchangeSymbolReport> {
-  return new Map([['BTC/USDT', { baseBalance, openOrders: [], trades, lookups: new Map(), ...more }]]);
+  const tradesBeforeBalance = trades === undefined ? undefined : new Set(trades.map((t) => t.id));
+  return new Map([['BTC/USDT', { baseBalance, openOrders: [], trades, tradesBeforeBalance, lookups: new Map(), ...more }]]);
 }
 
 const sale = (id: string, quantity: number, price: number, time: number): ExchangeTrade => ({ id, exchangeOrderId: `hand-${id}`, side: 'sell', quantity, price, time });
@@ -105,6 +107,27 @@ describe('PositionReconciler (pure core), hand-made cases', () => {
     expect(core.reconcile([run(0.5)], report(0.5, [RUN_BUY, sale('t2', 0.3, 48_000, 2_000)])).findings[0]).toMatchObject({ kind: 'in_sync' });
     // Later 0.3 disappears without a trade: t2 must not be taken as its explanation.
     expect(core.reconcile([run(0.5)], report(0.2, [RUN_BUY, sale('t2', 0.3, 48_000, 2_000)])).findings[0]).toMatchObject({ kind: 'unexplained' });
+  });
+
+  it('a sale reported only after the balance was read is not accounted for by an agreement: it explains the next shortfall', () => {
+    const core = new PositionReconciler();
+    // The pass read the trades ([t1]), the balance (0.5 = run: in sync), then the trades again: a person's sale t2 of
+    // 0.5 at 47 000 landed after the balance was read. The balance does not reflect t2, so t2 is not accounted for.
+    const trades = [RUN_BUY, sale('t2', 0.5, 47_000, 2_000)];
+    expect(core.reconcile([run(0.5)], report(0.5, trades, { tradesBeforeBalance: new Set(['t1']) })).findings[0]).toMatchObject({ kind: 'in_sync' });
+    // Next pass: the balance shows the sale (0 held); t2 explains the shortfall of 0.5 in full, at its price.
+    const [finding] = core.reconcile([run(0.5)], report(0, trades)).findings;
+    expect(finding).toMatchObject({ kind: 'closed_on_exchange', closedQuantity: 0.5, price: 47_000, tradeIds: ['t2'] });
+    expect(core.isBlocked('BTC/USDT')).toBe(false);
+  });
+
+  it('a sale landing between the trades read before the balance and the balance explains the shortfall in that pass', () => {
+    const core = new PositionReconciler();
+    // The first read of the pass saw [t1]; the person sold 0.5 at 47 000 (t2); the balance then read 0; the second
+    // read of the trades saw [t1, t2]: shortfall 0.5, explained by t2.
+    const trades = [RUN_BUY, sale('t2', 0.5, 47_000, 2_000)];
+    const [finding] = core.reconcile([run(0.5)], report(0, trades, { tradesBeforeBalance: new Set(['t1']) })).findings;
+    expect(finding).toMatchObject({ kind: 'closed_on_exchange', closedQuantity: 0.5, price: 47_000, tradeIds: ['t2'] });
   });
 
   it('an order in flight counts by what the exchange says it filled; one not looked up makes the symbol unknown', () => {
