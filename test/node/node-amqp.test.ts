@@ -2,16 +2,9 @@
  * The trading node's acceptance scenario (see node-scenario.ts) on RabbitMQ: a real server on loopback
  * (test/support/rabbitmq.ts); the node and each worker connect to it, each worker consuming its own durable queue.
  */
-import { afterAll, beforeAll } from 'vitest';
-import { startRabbitMq, type RabbitMq } from '../support/rabbitmq';
+import { useRabbitMq } from '../support/use-rabbitmq';
 import { describeNode } from './node-scenario';
 
-let rabbit: RabbitMq | undefined;
-beforeAll(async () => {
-  rabbit = await startRabbitMq();
-}, 180_000);
-afterAll(async () => {
-  await rabbit?.dispose();
-});
+const rabbit = useRabbitMq();
 
-describeNode('RabbitMQ bus', () => ['--bus', rabbit!.url]);
+describeNode('RabbitMQ bus', () => ['--bus', rabbit().url]);
