@@ -36,12 +36,13 @@ afterAll(async () => {
 /** The candles of `batch` opening before `to` (UTC epoch ms). */
 const before = (batch: CandleBatch, to: number): CandleBatch => sliceBatch(batch, 0, lowerBound(batch.openTime, to));
 
-/** Open time of the last traded candle journaled by the (one) run under `runsRoot` so far, or −∞. */
-function lastJournaled(runsRoot: string): number {
+/** The traded candles journaled by the (one) run under `runsRoot` so far: their count and the last one's open time (or −∞). */
+function journaled(runsRoot: string): { count: number; last: number } {
   const [dir] = existsSync(runsRoot) ? readdirSync(runsRoot) : [];
   const file = dir === undefined ? '' : path.join(runsRoot, dir, 'candles.jsonl');
-  const last = file !== '' && existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').at(-1) : '';
-  return last === undefined || last === '' ? Number.NEGATIVE_INFINITY : (JSON.parse(last) as { openTime: number }).openTime;
+  const lines = file !== '' && existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter((l) => l !== '') : [];
+  const last = lines.at(-1);
+  return { count: lines.length, last: last === undefined ? Number.NEGATIVE_INFINITY : (JSON.parse(last) as { openTime: number }).openTime };
 }
 
 describe('candles.jsonl lists only the candles the run acted on', () => {
@@ -80,10 +81,13 @@ describe('candles.jsonl lists only the candles the run acted on', () => {
       // The run has acted on every candle it can, and five 15m candles after those are in its write-ahead log: made
       // durable while it waited.
       await waitFor(
-        () => lastJournaled(runsRoot) === lastActed && stored().openTime.filter((t) => t > lastActed).length >= 5,
+        () => journaled(runsRoot).last === lastActed && stored().openTime.filter((t) => t > lastActed).length >= 5,
         'the last candle acted on and five 15m candles stored past it',
-        // ~200 candles acted on, each with two fdatasyncs: minutes on an overloaded machine.
-        400_000,
+        // ~200 candles acted on, each with two fdatasyncs: minutes on an overloaded machine (411 s at load 25, the disk
+        // shared by other agents); the wait goes on while the run journals candles and fails after 120 s without one
+        // before the last acted on (the five stored after it come every 90 ms of real time at this speed).
+        120_000,
+        () => journaled(runsRoot).count,
       );
     } finally {
       abort.abort();
@@ -128,7 +132,7 @@ describe('replay signals on candles the live run did not act on', () => {
       onStatus: () => {
         const [dir] = readdirSync(runsRoot);
         hole ??= holes.find((h) => h > readJournal(path.join(runsRoot, dir!)).candles[0]!.openTime);
-        if (hole !== undefined && lastJournaled(runsRoot) >= hole + 2 * MINUTE) abort.abort();
+        if (hole !== undefined && journaled(runsRoot).last >= hole + 2 * MINUTE) abort.abort();
       },
     });
     expect(hole).toBeDefined();
