@@ -37,7 +37,8 @@ TESTS=(
 # The other core: a busy loop, stopped on any exit of this script.
 node -e 'for(;;){}' &
 SPINNER=$!
-trap 'kill "$SPINNER" 2>/dev/null' EXIT INT TERM
+trap 'kill "$SPINNER" 2>/dev/null' EXIT
+trap 'exit 130' INT TERM
 
 passed=0
 streak=0

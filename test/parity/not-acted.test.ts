@@ -6,14 +6,15 @@
  * - a replay signal on a candle inside the span that the run did not act on (the exchange had no candle there when the
  *   run read it) is listed as not acted live, with the proven reason, and not counted as a mismatch; the hole is the
  *   first of several after the run's first candle, so that how slowly the run starts does not matter.
- * Real ccxt, the simulator on loopback playing the shipped datasets (edited: a 1h tape cut short, a 1m candle taken out).
+ * Real ccxt, the simulator on loopback playing the shipped datasets (edited: a 1h tape ended while the run trades, a 1m
+ * candle taken out).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchFromCandles, candlesFromBatch, sliceBatch, type CandleBatch } from '../../framework/core/candle';
-import { lowerBound } from '../../framework/core/search';
+import { lowerBound, upperBound } from '../../framework/core/search';
 import { runLive } from '../../framework/engine/live';
 import { replayCandles } from '../../framework/feeds/replay';
 import { diffRun } from '../../framework/parity/diff';
@@ -51,15 +52,13 @@ describe('candles.jsonl lists only the candles the run acted on', () => {
     const start = Date.UTC(2021, 0, 10);
     const m15 = replayCandles('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '15m' });
     const h1 = replayCandles('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
-    // The exchange's last 1h candle opens at start + 48h (two days of live candles first: however slow the run's start,
-    // it trades before then). A 15m candle is acted on once the 1h candle that closed with it (or before) has arrived:
-    // the one closing at start + 49h45 waits for the 1h candle of start + 48h45 … 49h45, which never comes. The last
-    // candle acted on is therefore the one opening at start + 49h30.
-    const lastActed = start + 49 * HOUR + 30 * MINUTE;
+    // The exchange's 1h data ends where the run has got to (below), not at a fixed time: at this speed two days of
+    // candles are 17 s of real time, and at load 25 the run's start took longer, so that it waited for the missing 1h
+    // candle from its first 15m candle on and never acted.
     const sim = await startSimulator({
       markets: [
         { symbol: 'BTC/USDT', timeframe: '15m', candles: m15 },
-        { symbol: 'BTC/USDT', timeframe: '1h', candles: before(h1, start + 49 * HOUR) },
+        { symbol: 'BTC/USDT', timeframe: '1h', candles: h1 },
       ],
       startTime: start,
       speed: 10_000,
@@ -77,15 +76,23 @@ describe('candles.jsonl lists only the candles the run acted on', () => {
       signal: abort.signal,
     });
     const stored = (): CandleBatch => readStoredCandles(storeRoot, { exchange: 'sim', symbol: 'BTC/USDT', timeframe: '15m' });
+    let lastActed = Number.NaN;
     try {
+      // Once the run has acted on its first candle (its start can take minutes on an overloaded machine), the next 1h
+      // candle to open, at L, becomes the exchange's last. A 15m candle is acted on once the 1h candles that closed
+      // with it (or before) have arrived: the one closing at L + 2h waits for the 1h candle of L + 1h, which never
+      // comes. The last candle acted on is therefore the one opening at L + 1h30.
+      await waitFor(() => journaled(runsRoot).count > 0, 'the run to act on its first candle', 400_000);
+      const lastHour = h1.openTime[upperBound(h1.openTime, sim.clock())]!;
+      sim.endData('BTC/USDT', '1h', lastHour);
+      lastActed = lastHour + HOUR + 30 * MINUTE;
       // The run has acted on every candle it can, and five 15m candles after those are in its write-ahead log: made
       // durable while it waited.
       await waitFor(
         () => journaled(runsRoot).last === lastActed && stored().openTime.filter((t) => t > lastActed).length >= 5,
         'the last candle acted on and five 15m candles stored past it',
-        // ~200 candles acted on, each with two fdatasyncs: minutes on an overloaded machine (411 s at load 25, the disk
-        // shared by other agents); the wait goes on while the run journals candles and fails after 120 s without one
-        // before the last acted on (the five stored after it come every 90 ms of real time at this speed).
+        // Each candle acted on takes two fdatasyncs (the disk is shared): the wait goes on while the run journals
+        // candles, and fails after 120 s without one (the five stored after the last come every 90 ms of real time).
         120_000,
         () => journaled(runsRoot).count,
       );
