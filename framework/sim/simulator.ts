@@ -28,6 +28,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { batchLength, sliceBatch } from '../core/candle';
 import type { Timeframe } from '../core/timeframe';
 import { SimClock } from './clock';
 import type { FaultKind, MalformedKind, SimulatorConfig } from './config';
@@ -131,6 +132,7 @@ export class Simulator {
   get revisions(): readonly SimulatorRevision[] {
     return this.playback.tapes.flatMap((tape) =>
       [...new Set([...tape.revisedVolume.keys(), ...tape.revisedClose.keys()])]
+        .filter((i) => i < batchLength(tape.candles))
         .sort((a, b) => a - b)
         .map((i) => ({
           symbol: tape.symbol,
@@ -160,6 +162,30 @@ export class Simulator {
       throw new SimulatorConfigError(`reviseClose: ${symbol} ${timeframe} has no candle at ${openTime} to revise to close ${close}`);
     }
     tape.revisedClose.set(i, close);
+  }
+
+  /**
+   * Ends a market's data from now on: the candle of `symbol` at `timeframe` opening at `lastOpenTime` is its last; no
+   * later candle is streamed or served over REST, as when an exchange stops publishing a market. Ended while running:
+   * a test can end the data relative to where a live run has got to, whatever the machine's speed.
+   *
+   * @throws {@link "sim/config"!SimulatorConfigError | SimulatorConfigError} when that market is not simulated, has no
+   *   candle opening at `lastOpenTime`, or the candle after it has already opened on the exchange clock (what the
+   *   exchange has shown cannot be taken back).
+   */
+  endData(symbol: string, timeframe: Timeframe, lastOpenTime: number): void {
+    const tape = this.playback.tapes.find((t) => t.symbol === symbol && t.timeframe === timeframe);
+    const i = tape === undefined ? -1 : lowerBound(tape.candles.openTime, lastOpenTime);
+    if (tape === undefined || tape.candles.openTime[i] !== lastOpenTime) {
+      throw new SimulatorConfigError(`endData: ${symbol} ${timeframe} has no candle at ${lastOpenTime} to end with`);
+    }
+    const next = tape.candles.openTime[i + 1];
+    if (next !== undefined && next <= this.playback.peek()) {
+      throw new SimulatorConfigError(
+        `endData: the ${symbol} ${timeframe} candle after ${lastOpenTime} opened at ${next}, before the exchange's now ${this.playback.peek()}`,
+      );
+    }
+    tape.candles = sliceBatch(tape.candles, 0, i + 1);
   }
 
   /** Current exchange time, UTC epoch ms. */

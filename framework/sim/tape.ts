@@ -61,7 +61,8 @@ export interface MarketTape {
   readonly tfMs: number;
   /** Binance stream name of its klines, e.g. `btcusdt@kline_15m`. */
   readonly streamName: string;
-  readonly candles: CandleBatch;
+  /** The market's candles; `Simulator.endData` may cut them short after the exchange's now (never a visible one). */
+  candles: CandleBatch;
   /** Forming frames per candle (`U`). */
   readonly updatesPerCandle: number;
   /** Decimal places of the prices in `candles` (at most 8): the tick size is 10^−priceDecimals. */

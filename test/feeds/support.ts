@@ -49,11 +49,20 @@ export function memoryLogger(): { logger: Logger; lines: Record<string, unknown>
   return { logger: pino({ level: 'debug', base: null }, sink), lines };
 }
 
-/** Resolves once `condition()` holds, polling every 10 ms; rejects after `limitMs` naming `what`. */
-export async function waitFor(condition: () => boolean, what: string, limitMs = 30_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
+/**
+ * Resolves once `condition()` holds, polling every 10 ms; rejects naming `what` after `limitMs` without progress:
+ * while `progress()` (e.g. the candles emitted so far) keeps growing the wait goes on, however slow the machine.
+ */
+export async function waitFor(condition: () => boolean, what: string, limitMs = 30_000, progress: () => number = () => 0): Promise<void> {
+  let deadline = Date.now() + limitMs;
+  let last = progress();
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    const now = progress();
+    if (now > last) {
+      last = now;
+      deadline = Date.now() + limitMs;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (no progress for ${limitMs} ms)`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -89,6 +98,12 @@ export interface RunOptions {
    * test that needs its faults to have fired, however the stream and REST shared the candles on this machine.
    */
   readonly until?: (sim: Simulator, emitted: readonly StoredCandle[]) => boolean;
+  /**
+   * In lockstep, once the clock has stopped (no frame is delivered any more), wait until this holds before stopping
+   * the feed: for a test that counts what the feed did about the last frames the simulator sent (a connection the
+   * simulator dropped is replaced once the feed has read the reset, which may come after the last candle it needed).
+   */
+  readonly settled?: (sim: Simulator, status: LiveFeedStatus) => boolean;
 }
 
 /**
@@ -131,9 +146,14 @@ export async function runFeed(options: RunOptions): Promise<FeedRun> {
   try {
     await feed.start();
     const enough = (): boolean => emitted.length >= options.candles && (options.until?.(sim, emitted) ?? true);
-    await waitFor(() => enough() || feed.status().state === 'failed', `${options.candles} candles`);
+    // A guard against a feed that stopped emitting, not a speed limit: at load 30 the lockstep seam's 3,000 candles
+    // took over 30 s.
+    await waitFor(() => enough() || feed.status().state === 'failed', `${options.candles} candles`, 30_000, () => emitted.length);
     driving = false;
     await driver;
+    if (options.settled !== undefined) {
+      await waitFor(() => options.settled!(sim, feed.status()) || feed.status().state === 'failed', 'the feed to settle');
+    }
     await feed.stop();
     await feed.finished;
     const status = feed.status();

@@ -6,14 +6,15 @@
  * - a replay signal on a candle inside the span that the run did not act on (the exchange had no candle there when the
  *   run read it) is listed as not acted live, with the proven reason, and not counted as a mismatch; the hole is the
  *   first of several after the run's first candle, so that how slowly the run starts does not matter.
- * Real ccxt, the simulator on loopback playing the shipped datasets (edited: a 1h tape cut short, a 1m candle taken out).
+ * Real ccxt, the simulator on loopback playing the shipped datasets (edited: a 1h tape ended while the run trades, a 1m
+ * candle taken out).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchFromCandles, candlesFromBatch, sliceBatch, type CandleBatch } from '../../framework/core/candle';
-import { lowerBound } from '../../framework/core/search';
+import { lowerBound, upperBound } from '../../framework/core/search';
 import { runLive } from '../../framework/engine/live';
 import { replayCandles } from '../../framework/feeds/replay';
 import { diffRun } from '../../framework/parity/diff';
@@ -36,12 +37,13 @@ afterAll(async () => {
 /** The candles of `batch` opening before `to` (UTC epoch ms). */
 const before = (batch: CandleBatch, to: number): CandleBatch => sliceBatch(batch, 0, lowerBound(batch.openTime, to));
 
-/** Open time of the last traded candle journaled by the (one) run under `runsRoot` so far, or −∞. */
-function lastJournaled(runsRoot: string): number {
+/** The traded candles journaled by the (one) run under `runsRoot` so far: their count and the last one's open time (or −∞). */
+function journaled(runsRoot: string): { count: number; last: number } {
   const [dir] = existsSync(runsRoot) ? readdirSync(runsRoot) : [];
   const file = dir === undefined ? '' : path.join(runsRoot, dir, 'candles.jsonl');
-  const last = file !== '' && existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').at(-1) : '';
-  return last === undefined || last === '' ? Number.NEGATIVE_INFINITY : (JSON.parse(last) as { openTime: number }).openTime;
+  const lines = file !== '' && existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter((l) => l !== '') : [];
+  const last = lines.at(-1);
+  return { count: lines.length, last: last === undefined ? Number.NEGATIVE_INFINITY : (JSON.parse(last) as { openTime: number }).openTime };
 }
 
 describe('candles.jsonl lists only the candles the run acted on', () => {
@@ -50,15 +52,13 @@ describe('candles.jsonl lists only the candles the run acted on', () => {
     const start = Date.UTC(2021, 0, 10);
     const m15 = replayCandles('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '15m' });
     const h1 = replayCandles('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
-    // The exchange's last 1h candle opens at start + 48h (two days of live candles first: however slow the run's start,
-    // it trades before then). A 15m candle is acted on once the 1h candle that closed with it (or before) has arrived:
-    // the one closing at start + 49h45 waits for the 1h candle of start + 48h45 … 49h45, which never comes. The last
-    // candle acted on is therefore the one opening at start + 49h30.
-    const lastActed = start + 49 * HOUR + 30 * MINUTE;
+    // The exchange's 1h data ends where the run has got to (below), not at a fixed time: at this speed two days of
+    // candles are 17 s of real time, and at load 25 the run's start took longer, so that it waited for the missing 1h
+    // candle from its first 15m candle on and never acted.
     const sim = await startSimulator({
       markets: [
         { symbol: 'BTC/USDT', timeframe: '15m', candles: m15 },
-        { symbol: 'BTC/USDT', timeframe: '1h', candles: before(h1, start + 49 * HOUR) },
+        { symbol: 'BTC/USDT', timeframe: '1h', candles: h1 },
       ],
       startTime: start,
       speed: 10_000,
@@ -76,14 +76,25 @@ describe('candles.jsonl lists only the candles the run acted on', () => {
       signal: abort.signal,
     });
     const stored = (): CandleBatch => readStoredCandles(storeRoot, { exchange: 'sim', symbol: 'BTC/USDT', timeframe: '15m' });
+    let lastActed = Number.NaN;
     try {
+      // Once the run has acted on its first candle (its start can take minutes on an overloaded machine), the next 1h
+      // candle to open, at L, becomes the exchange's last. A 15m candle is acted on once the 1h candles that closed
+      // with it (or before) have arrived: the one closing at L + 2h waits for the 1h candle of L + 1h, which never
+      // comes. The last candle acted on is therefore the one opening at L + 1h30.
+      await waitFor(() => journaled(runsRoot).count > 0, 'the run to act on its first candle', 400_000);
+      const lastHour = h1.openTime[upperBound(h1.openTime, sim.clock())]!;
+      sim.endData('BTC/USDT', '1h', lastHour);
+      lastActed = lastHour + HOUR + 30 * MINUTE;
       // The run has acted on every candle it can, and five 15m candles after those are in its write-ahead log: made
       // durable while it waited.
       await waitFor(
-        () => lastJournaled(runsRoot) === lastActed && stored().openTime.filter((t) => t > lastActed).length >= 5,
+        () => journaled(runsRoot).last === lastActed && stored().openTime.filter((t) => t > lastActed).length >= 5,
         'the last candle acted on and five 15m candles stored past it',
-        // ~200 candles acted on, each with two fdatasyncs: minutes on an overloaded machine.
-        400_000,
+        // Each candle acted on takes two fdatasyncs (the disk is shared): the wait goes on while the run journals
+        // candles, and fails after 120 s without one (the five stored after the last come every 90 ms of real time).
+        120_000,
+        () => journaled(runsRoot).count,
       );
     } finally {
       abort.abort();
@@ -128,7 +139,7 @@ describe('replay signals on candles the live run did not act on', () => {
       onStatus: () => {
         const [dir] = readdirSync(runsRoot);
         hole ??= holes.find((h) => h > readJournal(path.join(runsRoot, dir!)).candles[0]!.openTime);
-        if (hole !== undefined && lastJournaled(runsRoot) >= hole + 2 * MINUTE) abort.abort();
+        if (hole !== undefined && journaled(runsRoot).last >= hole + 2 * MINUTE) abort.abort();
       },
     });
     expect(hole).toBeDefined();

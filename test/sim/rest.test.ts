@@ -172,3 +172,24 @@ describe('simulator REST, raw HTTP (Binance semantics and errors)', () => {
     expect(missing.status).toBe(404);
   });
 });
+
+describe('the simulator ending a market while running (Simulator.endData)', () => {
+  it('streams and serves no candle after the last one, and refuses to take back a candle already shown', async () => {
+    const { sim, ex } = await setup();
+    // 00:05 is forming at START (00:07): 00:10 has not opened, so it can be made the last candle; 00:00's successor
+    // (00:05) has opened, so 00:00 cannot.
+    const last = Date.UTC(2021, 2, 1, 0, 10);
+    expect(() => sim.endData('BTC/USDT', '5m', last - 2 * TF)).toThrow(/opened at .* before the exchange's now/);
+    expect(() => sim.endData('BTC/USDT', '5m', last + 60_000)).toThrow(/has no candle at/);
+    sim.endData('BTC/USDT', '5m', last);
+    const events = sim.stats.klineEvents;
+    sim.advanceTo(START + 12 * TF);
+    // Past the end, the stream plays 00:05's remaining frames and 00:10's (the dataset's rows say which exist), no more.
+    const played = sim.stats.klineEvents - events;
+    sim.advanceTo(START + 24 * TF);
+    expect(sim.stats.klineEvents - events).toBe(played);
+    const candles = await ex.fetchOHLCV('BTC/USDT', '5m', undefined, 1_000);
+    expect(candles.at(-1)![0]).toBe(last);
+    expect(candles.map((c) => c[0])).toEqual(visibleRows(last).map((r) => r[0]).slice(-candles.length));
+  });
+});
