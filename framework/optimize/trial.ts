@@ -57,7 +57,7 @@ export interface TrialResult {
  * the same loader checks (parameters checked against the strategy's space) on the plugin module already imported, indicators computed from the span's first candle,
  * the same engine loop, paper broker and {@link measureReplay}; but over candles already in memory, writing no file
  * and keeping no signal journal, fill or trade record (the metrics read the trades' tally and the equity curve only),
- * and the equity curve's memory reused from one trial to the next.
+ * making no client order id, and the equity curve's memory reused from one trial to the next.
  *
  * @throws {@link "core/errors"!StrategyLoadError | StrategyLoadError} for a parameter outside the space;
  *   {@link FrameworkError} when the span holds no candle; strategy errors as the backtest throws them.
