@@ -42,7 +42,8 @@ export type OrderReason =
  * An order of the simulated (paper) broker.
  *
  * - `clientOrderId`: deterministic, see {@link clientOrderId}; the same id is used for the exchange order that mirrors
- *   it, so a retry or a restart sends the same id and the exchange refuses a duplicate;
+ *   it, so a retry or a restart sends the same id and the exchange refuses a duplicate (`''` from a paper broker made
+ *   with `orderIds: false`: an optimisation trial's, whose orders nothing mirrors);
  * - `decidedAt`: open time of the candle on whose close it was decided (signal orders) or during which it triggered
  *   (stop-loss / take-profit orders);
  * - `quantity`: base currency, > 0, fixed when the order is created;

@@ -98,6 +98,7 @@ export class PaperBroker {
   #externalClose: { readonly quantity: number; readonly price: number } | null = null;
   readonly #keepFills: boolean;
   readonly #keepTrades: boolean;
+  readonly #orderIds: boolean;
   /** Every closed trade's result, summed as they close (earlier trades of a restored broker included). */
   readonly #tally = emptyTally();
 
@@ -110,15 +111,24 @@ export class PaperBroker {
    *   `equityCurve`: the buffer to write the {@link equityCurve} into, emptied first, for a caller that reuses one
    *   run after run (an optimisation's trials: a fresh million-row curve per trial costs more to allocate than to
    *   write); it must not be given to another broker while this one's curve is still read.
+   *   `orderIds: false` gives every order the client order id `''` instead of making one (an optimisation trial,
+   *   whose orders no executor mirrors and no record keeps: making the id string cost more than the rest of the
+   *   order, 83,000 of them over a million candles of MACD); fills, trades and equity are the same.
    * @throws {@link "core/errors"!FrameworkError | FrameworkError} naming the bad field when the configuration is
    *   invalid.
    */
   constructor(
     config: BrokerConfig,
-    options: { readonly keepFills?: boolean; readonly keepTrades?: boolean; readonly equityCurve?: EquityCurveBuffer } = {},
+    options: {
+      readonly keepFills?: boolean;
+      readonly keepTrades?: boolean;
+      readonly orderIds?: boolean;
+      readonly equityCurve?: EquityCurveBuffer;
+    } = {},
   ) {
     this.#keepFills = options.keepFills ?? true;
     this.#keepTrades = options.keepTrades ?? true;
+    this.#orderIds = options.orderIds ?? true;
     this.#curve = options.equityCurve ?? new EquityCurveBuffer();
     this.#curve.clear();
     this.config = brokerConfig(config);
@@ -132,7 +142,7 @@ export class PaperBroker {
         return broker.#positionView();
       },
       get openOrders(): readonly OpenOrderView[] {
-        return Object.freeze(broker.#pending.map((p) => p.order));
+        return Object.freeze(broker.#pending.map((p) => Object.freeze(p.order)));
       },
       get equity(): number {
         return broker.#equity;
@@ -153,14 +163,14 @@ export class PaperBroker {
     return this.#cash;
   }
 
-  /** The open position, or `null` when flat (a new record on every change; never mutated). */
+  /** The open position, or `null` when flat (a new record on every change; never mutated: frozen). */
   get position(): Position | null {
-    return this.#position;
+    return this.#position === null ? null : Object.freeze(this.#position);
   }
 
-  /** Orders accepted and waiting for the next candle's open, oldest first. */
+  /** Orders accepted and waiting for the next candle's open, oldest first (frozen). */
   get openOrders(): readonly Order[] {
-    return this.#pending.map((p) => p.order);
+    return this.#pending.map((p) => Object.freeze(p.order));
   }
 
   /** Closed trades (round trips), oldest first (none when constructed with `keepTrades: false`). */
@@ -306,15 +316,10 @@ export class PaperBroker {
    */
   submit(signal: Signal, candle: Candle): SignalDecision {
     this.#requireLast(candle, 'submit');
-    const plan = this.#plan(signal, candle.close);
-    if (typeof plan === 'string') {
-      this.#ignored.push({ time: candle.openTime, signal, reason: plan });
-      return { acted: false, reason: plan };
-    }
-    for (const [reason, side, quantity] of plan) {
-      const order = this.#newOrder(reason, side, 'market', quantity, candle.openTime, signal.tag);
-      this.#pending.push({ order, signal });
-      this.#emit(order);
+    const ignored = this.#plan(signal, candle);
+    if (ignored !== null) {
+      this.#ignored.push({ time: candle.openTime, signal, reason: ignored });
+      return { acted: false, reason: ignored };
     }
     return ACTED;
   }
@@ -387,8 +392,13 @@ export class PaperBroker {
     }
   }
 
-  /** The orders (reason, side, quantity) a signal decided at `close` becomes, or why it is ignored. */
-  #plan(signal: Signal, close: number): readonly (readonly [OrderReason, OrderSide, number])[] | string {
+  /**
+   * Makes the orders a signal decided at `candle`'s close becomes (see {@link #accept}), or returns why it is ignored
+   * (and makes none): null when it became orders. (Orders made here rather than planned as a list of tuples first: that
+   * list cost three arrays and a spread per signal.)
+   */
+  #plan(signal: Signal, candle: Candle): string | null {
+    const close = candle.close;
     const first = this.#pending[0];
     if (first !== undefined) return `an order (${first.signal.action}) is already pending for the next open`;
     const position = this.#position;
@@ -405,12 +415,14 @@ export class PaperBroker {
           const cap = side === 'long' ? this.#cash : Infinity;
           const quantity = entryQuantity(size, this.#equity, close, feeRate, amountStep, cap);
           if (!(quantity > 0)) return this.#unsizable('add', size, close);
-          return [['add', opening, quantity]];
+          this.#accept('add', opening, quantity, signal, candle);
+          return null;
         }
         const quantity = entryQuantity(size, this.#equity, close, feeRate, amountStep);
-        const reversal = position === null ? [] : [['reversal', opening, position.quantity] as const];
-        if (!(quantity > 0)) return reversal.length > 0 ? reversal : this.#unsizable('entry', size, close);
-        return [...reversal, ['entry', opening, quantity]];
+        if (position === null && !(quantity > 0)) return this.#unsizable('entry', size, close);
+        if (position !== null) this.#accept('reversal', opening, position.quantity, signal, candle);
+        if (quantity > 0) this.#accept('entry', opening, quantity, signal, candle);
+        return null;
       }
       case 'exit_long':
       case 'exit_short': {
@@ -419,9 +431,19 @@ export class PaperBroker {
         if (held !== side) return `position is ${held}, not ${side}`;
         const { quantity, all } = exitQuantity(signal.size, position.quantity, close, amountStep);
         if (!(quantity > 0)) return `exit size ${JSON.stringify(signal.size)} rounds to 0 of the ${position.quantity} held`;
-        return [[all ? 'exit' : 'partial_exit', side === 'long' ? 'sell' : 'buy', quantity]];
+        this.#accept(all ? 'exit' : 'partial_exit', side === 'long' ? 'sell' : 'buy', quantity, signal, candle);
+        return null;
       }
     }
+  }
+
+  /** A market order of `signal`, decided at `candle`'s close, made pending (for the next open) and told. */
+  #accept(reason: OrderReason, side: OrderSide, quantity: number, signal: Signal, candle: Candle): void {
+    const order = this.#newOrder(reason, side, 'market', quantity, candle.openTime, signal.tag);
+    const pending = { order, signal };
+    this.#pending.push(pending);
+    lastMade.pending = pending;
+    this.#emit(order);
   }
 
   #unsizable(what: string, size: Signal['size'], close: number): string {
@@ -435,17 +457,20 @@ export class PaperBroker {
       counter.decidedAt = decidedAt;
       counter.next = 0;
     }
-    const clientOrderId = orderId(this.#strategyKey, decidedAt, counter.next);
+    const clientOrderId = this.#orderIds ? orderId(this.#strategyKey, decidedAt, counter.next) : '';
     counter.next += 1;
     // Two literals rather than a spread of the optional tag: the same keys in the same order, without the runtime
-    // call a spread costs per order (80,000 orders over a million candles of MACD).
+    // call a spread costs per order (80,000 orders over a million candles of MACD). Not frozen here: the broker never
+    // changes an order (a change is a new record), and freezes one when it hands it out (openOrders, order events),
+    // which most orders of a backtest never are (a freeze per order cost 5 ms per million candles of MACD).
     const status = 'accepted';
     const averagePrice = Number.NaN;
-    return Object.freeze(
+    const order: Order =
       tag === undefined
         ? { clientOrderId, side, type, reason, quantity, decidedAt, status, filledQuantity: 0, averagePrice }
-        : { clientOrderId, side, type, reason, quantity, decidedAt, status, filledQuantity: 0, averagePrice, tag },
-    );
+        : { clientOrderId, side, type, reason, quantity, decidedAt, status, filledQuantity: 0, averagePrice, tag };
+    lastMade.order = order;
+    return order;
   }
 
   /** Fills the first pending order at `candle`'s open (market, slipped), removing it from the pending orders. */
@@ -486,7 +511,7 @@ export class PaperBroker {
       const held = position?.quantity ?? 0;
       const total = held + quantity;
       const average = position === null ? price : (held * position.averageEntryPrice + quantity * price) / total;
-      if (this.#trip === null) this.#trip = openRoundTrip(side, time, price, quantity, fee, signal?.tag);
+      if (this.#trip === null) this.#trip = lastMade.trip = openRoundTrip(side, time, price, quantity, fee, signal?.tag);
       else addEntry(this.#trip, price, quantity, fee);
       const sign = side === 'long' ? 1 : -1;
       const stopPrice = signal?.stopLoss !== undefined ? average * (1 - sign * signal.stopLoss) : position?.stopPrice;
@@ -497,14 +522,14 @@ export class PaperBroker {
       if (stopPrice !== undefined) next.stopPrice = stopPrice;
       if (takeProfitPrice !== undefined) next.takeProfitPrice = takeProfitPrice;
       if (tag !== undefined) next.tag = tag;
-      this.#position = Object.freeze(next);
+      this.#position = lastMade.position = next; // frozen when handed out (see the position getter), as orders are
       return;
     }
     if (position === null || this.#trip === null) return; // unreachable: exits are planned from a held position
     addExit(this.#trip, price, quantity, fee);
     const left = remainingQuantity(position.quantity, quantity, this.config.amountStep);
     if (left > 0) {
-      this.#position = Object.freeze({ ...position, quantity: left });
+      this.#position = { ...position, quantity: left };
       return;
     }
     if (this.#keepTrades) {
@@ -599,6 +624,21 @@ export class PaperBroker {
     return target;
   }
 }
+
+/**
+ * The last pending order (with its signal), order, position and round trip any broker of this process made, kept only
+ * so that their hidden classes (V8 maps) outlive a full garbage collection that finds no such object in use: between
+ * two optimisation trials (see `lastTrial` in `optimize/trial.ts`) every one of them is garbage, and V8 would then
+ * discard the broker's optimised code that depends on those maps (`--trace-deopt`: "reason: weak objects", for
+ * `submit`, `#plan`, `#fillAtOpen`, `#applyFill`, the signal's parsing, ...), so that the next run paid for running
+ * them unoptimised until compiled again. A few objects of one run, changed on each order and fill.
+ */
+const lastMade: { pending: PendingOrder | null; order: Order | null; position: Position | null; trip: OpenRoundTrip | null } = {
+  pending: null,
+  order: null,
+  position: null,
+  trip: null,
+};
 
 /** The decision of every signal that became orders (one frozen object: nothing to allocate per signal). */
 const ACTED: SignalDecision = Object.freeze({ acted: true });

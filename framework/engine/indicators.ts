@@ -2,7 +2,7 @@ import type { DataFrame } from 'danfojs-node';
 import type { CandleBatch } from '../core/candle';
 import { messageOf, StrategyRuntimeError } from '../core/errors';
 import type { BaseStrategy } from '../strategy/base-strategy';
-import { isColumnStrategy, type ColumnStrategy } from '../strategy/column-strategy';
+import { isColumnStrategy, type CandleColumns, type ColumnStrategy } from '../strategy/column-strategy';
 import type { FrameColumns } from '../strategy/frame';
 import { columnarDataFrame, columnValues } from './columnar-frame';
 import { loadDanfo } from './danfo';
@@ -33,6 +33,14 @@ export async function candleDataFrame(candles: CandleBatch): Promise<DataFrame> 
 }
 
 /**
+ * The objects `populateColumns` was last given and returned (their arrays are the candles' and the frame's columns,
+ * not copies), kept only so that their hidden classes (V8 maps) outlive a full garbage collection between two
+ * optimisation trials, which V8 otherwise answered by discarding `populateColumns`' optimised code (see `lastTrial` in
+ * `optimize/trial.ts`).
+ */
+const lastColumns: { given: CandleColumns | null; returned: unknown } = { given: null, returned: null };
+
+/**
  * Runs the strategy's `populateIndicators` over `candles` and returns every column as a `Float64Array`
  * (see {@link extractColumns}); for a {@link ColumnStrategy}, its `populateColumns` on the candle arrays instead, with
  * no DataFrame (see {@link arrayColumns}).
@@ -50,11 +58,14 @@ export async function computeIndicatorColumns(
   if (isColumnStrategy(strategy)) {
     const { openTime, open, high, low, close, volume } = candles;
     let returned: unknown;
+    const given = { open_time: openTime, open, high, low, close, volume };
+    lastColumns.given = given;
     try {
-      returned = await strategy.populateColumns({ open_time: openTime, open, high, low, close, volume });
+      returned = await strategy.populateColumns(given);
     } catch (error) {
       throw new StrategyRuntimeError(`${file}: populateColumns threw: ${messageOf(error)}`, { cause: error });
     }
+    lastColumns.returned = returned;
     return arrayColumns(returned, candles, `${file}: populateColumns`);
   }
   let df: DataFrame = await candleDataFrame(candles);

@@ -57,7 +57,7 @@ export interface TrialResult {
  * the same loader checks (parameters checked against the strategy's space) on the plugin module already imported, indicators computed from the span's first candle,
  * the same engine loop, paper broker and {@link measureReplay}; but over candles already in memory, writing no file
  * and keeping no signal journal, fill or trade record (the metrics read the trades' tally and the equity curve only),
- * and the equity curve's memory reused from one trial to the next.
+ * making no client order id, and the equity curve's memory reused from one trial to the next.
  *
  * @throws {@link "core/errors"!StrategyLoadError | StrategyLoadError} for a parameter outside the space;
  *   {@link FrameworkError} when the span holds no candle; strategy errors as the backtest throws them.
@@ -85,18 +85,20 @@ export async function runTrial(
   );
   const buffer = spareCurves.pop() ?? new EquityCurveBuffer();
   try {
-    const paper = new PaperBroker(broker, { keepFills: false, keepTrades: false, equityCurve: buffer });
+    const paper = new PaperBroker(broker, { keepFills: false, keepTrades: false, orderIds: false, equityCurve: buffer });
     const engine = new Engine({ strategy: loaded.strategy, broker: paper, file, subscription, informative: informativeSubscriptions });
     await engine.replay(traded, { informative, journal: false });
     lastTrial.engine = engine;
     const metrics = measureReplay(traded, paper, subscription.timeframe, loaded.strategy.warmup);
     const curve = paper.equityCurve;
-    return {
+    const result: TrialResult = {
       metrics,
       moments: returnMoments(curve.equity),
       candles: batchLength(traded),
       ...(request.equity === true && { equity: { time: Array.from(curve.time), equity: Array.from(curve.equity) } }),
     };
+    lastTrial.result = result;
+    return result;
   } finally {
     spareCurves.push(buffer);
   }
@@ -111,8 +113,13 @@ export async function runTrial(
  * again. Measured with the bench's optimisation case (a full collection before each trial), CPU per trial, median of
  * 7: 1,000,000 candles 415-421 ms → 182-190 ms, 100,000 candles 84-87 → 46-54 ms. The cost: one trial's indicator
  * columns held a trial longer (24 MB for MACD over 1,000,000 candles).
+ *
+ * Its result is kept too (the metrics and moments objects), as the broker keeps the last order, position and round
+ * trip it made, the metrics their last intermediate results and the engine the last object `populateColumns` returned,
+ * for the same reason: none of them is in use between two trials, and V8 discarded the code depending on their maps
+ * (`populateColumns`, `computeMetrics`' passes over the equity curve, the broker's work per signal).
  */
-const lastTrial: { engine: Engine | null } = { engine: null };
+const lastTrial: { engine: Engine | null; result: TrialResult | null } = { engine: null, result: null };
 
 /**
  * Equity curve buffers of finished trials, reused by the next ones of this process (thread): each holds a curve as

@@ -107,6 +107,8 @@ export function computeMetrics(input: MetricsInput): Metrics {
   const cagr = endEquity > 0 && startEquity > 0 ? (endEquity / startEquity) ** (1 / years) - 1 : -1;
   const ratios = returnRatios(equity, Math.sqrt(YEAR_MS / grid.nominalMs));
   const drawdown = drawdowns(equity, time);
+  lastParts.ratios = ratios;
+  lastParts.drawdown = drawdown;
   return {
     startEquity,
     endEquity,
@@ -122,6 +124,15 @@ export function computeMetrics(input: MetricsInput): Metrics {
     buyAndHoldReturn: input.lastClose / input.firstOpen - 1,
   };
 }
+
+/**
+ * The last intermediate results of {@link computeMetrics}, kept only so that their hidden classes (V8 maps) outlive a
+ * full garbage collection between two optimisation trials (see `lastTrial` in `optimize/trial.ts`).
+ */
+const lastParts: { ratios: ReturnType<typeof returnRatios> | null; drawdown: ReturnType<typeof drawdowns> | null } = {
+  ratios: null,
+  drawdown: null,
+};
 
 function returnRatios(equity: ArrayLike<number>, annualise: number): { sharpe: number | null; sortino: number | null } {
   const count = equity.length - 1;

@@ -30,6 +30,9 @@ const subscriptionSchema = z.strictObject({
   timeframe: z.string().refine(isTimeframe, 'a timeframe such as "15m" or "1h"'),
 });
 
+/** What `getRequiredSubscriptions()` must return (made once: an optimisation loads the strategy once per trial). */
+const subscriptionsSchema = z.array(subscriptionSchema).min(1);
+
 /**
  * Imports a strategy plugin and checks it against the {@link BaseStrategy} contract.
  *
@@ -100,7 +103,7 @@ export function strategyFromModule(
   } catch (error) {
     fail(`getRequiredSubscriptions() threw: ${messageOf(error)}`, error);
   }
-  const parsed = z.array(subscriptionSchema).min(1).safeParse(declared);
+  const parsed = subscriptionsSchema.safeParse(declared);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'result'}: ${i.message}`).join('; ');
     fail(`getRequiredSubscriptions() must return at least one { exchange, symbol, timeframe }: ${issues}`);

@@ -255,3 +255,37 @@ describe('PaperBroker: ignored signals, end of data, validation', () => {
     expect(() => new PaperBroker({ ...DEFAULT_BROKER_CONFIG, feeRate: 2 })).toThrow(FrameworkError);
   });
 });
+
+describe('PaperBroker: what it hands out cannot be changed', () => {
+  it('freezes the orders and positions it hands out (openOrders, the account view, order events, position)', () => {
+    const b = broker({ initialCash: 10_000, feeRate: 0.001, slippageBps: 0 });
+    const events: unknown[] = [];
+    b.onCandle(c(0, 100, 100, 100, 100));
+    b.submit({ action: 'enter_long', tag: 'up', stopLoss: 0.1 }, c(0, 100, 100, 100, 100));
+    const [order] = b.openOrders;
+    expect(order).toMatchObject({ reason: 'entry', side: 'buy', status: 'accepted', tag: 'up' });
+    expect(Object.isFrozen(order)).toBe(true);
+    const fresh = new PaperBroker(brokerConfig({ initialCash: 10_000 }));
+    fresh.onCandle(c(0, 100, 100, 100, 100));
+    fresh.submit({ action: 'enter_long' }, c(0, 100, 100, 100, 100));
+    const [viewed] = fresh.account.openOrders; // the account view, asked first
+    expect(Object.isFrozen(viewed)).toBe(true);
+    expect(Object.isFrozen(b.account.openOrders)).toBe(true);
+    expect(() => Object.assign(order!, { quantity: 1 })).toThrow(TypeError);
+    b.addOrderListener((event) => events.push(event));
+    b.onCandle(c(1, 100, 101, 99, 100));
+    const position = b.position;
+    expect(position).toMatchObject({ side: 'long', averageEntryPrice: 100, stopPrice: 90, tag: 'up' });
+    expect(Object.isFrozen(position)).toBe(true);
+    expect(() => Object.assign(position!, { quantity: 1 })).toThrow(TypeError);
+    expect(Object.isFrozen(b.account.position)).toBe(true);
+    b.submit({ action: 'exit_long' }, c(1, 100, 101, 99, 100));
+    b.onCandle(c(2, 100, 101, 99, 100));
+    expect(events.length).toBe(3); // the entry filled, the exit accepted, the exit filled
+    for (const event of events as { order: object }[]) {
+      expect(Object.isFrozen(event)).toBe(true);
+      expect(Object.isFrozen(event.order)).toBe(true);
+    }
+    expect(b.position).toBeNull();
+  });
+});

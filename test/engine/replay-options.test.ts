@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { brokerConfig } from '../../framework/broker/broker-config';
+import type { Order } from '../../framework/broker/orders';
 import { PaperBroker } from '../../framework/broker/paper-broker';
 import { measureReplay } from '../../framework/engine/backtest';
 import { Engine } from '../../framework/engine/engine';
@@ -18,7 +19,7 @@ async function replay(journal: boolean, keepFills: boolean) {
   return { engine, broker, metrics };
 }
 
-describe('a replay as an optimisation trial runs it (no signal journal, no fills kept)', () => {
+describe('a replay as an optimisation trial runs it (no signal journal, no fills kept, no order ids)', () => {
   it('trades, marks and scores exactly as the full replay, keeping neither', async () => {
     const full = await replay(true, true);
     const trial = await replay(false, false);
@@ -47,5 +48,27 @@ describe('a replay as an optimisation trial runs it (no signal journal, no fills
     expect(dropped.seen).toEqual(kept.seen);
     // Every fill is told as its order filled or partially filled (a buy that cash could not pay in full).
     expect(kept.seen.filter((e) => / (partially_)?filled /.test(e)).length).toBe(kept.broker.fills.length);
+  });
+
+  it('makes no client order id with orderIds: false, and otherwise the same orders, fills, trades and equity', async () => {
+    const run = async (orderIds: boolean) => {
+      const broker = new PaperBroker(brokerConfig(), { orderIds });
+      const events: Order[] = [];
+      broker.addOrderListener(({ order }) => events.push(order));
+      const engine = new Engine({ strategy: new MacdCrossover(), broker, file: 'strategies/macd.ts', subscription: BTC_15M });
+      await engine.replay(candles, { journal: false });
+      const metrics = measureReplay(candles, broker, BTC_15M.timeframe, 400);
+      return { broker, events, metrics };
+    };
+    const [withIds, without] = [await run(true), await run(false)];
+    const idLess = <T extends { clientOrderId: string }>(records: readonly T[]) => records.map((r) => ({ ...r, clientOrderId: '' }));
+    expect(withIds.events.length).toBeGreaterThan(2_000);
+    expect(withIds.events.every((o) => /^cc[0-9a-f]{8}-[0-9a-z]+-[0-9a-z]+$/.test(o.clientOrderId))).toBe(true);
+    expect(without.events.map((o) => o.clientOrderId)).toEqual(without.events.map(() => ''));
+    expect(without.events).toStrictEqual(idLess(withIds.events));
+    expect(without.broker.fills).toStrictEqual(idLess(withIds.broker.fills));
+    expect(without.broker.trades).toStrictEqual(withIds.broker.trades);
+    expect(Array.from(without.broker.equityCurve.equity)).toEqual(Array.from(withIds.broker.equityCurve.equity));
+    expect(without.metrics).toStrictEqual(withIds.metrics);
   });
 });
