@@ -1,6 +1,8 @@
 import { rmSync } from 'node:fs';
 import { brokerConfig, strategyKeyOf, type BrokerConfig } from '../broker/broker-config';
 import { PaperBroker } from '../broker/paper-broker';
+import { marketDataTopic } from '../bus/topics';
+import { MarketData, MarketDataStartError, type MarketDataMessage, type SimulatorOptions } from '../connector/market-data';
 import { allocateBatch, type StoredCandle } from '../core/candle';
 import { FrameworkError, messageOf } from '../core/errors';
 import type { Logger } from '../core/logger';
@@ -8,21 +10,16 @@ import { describeSubscription, type Subscription } from '../core/subscription';
 import { timeframeGrid, type TimeframeGrid } from '../core/timeframe';
 import { isoUtc } from '../core/time';
 import { loadHistory } from '../feeds/history';
-import { Connector } from '../connector/connector';
 import type { ApiCredentials } from '../feeds/live/exchange';
 import { OrderExecutor } from '../execution/executor';
 import { ReconciliationLoop } from '../execution/reconcile-loop';
-import { LiveFeed, type LiveFeedStatus } from '../feeds/live/live-feed';
+import type { LiveFeedStatus } from '../feeds/live/live-feed';
 import { RunJournal } from '../report/journal';
 import { TradingJournal } from '../report/trading-journal';
 import { findUnfinishedRun } from '../report/unfinished-run';
 import { hashParameters } from '../strategy/parameters';
 import type { RunSummary } from '../report/run-summary';
 import { createRunDir } from '../report/run-writer';
-import type { FaultConfig } from '../sim/config';
-import { DurableQueue } from '../store/durable-queue';
-import { LiveCandleStore } from '../store/live-store';
-import { startDatasetSimulator } from './dataset-simulator';
 import { lastClockReading, simulatorHistoryStart } from './simulator-clock';
 import { loadStrategy } from '../strategy/loader';
 import { Engine } from './engine';
@@ -30,15 +27,6 @@ import { CandleHistory } from './history';
 import { writeReport } from './live-report';
 import { checkStaleAfter, DEFAULT_STALE_AFTER } from './stale';
 import { tradedCandleDrain, type TradedCandle } from './traded-candles';
-
-/**
- * The project's exchange simulator as the exchange of a live run: started in-process on the subscriptions' datasets
- * (`start`, `faults`), or one already running elsewhere on this machine (`endpoints`, e.g. from `npm run sim`).
- * `speed` is the simulator's exchange ms per real ms, which the feed's exchange clock follows.
- */
-export type SimulatorOptions =
-  | { readonly start: number; readonly speed: number; readonly faults?: FaultConfig }
-  | { readonly endpoints: { readonly restUrl: string; readonly wsUrl: string }; readonly speed: number };
 
 /** What to run live and how. Times are UTC epoch ms; money in the quote currency. */
 export interface LiveOptions {
@@ -104,17 +92,11 @@ export interface LiveResult {
   readonly dataEndedAt: number | null;
 }
 
-/** How long (real ms) a run on the in-process simulator waits, once the data has ended, for candles still on their way. */
-const DATA_END_GRACE_MS = 1_000;
-
-/** One subscription of a live run: its store (and the queue of its candles waiting to be durable), history and feed. */
+/** One subscription of a live run: its history. */
 interface Market {
   readonly subscription: Subscription;
-  readonly store: LiveCandleStore;
-  readonly queue: DurableQueue;
-  history: CandleHistory;
   readonly grid: TimeframeGrid;
-  feed: LiveFeed | null;
+  history: CandleHistory;
 }
 
 /**
@@ -181,101 +163,143 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     subscription: traded,
     stored: storedAs(traded),
   });
-  // Continuing on the in-process simulator: its clock resumes after what the killed run traded (simulator-clock.ts).
-  const resume = killed === null ? null : lastClockReading(killed.dir);
-  const simulated =
-    sim !== undefined && 'start' in sim
-      ? await startDatasetSimulator(datasetsRoot, loaded.subscriptions, { ...sim, ...(resume !== null && { resume }) })
-      : null;
-  const simulator = simulated?.simulator ?? null;
-  const endpoints = simulator ?? (sim !== undefined && 'endpoints' in sim ? sim.endpoints : null);
-  // One connector per exchange account: every REST and WebSocket access of the run to it, one budget, one back-off.
-  const connectors = new Map(
-    [...new Set(loaded.subscriptions.map((s) => s.exchange))].map((id) => [
-      id,
-      new Connector({
-        exchange: id,
-        ...(endpoints !== null && { urls: endpoints, enableRateLimit: false }),
-        ...(id === traded.exchange && options.realOrders !== undefined && { credentials: options.realOrders }),
-      }),
-    ]),
-  );
-  const connectorOf = (s: Subscription): Connector => connectors.get(s.exchange)!;
   const { runId, dir } = killed === null ? createRunDir(runsRoot, loaded.strategy.name) : { runId: killed.header.runId, dir: killed.dir };
-  const executor =
-    options.realOrders === undefined
-      ? null
-      : new OrderExecutor({ venue: connectorOf(traded).trading!, symbol: traded.symbol, strategy: loaded.strategy.name, dir, ...(logger !== undefined && { logger }) });
   // A start that failed (exchange unreachable, unknown market) leaves no new run folder behind (a killed run's stays,
   // to be continued later), and its error names the market.
   const startFailed = (error: unknown): FrameworkError => {
     if (killed === null) rmSync(dir, { recursive: true, force: true });
-    if (error instanceof FrameworkError) return error;
-    return new FrameworkError(`${describeSubscription(traded)}: the live run could not start: ${messageOf(error)}`, { cause: error });
+    const cause = error instanceof MarketDataStartError ? error.cause : error;
+    if (cause instanceof FrameworkError) return cause;
+    return new FrameworkError(`${describeSubscription(traded)}: the live run could not start: ${messageOf(cause)}`, { cause });
   };
-  // With real orders the paper broker sizes in the market's amount step: every paper quantity is one the exchange fills.
-  const amountStep = await executor?.start().catch(async (error: unknown) => {
-    for (const connector of connectors.values()) await connector.close();
-    await simulator?.stop();
-    throw startFailed(error);
-  });
-  const config = { strategyKey: strategyKeyOf(loaded.strategy), ...brokerConfig({ ...(amountStep !== undefined && { amountStep }), ...options.broker }) };
-  const broker = killed === null ? new PaperBroker(config) : PaperBroker.restore(config, killed.state, killed);
-  // A continued run's report covers the continued part: its exposure counts from here (the restored count is the killed part's).
-  const exposedBefore = broker.exposedCandles;
-  if (killed !== null) {
-    const clock = simulator === null ? {} : { simulatorClock: isoUtc(simulator.clock()) };
-    logger?.warn({ run: killed.dir, lastCandle: isoUtc(killed.state.lastTime), position: killed.state.position, ...clock }, 'continuing a killed run');
-  }
-  if (executor !== null) broker.addOrderListener(executor.listener);
-  let journal: RunJournal | null = null;
-  const markets: Market[] = [];
-  // Reconciliation with the exchange account (real orders only): at start, every interval, after every reconnect.
-  const reconciliation =
-    executor === null
-      ? null
-      : new ReconciliationLoop({
-          exchange: connectorOf(traded).trading!,
-          symbol: traded.symbol,
-          base: connectorOf(traded).trading!.market(traded.symbol).base,
-          broker,
-          executor,
-          dir,
-          strategy: loaded.strategy.name,
-          ...(options.reconcileIntervalMs !== undefined && { intervalMs: options.reconcileIntervalMs }),
-          now: () => markets[0]?.feed?.exchangeNow() ?? Date.now(),
-          reconnects: () => markets.reduce((n, m) => n + (m.feed?.status().reconnects ?? 0), 0),
-          ...(logger !== undefined && { logger }),
-        });
-  const engine = new Engine({ strategy: loaded.strategy, broker: reconciliation?.gate(broker) ?? broker, file: options.file, subscription: traded, informative });
+  const markets: Market[] = loaded.subscriptions.map((subscription) => ({
+    subscription,
+    grid: timeframeGrid(subscription.timeframe),
+    history: new CandleHistory(allocateBatch(0)),
+  }));
+  const tradedMarket = markets[0]!;
+  const byTopic = new Map(markets.map((m) => [marketDataTopic(m.subscription), m]));
   const liveCandles: StoredCandle[] = [];
-  const trading = TradingJournal.open(dir, broker);
-  let stop: () => void = () => undefined;
-  let started = false;
+  const pending: TradedCandle[] = [];
+  let draining = Promise.resolve();
+  let drain: () => Promise<void> = async () => undefined;
+  let journal: RunJournal | null = null;
   let failure: { readonly error: unknown } | null = null;
+  let started = false;
   let dataEndedAt: number | null = null;
-  let dataWatch: NodeJS.Timeout | undefined;
+  let running = true;
+  const stopping = new AbortController();
+  const stopped = new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
+  const stop = (): void => {
+    running = false;
+    stopping.abort();
+  };
+  options.signal?.addEventListener('abort', stop, { once: true });
+  if (options.signal?.aborted === true) stop();
   // On a simulator the history is the run's live store from one warm-up page back, filled over REST (the feeds'
   // backfill); the simulator's datasets are its data, never read as the run's history. A continued run keeps its origin.
   let historyFrom = sim === undefined ? undefined : killed?.header.origin.from;
+
+  /** Takes a durable candle from the market data: into its history, then (live) queued to be acted on or journaled. */
+  const take = (topic: string, message: MarketDataMessage): Promise<void> | undefined => {
+    const market = byTopic.get(topic)!;
+    if (message.kind === 'revision') {
+      market.history.replace(message.candle);
+      return undefined;
+    }
+    const { candle, arrivedAt } = message;
+    market.history.append(candle);
+    if (!message.live || !running) return undefined;
+    if (market === tradedMarket) pending.push({ candle, arrivedAt });
+    else journal!.recordCandle({ ...candle, arrivedAt }, describeSubscription(market.subscription));
+    draining = draining.then(drain);
+    return draining;
+  };
+
+  let market: MarketData | null = null;
+  let executor: OrderExecutor | null = null;
+  let reconciliation: ReconciliationLoop | null = null;
+  let broker: PaperBroker | null = null;
+  let engine: Engine | null = null;
+  let trading: TradingJournal | null = null;
+  let exposedBefore = 0;
   try {
+    // Continuing on the in-process simulator: its clock resumes after what the killed run traded (simulator-clock.ts).
+    const resume = killed === null ? null : lastClockReading(killed.dir);
+    market = await MarketData.open({
+      subscriptions: loaded.subscriptions,
+      datasetsRoot,
+      storeRoot,
+      ...(sim !== undefined && { simulator: 'start' in sim && resume !== null ? { ...sim, resume } : sim }),
+      // History (the indicators' origin, as in the backtest) up to the exchange's now; each feed backfills after it.
+      feedStart: (subscription, location, now) => {
+        const m = byTopic.get(marketDataTopic(subscription))!;
+        if (sim !== undefined) historyFrom ??= simulatorHistoryStart(now, loaded.subscriptions.map((s) => s.timeframe), loaded.strategy.warmup);
+        m.history = new CandleHistory(loadHistory(sim === undefined ? datasetsRoot : null, subscription, location, m.grid.bucketStart(now), historyFrom));
+        return m.history.lastOpenTime ?? (historyFrom === undefined ? null : m.grid.previousOpen(historyFrom));
+      },
+      publish: async (topic, message) => {
+        try {
+          await take(topic, message);
+        } catch (error) {
+          // The run stops on it (rethrown at the end); the candle is stored.
+          failure ??= { error };
+          stop();
+        }
+      },
+      dataEndOf: [traded],
+      // The in-process simulator's data ends: once the last traded candle has been acted on, stop rather than wait for
+      // candles that never come.
+      onDataEnded: (last) => {
+        dataEndedAt = tradedMarket.history.lastOpenTime ?? last.get(marketDataTopic(traded)) ?? null;
+        void draining.then(stop);
+      },
+      ...(options.realOrders !== undefined && { credentials: options.realOrders }),
+      signal: stopping.signal,
+      ...(logger !== undefined && { logger }),
+    });
+    const simulator = market.simulator;
+    const venue = market.trading(traded.exchange);
+    executor =
+      options.realOrders === undefined
+        ? null
+        : new OrderExecutor({ venue: venue!, symbol: traded.symbol, strategy: loaded.strategy.name, dir, ...(logger !== undefined && { logger }) });
+    // With real orders the paper broker sizes in the market's amount step: every paper quantity is one the exchange fills.
+    const amountStep = await executor?.start();
+    const config = { strategyKey: strategyKeyOf(loaded.strategy), ...brokerConfig({ ...(amountStep !== undefined && { amountStep }), ...options.broker }) };
+    broker = killed === null ? new PaperBroker(config) : PaperBroker.restore(config, killed.state, killed);
+    // A continued run's report covers the continued part: its exposure counts from here (the restored count is the killed part's).
+    exposedBefore = broker.exposedCandles;
+    if (killed !== null) {
+      const clock = simulator === null ? {} : { simulatorClock: isoUtc(simulator.clock()) };
+      logger?.warn({ run: killed.dir, lastCandle: isoUtc(killed.state.lastTime), position: killed.state.position, ...clock }, 'continuing a killed run');
+    }
+    if (executor !== null) broker.addOrderListener(executor.listener);
+    const marketData = market;
+    // Reconciliation with the exchange account (real orders only): at start, every interval, after every reconnect.
+    reconciliation =
+      executor === null
+        ? null
+        : new ReconciliationLoop({
+            exchange: venue!,
+            symbol: traded.symbol,
+            base: venue!.market(traded.symbol).base,
+            broker,
+            executor,
+            dir,
+            strategy: loaded.strategy.name,
+            ...(options.reconcileIntervalMs !== undefined && { intervalMs: options.reconcileIntervalMs }),
+            now: () => marketData.exchangeNow(),
+            reconnects: () => [...marketData.status().values()].reduce((n, s) => n + s.reconnects, 0),
+            ...(logger !== undefined && { logger }),
+          });
+    engine = new Engine({ strategy: loaded.strategy, broker: reconciliation?.gate(broker) ?? broker, file: options.file, subscription: traded, informative });
+    trading = TradingJournal.open(dir, broker);
     if (executor !== null && killed !== null) {
       // What the killed run checkpointed on paper but may not have sent, before the first reconciliation.
       executor.catchUp(killed.events);
       await executor.flush();
     }
-    for (const subscription of loaded.subscriptions) {
-      const store = LiveCandleStore.open(storeRoot, storedAs(subscription));
-      const grid = timeframeGrid(subscription.timeframe);
-      const queue = new DurableQueue(store);
-      markets.push({ subscription, store, queue, grid, feed: null, history: new CandleHistory(allocateBatch(0)) });
-      const now = await connectorOf(subscription).serverTime();
-      const location = { root: storeRoot, subscription: storedAs(subscription) };
-      if (sim !== undefined) historyFrom ??= simulatorHistoryStart(now, loaded.subscriptions.map((s) => s.timeframe), loaded.strategy.warmup);
-      const shipped = sim === undefined ? datasetsRoot : null;
-      markets.at(-1)!.history = new CandleHistory(loadHistory(shipped, subscription, location, grid.bucketStart(now), historyFrom));
-    }
-    const tradedMarket = markets[0]!;
     logger?.info(
       { candles: tradedMarket.history.length, last: tradedMarket.history.lastOpenTime === null ? null : isoUtc(tradedMarket.history.lastOpenTime), run: dir },
       `history for ${describeSubscription(traded)} loaded`,
@@ -289,7 +313,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       origin: {
         // A new run on a simulator has its history still to fetch: from `historyFrom`, or the in-process simulator's
         // first candle when its data starts later.
-        firstCandle: tradedMarket.history.batch.openTime[0] ?? Math.max(historyFrom ?? Number.NaN, simulated?.firstOpenTimes[0] ?? -Infinity),
+        firstCandle: tradedMarket.history.batch.openTime[0] ?? Math.max(historyFrom ?? Number.NaN, market.firstSimulated(traded) ?? -Infinity),
         datasetsRoot,
         store: { root: storeRoot, subscription: storedAs(traded) },
         ...(historyFrom !== undefined && { from: historyFrom }),
@@ -298,25 +322,12 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       staleAfter,
       broker: config,
     });
-    const runJournal = journal;
-
-    let warmingUp = true;
-    const pending: TradedCandle[] = [];
-    let draining = Promise.resolve();
-    let running = true;
-    let resolveStopped: () => void = () => undefined;
-    const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
-    stop = () => {
-      running = false;
-      resolveStopped();
-    };
-    options.signal?.addEventListener('abort', () => stop(), { once: true });
-    if (options.signal?.aborted === true) stop();
-
+    const { onStatus } = options;
+    const tradedTopic = marketDataTopic(traded);
     // Acts on queued traded candles whose informative candles have all arrived (none once stopping).
-    const drain = tradedCandleDrain({
+    drain = tradedCandleDrain({
       engine,
-      journal: runJournal,
+      journal,
       trading,
       markets,
       pending,
@@ -325,116 +336,54 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       ...(options.maxCandles !== undefined && { maxCandles: options.maxCandles }),
       running: () => running,
       resumedAfter: killed?.state.lastTime ?? null,
-      stop: () => stop(),
+      stop,
       beforeCandle: async () => reconciliation?.beforeCandle(), // after a reconnect: reconciled before the next candle is acted on
       afterCandle: async () => {
         // Write-ahead: the candle's exchange orders go out once the paper decisions behind them are durable, and are
         // answered (and journaled) before the next candle is acted on.
         await executor?.flush();
-        options.onStatus?.(tradedMarket.feed!.status(), engine.signals.length, simulator?.stats.faults, reconciliation?.blocked());
+        onStatus?.(marketData.status().get(tradedTopic)!, engine!.signals.length, simulator?.stats.faults, reconciliation?.blocked());
       },
       ...(logger !== undefined && { logger }),
     });
-
-    for (const market of markets) {
-      market.feed = new LiveFeed({
-        ...connectorOf(market.subscription).feedAccess(),
-        subscription: market.subscription,
-        lastStoredOpenTime: market.history.lastOpenTime ?? (historyFrom === undefined ? null : market.grid.previousOpen(historyFrom)),
-        clockRate: sim?.speed ?? 1,
-        // The simulator sends a few frames per candle rather than Binance's one every ~2 s, on a clock `speed` times
-        // faster: allow two candles of silence but at least 250 ms of real time (event-loop jitter), and re-read recent
-        // candles every ten candles of exchange time.
-        ...(sim !== undefined && {
-          silenceTimeoutMs: Math.max(2 * market.grid.nominalMs, 250 * sim.speed),
-          monitorIntervalMs: Math.max(50, (10 * market.grid.nominalMs) / sim.speed),
-        }),
-        ...(logger !== undefined && { logger }),
-        // The feed emits each candle once, in order, after `lastStoredOpenTime` (the history's last candle).
-        onCandle: (candle) => {
-          const live = !warmingUp;
-          market.queue.push(candle, () => {
-            market.history.append(candle);
-            if (!live || !running) return;
-            // Never before it was received: a re-sync of the clock estimate (after a lost connection) may step it back.
-            const arrivedAt = Math.floor(Math.max(market.feed!.exchangeNow(), candle.receivedAt ?? Number.NEGATIVE_INFINITY));
-            if (market === tradedMarket) pending.push({ candle, arrivedAt });
-            else runJournal.recordCandle({ ...candle, arrivedAt }, describeSubscription(market.subscription));
-            draining = draining.then(drain);
-            return draining;
-          });
-        },
-        onRevision: ({ revised }) => {
-          market.queue.push(revised, () => {
-            market.history.replace(revised);
-            logger?.warn({ openTime: isoUtc(revised.openTime), revised }, `${describeSubscription(market.subscription)}: candle revised by the exchange; stored`);
-          });
-        },
-      });
-      market.store.compactEvery({ candles: 1_000 });
-    }
-    // The in-process simulator's data ends: once its clock has passed the last traded candle's close and that candle
-    // has been acted on (or, when it never comes, a second later), stop rather than wait for candles that never come.
-    const lastSimulated = simulated?.lastOpenTimes[0];
-    if (simulator !== null && lastSimulated !== undefined) {
-      let passedAt: number | null = null;
-      dataWatch = setInterval(() => {
-        if (dataEndedAt !== null || simulator.clock() < lastSimulated + 2 * tradedMarket.grid.nominalMs) return;
-        passedAt ??= Date.now();
-        const delivered = (tradedMarket.history.lastOpenTime ?? -Infinity) >= lastSimulated;
-        if (!delivered && Date.now() - passedAt < DATA_END_GRACE_MS) return;
-        dataEndedAt = tradedMarket.history.lastOpenTime ?? lastSimulated;
-        void draining.then(() => {
-          logger?.warn({ lastCandle: isoUtc(lastSimulated) }, `the simulator's data ended with the candle of ${isoUtc(lastSimulated)}: stopping`);
-          stop();
-        });
-      }, 50);
-    }
     // A stop (Ctrl-C, the data's end) also ends a start still waiting for the exchange.
-    const starting = (async () => {
-      for (const market of markets) await market.feed!.start();
-    })();
-    starting.catch(() => undefined); // observed by the race below; a rejection after a stop is the stop's
-    await Promise.race([starting, stopped]);
-    warmingUp = false;
+    await market.startFeeds();
     started = true;
     // The first pass before the first live candle is acted on (candles wait for it in the chain), then every interval.
-    await reconciliation?.start((task) => (draining = draining.then(task)));
-    await Promise.race([stopped, ...markets.flatMap((m) => [m.feed!.finished, m.queue.failed])]);
+    const loop = reconciliation;
+    await loop?.start((task) => (draining = draining.then(task)));
+    await Promise.race([stopped, market.failed()]);
   } catch (error) {
-    failure = { error };
+    failure ??= { error };
   } finally {
-    clearInterval(dataWatch);
     stop();
     await reconciliation?.stop();
-    for (const market of markets) await market.feed?.stop();
-    for (const market of markets) await market.queue.settled();
+    await market?.stopFeeds();
     await executor?.flush().catch(() => undefined); // a failure was raised by the drain already
     executor?.close();
     (journal as RunJournal | null)?.close();
-    for (const connector of connectors.values()) await connector.close();
-    for (const market of markets) await market.store.close();
-    await simulator?.stop();
+    await market?.stop();
   }
-  if (failure !== null && !started) {
-    throw startFailed(failure.error);
+  const failed = failure as { readonly error: unknown } | null; // set by the closures
+  if (failed !== null && !started) {
+    trading?.close();
+    throw startFailed(failed.error);
   }
-  const feed = markets[0]!.feed!.status();
+  const feed = market!.status().get(marketDataTopic(traded))!;
   let summary: RunSummary | null = null;
   try {
-    if (liveCandles.length > 0) summary = await writeReport(dir, runId, startedAt, engine, broker, markets, liveCandles, exposedBefore);
+    if (liveCandles.length > 0) summary = await writeReport(dir, runId, startedAt, engine!, broker!, markets, liveCandles, exposedBefore);
   } catch (error) {
-    if (failure === null) throw error;
+    if (failed === null) throw error;
     logger?.error({ err: messageOf(error) }, `${dir}: the report could not be written either`);
   }
   // The close at the stop (the report's) is the trading journal's last checkpoint.
-  if (summary !== null) trading.checkpoint(summary.lastCandle);
-  trading.close();
-  if (failure !== null) {
+  if (summary !== null) trading!.checkpoint(summary.lastCandle);
+  trading!.close();
+  if (failed !== null) {
     // A run that failed while running (a strategy that throws) still leaves its summary and report.
     if (summary !== null) logger?.error({ run: dir }, `the run failed after ${liveCandles.length} live candles; their report is in ${dir}`);
-    throw failure.error;
+    throw failed.error;
   }
-  return { summary, dir, engine, broker, liveCandles, feed, dataEndedAt };
+  return { summary, dir, engine: engine!, broker: broker!, liveCandles, feed, dataEndedAt };
 }
-

@@ -19,7 +19,7 @@ import type { Logger } from '../core/logger';
 import type { Subscription } from '../core/subscription';
 import { loadStrategy } from '../strategy/loader';
 import type { NodeConfig, NodeStrategy } from './config';
-import { MarketData, type NodeSimulator } from './market-data';
+import { MarketData, type SimulatorOptions } from '../connector/market-data';
 import { checkNodeRole } from './role';
 import { workerQueue } from './worker';
 
@@ -66,7 +66,7 @@ export interface ConnectorNodeOptions {
   readonly bus: string;
   readonly datasetsRoot?: string;
   readonly storeRoot?: string;
-  readonly simulator?: NodeSimulator;
+  readonly simulator?: SimulatorOptions;
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
 }

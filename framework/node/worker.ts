@@ -54,7 +54,7 @@ import type { LoadedStrategy } from '../strategy/loader';
 import { hashParameters } from '../strategy/parameters';
 import { readStoredCandles } from '../store/live-store';
 import { TradeClient } from './trade-client';
-import type { MarketDataMessage } from './market-data';
+import type { MarketDataMessage } from '../connector/market-data';
 
 /** The topic of the snapshots workers publish for the portfolio. */
 export const SNAPSHOT_TOPIC = systemTopic('snapshot');
