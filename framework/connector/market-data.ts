@@ -2,7 +2,7 @@
  * The connector side of a live run: one live feed per unique subscription, the candle pipeline and the write-ahead log
  * once, then publication — each closed candle is handed to `publish` (for the trading node: published on
  * `market_data.<exchange>.<base>_<quote>.<timeframe>`) only once it is durable in the store (the bus is never the only
- * copy of a candle: a worker fills any hole from the store). `npm run live` ({@link "engine/live"!runLive | runLive})
+ * copy of a candle: a worker fills any hole from the store). `npm run live` ({@link "node/live"!runLive | runLive})
  * and the trading node's connector both run their market data through it.
  *
  * Each feed backfills over REST from the last candle its consumers already have (see
