@@ -92,7 +92,9 @@ export interface LiveResult {
 
 /**
  * Runs a strategy live with paper trading: the same engine and broker as the backtest, fed by one live feed per
- * subscription (the first is traded, the others informative).
+ * subscription (the first is traded, the others informative). The node's two sides in one process: the connector
+ * side ({@link "connector/market-data"!MarketData | MarketData}) serves the feeds, stores and write-ahead logs, the
+ * worker side ({@link "worker/strategy-run"!StrategyRun | StrategyRun}) acts on each durable candle it hands over.
  *
  * 1. History (the indicators' origin, as in the backtest): for each subscription, the shipped candles plus those the
  *    live store already holds, through the candle pipeline, up to the exchange's now. On a simulator: the live store
@@ -100,11 +102,11 @@ export interface LiveResult {
  * 2. Each feed backfills over REST from its last stored candle to now (stored and added to the history, not traded:
  *    warm-up), then follows the WebSocket stream.
  * 3. Every closed candle is appended to its write-ahead log at once and, once durable (fdatasynced) and in order,
- *    added to its history and journaled (see {@link DurableQueue}: the feed does not wait for the fsync, so the log's
- *    group commit covers many candles per fdatasync, but nothing acts on a candle before it is durable); a
- *    revision of a candle already acted on (seen when the feed re-reads recent candles over REST) is stored and,
- *    once durable, applied to the history: later decisions use the exchange's final version, and `npm run diff`
- *    explains the one that used the old version.
+ *    added to its history and journaled (see {@link "store/durable-queue"!DurableQueue | DurableQueue}: the feed does
+ *    not wait for the fsync, so the log's group commit covers many candles per fdatasync, but nothing acts on a candle
+ *    before it is durable); a revision of a candle already acted on (seen when the feed re-reads recent candles over
+ *    REST) is stored and, once durable, applied to the history: later decisions use the exchange's final version, and
+ *    `npm run diff` explains the one that used the old version.
  *    A traded candle is handed to the engine once every informative feed has delivered the candles that closed with
  *    it (so a 1h candle closing with a 15m one is visible to it, as in the replay); the engine computes the
  *    indicators and calls `onData`. A traded candle that arrived (durable, by the exchange clock: its `arrivedAt` in
