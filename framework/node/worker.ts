@@ -2,9 +2,9 @@
  * One strategy of the trading node, in its own process: the worker side of `npm run live`. It consumes its
  * strategy's market-data topics from the bus (one durable queue per worker), puts each subscription's candles back in
  * order with a {@link "bus/sequencer"!CandleSequencer | CandleSequencer} (duplicates and redeliveries dropped, a hole
- * filled from the connector's store), and acts on them with the same engine, paper broker, journals and report as
- * {@link "node/live"!runLive | runLive}, in a run folder of its own: `npm run diff -- <strategy> --run <dir>` checks
- * it like any live run.
+ * filled from the connector's store), and hands them to the same worker side as {@link "node/live"!runLive | runLive}
+ * ({@link "worker/strategy-run"!StrategyRun | StrategyRun}: engine, paper broker, journals and report), in a run
+ * folder of its own: `npm run diff -- <strategy> --run <dir>` checks it like any live run.
  *
  * - History: on the first traded candle it receives, each subscription's history is loaded from the shipped dataset
  *   plus the connector's store (every candle is durable there before it is published): the traded one up to that
