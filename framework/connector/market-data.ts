@@ -25,7 +25,7 @@ import { LiveFeed, type LiveFeedStatus } from '../feeds/live/live-feed';
 import type { FaultConfig } from '../sim/config';
 import type { Simulator } from '../sim/simulator';
 import { DurableQueue } from '../store/durable-queue';
-import { LiveCandleStore, readStoredCandles } from '../store/live-store';
+import { LiveCandleStore, readStoredCandles, storedSubscription } from '../store/live-store';
 import { Connector } from './connector';
 import { startDatasetSimulator, type ExchangeClockReading } from './dataset-simulator';
 
@@ -166,7 +166,7 @@ export class MarketData {
         new Connector({ exchange: id, ...(endpoints !== null && { urls: endpoints, enableRateLimit: false }), ...(options.credentials !== undefined && { credentials: options.credentials }) }),
       ]),
     );
-    const storedAs = (s: Subscription): Subscription => (endpoints === null ? s : { ...s, exchange: 'sim' });
+    const storedAs = (s: Subscription): Subscription => storedSubscription(s, endpoints !== null);
     const feeds: Feed[] = [];
     const market = new MarketData(options, feeds, connectors, simulated);
     const feedStart = options.feedStart ?? ((s: Subscription, store: StoreLocation, now: number) => nodeFeedStart(options.datasetsRoot, s, store, now, endpoints !== null));

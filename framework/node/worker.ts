@@ -34,12 +34,12 @@ import type { MarketDataMessage } from '../connector/market-data';
 import { candlesFromBatch, type StoredCandle } from '../core/candle';
 import { messageOf } from '../core/errors';
 import type { Logger } from '../core/logger';
-import { describeSubscription, type Subscription } from '../core/subscription';
+import { describeSubscription } from '../core/subscription';
 import { isoUtc } from '../core/time';
 import { strategySnapshot } from '../portfolio/snapshot';
 import type { RunSummary } from '../report/run-summary';
 import type { LoadedStrategy } from '../strategy/loader';
-import { readStoredCandles } from '../store/live-store';
+import { readStoredCandles, storedSubscription } from '../store/live-store';
 import { StrategyRun, type RunMarket } from '../worker/strategy-run';
 import { TradeClient } from './trade-client';
 
@@ -101,7 +101,6 @@ interface Market {
 export async function runStrategyWorker(options: StrategyWorkerOptions): Promise<StrategyWorkerResult> {
   const { logger, strategy: loaded } = options;
   const traded = loaded.subscriptions[0]!;
-  const storedAs = (s: Subscription): Subscription => (options.simulated ? { ...s, exchange: 'sim' } : s);
   const run = StrategyRun.open({
     strategy: loaded,
     runsRoot: options.runsRoot,
@@ -186,7 +185,7 @@ export async function runStrategyWorker(options: StrategyWorkerOptions): Promise
     if (step.hole !== null) {
       // Every published candle was durable first: the store has the missing ones.
       const { from, to } = step.hole;
-      const filled = candlesFromBatch(readStoredCandles(options.storeRoot, storedAs(market.run.subscription), { from, to }));
+      const filled = candlesFromBatch(readStoredCandles(options.storeRoot, storedSubscription(market.run.subscription, options.simulated), { from, to }));
       let ready = [...step.ready];
       for (const candle of filled) {
         market.received.set(candle.openTime, { live, arrivedAt: body.arrivedAt });

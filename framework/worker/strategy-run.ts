@@ -37,6 +37,7 @@ import { createRunDir } from '../report/run-writer';
 import { TradingJournal } from '../report/trading-journal';
 import { findUnfinishedRun, type UnfinishedRun } from '../report/unfinished-run';
 import type { LoadedStrategy } from '../strategy/loader';
+import { storedSubscription } from '../store/live-store';
 import { hashParameters } from '../strategy/parameters';
 
 /** Options of {@link StrategyRun.open}. Times are UTC epoch ms. */
@@ -167,7 +168,7 @@ export class StrategyRun {
       name: strategy.name,
       parametersHash: hashParameters({ ...strategy.params }),
       subscription: traded,
-      stored: storedAs(traded, options.simulated),
+      stored: storedSubscription(traded, options.simulated),
     });
     const run = killed === null ? createRunDir(options.runsRoot, strategy.name) : { runId: killed.header.runId, dir: killed.dir };
     return new StrategyRun(options, staleAfter, killed, run);
@@ -207,7 +208,7 @@ export class StrategyRun {
    */
   loadHistory(market: RunMarket, to: number, from?: number): void {
     const { datasetsRoot, storeRoot, shippedHistory, simulated } = this.#options;
-    const location = { root: storeRoot, subscription: storedAs(market.subscription, simulated) };
+    const location = { root: storeRoot, subscription: storedSubscription(market.subscription, simulated) };
     market.history = new CandleHistory(loadHistory(shippedHistory ? datasetsRoot : null, market.subscription, location, to, from));
   }
 
@@ -261,7 +262,7 @@ export class StrategyRun {
             origin: {
               firstCandle: traded.history.batch.openTime[0] ?? origin.firstCandle ?? Number.NaN,
               datasetsRoot,
-              store: { root: storeRoot, subscription: storedAs(traded.subscription, simulated) },
+              store: { root: storeRoot, subscription: storedSubscription(traded.subscription, simulated) },
               ...(origin.from !== undefined && { from: origin.from }),
             },
             startedAt: this.#startedAt,
@@ -394,9 +395,4 @@ export class StrategyRun {
   #discard(): void {
     if (this.killed === null) rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-/** Where `subscription`'s live candles are stored: under the exchange id `sim` on the simulator. */
-function storedAs(subscription: Subscription, simulated: boolean): Subscription {
-  return simulated ? { ...subscription, exchange: 'sim' } : subscription;
 }
