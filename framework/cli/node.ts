@@ -104,10 +104,25 @@ runProgram.action(async (file: string, raw: Record<string, unknown>) => {
           ? { start: options.start, speed: options.speed, faults }
           : { endpoints: { restUrl: simUrl.origin, wsUrl: `ws://${simUrl.host}/ws` }, speed: options.speed }
         : undefined;
+    // mode: real: the keys and the reconciliation go where the trade desk runs, beside the market data.
+    const real = options.role !== 'workers' && config.strategies.some((s) => s.mode === 'real')
+      ? { credentials: credentialsFromEnvironment('mode: real'), reconcileIntervalMs: options.reconcileEvery * 1000 }
+      : {};
     if (options.role === 'connector') {
       const { runConnectorNode } = await import('../node/connector-node');
       const bus = options.bus ?? config.bus;
-      await runConnectorNode({ config, bus, datasetsRoot: options.datasets, storeRoot: options.store, ...(simulator !== undefined && { simulator }), signal: abort.signal, logger });
+      await runConnectorNode({
+        config,
+        bus,
+        datasetsRoot: options.datasets,
+        storeRoot: options.store,
+        runsRoot: options.runs,
+        ...(options.cash !== undefined && { accountCash: options.cash }),
+        ...real,
+        ...(simulator !== undefined && { simulator }),
+        signal: abort.signal,
+        logger,
+      });
       process.stdout.write(`connector stopped; candles stored in ${path.relative('.', options.store) || '.'}\n`);
       process.exit();
     }
@@ -121,7 +136,7 @@ runProgram.action(async (file: string, raw: Record<string, unknown>) => {
       runsRoot: options.runs,
       ...(options.control !== undefined && { controlSocket: options.control }),
       broker: brokerFromOptions(options),
-      ...(config.strategies.some((s) => s.mode === 'real') && { credentials: credentialsFromEnvironment('mode: real'), reconcileIntervalMs: options.reconcileEvery * 1000 }),
+      ...real,
       staleAfter: options.staleAfter,
       ...(options.maxCandles !== undefined && { maxCandles: options.maxCandles }),
       ...(simulator !== undefined && { simulator }),

@@ -44,6 +44,7 @@ import { EventLog } from './events';
 import type { OrderExecutor } from './executor';
 import { readOrderRecords, type OrderRecord } from './orders-journal';
 import type { Finding, RunSymbolState } from './reconcile';
+import { PeriodicPasses } from './periodic-passes';
 import { ExchangeReconciliation, type ReconciliationRecord, type ReconcilingExchange } from './reconcile-driver';
 
 /** Default real time between the end of a pass and the start of the next: 30 s. */
@@ -91,8 +92,9 @@ export class ReconciliationLoop {
   /** Orders of earlier parts of the run (a killed run continued), from `orders.jsonl`. */
   readonly #earlier: readonly OrderRecord[];
   #exclusive: ((task: () => Promise<void>) => Promise<void>) | null = null;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> = Promise.resolve();
+  readonly #periodic: PeriodicPasses;
+  /** The pass at start, until it is done. */
+  #first: Promise<void> = Promise.resolve();
   #stopped = false;
   #passes = 0;
   /** Exchange time of the first pass. */
@@ -113,6 +115,11 @@ export class ReconciliationLoop {
       tradesSince: () => Math.min((this.#earlier[0] ?? options.executor.records[0])?.openTime ?? this.#startedAt, this.#startedAt),
       onFinding: (record, finding) => this.#act(record, finding),
       now: options.now,
+      ...(options.logger !== undefined && { logger: options.logger }),
+    });
+    this.#periodic = new PeriodicPasses({
+      intervalMs: options.intervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS,
+      pass: () => this.#queue(),
       ...(options.logger !== undefined && { logger: options.logger }),
     });
   }
@@ -146,9 +153,9 @@ export class ReconciliationLoop {
    */
   start(exclusive: (task: () => Promise<void>) => Promise<void>): Promise<void> {
     this.#exclusive = exclusive;
-    const first = this.#queue();
-    void first.finally(() => this.#schedule()).catch(() => undefined);
-    return first;
+    this.#first = this.#queue();
+    this.#periodic.start(this.#first);
+    return this.#first;
   }
 
   /** Call before acting on a candle (inside the run's candle processing): a pass first when a feed reconnected. */
@@ -160,24 +167,13 @@ export class ReconciliationLoop {
   /** Stops the timer, waits for a pass in progress and closes `events.jsonl`. Idempotent. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#running.catch(() => undefined);
+    await this.#periodic.stop();
+    await this.#first.catch(() => undefined);
     this.#events.close();
   }
 
   #queue(): Promise<void> {
-    const run = this.#exclusive!(() => (this.#stopped ? Promise.resolve() : this.#pass(this.#passes === 0 ? 'start' : 'interval')));
-    this.#running = run;
-    return run;
-  }
-
-  #schedule(): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.#queue()
-        .catch((error: unknown) => this.#options.logger?.error({ error: String(error) }, 'reconciliation failed'))
-        .finally(() => this.#schedule());
-    }, this.#options.intervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS);
+    return this.#exclusive!(() => (this.#stopped ? Promise.resolve() : this.#pass(this.#passes === 0 ? 'start' : 'interval')));
   }
 
   /** A pass; `why` is logged (after the first, `reconnect` whenever a feed reconnected since the previous pass). */

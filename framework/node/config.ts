@@ -99,3 +99,14 @@ export async function loadNodeConfig(file: string): Promise<NodeConfig> {
   }
   return parseNodeConfig(value, file);
 }
+
+/** The paper account's cash when `--cash` is not given (quote currency), as the paper broker's default. */
+export const DEFAULT_ACCOUNT_CASH = 10_000;
+
+/**
+ * A strategy's initial cash (quote currency): its allocation, a fixed amount or a fraction of the account's `cash`
+ * (quote currency).
+ */
+export function strategyCash(s: NodeStrategy, cash: number): number {
+  return 'quote' in s.allocation ? s.allocation.quote : s.allocation.fraction * cash;
+}

@@ -1,9 +1,11 @@
 /**
  * The trading node split in two processes sharing one RabbitMQ (`npm run node -- <config> --role connector|workers
- * --bus amqp://…`): the connector process runs only the market data ({@link MarketData}: one feed per unique
- * subscription, the write-ahead log, publication once durable), the workers process runs the supervisor, the workers,
- * the portfolio and admin (see `node/node.ts`). Both read the same configuration; the workers read the connector's
- * live store to fill holes, so both run on one machine or share the store's folder.
+ * --bus amqp://…`): the connector process runs the market data ({@link MarketData}: one feed per unique
+ * subscription, the write-ahead log, publication once durable) and, for `mode: real` strategies, the trade desk on the
+ * account ({@link startTradeDesk}: it holds the keys); the workers process runs the supervisor, the workers, the
+ * portfolio and admin (see `node/node.ts`). Both read the same configuration; the workers read the connector's live
+ * store to fill holes, so both run on one machine or share the store's folder. The helpers here serve both roles: the
+ * one-process node runs the same market data and trade desk.
  *
  * The connector declares each enabled strategy's queue (`worker.<id>`, bound to its market-data topics) before its
  * first publication, so that no candle is published to nobody whichever process starts first: a worker that comes up
@@ -17,10 +19,13 @@ import { marketDataTopic } from '../bus/topics';
 import { FrameworkError, messageOf } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { Subscription } from '../core/subscription';
+import type { ApiCredentials } from '../feeds/live/exchange';
 import { loadStrategy } from '../strategy/loader';
-import type { NodeConfig, NodeStrategy } from './config';
-import { MarketData, type SimulatorOptions } from '../connector/market-data';
+import { DEFAULT_ACCOUNT_CASH, strategyCash, type NodeConfig, type NodeStrategy } from './config';
+import { MarketData, type MarketDataMessage, type SimulatorOptions } from '../connector/market-data';
 import { checkNodeRole } from './role';
+import { TradeDesk } from './trade-commands';
+import { COMMAND_QUEUE, COMMAND_TOPICS } from './trade-messages';
 import { workerQueue } from './worker';
 
 /** Each strategy's subscriptions (from its plugin); a strategy that cannot be loaded is logged and left out. */
@@ -59,6 +64,79 @@ export function paramsOf(s: NodeStrategy): Record<string, string> {
   return Object.fromEntries(Object.entries(s.params).map(([k, v]) => [k, String(v)]));
 }
 
+/**
+ * Checks that the account's keys are there for the `mode: real` strategies `real` (none: nothing to check).
+ *
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} naming the strategies and the environment variables.
+ */
+export function checkCredentials(real: readonly NodeStrategy[], credentials: ApiCredentials | undefined): asserts credentials is ApiCredentials {
+  if (real.length > 0 && credentials === undefined) {
+    throw new FrameworkError(`${real.map((s) => s.id).join(', ')}: mode: real needs the account's API keys (CANDLECRAFT_API_KEY and CANDLECRAFT_API_SECRET)`);
+  }
+}
+
+/**
+ * Publication of market data on `bus`, remembering each symbol's last published close (quote per base): the trade
+ * desk's reference price for the allocation check. `unique` maps each market-data topic to its subscription.
+ */
+export function marketPublisher(bus: MessageBus, unique: ReadonlyMap<string, Subscription>): {
+  readonly publish: (topic: string, message: MarketDataMessage) => Promise<void>;
+  readonly lastClose: (symbol: string) => number | undefined;
+} {
+  const closes = new Map<string, number>();
+  return {
+    publish: (topic, message) => {
+      if (message.kind === 'candle') closes.set(unique.get(topic)!.symbol, message.candle.close);
+      return bus.publish(topic, message);
+    },
+    lastClose: (symbol) => closes.get(symbol),
+  };
+}
+
+/** Options of {@link startTradeDesk}. */
+export interface NodeTradeDeskOptions {
+  readonly bus: MessageBus;
+  readonly config: NodeConfig;
+  readonly subscriptionsOf: ReadonlyMap<string, readonly Subscription[]>;
+  /** The connector's market data: its trading instance is the account's. */
+  readonly market: MarketData;
+  /** See {@link marketPublisher}. */
+  readonly lastClose: (symbol: string) => number | undefined;
+  /** Each real run's executor journals in `<runsRoot>/<strategy id>/<run id>/`. */
+  readonly runsRoot: string;
+  /** The account's cash (quote currency) that `fraction` allocations are taken of. */
+  readonly accountCash: number;
+  /** Real ms between reconciliation passes (default 30 000). */
+  readonly reconcileIntervalMs?: number;
+  readonly logger?: Logger;
+}
+
+/**
+ * Starts the trade desk of the node's `mode: real` strategies beside the connector's market data (the one-process
+ * node's or the `--role connector` process's), after declaring the command queue; `null` when no strategy is real.
+ *
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} when the real strategies trade on more than one
+ *   exchange account; ccxt's error when the account cannot be reached.
+ */
+export async function startTradeDesk(options: NodeTradeDeskOptions): Promise<TradeDesk | null> {
+  const { config, subscriptionsOf, bus } = options;
+  const real = config.strategies.filter((s) => s.mode === 'real');
+  if (real.length === 0) return null;
+  await bus.declare({ queue: COMMAND_QUEUE, topics: COMMAND_TOPICS });
+  const exchanges = new Set(real.flatMap((s) => subscriptionsOf.get(s.id)?.slice(0, 1).map((t) => t.exchange) ?? []));
+  const venue = exchanges.size === 1 ? options.market.trading([...exchanges][0]!) : null;
+  if (venue === null) throw new FrameworkError(`mode: real: the real-mode strategies must trade on one exchange account, found ${[...exchanges].join(', ') || 'none loaded'}`);
+  return TradeDesk.start({
+    bus,
+    venue,
+    strategies: real.flatMap((s) => subscriptionsOf.get(s.id)?.slice(0, 1).map((t) => ({ id: s.id, symbol: t.symbol, allocation: strategyCash(s, options.accountCash), enabled: s.enabled })) ?? []),
+    runsRoot: options.runsRoot,
+    priceOf: options.lastClose,
+    ...(options.reconcileIntervalMs !== undefined && { reconcileIntervalMs: options.reconcileIntervalMs }),
+    ...(options.logger !== undefined && { logger: options.logger }),
+  });
+}
+
 /** What the connector process runs. */
 export interface ConnectorNodeOptions {
   readonly config: NodeConfig;
@@ -67,6 +145,15 @@ export interface ConnectorNodeOptions {
   readonly datasetsRoot?: string;
   readonly storeRoot?: string;
   readonly simulator?: SimulatorOptions;
+  /**
+   * `mode: real` strategies: the account's keys (required then), the runs folder their executors journal in (as the
+   * workers' process's `--runs`; default `runs`), the account's cash for `fraction` allocations (default 10 000) and
+   * the reconciliation interval (real ms, default 30 000). The trade desk runs here, beside the market data.
+   */
+  readonly credentials?: ApiCredentials;
+  readonly runsRoot?: string;
+  readonly accountCash?: number;
+  readonly reconcileIntervalMs?: number;
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
 }
@@ -81,8 +168,10 @@ export interface ConnectorNodeOptions {
 export async function runConnectorNode(options: ConnectorNodeOptions): Promise<void> {
   const { logger, config } = options;
   checkNodeRole('connector', options.bus);
+  checkCredentials(config.strategies.filter((s) => s.mode === 'real'), options.credentials);
   const bus = await AmqpBus.connect(options.bus, { onError: (e) => logger?.warn({ err: e.message }, 'bus connection') });
   let market: MarketData | null = null;
+  let desk: TradeDesk | null = null;
   try {
     const subscriptionsOf = await subscriptionsOfStrategies(config, logger);
     await declareWorkerQueues(bus, config, subscriptionsOf);
@@ -90,14 +179,27 @@ export async function runConnectorNode(options: ConnectorNodeOptions): Promise<v
     if (unique.size === 0) throw new FrameworkError('the node configuration has no strategy that loads: no market data to serve');
     let dataEnded: () => void = () => undefined;
     const ended = new Promise<void>((resolve) => (dataEnded = resolve));
+    const publisher = marketPublisher(bus, unique);
     market = await MarketData.start({
       subscriptions: [...unique.values()],
       datasetsRoot: options.datasetsRoot ?? 'datasets',
       storeRoot: options.storeRoot ?? 'live-data',
       ...(options.simulator !== undefined && { simulator: options.simulator }),
-      publish: (topic, message) => bus.publish(topic, message),
+      publish: publisher.publish,
+      ...(options.credentials !== undefined && { credentials: options.credentials }),
       onDataEnded: () => dataEnded(),
       ...(options.signal !== undefined && { signal: options.signal }),
+      ...(logger !== undefined && { logger }),
+    });
+    desk = await startTradeDesk({
+      bus,
+      config,
+      subscriptionsOf,
+      market,
+      lastClose: publisher.lastClose,
+      runsRoot: options.runsRoot ?? 'runs',
+      accountCash: options.accountCash ?? DEFAULT_ACCOUNT_CASH,
+      ...(options.reconcileIntervalMs !== undefined && { reconcileIntervalMs: options.reconcileIntervalMs }),
       ...(logger !== undefined && { logger }),
     });
     logger?.info({ subscriptions: [...unique.keys()] }, 'connector running');
@@ -107,6 +209,7 @@ export async function runConnectorNode(options: ConnectorNodeOptions): Promise<v
     });
     await Promise.race([aborted, ended, market.failed()]);
   } finally {
+    await desk?.stop();
     await market?.stop();
     await bus.close();
   }

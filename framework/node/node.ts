@@ -28,18 +28,17 @@ import type { MessageBus } from '../bus/bus';
 import { InProcessBus } from '../bus/in-process';
 import { IpcBusHost } from '../bus/ipc';
 import { marketDataTopic, systemTopic } from '../bus/topics';
-import { FrameworkError } from '../core/errors';
 import type { ApiCredentials } from '../feeds/live/exchange';
 import type { Logger, LogLevel } from '../core/logger';
 import { Portfolio, type StrategySnapshot } from '../portfolio/portfolio';
 import { Supervisor, type SupervisorOptions, type WorkerSpec } from '../supervisor/supervisor';
 import { serveAdmin, type AdminHandler, type AdminReply, type NodeStatus, type StrategyLine } from './admin';
 import { serveAdminOnBus } from './admin-bus';
-import type { NodeConfig, NodeStrategy } from './config';
-import { declareWorkerQueues, paramsOf, subscriptionsOfStrategies, uniqueSubscriptions } from './connector-node';
+import { DEFAULT_ACCOUNT_CASH, strategyCash, type NodeConfig, type NodeStrategy } from './config';
+import { checkCredentials, declareWorkerQueues, marketPublisher, paramsOf, startTradeDesk, subscriptionsOfStrategies, uniqueSubscriptions } from './connector-node';
 import { checkNodeRole, type NodeRole } from './role';
 import { MarketData, type SimulatorOptions } from '../connector/market-data';
-import { TradeDesk } from './trade-commands';
+import type { TradeDesk } from './trade-commands';
 import { COMMAND_QUEUE, COMMAND_TOPICS } from './trade-messages';
 import { SNAPSHOT_TOPIC } from './worker';
 import type { WorkerArguments } from './worker-main';
@@ -91,7 +90,8 @@ const DATA_END_WAIT_MS = 30_000;
  * Runs the node until it stops (see the module description).
  *
  * @throws {@link "core/errors"!FrameworkError | FrameworkError} when the market data cannot start, the bus cannot
- *   be reached, or another node holds the control socket; workers are stopped first.
+ *   be reached, or another node holds the control socket, or (role `all`) a `mode: real` strategy has no keys;
+ *   workers are stopped first.
  */
 export async function runNode(options: NodeOptions): Promise<NodeResult> {
   const { logger, config } = options;
@@ -104,13 +104,8 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
   const portfolio = new Portfolio();
   const strategies = new Map(config.strategies.map((s) => [s.id, s]));
   const real = config.strategies.filter((s) => s.mode === 'real');
-  if (real.length > 0 && options.credentials === undefined) {
-    throw new FrameworkError(`${real.map((s) => s.id).join(', ')}: mode: real needs the account's API keys (CANDLECRAFT_API_KEY and CANDLECRAFT_API_SECRET)`);
-  }
-  if (real.length > 0 && role !== 'all') {
-    // The trade desk runs beside the market data it prices allocations with; the split node does not carry it yet.
-    throw new FrameworkError(`${real.map((s) => s.id).join(', ')}: mode: real runs on a one-process node (--role all), not with --role ${role}`);
-  }
+  // With --role workers the connector process holds the keys and the trade desk.
+  if (real.length > 0 && role === 'all') checkCredentials(real, options.credentials);
   const subscriptionsOf = await subscriptionsOfStrategies(config, logger);
   const adminStopped = new Set<string>();
   let settle: () => void = () => undefined;
@@ -152,7 +147,7 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
       storeRoot: options.storeRoot ?? 'live-data',
       runsRoot: join(runsRoot, s.id),
       simulated: options.simulator !== undefined,
-      broker: { ...options.broker, initialCash: initialCashOf(s, options.broker?.initialCash ?? DEFAULT_ACCOUNT_CASH) },
+      broker: { ...options.broker, initialCash: strategyCash(s, options.broker?.initialCash ?? DEFAULT_ACCOUNT_CASH) },
       ...(options.staleAfter !== undefined && { staleAfter: Number.isFinite(options.staleAfter) ? options.staleAfter : 'off' }),
       ...(options.maxCandles !== undefined && { maxCandles: options.maxCandles }),
       bus: busUrl,
@@ -204,9 +199,8 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
   let market: MarketData | null = null;
   let desk: TradeDesk | null = null;
   let server: Server | null = null;
-  const lastClose = new Map<string, number>(); // by symbol: the allocation check's reference price
   try {
-    if (real.length > 0) await bus.declare({ queue: COMMAND_QUEUE, topics: COMMAND_TOPICS }); // workers' commands wait for the desk
+    if (real.length > 0) await bus.declare({ queue: COMMAND_QUEUE, topics: COMMAND_TOPICS }); // workers' commands wait for the desk (here or in the connector process)
     const snapshots = await bus.consume({ queue: 'node.portfolio', topics: [SNAPSHOT_TOPIC], prefetch: 100 }, (m) => {
       portfolio.update(m.body as StrategySnapshot);
     });
@@ -217,30 +211,27 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
     const unique = uniqueSubscriptions(config, subscriptionsOf);
     // The workers' queues before the first candle: none is published to a worker not yet consuming.
     if (role === 'all') await declareWorkerQueues(bus, config, subscriptionsOf);
+    const publisher = marketPublisher(bus, unique);
     market = role === 'workers' ? null : await MarketData.start({
       subscriptions: [...unique.values()],
       datasetsRoot: options.datasetsRoot ?? 'datasets',
       storeRoot: options.storeRoot ?? 'live-data',
       ...(options.simulator !== undefined && { simulator: options.simulator }),
-      publish: (topic, message) => {
-        if (message.kind === 'candle') lastClose.set(unique.get(topic)!.symbol, message.candle.close);
-        return bus.publish(topic, message);
-      },
+      publish: publisher.publish,
       ...(options.credentials !== undefined && { credentials: options.credentials }),
       onDataEnded: (last) => void waitForLastCandles(last).then(settle),
       ...(options.signal !== undefined && { signal: options.signal }),
       ...(logger !== undefined && { logger }),
     });
-    if (real.length > 0 && market !== null) {
-      const exchanges = new Set(real.flatMap((s) => subscriptionsOf.get(s.id)?.slice(0, 1).map((t) => t.exchange) ?? []));
-      const venue = exchanges.size === 1 ? market.trading([...exchanges][0]!) : null;
-      if (venue === null) throw new FrameworkError(`mode: real: the real-mode strategies must trade on one exchange account, found ${[...exchanges].join(', ') || 'none loaded'}`);
-      desk = await TradeDesk.start({
+    if (market !== null) {
+      desk = await startTradeDesk({
         bus,
-        venue,
-        strategies: real.flatMap((s) => subscriptionsOf.get(s.id)?.slice(0, 1).map((t) => ({ id: s.id, symbol: t.symbol, allocation: initialCashOf(s, options.broker?.initialCash ?? DEFAULT_ACCOUNT_CASH), enabled: s.enabled })) ?? []),
+        config,
+        subscriptionsOf,
+        market,
+        lastClose: publisher.lastClose,
         runsRoot,
-        priceOf: (symbol) => lastClose.get(symbol),
+        accountCash: options.broker?.initialCash ?? DEFAULT_ACCOUNT_CASH,
         ...(options.reconcileIntervalMs !== undefined && { reconcileIntervalMs: options.reconcileIntervalMs }),
         ...(logger !== undefined && { logger }),
       });
@@ -275,12 +266,4 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-}
-
-/** The paper account's cash when `--cash` is not given (quote currency), as the paper broker's default. */
-const DEFAULT_ACCOUNT_CASH = 10_000;
-
-/** A strategy's initial cash (quote currency): its allocation, a fixed amount or a fraction of the account's `cash`. */
-function initialCashOf(s: NodeStrategy, cash: number): number {
-  return 'quote' in s.allocation ? s.allocation.quote : s.allocation.fraction * cash;
 }

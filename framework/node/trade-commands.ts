@@ -46,6 +46,7 @@ import { OrderExecutor, type OrderVenue } from '../execution/executor';
 import { readOrderRecords, type OrderRecord } from '../execution/orders-journal';
 import type { Finding, RunSymbolState } from '../execution/reconcile';
 import { ExchangeReconciliation, type ReconciliationRecord, type ReconcilingExchange } from '../execution/reconcile-driver';
+import { PeriodicPasses } from '../execution/periodic-passes';
 import { DEFAULT_RECONCILE_INTERVAL_MS } from '../execution/reconcile-loop';
 import { COMMAND_QUEUE, COMMAND_TOPICS, replyTopic, type ReconciliationNotice, type TradeCommand, type TradeReply } from './trade-messages';
 
@@ -106,8 +107,7 @@ export class TradeDesk {
   readonly #startedAt = Date.now();
   #chain: Promise<unknown> = Promise.resolve();
   #consumer: BusConsumer | null = null;
-  #timer: NodeJS.Timeout | undefined;
-  #stopped = false;
+  readonly #periodic: PeriodicPasses;
 
   private constructor(options: TradeDeskOptions) {
     this.#options = options;
@@ -119,6 +119,11 @@ export class TradeDesk {
       runState: () => this.#accountState(),
       tradesSince: () => Math.min(this.#startedAt, ...[...this.#runs.values()].flatMap((r) => [...r.earlier, ...r.executor.records].slice(0, 1).map((o) => o.openTime))),
       onFinding: (record, finding) => this.#attribute(record, finding),
+      ...(options.logger !== undefined && { logger: options.logger }),
+    });
+    this.#periodic = new PeriodicPasses({
+      intervalMs: options.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS,
+      pass: () => this.reconcileNow(),
       ...(options.logger !== undefined && { logger: options.logger }),
     });
   }
@@ -135,7 +140,7 @@ export class TradeDesk {
     desk.#consumer = await options.bus.consume({ queue: COMMAND_QUEUE, topics: COMMAND_TOPICS, prefetch: 1 }, (message) =>
       desk.#exclusive(() => desk.#handle(message.body as TradeCommand)),
     );
-    desk.#schedule();
+    desk.#periodic.start();
     return desk;
   }
 
@@ -153,8 +158,7 @@ export class TradeDesk {
 
   /** Stops consuming and reconciling, waits for the command under way, closes the journals. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
+    await this.#periodic.stop();
     await this.#consumer?.close();
     await this.#chain.catch(() => undefined);
     await this.#reconciliation.stop();
@@ -167,15 +171,6 @@ export class TradeDesk {
     const next = this.#chain.catch(() => undefined).then(task);
     this.#chain = next;
     return next;
-  }
-
-  #schedule(): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.reconcileNow()
-        .catch((error: unknown) => this.#options.logger?.error({ err: messageOf(error) }, 'reconciliation failed'))
-        .finally(() => this.#schedule());
-    }, this.#options.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS);
   }
 
   /** Executes one command and publishes its reply (a rejection — the bus down — leaves the command to be redelivered). */

@@ -12,37 +12,13 @@
  * after the n-th answer of a pass reached the reconciliation (the answers are the exchange's own, passed on unchanged).
  */
 import type { Exchange } from 'ccxt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Finding, RunSymbolState } from '../../framework/execution/reconcile';
 import { ExchangeReconciliation, type ReconcilingExchange } from '../../framework/execution/reconcile-driver';
-import { createExchange } from '../../framework/feeds/live/exchange';
-import { replayCandles } from '../../framework/feeds/replay';
 import type { SimulatedOrder } from '../../framework/sim/account';
-import { startSimulator, type Simulator } from '../../framework/sim/simulator';
+import { simAccount, START } from './sim-account';
 
-const H1 = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' } as const;
-const CANDLES = replayCandles('datasets', H1);
-const START = Date.UTC(2021, 2, 1, 10, 30);
 const KEY = { apiKey: 'mid-pass-key-51c0', secret: 'mid-pass-secret-7e2d9a' };
-
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-
-async function setUp(): Promise<{ sim: Simulator; ex: Exchange }> {
-  const sim = await startSimulator({
-    markets: [{ symbol: H1.symbol, timeframe: H1.timeframe, candles: CANDLES }],
-    startTime: START,
-    speed: 0,
-    account: { ...KEY, balances: { USDT: 10_000 } },
-  });
-  cleanup.push(() => sim.stop());
-  const ex = createExchange('binance', { urls: sim, enableRateLimit: false, credentials: KEY }) as unknown as Exchange;
-  cleanup.push(() => ex.close());
-  await ex.loadMarkets();
-  return { sim, ex };
-}
 
 /**
  * `ex` as reconciliation calls it, with `afterAnswer(n)` run once the n-th answer (1-based, over all calls) is in hand
@@ -70,7 +46,7 @@ function observed(ex: Exchange, afterAnswer: (n: number) => void): ReconcilingEx
  * sale, and how many requests the first pass made.
  */
 async function saleDuringPass(k: number) {
-  const { sim, ex } = await setUp();
+  const { sim, ex } = await simAccount(KEY);
   const bought = await ex.createOrder('BTC/USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'cc-run-entry-1' });
   let position = bought.filled ?? 0;
   const state = (): readonly RunSymbolState[] => [

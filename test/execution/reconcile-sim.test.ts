@@ -1,37 +1,13 @@
 import type { Exchange } from 'ccxt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ExchangeReconciliation, type ReconciliationRecord } from '../../framework/execution/reconcile-driver';
 import type { RunSymbolState } from '../../framework/execution/reconcile';
-import { createExchange } from '../../framework/feeds/live/exchange';
-import { replayCandles } from '../../framework/feeds/replay';
 import type { FaultConfig } from '../../framework/sim/config';
-import { startSimulator } from '../../framework/sim/simulator';
+import { simAccount, START } from './sim-account';
 
 // Real candles, the simulator's account on loopback, real ccxt; the test plays the run (its position, its orders).
-const H1 = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' } as const;
-const CANDLES = replayCandles('datasets', H1);
-const START = Date.UTC(2021, 2, 1, 10, 30);
 const KEY = { apiKey: 'recon-key-2b7f', secret: 'recon-secret-9a13c4' };
-
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-
-async function setUp(faults: FaultConfig = {}) {
-  const sim = await startSimulator({
-    markets: [{ symbol: H1.symbol, timeframe: H1.timeframe, candles: CANDLES }],
-    startTime: START,
-    speed: 0,
-    faults,
-    account: { ...KEY, balances: { USDT: 10_000 } },
-  });
-  cleanup.push(() => sim.stop());
-  const ex = createExchange('binance', { urls: sim, enableRateLimit: false, credentials: KEY }) as unknown as Exchange;
-  cleanup.push(() => ex.close());
-  await ex.loadMarkets();
-  return { sim, ex };
-}
+const setUp = (faults: FaultConfig = {}) => simAccount(KEY, faults);
 
 /** The run as the reconciliation reads it: one position on BTC/USDT and the orders it sent. */
 class FakeRun {
@@ -91,7 +67,7 @@ describe('reconciliation against the simulator\'s account, through real ccxt', (
         if (finding.kind === 'closed_on_exchange') run.position -= finding.closedQuantity;
       },
     });
-    cleanup.push(() => reconciliation.stop());
+    onTestFinished(() => reconciliation.stop());
     const first = await reconciliation.start();
     expect(first.findings.map((f) => f.kind)).toEqual(['in_sync']);
 

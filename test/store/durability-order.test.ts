@@ -51,7 +51,10 @@ function parseStrace(text: string): Syscall[] {
     const target = /^(\d+),? ?(.*)$/s.exec(args);
     if (target === null) return;
     const fd = Number(target[1]);
-    if (name === 'close') return void files.delete(fd);
+    if (name === 'close') {
+      if (entered === returned) files.delete(fd); // an unfinished close released its fd at its entry (see below)
+      return;
+    }
     calls.push({ name, path: files.get(fd) ?? '', args: target[2]!, result: Number(/^(-?\d+)/.exec(result)?.[1] ?? Number.NaN), entered, returned });
   };
   for (const [i, line] of text.split('\n').entries()) {
@@ -70,6 +73,9 @@ function parseStrace(text: string): Syscall[] {
     if (entry === null) continue;
     const [, name, args] = entry as unknown as [string, string, string];
     if (args.endsWith('<unfinished ...>')) {
+      // close releases its fd on entry: another thread's openat may return the same fd before this close's
+      // `resumed` line, and the file of that fd is then the newly opened one.
+      if (name === 'close') files.delete(Number(/^(\d+)/.exec(args)?.[1]));
       open.set(`${tid} ${name}`, { name, args: args.slice(0, -'<unfinished ...>'.length), entered: i });
       continue;
     }
@@ -106,7 +112,8 @@ describe('durability order, observed with strace', () => {
       await sim.stop();
     }
 
-    const calls = parseStrace(readFileSync(trace, 'utf8'));
+    const traceText = readFileSync(trace, 'utf8');
+    const calls = parseStrace(traceText);
     const walWrites = calls.filter((c) => c.path.endsWith('/wal.log') && /^p?writev?$/.test(c.name));
     const walSyncs = calls.filter((c) => c.path.endsWith('/wal.log') && (c.name === 'fdatasync' || c.name === 'fsync') && c.result === 0);
     const actions = calls.filter((c) => c.path.endsWith('/candles.jsonl') && c.name.startsWith('write'));
@@ -115,14 +122,16 @@ describe('durability order, observed with strace', () => {
     for (const w of walWrites) {
       for (const m of w.args.matchAll(/[0-9a-f]{8} \[(\d+),/g)) if (!loggedAt.has(Number(m[1]))) loggedAt.set(Number(m[1]), w);
     }
-    expect(actions.length, `strace logged ${calls.length} calls on files; its first lines:\n${readFileSync(trace, 'utf8').slice(0, 1_500)}`).toBe(CANDLES);
+    expect(actions.length, `strace logged ${calls.length} calls on files; its first lines:\n${traceText.slice(0, 1_500)}`).toBe(CANDLES);
     const unsynced: string[] = [];
     for (const action of actions) {
       const openTime = Number(/openTime\\?":(\d+)/.exec(action.args)?.[1]);
       const written = loggedAt.get(openTime);
       const synced = written !== undefined && walSyncs.some((s) => s.entered > written.returned && s.returned < action.entered);
       if (!synced) {
-        unsynced.push(`${new Date(openTime).toISOString()}: ${written === undefined ? 'never written to wal.log' : 'no fdatasync of wal.log returned between its write and the action'}`);
+        // The raw strace lines that hold the candle's log record, for a diagnosis of the failure.
+        const raw = written === undefined ? traceText.split('\n').filter((l) => l.includes(`[${openTime},`)).map((l) => l.slice(0, 160)) : [];
+        unsynced.push(`${new Date(openTime).toISOString()}: ${written === undefined ? `never written to wal.log; strace lines with it: ${JSON.stringify(raw)}` : 'no fdatasync of wal.log returned between its write and the action'}`);
       }
     }
     expect(unsynced).toEqual([]);
