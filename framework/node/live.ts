@@ -144,13 +144,14 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const traded = loaded.subscriptions[0]!;
   const tradedTopic = marketDataTopic(traded);
   const datasetsRoot = options.datasetsRoot ?? 'datasets';
+  const storeRoot = options.storeRoot ?? 'live-data';
   const sim = options.simulator;
   // The same command after a SIGKILL continues the killed run: same folder, broker restored from trading.jsonl.
   const run = StrategyRun.open({
     strategy: loaded,
     runsRoot: options.runsRoot ?? 'runs',
     datasetsRoot,
-    storeRoot: options.storeRoot ?? 'live-data',
+    storeRoot,
     simulated: sim !== undefined,
     // On a simulator the history is the run's live store from one warm-up page back, filled over REST (the feeds'
     // backfill); the simulator's datasets are its data, never read as the run's history.
@@ -177,7 +178,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     market = await MarketData.open({
       subscriptions: loaded.subscriptions,
       datasetsRoot,
-      storeRoot: options.storeRoot ?? 'live-data',
+      storeRoot,
       ...(sim !== undefined && { simulator: 'start' in sim && resume !== null ? { ...sim, resume } : sim }),
       // The history (the indicators' origin, as in the backtest) up to the exchange's now: each feed backfills after it.
       feedStart: (subscription, _store, now) => {
@@ -212,7 +213,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     if (killed !== null && simulator !== null) logger?.info({ simulatorClock: isoUtc(simulator.clock()) }, 'the in-process simulator resumes');
     const venue = market.trading(traded.exchange);
     const orders = options.realOrders === undefined ? null : new OrderExecutor({ venue: venue!, symbol: traded.symbol, strategy: loaded.strategy.name, dir: run.dir, ...(logger !== undefined && { logger }) });
-    executor = orders;
+    executor = orders; // flushed and closed at the stop, below
     // With real orders the paper broker sizes in the market's amount step: every paper quantity is one the exchange fills.
     const amountStep = await orders?.start();
     const { engine } = run.begin({
