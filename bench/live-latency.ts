@@ -15,7 +15,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CandleBatch } from '../framework/core/candle';
 import { Engine, type InformativeCandles } from '../framework/engine/engine';
-import { runLive } from '../framework/engine/live';
+import { runLive } from '../framework/node/live';
 import { BinanceKlineTap } from '../framework/feeds/live/binance-tap';
 import { readDataset } from '../framework/store/partitions';
 import { BENCH_15M, BENCH_ROOT } from './data';

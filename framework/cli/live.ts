@@ -116,7 +116,7 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
     });
     const faults = Object.fromEntries(options.faults.map((k) => [k, { rate: options.faultRate }])) as FaultConfig;
     // The engine (ccxt, the feeds, the store) is loaded only for valid options: a bad value fails without it.
-    const { runLive } = await import('../engine/live');
+    const { runLive } = await import('../node/live');
     const result = await runLive({
       file,
       params: options.param,

@@ -16,7 +16,7 @@ import { AmqpBus } from '../bus/amqp';
 import { sendAdmin, type AdminReply, type AdminRequest, type NodeStatus, type StrategyLine } from '../node/admin';
 import { sendAdminOverBus } from '../node/admin-bus';
 import { loadNodeConfig } from '../node/config';
-import type { NodeSimulator } from '../node/market-data';
+import type { SimulatorOptions } from '../connector/market-data';
 import { checkNodeRole, NODE_ROLES } from '../node/role';
 import { FAULT_KINDS, type FaultConfig } from '../sim/config';
 import { numberArg, parseCommandLine, UsageError, validateOptions } from './args';
@@ -98,7 +98,7 @@ runProgram.action(async (file: string, raw: Record<string, unknown>) => {
     // The node (the engine, ccxt, the feeds, the store) is loaded only to run one: an admin command (status, stop,
     // start, restart) is a small client of the control socket and starts without it.
     checkNodeRole(options.role, options.bus ?? config.bus); // before the node's modules are loaded
-    const simulator: NodeSimulator | undefined =
+    const simulator: SimulatorOptions | undefined =
       options.exchange === 'sim' || simUrl !== undefined
         ? simUrl === undefined
           ? { start: options.start, speed: options.speed, faults }

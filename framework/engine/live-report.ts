@@ -1,5 +1,5 @@
 /**
- * The end of a live run, shared by `npm run live` ({@link "engine/live"!runLive | runLive}) and the trading node's
+ * The end of a live run, shared by `npm run live` ({@link "node/live"!runLive | runLive}) and the trading node's
  * workers: the informative histories as the engine takes them, and the report written at the stop.
  *
  * @module

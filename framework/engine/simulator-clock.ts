@@ -2,8 +2,9 @@
  * A live run on the project's exchange simulator keeps the simulator's data and the run's history apart: the history
  * starts {@link simulatorHistoryStart | one warm-up page} before the exchange's now and is fetched over the
  * simulator's REST API into the run's live store (never read from the datasets the simulator plays), and a killed run
- * continued on a restarted in-process simulator finds its clock {@link resumedExchangeTime | where it would be had it
- * kept running}, so the span it was down is backfilled over REST and nothing already traded is played again.
+ * continued on a restarted in-process simulator finds its clock where it would be had it kept running (from
+ * {@link lastClockReading}, see `resumedExchangeTime` in `connector/dataset-simulator.ts`), so the span it was down is
+ * backfilled over REST and nothing already traded is played again.
  *
  * @module
  */
@@ -11,6 +12,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { timeframeGrid, type Timeframe } from '../core/timeframe';
 import { readJournal } from '../report/journal';
+import type { ExchangeClockReading } from '../connector/dataset-simulator';
 
 /**
  * Candles a new run on the simulator fetches as its warm-up (at least; more when the strategy's `warmup` asks): one
@@ -31,12 +33,6 @@ export function simulatorHistoryStart(now: number, timeframes: readonly Timefram
   return longest.bucketStart(longest.bucketStart(now) - Math.max(SIMULATOR_WARMUP_CANDLES, warmup) * longest.nominalMs);
 }
 
-/** The exchange clock as a run last saw it: `exchangeTime` (UTC epoch ms, exchange clock) read at `realTime` (local). */
-export interface ExchangeClockReading {
-  readonly exchangeTime: number;
-  readonly realTime: number;
-}
-
 /**
  * The killed run's last reading of the exchange clock: the arrival time (`arrivedAt`) of the last candle in its
  * `candles.jsonl`, at the file's last modification; null when it journaled no candle.
@@ -48,15 +44,4 @@ export function lastClockReading(runDir: string): ExchangeClockReading | null {
   if (!existsSync(file)) return null;
   const exchangeTime = readJournal(runDir).candles.at(-1)?.arrivedAt;
   return exchangeTime === undefined ? null : { exchangeTime, realTime: statSync(file).mtimeMs };
-}
-
-/**
- * Where a restarted simulator's clock resumes (UTC epoch ms): the last reading plus the real time since, at `speed`
- * exchange ms per real ms, as if the simulated exchange had kept running while the run was down; or the last reading
- * itself when that would be at or past `lastOpenTime` (the open time of the simulator's last traded candle), so that a
- * run restarted long after its kill goes on with the data that is left rather than finding it ended.
- */
-export function resumedExchangeTime(last: ExchangeClockReading, realNow: number, speed: number, lastOpenTime: number): number {
-  const resumed = last.exchangeTime + Math.max(0, realNow - last.realTime) * speed;
-  return resumed < lastOpenTime ? Math.floor(resumed) : last.exchangeTime;
 }

@@ -1,6 +1,6 @@
 /**
  * How a live run acts on its traded candles, one at a time: the one loop shared by `npm run live`
- * ({@link "engine/live"!runLive | runLive}, candles from its own feeds) and the trading node's workers (candles from the
+ * ({@link "node/live"!runLive | runLive}, candles from its own feeds) and the trading node's workers (candles from the
  * bus). Only where the candles come from and what surrounds each one (reconciliation, real orders, a snapshot) differ;
  * the order of the steps on a candle is this module's.
  *

@@ -22,7 +22,7 @@ import type { Subscription } from '../core/subscription';
 import type { ApiCredentials } from '../feeds/live/exchange';
 import { loadStrategy } from '../strategy/loader';
 import { DEFAULT_ACCOUNT_CASH, strategyCash, type NodeConfig, type NodeStrategy } from './config';
-import { MarketData, type MarketDataMessage, type NodeSimulator } from './market-data';
+import { MarketData, type MarketDataMessage, type SimulatorOptions } from '../connector/market-data';
 import { checkNodeRole } from './role';
 import { TradeDesk } from './trade-commands';
 import { COMMAND_QUEUE, COMMAND_TOPICS } from './trade-messages';
@@ -144,7 +144,7 @@ export interface ConnectorNodeOptions {
   readonly bus: string;
   readonly datasetsRoot?: string;
   readonly storeRoot?: string;
-  readonly simulator?: NodeSimulator;
+  readonly simulator?: SimulatorOptions;
   /**
    * `mode: real` strategies: the account's keys (required then), the runs folder their executors journal in (as the
    * workers' process's `--runs`; default `runs`), the account's cash for `fraction` allocations (default 10 000) and

@@ -37,7 +37,7 @@ import { serveAdminOnBus } from './admin-bus';
 import { DEFAULT_ACCOUNT_CASH, strategyCash, type NodeConfig, type NodeStrategy } from './config';
 import { checkCredentials, declareWorkerQueues, marketPublisher, paramsOf, startTradeDesk, subscriptionsOfStrategies, uniqueSubscriptions } from './connector-node';
 import { checkNodeRole, type NodeRole } from './role';
-import { MarketData, type NodeSimulator } from './market-data';
+import { MarketData, type SimulatorOptions } from '../connector/market-data';
 import type { TradeDesk } from './trade-commands';
 import { COMMAND_QUEUE, COMMAND_TOPICS } from './trade-messages';
 import { SNAPSHOT_TOPIC } from './worker';
@@ -59,7 +59,7 @@ export interface NodeOptions {
   readonly runsRoot?: string;
   /** The control socket; default `<runsRoot>/node.sock`. */
   readonly controlSocket?: string;
-  readonly simulator?: NodeSimulator;
+  readonly simulator?: SimulatorOptions;
   /**
    * Paper broker settings of every strategy; `initialCash` is the account's (default 10,000): a strategy's initial cash
    * is its allocation, `quote` as is or `fraction` of the account.

@@ -168,6 +168,14 @@ export class LiveCandleStore {
 }
 
 /**
+ * The subscription `subscription`'s live candles are stored under: as is from an exchange, under the exchange id `sim`
+ * when they come from the project's simulator (`simulated`), never mixed with real exchange data.
+ */
+export function storedSubscription(subscription: Subscription, simulated: boolean): Subscription {
+  return simulated ? { ...subscription, exchange: 'sim' } : subscription;
+}
+
+/**
  * Every candle a live store holds, read only (no recovery, no compaction, so it is safe while a live run writes):
  * the monthly partitions plus the logs (`wal.log.compacting`, then `wal.log`), through the candle pipeline so that
  * the latest version of a candle wins. A torn last log record is ignored.

@@ -6,7 +6,7 @@ import { brokerConfig } from '../../framework/broker/broker-config';
 import { PaperBroker } from '../../framework/broker/paper-broker';
 import { CANDLE_SOURCES } from '../../framework/core/candle';
 import { Engine } from '../../framework/engine/engine';
-import { runLive } from '../../framework/engine/live';
+import { runLive } from '../../framework/node/live';
 import { replayCandles } from '../../framework/feeds/replay';
 import { LiveCandleStore } from '../../framework/store/live-store';
 import { loadStrategy } from '../../framework/strategy/loader';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resumedExchangeTime, simulatorHistoryStart } from '../../framework/engine/simulator-clock';
+import { resumedExchangeTime } from '../../framework/connector/dataset-simulator';
+import { simulatorHistoryStart } from '../../framework/engine/simulator-clock';
 
 describe('the history start of a new run on the simulator', () => {
   it('is 1,000 candles of the longest timeframe before the candle of now', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLive, type LiveResult } from '../../framework/engine/live';
+import { runLive, type LiveResult } from '../../framework/node/live';
 import { SpotShortError } from '../../framework/execution/executor';
 import type { OrderRecord } from '../../framework/execution/orders-journal';
 import { createExchange } from '../../framework/feeds/live/exchange';

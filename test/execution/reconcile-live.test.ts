@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runLive, type LiveResult } from '../../framework/engine/live';
+import { runLive, type LiveResult } from '../../framework/node/live';
 import type { OrderRecord } from '../../framework/execution/orders-journal';
 import { replayCandles } from '../../framework/feeds/replay';
 import { diffRun } from '../../framework/parity/diff';

@@ -11,7 +11,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLive, type LiveResult } from '../../framework/engine/live';
+import { runLive, type LiveResult } from '../../framework/node/live';
 import { diffRun, type DiffReport } from '../../framework/parity/diff';
 import { readJournal, type JournaledCandle } from '../../framework/report/journal';
 import { readTradingJournal } from '../../framework/report/trading-journal';

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLive, type LiveResult } from '../../framework/engine/live';
+import { runLive, type LiveResult } from '../../framework/node/live';
 import { replayCandles } from '../../framework/feeds/replay';
 import { diffRun, type DiffReport } from '../../framework/parity/diff';
 import type { FaultConfig } from '../../framework/sim/config';

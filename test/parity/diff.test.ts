@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBacktest } from '../../framework/engine/backtest';
-import { runLive, type LiveResult } from '../../framework/engine/live';
+import { runLive, type LiveResult } from '../../framework/node/live';
 import { diffRun } from '../../framework/parity/diff';
 import { readJournal } from '../../framework/report/journal';
 

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchFromCandles, candlesFromBatch, sliceBatch, type CandleBatch } from '../../framework/core/candle';
 import { lowerBound, upperBound } from '../../framework/core/search';
-import { runLive } from '../../framework/engine/live';
+import { runLive } from '../../framework/node/live';
 import { replayCandles } from '../../framework/feeds/replay';
 import { diffRun } from '../../framework/parity/diff';
 import { readJournal } from '../../framework/report/journal';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLive, type LiveResult } from '../../framework/engine/live';
+import { runLive, type LiveResult } from '../../framework/node/live';
 import { replayCandles } from '../../framework/feeds/replay';
 import { diffRun, type DiffReport } from '../../framework/parity/diff';
 import { readJournal, type JournalContents } from '../../framework/report/journal';

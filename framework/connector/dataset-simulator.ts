@@ -9,7 +9,23 @@ import { FrameworkError } from '../core/errors';
 import type { FaultConfig } from '../sim/config';
 import { startSimulator, type Simulator } from '../sim/simulator';
 import { readDataset } from '../store/partitions';
-import { resumedExchangeTime, type ExchangeClockReading } from './simulator-clock';
+
+/** The exchange clock as a run last saw it: `exchangeTime` (UTC epoch ms, exchange clock) read at `realTime` (local). */
+export interface ExchangeClockReading {
+  readonly exchangeTime: number;
+  readonly realTime: number;
+}
+
+/**
+ * Where a restarted simulator's clock resumes (UTC epoch ms): the last reading plus the real time since, at `speed`
+ * exchange ms per real ms, as if the simulated exchange had kept running while the run was down; or the last reading
+ * itself when that would be at or past `lastOpenTime` (the open time of the simulator's last traded candle), so that a
+ * run restarted long after its kill goes on with the data that is left rather than finding it ended.
+ */
+export function resumedExchangeTime(last: ExchangeClockReading, realNow: number, speed: number, lastOpenTime: number): number {
+  const resumed = last.exchangeTime + Math.max(0, realNow - last.realTime) * speed;
+  return resumed < lastOpenTime ? Math.floor(resumed) : last.exchangeTime;
+}
 
 /**
  * Starts the simulator on the datasets under `root` of `subscriptions`, from exchange time `options.start` (UTC epoch
