@@ -75,14 +75,19 @@ export function checkCredentials(real: readonly NodeStrategy[], credentials: Api
   }
 }
 
+/** What {@link marketPublisher} returns. */
+export interface MarketPublisher {
+  /** Publishes a market-data message on its topic (the bus's rejection passes through). */
+  readonly publish: (topic: string, message: MarketDataMessage) => Promise<void>;
+  /** The last close published for `symbol` (quote per base), or `undefined` before its first candle. */
+  readonly lastClose: (symbol: string) => number | undefined;
+}
+
 /**
  * Publication of market data on `bus`, remembering each symbol's last published close (quote per base): the trade
  * desk's reference price for the allocation check. `unique` maps each market-data topic to its subscription.
  */
-export function marketPublisher(bus: MessageBus, unique: ReadonlyMap<string, Subscription>): {
-  readonly publish: (topic: string, message: MarketDataMessage) => Promise<void>;
-  readonly lastClose: (symbol: string) => number | undefined;
-} {
+export function marketPublisher(bus: MessageBus, unique: ReadonlyMap<string, Subscription>): MarketPublisher {
   const closes = new Map<string, number>();
   return {
     publish: (topic, message) => {
