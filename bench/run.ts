@@ -226,6 +226,27 @@ if (wanted('optimize')) {
       runs: [],
     });
   }
+  // The process's CPU time also counts V8's compiler and collector threads, and glibc hands freed 8 MB arrays back to
+  // the system only to page-fault them in again (35 to 40 ms on every other 1M trial, and the loop's own time swells):
+  // the same case once more with both out of the way (one V8 thread; no trimming, no mmap below 32 MB) measures what
+  // the trial's and the loop's own code cost (README, "Trial cost, fourth pass").
+  log('  the same, controlled: --single-threaded, glibc trimming off (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_)');
+  const controlled = await child<OptimizeRun[]>('optimize', trialRuns, ['--expose-gc', '--single-threaded'], {
+    MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024),
+    MALLOC_TRIM_THRESHOLD_: String(1024 * 1024 * 1024),
+  });
+  details['optimizeTrialsControlled'] = controlled;
+  for (const count of [100_000, 1_000_000]) {
+    const runs = controlled.filter((r) => r.candles === count);
+    figures.push({
+      id: `optimize.trialToLoopControlledCpu.${count === 100_000 ? '100k' : '1M'}`,
+      label: `  trial / loop in CPU time, controlled, ${count.toLocaleString('en-US')} candles`,
+      unit: '×',
+      value: median(runs.map((r) => r.trialCpuMs)) / median(runs.map((r) => r.loopCpuMs)),
+      runs: runs.map((r) => r.trialCpuMs / r.loopCpuMs),
+      target: { kind: 'max', value: 3 },
+    });
+  }
   log(`  the backtest command against the loop as a command (1 warm-up + ${RUNS} each)`);
   const commands = await repeat(1, RUNS, async (run) => {
     const backtest = backtestCommand(MACD_1M).wallMs;
@@ -303,11 +324,14 @@ function add(id: string, label: string, unit: string, runs: readonly number[], t
   figures.push({ id, label, unit, value: median(runs), runs, ...(target !== undefined && { target }) });
 }
 
-/** Runs `bench/case.ts <name> <runs>` in a fresh node process (with `nodeFlags`) and returns what it printed (JSON). */
-function child<T>(name: string, runs: number, nodeFlags: readonly string[] = []): Promise<T> {
+/**
+ * Runs `bench/case.ts <name> <runs>` in a fresh node process (with `nodeFlags`, and `env` added to this process's
+ * environment) and returns what it printed (JSON).
+ */
+function child<T>(name: string, runs: number, nodeFlags: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<T> {
   return new Promise((resolve, reject) => {
     const argv = [...nodeFlags, '--import', 'tsx', 'bench/case.ts', name, String(runs)];
-    const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
     let out = '';
     proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     proc.on('error', reject);
