@@ -31,9 +31,8 @@ onStopRequest(() => abort.abort());
 // The node is gone (killed: a clean stop ends its workers first). Die as if killed with it rather than run
 // unsupervised or end the run: the run stays unfinished, so the node started again continues it, positions, stops and
 // exchange orders restored (as after a worker's own SIGKILL), instead of starting flat beside a position it left.
-// SIGKILL, not process.exit: the journals are written synchronously, and exit handlers would flush the log into the
-// stderr pipe of the dead node, which pino's final synchronous flush retries forever on EPIPE (sonic-boom's
-// flushSync): a worker with a log line pending was left running, an orphan.
+// SIGKILL, not process.exit: the journals are written synchronously (nothing to flush), and no exit handler can hold
+// the process up writing to the dead node's stderr pipe (an asynchronous log's exit flush did: see core/logger.ts).
 process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 process.on('SIGTERM', () => abort.abort());
 process.on('SIGINT', () => undefined); // a terminal's Ctrl-C reaches the whole group: the node stops its workers
