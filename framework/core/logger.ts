@@ -13,7 +13,10 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
  *   record's fields, times in UTC, coloured unless the `NO_COLOR` environment variable is non-empty), written synchronously so that a line is on
  *   screen before the next statement runs (and before the process exits).
  * - Otherwise (a file, a pipe, a test harness): one JSON object per line, with `level` (pino's number: 20 debug,
- *   30 info, 40 warn, 50 error), `time` in UTC epoch ms and `msg`.
+ *   30 info, 40 warn, 50 error), `time` in UTC epoch ms and `msg`, written synchronously too: with an asynchronous
+ *   destination pino flushes what is pending when the process exits, and that flush retries a pipe whose reader is gone
+ *   forever (EPIPE: a node worker whose node was SIGKILLed never exited). Synchronously, a broken pipe only silences
+ *   the logger.
  *
  * `pino-pretty` (30 files) is required only for a terminal: a command whose standard error is a file or a pipe, as in
  * the tests, never loads it.
@@ -23,7 +26,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
  *   itself), e.g. a stream that clears a status line before each log line.
  */
 export function createLogger(level: LogLevel = 'info', terminal?: NodeJS.WritableStream): Logger {
-  if (process.stderr.isTTY !== true) return pino({ level, base: null }, pino.destination(2));
+  if (process.stderr.isTTY !== true) return pino({ level, base: null }, pino.destination({ dest: 2, sync: true }));
   const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
   return pino(
     { level, base: null },

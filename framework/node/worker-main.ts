@@ -28,10 +28,12 @@ export interface WorkerArguments extends Omit<StrategyWorkerOptions, 'strategy' 
 const args = JSON.parse(process.argv[2] ?? '{}') as WorkerArguments;
 const abort = new AbortController();
 onStopRequest(() => abort.abort());
-// The node is gone (killed: a clean stop ends its workers first). Exit as if killed with it rather than run
+// The node is gone (killed: a clean stop ends its workers first). Die as if killed with it rather than run
 // unsupervised or end the run: the run stays unfinished, so the node started again continues it, positions, stops and
 // exchange orders restored (as after a worker's own SIGKILL), instead of starting flat beside a position it left.
-process.on('disconnect', () => process.exit(1));
+// SIGKILL, not process.exit: the journals are written synchronously (nothing to flush), and no exit handler can hold
+// the process up writing to the dead node's stderr pipe (an asynchronous log's exit flush did: see core/logger.ts).
+process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 process.on('SIGTERM', () => abort.abort());
 process.on('SIGINT', () => undefined); // a terminal's Ctrl-C reaches the whole group: the node stops its workers
 startWorker();

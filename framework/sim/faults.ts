@@ -82,9 +82,10 @@ export class FaultInjector {
 
   /**
    * Makes the next opportunity of `kind` fire for sure, on top of its configured trigger (e.g. a 429 on the next REST
-   * request, to inject a fault at a moment a test chooses rather than at an ordinal fixed in advance).
+   * request, an order whose answer is held back, to inject a fault at a moment a test chooses rather than at an
+   * ordinal fixed in advance).
    */
-  fireNext(kind: 'rest429' | 'rest500'): void {
+  fireNext(kind: 'rest429' | 'rest500' | 'orderTimeout'): void {
     let state = this.triggers.get(kind);
     if (state === undefined) {
       state = { trigger: {}, nth: new Set(), rng: namedRng(this.seed, kind), ordinal: 0 };

@@ -230,6 +230,15 @@ export class Simulator {
     this.faults.fireNext(kind);
   }
 
+  /**
+   * Holds back the answer to the next order that passes the signature check, whatever the configured triggers (the
+   * `orderTimeout` fault: the order executes and is stored, its answer comes after `faults.orderTimeout.answerAfterMs`
+   * real ms, by default never).
+   */
+  holdNextOrderAnswer(): void {
+    this.faults.fireNext('orderTimeout');
+  }
+
   /** A snapshot of the counters. */
   get stats(): SimulatorStats {
     const ws = this.hub.counts();

@@ -11,8 +11,7 @@
  * the control socket; on RabbitMQ over the bus, as from another machine) are acknowledged and idempotent; `status` equals the sum of the workers' trading journals (read
  * here from the files); and `npm run diff` exits 0 on every run folder every worker wrote.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,6 +21,7 @@ import { sendAdminOverBus } from '../../framework/node/admin-bus';
 import { startSimulator, type Simulator } from '../../framework/sim/simulator';
 import { readDataset } from '../../framework/store/partitions';
 import { runCli } from '../support/cli';
+import { checkpoints, jsonLines, killNodes, NodeProcess, runDirs as runDirsUnder } from './node-process';
 
 const SPEED = 3_000; // a 15m candle every 300 ms of real time, a 1h candle every 1.2 s
 const scratch = mkdtempSync(path.join(tmpdir(), 'node-cli-'));
@@ -55,12 +55,8 @@ writeFileSync(
 );
 
 let sim: Simulator | null = null;
-let node: ChildProcess | null = null;
 afterAll(async () => {
-  if (node !== null && node.exitCode === null) {
-    node.kill('SIGKILL');
-    await new Promise((r) => node!.once('exit', r));
-  }
+  await killNodes();
   await sim?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
@@ -103,33 +99,12 @@ async function admin(command: 'status' | 'stop' | 'start' | 'restart', id?: stri
 }
 
 /** Run folders of a strategy, oldest first. */
-function runDirs(id: string): string[] {
-  const dir = path.join(runs, id);
-  return existsSync(dir) ? readdirSync(dir).sort().map((name) => path.join(dir, name)) : [];
-}
+const runDirs = (id: string): string[] => runDirsUnder(runs, id);
 
 /** The JSON lines of a run's trading journal. */
 function journal(dir: string): { kind: string; state?: { equity: number; position: { quantity: number; side: string } | null }; trade?: { pnl: number } }[] {
-  const file = path.join(dir, 'trading.jsonl');
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.endsWith('}'))
-    .map((line) => JSON.parse(line) as ReturnType<typeof journal>[number]);
+  return jsonLines(path.join(dir, 'trading.jsonl'));
 }
-
-const checkpoints = (dir: string | undefined): number => (dir === undefined ? 0 : journal(dir).filter((l) => l.kind === 'state').length);
-
-async function until(predicate: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 240_000;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; node stderr: ${stderr.slice(-3_000)}`);
-    if (node?.exitCode !== null) throw new Error(`the node exited (${node?.exitCode}) while waiting for ${what}: ${stderr.slice(-3_000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-let stderr = '';
 
 /** Defines the scenario's test for the bus named `transport`, with the node options `busArgs()` (read when it runs). */
 export function describeNode(transport: string, busArgs: () => readonly string[]): void {
@@ -162,20 +137,13 @@ export function describeNode(transport: string, busArgs: () => readonly string[]
       // One WebSocket per unique subscription, not one per strategy (six): never more than three open at once.
       let mostSockets = 0;
       const sockets = setInterval(() => (mostSockets = Math.max(mostSockets, sim!.stats.wsOpenConnections)), 20);
-      node = spawn(
-        process.execPath,
-        ['--import', 'tsx', 'framework/cli/node.ts', config, '--sim-url', sim.restUrl, '--speed', String(SPEED),
-          // On a loaded machine some candles arrive late at 300 ms per candle: every candle is traded so that the replay
-          // (npm run diff) is the reference; the stale rule has its own tests.
-          '--stale-after', 'off', '--store', path.join(scratch, 'store'), '--runs', runs, '--control', control, ...busArgs()],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
+      const node = new NodeProcess([config, '--sim-url', sim.restUrl, '--speed', String(SPEED),
+        // On a loaded machine some candles arrive late at 300 ms per candle: every candle is traded so that the replay
+        // (npm run diff) is the reference; the stale rule has its own tests.
+        '--stale-after', 'off', '--store', path.join(scratch, 'store'), '--runs', runs, '--control', control, ...busArgs()]);
       const spawnedAt = Date.now();
-      node.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      node.stdout!.resume();
-      const exited = new Promise<number | null>((r) => node!.once('exit', (code) => r(code)));
 
-      await until(() => Object.keys(FILES).every((id) => checkpoints(runDirs(id)[0]) >= 10), 'ten candles acted on by every worker');
+      await node.until(() => Object.keys(FILES).every((id) => checkpoints(runDirs(id)[0]) >= 10), 'ten candles acted on by every worker');
       console.log(`node started, every worker 10 candles in: ${Date.now() - spawnedAt} ms`);
 
       const before = await adminCli('status');
@@ -191,15 +159,15 @@ export function describeNode(transport: string, busArgs: () => readonly string[]
       const killedAt = checkpoints(runDirs('macd-fast')[0]);
       process.kill(killedPid, 'SIGKILL');
       const killedTime = Date.now();
-      await until(() => /macd-fast: continuing a killed run/.test(stderr), 'the restarted worker to continue its run');
+      await node.until(() => /macd-fast: continuing a killed run/.test(node.stderr), 'the restarted worker to continue its run');
       console.log(`SIGKILL to the restarted worker continuing its run: ${Date.now() - killedTime} ms`);
-      await until(() => checkpoints(runDirs('macd-fast')[0]) >= killedAt + 10, 'the restarted worker to act on ten more candles');
+      await node.until(() => checkpoints(runDirs('macd-fast')[0]) >= killedAt + 10, 'the restarted worker to act on ten more candles');
       const afterKill = await admin('status');
       const fast = afterKill.status.workers.find((w) => w.id === 'macd-fast')!;
       expect(fast.restarts).toBe(1);
       expect(fast.pid).not.toBe(killedPid);
       expect(runDirs('macd-fast')).toHaveLength(1); // the same run folder, continued
-      expect(stderr).toMatch(/macd-fast: continuing a killed run/);
+      expect(node.stderr).toMatch(/macd-fast: continuing a killed run/);
       // The others were not touched.
       for (const id of ['macd-slow', 'trend', 'dca', 'rsi']) {
         expect(pid(id, afterKill)).toBe(pid(id, before));
@@ -210,7 +178,7 @@ export function describeNode(transport: string, busArgs: () => readonly string[]
       const restarted = await admin('restart', 'trend');
       expect(restarted).toMatchObject({ ok: true, message: 'trend restarted' });
       expect(await admin('start', 'trend')).toMatchObject({ ok: true, message: 'trend is already running' });
-      await until(() => runDirs('trend').length === 2 && checkpoints(runDirs('trend')[1]) >= 5, 'the restarted trend worker to act on five candles');
+      await node.until(() => runDirs('trend').length === 2 && checkpoints(runDirs('trend')[1]) >= 5, 'the restarted trend worker to act on five candles');
       for (const id of Object.keys(FILES)) expect(await admin('stop', id)).toMatchObject({ ok: true, message: `${id} stopped` });
       expect(await admin('stop', 'trend')).toMatchObject({ ok: true, message: 'trend was not running' });
       const unknown = await runCli('framework/cli/node.ts', ['stop', 'nope', '--control', control]);
@@ -236,8 +204,8 @@ export function describeNode(transport: string, busArgs: () => readonly string[]
       expect(final.status.portfolio.total.realisedPnl).toBeCloseTo(realised, 9);
       expect(final.status.portfolio.total.exposure).toEqual({}); // every position closed at the stop
 
-      node.kill('SIGINT');
-      expect(await exited, stderr.slice(-3_000)).toBe(0);
+      node.child.kill('SIGINT');
+      expect(await node.exited, node.stderr.slice(-3_000)).toBe(0);
       clearInterval(sockets);
       const { faults, wsConnections } = sim.stats;
       console.log(`node scenario: most sockets open at once ${mostSockets}, accepted ${wsConnections}, faults ${JSON.stringify(faults)}`);

@@ -212,6 +212,43 @@ describe("a worker's side (TradeClient) with the connector's", () => {
   });
 });
 
+describe('a restarted connector (a new trade desk over the same runs and account)', () => {
+  it("reconciles a symbol only once every enabled strategy trading it has reopened its run: another's holding is not external meanwhile", async () => {
+    await desk.stop();
+    desk = await TradeDesk.start({
+      bus,
+      venue: connector.trading!,
+      strategies: ['a', 'b', 'c'].map((id) => ({ id, symbol: 'BTC/USDT', allocation: 1_000 })),
+      runsRoot: scratch,
+      priceOf: () => price,
+      reconcileIntervalMs: 3_600_000,
+    });
+    messages.set('c', []);
+    await bus.consume({ queue: 'test.c.execution', topics: ['events.*.c'] }, (m) => void messages.get('c')!.push(m.body as StrategyEventMessage));
+    const accountRecords = (): string[] => lines<{ finding: string }>(path.join(scratch, 'events.jsonl')).map((e) => e.finding);
+    const before = accountRecords();
+    const notices = (): number => messages.get('a')!.filter((m) => m.kind === 'reconciliation').length;
+    const noticesBefore = notices();
+    // The account holds what a, b and c hold; each run reopens (a pass at each open), a first: it holds only part.
+    const held: Record<string, number> = {};
+    for (const id of ['a', 'b', 'c']) {
+      const reopened = await command({ kind: 'open', strategyId: id, runId: 'run-1', symbol: 'BTC/USDT', commandId: `reopen-${id}`, catchUp: [] });
+      expect(reopened.error, id).toBeUndefined();
+      held[id] = reopened.held;
+      expect(accountRecords(), `after ${id} reopened`).toEqual(before);
+      expect(desk.blocked().size).toBe(0);
+    }
+    expect(held['a']).toBeGreaterThan(0);
+    expect(units(held['a']! + held['b']! + held['c']!)).toBe(units(await btc()));
+    expect(notices()).toBe(noticesBefore); // nothing told to a either
+    // Once all are open the symbol is reconciled: a deposit beyond their holdings is found (external, not traded).
+    sim.account.transfer({ asset: 'BTC', amount: 0.001 });
+    await desk.reconcileNow();
+    expect(accountRecords()).toEqual([...before, 'external']);
+    sim.account.transfer({ asset: 'BTC', amount: -0.001 });
+  });
+});
+
 describe('npm run node with a mode: real strategy and no keys', () => {
   it('is refused in one line before anything starts or is written', async () => {
     const config = path.join(scratch, 'real.yaml');

@@ -1,0 +1,96 @@
+/**
+ * What the node scenarios share: `npm run node` as a real child process (its stderr kept, its exit awaited, waits that
+ * fail as soon as it exits), its workers' processes, and the files its workers write (run folders, JSON lines).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** The node processes started and not yet seen exit (see {@link killNodes}). */
+const started = new Set<NodeProcess>();
+
+/** A running `npm run node -- <args>` (through tsx, from the checkout's root). */
+export class NodeProcess {
+  readonly child: ChildProcess;
+  /** Everything it (and its workers, which inherit it) wrote to stderr so far. */
+  stderr = '';
+  /** Its exit code (null when killed by a signal), once it exits. */
+  readonly exited: Promise<number | null>;
+
+  constructor(args: readonly string[], env: NodeJS.ProcessEnv = process.env) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', 'framework/cli/node.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.child.stdout!.resume();
+    started.add(this);
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', (code) => {
+        started.delete(this);
+        resolve(code);
+      }),
+    );
+  }
+
+  /** Whether it is still running. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /**
+   * Polls `predicate` every `pollMs` until it holds. Fails at once when the node exits meanwhile, or after
+   * `timeoutMs` (a guard against a hung test, not a speed target), with the end of its stderr.
+   */
+  async until(predicate: () => boolean, what: string, { pollMs = 50, timeoutMs = 300_000 } = {}): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; node stderr: ${this.stderr.slice(-3_000)}`);
+      if (!this.running) throw new Error(`the node exited (${this.child.exitCode ?? this.child.signalCode}) while waiting for ${what}: ${this.stderr.slice(-3_000)}`);
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+
+  /** SIGKILLs it (when still running) and waits for its exit. */
+  async kill(): Promise<void> {
+    if (this.running) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+/** SIGKILLs every node process still running (a test's afterAll). */
+export async function killNodes(): Promise<void> {
+  await Promise.all([...started].map((node) => node.kill()));
+}
+
+/** Whether process `pid` still runs (a zombie, exited and waiting to be reaped, does not). */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** The run folders of strategy `id` under the node's `runs` folder, oldest first. */
+export function runDirs(runs: string, id: string): string[] {
+  const dir = path.join(runs, id);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort()
+    .map((name) => path.join(dir, name));
+}
+
+/** The complete JSON lines of `file` (none when it does not exist; a torn last line is left out). */
+export function jsonLines<T>(file: string): T[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.endsWith('}'))
+    .map((line) => JSON.parse(line) as T);
+}
+
+/** The broker checkpoints in a run's `trading.jsonl` (one per candle acted on, one more at a clean stop). */
+export function checkpoints(dir: string | undefined): number {
+  return dir === undefined ? 0 : jsonLines<{ kind: string }>(path.join(dir, 'trading.jsonl')).filter((l) => l.kind === 'state').length;
+}
