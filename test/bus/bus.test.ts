@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AmqpBus } from '../../framework/bus/amqp';
 import type { BusMessage, MessageBus } from '../../framework/bus/bus';
 import { InProcessBus } from '../../framework/bus/in-process';
@@ -8,22 +8,17 @@ import { marketDataTopic, TOPICS } from '../../framework/bus/topics';
 import type { Candle } from '../../framework/core/candle';
 import { mulberry32 } from '../../framework/core/rng';
 import { loadJsonCandles } from '../support/shared-data';
-import { startRabbitMq, type RabbitMq } from '../support/rabbitmq';
+import { useRabbitMq } from '../support/use-rabbitmq';
 
 /**
  * The message bus's contract, on both transports: the in-process bus and a real RabbitMQ server (Debian's
- * rabbitmq-server on loopback, started by the test), with real Binance candles as the messages.
+ * rabbitmq-server on loopback, a server of this file's own, as one test restarts it), with real Binance candles as the messages.
  */
 const candles: Candle[] = loadJsonCandles('BTC_USDT-1h.json').slice(0, 300);
 const HOUR = 3_600_000;
 
-let rabbit: RabbitMq;
-beforeAll(async () => {
-  rabbit = await startRabbitMq();
-}, 180_000);
-afterAll(async () => {
-  await rabbit?.dispose();
-});
+// Its own server: a test below restarts it.
+const rabbit = useRabbitMq({ own: true });
 
 let queues = 0;
 /** A queue name of its own per test (RabbitMQ's queues outlive a test). */
@@ -40,7 +35,7 @@ async function until(predicate: () => boolean, what: string): Promise<void> {
 
 const transports: [string, () => Promise<MessageBus>][] = [
   ['in-process', async () => new InProcessBus()],
-  ['RabbitMQ', async () => AmqpBus.connect(rabbit.url)],
+  ['RabbitMQ', async () => AmqpBus.connect(rabbit().url)],
 ];
 
 describe.each(transports)('the %s bus', (_name, connect) => {
@@ -147,13 +142,13 @@ describe('the RabbitMQ bus', () => {
   it('redelivers a message whose consumer process was SIGKILLed before acknowledging it', async () => {
     const queue = queueName('killed');
     const topic = TOPICS.executeTrade;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/bus-consumer.ts', rabbit.url, queue, topic], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/bus-consumer.ts', rabbit().url, queue, topic], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     await until(() => out.includes('ready'), 'the consumer process');
-    const bus = await AmqpBus.connect(rabbit.url);
+    const bus = await AmqpBus.connect(rabbit().url);
     const command = { clientOrderId: 'cc1234abcd-qx3k00-0', side: 'buy', quantity: 0.01 };
     await bus.publish(topic, command);
     await until(() => out.includes('got'), 'the child to receive the command');
@@ -169,15 +164,15 @@ describe('the RabbitMQ bus', () => {
   });
 
   it('keeps persistent messages across a broker restart, and the same connection recovers by itself', async () => {
-    const bus = await AmqpBus.connect(rabbit.url, { onError: () => undefined });
+    const bus = await AmqpBus.connect(rabbit().url, { onError: () => undefined });
     const queue = queueName('restart');
     const topic = marketDataTopic({ exchange: 'binance', symbol: 'ETH/USDT', timeframe: '1h' });
     const got: Candle[] = [];
     const consumer = await bus.consume({ queue, topics: [topic] }, (m) => void got.push(m.body as Candle));
     await consumer.close();
     for (const c of candles.slice(0, 10)) await bus.publish(topic, c);
-    await rabbit.stop();
-    await rabbit.start();
+    await rabbit().stop();
+    await rabbit().start();
     await bus.consume({ queue, topics: [topic] }, (m) => void got.push(m.body as Candle));
     await bus.publish(topic, candles[10]);
     await until(() => got.length === 11, 'eleven candles');

@@ -21,9 +21,8 @@ describe('live and download against an exchange that cannot be reached', () => {
     expect(stderr.trim()).toMatch(/^error: binance BTC\/USDT 1h: the live run could not start: .*ECONNREFUSED 127\.0\.0\.1:1$/);
     expect(runsIn(runs)).toEqual([]);
     // Also when the start fails on the real-orders account (its markets are loaded before the feeds).
-    process.env['CANDLECRAFT_API_KEY'] = 'key';
-    process.env['CANDLECRAFT_API_SECRET'] = 'secret';
-    const real = await runCli('framework/cli/live.ts', ['strategies/macd.ts', '--sim-url', UNREACHABLE, '--real-orders', '--runs', runs, '--store', path.join(scratch, 'store0'), '--quiet']);
+    const credentials = { CANDLECRAFT_API_KEY: 'key', CANDLECRAFT_API_SECRET: 'secret' };
+    const real = await runCli('framework/cli/live.ts', ['strategies/macd.ts', '--sim-url', UNREACHABLE, '--real-orders', '--runs', runs, '--store', path.join(scratch, 'store0'), '--quiet'], credentials);
     expect(real.code).toBe(1);
     expect(real.stderr.trim()).toMatch(/^error: binance BTC\/USDT 15m: the live run could not start: .*ECONNREFUSED 127\.0\.0\.1:1$/);
     expect(runsIn(runs)).toEqual([]);

@@ -6,21 +6,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli';
-import { startRabbitMq, type RabbitMq } from '../support/rabbitmq';
+import { useRabbitMq } from '../support/use-rabbitmq';
 
 const runs = mkdtempSync(path.join(tmpdir(), 'optimize-bus-'));
-let rabbit: RabbitMq | undefined;
+const rabbit = useRabbitMq();
 const workers: ChildProcess[] = [];
-
-beforeAll(async () => {
-  rabbit = await startRabbitMq();
-}, 180_000);
 
 afterAll(async () => {
   for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
-  await rabbit?.dispose();
   rmSync(runs, { recursive: true, force: true });
 }, 60_000);
 
@@ -46,7 +41,7 @@ function startWorker(url: string): ChildProcess {
 
 describe('npm run optimize --bus', () => {
   it('gives the local run\'s trials from two workers, one of them SIGKILLed mid-search', { timeout: 400_000 }, async () => {
-    const url = rabbit!.url;
+    const url = rabbit().url;
     const localRoot = path.join(runs, 'local');
     const busRoot = path.join(runs, 'bus');
     const local = runCli('framework/cli/optimize.ts', [...SEARCH, '--threads', '1', '--runs', localRoot]);

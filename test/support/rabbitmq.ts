@@ -7,7 +7,8 @@
  * and persistent messages survive).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,8 @@ const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 export interface RabbitMq {
   readonly url: string;
   readonly port: number;
+  /** Where a detached server is found by another process, to stop it with {@link stopDetachedRabbitMq}. */
+  readonly handle: DetachedRabbitMq;
   /** Stops the server (SIGTERM, then SIGKILL after 20 s) and its epmd. */
   stop(): Promise<void>;
   /** Starts it again on the same port and data directory. */
@@ -50,16 +53,38 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
+/** What stops a server from another process than the one that started it: its process group, epmd port and data. */
+export interface DetachedRabbitMq {
+  readonly pid: number;
+  readonly epmdPort: number;
+  readonly dir: string;
+}
+
+/** How to start a server. */
+export interface RabbitMqOptions {
+  /** Rejects when the server does not accept connections within this (ms). */
+  readonly timeoutMs?: number;
+  /** Virtual hosts created at boot (from a definitions file, with user guest's permissions on each), besides `/`. */
+  readonly vhosts?: readonly string[];
+  /**
+   * Let the server outlive the process starting it (it is not waited for; stop it with {@link stopDetachedRabbitMq}).
+   */
+  readonly detached?: boolean;
+}
+
 /** Starts a RabbitMQ server; resolves once it accepts AMQP connections (rejects after `timeoutMs`). */
-export async function startRabbitMq(timeoutMs = 120_000): Promise<RabbitMq> {
+export async function startRabbitMq(options: RabbitMqOptions = {}): Promise<RabbitMq> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
   if (!existsSync(SERVER)) throw new Error(`${SERVER} not found: run scripts/install-rabbitmq.sh (as root)`);
   const dir = mkdtempSync(join(tmpdir(), 'rabbitmq-'));
   const [port, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
   const node = `cc${port}@localhost`;
-  writeFileSync(
-    join(dir, 'rabbitmq.conf'),
-    ['loopback_users = none', `listeners.tcp.default = 127.0.0.1:${port}`, 'log.console = false', 'log.file.level = warning'].join('\n'),
-  );
+  const conf = ['loopback_users = none', `listeners.tcp.default = 127.0.0.1:${port}`, 'log.console = false', 'log.file.level = warning'];
+  if (options.vhosts !== undefined && options.vhosts.length > 0) {
+    writeFileSync(join(dir, 'definitions.json'), JSON.stringify(definitions(options.vhosts)));
+    conf.push(`load_definitions = ${join(dir, 'definitions.json')}`);
+  }
+  writeFileSync(join(dir, 'rabbitmq.conf'), conf.join('\n'));
   writeFileSync(join(dir, 'enabled_plugins'), '[].');
   const env = {
     ...process.env,
@@ -76,20 +101,22 @@ export async function startRabbitMq(timeoutMs = 120_000): Promise<RabbitMq> {
     ERL_EPMD_ADDRESS: '127.0.0.1',
   };
   let server: ChildProcess | null = null;
-  let output = '';
+  // The server's output goes to a file (a pipe would break when a detached server's starter exits).
+  const outFile = join(dir, 'server.out');
+  const output = (): string => (existsSync(outFile) ? readFileSync(outFile, 'utf8').slice(-4000) : '');
 
   const start = async (): Promise<void> => {
-    output = '';
-    const child = spawn(SERVER, [], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    child.stdout!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
-    child.stderr!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
+    const out = openSync(outFile, 'w');
+    const child = spawn(SERVER, [], { env, stdio: ['ignore', out, out], detached: true });
+    closeSync(out);
+    if (options.detached === true) child.unref();
     server = child;
     const deadline = Date.now() + timeoutMs;
     while (!(await accepts(port))) {
-      if (child.exitCode !== null) throw new Error(`rabbitmq-server exited with ${child.exitCode}:\n${output}`);
+      if (child.exitCode !== null) throw new Error(`rabbitmq-server exited with ${child.exitCode}:\n${output()}`);
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`rabbitmq-server did not accept connections on ${port} within ${timeoutMs} ms:\n${output}`);
+        throw new Error(`rabbitmq-server did not accept connections on ${port} within ${timeoutMs} ms:\n${output()}`);
       }
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -112,12 +139,53 @@ export async function startRabbitMq(timeoutMs = 120_000): Promise<RabbitMq> {
   return {
     url: `amqp://guest:guest@127.0.0.1:${port}`,
     port,
+    handle: { pid: server!.pid!, epmdPort, dir },
     stop,
     start,
     async dispose() {
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Stops a server started with `detached` by another process (SIGTERM to its group, SIGKILL after 20 s), its epmd,
+ * and removes its data directory.
+ */
+export async function stopDetachedRabbitMq(server: DetachedRabbitMq): Promise<void> {
+  killGroup(server.pid, 'SIGTERM');
+  const deadline = Date.now() + 20_000;
+  while (alive(server.pid)) {
+    if (Date.now() > deadline) {
+      killGroup(server.pid, 'SIGKILL');
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const pid of epmdPids(server.epmdPort)) killPid(pid);
+  rmSync(server.dir, { recursive: true, force: true });
+}
+
+/** Whether `pid` runs (a zombie, ended but not yet reaped by its parent, does not). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** A definitions file (RabbitMQ's export format) with user guest (password guest) and `vhosts` besides `/`. */
+function definitions(vhosts: readonly string[]): object {
+  // rabbit_password_hashing_sha256: base64(salt ++ sha256(salt ++ password)), with a 4-byte salt.
+  const salt = randomBytes(4);
+  const hash = Buffer.concat([salt, createHash('sha256').update(Buffer.concat([salt, Buffer.from('guest')])).digest()]);
+  const all = ['/', ...vhosts];
+  return {
+    users: [{ name: 'guest', password_hash: hash.toString('base64'), hashing_algorithm: 'rabbit_password_hashing_sha256', tags: ['administrator'] }],
+    vhosts: all.map((name) => ({ name })),
+    permissions: all.map((vhost) => ({ user: 'guest', vhost, configure: '.*', write: '.*', read: '.*' })),
   };
 }
 
