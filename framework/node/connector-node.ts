@@ -2,7 +2,7 @@
  * The trading node split in two processes sharing one RabbitMQ (`npm run node -- <config> --role connector|workers
  * --bus amqp://…`): the connector process runs the market data ({@link MarketData}: one feed per unique
  * subscription, the write-ahead log, publication once durable) and, for `mode: real` strategies, the trade desk on the
- * account ({@link startTradeDesk}: it holds the keys); the workers process runs the supervisor, the workers, the
+ * account (the {@link ConnectorSide}: it holds the keys); the workers process runs the supervisor, the workers, the
  * portfolio and admin (see `node/node.ts`). Both read the same configuration; the workers read the connector's live
  * store to fill holes, so both run on one machine or share the store's folder. The helpers here serve both roles: the
  * one-process node runs the same market data and trade desk.
@@ -76,7 +76,7 @@ export function checkCredentials(real: readonly NodeStrategy[], credentials: Api
 }
 
 /** What {@link marketPublisher} returns. */
-export interface MarketPublisher {
+interface MarketPublisher {
   /** Publishes a market-data message on its topic (the bus's rejection passes through). */
   readonly publish: (topic: string, message: MarketDataMessage) => Promise<void>;
   /** The last close published for `symbol` (quote per base), or `undefined` before its first candle. */
@@ -87,7 +87,7 @@ export interface MarketPublisher {
  * Publication of market data on `bus`, remembering each symbol's last published close (quote per base): the trade
  * desk's reference price for the allocation check. `unique` maps each market-data topic to its subscription.
  */
-export function marketPublisher(bus: MessageBus, unique: ReadonlyMap<string, Subscription>): MarketPublisher {
+function marketPublisher(bus: MessageBus, unique: ReadonlyMap<string, Subscription>): MarketPublisher {
   const closes = new Map<string, number>();
   return {
     publish: (topic, message) => {
@@ -99,7 +99,7 @@ export function marketPublisher(bus: MessageBus, unique: ReadonlyMap<string, Sub
 }
 
 /** Options of {@link startTradeDesk}. */
-export interface NodeTradeDeskOptions {
+interface NodeTradeDeskOptions {
   readonly bus: MessageBus;
   readonly config: NodeConfig;
   readonly subscriptionsOf: ReadonlyMap<string, readonly Subscription[]>;
@@ -123,7 +123,7 @@ export interface NodeTradeDeskOptions {
  * @throws {@link "core/errors"!FrameworkError | FrameworkError} when the real strategies trade on more than one
  *   exchange account; ccxt's error when the account cannot be reached.
  */
-export async function startTradeDesk(options: NodeTradeDeskOptions): Promise<TradeDesk | null> {
+async function startTradeDesk(options: NodeTradeDeskOptions): Promise<TradeDesk | null> {
   const { config, subscriptionsOf, bus } = options;
   const real = config.strategies.filter((s) => s.mode === 'real');
   if (real.length === 0) return null;
@@ -140,6 +140,87 @@ export async function startTradeDesk(options: NodeTradeDeskOptions): Promise<Tra
     ...(options.reconcileIntervalMs !== undefined && { reconcileIntervalMs: options.reconcileIntervalMs }),
     ...(options.logger !== undefined && { logger: options.logger }),
   });
+}
+
+/** Options of {@link ConnectorSide.start}. */
+export interface ConnectorSideOptions {
+  readonly bus: MessageBus;
+  readonly config: NodeConfig;
+  /** Each strategy's subscriptions (see {@link subscriptionsOfStrategies}). */
+  readonly subscriptionsOf: ReadonlyMap<string, readonly Subscription[]>;
+  /** The subscriptions served, by market-data topic (see {@link uniqueSubscriptions}). */
+  readonly unique: ReadonlyMap<string, Subscription>;
+  readonly datasetsRoot: string;
+  readonly storeRoot: string;
+  readonly simulator?: SimulatorOptions;
+  /** The account's keys (`mode: real` strategies; checked by {@link checkCredentials} before). */
+  readonly credentials?: ApiCredentials;
+  /** Each real run's executor journals in `<runsRoot>/<strategy id>/<run id>/`. */
+  readonly runsRoot: string;
+  /** The account's cash (quote currency) that `fraction` allocations are taken of. */
+  readonly accountCash: number;
+  /** Real ms between reconciliation passes (default 30 000). */
+  readonly reconcileIntervalMs?: number;
+  /** See `MarketDataOptions.onDataEnded`. */
+  readonly onDataEnded: (lastOpenTimes: ReadonlyMap<string, number>) => void;
+  readonly signal?: AbortSignal;
+  readonly logger?: Logger;
+}
+
+/**
+ * The connector side of a node, as both the one-process node and the `--role connector` process run it: the market
+ * data (one feed per unique subscription, the write-ahead log, publication once durable) and, for `mode: real`
+ * strategies, the trade desk on the account beside it (allocations priced at the last close it published).
+ */
+export class ConnectorSide {
+  private constructor(
+    readonly market: MarketData,
+    readonly desk: TradeDesk | null,
+  ) {}
+
+  /**
+   * Starts the market data, then the trade desk.
+   *
+   * @throws the errors of `MarketData.start` and of the trade desk's start (the market data is stopped first).
+   */
+  static async start(options: ConnectorSideOptions): Promise<ConnectorSide> {
+    const { bus, logger } = options;
+    const publisher = marketPublisher(bus, options.unique);
+    const market = await MarketData.start({
+      subscriptions: [...options.unique.values()],
+      datasetsRoot: options.datasetsRoot,
+      storeRoot: options.storeRoot,
+      ...(options.simulator !== undefined && { simulator: options.simulator }),
+      publish: publisher.publish,
+      ...(options.credentials !== undefined && { credentials: options.credentials }),
+      onDataEnded: options.onDataEnded,
+      ...(options.signal !== undefined && { signal: options.signal }),
+      ...(logger !== undefined && { logger }),
+    });
+    try {
+      const desk = await startTradeDesk({
+        bus,
+        config: options.config,
+        subscriptionsOf: options.subscriptionsOf,
+        market,
+        lastClose: publisher.lastClose,
+        runsRoot: options.runsRoot,
+        accountCash: options.accountCash,
+        ...(options.reconcileIntervalMs !== undefined && { reconcileIntervalMs: options.reconcileIntervalMs }),
+        ...(logger !== undefined && { logger }),
+      });
+      return new ConnectorSide(market, desk);
+    } catch (error) {
+      await market.stop();
+      throw error;
+    }
+  }
+
+  /** Stops the trade desk (after the command under way), then the market data. */
+  async stop(): Promise<void> {
+    await this.desk?.stop();
+    await this.market.stop();
+  }
 }
 
 /** What the connector process runs. */
@@ -175,8 +256,7 @@ export async function runConnectorNode(options: ConnectorNodeOptions): Promise<v
   checkNodeRole('connector', options.bus);
   checkCredentials(config.strategies.filter((s) => s.mode === 'real'), options.credentials);
   const bus = await AmqpBus.connect(options.bus, { onError: (e) => logger?.warn({ err: e.message }, 'bus connection') });
-  let market: MarketData | null = null;
-  let desk: TradeDesk | null = null;
+  let connector: ConnectorSide | null = null;
   try {
     const subscriptionsOf = await subscriptionsOfStrategies(config, logger);
     await declareWorkerQueues(bus, config, subscriptionsOf);
@@ -184,27 +264,20 @@ export async function runConnectorNode(options: ConnectorNodeOptions): Promise<v
     if (unique.size === 0) throw new FrameworkError('the node configuration has no strategy that loads: no market data to serve');
     let dataEnded: () => void = () => undefined;
     const ended = new Promise<void>((resolve) => (dataEnded = resolve));
-    const publisher = marketPublisher(bus, unique);
-    market = await MarketData.start({
-      subscriptions: [...unique.values()],
-      datasetsRoot: options.datasetsRoot ?? 'datasets',
-      storeRoot: options.storeRoot ?? 'live-data',
-      ...(options.simulator !== undefined && { simulator: options.simulator }),
-      publish: publisher.publish,
-      ...(options.credentials !== undefined && { credentials: options.credentials }),
-      onDataEnded: () => dataEnded(),
-      ...(options.signal !== undefined && { signal: options.signal }),
-      ...(logger !== undefined && { logger }),
-    });
-    desk = await startTradeDesk({
+    connector = await ConnectorSide.start({
       bus,
       config,
       subscriptionsOf,
-      market,
-      lastClose: publisher.lastClose,
+      unique,
+      datasetsRoot: options.datasetsRoot ?? 'datasets',
+      storeRoot: options.storeRoot ?? 'live-data',
+      ...(options.simulator !== undefined && { simulator: options.simulator }),
+      ...(options.credentials !== undefined && { credentials: options.credentials }),
       runsRoot: options.runsRoot ?? 'runs',
       accountCash: options.accountCash ?? DEFAULT_ACCOUNT_CASH,
       ...(options.reconcileIntervalMs !== undefined && { reconcileIntervalMs: options.reconcileIntervalMs }),
+      onDataEnded: () => dataEnded(),
+      ...(options.signal !== undefined && { signal: options.signal }),
       ...(logger !== undefined && { logger }),
     });
     logger?.info({ subscriptions: [...unique.keys()] }, 'connector running');
@@ -212,10 +285,9 @@ export async function runConnectorNode(options: ConnectorNodeOptions): Promise<v
       if (options.signal?.aborted === true) resolve();
       options.signal?.addEventListener('abort', () => resolve(), { once: true });
     });
-    await Promise.race([aborted, ended, market.failed()]);
+    await Promise.race([aborted, ended, connector.market.failed()]);
   } finally {
-    await desk?.stop();
-    await market?.stop();
+    await connector?.stop();
     await bus.close();
   }
 }

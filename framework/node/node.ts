@@ -1,7 +1,7 @@
 /**
  * The trading node (`npm run node -- <config>`): the strategies of a {@link NodeConfig}, each in its own worker
  * process under a {@link "supervisor/supervisor"!Supervisor | Supervisor}, fed by one connector side
- * ({@link MarketData}: one feed per unique subscription, the write-ahead log once, publication once durable) over the
+ * ({@link ConnectorSide}: one feed per unique subscription, the write-ahead log once, publication once durable) over the
  * message bus — in-process by default (the workers reach it over IPC), RabbitMQ with an amqp:// URL. The node
  * aggregates the workers' `system.snapshot`s in a {@link "portfolio/portfolio"!Portfolio | Portfolio} and answers
  * admin commands on its control socket (see `node/admin.ts`) and on the bus (`system.admin.request`, see
@@ -35,9 +35,9 @@ import { Supervisor, type SupervisorOptions, type WorkerSpec } from '../supervis
 import { serveAdmin, type AdminHandler, type AdminReply, type NodeStatus, type StrategyLine } from './admin';
 import { serveAdminOnBus } from './admin-bus';
 import { DEFAULT_ACCOUNT_CASH, strategyCash, type NodeConfig, type NodeStrategy } from './config';
-import { checkCredentials, declareWorkerQueues, marketPublisher, paramsOf, startTradeDesk, subscriptionsOfStrategies, uniqueSubscriptions } from './connector-node';
+import { checkCredentials, ConnectorSide, declareWorkerQueues, paramsOf, subscriptionsOfStrategies, uniqueSubscriptions } from './connector-node';
 import { checkNodeRole, type NodeRole } from './role';
-import { MarketData, type SimulatorOptions } from '../connector/market-data';
+import type { SimulatorOptions } from '../connector/market-data';
 import type { TradeDesk } from './trade-commands';
 import { COMMAND_QUEUE, COMMAND_TOPICS } from './trade-messages';
 import { SNAPSHOT_TOPIC } from './worker';
@@ -196,8 +196,7 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
     return { ok: true, message: `${request.id} ${request.command === 'restart' ? 'restarted' : 'started'}`, status: status() };
   };
 
-  let market: MarketData | null = null;
-  let desk: TradeDesk | null = null;
+  let connector: ConnectorSide | null = null;
   let server: Server | null = null;
   try {
     if (real.length > 0) await bus.declare({ queue: COMMAND_QUEUE, topics: COMMAND_TOPICS }); // workers' commands wait for the desk (here or in the connector process)
@@ -211,42 +210,32 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
     const unique = uniqueSubscriptions(config, subscriptionsOf);
     // The workers' queues before the first candle: none is published to a worker not yet consuming.
     if (role === 'all') await declareWorkerQueues(bus, config, subscriptionsOf);
-    const publisher = marketPublisher(bus, unique);
-    market = role === 'workers' ? null : await MarketData.start({
-      subscriptions: [...unique.values()],
+    connector = role === 'workers' ? null : await ConnectorSide.start({
+      bus,
+      config,
+      subscriptionsOf,
+      unique,
       datasetsRoot: options.datasetsRoot ?? 'datasets',
       storeRoot: options.storeRoot ?? 'live-data',
       ...(options.simulator !== undefined && { simulator: options.simulator }),
-      publish: publisher.publish,
       ...(options.credentials !== undefined && { credentials: options.credentials }),
+      runsRoot,
+      accountCash: options.broker?.initialCash ?? DEFAULT_ACCOUNT_CASH,
+      ...(options.reconcileIntervalMs !== undefined && { reconcileIntervalMs: options.reconcileIntervalMs }),
       onDataEnded: (last) => void waitForLastCandles(last).then(settle),
       ...(options.signal !== undefined && { signal: options.signal }),
       ...(logger !== undefined && { logger }),
     });
-    if (market !== null) {
-      desk = await startTradeDesk({
-        bus,
-        config,
-        subscriptionsOf,
-        market,
-        lastClose: publisher.lastClose,
-        runsRoot,
-        accountCash: options.broker?.initialCash ?? DEFAULT_ACCOUNT_CASH,
-        ...(options.reconcileIntervalMs !== undefined && { reconcileIntervalMs: options.reconcileIntervalMs }),
-        ...(logger !== undefined && { logger }),
-      });
-    }
     logger?.info({ subscriptions: [...unique.keys()], workers: config.strategies.filter((s) => s.enabled).length, role }, 'node running');
     options.signal?.addEventListener('abort', settle, { once: true });
     if (options.signal?.aborted === true) settle();
-    await Promise.race([ended, ...(market === null ? [] : [market.failed()])]);
+    await Promise.race([ended, ...(connector === null ? [] : [connector.market.failed()])]);
     await supervisor.stopAll();
     await snapshots.close();
     return status();
   } finally {
     await supervisor.stopAll();
-    await desk?.stop();
-    await market?.stop();
+    await connector?.stop();
     server?.close();
     await bus.close();
   }
