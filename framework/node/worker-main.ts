@@ -37,7 +37,7 @@ process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 process.on('SIGTERM', () => abort.abort());
 process.on('SIGINT', () => undefined); // a terminal's Ctrl-C reaches the whole group: the node stops its workers
 startWorker();
-const logger = createLogger(args.logLevel).child({ strategy: args.id });
+const logger = createLogger(args.logLevel, undefined, true).child({ strategy: args.id }); // sync: see createLogger
 let loaded: LoadedStrategy;
 try {
   loaded = await loadStrategy(args.file, args.params);
