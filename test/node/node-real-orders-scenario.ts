@@ -15,7 +15,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendAdmin } from '../../framework/node/admin';
 import { replayCandles } from '../../framework/feeds/replay';
 import { startSimulator, type Simulator } from '../../framework/sim/simulator';
@@ -26,36 +26,45 @@ import { expectAccountMatchesJournals, orderEvents } from './real-orders-checks'
 const SPEED = 600; // a 1m candle every 100 ms of real time
 const KILL_AT = 30; // the order whose answer the simulator holds back; its strategy's worker is killed meanwhile
 const credentials = { apiKey: 'node-real-key', secret: 'node-real-secret' };
-const scratch = mkdtempSync(path.join(tmpdir(), 'node-real-'));
-const runs = path.join(scratch, 'runs');
-const control = path.join(scratch, 'node.sock');
-const config = path.join(scratch, 'node.yaml');
+// A scratch folder of each test file's own (set up in its describe's beforeAll): the vitest forks keep their module
+// cache from file to file (isolate: false), so this module's top level runs once for both files that use it.
+let scratch = '';
+let runs = '';
+let control = '';
+let config = '';
 const FILES: Readonly<Record<string, string>> = {
   'dca-a': 'test/fixtures/strategies/stops-dca-1m.ts',
   'dca-b': 'test/fixtures/strategies/stops-dca-1m.ts',
   recon: 'test/fixtures/strategies/recon-1m.ts',
 };
-writeFileSync(
-  config,
-  [
-    'strategies:',
-    '  - { id: dca-a, file: test/fixtures/strategies/stops-dca-1m.ts, mode: real, allocation: { quote: 4000 } }',
-    '  - { id: dca-b, file: test/fixtures/strategies/stops-dca-1m.ts, mode: real, allocation: { quote: 3000 } }',
-    '  - { id: recon, file: test/fixtures/strategies/recon-1m.ts, params: { hold: 3 }, mode: real, allocation: { quote: 2000 } }',
-    '',
-  ].join('\n'),
-);
 
 let sim: Simulator | null = null;
-afterAll(async () => {
-  await killNodes();
-  await sim?.stop();
-  rmSync(scratch, { recursive: true, force: true });
-});
 
 /** Defines the scenario's test for the bus named `transport`, with the node options `busArgs()` (read when it runs). */
 export function describeRealOrdersNode(transport: string, busArgs: () => readonly string[]): void {
   describe(`npm run node with mode: real strategies (${transport})`, () => {
+    beforeAll(() => {
+      scratch = mkdtempSync(path.join(tmpdir(), 'node-real-'));
+      runs = path.join(scratch, 'runs');
+      control = path.join(scratch, 'node.sock');
+      config = path.join(scratch, 'node.yaml');
+      writeFileSync(
+        config,
+        [
+          'strategies:',
+          '  - { id: dca-a, file: test/fixtures/strategies/stops-dca-1m.ts, mode: real, allocation: { quote: 4000 } }',
+          '  - { id: dca-b, file: test/fixtures/strategies/stops-dca-1m.ts, mode: real, allocation: { quote: 3000 } }',
+          '  - { id: recon, file: test/fixtures/strategies/recon-1m.ts, params: { hold: 3 }, mode: real, allocation: { quote: 2000 } }',
+          '',
+        ].join('\n'),
+      );
+    });
+    afterAll(async () => {
+      await killNodes();
+      await sim?.stop();
+      rmSync(scratch, { recursive: true, force: true });
+    });
+
     it('3 strategies on one account: holding = sum of paper positions, client order ids from the journals, none twice across a SIGKILL', { timeout: 600_000 }, async () => {
       sim = await startSimulator({
         markets: [{ symbol: 'BTC/USDT', timeframe: '1m', candles: replayCandles('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1m' }) }],

@@ -14,7 +14,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AmqpBus } from '../../framework/bus/amqp';
 import { sendAdmin } from '../../framework/node/admin';
 import { sendAdminOverBus } from '../../framework/node/admin-bus';
@@ -24,10 +24,12 @@ import { runCli } from '../support/cli';
 import { checkpoints, jsonLines, killNodes, NodeProcess, runDirs as runDirsUnder } from './node-process';
 
 const SPEED = 3_000; // a 15m candle every 300 ms of real time, a 1h candle every 1.2 s
-const scratch = mkdtempSync(path.join(tmpdir(), 'node-cli-'));
-const runs = path.join(scratch, 'runs');
-const control = path.join(scratch, 'node.sock');
-const config = path.join(scratch, 'node.yaml');
+// A scratch folder of each test file's own (set up in its describe's beforeAll): the vitest forks keep their module
+// cache from file to file (isolate: false), so this module's top level runs once for both files that use it.
+let scratch = '';
+let runs = '';
+let control = '';
+let config = '';
 const FILES: Readonly<Record<string, string>> = {
   'macd-fast': 'strategies/macd.ts',
   'macd-slow': 'strategies/macd.ts',
@@ -41,25 +43,8 @@ const SUBSCRIPTIONS = [
   { symbol: 'BTC/USDT', timeframe: '1h' },
   { symbol: 'ETH/USDT', timeframe: '1h' },
 ] as const;
-writeFileSync(
-  config,
-  [
-    'strategies:',
-    '  - { id: macd-fast, file: strategies/macd.ts, params: { fast: 6, slow: 14, signal: 5 }, allocation: { quote: 5000 } }',
-    '  - { id: macd-slow, file: strategies/macd.ts, params: { fast: 12, slow: 26 }, allocation: { quote: 3000 } }',
-    '  - { id: trend, file: strategies/macd-trend-filter.ts, allocation: { quote: 2000 } }',
-    '  - { id: dca, file: strategies/dca.ts, params: { every: 4, takeProfit: 0.01 }, allocation: { quote: 1000 } }',
-    '  - { id: rsi, file: strategies/rsi-mean-reversion.ts, allocation: { quote: 1000 } }',
-    '',
-  ].join('\n'),
-);
 
 let sim: Simulator | null = null;
-afterAll(async () => {
-  await killNodes();
-  await sim?.stop();
-  rmSync(scratch, { recursive: true, force: true });
-});
 
 interface StatusReply {
   ok: boolean;
@@ -110,6 +95,30 @@ function journal(dir: string): { kind: string; state?: { equity: number; positio
 export function describeNode(transport: string, busArgs: () => readonly string[]): void {
   nodeBusArgs = busArgs;
   describe(`npm run node (${transport})`, () => {
+    beforeAll(() => {
+      scratch = mkdtempSync(path.join(tmpdir(), 'node-cli-'));
+      runs = path.join(scratch, 'runs');
+      control = path.join(scratch, 'node.sock');
+      config = path.join(scratch, 'node.yaml');
+      writeFileSync(
+        config,
+        [
+          'strategies:',
+          '  - { id: macd-fast, file: strategies/macd.ts, params: { fast: 6, slow: 14, signal: 5 }, allocation: { quote: 5000 } }',
+          '  - { id: macd-slow, file: strategies/macd.ts, params: { fast: 12, slow: 26 }, allocation: { quote: 3000 } }',
+          '  - { id: trend, file: strategies/macd-trend-filter.ts, allocation: { quote: 2000 } }',
+          '  - { id: dca, file: strategies/dca.ts, params: { every: 4, takeProfit: 0.01 }, allocation: { quote: 1000 } }',
+          '  - { id: rsi, file: strategies/rsi-mean-reversion.ts, allocation: { quote: 1000 } }',
+          '',
+        ].join('\n'),
+      );
+    });
+    afterAll(async () => {
+      await killNodes();
+      await sim?.stop();
+      rmSync(scratch, { recursive: true, force: true });
+    });
+
     it('runs 5 strategies over 3 subscriptions with every fault: one socket each, a SIGKILLed worker continues its run, admin, status = journals, diff 0', { timeout: 600_000 }, async () => {
       sim = await startSimulator({
         markets: SUBSCRIPTIONS.map(({ symbol, timeframe }) => ({
