@@ -3,7 +3,8 @@
  * fail as soon as it exits), its workers' processes, and the files its workers write (run folders, JSON lines).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 /** The node processes started and not yet seen exit (see {@link killNodes}). */
@@ -93,4 +94,20 @@ export function jsonLines<T>(file: string): T[] {
 /** The broker checkpoints in a run's `trading.jsonl` (one per candle acted on, one more at a clean stop). */
 export function checkpoints(dir: string | undefined): number {
   return dir === undefined ? 0 : jsonLines<{ kind: string }>(path.join(dir, 'trading.jsonl')).filter((l) => l.kind === 'state').length;
+}
+
+/** A node scenario's scratch folder: its runs folder, control socket and configuration file. */
+export interface NodeScratch {
+  readonly scratch: string;
+  readonly runs: string;
+  readonly control: string;
+  readonly config: string;
+}
+
+/** Makes a scratch folder named after `prefix` and writes the node configuration `yaml` (lines) into it. */
+export function nodeScratch(prefix: string, yaml: readonly string[]): NodeScratch {
+  const scratch = mkdtempSync(path.join(tmpdir(), prefix));
+  const config = path.join(scratch, 'node.yaml');
+  writeFileSync(config, [...yaml, ''].join('\n'));
+  return { scratch, runs: path.join(scratch, 'runs'), control: path.join(scratch, 'node.sock'), config };
 }

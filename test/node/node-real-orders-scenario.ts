@@ -12,15 +12,14 @@
  * twice, although the killed worker resumed (its catch-up found the order done and sent nothing again; the late
  * answer to its earlier life was skipped); and `npm run diff` exits 0 on every run folder.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendAdmin } from '../../framework/node/admin';
 import { replayCandles } from '../../framework/feeds/replay';
 import { startSimulator, type Simulator } from '../../framework/sim/simulator';
 import { runCli } from '../support/cli';
-import { killNodes, NodeProcess, runDirs } from './node-process';
+import { killNodes, NodeProcess, runDirs, nodeScratch } from './node-process';
 import { expectAccountMatchesJournals, orderEvents } from './real-orders-checks';
 
 const SPEED = 600; // a 1m candle every 100 ms of real time
@@ -44,20 +43,12 @@ let sim: Simulator | null = null;
 export function describeRealOrdersNode(transport: string, busArgs: () => readonly string[]): void {
   describe(`npm run node with mode: real strategies (${transport})`, () => {
     beforeAll(() => {
-      scratch = mkdtempSync(path.join(tmpdir(), 'node-real-'));
-      runs = path.join(scratch, 'runs');
-      control = path.join(scratch, 'node.sock');
-      config = path.join(scratch, 'node.yaml');
-      writeFileSync(
-        config,
-        [
-          'strategies:',
-          '  - { id: dca-a, file: test/fixtures/strategies/stops-dca-1m.ts, mode: real, allocation: { quote: 4000 } }',
-          '  - { id: dca-b, file: test/fixtures/strategies/stops-dca-1m.ts, mode: real, allocation: { quote: 3000 } }',
-          '  - { id: recon, file: test/fixtures/strategies/recon-1m.ts, params: { hold: 3 }, mode: real, allocation: { quote: 2000 } }',
-          '',
-        ].join('\n'),
-      );
+      ({ scratch, runs, control, config } = nodeScratch('node-real-', [
+        'strategies:',
+        '  - { id: dca-a, file: test/fixtures/strategies/stops-dca-1m.ts, mode: real, allocation: { quote: 4000 } }',
+        '  - { id: dca-b, file: test/fixtures/strategies/stops-dca-1m.ts, mode: real, allocation: { quote: 3000 } }',
+        '  - { id: recon, file: test/fixtures/strategies/recon-1m.ts, params: { hold: 3 }, mode: real, allocation: { quote: 2000 } }',
+      ]));
     });
     afterAll(async () => {
       await killNodes();

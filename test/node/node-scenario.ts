@@ -11,8 +11,7 @@
  * the control socket; on RabbitMQ over the bus, as from another machine) are acknowledged and idempotent; `status` equals the sum of the workers' trading journals (read
  * here from the files); and `npm run diff` exits 0 on every run folder every worker wrote.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AmqpBus } from '../../framework/bus/amqp';
@@ -21,7 +20,7 @@ import { sendAdminOverBus } from '../../framework/node/admin-bus';
 import { startSimulator, type Simulator } from '../../framework/sim/simulator';
 import { readDataset } from '../../framework/store/partitions';
 import { runCli } from '../support/cli';
-import { checkpoints, jsonLines, killNodes, NodeProcess, runDirs as runDirsUnder } from './node-process';
+import { checkpoints, jsonLines, killNodes, NodeProcess, runDirs as runDirsUnder, nodeScratch } from './node-process';
 
 const SPEED = 3_000; // a 15m candle every 300 ms of real time, a 1h candle every 1.2 s
 // A scratch folder of each test file's own (set up in its describe's beforeAll): the vitest forks keep their module
@@ -96,22 +95,14 @@ export function describeNode(transport: string, busArgs: () => readonly string[]
   nodeBusArgs = busArgs;
   describe(`npm run node (${transport})`, () => {
     beforeAll(() => {
-      scratch = mkdtempSync(path.join(tmpdir(), 'node-cli-'));
-      runs = path.join(scratch, 'runs');
-      control = path.join(scratch, 'node.sock');
-      config = path.join(scratch, 'node.yaml');
-      writeFileSync(
-        config,
-        [
-          'strategies:',
-          '  - { id: macd-fast, file: strategies/macd.ts, params: { fast: 6, slow: 14, signal: 5 }, allocation: { quote: 5000 } }',
-          '  - { id: macd-slow, file: strategies/macd.ts, params: { fast: 12, slow: 26 }, allocation: { quote: 3000 } }',
-          '  - { id: trend, file: strategies/macd-trend-filter.ts, allocation: { quote: 2000 } }',
-          '  - { id: dca, file: strategies/dca.ts, params: { every: 4, takeProfit: 0.01 }, allocation: { quote: 1000 } }',
-          '  - { id: rsi, file: strategies/rsi-mean-reversion.ts, allocation: { quote: 1000 } }',
-          '',
-        ].join('\n'),
-      );
+      ({ scratch, runs, control, config } = nodeScratch('node-cli-', [
+        'strategies:',
+        '  - { id: macd-fast, file: strategies/macd.ts, params: { fast: 6, slow: 14, signal: 5 }, allocation: { quote: 5000 } }',
+        '  - { id: macd-slow, file: strategies/macd.ts, params: { fast: 12, slow: 26 }, allocation: { quote: 3000 } }',
+        '  - { id: trend, file: strategies/macd-trend-filter.ts, allocation: { quote: 2000 } }',
+        '  - { id: dca, file: strategies/dca.ts, params: { every: 4, takeProfit: 0.01 }, allocation: { quote: 1000 } }',
+        '  - { id: rsi, file: strategies/rsi-mean-reversion.ts, allocation: { quote: 1000 } }',
+      ]));
     });
     afterAll(async () => {
       await killNodes();
