@@ -203,7 +203,10 @@ export class MarketData {
    *   unreachable: {@link MarketDataStartError}); everything opened is closed again first.
    */
   async startFeeds(): Promise<void> {
-    const { signal } = this.#options;
+    const { signal, onDataEnded } = this.#options;
+    // Watched from the start: when the simulator's clock has passed the data's end before the backfill caught up (a
+    // slow start on a fast clock), the backfill waits for candles that never come and the start never resolves.
+    if (this.#simulated !== null && onDataEnded !== undefined) this.#watchDataEnd(this.#simulated, onDataEnded);
     try {
       const starting = (async () => {
         for (const entry of this.#feeds) await entry.feed!.start();
@@ -216,8 +219,6 @@ export class MarketData {
       await this.stop();
       throw startError(error);
     }
-    const { onDataEnded } = this.#options;
-    if (this.#simulated !== null && onDataEnded !== undefined) this.#watchDataEnd(this.#simulated, onDataEnded);
   }
 
   /** Every feed's status, by market-data topic. */
