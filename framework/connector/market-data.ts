@@ -197,7 +197,8 @@ export class MarketData {
 
   /**
    * Starts every feed; resolves once each has backfilled to now (the warm-up, published `live: false`) and follows
-   * its stream, or early when {@link MarketDataOptions.signal} aborts (the caller then calls {@link MarketData.stop}).
+   * its stream, or early when {@link MarketDataOptions.signal} aborts or the simulator's data has ended
+   * ({@link MarketDataOptions.onDataEnded} called; the caller then calls {@link MarketData.stop}).
    *
    * @throws {@link "core/errors"!FrameworkError | FrameworkError} when a feed cannot start (unknown market, exchange
    *   unreachable: {@link MarketDataStartError}); everything opened is closed again first.
@@ -205,15 +206,23 @@ export class MarketData {
   async startFeeds(): Promise<void> {
     const { signal, onDataEnded } = this.#options;
     // Watched from the start: when the simulator's clock has passed the data's end before the backfill caught up (a
-    // slow start on a fast clock), the backfill waits for candles that never come and the start never resolves.
-    if (this.#simulated !== null && onDataEnded !== undefined) this.#watchDataEnd(this.#simulated, onDataEnded);
+    // slow start on a fast clock), the backfill waits for candles that never come and the start would never resolve.
+    const simulated = this.#simulated;
+    const dataEnded = new Promise<void>((resolve) => {
+      if (simulated !== null && onDataEnded !== undefined) {
+        this.#watchDataEnd(simulated, (last) => {
+          resolve();
+          onDataEnded(last);
+        });
+      }
+    });
     try {
       const starting = (async () => {
         for (const entry of this.#feeds) await entry.feed!.start();
       })();
       starting.catch(() => undefined); // observed by the race below; a rejection after a stop is the stop's
       const aborted = new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
-      await Promise.race([starting, ...(signal?.aborted === true ? [Promise.resolve()] : [aborted])]);
+      await Promise.race([starting, dataEnded, ...(signal?.aborted === true ? [Promise.resolve()] : [aborted])]);
       this.#warmingUp = false;
     } catch (error) {
       await this.stop();
