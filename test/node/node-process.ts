@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
+import { runCli } from '../support/cli';
 
 /** The node processes started and not yet seen exit (see {@link killNodes}). */
 const started = new Set<NodeProcess>();
@@ -110,4 +112,19 @@ export function nodeScratch(prefix: string, yaml: readonly string[]): NodeScratc
   const config = path.join(scratch, 'node.yaml');
   writeFileSync(config, [...yaml, ''].join('\n'));
   return { scratch, runs: path.join(scratch, 'runs'), control: path.join(scratch, 'node.sock'), config };
+}
+
+/**
+ * `npm run diff -- --run <dir> --run <dir> …` on the run folders `dirs` in one process (each with the strategy file its
+ * run.json names): it exits 0, and each run's report is printed, with nothing unexplained.
+ */
+export async function expectDiffsClean(dirs: readonly string[]): Promise<void> {
+  const diff = await runCli('framework/cli/diff.ts', dirs.flatMap((dir) => ['--run', dir]));
+  expect(diff.code, `${diff.stdout}\n${diff.stderr}`).toBe(0);
+  const reports = diff.stdout.trimEnd().split('\n\n');
+  if (dirs.length > 1) expect(reports.at(-1)).toBe(`${dirs.length} runs compared, 0 with unexplained differences`);
+  dirs.forEach((dir, i) => {
+    expect(reports[i], dir).toContain(`comparison written to ${path.join(dir, 'diff.json')}`);
+    expect(reports[i], dir).toMatch(/signals: .* \(0 unexplained\)/);
+  });
 }

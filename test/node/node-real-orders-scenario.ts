@@ -18,8 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendAdmin } from '../../framework/node/admin';
 import { replayCandles } from '../../framework/feeds/replay';
 import { startSimulator, type Simulator } from '../../framework/sim/simulator';
-import { runCli } from '../support/cli';
-import { killNodes, NodeProcess, runDirs, nodeScratch } from './node-process';
+import { expectDiffsClean, killNodes, NodeProcess, runDirs, nodeScratch } from './node-process';
 import { expectAccountMatchesJournals, orderEvents } from './real-orders-checks';
 
 const SPEED = 600; // a 1m candle every 100 ms of real time
@@ -93,11 +92,7 @@ export function describeRealOrdersNode(transport: string, busArgs: () => readonl
       expect(sim.account.orders.length).toBeGreaterThan(KILL_AT);
       expect(node.stderr).not.toMatch(/new entries of .* blocked/);
 
-      const diffs = await Promise.all(Object.entries(dirs).map(([id, dir]) => runCli('framework/cli/diff.ts', [FILES[id]!, '--run', dir])));
-      diffs.forEach((diff, i) => {
-        expect(diff.code, `${Object.keys(dirs)[i]}\n${diff.stdout}\n${diff.stderr}`).toBe(0);
-        expect(diff.stdout).toMatch(/0 unexplained/);
-      });
+      await expectDiffsClean(Object.values(dirs));
     });
   });
 }
