@@ -40,9 +40,11 @@ export class NodeProcess {
 
   /**
    * Polls `predicate` every `pollMs` until it holds. Fails at once when the node exits meanwhile, or after
-   * `timeoutMs` (a guard against a hung test, not a speed target), with the end of its stderr.
+   * `timeoutMs` (a guard against a hung test, not a speed target), with the end of its stderr. The default interval
+   * is a fraction of a candle's real time in the scenarios (100–300 ms): the predicates re-read growing journals, and
+   * polling them faster only costs CPU.
    */
-  async until(predicate: () => boolean, what: string, { pollMs = 50, timeoutMs = 300_000 } = {}): Promise<void> {
+  async until(predicate: () => boolean, what: string, { pollMs = 200, timeoutMs = 300_000 } = {}): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; node stderr: ${this.stderr.slice(-3_000)}`);

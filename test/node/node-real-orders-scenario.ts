@@ -1,6 +1,6 @@
 /**
- * `npm run node` with `mode: real` strategies, end to end, on either bus (node-real-orders.test.ts: in-process;
- * node-real-orders-amqp.test.ts: RabbitMQ): real processes (the node, its supervised workers), real ccxt and the project's simulator with a signed account on loopback (started here).
+ * `npm run node` with `mode: real` strategies, end to end, on the bus its test file gives (node-real-orders-amqp.test.ts:
+ * RabbitMQ; on the in-process bus the same worker kill with an order in flight is part of node-kill.test.ts): real processes (the node, its supervised workers), real ccxt and the project's simulator with a signed account on loopback (started here).
  *
  * Three strategies on one account, all on BTC/USDT 1m: two instances of test/fixtures/strategies/stops-dca-1m.ts
  * (entries, DCA adds, partial exits, 0.1% stops and 0.2% take-profits: an order on most candles) and

@@ -146,7 +146,7 @@ export function describeNode(transport: string, busArgs: () => readonly string[]
       await node.until(() => Object.keys(FILES).every((id) => checkpoints(runDirs(id)[0]) >= 10), 'ten candles acted on by every worker');
       console.log(`node started, every worker 10 candles in: ${Date.now() - spawnedAt} ms`);
 
-      const before = await adminCli('status');
+      const before = await admin('status'); // the CLI's status is run at the end (status = journals)
       expect(before.ok).toBe(true);
       // list: the configuration as the node runs it (the YAML above), each worker's state.
       const listed = (await adminCli('list')) as unknown as { message: string; strategies: { id: string; file: string; params: object; mode: string; allocation: object; state: string }[] };
