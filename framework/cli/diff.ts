@@ -76,7 +76,7 @@ const program = withCommonOptions(
     .argument('[strategy]', "the strategy plugin the runs used, e.g. strategies/macd.ts (default: the file each run's run.json names)")
     .requiredOption(
       '--run <dir...>',
-      'the run folders, e.g. runs/20210601-000000-macd-1a2b (several: each diffed in turn, e.g. runs/*/* for every worker of a node), or "latest": the newest live run of the strategy',
+      'the run folders, e.g. runs/20210601-000000-macd-1a2b (several: each diffed in turn, e.g. runs/macd-fast/* runs/trend/* for the workers of a node), or "latest": the newest live run of the strategy',
     )
     .option('--runs <dir>', 'where --run latest looks for run folders', 'runs'),
 );
