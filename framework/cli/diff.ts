@@ -1,6 +1,8 @@
 /**
- * `npm run diff -- <strategy file> --run runs/<run-id>`: replays the candles a run stored, from the same origin,
- * through the backtest path, and compares the signals one by one. Exits 1 when a mismatch is unexplained.
+ * `npm run diff -- [strategy file] --run runs/<run-id> [more run folders…]`: replays the candles each run stored, from
+ * the same origin, through the backtest path, and compares the signals one by one (each run's report printed in turn,
+ * its strategy file the one given or else the one its `run.json` names). Exits 1 when any run has an unexplained
+ * mismatch.
  *
  * @module
  */
@@ -16,7 +18,7 @@ import type { Signal } from '../strategy/signal';
 import { parseCommandLine, validateOptions } from './args';
 import { commonArgs, runCommand, withCommonOptions } from './common';
 
-const optionsSchema = z.object({ ...commonArgs, run: z.string(), runs: z.string() });
+const optionsSchema = z.object({ ...commonArgs, run: z.array(z.string()).min(1), runs: z.string() });
 
 /**
  * The newest live run of `file` under `runsRoot`: run folders are named by their UTC start time
@@ -71,33 +73,66 @@ function describeMismatch(m: Mismatch): string {
 const program = withCommonOptions(
   new Command('diff')
     .description("Compare a run's signals with a replay of the candles it stored, and explain every difference")
-    .argument('<strategy>', 'the strategy plugin the run used, e.g. strategies/macd.ts')
-    .requiredOption('--run <dir>', 'the run folder, e.g. runs/20210601-000000-macd-1a2b, or "latest": the newest live run of the strategy')
+    .argument('[strategy]', "the strategy plugin the runs used, e.g. strategies/macd.ts (default: the file each run's run.json names)")
+    .requiredOption(
+      '--run <dir...>',
+      'the run folders, e.g. runs/20210601-000000-macd-1a2b (several: each diffed in turn, e.g. runs/macd-fast/* runs/trend/* for the workers of a node), or "latest": the newest live run of the strategy',
+    )
     .option('--runs <dir>', 'where --run latest looks for run folders', 'runs'),
 );
 
-program.action(async (file: string, raw: Record<string, unknown>) => {
+program.action(async (file: string | undefined, raw: Record<string, unknown>) => {
   await runCommand(raw['verbose'] === true, async () => {
     const options = validateOptions(optionsSchema, raw);
-    const runDir = options.run === 'latest' ? latestLiveRun(options.runs, file) : options.run;
-    const report = await diffRun(file, runDir);
-    const span = report.span === null ? 'no candles' : `${isoUtc(report.span.first)} → ${isoUtc(report.span.last)}`;
-    const lines = [
-      `run ${report.run} (${report.mode}), strategy ${report.strategy.name} [parameters ${report.strategy.parametersHash}]`,
-      `candles compared: ${span}`,
-      `signals: ${report.liveSignals} in the run, ${report.replaySignals} in the replay; ${report.matched} matched, ` +
-        `${report.mismatches.length} mismatched (${report.mismatches.filter((m) => m.cause.kind === 'unexplained').length} unexplained)`,
-      ...describeActions(report.actions),
-      ...describeNotActed(report.notActed),
-      `indicator values of matched signals not bit-for-bit equal: ${report.indicatorDrift}`,
-      `candles revised after the run acted on them: ${report.revisions.length}`,
-      ...report.mismatches.map(describeMismatch),
-      `comparison written to ${path.join(runDir, 'diff.json')}`,
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-    if (report.unexplained > 0) process.exitCode = 1;
+    let unexplained = 0;
+    for (const [i, run] of options.run.entries()) {
+      if (i > 0) process.stdout.write('\n');
+      if (await diffOne(file, run, options.runs)) unexplained += 1;
+    }
+    if (options.run.length > 1) process.stdout.write(`\n${options.run.length} runs compared, ${unexplained} with unexplained differences\n`);
+    if (unexplained > 0) process.exitCode = 1;
   });
 });
+
+/**
+ * Diffs one run (`run`: a folder or `latest`, looked up under `runsRoot`) with `file`, or the strategy file its
+ * `run.json` names, and prints its report. Returns whether it has unexplained differences.
+ *
+ * @throws FrameworkError for `latest` without a strategy file, a folder that is not a run, or the errors of diffRun.
+ */
+async function diffOne(file: string | undefined, run: string, runsRoot: string): Promise<boolean> {
+  if (run === 'latest' && file === undefined) throw new FrameworkError('--run latest: name the strategy file, e.g. npm run diff -- strategies/macd.ts --run latest');
+  const runDir = run === 'latest' ? latestLiveRun(runsRoot, file!) : run;
+  const report = await diffRun(file ?? journaledFile(runDir), runDir);
+  const span = report.span === null ? 'no candles' : `${isoUtc(report.span.first)} → ${isoUtc(report.span.last)}`;
+  const lines = [
+    `run ${report.run} (${report.mode}), strategy ${report.strategy.name} [parameters ${report.strategy.parametersHash}]`,
+    `candles compared: ${span}`,
+    `signals: ${report.liveSignals} in the run, ${report.replaySignals} in the replay; ${report.matched} matched, ` +
+      `${report.mismatches.length} mismatched (${report.mismatches.filter((m) => m.cause.kind === 'unexplained').length} unexplained)`,
+    ...describeActions(report.actions),
+    ...describeNotActed(report.notActed),
+    `indicator values of matched signals not bit-for-bit equal: ${report.indicatorDrift}`,
+    `candles revised after the run acted on them: ${report.revisions.length}`,
+    ...report.mismatches.map(describeMismatch),
+    `comparison written to ${path.join(runDir, 'diff.json')}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return report.unexplained > 0;
+}
+
+/**
+ * The strategy file `runDir/run.json` names.
+ *
+ * @throws FrameworkError when the folder has no readable `run.json` naming one.
+ */
+function journaledFile(runDir: string): string {
+  const header = path.join(runDir, 'run.json');
+  if (!existsSync(header)) throw new FrameworkError(`--run ${runDir}: no run.json there (not a run folder)`);
+  const { file } = JSON.parse(readFileSync(header, 'utf8')) as { file?: unknown };
+  if (typeof file !== 'string') throw new FrameworkError(`--run ${runDir}: its run.json names no strategy file; give it, e.g. npm run diff -- strategies/macd.ts --run ${runDir}`);
+  return file;
+}
 
 await parseCommandLine(program);
 

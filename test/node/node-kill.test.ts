@@ -4,18 +4,26 @@
  * (started here, on the shipped BTC/USDT 1m dataset).
  *
  * Three strategies on BTC/USDT 1m — two instances of test/fixtures/strategies/stops-dca-1m.ts (an order on most
- * candles) and test/fixtures/strategies/recon-1m.ts — with no candle limit: the node is killed once every worker has
- * acted on ten candles, and stopped (SIGINT) once every worker has acted on ten more after the restart. The kill moment
- * is decided by what the workers did, never by time. Once on paper, once with `mode: real` (real orders on the
- * simulator's account), where the node is killed while the simulator holds back the answer to an order it executed.
+ * candles), one on paper and one with `mode: real` (real orders on the simulator's account), and
+ * test/fixtures/strategies/recon-1m.ts with `mode: real` — with no candle limit. First the worker whose command is the
+ * account's 8th order is SIGKILLed while the simulator holds that order's answer back for 5 s (accept, execute, answer
+ * late). Then the node is killed once every worker has acted on ten candles, while the simulator holds back the answer
+ * to another order it executed, and stopped (SIGINT) once every worker has acted on ten more after the restart. The
+ * kill moments are decided by what the workers did, never by time. One node holds both modes and both kills, so one
+ * run proves them all (a node for each cost the processes twice or thrice over).
  *
- * It proves: the killed node's workers exit by themselves (none left running); the same command continues every run
- * in its folder (a resume record, not a second run); the candles each run acted on are each minute once, with one gap
- * — the downtime the resume record names — so none acted on twice and none lost after the restart; `npm run diff`
- * exits 0 on every run folder. With real orders: the order in flight at the kill is on the account once (the restarted
- * connector looked it up, sent nothing again), no client order id twice, each from a worker's journal; the account's
- * BTC equals the sum of the paper positions; no reconciliation finding (the first run reopened did not see the others'
- * coins as external).
+ * The worker's SIGKILL with an order in flight (in-process bus; test/node/node-real-orders-amqp.test.ts does it on
+ * RabbitMQ): the supervisor restarts it, it continues its run in its folder, its catch-up finds the order done and
+ * sends nothing again, and the late answer to its earlier life is skipped; the order is on the account once.
+ *
+ * It proves, for the paper and the real workers alike: the killed node's workers exit by themselves (none left
+ * running); the same command continues every run in its folder (a resume record, not a second run); the candles each
+ * run acted on are each minute once, with one gap — the downtime the resume record names — so none acted on twice and
+ * none lost after the restart; `npm run diff` exits 0 on every run folder. With real orders: the order in flight at the
+ * kill is on the account once (the restarted connector looked it up, sent nothing again), no client order id twice,
+ * each from a real worker's journal; the account's BTC equals the sum of the real strategies' paper positions (the
+ * paper one's never reach it); no reconciliation finding (the first run reopened did not see the others' coins as
+ * external).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,20 +32,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { sendAdmin } from '../../framework/node/admin';
 import { replayCandles } from '../../framework/feeds/replay';
 import { startSimulator, type Simulator } from '../../framework/sim/simulator';
-import { runCli } from '../support/cli';
-import { checkpoints, jsonLines, killNodes, NodeProcess, processAlive, runDirs } from './node-process';
+import { checkpoints, expectDiffsClean, jsonLines, killNodes, NodeProcess, processAlive, runDirs } from './node-process';
 import { expectAccountMatchesJournals, orderEvents } from './real-orders-checks';
 
 const SPEED = 600; // a 1m candle every 100 ms of real time
 const MINUTE = 60_000;
+/** The account's order whose answer the simulator holds back for 5 s while its worker is SIGKILLed. */
+const WORKER_KILL_AT = 8;
 /** Candles every worker acts on before the node is killed, and again after its restart. */
 const K = 10;
-const FILES: Readonly<Record<string, string>> = {
-  'dca-a': 'test/fixtures/strategies/stops-dca-1m.ts',
-  'dca-b': 'test/fixtures/strategies/stops-dca-1m.ts',
-  recon: 'test/fixtures/strategies/recon-1m.ts',
-};
-const IDS = Object.keys(FILES);
+/** Each strategy's mode: the paper one beside the real ones, on one account. */
+const MODES: Readonly<Record<string, 'paper' | 'real'>> = { 'dca-a': 'paper', 'dca-b': 'real', recon: 'real' };
+const IDS = Object.keys(MODES);
+const REAL = IDS.filter((id) => MODES[id] === 'real');
 const scratch = mkdtempSync(path.join(tmpdir(), 'node-kill-'));
 let sim: Simulator | null = null;
 /** Every worker pid seen: SIGKILLed in afterAll should one outlive its node (the property under test failing). */
@@ -55,57 +62,65 @@ const lastCheckpoint = (dir: string): number => jsonLines<{ kind: string; time: 
 const resumes = (dir: string): { after: number; first: number }[] =>
   jsonLines<{ kind: string; after: number; first: number }>(path.join(dir, 'trading.jsonl')).filter((l) => l.kind === 'resume');
 
-type Mode = 'paper' | 'real';
 const credentials = { apiKey: 'node-kill-key', secret: 'node-kill-secret' };
 
 /**
- * Runs the scenario with every strategy in `mode`: returns the simulator, the runs folder, each strategy's one run
- * folder and the second node's stderr. With `real`, the node is killed while an order's answer is held back by the
- * simulator (the order executed on the account, the connector waiting for its answer).
+ * Runs the scenario: returns the simulator, the runs folder, each strategy's one run folder, the second node's stderr
+ * and the client order ids of the orders whose answers the simulator held back at the worker's and the node's kill
+ * (executed on the account, the connector waiting for their answer).
  */
-async function killAndRestart(mode: Mode): Promise<{ sim: Simulator; runs: string; dirs: Record<string, string>; stderr: string; held: string | null }> {
-  const root = path.join(scratch, mode);
-  const runs = path.join(root, 'runs');
-  const control = path.join(root, 'node.sock');
-  const config = path.join(scratch, `${mode}.yaml`);
+async function killAndRestart(): Promise<{ sim: Simulator; runs: string; dirs: Record<string, string>; stderr: string; held: readonly string[] }> {
+  const runs = path.join(scratch, 'runs');
+  const control = path.join(scratch, 'node.sock');
+  const config = path.join(scratch, 'node.yaml');
   writeFileSync(
     config,
     [
       'strategies:',
-      `  - { id: dca-a, file: test/fixtures/strategies/stops-dca-1m.ts, mode: ${mode}, allocation: { quote: 4000 } }`,
-      `  - { id: dca-b, file: test/fixtures/strategies/stops-dca-1m.ts, mode: ${mode}, allocation: { quote: 3000 } }`,
-      `  - { id: recon, file: test/fixtures/strategies/recon-1m.ts, params: { hold: 3 }, mode: ${mode}, allocation: { quote: 2000 } }`,
+      `  - { id: dca-a, file: test/fixtures/strategies/stops-dca-1m.ts, mode: ${MODES['dca-a']}, allocation: { quote: 4000 } }`,
+      `  - { id: dca-b, file: test/fixtures/strategies/stops-dca-1m.ts, mode: ${MODES['dca-b']}, allocation: { quote: 3000 } }`,
+      `  - { id: recon, file: test/fixtures/strategies/recon-1m.ts, params: { hold: 3 }, mode: ${MODES['recon']}, allocation: { quote: 2000 } }`,
       '',
     ].join('\n'),
   );
-  await sim?.stop();
   sim = await startSimulator({
     markets: [{ symbol: 'BTC/USDT', timeframe: '1m', candles: replayCandles('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1m' }) }],
     startTime: Date.UTC(2021, 3, 21, 2, 0),
     speed: SPEED,
-    ...(mode === 'real' && { account: { ...credentials, balances: { USDT: 10_000, BTC: 0 } } }),
+    account: { ...credentials, balances: { USDT: 10_000, BTC: 0 } },
+    faults: { orderTimeout: { nth: [WORKER_KILL_AT], answerAfterMs: 5_000 } },
   });
   const s = sim;
   // The same command both times. No candle limit: a worker at its limit would finish its run before the kill.
   // Every candle is traded (the replay of npm run diff is the reference; the stale rule has its own tests).
-  const command = [config, '--sim-url', s.restUrl, '--speed', String(SPEED), '--stale-after', 'off', '--store', path.join(root, 'store'), '--runs', runs, '--control', control,
-    ...(mode === 'real' ? ['--reconcile-every', '2'] : [])];
-  const env = { ...process.env, ...(mode === 'real' && { CANDLECRAFT_API_KEY: credentials.apiKey, CANDLECRAFT_API_SECRET: credentials.secret }) };
+  const command = [config, '--sim-url', s.restUrl, '--speed', String(SPEED), '--stale-after', 'off', '--store', path.join(scratch, 'store'), '--runs', runs, '--control', control,
+    '--reconcile-every', '2'];
+  const env = { ...process.env, CANDLECRAFT_API_KEY: credentials.apiKey, CANDLECRAFT_API_SECRET: credentials.secret };
 
   const first = new NodeProcess(command, env);
+  // The worker whose order's answer is held back (its paper order is in its trading.jsonl, checkpointed before it was
+  // sent) is SIGKILLed while it waits; the supervisor restarts it and it continues its run.
+  await first.until(() => s.account.orders.length >= WORKER_KILL_AT, `the ${WORKER_KILL_AT}th exchange order`, { pollMs: 5 });
+  const heldAtWorkerKill = s.account.orders[WORKER_KILL_AT - 1]!.clientOrderId;
+  const workerKilled = REAL.find((id) => runDirs(runs, id).some((dir) => orderEvents(dir).some((e) => e.order.clientOrderId === heldAtWorkerKill.replace(/r\d+$/, ''))))!;
+  expect(workerKilled).toBeDefined();
+  const killedPid = (await sendAdmin(control, { command: 'status' })).status!.workers.find((w) => w.id === workerKilled)!.pid!;
+  workerPids.add(killedPid);
+  process.kill(killedPid, 'SIGKILL');
+  await first.until(() => new RegExp(`${workerKilled}: continuing a killed run`).test(first.stderr), 'the killed worker to continue its run');
+  // The late answer reaches the restarted worker, which skips it (an answer to its earlier life).
+  await first.until(() => new RegExp(`${workerKilled}: an answer to a command of an earlier start, skipped`).test(first.stderr), 'the late answer to be skipped');
+
   await first.until(() => IDS.every((id) => checkpoints(runDirs(runs, id)[0]) >= K), `${K} candles acted on by every worker`);
   const workers = (await sendAdmin(control, { command: 'status' })).status!.workers;
-  expect(workers.map((w) => [w.id, w.state, w.restarts])).toEqual(IDS.map((id) => [id, 'running', 0]));
+  expect(workers.map((w) => [w.id, w.state, w.restarts])).toEqual(IDS.map((id) => [id, 'running', id === workerKilled ? 1 : 0]));
   const pids = workers.map((w) => w.pid!);
   for (const pid of pids) workerPids.add(pid);
-  let held: string | null = null;
-  if (mode === 'real') {
-    // The next order executes on the account but its answer never comes: the node is killed while it waits.
-    const sent = s.account.orders.length;
-    s.holdNextOrderAnswer();
-    await first.until(() => s.account.orders.length > sent, 'the order whose answer is held back', { pollMs: 5 });
-    held = s.account.orders[sent]!.clientOrderId;
-  }
+  // The next order executes on the account but its answer never comes: the node is killed while it waits.
+  const sent = s.account.orders.length;
+  s.holdNextOrderAnswer();
+  await first.until(() => s.account.orders.length > sent, 'the order whose answer is held back', { pollMs: 5 });
+  const held = s.account.orders[sent]!.clientOrderId;
   first.child.kill('SIGKILL');
   expect(await first.exited).toBeNull();
   // Its workers notice the node is gone and exit by themselves.
@@ -129,38 +144,40 @@ async function killAndRestart(mode: Mode): Promise<{ sim: Simulator; runs: strin
     const dirs = runDirs(runs, id);
     expect(dirs, id).toHaveLength(1); // continued in its folder, not a second run
     const [dir] = dirs as [string];
-    // One resume record: after the last candle acted on before the kill, from the first one after the restart.
+    // A resume record per kill (the worker's own, then the node's): the last one after the last candle acted on
+    // before the node's kill, from the first one after its restart.
     const resume = resumes(dir);
-    expect(resume, id).toHaveLength(1);
-    expect(resume[0]!.after, id).toBe(killedAt[id]!.last);
-    // Each minute acted on once, in order, with one gap: the downtime, exactly as the resume record names it.
+    expect(resume, id).toHaveLength(id === workerKilled ? 2 : 1);
+    const last = resume.at(-1)!;
+    expect(last.after, id).toBe(killedAt[id]!.last);
+    // Each minute acted on once, in order, with a gap only where a resume record names the downtime (a worker
+    // restarted within a minute of exchange time leaves none).
     const times = candleTimes(dir);
     const gaps = times.slice(1).flatMap((t, i) => (t - times[i]! === MINUTE ? [] : [[times[i]!, t]]));
-    expect(gaps, id).toEqual([[resume[0]!.after, resume[0]!.first]]);
-    expect(resume[0]!.first, id).toBeGreaterThan(resume[0]!.after);
-    expect(times.filter((t) => t > resume[0]!.after).length, id).toBeGreaterThanOrEqual(K);
+    expect(gaps, id).toEqual(resume.filter((r) => r.first - r.after > MINUTE).map((r) => [r.after, r.first]));
+    for (const r of resume) expect(r.first, id).toBeGreaterThan(r.after);
+    expect(gaps.at(-1), id).toEqual([last.after, last.first]); // the node's downtime: seconds, many minutes of exchange time
+    expect(times.filter((t) => t > last.after).length, id).toBeGreaterThanOrEqual(K);
   }
 
   const dirs = Object.fromEntries(IDS.map((id) => [id, runDirs(runs, id)[0]!]));
-  const diffs = await Promise.all(IDS.map((id) => runCli('framework/cli/diff.ts', [FILES[id]!, '--run', dirs[id]!])));
-  diffs.forEach((diff, i) => {
-    expect(diff.code, `${IDS[i]}\n${diff.stdout}\n${diff.stderr}`).toBe(0);
-    expect(diff.stdout).toMatch(/0 unexplained/);
-  });
-  return { sim: s, runs, dirs, stderr: second.stderr, held };
+  await expectDiffsClean(Object.values(dirs));
+  return { sim: s, runs, dirs, stderr: second.stderr, held: [heldAtWorkerKill, held] };
 }
 
 describe('npm run node SIGKILLed mid-run, then the same command again', () => {
-  it('paper: the workers exit with the node; every run continues in its folder, each candle acted on once, diff 0', { timeout: 600_000 }, async () => {
-    await killAndRestart('paper');
-  });
-
-  it('real orders, killed with an order in flight: every run continues; no client order id twice; holding = sum of paper positions', { timeout: 600_000 }, async () => {
-    const { sim: s, runs, dirs, stderr, held } = await killAndRestart('real');
-    // The order in flight at the kill: on the account once, taken up by the restarted connector, not sent again.
-    expect(s.account.orders.filter((o) => o.clientOrderId === held)).toHaveLength(1);
-    expect(Object.values(dirs).some((dir) => orderEvents(dir).some((e) => e.order.clientOrderId === held!.replace(/r\d+$/, '')))).toBe(true);
-    expectAccountMatchesJournals(s, runs, dirs);
+  it('paper and real workers, a worker then the node killed with an order in flight: the workers exit with the node; every run continues in its folder, each candle acted on once, diff 0; no client order id twice; holding = sum of the real paper positions', { timeout: 600_000 }, async () => {
+    const { sim: s, runs, dirs, stderr, held } = await killAndRestart();
+    // The orders in flight at the kills: on the account once, each from a real worker's journal, not sent again.
+    for (const id of held) {
+      expect(s.account.orders.filter((o) => o.clientOrderId === id), id).toHaveLength(1);
+      expect(REAL.some((strategy) => orderEvents(dirs[strategy]!).some((e) => e.order.clientOrderId === id.replace(/r\d+$/, ''))), id).toBe(true);
+    }
+    expectAccountMatchesJournals(s, runs, Object.fromEntries(REAL.map((id) => [id, dirs[id]!])));
+    // The paper strategy traded too, on paper only: none of its client order ids reached the account.
+    const paperIds = new Set(orderEvents(dirs['dca-a']!).map((e) => e.order.clientOrderId));
+    expect(paperIds.size).toBeGreaterThan(0);
+    expect(s.account.orders.filter((o) => paperIds.has(o.clientOrderId.replace(/r\d+$/, '')))).toEqual([]);
     expect(stderr).not.toMatch(/new entries of .* blocked/);
   });
 });

@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
+import { runCli } from '../support/cli';
 
 /** The node processes started and not yet seen exit (see {@link killNodes}). */
 const started = new Set<NodeProcess>();
@@ -38,9 +40,11 @@ export class NodeProcess {
 
   /**
    * Polls `predicate` every `pollMs` until it holds. Fails at once when the node exits meanwhile, or after
-   * `timeoutMs` (a guard against a hung test, not a speed target), with the end of its stderr.
+   * `timeoutMs` (a guard against a hung test, not a speed target), with the end of its stderr. The default interval
+   * is a fraction of a candle's real time in the scenarios (100–300 ms): the predicates re-read growing journals, and
+   * polling them faster only costs CPU.
    */
-  async until(predicate: () => boolean, what: string, { pollMs = 50, timeoutMs = 300_000 } = {}): Promise<void> {
+  async until(predicate: () => boolean, what: string, { pollMs = 200, timeoutMs = 300_000 } = {}): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; node stderr: ${this.stderr.slice(-3_000)}`);
@@ -110,4 +114,19 @@ export function nodeScratch(prefix: string, yaml: readonly string[]): NodeScratc
   const config = path.join(scratch, 'node.yaml');
   writeFileSync(config, [...yaml, ''].join('\n'));
   return { scratch, runs: path.join(scratch, 'runs'), control: path.join(scratch, 'node.sock'), config };
+}
+
+/**
+ * `npm run diff -- --run <dir> --run <dir> …` on the run folders `dirs` in one process (each with the strategy file its
+ * run.json names): it exits 0, and each run's report is printed, with nothing unexplained.
+ */
+export async function expectDiffsClean(dirs: readonly string[]): Promise<void> {
+  const diff = await runCli('framework/cli/diff.ts', dirs.flatMap((dir) => ['--run', dir]));
+  expect(diff.code, `${diff.stdout}\n${diff.stderr}`).toBe(0);
+  const reports = diff.stdout.trimEnd().split('\n\n');
+  if (dirs.length > 1) expect(reports.at(-1)).toBe(`${dirs.length} runs compared, 0 with unexplained differences`);
+  dirs.forEach((dir, i) => {
+    expect(reports[i], dir).toContain(`comparison written to ${path.join(dir, 'diff.json')}`);
+    expect(reports[i], dir).toMatch(/signals: .* \(0 unexplained\)/);
+  });
 }

@@ -14,9 +14,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { replayCandles } from '../../framework/feeds/replay';
 import { startSimulator, type Simulator } from '../../framework/sim/simulator';
-import { runCli } from '../support/cli';
 import { useRabbitMq } from '../support/use-rabbitmq';
-import { killNodes, NodeProcess, runDirs } from './node-process';
+import { expectDiffsClean, killNodes, NodeProcess, runDirs } from './node-process';
 import { expectAccountMatchesJournals } from './real-orders-checks';
 
 const SPEED = 600; // a 1m candle every 100 ms of real time
@@ -74,10 +73,6 @@ describe('npm run node split in two processes with mode: real strategies (Rabbit
     expectAccountMatchesJournals(sim, runs, one);
     expect(sim.account.orders.length).toBeGreaterThan(CANDLES / 3);
 
-    const diffs = await Promise.all(Object.entries(one).map(([id, dir]) => runCli('framework/cli/diff.ts', [FILES[id]!, '--run', dir])));
-    diffs.forEach((diff, i) => {
-      expect(diff.code, `${Object.keys(one)[i]}\n${diff.stdout}\n${diff.stderr}`).toBe(0);
-      expect(diff.stdout).toMatch(/0 unexplained/);
-    });
+    await expectDiffsClean(Object.values(one));
   });
 });

@@ -24,6 +24,7 @@ import { readStoredCandles } from '../../framework/store/live-store';
 import { readDataset } from '../../framework/store/partitions';
 import { runCli } from '../support/cli';
 import { startRabbitMq, type RabbitMq } from '../support/rabbitmq';
+import { expectDiffsClean } from './node-process';
 
 const TF = 15 * 60_000;
 const START = Date.UTC(2021, 0, 10); // 40 days of history: quick to load and replay
@@ -135,15 +136,6 @@ function decisions(runs: string, id: string): { signals: unknown[]; trading: unk
 
 const everyWorker = (runs: string, n: number) => (): boolean => Object.keys(FILES).every((id) => acted(runs, id).length >= n);
 
-/** `npm run diff` on each strategy's run: every one exits 0 with nothing unexplained. */
-async function expectDiffsClean(runs: string): Promise<void> {
-  const outcomes = await Promise.all(Object.entries(FILES).map(([id, file]) => runCli('framework/cli/diff.ts', [file, '--run', runDir(runs, id)!])));
-  outcomes.forEach((diff, i) => {
-    expect(diff.code, `${Object.keys(FILES)[i]}\n${diff.stdout}\n${diff.stderr}`).toBe(0);
-    expect(diff.stdout).toMatch(/0 unexplained/);
-  });
-}
-
 describe('npm run node split in two processes over RabbitMQ (--role connector / --role workers)', () => {
   it('refuses --role connector or workers without an amqp:// bus, in one line', async () => {
     const outcome = await runCli('framework/cli/node.ts', [config, '--role', 'workers', '--exchange', 'sim']);
@@ -234,7 +226,7 @@ describe('npm run node split in two processes over RabbitMQ (--role connector / 
     }
     const trades = Object.keys(FILES).flatMap((id) => decisions(runs, id).trading.filter((l) => (l as { kind: string }).kind === 'trade'));
     expect(trades.length).toBeGreaterThan(0); // the comparison covers trades, not only their absence
-    await expectDiffsClean(path.join(one, 'runs'));
-    await expectDiffsClean(runs);
+    // npm run diff on each strategy's run of both nodes, in one command: it exits 0 with nothing unexplained.
+    await expectDiffsClean([path.join(one, 'runs'), runs].flatMap((root) => Object.keys(FILES).map((id) => runDir(root, id)!)));
   });
 });

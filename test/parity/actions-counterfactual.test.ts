@@ -109,7 +109,7 @@ describe('actions that differ because a candle was revised after the run acted o
     expect(stdout).toContain(`was revised after the run acted on it (the replay with the versions the run saw gives the run's action)`);
   }, CLI_TIMEOUT_MS);
 
-  it('leaves unexplained what no counterfactual reproduces: the same run diffed with another fee rate exits 1', async () => {
+  it('leaves unexplained what no counterfactual reproduces: the same run diffed with another fee rate exits 1, also among several runs', async () => {
     const tampered = path.join(scratch, 'tampered');
     cpSync(live.dir, tampered, { recursive: true });
     const header = JSON.parse(readFileSync(path.join(tampered, 'run.json'), 'utf8')) as { broker: { feeRate: number } };
@@ -119,8 +119,16 @@ describe('actions that differ because a candle was revised after the run acted o
     expect(other.revisions).toHaveLength(1);
     expect(other.actions!.differences[0]!.cause).toBeNull();
     expect(other.unexplained).toBeGreaterThan(0);
-    const { code, stdout } = await runCli('framework/cli/diff.ts', [STRATEGY, '--run', tampered]);
+    // Several runs in one command, each with the strategy file its run.json names: the clean run and the tampered one
+    // each get their report; one with an unexplained difference makes the command exit 1.
+    const { code, stdout } = await runCli('framework/cli/diff.ts', ['--run', live.dir, '--run', tampered]);
     expect(code).toBe(1);
-    expect(stdout).toContain('UNEXPLAINED: the same signals were acted on differently');
+    const reports = stdout.split(/\n\n/);
+    expect(reports).toHaveLength(3);
+    expect(reports[0]).toContain(`comparison written to ${path.join(live.dir, 'diff.json')}`);
+    expect(reports[0]).not.toContain('UNEXPLAINED');
+    expect(reports[1]).toContain('UNEXPLAINED: the same signals were acted on differently');
+    expect(reports[1]).toContain(`comparison written to ${path.join(tampered, 'diff.json')}`);
+    expect(reports[2]).toBe('2 runs compared, 1 with unexplained differences\n');
   }, CLI_TIMEOUT_MS);
 });
