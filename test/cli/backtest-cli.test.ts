@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, type CliOutcome } from '../support/cli';
-import { readEquityFile } from '../../framework/report/equity-file';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'backtest-cli-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -24,29 +23,9 @@ function fingerprint(dir: string): Record<string, string> {
   return out;
 }
 
+// The report a successful run prints and the files it writes are checked on the README's own backtests
+// (test/cli/readme/backtests.test.ts).
 describe('npm run backtest', () => {
-  it.each([
-    ['strategies/macd.ts', 'binance BTC/USDT 15m', 21_912],
-    ['strategies/rsi-mean-reversion.ts', 'binance ETH/USDT 1h', 5_482],
-    ['strategies/ema-cross.ts', 'binance BTC/USDT 1h', 5_482],
-  ])('%s prints the report and writes the run', async (file, market, candles) => {
-    const { code, stdout } = await backtest(file, '--quiet');
-    expect(code).toBe(0);
-    expect(stdout).toContain(market);
-    expect(stdout).toContain(`${candles} candles`);
-    for (const metric of ['Total return', 'CAGR', 'Sharpe', 'Sortino', 'Calmar', 'Max drawdown', 'Win rate', 'Profit factor', 'Expectancy', 'Exposure', 'Buy & hold']) {
-      expect(stdout).toContain(metric);
-    }
-    const dir = /run written to (.+)\/$/m.exec(stdout)![1]!;
-    const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as { candles: number; mode: string };
-    expect(summary).toMatchObject({ candles, mode: 'backtest' });
-
-    // Every candle of the run: equity = cash + marked position value.
-    const equity = readEquityFile(path.join(dir, 'equity.parquet'));
-    expect(equity.time).toHaveLength(candles);
-    equity.equity.forEach((value, i) => expect(value).toBeCloseTo(equity.cash[i]! + equity.positionValue[i]!, 6));
-  });
-
   it('fails with one line naming a missing strategy file, no stack trace', async () => {
     const { code, stderr } = await backtest('strategies/nope.ts');
     expect(code).toBe(1);
