@@ -4,6 +4,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, type CliOutcome } from '../support/cli';
+import { UsageError } from '../../framework/cli/args';
+import { newStrategy as renderStrategy } from '../../framework/cli/strategy-template';
 import { runCheck } from '../../framework/analysis/check';
 import { runBacktest } from '../../framework/engine/backtest';
 import { replayCandles } from '../../framework/feeds/replay';
@@ -87,22 +89,23 @@ describe('npm run new-strategy', () => {
     expect(tsc.split('\n').filter((line) => line.includes('trend-follower.ts'))).toEqual([]);
   });
 
-  it('turns the name into a kebab-case file and a PascalCase class, with the market asked for', async () => {
+  // The file and its source for a name and a market are worked out by newStrategy (framework/cli/strategy-template.ts),
+  // which npm run new-strategy writes to disk (the test above): in this process.
+  it('turns the name into a kebab-case file and a PascalCase class, with the market asked for', () => {
     const cases = [
       ['SMACross', 'sma-cross.ts', 'SmaCross'],
       ['my_rsi2', 'my-rsi2.ts', 'MyRsi2'],
       ['breakout-4h', 'breakout-4h.ts', 'Breakout4h'],
     ] as const;
-    const outcomes = await Promise.all(
-      cases.map(([name]) => newStrategy(name, '--timeframe', '15m', '--dir', path.join(scratch, 'names'))),
-    );
-    for (const [i, [, file, className]] of cases.entries()) {
-      expect(outcomes[i]!.code).toBe(0);
-      const source = readFileSync(path.join(scratch, 'names', file), 'utf8');
-      expect(source).toContain(`export default class ${className} extends BaseStrategy {`);
-      expect(source).toContain(`override readonly name = '${file.replace('.ts', '')}';`);
-      expect(source).toContain(`symbol: 'BTC/USDT', timeframe: '15m'`);
-      expect(source).toContain(`from '../../../framework';`);
+    const dir = path.join(scratch, 'names');
+    for (const [name, file, className] of cases) {
+      const created = renderStrategy(name, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '15m', dir });
+      expect(created.file).toBe(path.join(dir, file));
+      expect(created.className).toBe(className);
+      expect(created.source).toContain(`export default class ${className} extends BaseStrategy {`);
+      expect(created.source).toContain(`override readonly name = '${file.replace('.ts', '')}';`);
+      expect(created.source).toContain(`symbol: 'BTC/USDT', timeframe: '15m'`);
+      expect(created.source).toContain(`from '../../../framework';`);
     }
   });
 
@@ -126,21 +129,32 @@ describe('npm run new-strategy', () => {
   it('rejects bad names and markets with one line and writes nothing', async () => {
     const dir = path.join(scratch, 'bad');
     const cases = [
-      [['2fast'], 'invalid strategy name "2fast": it must start with a letter'],
-      [['my/strategy'], 'invalid strategy name "my/strategy": use only letters, digits'],
-      [['sma.cross'], 'invalid strategy name "sma.cross": use only letters, digits'],
-      [[''], 'invalid strategy name "": it must start with a letter'],
-      [['Frame'], 'the class name Frame is taken by the framework'],
-      [['data-frame'], 'the class name DataFrame is taken by the framework'],
-      [['ok', '--symbol', 'BTCUSDT'], '--symbol "BTCUSDT": expected a unified symbol BASE/QUOTE'],
-      [['ok', '--timeframe', '1Y'], '--timeframe: invalid timeframe "1Y"'],
+      ['2fast', {}, 'invalid strategy name "2fast": it must start with a letter'],
+      ['my/strategy', {}, 'invalid strategy name "my/strategy": use only letters, digits'],
+      ['sma.cross', {}, 'invalid strategy name "sma.cross": use only letters, digits'],
+      ['', {}, 'invalid strategy name "": it must start with a letter'],
+      ['Frame', {}, 'the class name Frame is taken by the framework'],
+      ['data-frame', {}, 'the class name DataFrame is taken by the framework'],
+      ['ok', { symbol: 'BTCUSDT' }, '--symbol "BTCUSDT": expected a unified symbol BASE/QUOTE'],
+      ['ok', { timeframe: '1Y' }, '--timeframe: invalid timeframe "1Y"'],
     ] as const;
-    const outcomes = await Promise.all(cases.map(([args]) => newStrategy(...args, '--dir', dir)));
-    for (const [i, [, message]] of cases.entries()) {
-      expect(outcomes[i]!.code).toBe(2); // a bad argument or option value: the usage exit code
-      expect(outcomes[i]!.stderr).toContain(message);
-      expect(outcomes[i]!.stderr.trim().split('\n')).toHaveLength(1);
-    }
+    // One as a real process: a bad argument or option value is the usage exit code, one line, nothing written.
+    const refused = await newStrategy('2fast', '--dir', dir);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(cases[0][2]);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
+    // Each of them in this process: a UsageError, which npm run new-strategy prints as that one line, exit 2.
+    for (const [name, market, message] of cases) {
+      let thrown: unknown;
+      try {
+        renderStrategy(name, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h', dir, ...market });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, name).toBeInstanceOf(UsageError);
+      expect((thrown as UsageError).message).toContain(message);
+      expect((thrown as UsageError).message.split('\n')).toHaveLength(1);
+    }
   });
 });

@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli';
 import { SHARED_DATA } from '../support/shared-data';
 import { readDataset } from '../../framework/store/partitions';
+import { CandleFileError, importCandles } from '../../framework/data/import-candles';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'import-cli-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -38,7 +39,8 @@ describe('npm run data -- import', () => {
     expect(verified.code).toBe(0);
     expect(verified.stdout.split('\n')[0]).toBe('binance BTC/USDT 1h: OK');
 
-    const backtest = await runCli('framework/cli/backtest.ts', ['strategies/ema-cross.ts', '--datasets', store, '--runs', path.join(scratch, 'runs'), '--quiet']);
+    // Without the lookahead check run after a backtest (--no-check): this is about the imported candles.
+    const backtest = await runCli('framework/cli/backtest.ts', ['strategies/ema-cross.ts', '--datasets', store, '--runs', path.join(scratch, 'runs'), '--quiet', '--no-check']);
     expect(backtest.code).toBe(0);
     expect(backtest.stdout).toContain('744 candles');
 
@@ -62,10 +64,10 @@ describe('npm run data -- import', () => {
     expect(Array.from(stored.openTime)).toEqual(source.map((r) => r[0]));
     expect(Array.from(stored.volume)).toEqual(source.map((r) => r[5]));
 
+    // The CSV with a header through importCandles, what npm run data -- import runs (as above), in this process.
     const headed = path.join(scratch, 'candles.csv');
     writeFileSync(headed, ['volume,open_time,open,high,low,close', ...source.map(([t, o, h, l, c, v]) => [v, new Date(t).toISOString(), o, h, l, c].join(','))].join('\n'));
-    const plain = await runCli('framework/cli/data.ts', ['import', headed, '--exchange', 'binance', '--symbol', 'ETH/USDT', '--timeframe', '5m', '--datasets', path.join(scratch, 'other')]);
-    expect(plain.code).toBe(0);
+    importCandles(headed, path.join(scratch, 'other'), { exchange: 'binance', symbol: 'ETH/USDT', timeframe: '5m' });
     const again = readDataset(path.join(scratch, 'other'), { exchange: 'binance', symbol: 'ETH/USDT', timeframe: '5m' });
     expect(Array.from(again.close)).toEqual(Array.from(stored.close));
 
@@ -73,13 +75,23 @@ describe('npm run data -- import', () => {
     expect(verified.code).toBe(0);
   }, 240_000);
 
-  it('names the file and what is expected for a file it cannot read', async () => {
+  // Raised by importCandles, which npm run data -- import prints on one line, exit 1, as the refusal above: in this process.
+  it('names the file and what is expected for a file it cannot read', () => {
     const bad = path.join(scratch, 'bad.csv');
     writeFileSync(bad, 'time,o,h,l,c,v\n1,2,3,4,5,6\n');
-    const { code, stderr } = await runCli('framework/cli/data.ts', ['import', bad, '--exchange', 'binance', '--symbol', 'BTC/USDT', '--timeframe', '1h', '--datasets', path.join(scratch, 'bad-store')]);
-    expect(code).toBe(1);
-    expect(stderr.trim()).toBe(`error: ${bad}: the header lacks open_time, open, high, low, close, volume; expected the columns open_time,open,high,low,close,volume (or no header: Binance kline CSV, open time in ms or µs first)`);
-  }, 240_000);
+    const store = path.join(scratch, 'bad-store');
+    let thrown: unknown;
+    try {
+      importCandles(bad, store, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(CandleFileError);
+    expect((thrown as CandleFileError).message).toBe(
+      `${bad}: the header lacks open_time, open, high, low, close, volume; expected the columns open_time,open,high,low,close,volume (or no header: Binance kline CSV, open time in ms or µs first)`,
+    );
+    expect(existsSync(store)).toBe(false);
+  });
 });
 
 describe('a strategy file outside the checkout', () => {
@@ -112,7 +124,8 @@ export default class MySma extends BaseStrategy {
 }
 `,
     );
-    const { code, stdout, stderr } = await runCli('framework/cli/backtest.ts', [file, '--runs', path.join(scratch, 'runs-outside'), '--quiet', '--from', '2021-05-01', '--to', '2021-06-01']);
+    // Without the lookahead check run after a backtest (--no-check): this is about loading the file.
+    const { code, stdout, stderr } = await runCli('framework/cli/backtest.ts', [file, '--runs', path.join(scratch, 'runs-outside'), '--quiet', '--no-check', '--from', '2021-05-01', '--to', '2021-06-01']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toContain('744 candles');

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, type CliOutcome } from '../support/cli';
-import { batchFromCandles, CANDLE_SOURCES, type Candle } from '../../framework/core/candle';
+import { batchFromCandles } from '../../framework/core/candle';
 import type { Subscription } from '../../framework/core/subscription';
 import { readDataset, writeCandles } from '../../framework/store/partitions';
 import { readKnownGaps } from '../../framework/store/known-gaps';
 import { listDatasets } from '../../framework/store/layout';
 import { verifyCandles } from '../../framework/pipeline/verify';
 import { loadJsonCandles } from '../support/shared-data';
-import { BTC_5M, plainGaps, rowsOf, slice } from './support';
+import { BTC_5M, btc15mFrom5m, plainGaps, slice } from './support';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'data-cli-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -37,7 +37,6 @@ function contents(dir: string): Record<string, string> {
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-const minuteUtc = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** The gap lines of a continuity report, written out from `[first missing, last missing, count]` runs. */
@@ -48,33 +47,8 @@ function gapLines(gaps: readonly [number, number, number][]): string[] {
 }
 
 describe('npm run data -- list', () => {
-  it('prints every dataset with its span, candle count, gaps and missing candles', async () => {
-    const root = copyOfDatasets('list');
-    const { code, stdout } = await data('list', '--datasets', root);
-    expect(code).toBe(0);
-    const rows = stdout
-      .split('\n')
-      .filter((line) => line.includes('binance '))
-      .map((line) => line.split('│').map((cell) => cell.trim()).filter((cell) => cell !== ''));
-    const row = (dataset: string, candles: readonly Candle[], tfMs: number): string[] => {
-      const times = candles.map((c) => c.openTime);
-      const gaps = plainGaps(times, tfMs);
-      return [dataset, String(times.length), minuteUtc(times[0]!), minuteUtc(times.at(-1)!), String(gaps.length), String(gaps.reduce((s, g) => s + g[2], 0))];
-    };
-    const btc15m = rowsOf(readDataset(root, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '15m' }));
-    const eth15m = rowsOf(readDataset(root, { exchange: 'binance', symbol: 'ETH/USDT', timeframe: '15m' }));
-    expect(rows).toEqual([
-      row('binance BTC/USDT 1m', loadJsonCandles('BTC_USDT-1m.json'), MINUTE),
-      row('binance BTC/USDT 5m', BTC_5M, 5 * MINUTE),
-      row('binance BTC/USDT 15m', btc15m, 15 * MINUTE),
-      row('binance BTC/USDT 1h', loadJsonCandles('BTC_USDT-1h.json'), HOUR),
-      row('binance ETH/USDT 5m', loadJsonCandles('ETH_USDT-5m.json'), 5 * MINUTE),
-      row('binance ETH/USDT 15m', eth15m, 15 * MINUTE),
-      row('binance ETH/USDT 1h', loadJsonCandles('ETH_USDT-1h.json'), HOUR),
-    ]);
-    expect(rows[0]).toEqual(['binance BTC/USDT 1m', '42915', '2021-04-20 20:42', '2021-05-20 20:40', '1', '284']);
-  });
-
+  // Every dataset with its span, candle count, gaps and missing candles: on the README's own `npm run data -- list`
+  // (test/cli/readme/backtests.test.ts).
   it('says so when there is no dataset', async () => {
     const { code, stdout } = await data('list', '--datasets', path.join(scratch, 'empty'));
     expect(code).toBe(0);
@@ -152,47 +126,13 @@ describe('npm run data -- verify', () => {
 });
 
 describe('npm run data -- resample', () => {
-  it('rebuilds the shipped 15m from the 5m, lists the dropped buckets, and refuses to overwrite without --force', async () => {
+  // Rebuilding the shipped 15m from the 5m (the candles, the dropped buckets listed): on the README's own
+  // `npm run data -- resample binance/BTC_USDT/5m 15m --out .tmp/datasets --force` (test/cli/readme/backtests.test.ts).
+  it('refuses to overwrite the 15m without --force, and with --force --incomplete keep adds the incomplete buckets', async () => {
     const root = copyOfDatasets('resample');
-    rmSync(path.join(root, 'binance', 'BTC_USDT', '15m'), { recursive: true });
-    const { code, stdout } = await data('resample', 'binance/BTC_USDT/5m', '15m', '--datasets', root);
-    expect(code).toBe(0);
-
-    // Independently: group the 5m candles of ../shared/data by 15-minute bucket; full buckets make a candle.
-    const buckets = new Map<number, Candle[]>();
-    for (const c of BTC_5M) {
-      const bucket = c.openTime - (c.openTime % (15 * MINUTE));
-      buckets.set(bucket, [...(buckets.get(bucket) ?? []), c]);
-    }
-    const expected: Candle[] = [];
-    const dropped: number[] = [];
-    for (const [openTime, parts] of buckets) {
-      if (parts.length < 3) {
-        dropped.push(openTime);
-        continue;
-      }
-      expected.push({
-        openTime,
-        open: parts[0]!.open,
-        high: Math.max(...parts.map((p) => p.high)),
-        low: Math.min(...parts.map((p) => p.low)),
-        close: parts[2]!.close,
-        volume: parts.reduce((s, p) => s + p.volume, 0),
-      });
-    }
+    const { expected, dropped } = btc15mFrom5m();
     const sub15m: Subscription = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '15m' };
-    const written = readDataset(root, sub15m);
-    const rows = rowsOf(written);
-    expect(rows.map(({ volume: _v, ...ohlc }) => ohlc)).toEqual(expected.map(({ volume: _v, ...ohlc }) => ohlc));
-    // Volumes: the resampler rounds the sum to Binance's 8 decimals.
-    expect(Math.max(...rows.map((r, i) => Math.abs(r.volume - expected[i]!.volume)))).toBeLessThanOrEqual(5e-9);
-    expect(Array.from(written.source, (s) => CANDLE_SOURCES[s])).toEqual(rows.map(() => 'resample'));
-    // ... and byte for byte the shipped 15m dataset.
-    expect(rows).toEqual(rowsOf(readDataset('datasets', sub15m)));
-
-    expect(stdout).toContain(`binance BTC/USDT 15m: ${expected.length} candles written`);
-    expect(stdout).toContain(`incomplete buckets dropped: ${dropped.length}`);
-    for (const t of dropped) expect(stdout).toContain(`  - ${iso(t)}`);
+    expect(readDataset(root, sub15m).openTime.length).toBe(expected.length);
 
     const before = contents(root);
     const refused = await data('resample', 'binance', 'BTC/USDT', '5m', '15m', '--datasets', root);

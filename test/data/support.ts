@@ -16,6 +16,37 @@ export function slice(candles: readonly Candle[], from: number, to: number): Can
   return candles.filter((c) => c.openTime >= from && c.openTime < to);
 }
 
+/**
+ * The 15m candles of {@link BTC_5M} worked out here, independently of the resampler: the 5m candles grouped by
+ * 15-minute bucket; a full bucket (3 candles) makes a candle (volume summed, not rounded), the open times of the
+ * others are `dropped`.
+ */
+export function btc15mFrom5m(): { readonly expected: Candle[]; readonly dropped: number[] } {
+  const bucketMs = 15 * 60_000;
+  const buckets = new Map<number, Candle[]>();
+  for (const c of BTC_5M) {
+    const bucket = c.openTime - (c.openTime % bucketMs);
+    buckets.set(bucket, [...(buckets.get(bucket) ?? []), c]);
+  }
+  const expected: Candle[] = [];
+  const dropped: number[] = [];
+  for (const [openTime, parts] of buckets) {
+    if (parts.length < 3) {
+      dropped.push(openTime);
+      continue;
+    }
+    expected.push({
+      openTime,
+      open: parts[0]!.open,
+      high: Math.max(...parts.map((p) => p.high)),
+      low: Math.min(...parts.map((p) => p.low)),
+      close: parts[2]!.close,
+      volume: parts.reduce((s, p) => s + p.volume, 0),
+    });
+  }
+  return { expected, dropped };
+}
+
 /** A batch's OHLCV rows as plain candles, to compare with `toEqual`. */
 export function rowsOf(batch: CandleBatch): Candle[] {
   return Array.from(batch.openTime, (openTime, i) => ({
