@@ -107,7 +107,7 @@ interface Simulated {
  */
 export class MarketDataStartError extends FrameworkError {}
 
-/** How long (real ms) the data's end waits for a last candle still on its way. */
+/** How long (real ms) the data's end waits for a last candle still on its way once the feeds have caught up. */
 const DATA_END_GRACE_MS = 1_000;
 
 /** See the module description. */
@@ -337,8 +337,11 @@ export class MarketData {
     this.#watch = setInterval(() => {
       const passed = ending.every((f) => simulated.simulator.clock() >= last(f) + 2 * f.grid.nominalMs);
       if (!passed) return;
-      passedAt ??= Date.now();
       const delivered = ending.every((f) => (f.lastOpenTime ?? -Infinity) >= last(f));
+      // A last candle that never comes is waited for a grace period, counted once the feeds have caught up: a slow
+      // start (a backfill still delivering after the clock passed the end) is not the data's end.
+      if (!delivered && this.#warmingUp) return;
+      passedAt ??= Date.now();
       if (!delivered && Date.now() - passedAt < DATA_END_GRACE_MS) return;
       clearInterval(this.#watch);
       logger?.warn({ lastCandles: Object.fromEntries(ending.map((f) => [f.topic, isoUtc(last(f))])) }, "the simulator's data ended: stopping");

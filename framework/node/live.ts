@@ -201,8 +201,11 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       // The in-process simulator's data has ended: once the last traded candle is acted on, stop rather than wait for
       // candles that never come.
       onDataEnded: (last) => {
-        dataEndedAt = byTopic.get(tradedTopic)!.history.lastOpenTime ?? last.get(tradedTopic) ?? null;
-        void run.chain(async () => run.stop());
+        // After the candles already handed on: the run's last candle is the one it acted on last.
+        void run.chain(async () => {
+          dataEndedAt = byTopic.get(tradedTopic)!.history.lastOpenTime ?? last.get(tradedTopic) ?? null;
+          await run.stop();
+        });
       },
       ...(options.realOrders !== undefined && { credentials: options.realOrders }),
       signal: stopping.signal,
