@@ -173,7 +173,10 @@ export class Engine {
    *   `populateIndicators`/`populateInformative` fails; FrameworkError when informative candles are missing.
    */
   async frameColumns(history: CandleBatch, informative?: InformativeCandles): Promise<FrameColumns> {
-    const columns = { ...(await computeIndicatorColumns(this.#strategy, history, this.#file)) };
+    // A new object on every call, added to in place: a copy (a spread) had a map of its own, made again in every
+    // trial once the original's map had been collected, and V8 then discarded the code that read the columns (the
+    // candle, the frame's reads, onData) and compiled it again in every trial.
+    const columns = await computeIndicatorColumns(this.#strategy, history, this.#file);
     for (const s of this.#informative) {
       const candles = this.#informativeCandles(informative, s);
       const computed = await computeInformativeColumns(this.#strategy, s, candles, this.#file);
