@@ -2,6 +2,7 @@ import type { DataFrame } from 'danfojs-node';
 import type { CandleBatch } from '../core/candle';
 import { messageOf, StrategyRuntimeError } from '../core/errors';
 import type { BaseStrategy } from '../strategy/base-strategy';
+import type { ColumnPool } from '../strategy/column-pool';
 import { isColumnStrategy, type CandleColumns, type ColumnStrategy } from '../strategy/column-strategy';
 import { columnarDataFrame, columnValues } from './columnar-frame';
 import { loadDanfo } from './danfo';
@@ -45,6 +46,7 @@ const lastColumns: { given: CandleColumns | null; returned: unknown } = { given:
  * no DataFrame (see {@link arrayColumns}). The object is new on every call: the caller may add columns to it.
  *
  * @param file - the plugin file, for error messages.
+ * @param pool - lends `populateColumns` its columns (an optimisation trial's; see {@link ColumnPool}); default none.
  * @throws {@link "core/errors"!StrategyRuntimeError | StrategyRuntimeError} naming the file when `populateIndicators`
  *   throws, returns something that is not a DataFrame, changes the number of rows, or adds a column that is not numeric
  *   or boolean; or when `populateColumns` throws or breaks the same rules.
@@ -53,6 +55,7 @@ export async function computeIndicatorColumns(
   strategy: BaseStrategy,
   candles: CandleBatch,
   file: string,
+  pool?: ColumnPool,
 ): Promise<Record<string, Float64Array>> {
   if (isColumnStrategy(strategy)) {
     const { openTime, open, high, low, close, volume } = candles;
@@ -60,7 +63,7 @@ export async function computeIndicatorColumns(
     const given = { open_time: openTime, open, high, low, close, volume };
     lastColumns.given = given;
     try {
-      returned = await strategy.populateColumns(given);
+      returned = await (pool === undefined ? strategy.populateColumns(given) : pool.lend(() => strategy.populateColumns(given)));
     } catch (error) {
       throw new StrategyRuntimeError(`${file}: populateColumns threw: ${messageOf(error)}`, { cause: error });
     }
