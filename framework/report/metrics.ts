@@ -42,7 +42,8 @@ export interface MetricsInput {
  *   `mean(r) / std(r) × √(candles per year)`, `std` the sample standard deviation (n − 1);
  *   `null` with fewer than 2 returns, zero deviation, or equity ≤ 0 at some candle;
  * - `sortino`: annualised Sortino ratio, target 0: `mean(r) / √(mean(min(r, 0)²)) × √(candles per year)`, the
- *   downside deviation taken over *all* returns; `null` with no downside, no returns, or equity ≤ 0 at some candle;
+ *   downside deviation taken over *all* returns; `null` with no downside, no returns, equity ≤ 0 at some candle, or a
+ *   return of NaN or +Infinity (an equity of NaN or +Infinity);
  * - `calmar`: `cagr / maxDrawdown`; `null` when there is no drawdown;
  * - `maxDrawdown`: largest peak-to-trough fall of equity as a positive fraction of the peak (`0.25` = 25% below it);
  * - `maxDrawdownDuration`: longest time under water (ms): from a peak's candle to the candle where equity first gets
@@ -156,8 +157,8 @@ interface Drawdown {
  * Written to spare the processor unpredictable branches (a return's sign changes from one candle to the next): the
  * downside square of every return is added, `min(r, 0)²` computed as `((r − |r|) / 2)²` (exactly `r²` for a negative
  * return, `+0` otherwise, which leaves the sum's bits unchanged), and a new largest drawdown is kept with a comparison
- * that is rarely true. A return that is not a number (an equity of NaN or ±Infinity) makes the Sortino ratio null, as
- * it makes the Sharpe ratio.
+ * that is rarely true. A return of NaN or +Infinity makes the Sortino ratio null (it was NaN or skipped before; a
+ * summary file wrote NaN as null either way), as it makes the Sharpe ratio.
  */
 function curveStatistics(
   equity: ArrayLike<number>,
