@@ -16,5 +16,6 @@ export { ColumnStrategy, type CandleColumns, type IndicatorColumns } from './str
 export { Frame } from './strategy/frame';
 export { choice, float, int, type ParameterRange, type SearchSpace } from './strategy/parameters';
 export { alignFieldsToCandles, alignToCandles, ema, streamToCandles, type StreamingIndicator } from './strategy/indicators';
+export { newColumn } from './strategy/column-pool';
 export type { PositionSize, Signal, SignalAction } from './strategy/signal';
 export type { AccountView, OpenOrderView, PositionView } from './strategy/account';

@@ -12,7 +12,7 @@
  * whole history (vectorised: in `populateColumns` on arrays as here, or in `populateIndicators` on a danfojs DataFrame
  * as `ema-cross.ts` does), and decide per closed candle in `onData`.
  */
-import { choice, ColumnStrategy, ema, int, type Candle, type CandleColumns, type Frame, type IndicatorColumns, type Signal } from '../framework';
+import { choice, ColumnStrategy, ema, int, newColumn, type Candle, type CandleColumns, type Frame, type IndicatorColumns, type Signal } from '../framework';
 
 export default class MacdCrossover extends ColumnStrategy {
   override readonly name = 'macd';
@@ -39,7 +39,7 @@ export default class MacdCrossover extends ColumnStrategy {
     const slow = ema(close, this.params.slow);
     for (let i = 0; i < macd.length; i++) macd[i] = macd[i]! - slow[i]!; // NaN until the slow EMA has a value
     const signal = ema(macd, this.params.signal, slow); // into the slow EMA's array, no longer needed
-    const hist = new Float64Array(macd.length);
+    const hist = newColumn(macd.length); // every element written below (in a trial, a recycled array)
     for (let i = 0; i < hist.length; i++) hist[i] = macd[i]! - signal[i]!;
     return { macd, macd_signal: signal, macd_hist: hist };
   }

@@ -2,8 +2,8 @@ import type { DataFrame } from 'danfojs-node';
 import type { CandleBatch } from '../core/candle';
 import { messageOf, StrategyRuntimeError } from '../core/errors';
 import type { BaseStrategy } from '../strategy/base-strategy';
+import type { ColumnPool } from '../strategy/column-pool';
 import { isColumnStrategy, type CandleColumns, type ColumnStrategy } from '../strategy/column-strategy';
-import type { FrameColumns } from '../strategy/frame';
 import { columnarDataFrame, columnValues } from './columnar-frame';
 import { loadDanfo } from './danfo';
 import { CANDLE_FRAME_COLUMNS } from '../strategy/frame';
@@ -43,9 +43,10 @@ const lastColumns: { given: CandleColumns | null; returned: unknown } = { given:
 /**
  * Runs the strategy's `populateIndicators` over `candles` and returns every column as a `Float64Array`
  * (see {@link extractColumns}); for a {@link ColumnStrategy}, its `populateColumns` on the candle arrays instead, with
- * no DataFrame (see {@link arrayColumns}).
+ * no DataFrame (see {@link arrayColumns}). The object is new on every call: the caller may add columns to it.
  *
  * @param file - the plugin file, for error messages.
+ * @param pool - lends `populateColumns` its columns (an optimisation trial's; see {@link ColumnPool}); default none.
  * @throws {@link "core/errors"!StrategyRuntimeError | StrategyRuntimeError} naming the file when `populateIndicators`
  *   throws, returns something that is not a DataFrame, changes the number of rows, or adds a column that is not numeric
  *   or boolean; or when `populateColumns` throws or breaks the same rules.
@@ -54,14 +55,15 @@ export async function computeIndicatorColumns(
   strategy: BaseStrategy,
   candles: CandleBatch,
   file: string,
-): Promise<FrameColumns> {
+  pool?: ColumnPool,
+): Promise<Record<string, Float64Array>> {
   if (isColumnStrategy(strategy)) {
     const { openTime, open, high, low, close, volume } = candles;
     let returned: unknown;
     const given = { open_time: openTime, open, high, low, close, volume };
     lastColumns.given = given;
     try {
-      returned = await strategy.populateColumns(given);
+      returned = await (pool === undefined ? strategy.populateColumns(given) : pool.lend(() => strategy.populateColumns(given)));
     } catch (error) {
       throw new StrategyRuntimeError(`${file}: populateColumns threw: ${messageOf(error)}`, { cause: error });
     }
@@ -86,7 +88,7 @@ export async function computeIndicatorColumns(
  * @throws {@link "core/errors"!StrategyRuntimeError | StrategyRuntimeError} when `df` is not a DataFrame, has another
  *   number of rows than `candles`, or has a column that is not numeric or boolean.
  */
-export function extractColumns(df: unknown, candles: CandleBatch, where: string): FrameColumns {
+export function extractColumns(df: unknown, candles: CandleBatch, where: string): Record<string, Float64Array> {
   const fail = (problem: string): never => {
     throw new StrategyRuntimeError(`${where} ${problem}`);
   };
@@ -117,7 +119,7 @@ export function extractColumns(df: unknown, candles: CandleBatch, where: string)
  *   columns, a column is not an array of one value per candle or holds something else than numbers or booleans, or a
  *   column is named `open_time` or after an OHLCV column.
  */
-export function arrayColumns(returned: unknown, candles: CandleBatch, where: string): FrameColumns {
+export function arrayColumns(returned: unknown, candles: CandleBatch, where: string): Record<string, Float64Array> {
   const fail = (problem: string): never => {
     throw new StrategyRuntimeError(`${where} ${problem}`);
   };

@@ -15,6 +15,7 @@ import { measureReplay } from '../engine/backtest';
 import { Engine } from '../engine/engine';
 import type { Metrics } from '../report/metrics';
 import type { StrategyParameters } from '../strategy/base-strategy';
+import { ColumnPool } from '../strategy/column-pool';
 import { strategyFromModule } from '../strategy/loader';
 import { returnMoments, type Moments } from './overfitting';
 
@@ -57,7 +58,8 @@ export interface TrialResult {
  * the same loader checks (parameters checked against the strategy's space) on the plugin module already imported, indicators computed from the span's first candle,
  * the same engine loop, paper broker and {@link measureReplay}; but over candles already in memory, writing no file
  * and keeping no signal journal, fill or trade record (the metrics read the trades' tally and the equity curve only),
- * making no client order id, and the equity curve's memory reused from one trial to the next.
+ * making no client order id, and the equity curve's and the indicator columns' memory reused from one trial to the
+ * next (the columns `ema` makes in `populateColumns`; see {@link ColumnPool}).
  *
  * @throws {@link "core/errors"!StrategyLoadError | StrategyLoadError} for a parameter outside the space;
  *   {@link FrameworkError} when the span holds no candle; strategy errors as the backtest throws them.
@@ -84,11 +86,17 @@ export async function runTrial(
     }),
   );
   const buffer = spareCurves.pop() ?? new EquityCurveBuffer();
+  const pool = sparePools.pop() ?? new ColumnPool();
+  pool.reclaim(); // its columns belong to a trial whose engine is no longer kept
+  let kept = false;
   try {
     const paper = new PaperBroker(broker, { keepFills: false, keepTrades: false, orderIds: false, equityCurve: buffer });
-    const engine = new Engine({ strategy: loaded.strategy, broker: paper, file, subscription, informative: informativeSubscriptions });
+    const engine = new Engine({ strategy: loaded.strategy, broker: paper, file, subscription, informative: informativeSubscriptions, columnPool: pool });
     await engine.replay(traded, { informative, journal: false });
+    if (lastTrial.pool !== null) sparePools.push(lastTrial.pool); // the previous engine, its only reader, goes
     lastTrial.engine = engine;
+    lastTrial.pool = pool;
+    kept = true;
     const metrics = measureReplay(traded, paper, subscription.timeframe, loaded.strategy.warmup);
     const curve = paper.equityCurve;
     const result: TrialResult = {
@@ -101,6 +109,7 @@ export async function runTrial(
     return result;
   } finally {
     spareCurves.push(buffer);
+    if (!kept) sparePools.push(pool);
   }
 }
 
@@ -119,7 +128,15 @@ export async function runTrial(
  * for the same reason: none of them is in use between two trials, and V8 discarded the code depending on their maps
  * (`populateColumns`, `computeMetrics`' passes over the equity curve, the broker's work per signal).
  */
-const lastTrial: { engine: Engine | null; result: TrialResult | null } = { engine: null, result: null };
+const lastTrial: { engine: Engine | null; pool: ColumnPool | null; result: TrialResult | null } = { engine: null, pool: null, result: null };
+
+/**
+ * Column pools of trials whose engine is no longer kept (see {@link lastTrial}): the next trials of this process
+ * (thread) take their indicator columns from them rather than allocating them again, 8 MB per column per million
+ * candles that glibc otherwise handed back to the system and page-faulted in again in every other trial. A pool is
+ * reclaimed only when a trial takes it, and a pool in use by a running trial is in none of these lists.
+ */
+const sparePools: ColumnPool[] = [];
 
 /**
  * Equity curve buffers of finished trials, reused by the next ones of this process (thread): each holds a curve as

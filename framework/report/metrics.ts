@@ -42,7 +42,8 @@ export interface MetricsInput {
  *   `mean(r) / std(r) × √(candles per year)`, `std` the sample standard deviation (n − 1);
  *   `null` with fewer than 2 returns, zero deviation, or equity ≤ 0 at some candle;
  * - `sortino`: annualised Sortino ratio, target 0: `mean(r) / √(mean(min(r, 0)²)) × √(candles per year)`, the
- *   downside deviation taken over *all* returns; `null` with no downside, no returns, or equity ≤ 0 at some candle;
+ *   downside deviation taken over *all* returns; `null` with no downside, no returns, equity ≤ 0 at some candle, or a
+ *   return of NaN or +Infinity (an equity of NaN or +Infinity);
  * - `calmar`: `cagr / maxDrawdown`; `null` when there is no drawdown;
  * - `maxDrawdown`: largest peak-to-trough fall of equity as a positive fraction of the peak (`0.25` = 25% below it);
  * - `maxDrawdownDuration`: longest time under water (ms): from a peak's candle to the candle where equity first gets
@@ -105,10 +106,9 @@ export function computeMetrics(input: MetricsInput): Metrics {
   const endEquity = equity[n - 1]!;
   const years = (grid.nextOpen(time[n - 1]!) - time[0]!) / YEAR_MS;
   const cagr = endEquity > 0 && startEquity > 0 ? (endEquity / startEquity) ** (1 / years) - 1 : -1;
-  const ratios = returnRatios(equity, Math.sqrt(YEAR_MS / grid.nominalMs));
-  const drawdown = drawdowns(equity, time);
-  lastParts.ratios = ratios;
-  lastParts.drawdown = drawdown;
+  const statistics = curveStatistics(equity, time, Math.sqrt(YEAR_MS / grid.nominalMs));
+  lastStatistics.last = statistics;
+  const { ratios, drawdown } = statistics;
   return {
     startEquity,
     endEquity,
@@ -129,23 +129,73 @@ export function computeMetrics(input: MetricsInput): Metrics {
  * The last intermediate results of {@link computeMetrics}, kept only so that their hidden classes (V8 maps) outlive a
  * full garbage collection between two optimisation trials (see `lastTrial` in `optimize/trial.ts`).
  */
-const lastParts: { ratios: ReturnType<typeof returnRatios> | null; drawdown: ReturnType<typeof drawdowns> | null } = {
-  ratios: null,
-  drawdown: null,
-};
+const lastStatistics: { last: CurveStatistics | null } = { last: null };
 
-function returnRatios(equity: ArrayLike<number>, annualise: number): { sharpe: number | null; sortino: number | null } {
+/** What {@link curveStatistics} gives. */
+interface CurveStatistics {
+  readonly ratios: ReturnRatios;
+  readonly drawdown: Drawdown;
+}
+
+/** Annualised Sharpe and Sortino ratios of the per-candle returns (see {@link Metrics}). */
+interface ReturnRatios {
+  readonly sharpe: number | null;
+  readonly sortino: number | null;
+}
+
+/** The largest drawdown (a fraction of the peak) and the longest time under water (ms). */
+interface Drawdown {
+  readonly max: number;
+  readonly longest: number;
+}
+
+/**
+ * The return ratios and the drawdown of an equity curve in two passes over it (an optimisation trial's metrics read
+ * a million rows): the first sums the returns and their downside squares and follows the drawdown, the second sums
+ * the squared deviations from the mean. Each sum adds the same terms in the same order as a pass of its own would.
+ *
+ * Written to spare the processor unpredictable branches (a return's sign changes from one candle to the next): the
+ * downside square of every return is added, `min(r, 0)²` computed as `((r − |r|) / 2)²` (exactly `r²` for a negative
+ * return, `+0` otherwise, which leaves the sum's bits unchanged), and a new largest drawdown is kept with a comparison
+ * that is rarely true. A return of NaN or +Infinity makes the Sortino ratio null (it was NaN or skipped before; a
+ * summary file wrote NaN as null either way), as it makes the Sharpe ratio.
+ */
+function curveStatistics(
+  equity: ArrayLike<number>,
+  time: ArrayLike<number>,
+  annualise: number,
+): CurveStatistics {
   const count = equity.length - 1;
+  let positive = true;
   let sum = 0;
   let downsideSquares = 0;
+  let peak = equity[0]!;
+  let peakTime = time[0]!;
+  let underwater = false;
+  let max = 0;
+  let longest = 0;
   for (let i = 1; i <= count; i++) {
     const previous = equity[i - 1]!;
-    if (!(previous > 0)) return { sharpe: null, sortino: null };
-    const r = equity[i]! / previous - 1;
+    const e = equity[i]!;
+    positive = positive && previous > 0;
+    const r = e / previous - 1;
     sum += r;
-    if (r < 0) downsideSquares += r * r;
+    const downside = (r - Math.abs(r)) * 0.5;
+    downsideSquares += downside * downside;
+    if (e >= peak) {
+      if (underwater) longest = Math.max(longest, time[i]! - peakTime);
+      underwater = false;
+      peak = e;
+      peakTime = time[i]!;
+    } else {
+      underwater = true;
+      const fall = 1 - e / peak;
+      if (fall > max || fall !== fall) max = fall; // Math.max(max, fall): max is never −0
+    }
   }
-  if (count < 1) return { sharpe: null, sortino: null };
+  if (underwater) longest = Math.max(longest, time[count]! - peakTime);
+  const drawdown = { max, longest };
+  if (!positive || count < 1) return { ratios: { sharpe: null, sortino: null }, drawdown };
   const mean = sum / count;
   let squares = 0;
   for (let i = 1; i <= count; i++) {
@@ -155,31 +205,12 @@ function returnRatios(equity: ArrayLike<number>, annualise: number): { sharpe: n
   const std = count >= 2 ? Math.sqrt(squares / (count - 1)) : 0;
   const downside = Math.sqrt(downsideSquares / count);
   return {
-    sharpe: std > 0 ? (mean / std) * annualise : null,
-    sortino: downside > 0 ? (mean / downside) * annualise : null,
+    ratios: {
+      sharpe: std > 0 ? (mean / std) * annualise : null,
+      sortino: downside > 0 ? (mean / downside) * annualise : null,
+    },
+    drawdown,
   };
-}
-
-function drawdowns(equity: ArrayLike<number>, time: ArrayLike<number>): { max: number; longest: number } {
-  let peak = equity[0]!;
-  let peakTime = time[0]!;
-  let underwater = false;
-  let max = 0;
-  let longest = 0;
-  for (let i = 1; i < equity.length; i++) {
-    const e = equity[i]!;
-    if (e >= peak) {
-      if (underwater) longest = Math.max(longest, time[i]! - peakTime);
-      underwater = false;
-      peak = e;
-      peakTime = time[i]!;
-    } else {
-      underwater = true;
-      max = Math.max(max, 1 - e / peak);
-    }
-  }
-  if (underwater) longest = Math.max(longest, time[equity.length - 1]! - peakTime);
-  return { max, longest };
 }
 
 function tradeStats(tally: TradeTally): Pick<Metrics, 'trades' | 'winRate' | 'profitFactor' | 'expectancy' | 'expectancyFraction'> {

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { newColumn } from './column-pool';
 
 /**
  * Aligns an indicator's output with the candles it was computed from: `technicalindicators` returns one value per
@@ -118,11 +119,12 @@ function aligned(outputs: number, length: number, valueAt: (k: number) => number
  * @param values - the input, one value per candle, oldest first (e.g. the closes, or an oscillator with leading NaN).
  * @param period - look-back in values, a positive integer.
  * @param out - where to write the result, as long as `values` (it may be `values` itself, or an array no longer
- *   needed: over a million candles a fresh array costs more than the average); default a new array.
+ *   needed: over a million candles a fresh array costs more than the average); default a new array (in an
+ *   optimisation trial, an array of an earlier trial: see `ColumnPool`; every element is written either way).
  * @returns `out`: a `Float64Array` of `values.length`.
  * @throws RangeError when `period` is not a positive integer or `out` is not as long as `values`.
  */
-export function ema(values: ArrayLike<number>, period: number, out: Float64Array = new Float64Array(values.length)): Float64Array {
+export function ema(values: ArrayLike<number>, period: number, out: Float64Array = newColumn(values.length)): Float64Array {
   if (!Number.isInteger(period) || period < 1) throw new RangeError(`ema: period must be a positive integer, got ${period}`);
   const k = 2 / (period + 1);
   const n = values.length;

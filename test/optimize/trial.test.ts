@@ -1,6 +1,6 @@
 /**
  * An optimisation trial keeps no trade record (the broker tallies trades as they close) and reuses its equity-curve
- * buffer from one trial to the next: neither may change a result. Checked on the shipped 15m BTC/USDT candles with
+ * buffer and its indicator columns from one trial to the next: none of it may change a result. Checked on the shipped 15m BTC/USDT candles with
  * `strategies/macd.ts` against a full replay (trades kept, a fresh broker per run).
  */
 import path from 'node:path';
@@ -13,19 +13,26 @@ import { measureReplay } from '../../framework/engine/backtest';
 import { Engine } from '../../framework/engine/engine';
 import { replayCandles } from '../../framework/feeds/replay';
 import { runTrial } from '../../framework/optimize/trial';
+import { strategyFromModule } from '../../framework/strategy/loader';
 import MacdCrossover from '../../strategies/macd';
 
 const BTC_15M = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '15m' } as const;
 const FILE = 'strategies/macd.ts';
+const EMA_CROSS = 'test/fixtures/strategies/ema-cross-columns.ts';
 const candles = replayCandles('datasets', BTC_15M);
 const plugin = { module: (await import(path.resolve(FILE))) as Record<string, unknown>, file: FILE };
 
-/** A full replay of `strategies/macd.ts` over the candles opening in `[from, to)`: trades and fills kept. */
-async function fullReplay(from: number, to: number) {
+/**
+ * A full replay of `strategies/macd.ts` (or the plugin `of`; with `params`, default its own) over the candles opening
+ * in `[from, to)`: trades and fills kept, new indicator columns.
+ */
+async function fullReplay(from: number, to: number, params: Record<string, number> = {}, of = plugin) {
   const span = sliceBatch(candles, lowerBound(candles.openTime, from), lowerBound(candles.openTime, to));
   const broker = new PaperBroker(brokerConfig());
-  await new Engine({ strategy: new MacdCrossover(), broker, file: FILE, subscription: BTC_15M }).replay(span);
-  return { broker, metrics: measureReplay(span, broker, BTC_15M.timeframe, 400), equity: Array.from(broker.equityCurve.equity) };
+  const overrides = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
+  const { strategy } = strategyFromModule(of.module, of.file, overrides);
+  await new Engine({ strategy, broker, file: of.file, subscription: BTC_15M }).replay(span);
+  return { broker, metrics: measureReplay(span, broker, BTC_15M.timeframe, strategy.warmup), equity: Array.from(broker.equityCurve.equity) };
 }
 
 const trial = (from: number, to: number) =>
@@ -66,5 +73,25 @@ describe('a trial', () => {
     expect(half.metrics).toStrictEqual(fullHalf.metrics);
     expect(half.equity?.equity).toEqual(fullHalf.equity);
     expect(again).toStrictEqual(whole);
+  });
+
+  it('computes its indicators into columns no other trial writes, run after other trials or at the same time', async () => {
+    // A strategy whose onData reads two EMA columns made in populateColumns (a trial's pooled columns), with two
+    // parameter sets whose columns differ: a column of one trial written by another (lent again while the first still
+    // reads it, or two columns of one trial sharing memory) changes its trades. Trials started together each compute
+    // their columns before any of them replays.
+    const columnPlugin = { module: (await import(path.resolve(EMA_CROSS))) as Record<string, unknown>, file: EMA_CROSS };
+    const [a, b] = [{ fast: 10, slow: 30 }, { fast: 3, slow: 150 }];
+    const [fullA, fullB] = [await fullReplay(first, end, a, columnPlugin), await fullReplay(middle, end, b, columnPlugin)];
+    expect(fullA.metrics.trades).toBeGreaterThan(100);
+    expect(fullB.metrics.trades).toBeGreaterThan(100);
+    const run = (from: number, params: Record<string, number>) =>
+      runTrial(columnPlugin, { traded: candles, informative: new Map() }, { params, from, to: end, equity: true }, brokerConfig());
+    const inTurn = [await run(first, a), await run(middle, b), await run(first, a), await run(middle, b)];
+    const together = await Promise.all([run(first, a), run(middle, b), run(first, a), run(middle, b)]);
+    for (const [trialRun, full] of [...inTurn, ...together].map((r, i) => [r, i % 2 === 0 ? fullA : fullB] as const)) {
+      expect(trialRun.metrics).toStrictEqual(full.metrics);
+      expect(trialRun.equity?.equity).toEqual(full.equity);
+    }
   });
 });

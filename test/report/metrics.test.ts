@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Trade } from '../../framework/broker/types';
 import { FrameworkError } from '../../framework/core/errors';
-import { computeMetrics, type MetricsInput } from '../../framework/report/metrics';
+import { computeMetrics, type MetricsInput, YEAR_MS } from '../../framework/report/metrics';
+import { loadJsonCandles } from '../support/shared-data';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -78,6 +79,34 @@ describe('computeMetrics on hand-checkable curves', () => {
     expect(m.expectancyFraction).toBeCloseTo(0.08 / 3, 12);
     expect(computeMetrics(input([100, 100], { trades: [trade(10, 0.01)] })).profitFactor).toBe(Number.POSITIVE_INFINITY);
     expect(computeMetrics(input([100, 100]))).toMatchObject({ trades: 0, winRate: null, profitFactor: null, expectancy: null, expectancyFraction: null });
+  });
+
+  it('gives the same bits as one pass per sum, in candle order, on a real equity curve', () => {
+    // Holding 1 BTC over Binance BTC/USDT 1h (../shared/data): equity = the close, 5,500 returns of either sign, many
+    // drawdowns. The reference is the definitions written out, a pass per sum, each summing in
+    // candle order, as computeMetrics' passes must (its result is compared bit for bit, not to a tolerance).
+    const equity = loadJsonCandles('BTC_USDT-1h.json').map((c) => c.close);
+    const time = equity.map((_, i) => T0 + i * HOUR);
+    const returns = equity.slice(1).map((e, i) => e / equity[i]! - 1);
+    let sum = 0;
+    for (const r of returns) sum += r;
+    const mean = sum / returns.length;
+    let squares = 0;
+    for (const r of returns) squares += (r - mean) * (r - mean);
+    let downsideSquares = 0;
+    for (const r of returns) if (r < 0) downsideSquares += r * r;
+    const annualise = Math.sqrt(YEAR_MS / HOUR);
+    let [peak, peakTime, worst, longest] = [equity[0]!, time[0]!, 0, 0];
+    for (let i = 1; i < equity.length; i++) {
+      if (equity[i]! >= peak) [peak, peakTime] = [equity[i]!, time[i]!];
+      else [worst, longest] = [Math.max(worst, 1 - equity[i]! / peak), Math.max(longest, time[i]! - peakTime)];
+    }
+    expect(returns.filter((r) => r < 0).length).toBeGreaterThan(2000);
+    const m = computeMetrics(input(equity, { time }));
+    expect(m.sharpe).toBe((mean / Math.sqrt(squares / (returns.length - 1))) * annualise);
+    expect(m.sortino).toBe((mean / Math.sqrt(downsideSquares / returns.length)) * annualise);
+    expect(m.maxDrawdown).toBe(worst);
+    expect(m.maxDrawdownDuration).toBe(longest);
   });
 
   it('rejects inconsistent input with a FrameworkError', () => {
