@@ -11,7 +11,7 @@ import { Command } from 'commander';
 import { z } from '../core/zod';
 import { FrameworkError } from '../core/errors';
 import { isoUtc } from '../core/time';
-import { diffRun, type Mismatch, type MismatchCause, type NotActedSignal } from '../parity/diff';
+import type { Mismatch, MismatchCause, NotActedSignal } from '../parity/diff';
 import type { Signal } from '../strategy/signal';
 import { parseCommandLine, validateOptions } from './args';
 import { commonArgs, runCommand, withCommonOptions } from './common';
@@ -80,6 +80,8 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
   await runCommand(raw['verbose'] === true, async () => {
     const options = validateOptions(optionsSchema, raw);
     const runDir = options.run === 'latest' ? latestLiveRun(options.runs, file) : options.run;
+    // The replay (the strategy loader, the store, Parquet) is loaded only for valid options: a bad value fails without it.
+    const { diffRun } = await import('../parity/diff');
     const report = await diffRun(file, runDir);
     const span = report.span === null ? 'no candles' : `${isoUtc(report.span.first)} → ${isoUtc(report.span.last)}`;
     const lines = [
