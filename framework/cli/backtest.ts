@@ -54,10 +54,7 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
   await runCommand(raw['verbose'] === true, async () => {
     const options = validateOptions(optionsSchema, raw);
     const logger = createLogger(logLevel(options));
-    // The optimizer's results module (its table printer) is loaded only for --params-file.
-    const results = options.paramsFile === undefined ? undefined : await import('../optimize/results');
-    const paramsFile = options.paramsFile === 'latest' ? latestBestParams(options.runs, results!.BEST_PARAMS_FILE) : options.paramsFile;
-    const fromFile = paramsFile === undefined ? undefined : results!.readParamsFile(readFileSync(paramsFile, 'utf8'), paramsFile);
+    const fromFile = options.paramsFile === undefined ? undefined : await readParamsOption(options.paramsFile, options.runs);
     const from = options.from ?? fromFile?.from;
     const to = options.to ?? fromFile?.to;
     // The engine, the check and the report table (the store, Parquet, cli-table3) are loaded only for valid options: a
@@ -104,6 +101,18 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
     process.exitCode = 1;
   });
 });
+
+/**
+ * The parameters (and span) of `--params-file <file | latest>`. The optimizer's results module, which reads the file,
+ * is loaded only here (it brings the optimizer's table printer).
+ *
+ * @throws FrameworkError for a file that does not hold parameters, or `latest` without one.
+ */
+async function readParamsOption(option: string, runsRoot: string): Promise<ReturnType<typeof import('../optimize/results').readParamsFile>> {
+  const { BEST_PARAMS_FILE, readParamsFile } = await import('../optimize/results');
+  const file = option === 'latest' ? latestBestParams(runsRoot, BEST_PARAMS_FILE) : option;
+  return readParamsFile(readFileSync(file, 'utf8'), file);
+}
 
 /**
  * `--params-file latest`: the `best-params.json` (`fileName`) that `npm run optimize` wrote last under
