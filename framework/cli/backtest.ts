@@ -10,8 +10,6 @@ import { Command } from 'commander';
 import { z } from '../core/zod';
 import { createLogger } from '../core/logger';
 import { DEFAULT_MAX_GAP } from '../pipeline/gap-policy';
-import { BEST_PARAMS_FILE, readParamsFile } from '../optimize/results';
-import { formatReport } from '../report/table';
 import { numberArg, paramsArg, parseCommandLine, replayArgs, validateOptions, withReplayOptions } from './args';
 import {
   brokerArgs,
@@ -56,15 +54,15 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
   await runCommand(raw['verbose'] === true, async () => {
     const options = validateOptions(optionsSchema, raw);
     const logger = createLogger(logLevel(options));
-    const paramsFile = options.paramsFile === 'latest' ? latestBestParams(options.runs) : options.paramsFile;
-    const fromFile = paramsFile === undefined ? undefined : readParamsFile(readFileSync(paramsFile, 'utf8'), paramsFile);
+    const fromFile = options.paramsFile === undefined ? undefined : await readParamsOption(options.paramsFile, options.runs);
     const from = options.from ?? fromFile?.from;
     const to = options.to ?? fromFile?.to;
-    // The engine and the check (the store, Parquet, the report) are loaded only for valid options: a bad value fails
-    // without them.
-    const [{ runBacktest }, { checkBacktest, formatBacktestCheck }] = await Promise.all([
+    // The engine, the check and the report table (the store, Parquet, cli-table3) are loaded only for valid options: a
+    // bad value fails without them.
+    const [{ runBacktest }, { checkBacktest, formatBacktestCheck }, { formatReport }] = await Promise.all([
       import('../engine/backtest'),
       import('../analysis/backtest-check'),
+      import('../report/table'),
     ]);
     const started = performance.now();
     let progress: Progress | null = null;
@@ -105,20 +103,32 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
 });
 
 /**
- * `--params-file latest`: the `best-params.json` that `npm run optimize` wrote last under `runsRoot` (by modification
- * time; its folders are named by a hash of their settings, not by time).
+ * The parameters (and span) of `--params-file <file | latest>`. The optimizer's results module, which reads the file,
+ * is loaded only here (it brings the optimizer's table printer).
+ *
+ * @throws FrameworkError for a file that does not hold parameters, or `latest` without one.
+ */
+async function readParamsOption(option: string, runsRoot: string): Promise<ReturnType<typeof import('../optimize/results').readParamsFile>> {
+  const { BEST_PARAMS_FILE, readParamsFile } = await import('../optimize/results');
+  const file = option === 'latest' ? latestBestParams(runsRoot, BEST_PARAMS_FILE) : option;
+  return readParamsFile(readFileSync(file, 'utf8'), file);
+}
+
+/**
+ * `--params-file latest`: the `best-params.json` (`fileName`) that `npm run optimize` wrote last under
+ * `runsRoot` (by modification time; its folders are named by a hash of their settings, not by time).
  *
  * @throws FrameworkError when there is none.
  */
-function latestBestParams(runsRoot: string): string {
+function latestBestParams(runsRoot: string, fileName: string): string {
   const files = existsSync(runsRoot)
     ? readdirSync(runsRoot)
         .filter((name) => name.startsWith('optimize-'))
-        .map((name) => path.join(runsRoot, name, BEST_PARAMS_FILE))
+        .map((name) => path.join(runsRoot, name, fileName))
         .filter((file) => existsSync(file))
     : [];
   if (files.length === 0) {
-    throw new FrameworkError(`--params-file latest: no ${BEST_PARAMS_FILE} in ${runsRoot}/optimize-*/; run npm run optimize first, or name the file`);
+    throw new FrameworkError(`--params-file latest: no ${fileName} in ${runsRoot}/optimize-*/; run npm run optimize first, or name the file`);
   }
   return files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]!;
 }

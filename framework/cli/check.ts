@@ -6,8 +6,6 @@
  */
 import { Command } from 'commander';
 import { z } from '../core/zod';
-import { runCheck } from '../analysis/check';
-import { formatCheckReport } from '../analysis/report';
 import { createLogger } from '../core/logger';
 import { numberArg, paramsArg, parseCommandLine, replayArgs, validateOptions, withReplayOptions } from './args';
 import { commonArgs, logLevel, runCommand, withCommonOptions, withParamOption } from './common';
@@ -33,6 +31,9 @@ const program = withCommonOptions(
 program.action(async (file: string, raw: Record<string, unknown>) => {
   await runCommand(raw['verbose'] === true, async () => {
     const options = validateOptions(optionsSchema, raw);
+    // The checks (the engine, the store) and their report table are loaded only for valid options: a bad value fails
+    // without them.
+    const [{ runCheck }, { formatCheckReport }] = await Promise.all([import('../analysis/check'), import('../analysis/report')]);
     const started = performance.now();
     const result = await runCheck({
       file,

@@ -18,21 +18,14 @@
  * @module
  */
 import path from 'node:path';
-import Table from 'cli-table3';
 import { Command, Option } from 'commander';
 import { z } from '../core/zod';
 import { FrameworkError, InvalidTimeframeError } from '../core/errors';
 import { createLogger } from '../core/logger';
 import { describeSubscription, type Subscription } from '../core/subscription';
 import { isoUtc } from '../core/time';
-import { importCandles, marketFromFileName } from '../data/import-candles';
-import { resampleDataset } from '../data/resample-dataset';
-import { summarizeDatasets } from '../data/summary';
 import type { IncompletePolicy } from '../pipeline/resample';
-import { formatContinuityReport, verifyCandles } from '../pipeline/verify';
 import { datasetDir, folderToSymbol, InvalidSubscriptionError } from '../store/layout';
-import { readKnownGaps } from '../store/known-gaps';
-import { readDataset } from '../store/partitions';
 import { choiceArg, parseCommandLine, validateOptions } from './args';
 import { commonArgs, logLevel, runCommand, withCommonOptions, type CommonOptions } from './common';
 
@@ -90,7 +83,11 @@ function minuteUtc(ms: number | null): string {
   return ms === null ? '-' : isoUtc(ms).slice(0, 16).replace('T', ' ');
 }
 
-function list(options: DataCliOptions): void {
+// Each subcommand loads what it reads and writes with (the store, Parquet, the pipeline, the table printer) itself, once
+// its options are valid: a bad value fails without them, and `list` does not load what `import` needs.
+
+async function list(options: DataCliOptions): Promise<void> {
+  const [{ summarizeDatasets }, { default: Table }] = await Promise.all([import('../data/summary'), import('cli-table3')]);
   const summaries = summarizeDatasets(options.datasets);
   if (summaries.length === 0) {
     process.stdout.write(`no datasets under ${options.datasets}\n`);
@@ -108,9 +105,14 @@ function list(options: DataCliOptions): void {
   process.stdout.write(`${table.toString()}\n`);
 }
 
-function verify(args: readonly string[], options: z.output<typeof verifySchema>): void {
+async function verify(args: readonly string[], options: z.output<typeof verifySchema>): Promise<void> {
   const { subscription, rest } = parseDataset(args);
   if (rest.length > 0) throw new InvalidSubscriptionError(`verify: unexpected argument(s) after the dataset: ${rest.join(' ')}`);
+  const [{ formatContinuityReport, verifyCandles }, { readKnownGaps }, { readDataset }] = await Promise.all([
+    import('../pipeline/verify'),
+    import('../store/known-gaps'),
+    import('../store/partitions'),
+  ]);
   const where = datasetDir(options.datasets, subscription);
   const report = verifyCandles(readDataset(options.datasets, subscription), subscription.timeframe, where, {
     known: readKnownGaps(options.datasets, subscription.exchange),
@@ -120,13 +122,14 @@ function verify(args: readonly string[], options: z.output<typeof verifySchema>)
   if (!report.ok) process.exitCode = 1;
 }
 
-function resample(args: readonly string[], options: z.output<typeof resampleSchema>): void {
+async function resample(args: readonly string[], options: z.output<typeof resampleSchema>): Promise<void> {
   const { subscription, rest } = parseDataset(args);
   const [timeframe, ...extra] = rest;
   if (timeframe === undefined || extra.length > 0) {
     throw new InvalidTimeframeError(`resample: expected the dataset then one target timeframe, got "${args.join(' ')}"`);
   }
   const logger = createLogger(logLevel(options));
+  const { resampleDataset } = await import('../data/resample-dataset');
   const result = resampleDataset(options.datasets, subscription, timeframe, {
     incomplete: options.incomplete,
     force: options.force === true,
@@ -146,7 +149,8 @@ function resample(args: readonly string[], options: z.output<typeof resampleSche
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-function importFile(file: string, options: z.output<typeof importSchema>): void {
+async function importFile(file: string, options: z.output<typeof importSchema>): Promise<void> {
+  const { importCandles, marketFromFileName } = await import('../data/import-candles');
   const named = marketFromFileName(file);
   const symbol = options.symbol ?? named?.symbol;
   const timeframe = options.timeframe ?? named?.timeframe;
@@ -175,7 +179,7 @@ function withDatasets(command: Command): Command {
 const program = new Command('data').description('List, verify, resample and import the stored datasets');
 
 withDatasets(program.command('list').description('List every dataset: span, candles, gaps')).action(
-  (options: DataCliOptions) => runCommand(options.verbose === true, async () => list(options)),
+  (options: DataCliOptions) => runCommand(options.verbose === true, () => list(options)),
 );
 
 withDatasets(

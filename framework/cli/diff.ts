@@ -13,7 +13,7 @@ import { Command } from 'commander';
 import { z } from '../core/zod';
 import { FrameworkError } from '../core/errors';
 import { isoUtc } from '../core/time';
-import { diffRun, type Mismatch, type MismatchCause, type NotActedSignal } from '../parity/diff';
+import type { Mismatch, MismatchCause, NotActedSignal } from '../parity/diff';
 import type { Signal } from '../strategy/signal';
 import { parseCommandLine, validateOptions } from './args';
 import { commonArgs, runCommand, withCommonOptions } from './common';
@@ -103,6 +103,8 @@ program.action(async (file: string | undefined, raw: Record<string, unknown>) =>
 async function diffOne(file: string | undefined, run: string, runsRoot: string): Promise<boolean> {
   if (run === 'latest' && file === undefined) throw new FrameworkError('--run latest: name the strategy file, e.g. npm run diff -- strategies/macd.ts --run latest');
   const runDir = run === 'latest' ? latestLiveRun(runsRoot, file!) : run;
+  // The replay (the strategy loader, the store, Parquet) is loaded only for valid options: a bad value fails without it.
+  const { diffRun } = await import('../parity/diff');
   const report = await diffRun(file ?? journaledFile(runDir), runDir);
   const span = report.span === null ? 'no candles' : `${isoUtc(report.span.first)} → ${isoUtc(report.span.last)}`;
   const lines = [

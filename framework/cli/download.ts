@@ -15,7 +15,6 @@
  */
 import path from 'node:path';
 import type { Exchange } from 'ccxt';
-import { ccxt } from '../core/ccxt';
 import { Command } from 'commander';
 import { z } from '../core/zod';
 import { createLogger } from '../core/logger';
@@ -24,8 +23,7 @@ import { describeSubscription } from '../core/subscription';
 import { isoUtc } from '../core/time';
 import { timeframeGrid } from '../core/timeframe';
 import { DEFAULT_ATTEMPTS, DownloadError } from '../data/fetch-candles';
-import { downloadCandles, type DownloadResult } from '../data/download';
-import { createExchange } from '../feeds/live/exchange';
+import type { DownloadResult } from '../data/download';
 import { datasetDir } from '../store/layout';
 import { dateArg, httpUrlArg, numberArg, parseCommandLine, validateOptions } from './args';
 import { commonArgs, logLevel, runCommand, withCommonOptions } from './common';
@@ -48,7 +46,9 @@ const INTERRUPTED_EXIT_CODE = 130;
  * The ccxt exchange to read from: Binance (or a Binance-compatible simulator at `simUrl`) through `createExchange`,
  * any other ccxt id as a stock ccxt instance; always with ccxt's rate limiter on.
  */
-function openExchange(id: string, simUrl: URL | undefined): Exchange {
+async function openExchange(id: string, simUrl: URL | undefined): Promise<Exchange> {
+  // ccxt (about 340 files) is loaded only once the options are valid: a bad value fails without it.
+  const [{ ccxt }, { createExchange }] = await Promise.all([import('../core/ccxt'), import('../feeds/live/exchange')]);
   if (simUrl !== undefined) {
     if (id !== 'binance') throw new DownloadError(`--sim-url: the simulator is Binance-compatible; use the exchange id "binance", not "${id}"`);
     const origin = simUrl.origin;
@@ -107,7 +107,8 @@ program.action(async (exchangeId: string, symbol: string, timeframe: string, raw
     const logger = createLogger(logLevel(options));
     const subscription: Subscription = { exchange: exchangeId, symbol, timeframe };
     datasetDir(options.datasets, subscription); // checks the exchange id, symbol and timeframe before connecting
-    const exchange = openExchange(exchangeId, options.simUrl);
+    const { downloadCandles } = await import('../data/download');
+    const exchange = await openExchange(exchangeId, options.simUrl);
     const abort = new AbortController();
     process.once('SIGINT', () => {
       process.stderr.write('\nstopping after the page being read (Ctrl-C again to quit at once)\n');

@@ -10,7 +10,6 @@ import { z } from '../core/zod';
 import { createLogger } from '../core/logger';
 import { isoUtc } from '../core/time';
 import type { LiveFeedStatus } from '../feeds/live/live-feed';
-import { formatReport } from '../report/table';
 import { FAULT_KINDS, type FaultConfig } from '../sim/config';
 import { numberArg, paramsArg, parseCommandLine, validateOptions } from './args';
 import { LIVE_EXCHANGES, liveMarketArgs } from './market-args';
@@ -149,6 +148,7 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
       process.stdout.write(`no live candle closed before the stop; journal in ${path.relative('.', result.dir)}/\n`);
       return;
     }
+    const { formatReport } = await import('../report/table'); // cli-table3: only once a run has a summary to print
     process.stdout.write(`${formatReport(result.summary)}\nrun written to ${path.relative('.', result.dir)}/\n`);
   });
   process.exit();

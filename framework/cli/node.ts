@@ -12,10 +12,8 @@ import { Command } from 'commander';
 import { z } from '../core/zod';
 import { createLogger } from '../core/logger';
 import { isoUtc } from '../core/time';
-import { AmqpBus } from '../bus/amqp';
 import { sendAdmin, type AdminReply, type AdminRequest, type NodeStatus, type StrategyLine } from '../node/admin';
 import { sendAdminOverBus } from '../node/admin-bus';
-import { loadNodeConfig } from '../node/config';
 import type { SimulatorOptions } from '../connector/market-data';
 import { checkNodeRole, NODE_ROLES } from '../node/role';
 import { FAULT_KINDS, type FaultConfig } from '../sim/config';
@@ -82,6 +80,8 @@ const adminProgram = withCommonOptions(
 runProgram.action(async (file: string, raw: Record<string, unknown>) => {
   await runCommand(raw['verbose'] === true, async () => {
     const options = validateOptions(runSchema, raw);
+    // The configuration reader (yaml) is loaded only to run a node: a bad option or an admin command starts without it.
+    const { loadNodeConfig } = await import('../node/config');
     const config = await loadNodeConfig(file);
     const level = logLevel(options);
     const logger = createLogger(level);
@@ -165,6 +165,7 @@ adminProgram.action(async (command: string, id: string | undefined, raw: Record<
 
 /** Sends `request` over the RabbitMQ bus at `url` (see `node/admin-bus.ts`). */
 async function overBus(url: string, request: AdminRequest): Promise<AdminReply> {
+  const { AmqpBus } = await import('../bus/amqp'); // RabbitMQ's client: only for --bus, not for the control socket
   const bus = await AmqpBus.connect(url);
   try {
     return await sendAdminOverBus(bus, request);

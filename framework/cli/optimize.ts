@@ -9,9 +9,6 @@ import { availableParallelism } from 'node:os';
 import { z } from '../core/zod';
 import { createLogger } from '../core/logger';
 import { OBJECTIVES, type ObjectiveName } from '../optimize/objective';
-import { optimize } from '../optimize/optimize';
-import { formatWindows, writeBestParams } from '../optimize/results';
-import { writeResultsPage } from '../optimize/results-page';
 import { SAMPLERS } from '../optimize/samplers';
 import { choiceArg, collectRepeated, namedValuesArg, numberArg, parseCommandLine, replayArgs, validateOptions, withReplayOptions } from './args';
 import { brokerArgs, brokerFromOptions, commonArgs, logLevel, runCommand, withBrokerOptions, withCommonOptions } from './common';
@@ -61,6 +58,13 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
   await runCommand(raw['verbose'] === true, async () => {
     const options = validateOptions(optionsSchema, raw);
     const logger = createLogger(logLevel(options));
+    // The search (the worker pool, the store, the engine) and its results page are loaded only for valid options: a bad
+    // value fails without them.
+    const [{ optimize }, { formatWindows, writeBestParams }, { writeResultsPage }] = await Promise.all([
+      import('../optimize/optimize'),
+      import('../optimize/results'),
+      import('../optimize/results-page'),
+    ]);
     const started = performance.now();
     const stop = new AbortController();
     const interrupt = () => {

@@ -24,11 +24,9 @@ import { z } from '../core/zod';
 import type { FaultConfig, FaultKind, SimulatedMarket } from '../sim/config';
 import { FAULT_KINDS } from '../sim/config';
 import type { SimulatorAccount } from '../sim/account';
-import { startSimulator } from '../sim/simulator';
 import { createLogger } from '../core/logger';
 import type { Subscription } from '../core/subscription';
 import { folderToSymbol } from '../store/layout';
-import { readDataset } from '../store/partitions';
 import { choiceListArg, collectRepeated, dateArg, numberArg, parseCommandLine, validateOptions } from './args';
 import { commonArgs, logLevel, runCommand, withCommonOptions } from './common';
 
@@ -103,6 +101,8 @@ function faultConfig(kinds: readonly FaultKind[], rate: number): FaultConfig {
 
 async function run(options: SimOptions): Promise<void> {
   const log = createLogger(logLevel(options));
+  // The store (Parquet) and the simulator's servers are loaded only for valid options: a bad value fails without them.
+  const [{ readDataset }, { startSimulator }] = await Promise.all([import('../store/partitions'), import('../sim/simulator')]);
   const markets: SimulatedMarket[] = options.dataset.map((s) => ({
     symbol: s.symbol,
     timeframe: s.timeframe,

@@ -58,7 +58,10 @@ import type { Order, OrderEvent, OrderListener } from '../broker/orders';
 import { DEFAULT_LIMITS, exchangeClientOrderId, heldAfter, nextStep, orderTowards, type ExchangeAnswer, type ExecutionLimits, type Outcome, type Step } from './decisions';
 import { EventLog, type ExecutionEvent } from './events';
 import { classifyFailure, isOrderNotFound, type Failure } from './failures';
+import { isMirrored, SpotShortError } from './mirrored';
 import { OrdersJournal, readOrderRecords, type OrderRecord } from './orders-journal';
+
+export { isMirrored, SpotShortError };
 
 /**
  * The ccxt calls the executor makes (a ccxt `Exchange` with the account's credentials has them all; a shared
@@ -92,23 +95,10 @@ export interface ExecutorOptions {
   readonly logger?: Logger;
 }
 
-/**
- * Whether the executor mirrors `event` on the exchange (see {@link OrderExecutor.onOrderEvent}): market orders and stop /
- * limit orders that filled, a settled `closed_on_exchange`; never the report's close at the end of a run.
- */
-export function isMirrored(event: OrderEvent): boolean {
-  const { order } = event;
-  if (order.reason === 'end_of_data') return false;
-  if (order.reason === 'closed_on_exchange') return order.status === 'filled' || order.status === 'cancelled';
-  return order.type === 'market' || order.status === 'filled' || order.status === 'partially_filled';
-}
 
 /** ccxt's precision modes (`ccxt/js/src/base/functions/number.js`; not exported by its type declarations). */
 const DECIMAL_PLACES = 2;
 const TICK_SIZE = 4;
-
-/** A short asked of a spot account, which cannot hold a negative quantity. Stops the run. */
-export class SpotShortError extends FrameworkError {}
 
 /** Mirrors a paper broker's orders on the exchange (see the module doc). Register {@link listener} with the broker. */
 export class OrderExecutor {

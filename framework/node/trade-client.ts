@@ -23,7 +23,7 @@ import type { BusConsumer, MessageBus } from '../bus/bus';
 import { TOPICS } from '../bus/topics';
 import { FrameworkError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import { isMirrored, SpotShortError } from '../execution/executor';
+import { isMirrored, SpotShortError } from '../execution/mirrored';
 import type { GatedBroker } from '../execution/reconcile-loop';
 import type { StrategyEventMessage, TradeCommand, TradeReply } from './trade-messages';
 

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { AmqpBus } from '../bus/amqp';
 import type { MessageBus } from '../bus/bus';
 import { IpcBusClient } from '../bus/ipc';
 import { messageOf } from '../core/errors';
@@ -53,7 +52,8 @@ if (args.realOrders === true && loaded.strategy.canShort) {
 }
 let bus: MessageBus;
 try {
-  bus = args.bus === 'in-process' ? new IpcBusClient(processBusChannel()) : await AmqpBus.connect(args.bus);
+  // RabbitMQ's client is loaded only for an amqp:// bus: a worker of an in-process bus talks to its node over IPC.
+  bus = args.bus === 'in-process' ? new IpcBusClient(processBusChannel()) : await (await import('../bus/amqp')).AmqpBus.connect(args.bus);
   const { staleAfter, ...rest } = args;
   const result = await runStrategyWorker({
     ...rest,
