@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import { z } from '../core/zod';
 import { createLogger } from '../core/logger';
 import { DEFAULT_MAX_GAP } from '../pipeline/gap-policy';
-import { numberArg, paramsArg, parseCommandLine, replayArgs, validateOptions, withReplayOptions } from './args';
+import { numberArg, paramsArg, parseCommandLine, replayArgs, UsageError, validateOptions, withReplayOptions } from './args';
 import {
   brokerArgs,
   brokerFromOptions,
@@ -106,11 +106,13 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
  * The parameters (and span) of `--params-file <file | latest>`. The optimizer's results module, which reads the file,
  * is loaded only here (it brings the optimizer's table printer).
  *
- * @throws FrameworkError for a file that does not hold parameters, or `latest` without one.
+ * @throws UsageError for a file that does not exist; FrameworkError for one that does not hold parameters, or `latest`
+ *   without one.
  */
 async function readParamsOption(option: string, runsRoot: string): Promise<ReturnType<typeof import('../optimize/results').readParamsFile>> {
   const { BEST_PARAMS_FILE, readParamsFile } = await import('../optimize/results');
   const file = option === 'latest' ? latestBestParams(runsRoot, BEST_PARAMS_FILE) : option;
+  if (!existsSync(file)) throw new UsageError(`--params-file "${file}": no such file; expected a parameters file such as npm run optimize's ${BEST_PARAMS_FILE}, or "latest"`);
   return readParamsFile(readFileSync(file, 'utf8'), file);
 }
 

@@ -19,6 +19,7 @@ describe('one argument-validation layer: a bad value is one line naming the opti
     ['backtest', ['strategies/macd.ts', '--slippage-bps', 'abc'], 'error: --slippage-bps "abc": expected a number (basis points) in [0, 10000)'],
     ['backtest', ['strategies/macd.ts', '--max-gap', '2.5'], 'error: --max-gap "2.5": expected a whole number (candles) ≥ 0'],
     ['backtest', ['strategies/macd.ts', '--bogus'], "error: unknown option '--bogus'"],
+    ['backtest', ['strategies/macd.ts', '--params-file', 'nope.json'], 'error: --params-file "nope.json": no such file; expected a parameters file such as npm run optimize\'s best-params.json, or "latest"'],
     ['check', ['strategies/macd.ts', '--cuts', 'many'], 'error: --cuts "many": expected a whole number (histories) ≥ 1'],
     ['live', ['strategies/macd.ts', '--exchange', 'kraken'], 'error: --exchange "kraken": expected one of binance, sim'],
     ['live', ['strategies/macd.ts', '--exchange', 'sim', '--start', 'June'], 'error: --start "June": expected a UTC date YYYY-MM-DD[THH:MM[:SS]] or epoch ms'],
