@@ -207,15 +207,10 @@ export class MarketData {
     const { signal, onDataEnded } = this.#options;
     // Watched from the start: when the simulator's clock has passed the data's end before the backfill caught up (a
     // slow start on a fast clock), the backfill waits for candles that never come and the start would never resolve.
-    const simulated = this.#simulated;
-    const dataEnded = new Promise<void>((resolve) => {
-      if (simulated !== null && onDataEnded !== undefined) {
-        this.#watchDataEnd(simulated, (last) => {
-          resolve();
-          onDataEnded(last);
-        });
-      }
-    });
+    const dataEnded =
+      this.#simulated === null || onDataEnded === undefined
+        ? new Promise<never>(() => undefined)
+        : this.#watchDataEnd(this.#simulated).then(onDataEnded);
     try {
       const starting = (async () => {
         for (const entry of this.#feeds) await entry.feed!.start();
@@ -326,27 +321,32 @@ export class MarketData {
     });
   }
 
-  /** Once the simulator's clock has passed the data's end and its last candles are durable (or a grace period later). */
-  #watchDataEnd(simulated: Simulated, onEnded: (lastOpenTimes: ReadonlyMap<string, number>) => void): void {
+  /**
+   * Resolves with the last open times of the simulator's data once its clock has passed the data's end and its last
+   * candles are durable (or a grace period later); never when no judged feed has simulated data.
+   */
+  #watchDataEnd(simulated: Simulated): Promise<ReadonlyMap<string, number>> {
     const { logger, dataEndOf } = this.#options;
     const judged = new Set((dataEndOf ?? this.#feeds.map((f) => f.subscription)).map(marketDataTopic));
     const ending = this.#feeds.filter((f) => judged.has(f.topic) && simulated.last.has(f.topic));
-    if (ending.length === 0) return;
     const last = (f: Feed): number => simulated.last.get(f.topic)!;
     let passedAt: number | null = null;
-    this.#watch = setInterval(() => {
-      const passed = ending.every((f) => simulated.simulator.clock() >= last(f) + 2 * f.grid.nominalMs);
-      if (!passed) return;
-      const delivered = ending.every((f) => (f.lastOpenTime ?? -Infinity) >= last(f));
-      // A last candle that never comes is waited for a grace period, counted once the feeds have caught up: a slow
-      // start (a backfill still delivering after the clock passed the end) is not the data's end.
-      if (!delivered && this.#warmingUp) return;
-      passedAt ??= Date.now();
-      if (!delivered && Date.now() - passedAt < DATA_END_GRACE_MS) return;
-      clearInterval(this.#watch);
-      logger?.warn({ lastCandles: Object.fromEntries(ending.map((f) => [f.topic, isoUtc(last(f))])) }, "the simulator's data ended: stopping");
-      onEnded(simulated.last);
-    }, 50);
+    return new Promise((resolve) => {
+      if (ending.length === 0) return;
+      this.#watch = setInterval(() => {
+        const passed = ending.every((f) => simulated.simulator.clock() >= last(f) + 2 * f.grid.nominalMs);
+        if (!passed) return;
+        const delivered = ending.every((f) => (f.lastOpenTime ?? -Infinity) >= last(f));
+        // A last candle that never comes is waited for a grace period, counted once the feeds have caught up: a slow
+        // start (a backfill still delivering after the clock passed the end) is not the data's end.
+        if (!delivered && this.#warmingUp) return;
+        passedAt ??= Date.now();
+        if (!delivered && Date.now() - passedAt < DATA_END_GRACE_MS) return;
+        clearInterval(this.#watch);
+        logger?.warn({ lastCandles: Object.fromEntries(ending.map((f) => [f.topic, isoUtc(last(f))])) }, "the simulator's data ended: stopping");
+        resolve(simulated.last);
+      }, 50);
+    });
   }
 }
 
