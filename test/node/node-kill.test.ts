@@ -30,10 +30,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sendAdmin } from '../../framework/node/admin';
-import { replayCandles } from '../../framework/feeds/replay';
-import { startSimulator, type Simulator } from '../../framework/sim/simulator';
+import type { Simulator } from '../../framework/sim/simulator';
 import { checkpoints, expectDiffsClean, jsonLines, killNodes, NodeProcess, processAlive, runDirs } from './node-process';
-import { expectAccountMatchesJournals, orderEvents } from './real-orders-checks';
+import { expectAccountMatchesJournals, orderEvents, startRealOrdersSimulator } from './real-orders-checks';
 
 const SPEED = 600; // a 1m candle every 100 ms of real time
 const MINUTE = 60_000;
@@ -83,13 +82,7 @@ async function killAndRestart(): Promise<{ sim: Simulator; runs: string; dirs: R
       '',
     ].join('\n'),
   );
-  sim = await startSimulator({
-    markets: [{ symbol: 'BTC/USDT', timeframe: '1m', candles: replayCandles('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1m' }) }],
-    startTime: Date.UTC(2021, 3, 21, 2, 0),
-    speed: SPEED,
-    account: { ...credentials, balances: { USDT: 10_000, BTC: 0 } },
-    faults: { orderTimeout: { nth: [WORKER_KILL_AT], answerAfterMs: 5_000 } },
-  });
+  sim = await startRealOrdersSimulator(SPEED, credentials, { orderTimeout: { nth: [WORKER_KILL_AT], answerAfterMs: 5_000 } });
   const s = sim;
   // The same command both times. No candle limit: a worker at its limit would finish its run before the kill.
   // Every candle is traded (the replay of npm run diff is the reference; the stale rule has its own tests).

@@ -16,10 +16,9 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendAdmin } from '../../framework/node/admin';
-import { replayCandles } from '../../framework/feeds/replay';
-import { startSimulator, type Simulator } from '../../framework/sim/simulator';
+import type { Simulator } from '../../framework/sim/simulator';
 import { expectDiffsClean, killNodes, NodeProcess, runDirs, nodeScratch } from './node-process';
-import { expectAccountMatchesJournals, orderEvents } from './real-orders-checks';
+import { expectAccountMatchesJournals, orderEvents, startRealOrdersSimulator } from './real-orders-checks';
 
 const SPEED = 600; // a 1m candle every 100 ms of real time
 const KILL_AT = 30; // the order whose answer the simulator holds back; its strategy's worker is killed meanwhile
@@ -56,13 +55,7 @@ export function describeRealOrdersNode(transport: string, busArgs: () => readonl
     });
 
     it('3 strategies on one account: holding = sum of paper positions, client order ids from the journals, none twice across a SIGKILL', { timeout: 600_000 }, async () => {
-      sim = await startSimulator({
-        markets: [{ symbol: 'BTC/USDT', timeframe: '1m', candles: replayCandles('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1m' }) }],
-        startTime: Date.UTC(2021, 3, 21, 2, 0),
-        speed: SPEED,
-        account: { ...credentials, balances: { USDT: 10_000, BTC: 0 } },
-        faults: { orderTimeout: { nth: [KILL_AT], answerAfterMs: 5_000 } },
-      });
+      sim = await startRealOrdersSimulator(SPEED, credentials, { orderTimeout: { nth: [KILL_AT], answerAfterMs: 5_000 } });
       const node = new NodeProcess(
         [config, '--sim-url', sim.restUrl, '--speed', String(SPEED), '--max-candles', '60',
           // Every candle is traded (the replay of npm run diff is the reference; the stale rule has its own tests).

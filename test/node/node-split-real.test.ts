@@ -12,11 +12,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { replayCandles } from '../../framework/feeds/replay';
-import { startSimulator, type Simulator } from '../../framework/sim/simulator';
+import type { Simulator } from '../../framework/sim/simulator';
 import { useRabbitMq } from '../support/use-rabbitmq';
 import { expectDiffsClean, killNodes, NodeProcess, runDirs } from './node-process';
-import { expectAccountMatchesJournals } from './real-orders-checks';
+import { expectAccountMatchesJournals, startRealOrdersSimulator } from './real-orders-checks';
 
 const SPEED = 600; // a 1m candle every 100 ms of real time
 const CANDLES = 30;
@@ -48,12 +47,7 @@ afterAll(async () => {
 
 describe('npm run node split in two processes with mode: real strategies (RabbitMQ)', () => {
   it('the connector process executes the orders of the workers\' process: account = journals, client order ids unique, diff 0', { timeout: 600_000 }, async () => {
-    sim = await startSimulator({
-      markets: [{ symbol: 'BTC/USDT', timeframe: '1m', candles: replayCandles('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1m' }) }],
-      startTime: Date.UTC(2021, 3, 21, 2, 0),
-      speed: SPEED,
-      account: { ...credentials, balances: { USDT: 10_000, BTC: 0 } },
-    });
+    sim = await startRealOrdersSimulator(SPEED, credentials);
     // Every candle is traded (the replay of npm run diff is the reference; the stale rule has its own tests).
     const common = [config, '--sim-url', sim.restUrl, '--speed', String(SPEED), '--stale-after', 'off', '--reconcile-every', '2',
       '--store', path.join(scratch, 'store'), '--runs', runs, '--bus', rabbit().url];

@@ -1,13 +1,30 @@
 /**
- * The checks of a node's `mode: real` strategies after their run, shared by the real-order node scenarios: the
- * simulator's account against what the workers' journals (`trading.jsonl`, `orders.jsonl`) say was decided and sent.
+ * The real-order node scenarios' exchange (the simulator playing the shipped BTC/USDT 1m with an account) and the
+ * checks of their `mode: real` strategies after the run: the simulator's account against what the workers' journals
+ * (`trading.jsonl`, `orders.jsonl`) say was decided and sent.
  */
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { OrderEvent } from '../../framework/broker/orders';
 import type { OrderRecord } from '../../framework/execution/orders-journal';
-import type { Simulator } from '../../framework/sim/simulator';
+import { replayCandles } from '../../framework/feeds/replay';
+import type { FaultConfig } from '../../framework/sim/config';
+import { startSimulator, type Simulator } from '../../framework/sim/simulator';
 import { jsonLines } from './node-process';
+
+/**
+ * Starts the simulator the real-order scenarios trade on: the shipped binance BTC/USDT 1m from 2021-04-21 02:00 at
+ * `speed`, and an account with the API key `credentials` holding 10,000 USDT and no BTC.
+ */
+export function startRealOrdersSimulator(speed: number, credentials: { readonly apiKey: string; readonly secret: string }, faults?: FaultConfig): Promise<Simulator> {
+  return startSimulator({
+    markets: [{ symbol: 'BTC/USDT', timeframe: '1m', candles: replayCandles('datasets', { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1m' }) }],
+    startTime: Date.UTC(2021, 3, 21, 2, 0),
+    speed,
+    account: { ...credentials, balances: { USDT: 10_000, BTC: 0 } },
+    ...(faults !== undefined && { faults }),
+  });
+}
 
 /** A base quantity in units of 1e-8 (exact comparisons of sums). */
 export const units = (quantity: number): number => Math.round(quantity * 1e8);
