@@ -104,8 +104,8 @@ async function diffOne(file: string | undefined, run: string, runsRoot: string):
   if (run === 'latest' && file === undefined) throw new FrameworkError('--run latest: name the strategy file, e.g. npm run diff -- strategies/macd.ts --run latest');
   const runDir = run === 'latest' ? latestLiveRun(runsRoot, file!) : run;
   // The replay (the strategy loader, the store, Parquet) is loaded only for valid options: a bad value fails without it.
-  const { diffRun } = await import('../parity/diff');
-  const report = await diffRun(file ?? journaledFile(runDir), runDir);
+  const [{ diffRun }, { readRunHeader }] = await Promise.all([import('../parity/diff'), import('../report/journal')]);
+  const report = await diffRun(file ?? readRunHeader(runDir).file, runDir);
   const span = report.span === null ? 'no candles' : `${isoUtc(report.span.first)} → ${isoUtc(report.span.last)}`;
   const lines = [
     `run ${report.run} (${report.mode}), strategy ${report.strategy.name} [parameters ${report.strategy.parametersHash}]`,
@@ -121,19 +121,6 @@ async function diffOne(file: string | undefined, run: string, runsRoot: string):
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   return report.unexplained > 0;
-}
-
-/**
- * The strategy file `runDir/run.json` names.
- *
- * @throws FrameworkError when the folder has no readable `run.json` naming one.
- */
-function journaledFile(runDir: string): string {
-  const header = path.join(runDir, 'run.json');
-  if (!existsSync(header)) throw new FrameworkError(`--run ${runDir}: no run.json there (not a run folder)`);
-  const { file } = JSON.parse(readFileSync(header, 'utf8')) as { file?: unknown };
-  if (typeof file !== 'string') throw new FrameworkError(`--run ${runDir}: its run.json names no strategy file; give it, e.g. npm run diff -- strategies/macd.ts --run ${runDir}`);
-  return file;
 }
 
 await parseCommandLine(program);

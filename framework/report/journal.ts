@@ -138,11 +138,20 @@ export function writeRunHeader(dir: string, header: RunHeader): void {
  *   file and line that is not JSON.
  */
 export function readJournal(dir: string): JournalContents {
-  const headerPath = join(dir, 'run.json');
-  if (!existsSync(headerPath)) throw new FrameworkError(`${dir} is not a run directory: it has no run.json`);
-  const header = JSON.parse(readFileSync(headerPath, 'utf8')) as RunHeader;
+  const header = readRunHeader(dir);
   const candles = readLines<JournaledCandle & { market?: string }>(join(dir, 'candles.jsonl')).filter((c) => c.market === undefined);
   return { header, candles, signals: readSignals(dir) };
+}
+
+/**
+ * A run's `run.json` (see {@link RunHeader}).
+ *
+ * @throws {@link "core/errors"!FrameworkError | FrameworkError} naming the folder when it is not a run directory.
+ */
+export function readRunHeader(dir: string): RunHeader {
+  const headerPath = join(dir, 'run.json');
+  if (!existsSync(headerPath)) throw new FrameworkError(`${dir} is not a run directory: it has no run.json`);
+  return JSON.parse(readFileSync(headerPath, 'utf8')) as RunHeader;
 }
 
 /**
