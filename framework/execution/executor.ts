@@ -61,8 +61,6 @@ import { classifyFailure, isOrderNotFound, type Failure } from './failures';
 import { isMirrored, SpotShortError } from './mirrored';
 import { OrdersJournal, readOrderRecords, type OrderRecord } from './orders-journal';
 
-export { isMirrored, SpotShortError };
-
 /**
  * The ccxt calls the executor makes (a ccxt `Exchange` with the account's credentials has them all; a shared
  * connector can provide them instead). `last_response_headers` is read for a 429's `Retry-After`.
@@ -178,7 +176,7 @@ export class OrderExecutor {
    * freqtrade does), for the next run to take over — including an order sent on the last candle that the paper broker
    * had not filled yet when the run stopped.
    *
-   * @throws {@link SpotShortError} when the event's target is a short.
+   * @throws {@link "execution/mirrored"!SpotShortError | SpotShortError} when the event's target is a short.
    */
   onOrderEvent(event: OrderEvent): void {
     const { order, targetQuantity } = event;

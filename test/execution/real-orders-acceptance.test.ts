@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLive, type LiveResult } from '../../framework/node/live';
-import { SpotShortError } from '../../framework/execution/executor';
+import { SpotShortError } from '../../framework/execution/mirrored';
 import type { OrderRecord } from '../../framework/execution/orders-journal';
 import { createExchange } from '../../framework/feeds/live/exchange';
 import { replayCandles } from '../../framework/feeds/replay';
