@@ -68,6 +68,16 @@ function checkpoints(): { position: unknown }[] {
     .map((l) => (JSON.parse(l) as { state: { position: unknown } }).state);
 }
 
+/** Whether the last line of the run's `orders.jsonl` is an order sent without an answer yet, or torn mid-write. */
+function orderInFlight(): boolean {
+  const dir = runDir();
+  const file = dir === null ? '' : path.join(dir, 'orders.jsonl');
+  if (!existsSync(file)) return false;
+  const text = readFileSync(file, 'utf8');
+  if (!text.endsWith('\n') && text !== '') return true;
+  return text.trim().split('\n').at(-1)!.includes('"status":"sending"');
+}
+
 describe('npm run live --real-orders after a SIGKILL while long', () => {
   it('restores the position and the holding, reconciles in sync, trades as a run without the kill, sends no order twice', { timeout: 420_000 }, async () => {
     sim = await startSimulator({
@@ -78,10 +88,14 @@ describe('npm run live --real-orders after a SIGKILL while long', () => {
     });
     const first = live(['--verbose']);
     const deadline = Date.now() + 180_000;
-    // Kill the whole child once it has acted on 8 candles and holds a position (and so does the account).
+    // Kill the whole child once it has acted on 8 candles and holds a position (and so does the account), with no order
+    // in flight (that case is real-orders-kill-in-flight's): the child is frozen (SIGSTOP) while its files are read, so
+    // nothing can go out between the look and the kill.
     for (;;) {
+      first.child.kill('SIGSTOP');
       const states = checkpoints();
-      if (states.length >= 8 && states.at(-1)!.position !== null && sim.account.balance('BTC').free > 0) break;
+      if (states.length >= 8 && states.at(-1)!.position !== null && sim.account.balance('BTC').free > 0 && !orderInFlight()) break;
+      first.child.kill('SIGCONT');
       if (Date.now() > deadline || first.child.exitCode !== null) throw new Error(`no position taken: ${first.stderr().slice(-2_000)}`);
       await new Promise((r) => setTimeout(r, 20));
     }
