@@ -10,7 +10,7 @@ import { DEFAULT_MAX_GAP, enforceGapPolicy, isKnownGap } from '../pipeline/gap-p
 import { describeGap, findGaps } from '../pipeline/gaps';
 import { KNOWN_GAPS_FILE, readKnownGaps } from '../store/known-gaps';
 import { readDataset } from '../store/partitions';
-import { computeMetrics, type Metrics } from '../report/metrics';
+import { computeMetricsAndMoments, type Metrics, type MetricsAndMoments } from '../report/metrics';
 import type { RunSummary } from '../report/run-summary';
 import { writeHtmlReport } from '../report/html-report';
 import { writeRunHeader, type RunOrigin } from '../report/journal';
@@ -187,7 +187,7 @@ export interface FinishedReplay {
  */
 export function closeBacktestRun(replay: FinishedReplay): { readonly dir: string; readonly summary: RunSummary } {
   const { candles, broker, engine, subscription, strategy, startedAt } = replay;
-  const metrics = measureReplay(candles, broker, subscription.timeframe, strategy.warmup);
+  const { metrics } = measureReplay(candles, broker, subscription.timeframe, strategy.warmup);
   const { runId, dir } = createRunDir(replay.runsRoot, strategy.name);
   writeRunHeader(dir, {
     runId,
@@ -205,15 +205,15 @@ export function closeBacktestRun(replay: FinishedReplay): { readonly dir: string
  * The metrics of a finished replay, as a backtest reports them: closes any open position at the last candle's close,
  * then computes the metrics of the broker's equity curve and trades from the first candle after the strategy's
  * `warmup` on (the warm-up trades nothing: its signals are not acted on; freqtrade leaves out its startup candles the
- * same way), buy-and-hold from that candle's open to the last close. `npm run optimize` scores its trials with it, so
- * that a trial's metrics are the backtest's.
+ * same way), buy-and-hold from that candle's open to the last close; and the moments of the same per-candle returns.
+ * `npm run optimize` scores its trials with it, so that a trial's metrics are the backtest's.
  */
-export function measureReplay(candles: CandleBatch, broker: PaperBroker, timeframe: Subscription['timeframe'], warmup: number): Metrics {
+export function measureReplay(candles: CandleBatch, broker: PaperBroker, timeframe: Subscription['timeframe'], warmup: number): MetricsAndMoments {
   const n = batchLength(candles);
   broker.closeAll(candleAt(candles, n - 1));
   const curve = broker.equityCurve;
   const from = metricsStart(warmup, n);
-  return computeMetrics({
+  return computeMetricsAndMoments({
     equity: curve.equity.subarray(from),
     time: curve.time.subarray(from),
     timeframe,

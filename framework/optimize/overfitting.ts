@@ -7,39 +7,6 @@
 /** The Euler–Mascheroni constant γ. */
 const EULER_GAMMA = 0.5772156649015329;
 
-/** Mean, standard deviation (n − 1), skewness and kurtosis (not excess: 3 for a normal) of a sample. */
-export interface Moments {
-  readonly count: number;
-  readonly mean: number;
-  readonly std: number;
-  readonly skewness: number;
-  readonly kurtosis: number;
-}
-
-/**
- * The moments of the per-candle simple returns of an equity curve (`equity[i] / equity[i − 1] − 1`); skewness and
- * kurtosis use the population moments (`m3 / m2^1.5`, `m4 / m2²`), as Bailey & López de Prado do. Zeros when fewer
- * than two returns or no dispersion.
- */
-export function returnMoments(equity: ArrayLike<number>): Moments {
-  const count = Math.max(0, equity.length - 1);
-  let sum = 0;
-  for (let i = 1; i < equity.length; i++) sum += equity[i]! / equity[i - 1]! - 1;
-  const mean = count > 0 ? sum / count : 0;
-  let m2 = 0;
-  let m3 = 0;
-  let m4 = 0;
-  for (let i = 1; i < equity.length; i++) {
-    const d = equity[i]! / equity[i - 1]! - 1 - mean;
-    m2 += d * d;
-    m3 += d * d * d;
-    m4 += d * d * d * d;
-  }
-  if (count < 2 || !(m2 > 0)) return { count, mean, std: 0, skewness: 0, kurtosis: 3 };
-  const [p2, p3, p4] = [m2 / count, m3 / count, m4 / count];
-  return { count, mean, std: Math.sqrt(m2 / (count - 1)), skewness: p3 / p2 ** 1.5, kurtosis: p4 / (p2 * p2) };
-}
-
 /** What {@link deflatedSharpe} needs. Sharpe ratios are per candle (not annualised). */
 export interface DeflatedSharpeInput {
   /** The chosen trial's Sharpe ratio per candle. */

@@ -13,11 +13,10 @@ import { lowerBound } from '../core/search';
 import { describeSubscription } from '../core/subscription';
 import { measureReplay } from '../engine/backtest';
 import { Engine } from '../engine/engine';
-import type { Metrics } from '../report/metrics';
+import type { Metrics, ReturnMoments } from '../report/metrics';
 import type { StrategyParameters } from '../strategy/base-strategy';
 import { ColumnPool } from '../strategy/column-pool';
 import { strategyFromModule } from '../strategy/loader';
-import { returnMoments, type Moments } from './overfitting';
 
 /**
  * The candles every trial reads: the traded subscription's and each informative one's (keyed by
@@ -43,12 +42,13 @@ export interface TrialRequest {
 }
 
 /**
- * A trial's result: the backtest's metrics, the moments of its per-candle returns (for the deflated Sharpe ratio),
- * the candles replayed, and when asked the equity curve (open time in UTC epoch ms, equity in quote currency).
+ * A trial's result: the backtest's metrics, the moments of the per-candle returns its Sharpe ratio reads (those after
+ * the warm-up; for the deflated Sharpe ratio), the candles replayed, and when asked the equity curve (open time in UTC
+ * epoch ms, equity in quote currency).
  */
 export interface TrialResult {
   readonly metrics: Metrics;
-  readonly moments: Moments;
+  readonly moments: ReturnMoments;
   readonly candles: number;
   readonly equity?: { readonly time: readonly number[]; readonly equity: readonly number[] };
 }
@@ -97,11 +97,11 @@ export async function runTrial(
     lastTrial.engine = engine;
     lastTrial.pool = pool;
     kept = true;
-    const metrics = measureReplay(traded, paper, subscription.timeframe, loaded.strategy.warmup);
+    const { metrics, moments } = measureReplay(traded, paper, subscription.timeframe, loaded.strategy.warmup);
     const curve = paper.equityCurve;
     const result: TrialResult = {
       metrics,
-      moments: returnMoments(curve.equity),
+      moments,
       candles: batchLength(traded),
       ...(request.equity === true && { equity: { time: Array.from(curve.time), equity: Array.from(curve.equity) } }),
     };

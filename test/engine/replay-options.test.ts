@@ -15,7 +15,7 @@ async function replay(journal: boolean, keepFills: boolean) {
   const broker = new PaperBroker(brokerConfig(), { keepFills });
   const engine = new Engine({ strategy: new MacdCrossover(), broker, file: 'strategies/macd.ts', subscription: BTC_15M });
   await engine.replay(candles, { journal });
-  const metrics = measureReplay(candles, broker, BTC_15M.timeframe, 400);
+  const metrics = measureReplay(candles, broker, BTC_15M.timeframe, 400).metrics;
   return { engine, broker, metrics };
 }
 
@@ -57,7 +57,7 @@ describe('a replay as an optimisation trial runs it (no signal journal, no fills
       broker.addOrderListener(({ order }) => events.push(order));
       const engine = new Engine({ strategy: new MacdCrossover(), broker, file: 'strategies/macd.ts', subscription: BTC_15M });
       await engine.replay(candles, { journal: false });
-      const metrics = measureReplay(candles, broker, BTC_15M.timeframe, 400);
+      const metrics = measureReplay(candles, broker, BTC_15M.timeframe, 400).metrics;
       return { broker, events, metrics };
     };
     const [withIds, without] = [await run(true), await run(false)];

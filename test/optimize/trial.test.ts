@@ -32,7 +32,7 @@ async function fullReplay(from: number, to: number, params: Record<string, numbe
   const overrides = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
   const { strategy } = strategyFromModule(of.module, of.file, overrides);
   await new Engine({ strategy, broker, file: of.file, subscription: BTC_15M }).replay(span);
-  return { broker, metrics: measureReplay(span, broker, BTC_15M.timeframe, strategy.warmup), equity: Array.from(broker.equityCurve.equity) };
+  return { broker, metrics: measureReplay(span, broker, BTC_15M.timeframe, strategy.warmup).metrics, equity: Array.from(broker.equityCurve.equity) };
 }
 
 const trial = (from: number, to: number) =>
@@ -47,7 +47,7 @@ describe('a trial', () => {
     const full = await fullReplay(first, end);
     const lean = new PaperBroker(brokerConfig(), { keepFills: false, keepTrades: false });
     await new Engine({ strategy: new MacdCrossover(), broker: lean, file: FILE, subscription: BTC_15M }).replay(candles, { journal: false });
-    const leanMetrics = measureReplay(candles, lean, BTC_15M.timeframe, 400);
+    const leanMetrics = measureReplay(candles, lean, BTC_15M.timeframe, 400).metrics;
     expect(full.broker.trades.length).toBeGreaterThan(500);
     expect(lean.trades).toEqual([]);
     // The tally, summed here by hand over the kept trades in their order.
@@ -73,6 +73,24 @@ describe('a trial', () => {
     expect(half.metrics).toStrictEqual(fullHalf.metrics);
     expect(half.equity?.equity).toEqual(fullHalf.equity);
     expect(again).toStrictEqual(whole);
+  });
+
+  it('gives the moments of the returns its Sharpe ratio reads (after the warm-up), as a plain computation from its equity', async () => {
+    const { metrics, moments, equity } = await trial(first, end);
+    // Worked out here from the equity curve the trial returns: the simple returns from the 400th candle (the strategy's
+    // warm-up, which the metrics leave out) on, their mean, sample deviation and population skewness and kurtosis.
+    const curve = equity!.equity.slice(400);
+    const returns = curve.slice(1).map((e, i) => e / curve[i]! - 1);
+    const n = returns.length;
+    const mean = returns.reduce((a, r) => a + r, 0) / n;
+    const central = (k: number) => returns.reduce((a, r) => a + (r - mean) ** k, 0) / n;
+    const [std, skewness, kurtosis] = [Math.sqrt((central(2) * n) / (n - 1)), central(3) / central(2) ** 1.5, central(4) / central(2) ** 2];
+    expect(moments.count).toBe(n);
+    for (const [actual, expected] of [[moments.mean, mean], [moments.std, std], [moments.skewness, skewness], [moments.kurtosis, kurtosis]] as const) {
+      expect(Math.abs(actual / expected - 1)).toBeLessThan(1e-9);
+    }
+    // The Sharpe ratio per candle from the moments is the metrics' annualised one, un-annualised (√(candles per year)).
+    expect(Math.abs(((moments.mean / moments.std) * Math.sqrt(365 * 96)) / metrics.sharpe! - 1)).toBeLessThan(1e-12);
   });
 
   it('computes its indicators into columns no other trial writes, run after other trials or at the same time', async () => {

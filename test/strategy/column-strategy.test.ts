@@ -31,7 +31,7 @@ async function replay(strategy: MacdCrossover | MacdOnDataFrame) {
   const broker = new PaperBroker(brokerConfig());
   const engine = new Engine({ strategy, broker, file: 'test', subscription: BTC_5M });
   const columns = await engine.replay(candles);
-  return { columns, broker, metrics: measureReplay(candles, broker, BTC_5M.timeframe, strategy.warmup), signals: engine.signals };
+  return { columns, broker, metrics: measureReplay(candles, broker, BTC_5M.timeframe, strategy.warmup).metrics, signals: engine.signals };
 }
 
 class Columns extends ColumnStrategy {
