@@ -9,6 +9,7 @@ import path from 'node:path';
 import { brokerConfig } from '../framework/broker/broker-config';
 import { batchLength, sliceBatch } from '../framework/core/candle';
 import { replayCandles } from '../framework/feeds/replay';
+import { raiseInliningBudget } from '../framework/optimize/inlining';
 import { runTrial } from '../framework/optimize/trial';
 import { readDataset } from '../framework/store/partitions';
 import { checkedBacktest, inProcessBacktest, MACD_1M, stagedBacktest } from './backtest';
@@ -150,6 +151,7 @@ async function runCase(name: ChildCase, runs: number): Promise<unknown> {
       // optimize has run many trials before most of its trials: V8 optimises the engine's loop, the broker and the
       // strategy over several trials (the first 100,000-candle trials of a process cost 2 to 5 times a later one),
       // the hand-written loop after one or two.
+      raiseInliningBudget(); // as npm run optimize's trial workers do
       const all = replayCandles(BENCH_ROOT, BENCH_1M);
       const plugin = { module: (await import(path.resolve(MACD_1M))) as Record<string, unknown>, file: MACD_1M };
       const collect = (globalThis as { gc?: () => void }).gc ?? ((): void => undefined);

@@ -21,6 +21,7 @@ import { describeSubscription } from '../core/subscription';
 import { replayCandles } from '../feeds/replay';
 import { jsonLine } from '../report/json-lines';
 import { strategyFromModule } from '../strategy/loader';
+import { raiseInliningBudget } from './inlining';
 import { runTrial, type StrategyPlugin, type TrialCandles, type TrialRequest, type TrialResult } from './trial';
 
 /** The topic every search publishes its trials on. */
@@ -139,6 +140,7 @@ export interface TrialWorker {
  * @throws {@link "core/errors"!FrameworkError | FrameworkError} when the broker cannot be reached within 30 s.
  */
 export async function serveTrials(url: string, onTrial?: (trial: string) => void): Promise<TrialWorker> {
+  raiseInliningBudget(); // before the first trial's code is compiled
   const bus = await connect(url);
   const sources = new Map<string, Promise<{ plugin: StrategyPlugin; candles: TrialCandles }>>();
   let done = 0;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { workerData } from 'node:worker_threads';
 import type { BrokerConfig } from '../broker/broker-config';
 import type { CandleBatch } from '../core/candle';
+import { raiseInliningBudget } from './inlining';
 import { runTrial, type StrategyPlugin, type TrialCandles, type TrialRequest, type TrialResult } from './trial';
 
 /** What every worker is started with. */
@@ -19,6 +20,7 @@ export interface TrialWorkerData {
   readonly broker: BrokerConfig;
 }
 
+raiseInliningBudget(); // before this thread compiles a trial's code
 const data = workerData as TrialWorkerData;
 const candles: TrialCandles = { traded: data.traded, informative: new Map(data.informative) };
 let plugin: StrategyPlugin | undefined;
