@@ -12,6 +12,9 @@
  * - `cash`: quote currency (a short's sale proceeds included);
  * - `positionValue`: the open position marked at the close, quote currency: `+quantity × close` for a long,
  *   `−quantity × close` for a short, 0 when flat.
+ *
+ * `cash` and `positionValue` are empty when the buffer keeps equity only (an optimisation trial's: see
+ * {@link EquityCurveBuffer}'s `parts`).
  */
 export interface EquityCurve {
   readonly time: Float64Array;
@@ -26,17 +29,24 @@ export interface EquityCurve {
  */
 export class EquityCurveBuffer {
   #length = 0;
+  readonly #parts: boolean;
   #time: Float64Array;
   #equity: Float64Array;
   #cash: Float64Array;
   #positionValue: Float64Array;
 
-  /** @param capacity - initial number of rows (grows as needed). */
-  constructor(capacity = 1024) {
+  /**
+   * @param capacity - initial number of rows (grows as needed).
+   * @param options - `parts` (default true): whether to keep the `cash` and `positionValue` columns; without them
+   *   (an optimisation trial, whose metrics read time and equity only) each row writes two columns instead of four.
+   */
+  constructor(capacity = 1024, options: { readonly parts?: boolean } = {}) {
+    this.#parts = options.parts ?? true;
+    const partsCapacity = this.#parts ? capacity : 0;
     this.#time = new Float64Array(capacity);
     this.#equity = new Float64Array(capacity);
-    this.#cash = new Float64Array(capacity);
-    this.#positionValue = new Float64Array(capacity);
+    this.#cash = new Float64Array(partsCapacity);
+    this.#positionValue = new Float64Array(partsCapacity);
   }
 
   /** Number of rows. */
@@ -51,8 +61,10 @@ export class EquityCurveBuffer {
     // Written out rather than through #write: one call less to inline into the broker's per-candle step (a call not
     // inlined boxes its number arguments: two heap numbers per candle).
     this.#time[i] = time;
-    this.#cash[i] = cash;
-    this.#positionValue[i] = positionValue;
+    if (this.#parts) {
+      this.#cash[i] = cash;
+      this.#positionValue[i] = positionValue;
+    }
     this.#equity[i] = cash + positionValue;
     this.#length = i + 1;
   }
@@ -96,8 +108,10 @@ export class EquityCurveBuffer {
 
   #write(i: number, time: number, cash: number, positionValue: number): void {
     this.#time[i] = time;
-    this.#cash[i] = cash;
-    this.#positionValue[i] = positionValue;
+    if (this.#parts) {
+      this.#cash[i] = cash;
+      this.#positionValue[i] = positionValue;
+    }
     this.#equity[i] = cash + positionValue;
   }
 
@@ -113,7 +127,9 @@ export class EquityCurveBuffer {
     };
     this.#time = grown(this.#time);
     this.#equity = grown(this.#equity);
-    this.#cash = grown(this.#cash);
-    this.#positionValue = grown(this.#positionValue);
+    if (this.#parts) {
+      this.#cash = grown(this.#cash);
+      this.#positionValue = grown(this.#positionValue);
+    }
   }
 }

@@ -85,7 +85,7 @@ export async function runTrial(
       return [key, span(batch, request.from, request.to)];
     }),
   );
-  const buffer = spareCurves.pop() ?? new EquityCurveBuffer();
+  const buffer = spareCurves.pop() ?? new EquityCurveBuffer(1024, { parts: false });
   const pool = sparePools.pop() ?? new ColumnPool();
   pool.reclaim(); // its columns belong to a trial whose engine is no longer kept
   let kept = false;
@@ -140,7 +140,8 @@ const sparePools: ColumnPool[] = [];
 
 /**
  * Equity curve buffers of finished trials, reused by the next ones of this process (thread): each holds a curve as
- * long as the longest trial's, allocated once rather than per trial.
+ * long as the longest trial's, allocated once rather than per trial, and keeps time and equity only (the metrics read
+ * nothing else; cash and position value would be two more columns written per candle).
  */
 const spareCurves: EquityCurveBuffer[] = [];
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { brokerConfig } from '../../framework/broker/broker-config';
+import { EquityCurveBuffer } from '../../framework/broker/equity-curve';
 import { PaperBroker } from '../../framework/broker/paper-broker';
 import type { Candle } from '../../framework/core/candle';
 import { loadJsonCandles } from '../support/shared-data';
@@ -36,5 +37,19 @@ describe('PaperBroker.reserve (a capacity hint)', () => {
       expect(hinted.exposedCandles).toBe(plain.exposedCandles);
     }
     expect(plain.trades.length).toBeGreaterThan(50);
+  });
+});
+
+describe('an equity curve kept without its parts (an optimisation trial\'s)', () => {
+  it('has the same time and equity rows, grown from a small capacity and re-marked at the close; no cash or position value', () => {
+    const plain = new PaperBroker(brokerConfig());
+    run(plain);
+    const lean = new PaperBroker(brokerConfig(), { equityCurve: new EquityCurveBuffer(16, { parts: false }) });
+    run(lean);
+    const [a, b] = [plain.equityCurve, lean.equityCurve];
+    expect(Array.from(b.time)).toEqual(Array.from(a.time));
+    expect(Array.from(b.equity)).toEqual(Array.from(a.equity));
+    expect([b.cash.length, b.positionValue.length]).toEqual([0, 0]);
+    expect(lean.trades).toEqual(plain.trades);
   });
 });
