@@ -5,8 +5,10 @@
  * vitest's own order uses the durations in its results cache under `node_modules/.vite/`, which `npm ci` (and so
  * `.ci/run`) deletes; without it vitest starts the largest files first, and on the 2-core machine the README commands
  * (165 s) started 140 s into the run and ended last but one. With the longest first, the workers end together.
- * To refresh the list after a full run with the JSON reporter (as `.ci/run` does):
- * `node -e 'const r=require("./.tmp/vitest.json");const o={};for(const t of r.testResults)o[require("path").relative(".",t.name)]=Math.round((t.endTime-t.startTime)/100)/10;console.log(JSON.stringify(o,null,2))' > test/durations.json`
+ * The durations must include each file's hooks: the JSON reporter's `endTime − startTime` leaves out a `beforeAll`
+ * (test/parity/chaos.test.ts, 90 s of live runs in one, was listed at 0.2 s, started last and ended the run alone).
+ * To refresh the list after a full run, from vitest's own record of it:
+ * `node -e 'const fs=require("fs"),path=require("path");const dir="node_modules/.vite/vitest";const file=fs.readdirSync(dir).map((d)=>path.join(dir,d,"results.json")).find((f)=>fs.existsSync(f));const o={};for(const [k,v] of JSON.parse(fs.readFileSync(file,"utf8")).results)o[k.replace(/^:/,"")]=Math.round(v.duration/100)/10;console.log(JSON.stringify(o,null,2))' > test/durations.json`
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
