@@ -104,6 +104,10 @@ async function killAndRestart(): Promise<{ sim: Simulator; runs: string; dirs: R
   // The late answer reaches the restarted worker, which skips it (an answer to its earlier life).
   await first.until(() => new RegExp(`${workerKilled}: an answer to a command of an earlier start, skipped`).test(first.stderr), 'the late answer to be skipped');
 
+  // The restarted worker has acted on a candle of its new life (its resume record is written with that candle's
+  // checkpoint): killed before it, the node would leave one resume record for the two kills. It may have had its K
+  // candles before its own kill.
+  await first.until(() => resumes(runDirs(runs, workerKilled)[0]!).length === 1, `${workerKilled} to act on a candle after its restart`);
   await first.until(() => IDS.every((id) => checkpoints(runDirs(runs, id)[0]) >= K), `${K} candles acted on by every worker`);
   const workers = (await sendAdmin(control, { command: 'status' })).status!.workers;
   expect(workers.map((w) => [w.id, w.state, w.restarts])).toEqual(IDS.map((id) => [id, 'running', id === workerKilled ? 1 : 0]));
