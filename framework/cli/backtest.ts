@@ -10,6 +10,7 @@ import { Command } from 'commander';
 import { z } from '../core/zod';
 import { createLogger } from '../core/logger';
 import { DEFAULT_MAX_GAP } from '../pipeline/gap-policy';
+import type { ParamsFileContents } from '../optimize/results';
 import { numberArg, paramsArg, parseCommandLine, replayArgs, UsageError, validateOptions, withReplayOptions } from './args';
 import {
   brokerArgs,
@@ -109,7 +110,7 @@ program.action(async (file: string, raw: Record<string, unknown>) => {
  * @throws UsageError for a file that does not exist; FrameworkError for one that does not hold parameters, or `latest`
  *   without one.
  */
-async function readParamsOption(option: string, runsRoot: string): Promise<ReturnType<typeof import('../optimize/results').readParamsFile>> {
+async function readParamsOption(option: string, runsRoot: string): Promise<ParamsFileContents> {
   const { BEST_PARAMS_FILE, readParamsFile } = await import('../optimize/results');
   const file = option === 'latest' ? latestBestParams(runsRoot, BEST_PARAMS_FILE) : option;
   if (!existsSync(file)) throw new UsageError(`--params-file "${file}": no such file; expected a parameters file such as npm run optimize's ${BEST_PARAMS_FILE}, or "latest"`);

@@ -93,7 +93,6 @@ export interface ExecutorOptions {
   readonly logger?: Logger;
 }
 
-
 /** ccxt's precision modes (`ccxt/js/src/base/functions/number.js`; not exported by its type declarations). */
 const DECIMAL_PLACES = 2;
 const TICK_SIZE = 4;

@@ -52,6 +52,13 @@ export function writeBestParams(result: OptimizeResult): string | null {
   return path;
 }
 
+/** What a parameters file gives: the parameter values as `--param` strings, and the span (UTC epoch ms) if it names one. */
+export interface ParamsFileContents {
+  readonly params: Record<string, string>;
+  readonly from?: number;
+  readonly to?: number;
+}
+
 /**
  * Reads a parameters file (see {@link ParamsFile}; only `params`, `from` and `to` are used) as `--param`-style strings
  * and the span.
@@ -59,7 +66,7 @@ export function writeBestParams(result: OptimizeResult): string | null {
  * @throws {@link "core/errors"!FrameworkError | FrameworkError} naming the file when it cannot be read or has no `params` object of numbers, strings
  *   and booleans.
  */
-export function readParamsFile(text: string, path: string): { params: Record<string, string>; from?: number; to?: number } {
+export function readParamsFile(text: string, path: string): ParamsFileContents {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

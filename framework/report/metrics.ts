@@ -241,7 +241,7 @@ function curveStatistics(
   }
   const moments = returnMoments(count, mean, squares, cubes, fourths);
   if (!positive || count < 1) return { ratios: { sharpe: null, sortino: null }, drawdown, moments };
-  const std = count >= 2 ? Math.sqrt(squares / (count - 1)) : 0;
+  const { std } = moments; // 0 with fewer than two returns or no dispersion: no Sharpe ratio
   const downside = Math.sqrt(downsideSquares / count);
   return {
     ratios: {
