@@ -42,10 +42,20 @@ describe('PaperBroker.reserve (a capacity hint)', () => {
 
 describe('an equity curve kept without its parts (an optimisation trial\'s)', () => {
   it('has the same time and equity rows, grown from a small capacity and re-marked at the close; no cash or position value', () => {
+    // As run(), but long at the end, so that the end-of-data close re-marks the curve's last row.
+    const endingLong = (broker: PaperBroker): void => {
+      candles.forEach((candle, i) => {
+        broker.onCandle(candle);
+        if (i % 50 === 0 || i === candles.length - 5) broker.submit({ action: 'enter_long' }, candle);
+        if (i % 50 === 20) broker.submit({ action: 'exit_long' }, candle);
+      });
+      expect(broker.position).not.toBeNull();
+      broker.closeAll(candles[candles.length - 1]!);
+    };
     const plain = new PaperBroker(brokerConfig());
-    run(plain);
+    endingLong(plain);
     const lean = new PaperBroker(brokerConfig(), { equityCurve: new EquityCurveBuffer(16, { parts: false }) });
-    run(lean);
+    endingLong(lean);
     const [a, b] = [plain.equityCurve, lean.equityCurve];
     expect(Array.from(b.time)).toEqual(Array.from(a.time));
     expect(Array.from(b.equity)).toEqual(Array.from(a.equity));
