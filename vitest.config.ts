@@ -17,8 +17,9 @@ export default defineConfig({
     // Most files wait on child processes, sockets, Chromium or RabbitMQ rather than compute: four files at a time keep
     // both cores busy (one at a time left them idle half the run). The tests assert on what happened, not on timing.
     maxWorkers: 4,
-    // The RabbitMQ server shared by the files using test/support/use-rabbitmq.ts, started by the first of them.
-    globalSetup: ['test/support/rabbitmq-global.ts'],
+    // The framework's build the commands run from (bin/run.mjs), made once before the files start; the RabbitMQ server
+    // shared by the files using test/support/use-rabbitmq.ts, started by the first of them.
+    globalSetup: ['test/support/build-global.ts', 'test/support/rabbitmq-global.ts'],
     // Longest files first (test/durations.json), so that no long file starts near the end of the run.
     sequence: { sequencer: LongestFirstSequencer },
   },

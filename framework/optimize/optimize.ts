@@ -8,11 +8,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import { brokerConfig, type BrokerConfig } from '../broker/broker-config';
 import { batchLength } from '../core/candle';
 import { CorruptDataError, DatasetNotFoundError, FrameworkError, messageOf } from '../core/errors';
 import type { Logger } from '../core/logger';
+import { runnableFile } from '../core/runtime';
 import { describeSubscription } from '../core/subscription';
 import { timeframeGrid } from '../core/timeframe';
 import { replayCandles } from '../feeds/replay';
@@ -201,7 +203,7 @@ export async function optimize(options: OptimizeOptions): Promise<OptimizeResult
     runner !== null
       ? null
       : new Piscina<TrialRequest, TrialResult>({
-          filename: new URL('./trial-worker.ts', import.meta.url).href,
+          filename: pathToFileURL(runnableFile(fileURLToPath(new URL('./trial-worker.ts', import.meta.url)))).href,
           workerData: {
             file: options.file,
             traded: shareBatch(traded),

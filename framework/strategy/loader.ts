@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from '../core/zod';
 import { messageOf, StrategyLoadError } from '../core/errors';
+import { enableTypeScriptImports, enableTypeScriptRequire } from '../core/runtime';
 import type { Subscription } from '../core/subscription';
 import { isTimeframe } from '../core/timeframe';
 import { BaseStrategy, STRATEGY_BRAND, type ParameterValue } from './base-strategy';
@@ -53,9 +54,13 @@ export async function loadStrategy(file: string, overrides: Readonly<Record<stri
   };
   const absolute = path.resolve(file);
   if (!existsSync(absolute)) fail('file not found');
-  if (isOutsideProject(absolute)) resolveImportsFromProject();
+  if (isOutsideProject(absolute)) {
+    resolveImportsFromProject();
+    enableTypeScriptRequire();
+  }
 
   let module: Record<string, unknown> = {};
+  await enableTypeScriptImports();
   try {
     module = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
   } catch (error) {

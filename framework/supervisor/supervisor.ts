@@ -10,10 +10,14 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { forkCommand } from '../core/runtime';
 import { decideRestart, DEFAULT_RESTART_POLICY, describeEnd, type RestartPolicy, type WorkerEnd } from './restart-policy';
 import { HEARTBEAT_ENV, type SupervisorMessage, type WorkerMessage } from './worker-runtime';
 
-/** A worker to run: `module` is the script forked (TypeScript, run with tsx), with `args`. */
+/**
+ * A worker to run: `module` is the script forked (TypeScript: from the framework's build when this process runs from
+ * it, else under tsx; see {@link "core/runtime"!forkCommand | forkCommand}), with `args`.
+ */
 export interface WorkerSpec {
   readonly id: string;
   readonly module: string;
@@ -201,8 +205,9 @@ export class Supervisor {
 
   #fork(worker: Worker, attempt: number): void {
     const { spec } = worker;
-    const child = fork(spec.module, [...(spec.args ?? [])], {
-      execArgv: ['--import', 'tsx', `--max-old-space-size=${spec.heapMb ?? 512}`],
+    const command = forkCommand(spec.module, spec.args ?? []);
+    const child = fork(command.module, [...command.args], {
+      execArgv: [...command.execArgv, `--max-old-space-size=${spec.heapMb ?? 512}`],
       env: { ...process.env, ...spec.env, [HEARTBEAT_ENV]: String(this.#options.heartbeatIntervalMs ?? 1_000) },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });

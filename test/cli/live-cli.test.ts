@@ -12,7 +12,7 @@ describe('npm run live -- strategies/macd.ts --exchange sim', () => {
   it('shows candles arriving, and on SIGINT flushes the log, closes the sockets and writes the run', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'framework/cli/live.ts', 'strategies/macd.ts', '--exchange', 'sim', '--speed', '6000',
+      ['bin/run.mjs', 'framework/cli/live.ts', 'strategies/macd.ts', '--exchange', 'sim', '--speed', '6000',
         '--start', '2021-03-01', '--store', path.join(scratch, 'store'), '--runs', path.join(scratch, 'runs')],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

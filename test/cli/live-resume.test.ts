@@ -35,7 +35,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 function live(args: readonly string[]): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'framework/cli/live.ts', FILE, '--exchange', 'sim', '--start', '2021-03-01', '--speed', String(SPEED),
+    ['bin/run.mjs', 'framework/cli/live.ts', FILE, '--exchange', 'sim', '--start', '2021-03-01', '--speed', String(SPEED),
       // At 300 ms of real time per candle a loaded machine delivers some candles late: the stale rule (tested on its own
       // in test/parity/stale.test.ts) is off so that the replay below, which trades every candle, is the reference.
       '--store', STORE, '--runs', path.join(scratch, 'runs'), '--stale-after', 'off', ...args],

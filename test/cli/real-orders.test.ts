@@ -27,7 +27,7 @@ beforeAll(async () => {
   });
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'framework/cli/live.ts', 'test/fixtures/strategies/candle-body-1m.ts', '--sim-url', sim.restUrl,
+    ['bin/run.mjs', 'framework/cli/live.ts', 'test/fixtures/strategies/candle-body-1m.ts', '--sim-url', sim.restUrl,
       '--speed', '3000', '--real-orders', '--max-candles', '300', '--verbose', '--stale-after', 'off',
       '--store', path.join(scratch, 'store'), '--runs', path.join(scratch, 'runs')],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CANDLECRAFT_API_KEY: API_KEY, CANDLECRAFT_API_SECRET: SECRET } },
@@ -80,7 +80,7 @@ describe('npm run live -- --real-orders, against the simulator', () => {
   it('refuses at start a strategy that declares canShort, naming the strategy and the flag', async () => {
     const failed = await exec(
       process.execPath,
-      ['--import', 'tsx', 'framework/cli/live.ts', 'test/fixtures/strategies/can-short.ts', '--exchange', 'sim', '--real-orders', '--runs', path.join(scratch, 'short')],
+      ['bin/run.mjs', 'framework/cli/live.ts', 'test/fixtures/strategies/can-short.ts', '--exchange', 'sim', '--real-orders', '--runs', path.join(scratch, 'short')],
       { env: { ...process.env, CANDLECRAFT_API_KEY: API_KEY, CANDLECRAFT_API_SECRET: SECRET } },
     ).then(() => null, (e: unknown) => e as { code: number; stderr: string });
     expect(failed?.code).toBe(1);
@@ -95,7 +95,7 @@ describe('npm run live -- --real-orders, against the simulator', () => {
     delete env['CANDLECRAFT_API_SECRET'];
     const failed = await exec(
       process.execPath,
-      ['--import', 'tsx', 'framework/cli/live.ts', 'strategies/macd.ts', '--exchange', 'sim', '--real-orders', '--runs', path.join(scratch, 'refused')],
+      ['bin/run.mjs', 'framework/cli/live.ts', 'strategies/macd.ts', '--exchange', 'sim', '--real-orders', '--runs', path.join(scratch, 'refused')],
       { env },
     ).then(() => null, (e: unknown) => e as { code: number; stderr: string });
     expect(failed?.code).toBe(1);

@@ -48,7 +48,7 @@ const STATUS = /\| rate-limit waits \d+ \| signals \d+/;
 describe('the live status line under a pseudo-terminal', () => {
   it('never shares a line with a log line', { timeout: 240_000 }, async () => {
     const command = [
-      process.execPath, '--import', 'tsx', 'framework/cli/live.ts', 'strategies/ema-cross.ts', '--exchange', 'sim',
+      process.execPath, 'bin/run.mjs', 'framework/cli/live.ts', 'strategies/ema-cross.ts', '--exchange', 'sim',
       '--speed', '36000', '--start', '2021-07-01', '--max-candles', '40',
       '--runs', path.join(scratch, 'runs'), '--store', path.join(scratch, 'store'),
     ].join(' ');

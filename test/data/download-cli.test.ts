@@ -39,7 +39,7 @@ interface Outcome {
 function download(args: readonly string[], interrupt?: (stderr: string, child: { kill: (signal: NodeJS.Signals) => void }) => void): Promise<Outcome> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'framework/cli/download.ts', 'binance', 'BTC/USDT', '5m', '--sim-url', sim.restUrl, ...args],
+    ['bin/run.mjs', 'framework/cli/download.ts', 'binance', 'BTC/USDT', '5m', '--sim-url', sim.restUrl, ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';

@@ -37,11 +37,11 @@ afterAll(async () => {
 
 const units = (quantity: number): number => Math.round(quantity * 1e8);
 
-/** `npm run live` as the README gives it (node --import tsx framework/cli/live.ts), keys in the environment. */
+/** `npm run live` as the README gives it (node bin/run.mjs framework/cli/live.ts), keys in the environment. */
 function live(args: readonly string[]): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'framework/cli/live.ts', FIXTURE, '--param', 'hold=0', '--param', 'add=0', '--sim-url', sim!.restUrl,
+    ['bin/run.mjs', 'framework/cli/live.ts', FIXTURE, '--param', 'hold=0', '--param', 'add=0', '--sim-url', sim!.restUrl,
       '--speed', String(SPEED), '--real-orders', '--reconcile-every', '0.1', '--stale-after', 'off',
       '--store', path.join(scratch, 'store'), '--runs', path.join(scratch, 'runs'), ...args],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CANDLECRAFT_API_KEY: credentials.apiKey, CANDLECRAFT_API_SECRET: credentials.secret } },

@@ -12,7 +12,7 @@ import { runCli } from '../support/cli';
 /** The node processes started and not yet seen exit (see {@link killNodes}). */
 const started = new Set<NodeProcess>();
 
-/** A running `npm run node -- <args>` (through tsx, from the checkout's root). */
+/** A running `npm run node -- <args>` (from the framework's build, `bin/run.mjs`, at the checkout's root). */
 export class NodeProcess {
   readonly child: ChildProcess;
   /** Everything it (and its workers, which inherit it) wrote to stderr so far. */
@@ -21,7 +21,7 @@ export class NodeProcess {
   readonly exited: Promise<number | null>;
 
   constructor(args: readonly string[], env: NodeJS.ProcessEnv = process.env) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'framework/cli/node.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    this.child = spawn(process.execPath, ['bin/run.mjs', 'framework/cli/node.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.child.stdout!.resume();
     started.add(this);

@@ -69,7 +69,7 @@ interface NodeProcess {
 }
 
 function startNode(args: readonly string[]): NodeProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'framework/cli/node.ts', config, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/run.mjs', 'framework/cli/node.ts', config, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   processes.push(child);
   const node: NodeProcess = { child, exited: new Promise((r) => child.once('exit', (code) => r(code))), stderr: '' };
   child.stderr!.on('data', (chunk: Buffer) => (node.stderr += chunk.toString()));

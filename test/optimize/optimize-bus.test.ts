@@ -34,7 +34,7 @@ function logLines(root: string): string[] {
 const byId = (lines: string[]) => lines.map((l) => JSON.parse(l) as { id: string }).sort((a, b) => a.id.localeCompare(b.id));
 
 function startWorker(url: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'framework/cli/optimize-worker.ts', '--bus', url, '--quiet'], { stdio: 'ignore' });
+  const child = spawn(process.execPath, ['bin/run.mjs', 'framework/cli/optimize-worker.ts', '--bus', url, '--quiet'], { stdio: 'ignore' });
   workers.push(child);
   return child;
 }

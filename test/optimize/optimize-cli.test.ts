@@ -50,7 +50,7 @@ describe('npm run optimize', () => {
   // The same command again, side by side with the first: SIGKILLed once a dozen trials are recorded (well before the
   // 62 of the search), then run once more to the end.
   const killedAndResumed = (async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'framework/cli/optimize.ts', ...SEARCH, '--runs', killed], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ['bin/run.mjs', 'framework/cli/optimize.ts', ...SEARCH, '--runs', killed], { stdio: 'ignore' });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, 50));

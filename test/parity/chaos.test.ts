@@ -38,7 +38,7 @@ const children: ChildProcess[] = [];
 function live(maxCandles: number): ChildProcess {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'framework/cli/live.ts', STRATEGY, '--sim-url', sim.restUrl, '--speed', String(SPEED),
+    ['bin/run.mjs', 'framework/cli/live.ts', STRATEGY, '--sim-url', sim.restUrl, '--speed', String(SPEED),
       '--store', path.join(scratch, 'store'), '--runs', path.join(scratch, 'runs'), '--max-candles', String(maxCandles), '--quiet',
       // At 40 ms of real time per candle most candles would be stale (the rule has its own test): trade every one.
       '--stale-after', 'off'],

@@ -57,7 +57,7 @@ describe('a live run of a 15m strategy with a 1h informative subscription, again
   });
 
   it('npm run diff prints the comparison and exits 0', async () => {
-    const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'framework/cli/diff.ts', FILTERED, '--run', live.dir]);
+    const { stdout } = await exec(process.execPath, ['bin/run.mjs', 'framework/cli/diff.ts', FILTERED, '--run', live.dir]);
     expect(stdout).toContain(`${live.engine.signals.length} matched, 0 mismatched (0 unexplained)`);
   }, CLI_TIMEOUT_MS);
 });

@@ -147,7 +147,7 @@ describe('candles backfilled after a reconnect are not traded', () => {
     expect(report.unexplained).toBe(0);
     expect(report.mismatches).toEqual([]);
     expect(report.matched).toBe(journal.signals.length);
-    const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'framework/cli/diff.ts', STRATEGY, '--run', live.dir]);
+    const { stdout } = await exec(process.execPath, ['bin/run.mjs', 'framework/cli/diff.ts', STRATEGY, '--run', live.dir]);
     expect(stdout).toContain(`${journal.signals.length} matched, 0 mismatched (0 unexplained)`);
   }, CLI_TIMEOUT_MS);
 
@@ -182,7 +182,7 @@ describe('candles backfilled after a reconnect are not traded', () => {
     expect(quantity(first.replay) / quantity(first.live)).toBeCloseTo(1.001 / 1.002, 12);
     expect(first.followsSignalMismatch).toBeNull();
     expect(other.unexplained).toBe(other.actions!.differences.length);
-    await expect(exec(process.execPath, ['--import', 'tsx', 'framework/cli/diff.ts', STRATEGY, '--run', tampered])).rejects.toMatchObject({
+    await expect(exec(process.execPath, ['bin/run.mjs', 'framework/cli/diff.ts', STRATEGY, '--run', tampered])).rejects.toMatchObject({
       code: 1,
       stdout: expect.stringContaining('event #1'),
     });

@@ -14,7 +14,7 @@ describe('npm run sim with an account (a person trading on it from another proce
   it('serves signed orders for the key in the environment, and never prints or logs the key or the secret', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'framework/cli/sim.ts', '--dataset', 'binance/BTC_USDT/1h', '--speed', '0', '--start', '2021-03-01T10:30',
+      ['bin/run.mjs', 'framework/cli/sim.ts', '--dataset', 'binance/BTC_USDT/1h', '--speed', '0', '--start', '2021-03-01T10:30',
         '--port', '0', '--balances', 'USDT=1000,BTC=0.5', '--verbose'],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CANDLECRAFT_API_KEY: KEY.apiKey, CANDLECRAFT_API_SECRET: KEY.secret } },
     );

@@ -7,7 +7,7 @@ const DATASET = 'datasets/binance/BTC_USDT/5m';
 describe('sim CLI', () => {
   it.skipIf(!existsSync(DATASET))('serves a stored dataset and stops on SIGTERM, logging its counters', async () => {
     // node itself (not npx) so that SIGTERM reaches the CLI
-    const child = spawn(process.execPath, ['--import', 'tsx', 'framework/cli/sim.ts', '--dataset', 'binance/BTC_USDT/5m', '--speed', '0',
+    const child = spawn(process.execPath, ['bin/run.mjs', 'framework/cli/sim.ts', '--dataset', 'binance/BTC_USDT/5m', '--speed', '0',
       '--start', '2021-03-01', '--port', '0', '--faults', 'rest500', '--fault-rate', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

@@ -100,7 +100,7 @@ describe('durability order, observed with strace', () => {
       const child = spawn(
         'strace',
         ['-f', '--seccomp-bpf', '-qq', '-ttt', '-s', '65536', '-e', 'trace=openat,close,write,pwrite64,writev,pwritev,fdatasync,fsync', '-o', trace,
-          process.execPath, '--import', 'tsx', 'framework/cli/live.ts', STRATEGY, '--sim-url', sim.restUrl, '--speed', '3000',
+          process.execPath, 'bin/run.mjs', 'framework/cli/live.ts', STRATEGY, '--sim-url', sim.restUrl, '--speed', '3000',
           '--store', path.join(scratch, 'store'), '--runs', runs, '--max-candles', String(CANDLES), '--quiet'],
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
