@@ -5,25 +5,35 @@
  * CLI gets to that child; when the child has not acknowledged a relayed signal within 30 ms (its main thread busy), it
  * sends it again and, 30 ms later, SIGKILLs it (`relaySignalToChild` in tsx's `dist/cli.mjs`). A terminal's Ctrl-C
  * reaches the child directly, and under `npx` npm forwards it to tsx once more: that relay meets a child busy writing
- * its run (the summary and the report are written synchronously) and kills it. `npm run live` (`node --import tsx`)
- * has no relay.
+ * its run (the summary and the report are written synchronously) and kills it. `npm run live` (`bin/run.mjs`) has no
+ * relay.
  *
  * {@link runOutsideTsxRelay} moves the command one process down: under tsx's CLI it starts the same command again as
- * a plain child (the same node options without tsx's preflight; still in the terminal's process group, so Ctrl-C
- * reaches it), forwards SIGINT and SIGTERM to it, and ends with its exit code; this process, idle, acknowledges tsx's
- * relays at once. Should tsx kill it all the same, its child sees the IPC channel close and stops as on SIGINT.
+ * a plain child, as `npm run live` runs it (the same node options without tsx's, from the framework's build through
+ * `bin/run.mjs`; still in the terminal's process group, so Ctrl-C reaches it), forwards SIGINT and SIGTERM to it, and
+ * ends with its exit code; this process, idle, acknowledges tsx's relays at once. Should tsx kill it all the same, its
+ * child sees the IPC channel close and stops as on SIGINT. Not under tsx's hooks, the child loads the modules of its
+ * stop (the report's) without tsx's esbuild service: a child process in the terminal's process group too, which the
+ * Ctrl-C ends, so that a module tsx had not yet transformed and cached failed to load ("The service was stopped").
  *
  * @module
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { LAUNCHER } from '../core/runtime';
 
 /** Marks the child started by {@link runOutsideTsxRelay}. */
 const CHILD_VARIABLE = 'CANDLECRAFT_OUTSIDE_TSX_RELAY';
 
-/** Index in `execArgv` of tsx's `--require <…/tsx/dist/preflight.cjs>` (what its CLI gives its child), or -1. */
-function tsxPreflight(execArgv: readonly string[]): number {
-  return execArgv.findIndex((arg, i) => arg === '--require' && /[\\/]tsx[\\/]dist[\\/]preflight\.cjs$/.test(execArgv[i + 1] ?? ''));
+/** tsx's preflight, which its CLI gives its child (`--require <…/tsx/dist/preflight.cjs>`). */
+const TSX_PREFLIGHT = /[\\/]tsx[\\/]dist[\\/]preflight\.cjs$/;
+
+/** Whether `value` is one of the files tsx's CLI gives its child: the preflight and `--import <…/tsx/dist/loader.mjs>`. */
+const isTsxFile = (value: string | undefined): boolean => TSX_PREFLIGHT.test(value ?? '') || /[\\/]tsx[\\/]dist[\\/]loader\.mjs$/.test(value ?? '');
+
+/** `execArgv` without tsx's `--require <…/tsx/dist/preflight.cjs>` and `--import <…/tsx/dist/loader.mjs>`. */
+function withoutTsx(execArgv: readonly string[]): string[] {
+  return execArgv.filter((arg, i) => !isTsxFile(arg) && !((arg === '--require' || arg === '--import') && isTsxFile(execArgv[i + 1])));
 }
 
 /**
@@ -38,10 +48,8 @@ export async function runOutsideTsxRelay(): Promise<number | null> {
     process.channel?.unref();
     return null;
   }
-  const at = tsxPreflight(process.execArgv);
-  if (at < 0) return null;
-  const execArgv = process.execArgv.filter((_, i) => i !== at && i !== at + 1);
-  const child = spawn(process.execPath, [...execArgv, ...process.argv.slice(1)], {
+  if (!process.execArgv.some((arg) => TSX_PREFLIGHT.test(arg))) return null;
+  const child = spawn(process.execPath, [...withoutTsx(process.execArgv), LAUNCHER, ...process.argv.slice(1)], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, [CHILD_VARIABLE]: '1' },
   });

@@ -6,30 +6,26 @@
  *
  * @module
  */
+import type { InitializeHook, ResolveHook } from 'node:module';
 
-/** The folders' URLs, from `register`'s `data`. */
-interface RedirectData {
+/** The folders' `file:` URLs (no trailing slash), given as `register`'s `data`. */
+export interface RedirectData {
+  /** The sources' `framework/` folder. */
   readonly sources: string;
+  /** The build's `framework/` folder (`.build/<hash>/framework`). */
   readonly build: string;
 }
 
-interface ResolveResult {
-  readonly url: string;
-  readonly format?: string | null;
-}
-
-type NextResolve = (specifier: string, context: unknown) => Promise<ResolveResult>;
-
 let folders: RedirectData | undefined;
 
-/** Node's `initialize` hook: receives {@link RedirectData}. */
-export function initialize(data: RedirectData): void {
+/** Node's `initialize` hook: receives the {@link RedirectData}. */
+export const initialize: InitializeHook<RedirectData> = (data) => {
   folders = data;
-}
+};
 
 /** Node's `resolve` hook: the redirect of the module description; every other import resolves as before. */
-export async function resolve(specifier: string, context: unknown, nextResolve: NextResolve): Promise<ResolveResult> {
+export const resolve: ResolveHook = async (specifier, context, nextResolve) => {
   const result = await nextResolve(specifier, context);
   if (folders === undefined || !result.url.startsWith(`${folders.sources}/`) || !result.url.endsWith('.ts')) return result;
   return { url: `${folders.build}${result.url.slice(folders.sources.length).replace(/\.ts$/, '.js')}`, format: 'module' };
-}
+};

@@ -17,7 +17,7 @@ export const BUILD_ENV = 'CANDLECRAFT_BUILD';
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The launcher that runs a TypeScript entry from the build: `node bin/run.mjs <file.ts> [arguments…]`. */
-const LAUNCHER = path.join(PROJECT_ROOT, 'bin', 'run.mjs');
+export const LAUNCHER = path.join(PROJECT_ROOT, 'bin', 'run.mjs');
 
 /** The build folder this process runs from, or undefined under tsx. */
 function buildDir(): string | undefined {
@@ -54,12 +54,15 @@ export function forkCommand(module: string, args: readonly string[]): ForkComman
     : { module: LAUNCHER, args: [module, ...args], execArgv: [] };
 }
 
+/** tsx's main entry, what `--import tsx` loads (a variable: the package declares no types for it). */
+const TSX_PRELOAD: string = 'tsx';
+
 let typeScriptImports: Promise<void> | undefined;
 
 /**
- * Lets a process running from a build import TypeScript ES modules (strategy plugins, test programs): registers tsx's
- * hooks for ES modules as `--import tsx` does (a file outside the checkout, loaded as CommonJS, needs
- * {@link enableTypeScriptRequire} too), then a resolve hook (`runtime-hooks.ts`) that sends every import of a framework source
+ * Lets a process running from a build import TypeScript files (strategy plugins, node configurations, test programs):
+ * loads what `--import tsx` loads (tsx's hooks for ES modules and its CommonJS loader, which a file outside the
+ * checkout is loaded by), then a resolve hook (`runtime-hooks.ts`) that sends every import of a framework source
  * to its build output, so that a plugin's `BaseStrategy` is the class the engine already loaded (one copy of the
  * framework's classes and state per process). Under tsx it does nothing. Once per process.
  */
@@ -67,7 +70,7 @@ export function enableTypeScriptImports(): Promise<void> {
   typeScriptImports ??= (async () => {
     const dir = buildDir();
     if (dir === undefined) return;
-    (await import('tsx/esm/api')).register();
+    await import(TSX_PRELOAD);
     (await import('node:module')).register(pathToFileURL(runnableFile(path.join(PROJECT_ROOT, 'framework', 'core', 'runtime-hooks.ts'))), {
       data: { sources: pathToFileURL(path.join(PROJECT_ROOT, 'framework')).href, build: pathToFileURL(path.join(dir, 'framework')).href },
     });
@@ -78,7 +81,7 @@ export function enableTypeScriptImports(): Promise<void> {
 let typeScriptRequire = false;
 
 /**
- * Lets `require` load TypeScript files in a process or worker thread running from a build (tsx's CommonJS hook, what
+ * Lets `require` load TypeScript files in a worker thread of a process running from a build (tsx's CommonJS hook, what
  * `--import tsx` gives a worker thread). Under tsx it does nothing. Once per thread.
  */
 export function enableTypeScriptRequire(): void {
