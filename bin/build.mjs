@@ -14,7 +14,7 @@
  * sources' paths and contents: a changed source gives a new build, and a build, once renamed into place, never changes.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -64,6 +64,16 @@ function resolveSource(fromDir, specifier) {
   return null;
 }
 
+/**
+ * esbuild's loader for a TypeScript file with `import.meta.url` replaced by the file's own URL (see the module doc).
+ *
+ * @param {string} file
+ * @returns {import('esbuild').OnLoadResult}
+ */
+function loadWithOwnUrl(file) {
+  return { contents: readFileSync(file, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(file).href)), loader: 'ts' };
+}
+
 /** @type {import('esbuild').Plugin} */
 const sourceToOutput = {
   name: 'candlecraft-one-file-per-module',
@@ -76,10 +86,7 @@ const sourceToOutput = {
       if (!relative.startsWith('.')) relative = `./${relative}`;
       return { path: relative, external: true };
     });
-    build.onLoad({ filter: /\.ts$/ }, (args) => ({
-      contents: readFileSync(args.path, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
-      loader: 'ts',
-    }));
+    build.onLoad({ filter: /\.ts$/ }, (args) => loadWithOwnUrl(args.path));
   },
 };
 
@@ -117,4 +124,75 @@ export async function ensureBuild() {
     if (!existsSync(dir)) throw error;
   }
   return dir;
+}
+
+/** The package name a strategy outside the checkout imports the framework by (see `framework/strategy/outside-imports.ts`). */
+const PACKAGE_NAME = 'candlecraft';
+
+/**
+ * The esbuild plugin of {@link compileModule}: an import of a framework source becomes an import of its output in
+ * `buildDir` (the module the process already loaded); a package is resolved from the importing file's folder, then
+ * from the checkout's root, and imported by its path; the module's own other files are bundled into it.
+ *
+ * @param {string} buildDir
+ * @returns {import('esbuild').Plugin}
+ */
+function toBuiltFramework(buildDir) {
+  const framework = path.join(PROJECT_ROOT, 'framework') + path.sep;
+  /** @param {string} source */
+  const built = (source) => ({ path: pathToFileURL(path.join(buildDir, path.relative(PROJECT_ROOT, source)).replace(/\.ts$/, '.js')).href, external: true });
+  return {
+    name: 'candlecraft-framework-from-build',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind === 'entry-point' || args.pluginData === 'resolving') return undefined;
+        if (args.path === PACKAGE_NAME) return built(path.join(framework, 'index.ts'));
+        const bare = !args.path.startsWith('.') && !path.isAbsolute(args.path);
+        if (bare && args.path.startsWith('node:')) return { path: args.path, external: true };
+        /** @param {string} resolveDir */
+        const resolve = (resolveDir) => build.resolve(args.path, { kind: args.kind, resolveDir, importer: args.importer, pluginData: 'resolving' });
+        let found = await resolve(args.resolveDir);
+        if (bare && found.errors.length > 0) found = await resolve(PROJECT_ROOT);
+        if (found.errors.length > 0 || found.external) return found.errors.length > 0 ? { errors: found.errors } : found;
+        if (found.path.startsWith(framework) && found.path.endsWith('.ts')) return built(found.path);
+        return bare ? { path: pathToFileURL(found.path).href, external: true } : found;
+      });
+      build.onLoad({ filter: /\.ts$/ }, (args) => loadWithOwnUrl(args.path));
+    },
+  };
+}
+
+let compiled = 0;
+
+/**
+ * Compiles a TypeScript module that is not part of the build (a strategy plugin, a node configuration, a test's
+ * program) for a process running from `buildDir`, and writes it to `<buildDir>/modules/`: its imports of the framework
+ * load the build's modules (so that a plugin's `BaseStrategy` is the class the engine loaded: one copy of the
+ * framework per process), its packages load as they would from its folder (else from the checkout's), and its own
+ * other files are bundled in. An inline source map keeps the file's lines for stack traces.
+ *
+ * @param {string} file - absolute path of the `.ts` (or `.js`) module.
+ * @param {string} buildDir - the build the process runs from (`.build/<hash>`).
+ * @returns {Promise<string>} the absolute path of the compiled module (unique to this call: import it once, then it may
+ *   be deleted).
+ * @throws esbuild's error (file, line and message of each problem) when the module does not compile.
+ */
+export async function compileModule(file, buildDir) {
+  const { build } = await import('esbuild');
+  const result = await build({
+    entryPoints: [file],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'inline',
+    plugins: [toBuiltFramework(buildDir)],
+    logLevel: 'silent',
+  });
+  const dir = path.join(buildDir, 'modules');
+  mkdirSync(dir, { recursive: true });
+  const out = path.join(dir, `${path.basename(file).replace(/\.[cm]?[jt]s$/, '')}-${process.pid}-${compiled++}.mjs`);
+  writeFileSync(out, result.outputFiles[0]?.text ?? '');
+  return out;
 }

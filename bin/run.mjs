@@ -5,15 +5,15 @@
  * [arguments…]`, as `node --import tsx <file.ts> [arguments…]` would, with a third of the start-up CPU (see
  * `bin/build.mjs`, which makes the build first when the sources changed). The npm scripts run the commands this way.
  *
- * A module under `framework/` runs from its build output; any other file (a test's program) runs under tsx with its
- * framework imports sent to the build. The program sees `process.argv` as under tsx: `[node, <its file>, …arguments]`.
+ * A module under `framework/` runs from its build output; any other file (a test's program) is compiled against the
+ * build first (`compileModule`). The program sees `process.argv` as under tsx: `[node, <its file>, …arguments]`.
  * `--verbose` (or `-v`) turns on source maps, so that a stack trace names the sources' lines. Forked children inherit
  * the build through the `CANDLECRAFT_BUILD` environment variable.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ensureBuild, PROJECT_ROOT } from './build.mjs';
+import { compileModule, ensureBuild, PROJECT_ROOT } from './build.mjs';
 
 const BUILD_ENV = 'CANDLECRAFT_BUILD';
 
@@ -35,10 +35,12 @@ if (built !== null && !existsSync(built)) {
   process.exit(2);
 }
 process.argv = [process.argv[0] ?? process.execPath, built ?? source, ...args];
-if (built === null) {
-  const runtime = /** @type {typeof import('../framework/core/runtime')} */ (
-    await import(pathToFileURL(path.join(build, 'framework', 'core', 'runtime.js')).href)
-  );
-  await runtime.enableTypeScriptImports();
+if (built !== null) await import(pathToFileURL(built).href);
+else {
+  const compiled = await compileModule(source, build);
+  try {
+    await import(pathToFileURL(compiled).href);
+  } finally {
+    rmSync(compiled, { force: true });
+  }
 }
-await import(pathToFileURL(built ?? source).href);

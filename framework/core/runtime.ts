@@ -1,17 +1,17 @@
 /**
- * How this process runs the framework: from its JavaScript build (started by `bin/run.mjs`, which sets
- * {@link BUILD_ENV} to the build's folder; see `bin/build.mjs`) or from the TypeScript sources under tsx
+ * How this process runs the framework: from its JavaScript build (started by `bin/run.mjs`, which sets the
+ * `CANDLECRAFT_BUILD` environment variable to the build's folder; see `bin/build.mjs`) or from the TypeScript sources under tsx
  * (`node --import tsx`, `npx tsx`, the test runner). Code that starts another process or thread on a framework module,
  * or imports a strategy plugin, asks here how.
  *
  * @module
  */
-import { createRequire } from 'node:module';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The environment variable holding the build folder (`.build/<hash>`) this process and its children run from. */
-export const BUILD_ENV = 'CANDLECRAFT_BUILD';
+const BUILD_ENV = 'CANDLECRAFT_BUILD';
 
 /** The checkout's root (in a build, `import.meta.url` is the source file's URL: see `bin/build.mjs`). */
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -54,38 +54,33 @@ export function forkCommand(module: string, args: readonly string[]): ForkComman
     : { module: LAUNCHER, args: [module, ...args], execArgv: [] };
 }
 
-/** tsx's main entry, what `--import tsx` loads (a variable: the package declares no types for it). */
-const TSX_PRELOAD: string = 'tsx';
-
-let typeScriptImports: Promise<void> | undefined;
-
-/**
- * Lets a process running from a build import TypeScript files (strategy plugins, node configurations, test programs):
- * loads what `--import tsx` loads (tsx's hooks for ES modules and its CommonJS loader, which a file outside the
- * checkout is loaded by), then a resolve hook (`runtime-hooks.ts`) that sends every import of a framework source
- * to its build output, so that a plugin's `BaseStrategy` is the class the engine already loaded (one copy of the
- * framework's classes and state per process). Under tsx it does nothing. Once per process.
- */
-export function enableTypeScriptImports(): Promise<void> {
-  typeScriptImports ??= (async () => {
-    const dir = buildDir();
-    if (dir === undefined) return;
-    await import(TSX_PRELOAD);
-    (await import('node:module')).register(pathToFileURL(runnableFile(path.join(PROJECT_ROOT, 'framework', 'core', 'runtime-hooks.ts'))), {
-      data: { sources: pathToFileURL(path.join(PROJECT_ROOT, 'framework')).href, build: pathToFileURL(path.join(dir, 'framework')).href },
-    });
-  })();
-  return typeScriptImports;
+/** What `bin/build.mjs` gives this module (it is plain JavaScript, outside `framework/`). */
+interface BuildModule {
+  compileModule(file: string, buildDir: string): Promise<string>;
 }
 
-let typeScriptRequire = false;
-
 /**
- * Lets `require` load TypeScript files in a worker thread of a process running from a build (tsx's CommonJS hook, what
- * `--import tsx` gives a worker thread). Under tsx it does nothing. Once per thread.
+ * Imports a TypeScript module that is not part of the framework (a strategy plugin, a node configuration): under tsx,
+ * `import()` as is; from a build, the module compiled by esbuild with its framework imports sent to the build
+ * (`compileModule` in `bin/build.mjs`), so that a plugin's `BaseStrategy` is the class the engine already loaded (one
+ * copy of the framework's classes and state per process) and no TypeScript hooks are loaded.
+ *
+ * @param file - absolute path of the module.
+ * @throws the module's import error, or esbuild's error (file, line and message) when it does not compile.
  */
-export function enableTypeScriptRequire(): void {
-  if (typeScriptRequire || buildDir() === undefined) return;
-  typeScriptRequire = true;
-  (createRequire(import.meta.url)('tsx/cjs/api') as { register: () => unknown }).register();
+export async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+  const dir = buildDir();
+  if (dir === undefined) return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  const build = (await import(pathToFileURL(path.join(PROJECT_ROOT, 'bin', 'build.mjs')).href)) as BuildModule;
+  const compiled = await build.compileModule(file, dir);
+  try {
+    return (await import(pathToFileURL(compiled).href)) as Record<string, unknown>;
+  } finally {
+    rmSync(compiled, { force: true }); // loaded: Node keeps the module (and its inline source map) in memory
+  }
+}
+
+/** Whether this process runs from the framework's build (started by `bin/run.mjs`), rather than under tsx. */
+export function runsFromBuild(): boolean {
+  return buildDir() !== undefined;
 }

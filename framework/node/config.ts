@@ -21,11 +21,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from '../core/zod';
 import { FrameworkError, messageOf } from '../core/errors';
-import { enableTypeScriptImports } from '../core/runtime';
+import { importTypeScript } from '../core/runtime';
 
 const ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
@@ -93,10 +92,7 @@ export async function loadNodeConfig(file: string): Promise<NodeConfig> {
   let value: unknown;
   try {
     if (extension === '.yaml' || extension === '.yml') value = parseYaml(readFileSync(file, 'utf8'));
-    else if (['.ts', '.js', '.mjs'].includes(extension)) {
-      await enableTypeScriptImports();
-      value = ((await import(pathToFileURL(resolve(file)).href)) as { default?: unknown }).default;
-    }
+    else if (['.ts', '.js', '.mjs'].includes(extension)) value = (await importTypeScript(resolve(file)))['default'];
     else throw new Error(`expected a .yaml, .yml, .ts, .js or .mjs file, got "${extension || 'no extension'}"`);
   } catch (error) {
     throw new FrameworkError(`${file}: cannot read the node configuration: ${messageOf(error).split('\n')[0]}`, { cause: error });

@@ -12,12 +12,11 @@
  * @module
  */
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { BrokerConfig } from '../broker/broker-config';
 import { AmqpBus } from '../bus/amqp';
 import type { MessageBus } from '../bus/bus';
 import { FrameworkError } from '../core/errors';
-import { enableTypeScriptImports } from '../core/runtime';
+import { importTypeScript } from '../core/runtime';
 import { describeSubscription } from '../core/subscription';
 import { replayCandles } from '../feeds/replay';
 import { jsonLine } from '../report/json-lines';
@@ -150,8 +149,7 @@ export async function serveTrials(url: string, onTrial?: (trial: string) => void
     let loaded = sources.get(key);
     if (loaded === undefined) {
       loaded = (async () => {
-        await enableTypeScriptImports();
-        const module = (await import(pathToFileURL(path.resolve(source.file)).href)) as Record<string, unknown>;
+        const module = await importTypeScript(path.resolve(source.file));
         const { subscriptions } = strategyFromModule(module, source.file);
         const range = { ...(source.from !== undefined && { from: source.from }), ...(source.to !== undefined && { to: source.to }) };
         const [traded, ...informative] = subscriptions.map((s) => replayCandles(source.datasetsRoot, s, range));

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { workerData } from 'node:worker_threads';
 import type { BrokerConfig } from '../broker/broker-config';
 import type { CandleBatch } from '../core/candle';
-import { enableTypeScriptRequire } from '../core/runtime';
+import { importTypeScript, runsFromBuild } from '../core/runtime';
 import { raiseInliningBudget } from './inlining';
 import { runTrial, type StrategyPlugin, type TrialCandles, type TrialRequest, type TrialResult } from './trial';
 
@@ -24,15 +24,21 @@ export interface TrialWorkerData {
 raiseInliningBudget(); // before this thread compiles a trial's code
 const data = workerData as TrialWorkerData;
 const candles: TrialCandles = { traded: data.traded, informative: new Map(data.informative) };
-let plugin: StrategyPlugin | undefined;
+let plugin: Promise<StrategyPlugin> | undefined;
 
 /**
- * Runs one trial (see {@link runTrial}). The strategy module is imported once per worker with `require`: piscina
- * loads this file with `require`, and on Node 20 a worker thread gets tsx's CommonJS hook but not its ESM one (a
- * thread of a process running from the build registers it first).
+ * The strategy module, imported once per worker: compiled against the build when the process runs from it (see
+ * {@link importTypeScript}), else with `require`: piscina loads this file with `require`, and on Node 20 a worker
+ * thread gets tsx's CommonJS hook but not its ESM one.
  */
-export default function run(request: TrialRequest): Promise<TrialResult> {
-  if (plugin === undefined) enableTypeScriptRequire();
-  plugin ??= { module: createRequire(import.meta.url)(path.resolve(data.file)) as Record<string, unknown>, file: data.file };
-  return runTrial(plugin, candles, request, data.broker);
+async function loadPlugin(): Promise<StrategyPlugin> {
+  const file = path.resolve(data.file);
+  const module = runsFromBuild() ? await importTypeScript(file) : (createRequire(import.meta.url)(file) as Record<string, unknown>);
+  return { module, file: data.file };
+}
+
+/** Runs one trial (see {@link runTrial}). */
+export default async function run(request: TrialRequest): Promise<TrialResult> {
+  plugin ??= loadPlugin();
+  return runTrial(await plugin, candles, request, data.broker);
 }

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { z } from '../core/zod';
 import { messageOf, StrategyLoadError } from '../core/errors';
-import { enableTypeScriptImports } from '../core/runtime';
+import { importTypeScript } from '../core/runtime';
 import type { Subscription } from '../core/subscription';
 import { isTimeframe } from '../core/timeframe';
 import { BaseStrategy, STRATEGY_BRAND, type ParameterValue } from './base-strategy';
@@ -57,28 +56,13 @@ export async function loadStrategy(file: string, overrides: Readonly<Record<stri
   if (isOutsideProject(absolute)) resolveImportsFromProject();
 
   let module: Record<string, unknown> = {};
-  await enableTypeScriptImports();
   try {
-    module = esModuleOf((await import(pathToFileURL(absolute).href)) as Record<string, unknown>);
+    module = await importTypeScript(absolute);
   } catch (error) {
     fail(`cannot import the module: ${messageOf(error)}`, error);
   }
 
   return strategyFromModule(module, file, overrides);
-}
-
-/**
- * The exports of an imported module as the file wrote them. A file outside the checkout is CommonJS to Node (tsx
- * compiles its `export`s to `exports.x = …` with `__esModule` set); imported from a process running from the build,
- * where tsx's hooks were registered late, Node gives the whole `module.exports` as `default`: that object is the
- * module (the interop of TypeScript's `esModuleInterop` and Babel).
- */
-function esModuleOf(namespace: Record<string, unknown>): Record<string, unknown> {
-  const inner = namespace['default'];
-  const onlyDefault = Object.keys(namespace).every((key) => key === 'default');
-  return onlyDefault && typeof inner === 'object' && inner !== null && (inner as Record<string, unknown>)['__esModule'] === true
-    ? (inner as Record<string, unknown>)
-    : namespace;
 }
 
 /**
