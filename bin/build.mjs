@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { threadId } from 'node:worker_threads';
 
 /** Bumped when the build's options change, so that older builds are not reused. */
 const BUILD_FORMAT = '1';
@@ -192,7 +193,7 @@ export async function compileModule(file, buildDir) {
   });
   const dir = path.join(buildDir, 'modules');
   mkdirSync(dir, { recursive: true });
-  const out = path.join(dir, `${path.basename(file).replace(/\.[cm]?[jt]s$/, '')}-${process.pid}-${compiled++}.mjs`);
+  const out = path.join(dir, `${path.basename(file).replace(/\.[cm]?[jt]s$/, '')}-${process.pid}-${threadId}-${compiled++}.mjs`);
   writeFileSync(out, result.outputFiles[0]?.text ?? '');
   return out;
 }
