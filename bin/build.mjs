@@ -174,8 +174,8 @@ let compiled = 0;
  *
  * @param {string} file - absolute path of the `.ts` (or `.js`) module.
  * @param {string} buildDir - the build the process runs from (`.build/<hash>`).
- * @returns {Promise<string>} the absolute path of the compiled module (unique to this call: import it once, then it may
- *   be deleted).
+ * @returns {Promise<string>} the absolute path of the compiled module (unique to this call in this process and thread:
+ *   import it once, then it may be deleted).
  * @throws esbuild's error (file, line and message of each problem) when the module does not compile.
  */
 export async function compileModule(file, buildDir) {
