@@ -212,7 +212,7 @@ const GNU_TIME = '/usr/bin/time';
 
 /**
  * Runs `npm run backtest -- <file> --datasets bench/data --runs bench/data/runs --quiet` as a child process and
- * times it from spawn to exit (npm and tsx start-up included: what a researcher waits for). Under GNU time (`-v`)
+ * times it from spawn to exit (npm and the command's start-up included: what a researcher waits for). Under GNU time (`-v`)
  * when available, whose "Maximum resident set size" is the peak RSS of the largest process of the command (the
  * node process running the backtest).
  *

@@ -1,7 +1,7 @@
 /**
  * The hand-written MACD loop as a command, the baseline of `npm run backtest`'s time: reads the bench's 1M 1m candles
  * through the same Parquet reader and candle pipeline (`replayCandles`), runs {@link macdLoop} and prints its result.
- * `node --import tsx bench/macd-loop-command.ts`.
+ * `node bin/run.mjs bench/macd-loop-command.ts` (as the npm scripts run the commands).
  *
  * @module
  */

@@ -251,7 +251,7 @@ if (wanted('optimize')) {
   const commands = await repeat(1, RUNS, async (run) => {
     const backtest = backtestCommand(MACD_1M).wallMs;
     const t0 = performance.now();
-    execFileSync(process.execPath, ['--import', 'tsx', 'bench/macd-loop-command.ts'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(process.execPath, ['bin/run.mjs', 'bench/macd-loop-command.ts'], { stdio: ['ignore', 'ignore', 'inherit'] });
     const loop = performance.now() - t0;
     log(`  ${run < 0 ? 'warm-up' : `run ${run + 1}`}: npm run backtest ${(backtest / 1000).toFixed(2)} s, loop command ${(loop / 1000).toFixed(2)} s`);
     return { backtest, loop };
