@@ -1,8 +1,8 @@
 /**
  * How this process runs the framework: from its JavaScript build (started by `bin/run.mjs`, which sets the
- * `CANDLECRAFT_BUILD` environment variable to the build's folder; see `bin/build.mjs`) or from the TypeScript sources under tsx
- * (`node --import tsx`, `npx tsx`, the test runner). Code that starts another process or thread on a framework module,
- * or imports a strategy plugin, asks here how.
+ * `CANDLECRAFT_BUILD` environment variable to the build's folder; see `bin/build.mjs`) or from the TypeScript sources
+ * under tsx (`node --import tsx`, `npx tsx`, the test runner). Code that starts another process or thread on a
+ * framework module, or imports a strategy plugin, asks here how.
  *
  * @module
  */
@@ -59,18 +59,31 @@ interface BuildModule {
   compileModule(file: string, buildDir: string): Promise<string>;
 }
 
+/** The modules {@link importTypeScript} compiled, by path: like `import()`, once per process. */
+const compiledModules = new Map<string, Promise<Record<string, unknown>>>();
+
 /**
  * Imports a TypeScript module that is not part of the framework (a strategy plugin, a node configuration): under tsx,
  * `import()` as is; from a build, the module compiled by esbuild with its framework imports sent to the build
  * (`compileModule` in `bin/build.mjs`), so that a plugin's `BaseStrategy` is the class the engine already loaded (one
- * copy of the framework's classes and state per process) and no TypeScript hooks are loaded.
+ * copy of the framework's classes and state per process) and no TypeScript hooks are loaded. Either way a module is
+ * loaded once per process (thread): a second call gives the same module.
  *
  * @param file - absolute path of the module.
  * @throws the module's import error, or esbuild's error (file, line and message) when it does not compile.
  */
-export async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+export function importTypeScript(file: string): Promise<Record<string, unknown>> {
   const dir = buildDir();
-  if (dir === undefined) return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  if (dir === undefined) return import(pathToFileURL(file).href) as Promise<Record<string, unknown>>;
+  let module = compiledModules.get(file);
+  if (module === undefined) {
+    module = compileAndImport(file, dir);
+    compiledModules.set(file, module);
+  }
+  return module;
+}
+
+async function compileAndImport(file: string, dir: string): Promise<Record<string, unknown>> {
   const build = (await import(pathToFileURL(path.join(PROJECT_ROOT, 'bin', 'build.mjs')).href)) as BuildModule;
   const compiled = await build.compileModule(file, dir);
   try {
