@@ -11,22 +11,23 @@
  * The module graph is the sources' own (no bundling, no code moved between files), so modules load in the same order
  * as under tsx. `import.meta.url` is replaced by the source file's URL, so that files read beside a module
  * (`report.css`, the strategy template) and paths computed from it are the sources'. `<hash>` is the SHA-1 of the
- * sources' paths and contents: a changed source gives a new build, and a build, once renamed into place, never changes.
+ * sources' paths and contents: a changed source gives a new build, and a build's framework modules, once renamed into
+ * place, never change.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { threadId } from 'node:worker_threads';
 
 /** Bumped when the build's options change, so that older builds are not reused. */
 const BUILD_FORMAT = '1';
 
 /** The checkout's root (the folder holding `framework/` and `bin/`). */
-export const PROJECT_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Where builds are kept, each in a folder named by its hash. */
-export const BUILDS_DIR = path.join(PROJECT_ROOT, '.build');
+const BUILDS_DIR = path.join(PROJECT_ROOT, '.build');
 
 /** The TypeScript modules of `framework/` (tests aside), as paths relative to the root, sorted. */
 function sourceFiles() {
@@ -42,6 +43,16 @@ function sourceFiles() {
   };
   walk('framework');
   return files.sort();
+}
+
+/**
+ * The build output of a framework source: `<buildDir>/framework/…/x.js` for `<root>/framework/…/x.ts`.
+ *
+ * @param {string} buildDir - a build's folder (`.build/<hash>`).
+ * @param {string} source - absolute path of a `.ts` file under `framework/`.
+ */
+export function builtFile(buildDir, source) {
+  return path.join(buildDir, path.relative(PROJECT_ROOT, source)).replace(/\.ts$/, '.js');
 }
 
 /** @param {readonly string[]} files */
@@ -141,7 +152,7 @@ const PACKAGE_NAME = 'candlecraft';
 function toBuiltFramework(buildDir) {
   const framework = path.join(PROJECT_ROOT, 'framework') + path.sep;
   /** @param {string} source */
-  const built = (source) => ({ path: pathToFileURL(path.join(buildDir, path.relative(PROJECT_ROOT, source)).replace(/\.ts$/, '.js')).href, external: true });
+  const built = (source) => ({ path: pathToFileURL(builtFile(buildDir, source)).href, external: true });
   return {
     name: 'candlecraft-framework-from-build',
     setup(build) {
@@ -154,7 +165,8 @@ function toBuiltFramework(buildDir) {
         const resolve = (resolveDir) => build.resolve(args.path, { kind: args.kind, resolveDir, importer: args.importer, pluginData: 'resolving' });
         let found = await resolve(args.resolveDir);
         if (bare && found.errors.length > 0) found = await resolve(PROJECT_ROOT);
-        if (found.errors.length > 0 || found.external) return found.errors.length > 0 ? { errors: found.errors } : found;
+        if (found.errors.length > 0) return { errors: found.errors };
+        if (found.external) return found;
         if (found.path.startsWith(framework) && found.path.endsWith('.ts')) return built(found.path);
         return bare ? { path: pathToFileURL(found.path).href, external: true } : found;
       });
@@ -174,11 +186,10 @@ let compiled = 0;
  *
  * @param {string} file - absolute path of the `.ts` (or `.js`) module.
  * @param {string} buildDir - the build the process runs from (`.build/<hash>`).
- * @returns {Promise<string>} the absolute path of the compiled module (unique to this call in this process and thread:
- *   import it once, then it may be deleted).
+ * @returns {Promise<string>} the absolute path of the compiled module (unique to this call in this process and thread).
  * @throws esbuild's error (file, line and message of each problem) when the module does not compile.
  */
-export async function compileModule(file, buildDir) {
+async function compileModule(file, buildDir) {
   const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [file],
@@ -196,4 +207,22 @@ export async function compileModule(file, buildDir) {
   const out = path.join(dir, `${path.basename(file).replace(/\.[cm]?[jt]s$/, '')}-${process.pid}-${threadId}-${compiled++}.mjs`);
   writeFileSync(out, result.outputFiles[0]?.text ?? '');
   return out;
+}
+
+/**
+ * Imports a TypeScript module that is not part of the build, compiled by {@link compileModule}; the compiled file is
+ * removed once imported (Node keeps the module, and its inline source map, in memory).
+ *
+ * @param {string} file - absolute path of the module.
+ * @param {string} buildDir - the build the process runs from (`.build/<hash>`).
+ * @returns {Promise<Record<string, unknown>>} the module's namespace.
+ * @throws esbuild's error when the module does not compile; the module's own error when its evaluation throws.
+ */
+export async function importCompiled(file, buildDir) {
+  const out = await compileModule(file, buildDir);
+  try {
+    return await import(pathToFileURL(out).href);
+  } finally {
+    rmSync(out, { force: true });
+  }
 }

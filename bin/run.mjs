@@ -6,14 +6,14 @@
  * `bin/build.mjs`, which makes the build first when the sources changed). The npm scripts run the commands this way.
  *
  * A module under `framework/` runs from its build output; any other file (a test's program) is compiled against the
- * build first (`compileModule`). The program sees `process.argv` as under tsx: `[node, <its file>, …arguments]`.
+ * build first (`importCompiled`). The program sees `process.argv` as under tsx: `[node, <its file>, …arguments]`.
  * `--verbose` (or `-v`) turns on source maps, so that a stack trace names the sources' lines. Forked children inherit
  * the build through the `CANDLECRAFT_BUILD` environment variable.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { compileModule, ensureBuild, PROJECT_ROOT } from './build.mjs';
+import { builtFile, ensureBuild, importCompiled, PROJECT_ROOT } from './build.mjs';
 
 const BUILD_ENV = 'CANDLECRAFT_BUILD';
 
@@ -28,19 +28,11 @@ process.env[BUILD_ENV] = build;
 if (args.includes('--verbose') || args.includes('-v')) process.setSourceMapsEnabled(true);
 
 const source = path.resolve(file);
-const relative = path.relative(PROJECT_ROOT, source);
-const built = relative.startsWith(`framework${path.sep}`) ? path.join(build, relative.replace(/\.ts$/, '.js')) : null;
+const built = path.relative(PROJECT_ROOT, source).startsWith(`framework${path.sep}`) ? builtFile(build, source) : null;
 if (built !== null && !existsSync(built)) {
   console.error(`bin/run.mjs: ${file} is not a module of the framework's build (${build})`);
   process.exit(2);
 }
 process.argv = [process.argv[0] ?? process.execPath, built ?? source, ...args];
 if (built !== null) await import(pathToFileURL(built).href);
-else {
-  const compiled = await compileModule(source, build);
-  try {
-    await import(pathToFileURL(compiled).href);
-  } finally {
-    rmSync(compiled, { force: true });
-  }
-}
+else await importCompiled(source, build);

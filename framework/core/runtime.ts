@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -56,7 +55,7 @@ export function forkCommand(module: string, args: readonly string[]): ForkComman
 
 /** What `bin/build.mjs` gives this module (it is plain JavaScript, outside `framework/`). */
 interface BuildModule {
-  compileModule(file: string, buildDir: string): Promise<string>;
+  importCompiled(file: string, buildDir: string): Promise<Record<string, unknown>>;
 }
 
 /** The modules {@link importTypeScript} compiled, by path: like `import()`, once per process. */
@@ -65,7 +64,7 @@ const compiledModules = new Map<string, Promise<Record<string, unknown>>>();
 /**
  * Imports a TypeScript module that is not part of the framework (a strategy plugin, a node configuration): under tsx,
  * `import()` as is; from a build, the module compiled by esbuild with its framework imports sent to the build
- * (`compileModule` in `bin/build.mjs`), so that a plugin's `BaseStrategy` is the class the engine already loaded (one
+ * (`importCompiled` in `bin/build.mjs`), so that a plugin's `BaseStrategy` is the class the engine already loaded (one
  * copy of the framework's classes and state per process) and no TypeScript hooks are loaded. Either way a module is
  * loaded once per process (thread): a second call gives the same module.
  *
@@ -77,20 +76,11 @@ export function importTypeScript(file: string): Promise<Record<string, unknown>>
   if (dir === undefined) return import(pathToFileURL(file).href) as Promise<Record<string, unknown>>;
   let module = compiledModules.get(file);
   if (module === undefined) {
-    module = compileAndImport(file, dir);
+    const build = import(pathToFileURL(path.join(PROJECT_ROOT, 'bin', 'build.mjs')).href) as Promise<BuildModule>;
+    module = build.then((b) => b.importCompiled(file, dir));
     compiledModules.set(file, module);
   }
   return module;
-}
-
-async function compileAndImport(file: string, dir: string): Promise<Record<string, unknown>> {
-  const build = (await import(pathToFileURL(path.join(PROJECT_ROOT, 'bin', 'build.mjs')).href)) as BuildModule;
-  const compiled = await build.compileModule(file, dir);
-  try {
-    return (await import(pathToFileURL(compiled).href)) as Record<string, unknown>;
-  } finally {
-    rmSync(compiled, { force: true }); // loaded: Node keeps the module (and its inline source map) in memory
-  }
 }
 
 /** Whether this process runs from the framework's build (started by `bin/run.mjs`), rather than under tsx. */
