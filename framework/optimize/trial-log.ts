@@ -7,7 +7,7 @@
  */
 import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Compression, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
+import { parquet } from '../store/parquet';
 import { CorruptDataError } from '../core/errors';
 import type { Metrics } from '../report/metrics';
 import { jsonLine } from '../report/json-lines';
@@ -166,7 +166,7 @@ export function writeTrialsParquet(dir: string, rows: readonly TrialRow[]): stri
     numbers('kurtosis', (r) => r.kurtosis),
   ];
   const table = codecTable(columns.map(([field]) => field), columns.map(([, data]) => data), n);
-  const bytes = writeParquet(table, new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).build());
+  const bytes = parquet.writeParquet(table, new parquet.WriterPropertiesBuilder().setCompression(parquet.Compression.SNAPPY).build());
   const path = join(dir, TRIALS_PARQUET_FILE);
   const temporary = `${path}.tmp`;
   const fd = openSync(temporary, 'w');

@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, rmSync } from 'node:fs';
 import type { WriterProperties } from 'parquet-wasm';
-import { writeParquet } from 'parquet-wasm';
+import { parquet } from '../store/parquet';
 import { FrameworkError } from '../core/errors';
 import { codecTable, type TableColumn } from '../store/arrow-columns';
 import { writeAll } from '../store/durable';
@@ -55,5 +55,5 @@ export function writeArtifact(path: string, data: Uint8Array | string): void {
  */
 export function writeParquetArtifact(path: string, columns: readonly TableColumn[], length: number, properties: WriterProperties): void {
   const table = codecTable(columns.map(([field]) => field), columns.map(([, data]) => data), length);
-  writeArtifact(path, writeParquet(table, properties));
+  writeArtifact(path, parquet.writeParquet(table, properties));
 }

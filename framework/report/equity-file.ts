@@ -17,8 +17,8 @@
 import { closeSync, readFileSync, rmSync } from 'node:fs';
 import { arrow } from '../store/arrow';
 import type { Data, Timestamp, Vector } from 'apache-arrow';
-import { Compression, Encoding, transformParquetStream, WriterPropertiesBuilder } from 'parquet-wasm';
 import type { RecordBatch as WasmRecordBatch } from 'parquet-wasm';
+import { parquet } from '../store/parquet';
 import type { EquityCurve } from '../broker/equity-curve';
 import { CorruptDataError, FrameworkError } from '../core/errors';
 import { codecTable, isFloat64, isUtcMillis, readParquetTable, readTimestamps, TIMESTAMP_TYPE, timestampData } from '../store/arrow-columns';
@@ -47,10 +47,10 @@ const ROWS_PER_GROUP = 65_536;
 
 /** Snappy, plain values (dictionaries cost more than they save on a million distinct doubles), delta-coded times. */
 function writerProperties() {
-  return new WriterPropertiesBuilder()
-    .setCompression(Compression.SNAPPY)
+  return new parquet.WriterPropertiesBuilder()
+    .setCompression(parquet.Compression.SNAPPY)
     .setDictionaryEnabled(false)
-    .setColumnEncoding('time', Encoding.DELTA_BINARY_PACKED)
+    .setColumnEncoding('time', parquet.Encoding.DELTA_BINARY_PACKED)
     .setMaxRowGroupSize(ROWS_PER_GROUP)
     .build();
 }
@@ -72,8 +72,8 @@ export async function writeEquityFile(path: string, curve: EquityCurve): Promise
   const time = timestampData(curve.time, false, (row, value) => new FrameworkError(`${path}: time of row ${row} is ${value}, expected an integer number of ms`));
   const fd = createArtifact(path);
   try {
-    const parquet = await transformParquetStream(rowGroups(time, curve), writerProperties());
-    for await (const chunk of parquet as AsyncIterable<Uint8Array>) {
+    const bytes = await parquet.transformParquetStream(rowGroups(time, curve), writerProperties());
+    for await (const chunk of bytes as AsyncIterable<Uint8Array>) {
       writeAll(fd, chunk);
     }
   } catch (error) {

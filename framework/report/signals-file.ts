@@ -30,7 +30,7 @@
 import { readFileSync } from 'node:fs';
 import { arrow } from '../store/arrow';
 import type { Field, Vector } from 'apache-arrow';
-import { Compression, WriterPropertiesBuilder } from 'parquet-wasm';
+import { parquet } from '../store/parquet';
 import { CANDLE_SOURCES, type CandleSource } from '../core/candle';
 import { CorruptDataError, FrameworkError } from '../core/errors';
 import type { Subscription } from '../core/subscription';
@@ -84,7 +84,7 @@ export function writeSignalsFile(path: string, journal: SignalJournal): void {
   const metadata = new Map<string, string>();
   if (columns.strategy !== null) metadata.set(STRATEGY_KEY, JSON.stringify(columns.strategy));
   if (columns.subscription !== null) metadata.set(SUBSCRIPTION_KEY, JSON.stringify(columns.subscription));
-  const properties = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).setKeyValueMetadata(metadata).build();
+  const properties = new parquet.WriterPropertiesBuilder().setCompression(parquet.Compression.SNAPPY).setKeyValueMetadata(metadata).build();
   writeParquetArtifact(path, signalsColumns(path, columns), columns.length, properties);
 }
 

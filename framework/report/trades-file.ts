@@ -25,7 +25,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Vector } from 'apache-arrow';
-import { Compression, WriterPropertiesBuilder } from 'parquet-wasm';
+import { parquet } from '../store/parquet';
 import type { ExitReason, PositionSide, Trade } from '../broker/types';
 import { CorruptDataError, FrameworkError } from '../core/errors';
 import {
@@ -106,7 +106,7 @@ export function writeTradesFile(path: string, trades: readonly Trade[]): void {
     strings.entryTag.column('entry_tag', true),
     strings.exitTag.column('exit_tag', true),
   ];
-  writeParquetArtifact(path, columns, n, new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).build());
+  writeParquetArtifact(path, columns, n, new parquet.WriterPropertiesBuilder().setCompression(parquet.Compression.SNAPPY).build());
 }
 
 /**

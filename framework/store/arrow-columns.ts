@@ -7,7 +7,8 @@
  */
 import { arrow } from './arrow';
 import type { Data, DataType, Field, Table as ArrowTable, Vector } from 'apache-arrow';
-import { readParquet, Table as WasmTable } from 'parquet-wasm';
+import type { Table as WasmTable } from 'parquet-wasm';
+import { parquet } from './parquet';
 import { endianness } from 'node:os';
 import { CorruptDataError, messageOf } from '../core/errors';
 
@@ -33,7 +34,7 @@ const READ_BATCH_SIZE = 2 ** 31 - 1;
  */
 export function readParquetTable(bytes: Uint8Array, where: string): ArrowTable {
   try {
-    return arrow.tableFromIPC(readParquet(bytes, { batchSize: READ_BATCH_SIZE }).intoIPCStream());
+    return arrow.tableFromIPC(parquet.readParquet(bytes, { batchSize: READ_BATCH_SIZE }).intoIPCStream());
   } catch (error) {
     throw new CorruptDataError(`${where}: not a readable Parquet file (${messageOf(error)})`, { cause: error });
   }
@@ -49,7 +50,7 @@ export type TableColumn = readonly [Field, Data];
 export function codecTable(fields: readonly Field[], children: readonly Data[], length: number): WasmTable {
   const schema = new arrow.Schema([...fields]);
   const batch = new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length, nullCount: 0, children: [...children] }));
-  return WasmTable.fromIPCStream(arrow.tableToIPC(new arrow.Table(schema, batch), 'stream'));
+  return parquet.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(schema, batch), 'stream'));
 }
 
 /**

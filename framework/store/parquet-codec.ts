@@ -24,7 +24,7 @@
 import { createHash } from 'node:crypto';
 import { arrow } from './arrow';
 import type { DataType, Vector } from 'apache-arrow';
-import { Compression, Encoding, writeParquet, WriterPropertiesBuilder } from 'parquet-wasm';
+import { parquet } from './parquet';
 import { allocateBatch, batchLength, CANDLE_SOURCES } from '../core/candle';
 import type { CandleBatch } from '../core/candle';
 import { CorruptDataError, InvalidCandleError } from '../core/errors';
@@ -77,7 +77,7 @@ export function encodeCandles(batch: CandleBatch): Uint8Array {
     sourceData(batch.source),
     timestampData(batch.receivedAt, true, notInteger('receivedAt')),
   ];
-  return writeParquet(codecTable(SCHEMA.fields, children, n), writerProperties(candleChecksum(batch)));
+  return parquet.writeParquet(codecTable(SCHEMA.fields, children, n), writerProperties(candleChecksum(batch)));
 }
 
 /**
@@ -188,13 +188,13 @@ function sameBytes(expected: Uint8Array, bytes: Uint8Array, start: number, end: 
  * dictionary encoding only for `source`.
  */
 function writerProperties(checksum: string) {
-  return new WriterPropertiesBuilder()
+  return new parquet.WriterPropertiesBuilder()
     .setKeyValueMetadata(new Map([[CHECKSUM_KEY, checksum]]))
-    .setCompression(Compression.SNAPPY)
+    .setCompression(parquet.Compression.SNAPPY)
     .setDictionaryEnabled(false)
     .setColumnDictionaryEnabled('source', true)
-    .setColumnEncoding('open_time', Encoding.DELTA_BINARY_PACKED)
-    .setColumnEncoding('received_at', Encoding.DELTA_BINARY_PACKED)
+    .setColumnEncoding('open_time', parquet.Encoding.DELTA_BINARY_PACKED)
+    .setColumnEncoding('received_at', parquet.Encoding.DELTA_BINARY_PACKED)
     .build();
 }
 
