@@ -211,26 +211,6 @@ describe('notebooks executed headless on the Deno kernel (scripts/run-notebooks.
   });
 });
 
-describe('notebooks/lib', () => {
-  it('passes the project\'s strict compiler settings', async () => {
-    // Inside the project so that `types: ["node"]` resolves from node_modules; `.tmp/` is git-ignored.
-    mkdirSync('.tmp', { recursive: true });
-    const dir = mkdtempSync(path.join('.tmp', 'notebooks-tsc-'));
-    try {
-      const tsconfig = path.join(dir, 'tsconfig.json');
-      const include = [path.resolve('notebooks/lib/*.ts')];
-      writeFileSync(tsconfig, JSON.stringify({ extends: path.resolve('tsconfig.json'), include }));
-      const tsc = await exec(process.execPath, ['node_modules/typescript/bin/tsc', '-p', tsconfig]).then(
-        () => '',
-        (error: { stdout: string }) => error.stdout,
-      );
-      expect(tsc.split('\n').filter((line) => line.includes('notebooks/lib/'))).toEqual([]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
-
 describe('scripts/run-notebooks.sh', () => {
   it('exits 1 and shows the failing cell when a notebook raises', async () => {
     const dir = path.join(scratch, 'failing');
