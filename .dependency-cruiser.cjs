@@ -21,6 +21,13 @@ module.exports = {
       to: { path: 'node_modules/parquet-wasm/', dependencyTypesNot: ['type-only'] },
     },
     {
+      name: 'ccxt-through-core-ccxt',
+      severity: 'error',
+      comment: "ccxt's values come from framework/core/ccxt.ts (the Binance classes and errors without the other exchanges, one copy of each class); types may be imported directly.",
+      from: { path: '^framework/', pathNot: '^framework/core/ccxt\\.ts$' },
+      to: { path: 'node_modules/ccxt/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'apache-arrow-through-store-arrow',
       severity: 'error',
       comment: "apache-arrow's values come from framework/store/arrow.ts (its CommonJS build, one copy of its classes); types may be imported directly.",

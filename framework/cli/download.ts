@@ -47,14 +47,16 @@ const INTERRUPTED_EXIT_CODE = 130;
  * any other ccxt id as a stock ccxt instance; always with ccxt's rate limiter on.
  */
 async function openExchange(id: string, simUrl: URL | undefined): Promise<Exchange> {
-  // ccxt (about 340 files) is loaded only once the options are valid: a bad value fails without it.
-  const [{ ccxt }, { createExchange }] = await Promise.all([import('../core/ccxt'), import('../feeds/live/exchange')]);
+  // ccxt is loaded only once the options are valid (a bad value fails without it), and all of it (about 340 files)
+  // only for an exchange other than Binance.
+  const [{ loadCcxt }, { createExchange }] = await Promise.all([import('../core/ccxt'), import('../feeds/live/exchange')]);
   if (simUrl !== undefined) {
     if (id !== 'binance') throw new DownloadError(`--sim-url: the simulator is Binance-compatible; use the exchange id "binance", not "${id}"`);
     const origin = simUrl.origin;
     return createExchange('binance', { urls: { restUrl: origin, wsUrl: `${origin.replace(/^http/, 'ws')}/ws` } });
   }
   if (id === 'binance') return createExchange('binance');
+  const ccxt = loadCcxt();
   if (!ccxt.exchanges.includes(id)) throw new DownloadError(`unknown exchange "${id}": expected a ccxt exchange id, e.g. binance`);
   const ExchangeClass = (ccxt as unknown as Record<string, new (config: object) => Exchange>)[id]!;
   return new ExchangeClass({ enableRateLimit: true });
