@@ -10,9 +10,11 @@
  * are the same on tmpfs (test/store/durability-order.test.ts still sees every `fdatasync` in order); what a SIGKILL
  * test proves holds on both, as a killed process leaves the page cache behind either way.
  *
- * Set before the test files start, so that the forks vitest starts, and every process they start, inherit it.
+ * Set before the test files start, so that the forks vitest starts, and every process they start, inherit it. The
+ * folder's name carries the test runner's pid: a run that was killed before its teardown leaves its folder in RAM, and
+ * the next run removes every such folder whose runner is gone. Where the folder cannot be made, nothing changes.
  */
-import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The RAM file system, and the free space it must have to be used (bytes). */
@@ -28,9 +30,41 @@ function hasRoom(dir: string): boolean {
   }
 }
 
+/** The folders of earlier runs: `candlecraft-tests-<runner pid>-<random>`. */
+const RUN_FOLDER = /^candlecraft-tests-(\d+)-/;
+
+/** Whether process `pid` exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the folders of earlier runs whose test runner no longer exists. */
+function removeLeftovers(): void {
+  for (const name of readdirSync(RAM_FS)) {
+    const pid = RUN_FOLDER.exec(name)?.[1];
+    if (pid !== undefined && !alive(Number(pid))) rmSync(join(RAM_FS, name), { recursive: true, force: true });
+  }
+}
+
+/** A folder of this run's own on the RAM file system, or undefined where there is none with room or it cannot be made. */
+function ramFolder(): string | undefined {
+  if (!hasRoom(RAM_FS)) return undefined;
+  try {
+    removeLeftovers();
+    return mkdtempSync(join(RAM_FS, `candlecraft-tests-${process.pid}-`));
+  } catch {
+    return undefined;
+  }
+}
+
 export default function setup(): () => void {
-  if (!hasRoom(RAM_FS)) return () => undefined;
-  const dir = mkdtempSync(join(RAM_FS, 'candlecraft-tests-'));
+  const dir = ramFolder();
+  if (dir === undefined) return () => undefined;
   const previous = process.env['TMPDIR'];
   process.env['TMPDIR'] = dir;
   return () => {
