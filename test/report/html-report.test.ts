@@ -90,20 +90,15 @@ const PIXEL_STATS = `async (base64) => {
   return { colours: counts.size, drawn: 1 - most / (rgba.length / 4) };
 }`;
 
-let blankPage: Page | undefined;
-
 /**
- * The blank page screenshots are decoded in, opened once: a page per screenshot started a renderer process each
- * (about 1 s of CPU apiece).
+ * The blank page screenshots are decoded in, opened once with the browser: a page per screenshot started a renderer
+ * process each (about 1 s of CPU apiece, process accounting).
  */
-async function decoder(): Promise<Page> {
-  blankPage ??= await context.newPage();
-  return blankPage;
-}
+let decoder: Page;
 
 /** {@link PIXEL_STATS} of a screenshot, decoded by chromium in a blank page. */
 async function pixelStats(png: Buffer): Promise<{ colours: number; drawn: number }> {
-  return (await (await decoder()).evaluate(`(${PIXEL_STATS})(${JSON.stringify(png.toString('base64'))})`)) as {
+  return (await decoder.evaluate(`(${PIXEL_STATS})(${JSON.stringify(png.toString('base64'))})`)) as {
     colours: number;
     drawn: number;
   };
@@ -149,6 +144,7 @@ describe('report.html of a real MACD backtest', () => {
       args: ARGS,
       viewport: { width: 1400, height: 900 },
     });
+    decoder = await context.newPage();
     report = await open(reportPath);
   });
 
@@ -231,7 +227,7 @@ describe('report.html of a real MACD backtest', () => {
    */
   async function pricePanePixels(): Promise<{ candle: number; entryBlue: number }> {
     const png = await report.page.locator('#price-chart').screenshot();
-    return (await (await decoder()).evaluate(`(async (base64) => {
+    return (await decoder.evaluate(`(async (base64) => {
       const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
       const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
       // The price pane without its price scale (80 px and more on the right): the top 400 px.

@@ -4,10 +4,12 @@
  * (`/dev/shm`, Linux's tmpfs) when it has one with room, and that folder is removed when the run ends. Elsewhere they
  * stay where `TMPDIR` says.
  *
- * The tests write a few hundred MB of runs, stores and write-ahead logs, each followed by an `fsync` or `fdatasync`,
- * and remove their folders again; on the 2-core machine's ext4 disk (mounted with `discard`) that cost the suite 5 to
- * 10% of its CPU and wall time (two runs on each: vitest 312 and 278 s on tmpfs, 329 and 314 s on disk). The syscalls
- * are the same on tmpfs (test/store/durability-order.test.ts still sees every `fdatasync` in order); what a SIGKILL
+ * The tests write runs, stores and write-ahead logs, each followed by an `fsync` or `fdatasync`, and remove their
+ * folders again. On the 2-core machine's ext4 disk that cost the suite 5 to 11% of its wall time (vitest with four
+ * files at a time: 329 s on disk, 312 s on tmpfs; with five: 314 and 278 s). Which part of the disk's work (the
+ * journal, the syncs, the `discard` the disk is mounted with) costs most was not measured apart. The syscalls are the
+ * same on tmpfs (test/store/durability-order.test.ts still sees every `fdatasync` in order, and goes red on tmpfs too
+ * when the write-ahead log's `fdatasync` is made a no-op); what a SIGKILL
  * test proves holds on both, as a killed process leaves the page cache behind either way.
  *
  * Set before the test files start, so that the forks vitest starts, and every process they start, inherit it. The
@@ -21,6 +23,7 @@ import { join } from 'node:path';
 const RAM_FS = '/dev/shm';
 const ROOM = 2 * 1024 ** 3;
 
+/** Whether the file system of `dir` has {@link ROOM} free (false when it cannot be asked). */
 function hasRoom(dir: string): boolean {
   try {
     const stats = statfsSync(dir);
