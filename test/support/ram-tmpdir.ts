@@ -8,9 +8,9 @@
  * folders again. On the 2-core machine's ext4 disk that cost the suite 5 to 11% of its wall time (vitest with four
  * files at a time: 329 s on disk, 312 s on tmpfs; with five: 314 and 278 s). Which part of the disk's work (the
  * journal, the syncs, the `discard` the disk is mounted with) costs most was not measured apart. The syscalls are the
- * same on tmpfs (test/store/durability-order.test.ts still sees every `fdatasync` in order, and goes red on tmpfs too
- * when the write-ahead log's `fdatasync` is made a no-op); what a SIGKILL
- * test proves holds on both, as a killed process leaves the page cache behind either way.
+ * same on tmpfs: test/store/durability-order.test.ts still sees every `fdatasync` in order, and goes red on tmpfs too
+ * when the write-ahead log's `fdatasync` is made a no-op. What a SIGKILL test proves holds on both, as a killed
+ * process leaves the page cache behind either way.
  *
  * Set before the test files start, so that the forks vitest starts, and every process they start, inherit it. The
  * folder's name carries the test runner's pid: a run that was killed before its teardown leaves its folder in RAM, and
