@@ -9,8 +9,9 @@
  * suite starts some 250 commands and workers. `bin/run.mjs` runs the commands from it.
  *
  * The module graph is the sources' own (no bundling, no code moved between files), so modules load in the same order
- * as under tsx. `import.meta.url` is replaced by the source file's URL, so that files read beside a module
- * (`report.css`, the strategy template) and paths computed from it are the sources'. `<hash>` is the SHA-1 of the
+ * as under tsx. `import.meta.url`, `import.meta.dirname` and `import.meta.filename` are replaced by the source file's,
+ * so that files read beside a module (`report.css`, the strategy template) and paths computed from them are the
+ * sources'. `<hash>` is the SHA-1 of the
  * sources' paths and contents: a changed source gives a new build, and a build's framework modules, once renamed into
  * place, never change.
  */
@@ -21,7 +22,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { threadId } from 'node:worker_threads';
 
 /** Bumped when the build's options change, so that older builds are not reused. */
-const BUILD_FORMAT = '1';
+const BUILD_FORMAT = '2';
 
 /** The checkout's root (the folder holding `framework/` and `bin/`). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -77,13 +78,18 @@ function resolveSource(fromDir, specifier) {
 }
 
 /**
- * esbuild's loader for a TypeScript file with `import.meta.url` replaced by the file's own URL (see the module doc).
+ * esbuild's loader for a TypeScript file with `import.meta.url`, `import.meta.dirname` and `import.meta.filename` replaced
+ * by the file's own (see the module doc).
  *
  * @param {string} file
  * @returns {import('esbuild').OnLoadResult}
  */
 function loadWithOwnUrl(file) {
-  return { contents: readFileSync(file, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(file).href)), loader: 'ts' };
+  const contents = readFileSync(file, 'utf8')
+    .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(file).href))
+    .replaceAll('import.meta.dirname', JSON.stringify(path.dirname(file)))
+    .replaceAll('import.meta.filename', JSON.stringify(file));
+  return { contents, loader: 'ts' };
 }
 
 /** @type {import('esbuild').Plugin} */

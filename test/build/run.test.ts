@@ -1,8 +1,8 @@
 /**
  * The commands' runner (`bin/run.mjs`) and the framework's build (`bin/build.mjs`), with real child processes: a
  * program and a strategy plugin outside the build, compiled when loaded, share the build's framework modules (one
- * `BaseStrategy` class per process), a module is imported once per process, the program sees its own path and
- * arguments, and a framework module runs from `.build/<hash>/`.
+ * `BaseStrategy` class per process), a module is imported once per process, the program sees its own path, arguments
+ * and `import.meta` paths, and a framework module runs from `.build/<hash>/`.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -18,6 +18,7 @@ describe('node bin/run.mjs', () => {
       sameBaseStrategy: true,
       sameModule: true,
       argv: ['test/fixtures/build/one-framework.ts', 'strategies/ema-cross.ts'],
+      importMeta: ['test/fixtures/build/one-framework.ts', 'test/fixtures/build/one-framework.ts', 'test/fixtures/build'],
     });
   });
 
