@@ -142,7 +142,7 @@ describe('the RabbitMQ bus', () => {
   it('redelivers a message whose consumer process was SIGKILLed before acknowledging it', async () => {
     const queue = queueName('killed');
     const topic = TOPICS.executeTrade;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/bus-consumer.ts', rabbit().url, queue, topic], {
+    const child = spawn(process.execPath, ['bin/run.mjs', 'test/support/bus-consumer.ts', rabbit().url, queue, topic], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';

@@ -11,7 +11,7 @@ const mathjs = createRequire(createRequire(import.meta.url).resolve('danfojs-nod
 describe('loadDanfo', () => {
   it('builds candle DataFrames without loading mathjs, xlsx, TensorFlow.js or the printing and reading libraries, and loads each when a danfo method needs it', async () => {
     // A fresh process: this one may have loaded mathjs already.
-    const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'test/fixtures/engine/danfo-deferred.ts']);
+    const { stdout } = await exec(process.execPath, ['bin/run.mjs', 'test/fixtures/engine/danfo-deferred.ts']);
     const out = JSON.parse(stdout) as {
       afterBuild: string[];
       afterStd: string[];

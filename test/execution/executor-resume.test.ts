@@ -35,7 +35,7 @@ afterAll(async () => {
 describe('OrderExecutor after a SIGKILL with an order in flight', () => {
   it('resolves the order by its client order id, never re-sends it, and goes on from the holding it found', async () => {
     const dir = mkdtempSync(path.join(scratch, 'run-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/executor-child.ts'], {
+    const child = spawn(process.execPath, ['bin/run.mjs', 'test/support/executor-child.ts'], {
       env: { ...process.env, EX_DIR: dir, EX_REST: sim.restUrl },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -30,7 +30,7 @@ function tempDir(): string {
 
 /** Runs the child on `dir` (paused and SIGKILLed at `pause`, or to the end); returns its stdout lines. */
 function runChild(dir: string, pause?: string): Promise<string[]> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+  const child = spawn(process.execPath, ['bin/run.mjs', CHILD], {
     cwd: REPO,
     env: { ...process.env, TJ_DIR: dir, ...(pause !== undefined && { TJ_PAUSE: pause }) },
     stdio: ['ignore', 'pipe', 'pipe'],

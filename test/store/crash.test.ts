@@ -58,7 +58,7 @@ interface ChildRun {
 
 /** Runs the writer on `root` until it is done or killed by SIGKILL as asked; returns its stdout lines. */
 function runChild(root: string, options: ChildOptions): Promise<ChildRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WRITER], {
+  const child = spawn(process.execPath, ['bin/run.mjs', WRITER], {
     cwd: REPO,
     env: {
       ...process.env,

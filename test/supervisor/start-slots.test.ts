@@ -1,15 +1,21 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuild } from '../../bin/build.mjs';
 import { Supervisor } from '../../framework/supervisor/supervisor';
 
 /**
- * Start-up slots, with real worker processes (test/fixtures/workers/healthy.ts, forked under tsx): with `maxStarting`
- * workers loading at once, the next is forked only once one of them has sent its first heartbeat, so that a node of
- * many strategies on few cores does not fork them all together (each then loads slower than the start-up timeout and
- * the supervisor kills and restarts them all, over and over). The order of events is asserted, never durations.
+ * Start-up slots, with real worker processes (test/fixtures/workers/healthy.ts, forked from the framework's build as
+ * under the npm scripts: `CANDLECRAFT_BUILD` is set for this file; test/supervisor/supervisor.test.ts forks its workers
+ * under tsx): with `maxStarting` workers loading at once, the next is forked only once one of them has sent its first
+ * heartbeat, so that a node of many strategies on few cores does not fork them all together (each then loads slower
+ * than the start-up timeout and the supervisor kills and restarts them all, over and over). The order of events is asserted, never durations.
  */
 const trace: string[] = [];
 const supervisors: Supervisor[] = [];
-afterAll(() => Promise.all(supervisors.map((s) => s.stopAll())));
+beforeAll(async () => void (process.env['CANDLECRAFT_BUILD'] = await ensureBuild()));
+afterAll(async () => {
+  await Promise.all(supervisors.map((s) => s.stopAll()));
+  delete process.env['CANDLECRAFT_BUILD'];
+});
 
 function supervised(maxStarting: number): Supervisor {
   const supervisor = new Supervisor({

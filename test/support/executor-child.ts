@@ -3,7 +3,7 @@
  * on the simulator at `EX_REST` with the test's credentials, mirrors one paper entry of 0.02 BTC. The test's simulator
  * withholds the order's answer, so the child waits in the request until the test SIGKILLs it.
  *
- * Run: `EX_DIR=<run folder> EX_REST=<simulator origin> node --import tsx test/support/executor-child.ts`.
+ * Run: `EX_DIR=<run folder> EX_REST=<simulator origin> node bin/run.mjs test/support/executor-child.ts`.
  */
 import { clientOrderId } from '../../framework/broker/orders';
 import { OrderExecutor } from '../../framework/execution/executor';

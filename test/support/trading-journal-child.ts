@@ -14,7 +14,7 @@
  * `TJ_PAUSE`: `after:<i>` blocks once candle i's checkpoint is durable; `before:<i>` blocks after candle i was acted
  * on (its fills made, its signal submitted) but before its checkpoint; unset: never.
  *
- * Run: `TJ_DIR=<run folder> node --import tsx test/support/trading-journal-child.ts`.
+ * Run: `TJ_DIR=<run folder> node bin/run.mjs test/support/trading-journal-child.ts`.
  */
 import { writeSync } from 'node:fs';
 import { brokerConfig } from '../../framework/broker/broker-config';

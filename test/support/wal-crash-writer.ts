@@ -17,7 +17,7 @@
  * row, append again the row 10 before it as a `rest` version; 0 = never), `WAL_PAUSE_AT` (`<event type>:<n>`, e.g.
  * `rotated:2`; unset = never).
  *
- * Run: `node --import tsx test/support/wal-crash-writer.ts`.
+ * Run: `node bin/run.mjs test/support/wal-crash-writer.ts`.
  */
 import { writeSync } from 'node:fs';
 import type { StoredCandle } from '../../framework/core/candle';
