@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectCcxt } from '../../framework/sim/ccxt-client';
 import type { ProBinance } from '../../framework/sim/ccxt-client';
+import type { Timeframe } from '../../framework/core/timeframe';
 import { startSimulator } from '../../framework/sim/simulator';
 import type { Simulator } from '../../framework/sim/simulator';
 import type { OhlcvRow } from './fixtures';
@@ -103,6 +104,52 @@ describe('simulator REST through real ccxt', () => {
       expect(latest.every((c) => c[0]! <= now)).toBe(true);
       expect(await ex.fetchOHLCV('BTC/USDT', '5m', now + 1, 10)).toEqual([]);
     }
+  });
+});
+
+/** Decimal places of `x` as JavaScript prints it (`String(x)`, exponent notation included), capped at 8. */
+function printedDecimals(x: number): number {
+  const [mantissa = '', exponent] = String(x).split('e-');
+  const decimals = (mantissa.split('.')[1] ?? '').length + (exponent === undefined ? 0 : Number(exponent));
+  return Math.min(8, decimals);
+}
+
+describe('simulator exchangeInfo filters', () => {
+  it('gives each market the tick size and lot step of the most decimals its candles print with', async () => {
+    const files = [
+      ['BTC_USDT-1m.json', '1m'],
+      ['BTC_USDT-5m.json', '5m'],
+      ['BTC_USDT-1h.json', '1h'],
+      ['ETH_USDT-5m.json', '5m'],
+      ['ETH_USDT-1h.json', '1h'],
+    ] as const;
+    const sets: { timeframe: Timeframe; rows: OhlcvRow[] }[] = files.map(([file, timeframe]) => ({ timeframe, rows: readRows(file) }));
+    // In the last candle only: one more decimal than any before it, and prices printed in exponent notation (5e-7).
+    const lastCandle = (rows: OhlcvRow[], price: number, volume: number): OhlcvRow[] => [
+      ...rows.slice(0, -1),
+      [rows.at(-1)![0], price, price, price, price, volume],
+    ];
+    sets.push(
+      { timeframe: '1h', rows: lastCandle(sets[2]!.rows, 1234.567, 1.5) },
+      { timeframe: '1h', rows: lastCandle(sets[4]!.rows, 5e-7, 1.123456789) },
+    );
+    const markets = sets.map(({ timeframe, rows }, i) => ({ symbol: `C${i}/USDT`, timeframe, candles: rowsToBatch(rows) }));
+    sim = await startSimulator({ markets, startTime: START, speed: 0 });
+    const info = (await getJson(`${sim.restUrl}/api/v3/exchangeInfo`)).body as {
+      symbols: { symbol: string; filters: { filterType: string; tickSize?: string; stepSize?: string }[] }[];
+    };
+    const expected = sets.map(({ rows }, i) => {
+      const price = rows.reduce((most, row) => Math.max(most, ...row.slice(1, 5).map(printedDecimals)), 0);
+      const volume = rows.reduce((most, row) => Math.max(most, printedDecimals(row[5])), 0);
+      return [`C${i}USDT`, (10 ** -price).toFixed(8), (10 ** -volume).toFixed(8)];
+    });
+    const served = info.symbols.map((s) => [
+      s.symbol,
+      s.filters.find((f) => f.filterType === 'PRICE_FILTER')?.tickSize,
+      s.filters.find((f) => f.filterType === 'LOT_SIZE')?.stepSize,
+    ]);
+    expect(served).toEqual(expected);
+    expect(served.slice(-2).map(([, tick]) => tick)).toEqual(['0.00100000', '0.00000010']);
   });
 });
 
