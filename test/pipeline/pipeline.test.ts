@@ -4,6 +4,7 @@ import { InvalidCandleError, InvalidTimeframeError } from '../../framework/core/
 import type { RawCandle } from '../../framework/pipeline/normalize';
 import { processCandles } from '../../framework/pipeline/pipeline';
 import { mulberry32 } from '../../framework/core/rng';
+import { expectSameRows } from '../store/source-data';
 import { loadRows, rowsOf, shuffled, toBatch, utc, type OhlcvRow } from './realData';
 
 const rows = loadRows('BTC_USDT-5m.json');
@@ -39,7 +40,7 @@ describe('processCandles on clean real data', () => {
 
   it('gives the same candles from raw input, recording the default source', () => {
     const result = processCandles(rows.map(raw), '5m', { where, defaultSource: 'rest' });
-    expect(rowsOf(result.candles)).toEqual(rows);
+    expectSameRows(rowsOf(result.candles), rows);
     expect(new Set(Array.from(result.candles.source, (s) => CANDLE_SOURCES[s]))).toEqual(new Set(['rest']));
     expect(result.candles.receivedAt.every(Number.isNaN)).toBe(true);
     expect(result.gaps).toHaveLength(6);

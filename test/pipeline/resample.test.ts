@@ -3,7 +3,7 @@ import { sourceCode } from '../../framework/core/candle';
 import { InvalidCandleError, InvalidTimeframeError } from '../../framework/core/errors';
 import { resampleCandles } from '../../framework/pipeline/resample';
 import { readDataset } from '../../framework/store/partitions';
-import { batchRows, DATASETS, groupResample, jsonRows, rowsToBatch, utc } from '../store/source-data';
+import { batchRows, DATASETS, expectSameRows, groupResample, jsonRows, rowsToBatch, utc } from '../store/source-data';
 import type { Row } from '../store/source-data';
 
 const MINUTE = 60_000;
@@ -24,13 +24,13 @@ describe('resampleCandles on real Binance candles', () => {
     it(`${symbol} 5m → 15m and 5m → 1h equal an independent group-by`, () => {
       const rows = jsonRows(`${symbol}-5m.json`);
       const to15 = resampleCandles(rowsToBatch(rows), '5m', '15m');
-      expect(batchRows(to15.candles)).toEqual(groupResample(rows, 5 * MINUTE, 15 * MINUTE));
+      expectSameRows(batchRows(to15.candles), groupResample(rows, 5 * MINUTE, 15 * MINUTE));
       expect(to15.candles.source.every((s) => s === sourceCode('resample'))).toBe(true);
       expect(to15.candles.receivedAt.every(Number.isNaN)).toBe(true);
       const to1h = resampleCandles(rowsToBatch(rows), '5m', '1h');
-      expect(batchRows(to1h.candles)).toEqual(groupResample(rows, 5 * MINUTE, 60 * MINUTE));
+      expectSameRows(batchRows(to1h.candles), groupResample(rows, 5 * MINUTE, 60 * MINUTE));
       const keep = resampleCandles(rowsToBatch(rows), '5m', '1h', { incomplete: 'keep' });
-      expect(batchRows(keep.candles)).toEqual(groupResample(rows, 5 * MINUTE, 60 * MINUTE, true));
+      expectSameRows(batchRows(keep.candles), groupResample(rows, 5 * MINUTE, 60 * MINUTE, true));
     });
 
     it(`${symbol} 5m → 1h agrees with the shipped 1h file except where Binance revised candles`, () => {

@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { onTestFinished } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import { allocateBatch, sourceCode } from '../../framework/core/candle';
 import type { CandleBatch } from '../../framework/core/candle';
 
@@ -45,6 +45,18 @@ export function rowsToBatch(rows: readonly Row[]): CandleBatch {
 export function batchRows(batch: CandleBatch): Row[] {
   const { open, high, low, close, volume } = batch;
   return Array.from(batch.openTime, (t, i) => [t, open[i]!, high[i]!, low[i]!, close[i]!, volume[i]!] as const);
+}
+
+/**
+ * `expect(actual).toEqual(expected)` for long lists of rows, at a fraction of the cost: vitest's deep equality spent
+ * seconds on the shipped datasets' rows (profiled). Values compare with `Object.is`, as `toEqual` compares numbers; the
+ * first row that differs goes to `toEqual` with its index, so that a failure shows it.
+ */
+export function expectSameRows(actual: readonly Row[], expected: readonly Row[]): void {
+  expect(actual.length, 'rows').toBe(expected.length);
+  const differs = (row: Row, other: Row): boolean => row.length !== other.length || row.some((v, j) => !Object.is(v, other[j]));
+  const index = actual.findIndex((row, i) => differs(row, expected[i]!));
+  if (index >= 0) expect({ index, row: actual[index] }).toEqual({ index, row: expected[index] });
 }
 
 /**
