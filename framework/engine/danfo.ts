@@ -8,10 +8,10 @@
  * one of mathjs's ~950 files) the gap is larger; TensorFlow.js then costs another 200 ms and 73 MB of RSS, in every
  * backtest and live start. danfo reads them only inside those methods (`mathjs_1.std(…)`, `xlsx_1.read(…)`,
  * `tf.tensor(…)` at call time, never at load), so {@link loadDanfo} puts a stand-in for each in Node's CommonJS module
- * cache first: an object that requires the real module on first access of a property and forwards to it from then on.
- * One property is answered without loading: every DataFrame and Series constructor asks `data instanceof tf.Tensor`,
- * and before TensorFlow.js is loaded no tensor can exist, so the stand-in's `Tensor` is an instance of nothing until
- * then. A strategy that calls `df.std()` loads mathjs then, once; one that imports one of them itself before danfo
+ * cache first (framework/core/deferred-require.ts): an object that requires the real module on first access of a
+ * property and forwards to it from then on. One property is answered without loading: every DataFrame and Series
+ * constructor asks `data instanceof tf.Tensor`, and before TensorFlow.js is loaded no tensor can exist, so the
+ * stand-in's `Tensor` is an instance of nothing until then. A strategy that calls `df.std()` loads mathjs then, once; one that imports one of them itself before danfo
  * loads gets the real module (a module already cached is left alone).
  *
  * The same holds for the libraries of danfo's printing and file and URL readers, which a candle DataFrame never uses
@@ -23,7 +23,8 @@
  *
  * @module
  */
-import { createRequire, Module } from 'node:module';
+import { createRequire } from 'node:module';
+import { deferRequire } from '../core/deferred-require';
 
 type Danfo = typeof import('danfojs-node');
 
@@ -69,37 +70,5 @@ export function loadDanfo(): Promise<Danfo> {
 /** Caches a stand-in for each deferred dependency that is not loaded yet, resolved as danfo resolves it. */
 function deferDependencies(): void {
   const danfoRequire = createRequire(createRequire(import.meta.url).resolve('danfojs-node'));
-  for (const name of DEFERRED_DANFO_DEPENDENCIES) {
-    const file = danfoRequire.resolve(name);
-    if (danfoRequire.cache[file] !== undefined) continue;
-    const standIn = new Module(file);
-    standIn.filename = file;
-    standIn.loaded = true;
-    standIn.exports = onFirstUse(() => {
-      if (danfoRequire.cache[file] === standIn) delete danfoRequire.cache[file];
-      return danfoRequire(name) as object;
-    }, ANSWERED_UNLOADED[name] ?? {});
-    danfoRequire.cache[file] = standIn;
-  }
-}
-
-/**
- * An object that forwards every property read and reflection to `load()`'s result, calling `load` once, when first
- * needed; until then, a read of a key of `unloaded` gives its value there.
- */
-function onFirstUse(load: () => object, unloaded: Readonly<Record<string | symbol, unknown>>): object {
-  let real: object | undefined;
-  const target = (): object => (real ??= load());
-  return new Proxy(
-    {},
-    {
-      get: (_, key) => (real === undefined && Object.hasOwn(unloaded, key) ? unloaded[key] : Reflect.get(target(), key)),
-      has: (_, key) => Reflect.has(target(), key),
-      ownKeys: () => Reflect.ownKeys(target()),
-      getOwnPropertyDescriptor: (_, key) => {
-        const descriptor = Reflect.getOwnPropertyDescriptor(target(), key);
-        return descriptor === undefined ? undefined : { ...descriptor, configurable: true };
-      },
-    },
-  );
+  for (const name of DEFERRED_DANFO_DEPENDENCIES) deferRequire(danfoRequire, name, ANSWERED_UNLOADED[name] ?? {});
 }
