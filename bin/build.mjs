@@ -11,9 +11,8 @@
  * The module graph is the sources' own (no bundling, no code moved between files), so modules load in the same order
  * as under tsx. `import.meta.url`, `import.meta.dirname` and `import.meta.filename` are replaced by the source file's,
  * so that files read beside a module (`report.css`, the strategy template) and paths computed from them are the
- * sources'. `<hash>` is the SHA-1 of the
- * sources' paths and contents: a changed source gives a new build, and a build's framework modules, once renamed into
- * place, never change.
+ * sources'. `<hash>` is the SHA-1 of the sources' paths and contents: a changed source gives a new build, and a build's
+ * framework modules, once renamed into place, never change.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -78,8 +77,8 @@ function resolveSource(fromDir, specifier) {
 }
 
 /**
- * esbuild's loader for a TypeScript file with `import.meta.url`, `import.meta.dirname` and `import.meta.filename` replaced
- * by the file's own (see the module doc).
+ * esbuild's loader for a TypeScript file with `import.meta.url`, `import.meta.dirname` and `import.meta.filename`
+ * replaced by the file's own (see the module doc).
  *
  * @param {string} file
  * @returns {import('esbuild').OnLoadResult}
