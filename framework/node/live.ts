@@ -98,7 +98,8 @@ export interface LiveResult {
  *
  * 1. History (the indicators' origin, as in the backtest): for each subscription, the shipped candles plus those the
  *    live store already holds, through the candle pipeline, up to the exchange's now. On a simulator: the live store
- *    alone, from one warm-up page before now (`simulatorHistoryStart`; a continued run keeps its killed part's start).
+ *    alone, from one warm-up page before now (`simulatorHistoryStart`; a continued run keeps its killed part's start);
+ *    a store that lacks that start (it holds only another run's later candles) is not used, the backfill fetches it all.
  * 2. Each feed backfills over REST from its last stored candle to now (stored and added to the history, not traded:
  *    warm-up), then follows the WebSocket stream.
  * 3. Every closed candle is appended to its write-ahead log at once and, once durable (fdatasynced) and in order,
@@ -185,6 +186,10 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         const m = byTopic.get(marketDataTopic(subscription))!;
         if (sim !== undefined) historyFrom ??= simulatorHistoryStart(now, loaded.subscriptions.map((s) => s.timeframe), loaded.strategy.warmup);
         run.loadHistory(m, m.grid.bucketStart(now), historyFrom);
+        // A store that holds later candles (another run's on the same simulator) but not the history's start is not the
+        // history: the backfill fetches it whole from that start, or the indicators would start later than a replay's.
+        const first = m.history.batch.openTime[0];
+        if (historyFrom !== undefined && first !== undefined && first > historyFrom) run.loadHistory(m, historyFrom, historyFrom);
         return m.history.lastOpenTime ?? (historyFrom === undefined ? null : m.grid.previousOpen(historyFrom));
       },
       // The worker side in this process: each durable candle goes to the run, the next waiting until it is acted on.
