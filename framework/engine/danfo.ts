@@ -11,8 +11,8 @@
  * cache first (framework/core/deferred-require.ts): an object that requires the real module on first access of a
  * property and forwards to it from then on. One property is answered without loading: every DataFrame and Series
  * constructor asks `data instanceof tf.Tensor`, and before TensorFlow.js is loaded no tensor can exist, so the
- * stand-in's `Tensor` is an instance of nothing until then. A strategy that calls `df.std()` loads mathjs then, once; one that imports one of them itself before danfo
- * loads gets the real module (a module already cached is left alone).
+ * stand-in's `Tensor` is an instance of nothing until then. A strategy that calls `df.std()` loads mathjs then, once;
+ * one that imports one of them itself before danfo loads gets the real module (a module already cached is left alone).
  *
  * The same holds for the libraries of danfo's printing and file and URL readers, which a candle DataFrame never uses
  * either: `table` (`toString`, `print`), `papaparse` and `request` (`readCSV`), `stream-json` and `node-fetch`

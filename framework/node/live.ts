@@ -187,7 +187,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         if (sim !== undefined) historyFrom ??= simulatorHistoryStart(now, loaded.subscriptions.map((s) => s.timeframe), loaded.strategy.warmup);
         run.loadHistory(m, m.grid.bucketStart(now), historyFrom);
         // A store that holds later candles (another run's on the same simulator) but not the history's start is not the
-        // history: the backfill fetches it whole from that start, or the indicators would start later than a replay's.
+        // history: it is left empty (the range [from, from) holds no candle) and the backfill fetches it whole from that
+        // start; otherwise the indicators would start later than a replay's.
         const first = m.history.batch.openTime[0];
         if (historyFrom !== undefined && first !== undefined && first > historyFrom) run.loadHistory(m, historyFrom, historyFrom);
         return m.history.lastOpenTime ?? (historyFrom === undefined ? null : m.grid.previousOpen(historyFrom));

@@ -2,9 +2,10 @@
  * On the simulator a run's history is its live store from one warm-up page back (README "History on the simulator"),
  * and what the store lacks there comes over the simulator's REST API. A store that holds only later candles, as another
  * run on the same simulator can leave it, must not become the history's start: the run fetches the history whole from
- * the warm-up page's start. Seen in a fresh-clone CI run: the README's trading node had left candles from 2021-06-01
- * 01:15 only, the README's live run started its history there, and `npm run diff` found a signal the replay had and the
- * run had not ("different origin"). Red here without the fix: the history started at the store's first candle.
+ * the warm-up page's start. Seen in a fresh-clone CI run: after the README's trading node, the store held candles from
+ * 2021-06-01 01:15 only (why none earlier was not found), the README's live run started its history there, and
+ * `npm run diff` found a signal the replay had and the run had not ("different origin"). Red here without the fix: the
+ * history started at the store's first candle.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -11,10 +11,12 @@ import { Supervisor } from '../../framework/supervisor/supervisor';
  */
 const trace: string[] = [];
 const supervisors: Supervisor[] = [];
+const previousBuild = process.env['CANDLECRAFT_BUILD'];
 beforeAll(async () => void (process.env['CANDLECRAFT_BUILD'] = await ensureBuild()));
 afterAll(async () => {
   await Promise.all(supervisors.map((s) => s.stopAll()));
-  delete process.env['CANDLECRAFT_BUILD'];
+  if (previousBuild === undefined) delete process.env['CANDLECRAFT_BUILD'];
+  else process.env['CANDLECRAFT_BUILD'] = previousBuild;
 });
 
 function supervised(maxStarting: number): Supervisor {
