@@ -15,6 +15,7 @@ import {
 } from '../core/candle';
 import { FrameworkError } from '../core/errors';
 import { describeSubscription, type Subscription } from '../core/subscription';
+import { lowerBound } from '../core/search';
 import { isoUtc } from '../core/time';
 import { nextOpenTime, timeframeGrid } from '../core/timeframe';
 import { Engine, type Broker, type InformativeCandles } from '../engine/engine';
@@ -391,10 +392,9 @@ function actedCandlesOnly(paper: PaperBroker, acted: ReadonlySet<number>, closes
 
 /** Candles the live run acted on whose stored values differ now. */
 function revisedCandles(journal: JournalContents, candles: CandleBatch): RevisedCandle[] {
-  const index = rowIndex(candles);
   const revised: RevisedCandle[] = [];
   for (const seen of journal.candles) {
-    const i = index.get(seen.openTime);
+    const i = rowOf(candles, seen.openTime);
     if (i === undefined) continue;
     const { source: _source, receivedAt: _receivedAt, ...after } = candleAt(candles, i);
     const before: Candle = { openTime: seen.openTime, open: seen.open, high: seen.high, low: seen.low, close: seen.close, volume: seen.volume };
@@ -432,14 +432,13 @@ function liveView(
 ): (openTime: number) => LiveView | null {
   const seen = new Map(journal.candles.map((c) => [c.openTime, c]));
   const firstSeen = journal.candles[0]?.openTime ?? Number.POSITIVE_INFINITY;
-  const index = rowIndex(candles);
   return (openTime) => {
-    const row = index.get(openTime);
+    const row = rowOf(candles, openTime);
     if (row === undefined) return null;
     const upTo = sliceBatch(candles, 0, row + 1);
     const decidedAt = seen.get(openTime)?.receivedAt ?? null;
     // The versions the live run had when it decided: a revision stored after that decision was not yet in its history.
-    const reverted = revisions.filter((r) => r.openTime <= openTime && revisedAfter(candles, index.get(r.openTime)!, decidedAt));
+    const reverted = revisions.filter((r) => r.openTime <= openTime && revisedAfter(candles, rowOf(candles, r.openTime)!, decidedAt));
     const unseen = header.mode === 'live' ? Array.from(upTo.openTime).filter((t) => t >= firstSeen && !seen.has(t)) : [];
     return { row, upTo, reverted, unseen, firstSeen };
   };
@@ -465,7 +464,6 @@ function explainer(
   acted: ReadonlySet<number> | null,
 ): (comparison: SignalComparison) => Promise<Explanation> {
   const { candles } = input;
-  const index = rowIndex(candles);
   const signalAt = async (history: CandleBatch, openTime: number, from = 0): Promise<{ signal: Signal | null; replayed: Replayed }> => {
     const replayed = await replaySignals(loaded, header, { ...input, candles: history }, acted, from);
     return { signal: replayed.signals.find((s) => s.openTime === openTime)?.signal ?? null, replayed };
@@ -493,7 +491,7 @@ function explainer(
     const column = firstDifferingColumn(fullColumns, truncated.replayed.columns, row);
     if (column !== null && sameOrBothNull(truncated.signal, live)) return { cause: { kind: 'lookahead', column } };
     if (header.mode !== 'live' || firstSeen > openTime) return { cause: { kind: 'unexplained' } };
-    const liveSpan = await signalAt(asSeen(without(upTo, unseen), reverted), openTime, index.get(firstSeen) ?? 0);
+    const liveSpan = await signalAt(asSeen(without(upTo, unseen), reverted), openTime, rowOf(candles, firstSeen) ?? 0);
     if (!sameOrBothNull(liveSpan.signal, live)) return { cause: { kind: 'unexplained' } };
     const fields = differingFields(truncated.replayed.strategy, liveSpan.replayed.strategy);
     return {
@@ -597,9 +595,8 @@ function revisedAfter(candles: CandleBatch, row: number, decidedAt: number | nul
 /** `history` with the candles of the same open times replaced by `versions` (a copy). */
 function withVersions(history: CandleBatch, versions: readonly Candle[]): CandleBatch {
   const out = concatBatches([history]);
-  const index = rowIndex(out);
   for (const v of versions) {
-    const row = index.get(v.openTime);
+    const row = rowOf(out, v.openTime);
     if (row !== undefined) writeRow(out, row, { ...candleAt(out, row), ...v });
   }
   return out;
@@ -624,10 +621,11 @@ function firstDifferingColumn(full: FrameColumns, truncated: FrameColumns, row: 
   return Object.keys(full).find((name) => !Object.is(full[name]![row], truncated[name]?.[row])) ?? null;
 }
 
-function rowIndex(candles: CandleBatch): Map<number, number> {
-  return new Map(Array.from(candles.openTime, (t, i) => [t, i]));
+/** The row of `candles` (ascending open times, as stored) whose open time is `openTime`, if it holds one. */
+function rowOf(candles: CandleBatch, openTime: number): number | undefined {
+  const row = lowerBound(candles.openTime, openTime);
+  return candles.openTime[row] === openTime ? row : undefined;
 }
-
 
 /** Whether a signal's decision was the stale rule's (see `staleReason`). */
 function isStale(record: SignalRecord): boolean {
