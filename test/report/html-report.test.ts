@@ -19,10 +19,11 @@ import { renderHtmlReport, type HtmlReportInput } from '../../framework/report/h
 import { loadStrategy } from '../../framework/strategy/loader';
 
 /**
- * The HTML run report in a real browser: Debian's chromium (scripts/install-chromium.sh) driven by playwright-core,
- * on a real MACD backtest of the shipped Binance BTC/USDT 15m candles (about 22,000 candles, 800+ trades).
+ * The HTML run report in a real browser: Debian's Chromium headless shell (scripts/install-chromium.sh) driven by
+ * playwright-core, on a real MACD backtest of the shipped Binance BTC/USDT 15m candles (about 22,000 candles, 800+
+ * trades).
  */
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = '/usr/bin/chromium-headless-shell';
 const STRATEGY = 'strategies/macd.ts';
 const ARGS = [
   '--no-sandbox',
@@ -123,7 +124,7 @@ function minute(iso: string): string {
 describe('report.html of a real MACD backtest', () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} not found: run scripts/install-chromium.sh (as root) to install Debian's chromium`);
+      throw new Error(`${CHROMIUM} not found: run scripts/install-chromium.sh (as root) to install Debian's chromium-headless-shell`);
     }
     result = await runBacktest({ file: STRATEGY, runsRoot: join(root, 'runs') });
     const candles = replayCandles('datasets', result.summary.subscription);
