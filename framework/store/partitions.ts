@@ -22,6 +22,7 @@ import { datasetDir, listDatasets, listPartitions, monthOf, monthRange, partitio
 import { decodeCandles, encodeCandles } from './parquet-codec';
 import { lowerBound } from '../core/search';
 import { fsyncDir, mkdirDurable, writeAll } from './durable';
+import { withWriterLock } from './writer-lock';
 
 /** A span of open times in UTC epoch ms: `from` inclusive, `to` exclusive; a missing bound is open. */
 export interface TimeRange {
@@ -108,12 +109,21 @@ export function readDataset(root: string, subscription: Subscription, range: Tim
  * must be merged cannot be read or holds candles that do not belong in it; all existing partitions are read before
  * any is written, so nothing is written then. I/O errors while writing are passed through; the month being written
  * keeps its old file.
+ * @throws {@link "store/writer-lock"!DatasetLockedError | DatasetLockedError} when another running process writes the
+ * dataset (see `store/writer-lock.ts`); nothing is written then.
  */
 export function writeCandles(root: string, subscription: Subscription, batch: CandleBatch): string[] {
   const dir = datasetDir(root, subscription);
   const grid = timeframeGrid(subscription.timeframe);
   checkIncoming(batch, subscription);
   const incoming = sortUnique(batch);
+  if (batchLength(incoming) === 0) return [];
+  mkdirDurable(dir);
+  return withWriterLock(dir, `${describeSubscription(subscription)} in ${root}`, () => mergeMonths(root, subscription, incoming, grid));
+}
+
+/** Merges sorted, unique `incoming` candles into their months' partitions and writes them (see {@link writeCandles}). */
+function mergeMonths(root: string, subscription: Subscription, incoming: CandleBatch, grid: TimeframeGrid): string[] {
   const months: { path: string; candles: CandleBatch }[] = [];
   for (let start = 0; start < batchLength(incoming); ) {
     const monthName = monthOf(incoming.openTime[start]!);
@@ -128,7 +138,6 @@ export function writeCandles(root: string, subscription: Subscription, batch: Ca
     months.push({ path, candles: sortUnique(concatBatches([existing, sliceBatch(incoming, start, end)])) });
     start = end;
   }
-  if (months.length > 0) mkdirDurable(dir);
   for (const { path, candles } of months) writeFileAtomic(path, encodeCandles(candles));
   return months.map((m) => m.path);
 }

@@ -56,7 +56,8 @@
  * gives the same partition. No candle is lost and none is stored twice. The leftover is always compacted before
  * `wal.log` is renamed again, so an older version never overwrites a newer one.
  *
- * One writer per dataset at a time is assumed (as for the partitions); nothing locks the files.
+ * One process writes a dataset at a time: an open log holds the dataset's writer lock until it is closed
+ * (`store/writer-lock.ts`), so a second process opening the same log fails with `DatasetLockedError`.
  *
  * @module
  */
@@ -74,6 +75,7 @@ import { ohlcvValidator } from '../pipeline/validate';
 import { datasetDir, monthOf } from './layout';
 import { writeCandles } from './partitions';
 import { fsyncDir, mkdirDurable } from './durable';
+import { acquireWriterLock } from './writer-lock';
 
 /** File name of the active log inside a dataset folder. */
 export const WAL_FILE = 'wal.log';
@@ -198,6 +200,8 @@ export class WriteAheadLog {
   private closing: Promise<void> | null = null;
   private failure: WriteAheadLogError | null = null;
   private compactions: Promise<unknown> = Promise.resolve();
+  /** Releases the dataset's writer lock, held from {@link open} to the end of {@link close}. */
+  private readonly releaseLock: () => void;
 
   private constructor(
     /** The datasets folder. */
@@ -212,10 +216,20 @@ export class WriteAheadLog {
     this.check = candleChecker(subscription.timeframe);
     this.onEvent = options.onEvent ?? (() => undefined);
     mkdirDurable(this.dir);
+    this.releaseLock = acquireWriterLock(this.dir, `${describeSubscription(subscription)} in ${root}`);
+    try {
+      this.recovery = this.recover();
+    } catch (error) {
+      this.releaseLock();
+      throw error;
+    }
+  }
 
+  /** Compacts what the last run left and opens `wal.log` for appends (see {@link WriteAheadLog.open}). */
+  private recover(): WalRecovery {
     const recovered: CompactionResult[] = [];
     if (existsSync(this.compactingPath)) recovered.push(this.compactFile());
-    const active = readWalFile(this.path, subscription.timeframe);
+    const active = readWalFile(this.path, this.subscription.timeframe);
     const clean = active.problems.length === 0;
     if (!clean) {
       renameSync(this.path, this.compactingPath);
@@ -228,7 +242,7 @@ export class WriteAheadLog {
       this.durableBytes = fstatSync(this.fd).size;
       this.durable = active.candles.length;
     }
-    this.recovery = {
+    return {
       candles: recovered.reduce((n, r) => n + r.candles, this.durable),
       problems: recovered.flatMap((r) => r.problems),
       keptAs: recovered.flatMap((r) => r.keptAs),
@@ -238,9 +252,12 @@ export class WriteAheadLog {
   /**
    * Opens (creating if needed) the log of a dataset and recovers what the last run left: a leftover
    * `wal.log.compacting` is compacted; a `wal.log` with problems (a torn tail after a crash, corruption) is compacted
-   * and set aside; a clean `wal.log` is kept and appended to. See {@link WriteAheadLog.recovery}.
+   * and set aside; a clean `wal.log` is kept and appended to. See {@link WriteAheadLog.recovery}. The log holds the
+   * dataset's writer lock until {@link close} has finished.
    *
    * @param root - the datasets folder, e.g. `datasets`; the dataset folder is created if missing.
+   * @throws {@link "store/writer-lock"!DatasetLockedError | DatasetLockedError} when another running process writes the
+   *   dataset (its log is open, or it is writing partitions); nothing is read or written then.
    * @throws the errors of `datasetDir` for an invalid subscription; the errors of `writeCandles` when a leftover log
    *   cannot be compacted (e.g. `CorruptDataError` for a partition that cannot be read), with every file left as it
    *   was; I/O errors.
@@ -340,6 +357,7 @@ export class WriteAheadLog {
     while (this.flushing !== null) await this.flushing;
     if (this.fd !== -1) closeSync(this.fd);
     this.fd = -1;
+    this.releaseLock();
   }
 
   private async compactNow(): Promise<CompactionResult> {

@@ -121,9 +121,11 @@ describe('WriteAheadLog', () => {
     expect(batchRows(readDataset(r, SUBSCRIPTION))).toEqual(candleRows(candles));
     expect(wal.replay().candles).toEqual([]);
     expect(statSync(wal.path).size).toBe(0);
-    expect(readdirSync(dir(r)).sort()).toEqual(['2020-12.parquet', '2021-01.parquet', 'wal.log']);
+    // The open log holds the dataset's writer lock (store/writer-lock.ts) until it is closed.
+    expect(readdirSync(dir(r)).sort()).toEqual(['2020-12.parquet', '2021-01.parquet', 'wal.log', `writer-${process.pid}.lock`]);
     expect(await wal.compact()).toEqual({ candles: 0, partitions: [], problems: [], keptAs: [] });
     await wal.close();
+    expect(readdirSync(dir(r)).sort()).toEqual(['2020-12.parquet', '2021-01.parquet', 'wal.log']);
   });
 
   it('a torn last record is ignored, and the log holding it is set aside unchanged', async () => {

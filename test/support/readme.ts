@@ -1,10 +1,12 @@
 /**
  * The fenced `sh` commands of README.md and how test/cli/readme/ runs them: exactly as written, through bash, from the
- * checkout's root, checking each one's exit code and one line of its output. The commands run in four groups, one test
- * file each, so that the groups run side by side; within a group they run in README order, because a later command
- * reads what an earlier one wrote (`diff --run latest` the live run, `--params-file latest` the grid search,
- * `diff --run runs/macd-fast/* …` the node's runs). `commands.test.ts` checks that every command is either skipped for
- * the reason given in SKIPPED or in exactly one group.
+ * checkout's root, checking each one's exit code and one line of its output. The commands run in four groups, in three
+ * test files that run side by side (the live and node groups share one: both write the simulator's store
+ * `live-data/sim/`, and one process writes a dataset at a time, as a user running the README's commands one after the
+ * other does); within a group they run in README order, because a later command reads what an earlier one wrote
+ * (`diff --run latest` the live run, `--params-file latest` the grid search, `diff --run runs/macd-fast/* …` the node's
+ * runs). `commands.test.ts` checks that every command is either skipped for the reason given in SKIPPED or in exactly
+ * one group.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -72,10 +74,11 @@ export const EXPECTED: Readonly<Record<string, { readonly code: number; readonly
 };
 
 /**
- * The commands each test file of test/cli/readme/ runs (keys of EXPECTED), in README order within a group. Commands
- * of different groups share nothing but `runs/` (each group's `latest` or glob is of a strategy file or a folder no
- * other group writes: the live run of strategies/macd.ts, runs/optimize-*, the node's runs/macd-fast/, macd-slow/ and
- * trend/) and `.tmp/datasets` (backtests only); the simulator's port 8765 is used by the `sim` command alone.
+ * The commands of each group (keys of EXPECTED), in README order within a group. Commands of groups in different test
+ * files share nothing but `runs/` (each group's `latest` or glob is of a strategy file or a folder no other group
+ * writes: the live run of strategies/macd.ts, runs/optimize-*, the node's runs/macd-fast/, macd-slow/ and trend/) and
+ * `.tmp/datasets` (backtests only); the simulator's port 8765 is used by the `sim` command alone. The live and node
+ * groups both write `live-data/sim/` and run in one file (test/cli/readme/live.test.ts), one after the other.
  */
 export const GROUPS = {
   backtests: [

@@ -1,5 +1,5 @@
 /**
- * Every fenced `sh` command of README.md is run exactly as written by one of the four files beside this one
+ * Every fenced `sh` command of README.md is run exactly as written by one of the files beside this one
  * (test/support/readme.ts's GROUPS, run side by side), or skipped for the reason given in SKIPPED.
  */
 import { describe, expect, it } from 'vitest';

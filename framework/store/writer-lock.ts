@@ -1,0 +1,174 @@
+/**
+ * One writing process per dataset: a lock taken by the write-ahead log for as long as it is open and by each
+ * partition write, so that two commands writing the same dataset (two live runs on one symbol and timeframe, a
+ * download into the store a live run writes) fail with one line instead of losing candles. Without it, a partition
+ * merged by two processes at once keeps one process's candles, and a log compacted by one process while another
+ * appends to it loses the other's acknowledged candles.
+ *
+ * ## Files
+ *
+ * Each holder writes its own file in the dataset's folder, `writer-<pid>.lock`, holding one line of JSON:
+ * `{"pid":1234,"command":"live.js strategies/macd.ts --exchange sim","since":1733360000000}` (`since` in UTC epoch
+ * ms). To acquire, a process writes its file (a temporary file linked into place, so that a lock file is never seen
+ * half-written), then lists the folder's lock files: if another one names a running process, it removes its own file
+ * and throws {@link DatasetLockedError}. Of two processes acquiring at once, at most one succeeds (each lists after
+ * writing its own file, so the later lister sees the earlier's file); both may fail, and both say why. A lock file
+ * whose process has ended (killed, crashed: `kill(pid, 0)` fails with `ESRCH`, or the process is a zombie) is stale
+ * and is removed by the next writer, so a crash never leaves a dataset locked. Per-process files rather than one
+ * shared file: removing a stale lock can then never remove a live one.
+ *
+ * Within one process the lock is re-entrant (counted): the log's compaction writes partitions under the log's lock, and
+ * a test that reopens a log without closing it (a crash within the process) takes its own lock over.
+ *
+ * Why not a library: `proper-lockfile` (the well-kept one) decides staleness by the lock's age, refreshed on a timer,
+ * so a dataset stays locked for seconds after its writer is killed, where a restart must resume at once; Node has no
+ * `flock`, and `fs-ext` is a native addon that needs an install script.
+ *
+ * Readers take no lock: partitions are replaced atomically (see `writeCandles`), so a backtest can read a dataset a
+ * live run is writing. Pids are of one machine: a dataset folder shared by two machines is not protected.
+ *
+ * @module
+ */
+
+import { closeSync, linkSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { FrameworkError } from '../core/errors';
+import { isoUtc } from '../core/time';
+
+/** Another running process writes the dataset; the message names it (pid, command, since when). */
+export class DatasetLockedError extends FrameworkError {}
+
+/** What a lock file holds: the writing process, its command line, and since when (UTC epoch ms). */
+interface LockHolder {
+  readonly pid: number;
+  readonly command: string;
+  readonly since: number;
+}
+
+const LOCK_FILE = /^writer-(\d+)\.lock$/;
+
+/** This process's locks: folder → how many holders in this process. */
+const held = new Map<string, number>();
+
+/**
+ * Takes the dataset folder's writer lock for this process (see the module comment); call the returned function once
+ * to release it. The folder must exist.
+ *
+ * @param dir - the dataset's folder (`datasetDir(root, subscription)`).
+ * @param dataset - what to call the dataset in the error, e.g. `binance BTC/USDT 15m in live-data`.
+ * @returns the release function (idempotent).
+ * @throws {@link DatasetLockedError} when another running process holds the lock (nothing written); I/O errors.
+ */
+export function acquireWriterLock(dir: string, dataset: string): () => void {
+  const count = held.get(dir) ?? 0;
+  if (count === 0) writeOwnLock(dir, dataset);
+  held.set(dir, count + 1);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    const left = (held.get(dir) ?? 1) - 1;
+    if (left > 0) {
+      held.set(dir, left);
+      return;
+    }
+    held.delete(dir);
+    removeFile(join(dir, lockName(process.pid)));
+  };
+}
+
+/**
+ * Runs `write` holding the dataset folder's writer lock, released when it returns or throws.
+ *
+ * @throws {@link DatasetLockedError} (before `write` runs) when another running process holds it; what `write` throws.
+ */
+export function withWriterLock<T>(dir: string, dataset: string, write: () => T): T {
+  const release = acquireWriterLock(dir, dataset);
+  try {
+    return write();
+  } finally {
+    release();
+  }
+}
+
+function writeOwnLock(dir: string, dataset: string): void {
+  const own = join(dir, lockName(process.pid));
+  const holder: LockHolder = { pid: process.pid, command: commandLine(), since: Date.now() };
+  const temporary = join(dir, `.${lockName(process.pid)}.${Date.now()}.tmp`);
+  const fd = openSync(temporary, 'w', 0o644);
+  try {
+    writeSync(fd, `${JSON.stringify(holder)}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  removeFile(own); // this process's own file, left by a lock it did not release (a reopened log)
+  try {
+    linkSync(temporary, own);
+  } finally {
+    removeFile(temporary);
+  }
+  const other = runningHolder(dir);
+  if (other !== null) {
+    removeFile(own);
+    throw new DatasetLockedError(
+      `${dataset} is being written by another process (pid ${other.pid}, since ${isoUtc(other.since)}: ${other.command}); ` +
+        'one process writes a dataset at a time: wait for it to end or stop it, or write to another folder',
+    );
+  }
+}
+
+/** The first other lock holder of `dir` whose process is running; stale lock files found on the way are removed. */
+function runningHolder(dir: string): LockHolder | null {
+  for (const name of readdirSync(dir)) {
+    const pid = Number(LOCK_FILE.exec(name)?.[1] ?? Number.NaN);
+    if (!Number.isSafeInteger(pid) || pid === process.pid) continue;
+    const path = join(dir, name);
+    if (!isRunning(pid)) {
+      removeFile(path);
+      continue;
+    }
+    return readHolder(path) ?? { pid, command: '(unknown command)', since: Date.now() };
+  }
+  return null;
+}
+
+function readHolder(path: string): LockHolder | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether process `pid` exists and is not a zombie (Linux `/proc/<pid>/stat` state `Z`; elsewhere: exists). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // `<pid> (<comm>) <state> …`: the command name may hold spaces and parentheses, the state follows the last `)`.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+function lockName(pid: number): string {
+  return `writer-${pid}.lock`;
+}
+
+/** The command for the error message: the program's file name and its arguments, at most 200 characters. */
+function commandLine(): string {
+  return [basename(process.argv[1] ?? 'node'), ...process.argv.slice(2)].join(' ').slice(0, 200);
+}
+
+function removeFile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
