@@ -2,16 +2,16 @@
  * One process writes a dataset at a time (framework/store/writer-lock.ts), with real processes: a live run on the
  * simulator holds its store's dataset; a second live run on the same store, and a partition write from this process,
  * fail with one line naming it and write nothing; once the first is SIGKILLed, its lock is stale and the next run
- * takes the dataset over at once.
+ * takes the dataset over at once. A lock whose pid now names another process (reused, as after a reboot) is stale too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchFromCandles } from '../../framework/core/candle';
 import { readDataset, writeCandles } from '../../framework/store/partitions';
-import { DatasetLockedError } from '../../framework/store/writer-lock';
+import { acquireWriterLock, DatasetLockedError } from '../../framework/store/writer-lock';
 import { runCli } from '../support/cli';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'writer-lock-'));
@@ -89,4 +89,36 @@ describe('one writer per dataset', () => {
     expect(markerStored()).toBe(true);
     expect(lockFiles()).toEqual([]);
   }, 240_000);
+
+  it('takes over a lock whose pid was reused by another process, or that was written before the last boot', async () => {
+    const dir = path.join(scratch, 'reused');
+    mkdirSync(dir);
+    // A real process holding a pid; its start tick is field 22 of /proc/<pid>/stat (proc(5)).
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120_000)'], { stdio: 'ignore' });
+    try {
+      const pid = other.pid!;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const start = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+      const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      const lock = path.join(dir, `writer-${pid}.lock`);
+      const write = (identity: object): void =>
+        writeFileSync(lock, `${JSON.stringify({ pid, command: 'live.js strategies/macd.ts', since: Date.now() - 60_000, ...identity })}\n`);
+
+      write({ boot, start });
+      expect(() => acquireWriterLock(dir, 'the reused test dataset')).toThrow(
+        new RegExp(`^the reused test dataset is being written by another process \\(pid ${pid}, since .*: live\\.js strategies/macd\\.ts\\); `),
+      );
+      expect(existsSync(lock)).toBe(true);
+
+      for (const stale of [{ boot, start: start - 1 }, { boot: '00000000-0000-0000-0000-000000000000', start }]) {
+        write(stale);
+        const release = acquireWriterLock(dir, 'the reused test dataset');
+        expect(readdirSync(dir)).toEqual([`writer-${process.pid}.lock`]);
+        release();
+        expect(readdirSync(dir)).toEqual([]);
+      }
+    } finally {
+      other.kill('SIGKILL');
+    }
+  });
 });
