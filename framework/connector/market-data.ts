@@ -69,9 +69,11 @@ export interface MarketDataOptions {
   /**
    * Called once when the in-process simulator's data has ended: the simulator's clock has passed the last candle of
    * every subscription of {@link dataEndOf} and each is durable (or, when it never comes, a second later). Gets each
-   * served subscription's last candle in the simulator's data, by market-data topic.
+   * served subscription's last candle in the simulator's data, by market-data topic, and whether any candle went out
+   * live (false when the data ended while the feeds were still backfilling: every candle published was warm-up
+   * history, `live: false`).
    */
-  readonly onDataEnded?: (lastOpenTimes: ReadonlyMap<string, number>) => void;
+  readonly onDataEnded?: (lastOpenTimes: ReadonlyMap<string, number>, liveCandles: boolean) => void;
   /** The subscriptions whose end is the data's end (default: every one served). */
   readonly dataEndOf?: readonly Subscription[];
   /**
@@ -210,7 +212,7 @@ export class MarketData {
     const dataEnded =
       this.#simulated === null || onDataEnded === undefined
         ? new Promise<never>(() => undefined)
-        : this.#watchDataEnd(this.#simulated).then(onDataEnded);
+        : this.#watchDataEnd(this.#simulated).then((last) => onDataEnded(last, !this.#warmingUp));
     try {
       const starting = (async () => {
         for (const entry of this.#feeds) await entry.feed!.start();

@@ -162,7 +162,7 @@ export interface ConnectorSideOptions {
   /** Real ms between reconciliation passes (default 30 000). */
   readonly reconcileIntervalMs?: number;
   /** See `MarketDataOptions.onDataEnded`. */
-  readonly onDataEnded: (lastOpenTimes: ReadonlyMap<string, number>) => void;
+  readonly onDataEnded: (lastOpenTimes: ReadonlyMap<string, number>, liveCandles: boolean) => void;
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
 }

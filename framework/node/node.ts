@@ -222,7 +222,12 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
       runsRoot,
       accountCash: options.broker?.initialCash ?? DEFAULT_ACCOUNT_CASH,
       ...(options.reconcileIntervalMs !== undefined && { reconcileIntervalMs: options.reconcileIntervalMs }),
-      onDataEnded: (last) => void waitForLastCandles(last).then(settle),
+      onDataEnded: (last, liveCandles) => {
+        if (liveCandles) return void waitForLastCandles(last).then(settle);
+        // Ended before any candle went out live (started past the data's end): no worker has a candle to act on.
+        logger?.warn('no candle went out live before the data ended: the workers stop at once');
+        settle();
+      },
       ...(options.signal !== undefined && { signal: options.signal }),
       ...(logger !== undefined && { logger }),
     });
