@@ -18,10 +18,11 @@ export default defineConfig({
     // both cores busy (one at a time left them idle half the run; with four, 7% of the run's CPU time stayed idle, with
     // five 2-4%, measured with vmstat). The tests assert on what happened, not on timing.
     maxWorkers: 5,
-    // Temporary folders on the RAM file system where there is one; the framework's build the commands run from
-    // (bin/run.mjs), made once before the files start; the RabbitMQ server shared by the files using
-    // test/support/use-rabbitmq.ts, started by the first of them.
-    globalSetup: ['test/support/ram-tmpdir.ts', 'test/support/build-global.ts', 'test/support/rabbitmq-global.ts'],
+    // Temporary folders on the RAM file system where there is one; V8's optimizing compiler later in every process of
+    // the run (test/support/v8-tiering.ts); the framework's build the commands run from (bin/run.mjs), made once before
+    // the files start; the RabbitMQ server shared by the files using test/support/use-rabbitmq.ts, started by the
+    // first of them.
+    globalSetup: ['test/support/ram-tmpdir.ts', 'test/support/v8-tiering.ts', 'test/support/build-global.ts', 'test/support/rabbitmq-global.ts'],
     // Longest files first (test/durations.json), so that no long file starts near the end of the run.
     sequence: { sequencer: LongestFirstSequencer },
   },
