@@ -223,7 +223,10 @@ export async function runNode(options: NodeOptions): Promise<NodeResult> {
       accountCash: options.broker?.initialCash ?? DEFAULT_ACCOUNT_CASH,
       ...(options.reconcileIntervalMs !== undefined && { reconcileIntervalMs: options.reconcileIntervalMs }),
       onDataEnded: (last, liveCandles) => {
-        if (liveCandles) return void waitForLastCandles(last).then(settle);
+        if (liveCandles) {
+          void waitForLastCandles(last).then(settle);
+          return;
+        }
         // Ended before any candle went out live (started past the data's end): no worker has a candle to act on.
         logger?.warn('no candle went out live before the data ended: the workers stop at once');
         settle();
