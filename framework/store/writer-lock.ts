@@ -9,8 +9,9 @@
  *
  * Each holder writes its own file in the dataset's folder, `writer-<pid>.lock`, holding one line of JSON:
  * `{"pid":1234,"command":"live.js strategies/macd.ts --exchange sim","since":1733360000000,"boot":"…","start":5306}`
- * (`since` in UTC epoch ms; `boot` and `start` on Linux, see below). To acquire, a process writes its file (a temporary file linked into place, so that a lock file is never seen
- * half-written), then lists the folder's lock files: if another one names a running process, it removes its own file
+ * (`since` in UTC epoch ms; `boot` and `start` on Linux, see below). To acquire, a process writes its file (a
+ * temporary file linked into place, so that a lock file is never seen half-written), then lists the folder's lock
+ * files: if another one names a running process, it removes its own file
  * and throws {@link DatasetLockedError}. Of two processes acquiring at once, at most one succeeds (each lists after
  * writing its own file, so the later lister sees the earlier's file); both may fail, and both say why. A lock file
  * whose process has ended (killed, crashed: `kill(pid, 0)` fails with `ESRCH`, or the process is a zombie) is stale
@@ -32,7 +33,7 @@
  * @module
  */
 
-import { linkSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { FrameworkError } from '../core/errors';
 import { isoUtc } from '../core/time';
@@ -81,7 +82,7 @@ export function acquireWriterLock(folder: string, dataset: string): () => void {
       return;
     }
     held.delete(dir);
-    removeFile(join(dir, lockName(process.pid)));
+    rmSync(join(dir, lockName(process.pid)), { force: true });
   };
 }
 
@@ -90,8 +91,8 @@ export function acquireWriterLock(folder: string, dataset: string): () => void {
  *
  * @throws {@link DatasetLockedError} (before `write` runs) when another running process holds it; what `write` throws.
  */
-export function withWriterLock<T>(dir: string, dataset: string, write: () => T): T {
-  const release = acquireWriterLock(dir, dataset);
+export function withWriterLock<T>(folder: string, dataset: string, write: () => T): T {
+  const release = acquireWriterLock(folder, dataset);
   try {
     return write();
   } finally {
@@ -110,15 +111,16 @@ function writeOwnLock(dir: string, dataset: string): void {
   };
   const temporary = join(dir, `.${lockName(process.pid)}.${Date.now()}.tmp`);
   writeFileSync(temporary, `${JSON.stringify(holder)}\n`);
-  removeFile(own); // a file of this pid left by an earlier process that had the same pid and ended without releasing
+  // A file of this pid left by an earlier process that had the same pid and ended without releasing.
+  rmSync(own, { force: true });
   try {
     linkSync(temporary, own);
   } finally {
-    removeFile(temporary);
+    rmSync(temporary, { force: true });
   }
   const other = runningHolder(dir);
   if (other !== null) {
-    removeFile(own);
+    rmSync(own, { force: true });
     throw new DatasetLockedError(
       `${dataset} is being written by another process (pid ${other.pid}, since ${isoUtc(other.since)}: ${other.command}); ` +
         'one process writes a dataset at a time: wait for it to end or stop it, or write to another folder',
@@ -134,7 +136,7 @@ function runningHolder(dir: string): LockHolder | null {
     const path = join(dir, name);
     const holder = readHolder(path);
     if (!isRunning(pid, holder)) {
-      removeFile(path);
+      rmSync(path, { force: true });
       continue;
     }
     return holder ?? { pid, command: '(unknown command)', since: Date.now() };
@@ -193,12 +195,4 @@ function lockName(pid: number): string {
 /** The command for the error message: the program's file name and its arguments, at most 200 characters. */
 function commandLine(): string {
   return [basename(process.argv[1] ?? 'node'), ...process.argv.slice(2)].join(' ').slice(0, 200);
-}
-
-function removeFile(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
 }

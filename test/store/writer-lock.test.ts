@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { batchFromCandles } from '../../framework/core/candle';
 import { readDataset, writeCandles } from '../../framework/store/partitions';
 import { acquireWriterLock, DatasetLockedError } from '../../framework/store/writer-lock';
+import { waitFor } from '../feeds/support';
 import { runCli } from '../support/cli';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'writer-lock-'));
@@ -34,14 +35,6 @@ const MARKER = { openTime: Date.UTC(2021, 0, 1), open: 1, high: 1, low: 1, close
 const markerStored = (): boolean =>
   readDataset(STORE, SUBSCRIPTION, { from: MARKER.openTime, to: MARKER.openTime + 1 }).volume.includes(MARKER.volume);
 
-async function waitFor(what: string, done: () => boolean): Promise<void> {
-  const deadline = Date.now() + 150_000;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('one writer per dataset', () => {
   it('refuses a second live run and a partition write while a live run holds the store, naming it, writing nothing', async () => {
     // 1.5 s of real time per 15m candle: the first run is still live when the second starts.
@@ -49,7 +42,7 @@ describe('one writer per dataset', () => {
       stdio: 'ignore',
     });
     const pid = first.pid!;
-    await waitFor(`the first run's write-ahead log in ${DATASET}`, () => existsSync(path.join(DATASET, 'wal.log')));
+    await waitFor(() => existsSync(path.join(DATASET, 'wal.log')), `the first run's write-ahead log in ${DATASET}`, 150_000);
 
     const runs2 = path.join(scratch, 'runs-2');
     const second = await runCli('framework/cli/live.ts', [...LIVE, '--speed', '6000', '--max-candles', '5', '--runs', runs2]);
