@@ -8,8 +8,11 @@
 #    No Python kernel (ipykernel) is needed: the notebooks run on Deno's kernel.
 # 2. The Jupyter kernel "candlecraft-deno" ("Deno (candlecraft)"): Deno's built-in Jupyter kernel run by the project's
 #    own deno binary, installed from the npm registry into .tools/deno (see below). `deno jupyter
-#    --install` writes the kernelspec to the user's Jupyter data folder (~/.local/share/jupyter/kernels/); it is
-#    rewritten only when it is missing or points to another binary (e.g. another checkout of the project).
+#    --install` writes the kernelspec to the user's Jupyter data folder (~/.local/share/jupyter/kernels/), where
+#    VS Code and `jupyter notebook` find it; it is rewritten only when it is missing or points to another binary (e.g.
+#    another checkout of the project). A copy goes to the checkout's own .tools/jupyter/kernels/, which
+#    scripts/run-notebooks.sh puts first on JUPYTER_PATH: each checkout runs its notebooks on its own deno, even after
+#    another checkout registered the user's kernel (and was deleted).
 #
 # Usage: bash scripts/install-notebook-tools.sh        (root, or a user with sudo, for the apt step)
 set -euo pipefail
@@ -65,22 +68,36 @@ if [ -z "$deno" ]; then
 fi
 [ -n "$deno" ] || fail "no working deno $DENO_VERSION binary in .tools/deno"
 
-registered_binary() {
+# The kernel's deno binary (argv[0]) or folder (resource_dir) as Jupyter resolves it, or nothing when not registered.
+registered() {
   jupyter kernelspec list --json 2>/dev/null | node -e '
     let text = ""; process.stdin.on("data", (d) => (text += d)).on("end", () => {
       const spec = JSON.parse(text).kernelspecs[process.argv[1]];
-      process.stdout.write(spec ? String(spec.spec.argv[0]) : "");
-    });' "$KERNEL_NAME"
+      process.stdout.write(spec ? String(process.argv[2] === "dir" ? spec.resource_dir : spec.spec.argv[0]) : "");
+    });' "$KERNEL_NAME" "$1"
 }
 
-if [ "$(registered_binary)" = "$deno" ]; then
+if [ "$(registered binary)" = "$deno" ]; then
   say "kernel $KERNEL_NAME already registered with $deno"
 else
   say "registering kernel $KERNEL_NAME with $deno"
   # (deno prints that "deno jupyter" is unstable; the registration is checked below instead of trusting its exit code)
   "$deno" jupyter --install --force --name "$KERNEL_NAME" --display "$KERNEL_DISPLAY" 2>&1 | grep -v 'unstable' || true
-  [ "$(registered_binary)" = "$deno" ] ||
+  [ "$(registered binary)" = "$deno" ] ||
     fail "kernel $KERNEL_NAME is not registered with $deno after deno jupyter --install" \
       "(see jupyter kernelspec list)"
+fi
+
+own_kernel=".tools/jupyter/kernels/$KERNEL_NAME"
+own_binary() {
+  node -e 'try { process.stdout.write(String(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).argv[0])); } catch {}' \
+    "$own_kernel/kernel.json"
+}
+if [ "$(own_binary)" != "$deno" ]; then
+  say "copying the kernelspec into $own_kernel"
+  rm -rf "$own_kernel"
+  mkdir -p "$(dirname "$own_kernel")"
+  cp -R "$(registered dir)" "$own_kernel"
+  [ "$(own_binary)" = "$deno" ] || fail "the kernelspec copied into $own_kernel does not run $deno"
 fi
 say "done: $("$deno" --version | head -1), nbconvert $(jupyter nbconvert --version 2>/dev/null)"

@@ -33,6 +33,9 @@ missing() {
   exit 2
 }
 command -v jupyter-nbconvert >/dev/null 2>&1 || missing 'jupyter nbconvert is not installed'
+# The checkout's own kernelspec first (scripts/install-notebook-tools.sh copies it there): this checkout's deno, whatever
+# another checkout registered for the user since.
+export JUPYTER_PATH="$PWD/.tools/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
 kernel="$(jupyter kernelspec list --json 2>/dev/null | node -e '
   let text = ""; process.stdin.on("data", (d) => (text += d)).on("end", () => {
     const spec = JSON.parse(text || "{}").kernelspecs?.["candlecraft-deno"];

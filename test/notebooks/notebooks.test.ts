@@ -80,7 +80,9 @@ function readNotebook(name: string): Notebook {
 /** Why the notebooks cannot run here, or null: nbconvert and the Deno kernel must be installed. */
 function missingTools(): string | null {
   if (spawnSync('jupyter-nbconvert', ['--version']).status !== 0) return 'jupyter-nbconvert is not installed';
-  const specs = spawnSync('jupyter', ['kernelspec', 'list', '--json'], { encoding: 'utf8' });
+  // The checkout's own kernelspec, which scripts/run-notebooks.sh puts first on JUPYTER_PATH.
+  const env = { ...process.env, JUPYTER_PATH: path.resolve('.tools/jupyter') };
+  const specs = spawnSync('jupyter', ['kernelspec', 'list', '--json'], { encoding: 'utf8', env });
   if (specs.status !== 0) return 'jupyter kernelspec (jupyter-client) is not installed';
   const kernels = (JSON.parse(specs.stdout) as { kernelspecs: Record<string, unknown> }).kernelspecs;
   return kernels['candlecraft-deno'] === undefined ? 'the Jupyter kernel candlecraft-deno is not registered' : null;
