@@ -3,12 +3,14 @@
  * simulator holds its store's dataset; a second live run on the same store, and a partition write from this process,
  * fail with one line naming it and write nothing; once the first is SIGKILLed, its lock is stale and the next run
  * takes the dataset over at once. A lock whose pid now names another process (reused, as after a reboot) is stale too.
+ * The first two tests are one scenario in two steps, in file order: the live run started by `beforeAll` holds the
+ * dataset in the first and is SIGKILLed in the second.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchFromCandles } from '../../framework/core/candle';
 import { readDataset, writeCandles } from '../../framework/store/partitions';
 import { acquireWriterLock, DatasetLockedError } from '../../framework/store/writer-lock';
@@ -21,7 +23,15 @@ const SUBSCRIPTION = { exchange: 'sim', symbol: 'BTC/USDT', timeframe: '15m' } a
 const DATASET = path.join(STORE, 'sim', 'BTC_USDT', '15m');
 const LIVE = ['strategies/macd.ts', '--exchange', 'sim', '--store', STORE];
 
+/** The live run holding the dataset, started by `beforeAll`; null once the second test has killed it. */
 let first: ChildProcess | null = null;
+beforeAll(async () => {
+  // 1.5 s of real time per 15m candle: the first run is still live when the second starts.
+  first = spawn(process.execPath, ['bin/run.mjs', 'framework/cli/live.ts', ...LIVE, '--speed', '600', '--runs', path.join(scratch, 'runs-1')], {
+    stdio: 'ignore',
+  });
+  await waitFor(() => existsSync(path.join(DATASET, 'wal.log')), `the first run's write-ahead log in ${DATASET}`, 150_000);
+}, 180_000);
 afterAll(() => {
   first?.kill('SIGKILL');
   rmSync(scratch, { recursive: true, force: true });
@@ -37,12 +47,7 @@ const markerStored = (): boolean =>
 
 describe('one writer per dataset', () => {
   it('refuses a second live run and a partition write while a live run holds the store, naming it, writing nothing', async () => {
-    // 1.5 s of real time per 15m candle: the first run is still live when the second starts.
-    first = spawn(process.execPath, ['bin/run.mjs', 'framework/cli/live.ts', ...LIVE, '--speed', '600', '--runs', path.join(scratch, 'runs-1')], {
-      stdio: 'ignore',
-    });
-    const pid = first.pid!;
-    await waitFor(() => existsSync(path.join(DATASET, 'wal.log')), `the first run's write-ahead log in ${DATASET}`, 150_000);
+    const pid = first!.pid!;
 
     const runs2 = path.join(scratch, 'runs-2');
     const second = await runCli('framework/cli/live.ts', [...LIVE, '--speed', '6000', '--max-candles', '5', '--runs', runs2]);
