@@ -9,16 +9,15 @@
  *
  * Each holder writes its own file in the dataset's folder, `writer-<pid>.lock`, holding one line of JSON:
  * `{"pid":1234,"command":"live.js strategies/macd.ts --exchange sim","since":1733360000000,"boot":"…","start":5306}`
- * (`since` in UTC epoch ms; `boot` and `start` on Linux, see below). To acquire, a process writes its file (a
- * temporary file linked into place, so that a lock file is never seen half-written), then lists the folder's lock
- * files: if another one names a running process, it removes its own file
- * and throws {@link DatasetLockedError}. Of two processes acquiring at once, at most one succeeds (each lists after
- * writing its own file, so the later lister sees the earlier's file); both may fail, and both say why. A lock file
- * whose process has ended (killed, crashed: `kill(pid, 0)` fails with `ESRCH`, or the process is a zombie) is stale
- * and is removed by the next writer, so a crash never leaves a dataset locked; so is, on Linux, one written before the
- * machine last booted or whose pid now names another process (reused: it started at another clock tick than the one
- * the lock recorded). Per-process files rather than one shared file: removing a stale lock can then never remove a
- * live one.
+ * (`since` in UTC epoch ms; `boot` and `start` on Linux, see below). To acquire, a process writes its file (a temporary
+ * file linked into place, so that a lock file is never seen half-written), then lists the folder's lock files: if
+ * another one names a running process, it removes its own file and throws {@link DatasetLockedError}. Of two processes
+ * acquiring at once, at most one succeeds (each lists after writing its own file, so the later lister sees the
+ * earlier's file); both may fail, and both say why. A lock file whose process has ended (killed, crashed:
+ * `kill(pid, 0)` fails with `ESRCH`, or the process is a zombie) is stale and is removed by the next writer, so a
+ * crash never leaves a dataset locked; so is, on Linux, one written before the machine last booted or whose pid now
+ * names another process (reused: it started at another clock tick than the one the lock recorded). Per-process files
+ * rather than one shared file: removing a stale lock can then never remove a live one.
  *
  * Within one process the lock is re-entrant (counted): the log's compaction writes partitions under the log's lock, and
  * a test that reopens a log without closing it (a crash within the process) takes its own lock over.
